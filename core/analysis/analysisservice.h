@@ -1,0 +1,53 @@
+#pragma once
+
+#include "analysis/analysisresult.h"
+#include "io/checkpointreader.h"
+
+#include <QObject>
+#include <QString>
+
+#include <memory>
+
+namespace qs {
+
+/// Runs tensor loads and quantization passes off the calling (GUI) thread with QtConcurrent,
+/// with progress and cancellation. Latest request wins: each request gets a generation number,
+/// a newer request of the same kind cancels the older one, and stale results are dropped
+/// (never emitted). Signals are emitted on the thread that owns the service.
+class AnalysisService : public QObject {
+    Q_OBJECT
+public:
+    explicit AnalysisService(QObject *parent = nullptr);
+    ~AnalysisService() override; ///< cancels and waits for running jobs
+
+    /// Cancels everything and makes reader the source of later requests.
+    void setReader(std::shared_ptr<const CheckpointReader> reader);
+    std::shared_ptr<const CheckpointReader> reader() const { return m_reader; }
+
+    /// Loads tensor `index` and computes its statistics; emits tensorReady or failed.
+    /// Cancels a pending tensor request and any pending quant request. Returns the generation.
+    quint64 requestTensor(std::size_t index);
+    /// Runs analyzeQuant on tensor; emits quantReady. Cancels a pending quant request.
+    quint64 requestQuant(std::shared_ptr<const TensorAnalysis> tensor, const QuantSpec &spec);
+    /// Cancels all pending requests; their results are dropped.
+    void cancelAll();
+    /// True while any request is running.
+    bool isBusy() const;
+
+Q_SIGNALS:
+    void tensorReady(quint64 generation, std::shared_ptr<const qs::TensorAnalysis> result);
+    void quantReady(quint64 generation, std::shared_ptr<const qs::QuantAnalysis> result);
+    void failed(quint64 generation, const QString &message);
+    /// percent in [0, 100] of the running request; what says which ("Loading q_proj", ...)
+    void progressChanged(int percent, const QString &what);
+    void busyChanged(bool busy);
+
+private:
+    struct Job;
+    std::shared_ptr<const CheckpointReader> m_reader;
+    std::unique_ptr<Job> m_tensorJob;
+    std::unique_ptr<Job> m_quantJob;
+    quint64 m_generation = 0;
+};
+
+} // namespace qs

@@ -1,0 +1,52 @@
+#pragma once
+
+#include "quant/quantspec.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <utility>
+
+namespace qs {
+
+/// The integer range [qmin, qmax] for a spec (PyTorch torch.ao.quantization conventions):
+/// symmetric [-2^(b-1), 2^(b-1)-1], narrow symmetric [-(2^(b-1)-1), 2^(b-1)-1],
+/// asymmetric [0, 2^b - 1]. bits must be in [kMinBits, kMaxBits].
+std::pair<std::int64_t, std::int64_t> integerRange(const QuantSpec &spec);
+
+/// The range [lo, hi] a spec asks for on a tensor whose finite values span [tensorMin, tensorMax]:
+/// the tensor's own range when non-saturating, the spec's thresholds when saturating.
+std::pair<double, double> requestedRange(const QuantSpec &spec, double tensorMin, double tensorMax);
+
+/// Scale, zero point and effective clip range for quantizing [lo, hi] as the spec says:
+///  symmetric:  amax = max(|lo|, |hi|), scale = amax / ((qmax - qmin) / 2), zero point 0;
+///  narrow:     scale = amax / qmax;
+///  asymmetric: [lo, hi] widened to include 0, scale = (hi - lo) / (qmax - qmin),
+///              zero point = clamp(qmin - round_half_even(lo / scale), qmin, qmax).
+/// The scale is computed in double, stored as float32 and floored at float32 epsilon.
+QuantParams computeParams(const QuantSpec &spec, double lo, double hi);
+
+/// requestedRange followed by computeParams.
+QuantParams paramsForTensor(const QuantSpec &spec, double tensorMin, double tensorMax);
+
+/// q = clamp(round_half_even(x / scale) + zero_point, qmin, qmax), computed in float32.
+inline std::int64_t quantizeValue(float x, const QuantParams &p) {
+    const float q = std::nearbyint(x / p.scale) + float(p.zeroPoint);
+    return std::int64_t(std::clamp(q, float(p.qmin), float(p.qmax)));
+}
+
+/// x̂ = (q - zero_point) * scale.
+inline float dequantizeValue(std::int64_t q, const QuantParams &p) {
+    return float(q - p.zeroPoint) * p.scale;
+}
+
+/// quantize then dequantize ("fake quantization").
+inline float fakeQuantize(float x, const QuantParams &p) {
+    return dequantizeValue(quantizeValue(x, p), p);
+}
+
+/// Fake-quantizes a whole span (vectorised with Eigen); out.size() must equal in.size().
+void fakeQuantize(std::span<const float> in, std::span<float> out, const QuantParams &p);
+
+} // namespace qs

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace qs {
+
+inline constexpr int kMinBits = 2;
+inline constexpr int kMaxBits = 16;
+
+/// Symmetric: signed integers, zero point 0. Asymmetric: unsigned integers [0, 2^b - 1].
+enum class Scheme { Symmetric, Asymmetric };
+/// NonSaturating: the range is the tensor's [min, max]. Saturating: the user's thresholds.
+enum class RangeMode { NonSaturating, Saturating };
+
+/// What the user chose for one tensor.
+struct QuantSpec {
+    int bits = 8;
+    Scheme scheme = Scheme::Symmetric;
+    bool narrow = false; ///< symmetric only: qmin = -(2^(b-1) - 1), TensorRT's convention
+    RangeMode rangeMode = RangeMode::NonSaturating;
+    double clipLo = 0.0; ///< lower threshold in value units, used when Saturating
+    double clipHi = 0.0; ///< upper threshold in value units, used when Saturating
+
+    bool operator==(const QuantSpec &) const = default;
+};
+
+/// The integer mapping that follows from a spec and a tensor's range.
+struct QuantParams {
+    int bits = 8;
+    std::int64_t qmin = -128;
+    std::int64_t qmax = 127;
+    std::int64_t zeroPoint = 0;
+    float scale = 1.0f;   ///< float32, as stored by runtimes; at least float32 epsilon
+    double clipMin = 0.0; ///< effective range actually quantized (symmetric: -max(|lo|,|hi|))
+    double clipMax = 0.0; ///< (symmetric: +max(|lo|,|hi|); asymmetric: widened to include 0)
+
+    bool operator==(const QuantParams &) const = default;
+};
+
+/// "symmetric" / "asymmetric".
+std::string_view schemeName(Scheme scheme);
+std::optional<Scheme> schemeFromName(std::string_view name);
+/// "non-saturating" / "saturating".
+std::string_view rangeModeName(RangeMode mode);
+std::optional<RangeMode> rangeModeFromName(std::string_view name);
+
+} // namespace qs

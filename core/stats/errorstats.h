@@ -1,0 +1,30 @@
+#pragma once
+
+#include "quant/quantspec.h"
+#include "stats/histogram.h"
+#include "stats/tensorstats.h"
+#include "util/runcontrol.h"
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+namespace qs {
+
+/// Exact error of quantizing a tensor's finite values with given parameters.
+struct ErrorStats {
+    double mse = 0.0;             ///< mean of (x - x̂)²
+    std::optional<double> sqnrDb; ///< 10·log10(Σx² / Σ(x - x̂)²); nullopt when Σ(x - x̂)² = 0
+    double maxAbsError = 0.0;
+    double clippedFraction = 0.0; ///< fraction of values outside [clipMin, clipMax]
+    std::int64_t clippedCount = 0;
+    Histogram errorHistogram; ///< of x - x̂, symmetric around 0
+};
+
+/// One chunked multithreaded pass; identical results at any thread count. `stats` supplies the
+/// tensor's min/max (to size the error histogram) and count. Returns nullopt if cancelled.
+std::optional<ErrorStats> computeError(std::span<const float> values, const QuantParams &params,
+                                       const TensorStats &stats, const RunControl &control = {},
+                                       int bins = 512);
+
+} // namespace qs

@@ -1,0 +1,27 @@
+#pragma once
+
+#include "util/runcontrol.h"
+
+#include <cstddef>
+#include <functional>
+
+namespace qs {
+
+/// Elements per chunk of every chunked pass. Fixed, so that per-chunk partial results and
+/// their in-order combination are the same whatever the thread count.
+inline constexpr std::size_t kChunkSize = std::size_t(1) << 16;
+
+/// Calls fn(chunkIndex, begin, end) for every chunk [begin, end) of [0, n) in chunks of
+/// chunkSize, on control.threads threads (the calling thread among them). Chunks may run in
+/// any order and concurrently; fn must only write to per-chunk state. Checks
+/// control.canceled() before each chunk and reports progress after each.
+/// Returns false if the run was cancelled (some chunks were then not processed).
+bool parallelChunks(std::size_t n, std::size_t chunkSize, const RunControl &control,
+                    const std::function<void(std::size_t chunk, std::size_t begin, std::size_t end)> &fn);
+
+/// Number of chunks parallelChunks uses for n elements.
+inline std::size_t chunkCount(std::size_t n, std::size_t chunkSize = kChunkSize) {
+    return (n + chunkSize - 1) / chunkSize;
+}
+
+} // namespace qs

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "analysis/analysisresult.h"
+#include "quant/quantspec.h"
+
+#include <QWidget>
+
+#include <memory>
+
+class QCustomPlot;
+
+namespace qs::ui {
+
+/// The weight histogram of one tensor with the quantization levels x̂ = (q - z)·s drawn over
+/// it (each level while they are a few pixels apart, a density band beyond), the clip
+/// thresholds as draggable handles, and the saturated tails shaded and labelled with the
+/// fraction clipped. Zoom with the wheel, pan by dragging the background.
+class HistogramPlot : public QWidget {
+    Q_OBJECT
+public:
+    explicit HistogramPlot(QWidget *parent = nullptr);
+
+    /// Shows tensor's fine histogram; nullptr clears the plot.
+    void setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor);
+    /// Draws levels, handles and shading for the given mapping. clippedFraction labels the tails.
+    void setQuantization(const qs::QuantSpec &spec, const qs::QuantParams &params, double clippedFraction);
+    void setLogScale(bool on);
+    bool logScale() const { return m_logScale; }
+    /// Shows the whole tensor range again.
+    void resetZoom();
+
+    /// The underlying plot (tests map values to pixels with its axes).
+    QCustomPlot *plot() const { return m_plot; }
+    /// Where the lower (upper = false) or upper handle's grab mark is, in plot() coordinates.
+    QPoint handlePosition(bool upper) const;
+
+Q_SIGNALS:
+    /// While a handle is dragged: the thresholds it implies (mirrored around 0 when symmetric).
+    void thresholdsDragged(double clipLo, double clipHi);
+    /// When the drag ends.
+    void thresholdsDragFinished(double clipLo, double clipHi);
+    void logScaleChanged(bool on);
+
+private:
+    class Private;
+    QCustomPlot *m_plot = nullptr;
+    bool m_logScale = true;
+    std::unique_ptr<Private> d;
+
+public:
+    ~HistogramPlot() override;
+};
+
+} // namespace qs::ui
