@@ -44,10 +44,16 @@ Q_SIGNALS:
 
 private:
     struct Job;
+    template <typename T, typename Work>
+    quint64 startJob(Job &job, const QString &what, Work work);
+    void retire(Job &job);
+    void updateBusy();
+
     std::shared_ptr<const CheckpointReader> m_reader;
     std::unique_ptr<Job> m_tensorJob;
     std::unique_ptr<Job> m_quantJob;
     quint64 m_generation = 0;
+    bool m_busy = false;
 };
 
 } // namespace qs

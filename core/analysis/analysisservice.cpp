@@ -1,0 +1,163 @@
+#include "analysis/analysisservice.h"
+
+#include "analysis/tensoranalyzer.h"
+
+#include <QFuture>
+#include <QFutureWatcher>
+#include <QList>
+#include <QPromise>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <type_traits>
+
+namespace qs {
+
+namespace {
+
+// What a job hands back to the service's thread: a value, or the text of its failure.
+template <typename T>
+struct Outcome {
+    std::shared_ptr<const T> value;
+    QString error;
+};
+
+template <typename T>
+Outcome<T> toOutcome(Result<std::shared_ptr<const T>> result) {
+    if (!result)
+        return {nullptr, QString::fromStdString(result.error())};
+    return {std::move(result).value(), {}};
+}
+
+QString tensorName(const CheckpointReader *reader, std::size_t index) {
+    if (!reader || index >= reader->tensors().size())
+        return QStringLiteral("tensor %1").arg(index);
+    return QString::fromStdString(reader->tensors()[index].name);
+}
+
+} // namespace
+
+struct AnalysisService::Job {
+    quint64 generation = 0;
+    std::unique_ptr<QFutureWatcherBase> watcher; ///< of the newest request; null when idle
+    QFuture<void> future;                        ///< of the newest request
+    // Cancelled futures that may still be running; the destructor waits for them.
+    QList<QFuture<void>> retired;
+};
+
+AnalysisService::AnalysisService(QObject *parent)
+    : QObject(parent)
+    , m_tensorJob(std::make_unique<Job>())
+    , m_quantJob(std::make_unique<Job>()) {
+    // Queued connections look the argument types up by name.
+    qRegisterMetaType<std::shared_ptr<const qs::TensorAnalysis>>("std::shared_ptr<const qs::TensorAnalysis>");
+    qRegisterMetaType<std::shared_ptr<const qs::QuantAnalysis>>("std::shared_ptr<const qs::QuantAnalysis>");
+}
+
+AnalysisService::~AnalysisService() {
+    retire(*m_tensorJob);
+    retire(*m_quantJob);
+    // Jobs only hold shared pointers of their own, but a caller may expect the checkpoint's
+    // mapping to be released once the service is gone.
+    for (Job *job : {m_tensorJob.get(), m_quantJob.get()})
+        for (QFuture<void> &future : job->retired)
+            future.waitForFinished();
+}
+
+void AnalysisService::setReader(std::shared_ptr<const CheckpointReader> reader) {
+    cancelAll();
+    m_reader = std::move(reader);
+}
+
+quint64 AnalysisService::requestTensor(std::size_t index) {
+    retire(*m_quantJob);
+    std::shared_ptr<const CheckpointReader> reader = m_reader;
+    const QString what = tr("Loading %1").arg(tensorName(reader.get(), index));
+    return startJob<TensorAnalysis>(*m_tensorJob, what, [reader, index](const RunControl &control) {
+        if (!reader)
+            return Outcome<TensorAnalysis>{nullptr, QStringLiteral("no checkpoint is open")};
+        return toOutcome(analyzeTensor(*reader, index, control));
+    });
+}
+
+quint64 AnalysisService::requestQuant(std::shared_ptr<const TensorAnalysis> tensor, const QuantSpec &spec) {
+    const QString what =
+        tensor ? tr("Quantizing %1").arg(QString::fromStdString(tensor->info().name)) : tr("Quantizing");
+    return startJob<QuantAnalysis>(*m_quantJob, what, [tensor, spec](const RunControl &control) {
+        if (!tensor)
+            return Outcome<QuantAnalysis>{nullptr, QStringLiteral("no tensor is loaded")};
+        return toOutcome(analyzeQuant(*tensor, spec, false, control));
+    });
+}
+
+void AnalysisService::cancelAll() {
+    retire(*m_tensorJob);
+    retire(*m_quantJob);
+}
+
+bool AnalysisService::isBusy() const {
+    return m_tensorJob->watcher || m_quantJob->watcher;
+}
+
+template <typename T, typename Work>
+quint64 AnalysisService::startJob(Job &job, const QString &what, Work work) {
+    retire(job);
+    const quint64 generation = ++m_generation;
+    auto *watcher = new QFutureWatcher<Outcome<T>>;
+    job.generation = generation;
+    job.watcher.reset(watcher);
+
+    connect(watcher, &QFutureWatcherBase::progressValueChanged, this,
+            [this, what](int percent) { Q_EMIT progressChanged(percent, what); });
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, &job, watcher, generation] {
+        // A retired watcher is deleted (and so disconnected) at once; the generation check is
+        // the second line of defence against emitting a stale result.
+        if (job.generation != generation || job.watcher.get() != watcher)
+            return;
+        job.watcher.release()->deleteLater(); // we are inside one of its signals
+        job.future = {};
+        const QFuture<Outcome<T>> future = watcher->future();
+        updateBusy();
+        if (future.isCanceled() || future.resultCount() == 0)
+            return;
+        const Outcome<T> outcome = future.result();
+        if (!outcome.value)
+            Q_EMIT failed(generation, outcome.error);
+        else if constexpr (std::is_same_v<T, TensorAnalysis>)
+            Q_EMIT tensorReady(generation, outcome.value);
+        else
+            Q_EMIT quantReady(generation, outcome.value);
+    });
+
+    QFuture<Outcome<T>> future = QtConcurrent::run([work = std::move(work)](QPromise<Outcome<T>> &promise) {
+        promise.setProgressRange(0, 100);
+        RunControl control;
+        control.isCanceled = [&promise] { return promise.isCanceled(); };
+        control.progress = [&promise](double f) { promise.setProgressValue(int(f * 100.0)); };
+        promise.addResult(work(control));
+    });
+    watcher->setFuture(future);
+    job.future = QFuture<void>(future);
+    updateBusy();
+    return generation;
+}
+
+void AnalysisService::retire(Job &job) {
+    job.retired.removeIf([](const QFuture<void> &f) { return f.isFinished(); });
+    if (!job.watcher)
+        return;
+    job.future.cancel();
+    job.retired.append(job.future);
+    job.future = {};
+    job.watcher.reset();
+    updateBusy();
+}
+
+void AnalysisService::updateBusy() {
+    const bool busy = isBusy();
+    if (busy == m_busy)
+        return;
+    m_busy = busy;
+    Q_EMIT busyChanged(busy);
+}
+
+} // namespace qs

@@ -1,0 +1,75 @@
+#include "analysis/tensoranalyzer.h"
+
+#include "calib/mseestimator.h"
+#include "quant/quantizer.h"
+#include "stats/errorstats.h"
+#include "stats/tensorstats.h"
+
+namespace qs {
+
+namespace {
+
+// Decoding an aligned F32 tensor is a view and costs nothing, other dtypes one pass; the
+// statistics are two passes. This split keeps the bar moving at a roughly even pace.
+constexpr double kLoadShare = 0.3;
+
+Error cancelled() {
+    return Error{"cancelled"};
+}
+
+// A RunControl that maps a sub-step's [0, 1] progress onto [from, from + share] of the whole.
+RunControl subStep(const RunControl &control, double from, double share) {
+    RunControl sub = control;
+    if (control.progress)
+        sub.progress = [progress = control.progress, from, share](double f) { progress(from + share * f); };
+    return sub;
+}
+
+} // namespace
+
+Result<std::shared_ptr<const TensorAnalysis>> analyzeTensor(const CheckpointReader &reader, std::size_t index,
+                                                            const RunControl &control) {
+    if (index >= reader.tensors().size())
+        return Error{reader.path() + ": no tensor number " + std::to_string(index) + " (the file has " +
+                     std::to_string(reader.tensors().size()) + ")"};
+    if (control.canceled())
+        return cancelled();
+    auto tensor = reader.loadFloat(index, subStep(control, 0.0, kLoadShare));
+    if (control.canceled())
+        return cancelled();
+    if (!tensor)
+        return Error{tensor.error()};
+    auto stats = computeStats(tensor.value()->values(), subStep(control, kLoadShare, 1.0 - kLoadShare));
+    if (!stats)
+        return cancelled();
+    auto analysis = std::make_shared<TensorAnalysis>();
+    analysis->index = index;
+    analysis->tensor = std::move(tensor).value();
+    analysis->stats = std::move(*stats);
+    control.report(1.0);
+    return std::shared_ptr<const TensorAnalysis>(std::move(analysis));
+}
+
+Result<std::shared_ptr<const QuantAnalysis>> analyzeQuant(const TensorAnalysis &tensor, QuantSpec spec,
+                                                          bool suggest, const RunControl &control) {
+    if (control.canceled())
+        return cancelled();
+    ThresholdSweep sweep = sweepThresholds(tensor.stats, spec);
+    if (suggest) {
+        spec.rangeMode = RangeMode::Saturating;
+        spec.clipLo = sweep.best.clipLo;
+        spec.clipHi = sweep.best.clipHi;
+    }
+    const QuantParams params = paramsForTensor(spec, tensor.stats.min, tensor.stats.max);
+    auto error = computeError(tensor.tensor->values(), params, tensor.stats, control);
+    if (!error)
+        return cancelled();
+    auto analysis = std::make_shared<QuantAnalysis>();
+    analysis->spec = spec;
+    analysis->params = params;
+    analysis->error = std::move(*error);
+    analysis->sweep = std::move(sweep);
+    return std::shared_ptr<const QuantAnalysis>(std::move(analysis));
+}
+
+} // namespace qs
