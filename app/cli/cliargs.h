@@ -1,0 +1,39 @@
+#pragma once
+
+#include "quant/quantspec.h"
+#include "util/result.h"
+
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+#include <utility>
+
+namespace qs::cli {
+
+/// Exit statuses of quantscope-cli.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFileError = 1;
+inline constexpr int kExitUsageError = 2;
+
+enum class Command { Help, Version, List, Analyze, Demo };
+
+/// Everything the command line asked for, validated.
+struct CliOptions {
+    Command command = Command::Help;
+    QString file;
+    bool json = false;
+    // analyze
+    QString tensor;
+    QuantSpec spec;
+    bool suggest = false;
+    int threads = 0;
+};
+
+/// Parses the arguments after the program name. Errors are usage errors (exit status 2).
+Result<CliOptions> parseArguments(const QStringList &args);
+
+/// The text printed by --help.
+QString usageText();
+
+} // namespace qs::cli
