@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -18,5 +19,12 @@ std::optional<DType> dtypeFromName(std::string_view name);
 std::size_t dtypeSize(DType type);
 /// True for the floating-point types (F64 ... F8_E5M2).
 bool isFloatingPoint(DType type);
+
+/// Decodes an OCP FP8 E4M3 ("fn") byte: bias 7, no infinities, 0x7F and 0xFF are NaN,
+/// largest finite value 448.
+float decodeFloat8E4M3(std::uint8_t bits);
+/// Decodes an OCP FP8 E5M2 byte: bias 15, IEEE-like with infinities and NaNs, largest finite
+/// value 57344.
+float decodeFloat8E5M2(std::uint8_t bits);
 
 } // namespace qs
