@@ -1,0 +1,27 @@
+#include "io/checkpointformats.h"
+
+#include "io/safetensorsreader.h"
+
+namespace qs {
+
+namespace {
+
+// Widens a concrete reader's result to the interface the registry hands out.
+template <typename Reader>
+Result<std::shared_ptr<const CheckpointReader>> openAs(const std::string &path) {
+    auto reader = Reader::open(path);
+    if (!reader)
+        return Error{reader.error()};
+    return std::shared_ptr<const CheckpointReader>(std::move(reader).value());
+}
+
+} // namespace
+
+const std::vector<CheckpointFormat> &checkpointFormats() {
+    static const std::vector<CheckpointFormat> formats{
+        {"safetensors", {"*.safetensors"}, &SafetensorsReader::probe, &openAs<SafetensorsReader>},
+    };
+    return formats;
+}
+
+} // namespace qs

@@ -1,0 +1,66 @@
+#include "io/checkpointreader.h"
+
+#include "io/checkpointformats.h"
+
+#include <QByteArray>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QString>
+
+namespace qs {
+
+namespace {
+
+std::string supportedList() {
+    std::string names;
+    for (const CheckpointFormat &format : checkpointFormats())
+        names += (names.empty() ? "" : ", ") + format.name;
+    return names;
+}
+
+bool matchesExtension(const CheckpointFormat &format, const QString &fileName) {
+    for (const std::string &pattern : format.extensions) {
+        const QString suffix = QString::fromStdString(pattern).remove(QLatin1Char('*'));
+        if (fileName.endsWith(suffix, Qt::CaseInsensitive))
+            return true;
+    }
+    return false;
+}
+
+Result<QByteArray> readHead(const std::string &path, const QFileInfo &info) {
+    if (!info.exists())
+        return Error{path + ": no such file"};
+    if (info.isDir())
+        return Error{path + ": is a directory, not a checkpoint file"};
+    QFile file(info.filePath());
+    if (!file.open(QIODevice::ReadOnly))
+        return Error{path + ": cannot open: " + file.errorString().toStdString()};
+    QByteArray head = file.read(qint64(kProbeBytes));
+    if (head.isEmpty() && file.size() > 0)
+        return Error{path + ": cannot read: " + file.errorString().toStdString()};
+    return head;
+}
+
+} // namespace
+
+Result<std::shared_ptr<const CheckpointReader>> openCheckpoint(const std::string &path) {
+    const QFileInfo info(QString::fromStdString(path));
+    const auto head = readHead(path, info);
+    if (!head)
+        return Error{head.error()};
+    const std::span<const std::byte> bytes{reinterpret_cast<const std::byte *>(head->constData()),
+                                           std::size_t(head->size())};
+    for (const CheckpointFormat &format : checkpointFormats()) {
+        if (format.probe(bytes, std::uint64_t(info.size())))
+            return format.open(path);
+    }
+    // A damaged file with a known extension gets its format's precise complaint.
+    for (const CheckpointFormat &format : checkpointFormats()) {
+        if (matchesExtension(format, info.fileName()))
+            return format.open(path);
+    }
+    return Error{path + ": not a recognised checkpoint (supported: " + supportedList() + ")"};
+}
+
+} // namespace qs
