@@ -1,0 +1,85 @@
+#include "quant/quantizer.h"
+
+#include <Eigen/Core>
+
+#include <limits>
+
+namespace qs {
+
+namespace {
+
+constexpr float kScaleFloor = std::numeric_limits<float>::epsilon();
+
+int clampedBits(int bits) {
+    return std::clamp(bits, kMinBits, kMaxBits);
+}
+
+// PyTorch's observers compute in float32 tensors; doing the same keeps scale and zero point
+// bit-identical to theirs (e.g. the zero point of [-0.2, 1] is the tie 42.5, rounded to 42).
+QuantParams symmetricParams(const QuantSpec &spec, QuantParams p, double lo, double hi) {
+    const float amax = std::max(std::abs(float(lo)), std::abs(float(hi)));
+    const float divisor = spec.narrow ? float(p.qmax) : float(p.qmax - p.qmin) / 2.0f;
+    p.scale = std::max(amax / divisor, kScaleFloor);
+    p.zeroPoint = 0;
+    const double effective = std::max(std::abs(lo), std::abs(hi));
+    p.clipMin = -effective;
+    p.clipMax = effective;
+    return p;
+}
+
+QuantParams asymmetricParams(QuantParams p, double lo, double hi) {
+    const double widenedLo = std::min(lo, 0.0);
+    const double widenedHi = std::max(hi, 0.0);
+    const float loF = float(widenedLo);
+    const float hiF = float(widenedHi);
+    p.scale = std::max((hiF - loF) / float(p.qmax - p.qmin), kScaleFloor);
+    const auto shift = std::int64_t(std::nearbyint(loF / p.scale));
+    p.zeroPoint = std::clamp(p.qmin - shift, p.qmin, p.qmax);
+    p.clipMin = widenedLo;
+    p.clipMax = widenedHi;
+    return p;
+}
+
+} // namespace
+
+std::pair<std::int64_t, std::int64_t> integerRange(const QuantSpec &spec) {
+    const int bits = clampedBits(spec.bits);
+    if (spec.scheme == Scheme::Asymmetric)
+        return {0, (std::int64_t(1) << bits) - 1};
+    const std::int64_t half = std::int64_t(1) << (bits - 1);
+    return {spec.narrow ? -(half - 1) : -half, half - 1};
+}
+
+std::pair<double, double> requestedRange(const QuantSpec &spec, double tensorMin, double tensorMax) {
+    if (spec.rangeMode == RangeMode::NonSaturating)
+        return {tensorMin, tensorMax};
+    return {std::min(spec.clipLo, spec.clipHi), std::max(spec.clipLo, spec.clipHi)};
+}
+
+QuantParams computeParams(const QuantSpec &spec, double lo, double hi) {
+    QuantParams p;
+    p.bits = clampedBits(spec.bits);
+    std::tie(p.qmin, p.qmax) = integerRange(spec);
+    if (lo > hi)
+        std::swap(lo, hi);
+    if (spec.scheme == Scheme::Symmetric)
+        return symmetricParams(spec, p, lo, hi);
+    return asymmetricParams(p, lo, hi);
+}
+
+QuantParams paramsForTensor(const QuantSpec &spec, double tensorMin, double tensorMax) {
+    const auto [lo, hi] = requestedRange(spec, tensorMin, tensorMax);
+    return computeParams(spec, lo, hi);
+}
+
+void fakeQuantize(std::span<const float> in, std::span<float> out, const QuantParams &p) {
+    const auto n = Eigen::Index(std::min(in.size(), out.size()));
+    const Eigen::Map<const Eigen::ArrayXf> x(in.data(), n);
+    Eigen::Map<Eigen::ArrayXf> y(out.data(), n);
+    const float zeroPoint = float(p.zeroPoint);
+    // Same operations, in the same float32 order, as quantizeValue/dequantizeValue; integers
+    // below 2^24 are exact in float, so (q - zero point) matches the int64 subtraction.
+    y = (((x / p.scale).rint() + zeroPoint).max(float(p.qmin)).min(float(p.qmax)) - zeroPoint) * p.scale;
+}
+
+} // namespace qs

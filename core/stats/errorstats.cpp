@@ -1,0 +1,191 @@
+#include "stats/errorstats.h"
+
+#include "quant/quantizer.h"
+#include "stats/bincountspool.h"
+#include "util/parallel.h"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace qs {
+
+namespace {
+
+// Values are fake-quantized this many at a time into a buffer on the stack.
+constexpr std::size_t kBlock = 1024;
+// Squared errors are summed in float within blocks this long (vectorised), in double across.
+constexpr std::size_t kSumBlock = 64;
+// Headroom on the error histogram's half-width for float rounding in the quantizer.
+constexpr double kHalfWidthMargin = 1e-3;
+
+using FloatMap = Eigen::Map<const Eigen::ArrayXf>;
+using SumBlock = Eigen::Map<const Eigen::Array<float, kSumBlock, 1>>;
+
+struct ErrorPartial {
+    std::int64_t count = 0;
+    std::int64_t clipped = 0;
+    double sumErrorSquares = 0.0;
+    double sumSquares = 0.0;
+    float maxAbsError = 0.0f;
+};
+
+// Everything a chunk needs, computed once per pass.
+struct ErrorContext {
+    QuantParams params;
+    // x < clipMin exactly when x < belowLimit, for a float x (same for above): comparisons stay
+    // in float without changing which values count as clipped.
+    float belowLimit = 0.0f;
+    float aboveLimit = 0.0f;
+    float histLo = 0.0f;
+    float binsPerUnit = 0.0f;
+    float lastBin = 0.0f;
+
+    bool clipped(float x) const { return x < belowLimit || x > aboveLimit; }
+    int binOf(float e) const { return int(std::clamp((e - histLo) * binsPerUnit, 0.0f, lastBin)); }
+};
+
+float smallestFloatNotBelow(double v) {
+    const float f = float(v);
+    return double(f) < v ? std::nextafter(f, std::numeric_limits<float>::infinity()) : f;
+}
+
+float largestFloatNotAbove(double v) {
+    const float f = float(v);
+    return double(f) > v ? std::nextafter(f, -std::numeric_limits<float>::infinity()) : f;
+}
+
+// The largest |x - x̂|: rounding (s/2) inside the clip range, the distance to the outermost
+// level beyond it.
+double errorHalfWidth(const QuantParams &p, const TensorStats &stats) {
+    const double halfStep = 0.5 * double(p.scale);
+    const double below = stats.min < p.clipMin ? p.clipMin - stats.min + halfStep : 0.0;
+    const double above = stats.max > p.clipMax ? stats.max - p.clipMax + halfStep : 0.0;
+    return std::max({halfStep, below, above}) * (1.0 + kHalfWidthMargin);
+}
+
+Histogram emptyErrorHistogram(double halfWidth, int bins) {
+    Histogram h;
+    h.lo = -halfWidth;
+    h.hi = halfWidth;
+    h.counts.assign(std::size_t(std::max(bins, 1)), 0);
+    return h;
+}
+
+ErrorContext makeContext(const QuantParams &params, const Histogram &h) {
+    ErrorContext c;
+    c.params = params;
+    c.belowLimit = smallestFloatNotBelow(params.clipMin);
+    c.aboveLimit = largestFloatNotAbove(params.clipMax);
+    c.histLo = float(h.lo);
+    c.binsPerUnit = float(double(h.bins()) / (h.hi - h.lo));
+    c.lastBin = float(h.bins() - 1);
+    return c;
+}
+
+template <typename BlockFn>
+double blockedSum(const float *x, std::size_t n, BlockFn &&fn) {
+    double total = 0.0;
+    std::size_t i = 0;
+    for (; i + kSumBlock <= n; i += kSumBlock)
+        total += double(fn(SumBlock(x + i)));
+    if (i < n)
+        total += double(fn(FloatMap(x + i, Eigen::Index(n - i))));
+    return total;
+}
+
+void addFiniteBlock(const float *x, std::size_t n, const ErrorContext &c, std::int64_t *counts,
+                    ErrorPartial &p) {
+    alignas(16) float error[kBlock];
+    alignas(16) int bins[kBlock];
+    const FloatMap in(x, Eigen::Index(n));
+    Eigen::Map<Eigen::ArrayXf> e(error, Eigen::Index(n));
+    fakeQuantize(std::span<const float>(x, n), std::span<float>(error, n), c.params);
+    e = in - e;
+    p.count += std::int64_t(n);
+    p.clipped += std::int64_t((in < c.belowLimit || in > c.aboveLimit).count());
+    p.maxAbsError = std::max(p.maxAbsError, e.abs().maxCoeff());
+    p.sumErrorSquares += blockedSum(error, n, [](const auto &b) { return b.square().sum(); });
+    p.sumSquares += blockedSum(x, n, [](const auto &b) { return b.square().sum(); });
+    Eigen::Map<Eigen::ArrayXi>(bins, Eigen::Index(n)) =
+        ((e - c.histLo) * c.binsPerUnit).max(0.0f).min(c.lastBin).cast<int>();
+    for (std::size_t k = 0; k < n; ++k)
+        ++counts[bins[k]];
+}
+
+void addMixedBlock(const float *x, std::size_t n, const ErrorContext &c, std::int64_t *counts,
+                   ErrorPartial &p) {
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(x[i]))
+            continue;
+        const float e = x[i] - fakeQuantize(x[i], c.params);
+        ++p.count;
+        p.clipped += c.clipped(x[i]) ? 1 : 0;
+        p.maxAbsError = std::max(p.maxAbsError, std::abs(e));
+        p.sumErrorSquares += double(e) * double(e);
+        p.sumSquares += double(x[i]) * double(x[i]);
+        ++counts[c.binOf(e)];
+    }
+}
+
+// Blocks holding a NaN or an Inf take the careful element-by-element path.
+bool blockIsFinite(const float *x, std::size_t n) {
+    return FloatMap(x, Eigen::Index(n)).allFinite();
+}
+
+ErrorPartial errorChunk(const float *x, std::size_t n, const ErrorContext &c, std::int64_t *counts) {
+    ErrorPartial p;
+    for (std::size_t i = 0; i < n; i += kBlock) {
+        const std::size_t m = std::min(kBlock, n - i);
+        if (blockIsFinite(x + i, m))
+            addFiniteBlock(x + i, m, c, counts, p);
+        else
+            addMixedBlock(x + i, m, c, counts, p);
+    }
+    return p;
+}
+
+ErrorStats finish(const std::vector<ErrorPartial> &partials, Histogram histogram) {
+    ErrorPartial total;
+    for (const ErrorPartial &p : partials) {
+        total.count += p.count;
+        total.clipped += p.clipped;
+        total.sumErrorSquares += p.sumErrorSquares;
+        total.sumSquares += p.sumSquares;
+        total.maxAbsError = std::max(total.maxAbsError, p.maxAbsError);
+    }
+    ErrorStats s;
+    const double n = double(std::max<std::int64_t>(total.count, 1));
+    s.mse = total.sumErrorSquares / n;
+    if (total.sumErrorSquares > 0.0)
+        s.sqnrDb = 10.0 * std::log10(total.sumSquares / total.sumErrorSquares);
+    s.maxAbsError = double(total.maxAbsError);
+    s.clippedCount = total.clipped;
+    s.clippedFraction = double(total.clipped) / n;
+    s.errorHistogram = std::move(histogram);
+    return s;
+}
+
+} // namespace
+
+std::optional<ErrorStats> computeError(std::span<const float> values, const QuantParams &params,
+                                       const TensorStats &stats, const RunControl &control, int bins) {
+    Histogram histogram = emptyErrorHistogram(errorHalfWidth(params, stats), bins);
+    const ErrorContext context = makeContext(params, histogram);
+    BinCountsPool pool(histogram.bins());
+    std::vector<ErrorPartial> partials(chunkCount(values.size()));
+    const bool done = parallelChunks(
+        values.size(), kChunkSize, control, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
+            BinCountsLease counts(pool);
+            partials[chunk] = errorChunk(values.data() + begin, end - begin, context, counts.data());
+        });
+    if (!done)
+        return std::nullopt;
+    histogram.counts = pool.merged();
+    return finish(partials, std::move(histogram));
+}
+
+} // namespace qs
