@@ -32,10 +32,13 @@ void appendLittleEndian(std::vector<std::byte> &out, T value) {
 
 template <typename T>
 std::vector<std::byte> encodeAs(std::span<const float> values) {
-    std::vector<std::byte> out;
-    out.reserve(values.size() * sizeof(T));
-    for (float v : values)
-        appendLittleEndian(out, static_cast<T>(v));
+    std::vector<std::byte> out(values.size() * sizeof(T));
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        auto raw = std::bit_cast<std::array<std::byte, sizeof(T)>>(static_cast<T>(values[i]));
+        if constexpr (std::endian::native == std::endian::big)
+            std::reverse(raw.begin(), raw.end());
+        std::memcpy(out.data() + i * sizeof(T), raw.data(), sizeof(T));
+    }
     return out;
 }
 
