@@ -33,6 +33,8 @@ Result<QByteArray> readHead(const std::string &path, const QFileInfo &info) {
         return Error{path + ": no such file"};
     if (info.isDir())
         return Error{path + ": is a directory, not a checkpoint file"};
+    if (!info.isFile()) // a FIFO or device would block or have no size to map
+        return Error{path + ": not a regular file"};
     QFile file(info.filePath());
     if (!file.open(QIODevice::ReadOnly))
         return Error{path + ": cannot open: " + file.errorString().toStdString()};

@@ -506,6 +506,12 @@ void TestSafetensors::openCheckpointErrors() {
                  result.error().find("directory") != std::string::npos,
              result.error().c_str());
 
+    if (QFile::exists(QStringLiteral("/dev/null"))) { // a device would have nothing to map
+        result = openCheckpoint("/dev/null");
+        QVERIFY(!result.ok());
+        QCOMPARE(result.error(), std::string("/dev/null: not a regular file"));
+    }
+
     const QString text = writeFile(m_dir, QStringLiteral("notes.txt"), "hello, not a checkpoint");
     result = openCheckpoint(text.toStdString());
     QVERIFY(!result.ok());
