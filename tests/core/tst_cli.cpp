@@ -1,0 +1,406 @@
+#include "io/safetensorswriter.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+#include <limits>
+
+using namespace qs;
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    bool crashed = true;
+    QByteArray out;
+    QByteArray err;
+};
+
+TensorBlob blob(std::string name, DType dtype, std::vector<std::int64_t> shape,
+                const std::vector<float> &values) {
+    return {std::move(name), dtype, std::move(shape), encodeFloats(values, dtype)};
+}
+
+// A bell of 10 000 values in [-1, 1] plus one outlier at 40: a saturating range pays off.
+std::vector<float> wideValues() {
+    std::vector<float> v;
+    for (int i = 0; i < 10000; ++i) {
+        const double u = (i + 0.5) / 10000.0;
+        v.push_back(float((u - 0.5) * 2.0 * std::abs(u - 0.5) * 2.0));
+    }
+    v.push_back(40.0f);
+    return v;
+}
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void helpAndVersion();
+    void listJson();
+    void listText();
+    void analyzeSymmetricGolden();
+    void analyzeAsymmetricGolden();
+    void analyzeClip_data();
+    void analyzeClip();
+    void analyzeNarrow();
+    void analyzeNonFinite();
+    void analyzeSuggest();
+    void analyzeThreadsAgree();
+    void analyzeText();
+    void demoWritesReadableFile();
+    void errors_data();
+    void errors();
+
+private:
+    Run run(const QStringList &args) const;
+    QJsonObject runJson(const QStringList &args);
+    QString file(const char *name) const { return m_dir.filePath(QLatin1String(name)); }
+
+    QString m_cli;
+    QTemporaryDir m_dir;
+};
+
+Run TestCli::run(const QStringList &args) const {
+    QProcess process;
+    process.start(m_cli, args);
+    Run r;
+    if (!process.waitForFinished(60000))
+        return r;
+    r.crashed = process.exitStatus() != QProcess::NormalExit;
+    r.exitCode = process.exitCode();
+    r.out = process.readAllStandardOutput();
+    r.err = process.readAllStandardError();
+    return r;
+}
+
+QJsonObject TestCli::runJson(const QStringList &args) {
+    const Run r = run(args);
+    [&] {
+        QVERIFY2(!r.crashed && r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.err.isEmpty(), r.err.constData());
+    }();
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(r.out, &error);
+    [&] { QVERIFY2(error.error == QJsonParseError::NoError && doc.isObject(), r.out.constData()); }();
+    return doc.object();
+}
+
+void TestCli::initTestCase() {
+    m_cli = qEnvironmentVariable("QUANTSCOPE_CLI");
+    QVERIFY2(!m_cli.isEmpty() && QFile::exists(m_cli), "QUANTSCOPE_CLI must name the quantscope-cli binary");
+    QVERIFY(m_dir.isValid());
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const float inf = std::numeric_limits<float>::infinity();
+    const std::vector<TensorBlob> tensors{
+        blob("tiny", DType::F32, {5}, {-1.9921875f, -0.5f, 0.0f, 0.0078125f, 0.0234375f}),
+        blob("asym", DType::F32, {5}, {-1.0f, 0.0f, 0.5f, 1.5f, 2.0f}),
+        blob("model.layers.0.matrix", DType::BF16, {2, 3}, {1, 2, 3, 4, 5, 6}),
+        blob("special", DType::F32, {4}, {1.0f, nan, inf, -2.0f}),
+        blob("wide", DType::F32, {10001}, wideValues()),
+    };
+    const Status written = writeSafetensors(file("model.safetensors").toStdString(), tensors);
+    QVERIFY2(written.ok(), written.error().c_str());
+    QFile junk(file("junk.safetensors"));
+    QVERIFY(junk.open(QIODevice::WriteOnly));
+    junk.write("this is not a checkpoint at all, just some text");
+}
+
+void TestCli::helpAndVersion() {
+    const Run help = run({QStringLiteral("--help")});
+    QCOMPARE(help.exitCode, 0);
+    QVERIFY(help.out.contains("quantscope-cli analyze FILE --tensor NAME"));
+    const Run version = run({QStringLiteral("--version")});
+    QCOMPARE(version.exitCode, 0);
+    QVERIFY2(version.out.startsWith("quantscope-cli 0."), version.out.constData());
+}
+
+void TestCli::listJson() {
+    const QJsonObject root =
+        runJson({QStringLiteral("list"), file("model.safetensors"), QStringLiteral("--json")});
+    const QJsonArray tensors = root.value(QStringLiteral("tensors")).toArray();
+    QCOMPARE(tensors.size(), 5);
+    QHash<QString, QJsonObject> byName;
+    for (const QJsonValue &t : tensors)
+        byName.insert(t.toObject().value(QStringLiteral("name")).toString(), t.toObject());
+    // What the fixture wrote, in safetensors' dtype names.
+    const QJsonObject matrix = byName.value(QStringLiteral("model.layers.0.matrix"));
+    QCOMPARE(matrix.value(QStringLiteral("dtype")).toString(), QStringLiteral("BF16"));
+    QCOMPARE(matrix.value(QStringLiteral("shape")).toArray(), (QJsonArray{2, 3}));
+    QCOMPARE(byName.value(QStringLiteral("tiny")).value(QStringLiteral("dtype")).toString(),
+             QStringLiteral("F32"));
+    QCOMPARE(byName.value(QStringLiteral("wide")).value(QStringLiteral("shape")).toArray(),
+             (QJsonArray{10001}));
+}
+
+void TestCli::listText() {
+    const Run r = run({QStringLiteral("list"), file("model.safetensors")});
+    QCOMPARE(r.exitCode, 0);
+    const QString out = QString::fromUtf8(r.out);
+    QVERIFY2(out.contains(QStringLiteral("NAME")) && out.contains(QStringLiteral("ELEMENTS")),
+             r.out.constData());
+    // The BF16 matrix row: name, dtype, shape and 2 x 3 = 6 elements.
+    const QStringList lines = out.split(QLatin1Char('\n'));
+    const auto row = std::find_if(lines.begin(), lines.end(), [](const QString &l) {
+        return l.startsWith(QLatin1String("model.layers.0.matrix"));
+    });
+    QVERIFY(row != lines.end());
+    QCOMPARE(row->simplified(), QStringLiteral("model.layers.0.matrix BF16 [2, 3] 6"));
+}
+
+void TestCli::analyzeSymmetricGolden() {
+    const QJsonObject o =
+        runJson({QStringLiteral("analyze"), file("model.safetensors"), QStringLiteral("--tensor"),
+                 QStringLiteral("tiny"), QStringLiteral("--bits"), QStringLiteral("8"),
+                 QStringLiteral("--scheme"), QStringLiteral("symmetric"), QStringLiteral("--json")});
+    // x = {-255/128, -1/2, 0, 1/128, 3/128}. 8-bit symmetric: qmin = -128, qmax = 127,
+    // amax = 255/128, scale = amax / ((127 + 128) / 2) = (255/128) / 127.5 = 1/64 exactly.
+    QCOMPARE(o.value(QStringLiteral("tensor")).toString(), QStringLiteral("tiny"));
+    QCOMPARE(o.value(QStringLiteral("dtype")).toString(), QStringLiteral("F32"));
+    QCOMPARE(o.value(QStringLiteral("shape")).toArray(), (QJsonArray{5}));
+    QCOMPARE(o.value(QStringLiteral("bits")).toInt(), 8);
+    QCOMPARE(o.value(QStringLiteral("scheme")).toString(), QStringLiteral("symmetric"));
+    QCOMPARE(o.value(QStringLiteral("narrow")).toBool(), false);
+    QCOMPARE(o.value(QStringLiteral("range_mode")).toString(), QStringLiteral("non-saturating"));
+    QCOMPARE(o.value(QStringLiteral("clip_min")).toDouble(), -1.9921875);
+    QCOMPARE(o.value(QStringLiteral("clip_max")).toDouble(), 1.9921875);
+    QCOMPARE(o.value(QStringLiteral("qmin")).toInt(), -128);
+    QCOMPARE(o.value(QStringLiteral("qmax")).toInt(), 127);
+    QCOMPARE(o.value(QStringLiteral("scale")).toDouble(), 0.015625);
+    QCOMPARE(o.value(QStringLiteral("zero_point")).toInt(), 0);
+    // x / scale = {-127.5, -32, 0, 0.5, 1.5}; round half to even = {-128, -32, 0, 0, 2};
+    // x̂ = {-2, -0.5, 0, 0, 1/32}; x - x̂ = {1/128, 0, 0, 1/128, -1/128}.
+    // MSE = 3 / 128² / 5 = 3.662109375e-05; max error 1/128 = 0.0078125.
+    QCOMPARE(o.value(QStringLiteral("mse")).toDouble(), 3.662109375e-05);
+    QCOMPARE(o.value(QStringLiteral("max_abs_error")).toDouble(), 0.0078125);
+    // Σx² = 69131/16384, Σ(x - x̂)² = 3/16384: SQNR = 10·log10(69131/3) = 43.6255158 dB.
+    QVERIFY(std::abs(o.value(QStringLiteral("sqnr_db")).toDouble() - 43.62551584404067) < 1e-9);
+    QCOMPARE(o.value(QStringLiteral("clipped_fraction")).toDouble(), 0.0); // all inside ±amax
+    const QJsonObject stats = o.value(QStringLiteral("stats")).toObject();
+    QCOMPARE(stats.value(QStringLiteral("count")).toInt(), 5);
+    QCOMPARE(stats.value(QStringLiteral("min")).toDouble(), -1.9921875);
+    QCOMPARE(stats.value(QStringLiteral("max")).toDouble(), 0.0234375);
+    // mean = (-255 - 64 + 0 + 1 + 3) / 128 / 5 = -63/128; variance = 24643/40960 (Σ(x - mean)² / 5).
+    QVERIFY(std::abs(stats.value(QStringLiteral("mean")).toDouble() - (-0.4921875)) < 1e-12);
+    QVERIFY(std::abs(stats.value(QStringLiteral("std")).toDouble() - std::sqrt(24643.0 / 40960.0)) < 1e-9);
+    QCOMPARE(stats.value(QStringLiteral("nan_count")).toInt(), 0);
+    QCOMPARE(stats.value(QStringLiteral("inf_count")).toInt(), 0);
+}
+
+void TestCli::analyzeAsymmetricGolden() {
+    const QJsonObject o =
+        runJson({QStringLiteral("analyze"), file("model.safetensors"), QStringLiteral("--tensor"),
+                 QStringLiteral("asym"), QStringLiteral("--bits"), QStringLiteral("2"),
+                 QStringLiteral("--scheme"), QStringLiteral("asymmetric"), QStringLiteral("--json")});
+    // x = {-1, 0, 0.5, 1.5, 2}; 2-bit asymmetric: [0, 3], scale = (2 - (-1)) / 3 = 1,
+    // zero point = 0 - round(-1 / 1) = 1.
+    QCOMPARE(o.value(QStringLiteral("qmin")).toInt(), 0);
+    QCOMPARE(o.value(QStringLiteral("qmax")).toInt(), 3);
+    QCOMPARE(o.value(QStringLiteral("scale")).toDouble(), 1.0);
+    QCOMPARE(o.value(QStringLiteral("zero_point")).toInt(), 1);
+    QCOMPARE(o.value(QStringLiteral("clip_min")).toDouble(), -1.0);
+    QCOMPARE(o.value(QStringLiteral("clip_max")).toDouble(), 2.0);
+    // q = clamp(round_half_even(x) + 1, 0, 3) = {0, 1, 1, 3, 3}; x̂ = q - 1 = {-1, 0, 0, 2, 2};
+    // x - x̂ = {0, 0, 0.5, -0.5, 0}: MSE = 0.5 / 5 = 0.1, SQNR = 10·log10(7.5 / 0.5) = 11.7609 dB.
+    QVERIFY(std::abs(o.value(QStringLiteral("mse")).toDouble() - 0.1) < 1e-12);
+    QCOMPARE(o.value(QStringLiteral("max_abs_error")).toDouble(), 0.5);
+    QVERIFY(std::abs(o.value(QStringLiteral("sqnr_db")).toDouble() - 10.0 * std::log10(15.0)) < 1e-9);
+}
+
+void TestCli::analyzeClip_data() {
+    QTest::addColumn<QStringList>("clipArgs");
+    // Both spellings, with a negative first number that must not be taken for an option.
+    QTest::addRow("--clip=LO,HI") << QStringList{QStringLiteral("--clip=-0.5,1")};
+    QTest::addRow("--clip LO,HI") << QStringList{QStringLiteral("--clip"), QStringLiteral("-0.5,1")};
+}
+
+void TestCli::analyzeClip() {
+    QFETCH(QStringList, clipArgs);
+    const QJsonObject o =
+        runJson(QStringList{QStringLiteral("analyze"), file("model.safetensors"),
+                            QStringLiteral("--tensor=asym"), QStringLiteral("--bits=2"),
+                            QStringLiteral("--scheme=asymmetric"), QStringLiteral("--json")} +
+                clipArgs);
+    // [-0.5, 1] at 2 bits: scale = 1.5 / 3 = 0.5, zero point = 0 - round(-0.5 / 0.5) = 1.
+    QCOMPARE(o.value(QStringLiteral("range_mode")).toString(), QStringLiteral("saturating"));
+    QCOMPARE(o.value(QStringLiteral("clip_min")).toDouble(), -0.5);
+    QCOMPARE(o.value(QStringLiteral("clip_max")).toDouble(), 1.0);
+    QCOMPARE(o.value(QStringLiteral("scale")).toDouble(), 0.5);
+    QCOMPARE(o.value(QStringLiteral("zero_point")).toInt(), 1);
+    // q = clamp(round(x / 0.5) + 1, 0, 3) = {0, 1, 2, 3, 3}; x̂ = (q - 1) · 0.5 = {-0.5, 0, 0.5, 1, 1};
+    // x - x̂ = {-0.5, 0, 0, 0.5, 1}: MSE = 1.5 / 5 = 0.3; -1, 1.5 and 2 lie outside: 3/5 clipped.
+    QVERIFY(std::abs(o.value(QStringLiteral("mse")).toDouble() - 0.3) < 1e-12);
+    QCOMPARE(o.value(QStringLiteral("max_abs_error")).toDouble(), 1.0);
+    QVERIFY(std::abs(o.value(QStringLiteral("clipped_fraction")).toDouble() - 0.6) < 1e-12);
+}
+
+void TestCli::analyzeNarrow() {
+    const QJsonObject o =
+        runJson({QStringLiteral("analyze"), file("model.safetensors"), QStringLiteral("--tensor"),
+                 QStringLiteral("tiny"), QStringLiteral("--narrow"), QStringLiteral("--clip"),
+                 QStringLiteral("-0.3,0.25"), QStringLiteral("--json")});
+    // Defaults 8 bits, symmetric; narrow: [-127, 127], scale = amax / 127 with amax = max(0.3, 0.25).
+    QCOMPARE(o.value(QStringLiteral("bits")).toInt(), 8);
+    QCOMPARE(o.value(QStringLiteral("narrow")).toBool(), true);
+    QCOMPARE(o.value(QStringLiteral("qmin")).toInt(), -127);
+    QCOMPARE(o.value(QStringLiteral("qmax")).toInt(), 127);
+    QCOMPARE(o.value(QStringLiteral("clip_min")).toDouble(), -0.3);
+    QCOMPARE(o.value(QStringLiteral("clip_max")).toDouble(), 0.3); // symmetric: ±max(|lo|, |hi|)
+    QCOMPARE(float(o.value(QStringLiteral("scale")).toDouble()), float(0.3 / 127.0));
+    // -255/128 and -1/2 lie outside ±0.3: 2 of 5.
+    QVERIFY(std::abs(o.value(QStringLiteral("clipped_fraction")).toDouble() - 0.4) < 1e-12);
+}
+
+void TestCli::analyzeNonFinite() {
+    const QJsonObject o =
+        runJson({QStringLiteral("analyze"), file("model.safetensors"), QStringLiteral("--tensor"),
+                 QStringLiteral("special"), QStringLiteral("--json")});
+    // {1, NaN, Inf, -2}: NaN and Inf are counted apart; the rest is {1, -2}.
+    const QJsonObject stats = o.value(QStringLiteral("stats")).toObject();
+    QCOMPARE(stats.value(QStringLiteral("count")).toInt(), 2);
+    QCOMPARE(stats.value(QStringLiteral("nan_count")).toInt(), 1);
+    QCOMPARE(stats.value(QStringLiteral("inf_count")).toInt(), 1);
+    QCOMPARE(stats.value(QStringLiteral("min")).toDouble(), -2.0);
+    QCOMPARE(stats.value(QStringLiteral("max")).toDouble(), 1.0);
+    QVERIFY(o.value(QStringLiteral("mse")).isDouble());
+}
+
+void TestCli::analyzeSuggest() {
+    const QStringList base{QStringLiteral("analyze"), file("model.safetensors"),
+                           QStringLiteral("--tensor=wide"), QStringLiteral("--bits=4"),
+                           QStringLiteral("--json")};
+    const QJsonObject full = runJson(base);
+    const QJsonObject suggested = runJson(base + QStringList{QStringLiteral("--suggest")});
+    QCOMPARE(full.value(QStringLiteral("range_mode")).toString(), QStringLiteral("non-saturating"));
+    QCOMPARE(full.value(QStringLiteral("clip_max")).toDouble(), 40.0); // amax: the outlier
+    QCOMPARE(suggested.value(QStringLiteral("range_mode")).toString(), QStringLiteral("saturating"));
+    const double clipMax = suggested.value(QStringLiteral("clip_max")).toDouble();
+    // At 4 bits one outlier at 40 is not worth a scale of 40/8: the threshold moves inside.
+    QVERIFY2(clipMax > 0.0 && clipMax < 40.0, qPrintable(QString::number(clipMax)));
+    QCOMPARE(suggested.value(QStringLiteral("clip_min")).toDouble(), -clipMax);
+    QVERIFY(suggested.value(QStringLiteral("mse")).toDouble() < full.value(QStringLiteral("mse")).toDouble());
+    QVERIFY(suggested.value(QStringLiteral("clipped_fraction")).toDouble() > 0.0);
+}
+
+void TestCli::analyzeThreadsAgree() {
+    const QStringList base{QStringLiteral("analyze"), file("model.safetensors"),
+                           QStringLiteral("--tensor=wide"), QStringLiteral("--suggest"),
+                           QStringLiteral("--json")};
+    // Results do not depend on the thread count (issue 2, Core 4).
+    const QJsonObject one = runJson(base + QStringList{QStringLiteral("--threads=1")});
+    const QJsonObject three = runJson(base + QStringList{QStringLiteral("--threads"), QStringLiteral("3")});
+    QVERIFY(!one.isEmpty());
+    QCOMPARE(one, three);
+}
+
+void TestCli::analyzeText() {
+    const Run r = run({QStringLiteral("analyze"), file("model.safetensors"), QStringLiteral("--tensor"),
+                       QStringLiteral("tiny")});
+    QCOMPARE(r.exitCode, 0);
+    const QString out = QString::fromUtf8(r.out);
+    QVERIFY2(out.contains(QStringLiteral("tiny")) && out.contains(QStringLiteral("0.015625")),
+             r.out.constData());
+    QVERIFY(!r.out.trimmed().startsWith('{'));
+}
+
+void TestCli::demoWritesReadableFile() {
+    const QString demo = file("demo.safetensors");
+    const Run r = run({QStringLiteral("demo"), demo});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY(QFile::exists(demo));
+    const QJsonObject root = runJson({QStringLiteral("list"), demo, QStringLiteral("--json")});
+    const QJsonArray tensors = root.value(QStringLiteral("tensors")).toArray();
+    QVERIFY(tensors.size() >= 5);
+    QSet<QString> dtypes;
+    for (const QJsonValue &t : tensors)
+        dtypes.insert(t.toObject().value(QStringLiteral("dtype")).toString());
+    // The demo mixes F32, BF16 and F16 (democheckpoint.h).
+    QVERIFY(dtypes.contains(QStringLiteral("BF16")) || dtypes.contains(QStringLiteral("F16")));
+    const QString first = tensors[0].toObject().value(QStringLiteral("name")).toString();
+    const QJsonObject analysis = runJson(
+        {QStringLiteral("analyze"), demo, QStringLiteral("--tensor"), first, QStringLiteral("--json")});
+    QVERIFY(analysis.value(QStringLiteral("stats")).toObject().value(QStringLiteral("count")).toInt() > 0);
+}
+
+void TestCli::errors_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<int>("exitCode");
+    QTest::addColumn<QString>("mentions");
+    const QString model = file("model.safetensors");
+    const QString analyze = QStringLiteral("analyze");
+    const QString tensor = QStringLiteral("--tensor=tiny");
+    QTest::addRow("no arguments") << QStringList{} << 2 << "command";
+    QTest::addRow("unknown command") << QStringList{QStringLiteral("frobnicate")} << 2 << "frobnicate";
+    QTest::addRow("unknown option") << QStringList{QStringLiteral("list"), model, QStringLiteral("--bogus")}
+                                    << 2 << "--bogus";
+    QTest::addRow("option of another command")
+        << QStringList{QStringLiteral("list"), model, QStringLiteral("--bits=4")} << 2 << "--bits";
+    QTest::addRow("no file") << QStringList{QStringLiteral("list")} << 2 << "FILE";
+    QTest::addRow("two files") << QStringList{QStringLiteral("list"), model, model} << 2 << "FILE";
+    QTest::addRow("no tensor") << QStringList{analyze, model} << 2 << "--tensor";
+    QTest::addRow("bits 1") << QStringList{analyze, model, tensor, QStringLiteral("--bits=1")} << 2
+                            << "--bits";
+    QTest::addRow("bits 17") << QStringList{analyze, model, tensor, QStringLiteral("--bits"),
+                                            QStringLiteral("17")}
+                             << 2 << "--bits";
+    QTest::addRow("bits text") << QStringList{analyze, model, tensor, QStringLiteral("--bits=eight")} << 2
+                               << "--bits";
+    QTest::addRow("bits no value") << QStringList{analyze, model, tensor, QStringLiteral("--bits")} << 2
+                                   << "--bits";
+    QTest::addRow("scheme unknown") << QStringList{analyze, model, tensor, QStringLiteral("--scheme=affine")}
+                                    << 2 << "--scheme";
+    QTest::addRow("clip one number") << QStringList{analyze, model, tensor, QStringLiteral("--clip=0.5")} << 2
+                                     << "--clip";
+    QTest::addRow("clip text") << QStringList{analyze, model, tensor, QStringLiteral("--clip=a,b")} << 2
+                               << "--clip";
+    QTest::addRow("clip reversed") << QStringList{analyze, model, tensor, QStringLiteral("--clip=0.5,-0.5")}
+                                   << 2 << "--clip";
+    QTest::addRow("clip and suggest")
+        << QStringList{analyze, model, tensor, QStringLiteral("--clip=-1,1"), QStringLiteral("--suggest")}
+        << 2 << "--suggest";
+    QTest::addRow("narrow asymmetric") << QStringList{analyze, model, tensor, QStringLiteral("--narrow"),
+                                                      QStringLiteral("--scheme=asymmetric")}
+                                       << 2 << "--narrow";
+    QTest::addRow("flag with value") << QStringList{analyze, model, tensor, QStringLiteral("--narrow=yes")}
+                                     << 2 << "--narrow";
+    QTest::addRow("threads negative")
+        << QStringList{analyze, model, tensor, QStringLiteral("--threads=-1")} << 2 << "--threads";
+    QTest::addRow("missing file") << QStringList{QStringLiteral("list"), file("nowhere.safetensors")} << 1
+                                  << "nowhere.safetensors";
+    QTest::addRow("malformed file") << QStringList{QStringLiteral("list"), file("junk.safetensors")} << 1
+                                    << "junk.safetensors";
+    QTest::addRow("directory") << QStringList{QStringLiteral("list"), m_dir.path()} << 1 << m_dir.path();
+    QTest::addRow("analyze malformed")
+        << QStringList{analyze, file("junk.safetensors"), tensor} << 1 << "junk.safetensors";
+    // A near miss is answered with the close name.
+    QTest::addRow("unknown tensor") << QStringList{analyze, model, QStringLiteral("--tensor=tinny")} << 1
+                                    << "did you mean \"tiny\"";
+    QTest::addRow("demo unwritable") << QStringList{QStringLiteral("demo"),
+                                                    file("junk.safetensors/demo.safetensors")}
+                                     << 1 << "demo.safetensors";
+}
+
+void TestCli::errors() {
+    QFETCH(QStringList, args);
+    QFETCH(int, exitCode);
+    QFETCH(QString, mentions);
+    const Run r = run(args);
+    QVERIFY(!r.crashed);
+    QCOMPARE(r.exitCode, exitCode);
+    QVERIFY2(r.out.isEmpty(), r.out.constData());
+    // Exactly one line on stderr, beginning "error: " and saying what is wrong.
+    QVERIFY2(r.err.startsWith("error: "), r.err.constData());
+    QVERIFY2(r.err.endsWith('\n') && r.err.count('\n') == 1, r.err.constData());
+    QVERIFY2(QString::fromUtf8(r.err).contains(mentions), r.err.constData());
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
