@@ -1,0 +1,303 @@
+#include "stats/tensorstats.h"
+#include "util/parallel.h"
+
+#include <QTest>
+
+#include <atomic>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+using namespace qs;
+
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+// The obvious single-threaded computation in double, one value at a time.
+struct Reference {
+    std::int64_t count = 0;
+    std::int64_t nanCount = 0;
+    std::int64_t infCount = 0;
+    double min = 0.0;
+    double max = 0.0;
+    double mean = 0.0;
+    double std = 0.0;
+    double sumSquares = 0.0;
+    double sumAbs = 0.0;
+};
+
+Reference reference(const std::vector<float> &values) {
+    Reference r;
+    double sum = 0.0;
+    r.min = std::numeric_limits<double>::infinity();
+    r.max = -r.min;
+    for (float v : values) {
+        if (std::isnan(v)) {
+            ++r.nanCount;
+        } else if (std::isinf(v)) {
+            ++r.infCount;
+        } else {
+            ++r.count;
+            sum += v;
+            r.sumAbs += std::abs(double(v));
+            r.sumSquares += double(v) * double(v);
+            r.min = std::min(r.min, double(v));
+            r.max = std::max(r.max, double(v));
+        }
+    }
+    if (r.count == 0)
+        return Reference{0, r.nanCount, r.infCount};
+    r.mean = sum / double(r.count);
+    double deviations = 0.0;
+    for (float v : values)
+        if (std::isfinite(v))
+            deviations += (double(v) - r.mean) * (double(v) - r.mean);
+    r.std = std::sqrt(deviations / double(r.count));
+    return r;
+}
+
+std::vector<std::int64_t> referenceHistogram(const std::vector<float> &values, const Histogram &shape) {
+    std::vector<std::int64_t> counts(shape.bins(), 0);
+    for (float v : values)
+        if (std::isfinite(v))
+            ++counts[shape.binOf(v)];
+    return counts;
+}
+
+std::int64_t valuesNearBinEdges(const std::vector<float> &values, const Histogram &shape) {
+    std::int64_t near = 0;
+    for (float v : values) {
+        if (!std::isfinite(v))
+            continue;
+        const double t = (double(v) - shape.lo) / (shape.hi - shape.lo) * double(shape.bins());
+        const double frac = t - std::floor(t);
+        near += (frac < 1e-3 || frac > 1.0 - 1e-3) ? 1 : 0;
+    }
+    return near;
+}
+
+// Normal values around an offset, with a NaN and an Inf sprinkled in every `special`-th place.
+std::vector<float> makeValues(std::size_t n, double offset, std::size_t special, unsigned seed = 1) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> dist(float(offset), 0.05f);
+    std::vector<float> values(n);
+    for (float &v : values)
+        v = dist(rng);
+    if (special > 0)
+        for (std::size_t i = special / 2; i < n; i += special)
+            values[i] = (i / special) % 2 == 0 ? kNaN : -kInf;
+    return values;
+}
+
+bool sameBits(double a, double b) {
+    return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b);
+}
+
+bool identical(const TensorStats &a, const TensorStats &b) {
+    return a.count == b.count && a.nanCount == b.nanCount && a.infCount == b.infCount &&
+           sameBits(a.min, b.min) && sameBits(a.max, b.max) && sameBits(a.mean, b.mean) &&
+           sameBits(a.std, b.std) && sameBits(a.sumSquares, b.sumSquares) &&
+           sameBits(a.histogram.lo, b.histogram.lo) && sameBits(a.histogram.hi, b.histogram.hi) &&
+           a.histogram.counts == b.histogram.counts;
+}
+
+TensorStats statsAt(const std::vector<float> &values, int threads, int bins = kFineBins) {
+    RunControl control;
+    control.threads = threads;
+    const std::optional<TensorStats> stats = computeStats(values, control, bins);
+    return stats.value_or(TensorStats{});
+}
+
+} // namespace
+
+class TestTensorStats : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void matchesReference_data();
+    void matchesReference();
+    void handComputed();
+    void nanAndInfAreCountedAndExcluded();
+    void emptyTensor();
+    void allNonFinite();
+    void constantTensor();
+    void binCountIsHonoured();
+    void cancelReturnsNullopt_data();
+    void cancelReturnsNullopt();
+    void progressEndsAtOne();
+};
+
+void TestTensorStats::matchesReference_data() {
+    QTest::addColumn<qsizetype>("size");
+    QTest::addColumn<double>("offset");
+    QTest::addColumn<qsizetype>("special");
+    QTest::addRow("one value") << qsizetype(1) << 0.3 << qsizetype(0);
+    QTest::addRow("small") << qsizetype(1000) << 0.0 << qsizetype(0);
+    QTest::addRow("one chunk") << qsizetype(kChunkSize) << -0.1 << qsizetype(0);
+    QTest::addRow("chunk plus one") << qsizetype(kChunkSize + 1) << 0.0 << qsizetype(0);
+    QTest::addRow("ragged chunks") << qsizetype(3 * kChunkSize + 17) << 1.0 << qsizetype(0);
+    QTest::addRow("ragged with nan/inf") << qsizetype(5 * kChunkSize + 333) << 0.0 << qsizetype(40'001);
+    QTest::addRow("dense nan/inf") << qsizetype(2 * kChunkSize + 5) << 2.0 << qsizetype(7);
+    QTest::addRow("many chunks") << qsizetype(40 * kChunkSize + 1) << -0.02 << qsizetype(0);
+}
+
+void TestTensorStats::matchesReference() {
+    QFETCH(qsizetype, size);
+    QFETCH(double, offset);
+    QFETCH(qsizetype, special);
+    const std::vector<float> values = makeValues(std::size_t(size), offset, std::size_t(special));
+    const Reference ref = reference(values);
+    const TensorStats one = statsAt(values, 1);
+
+    // Identical bits whatever the thread count.
+    QVERIFY(identical(one, statsAt(values, 2)));
+    QVERIFY(identical(one, statsAt(values, 8)));
+
+    QCOMPARE(one.count, ref.count);
+    QCOMPARE(one.nanCount, ref.nanCount);
+    QCOMPARE(one.infCount, ref.infCount);
+    QCOMPARE(one.min, ref.min);
+    QCOMPARE(one.max, ref.max);
+    // Sums run in float within 64-value blocks: relative error ~1e-7 of Σ|x| at worst.
+    const double n = double(ref.count);
+    QVERIFY2(std::abs(one.mean - ref.mean) <= 1e-6 * ref.sumAbs / n,
+             qPrintable(QStringLiteral("mean %1 vs %2").arg(one.mean, 0, 'g', 17).arg(ref.mean, 0, 'g', 17)));
+    QVERIFY(std::abs(one.std - ref.std) <= 1e-6 * ref.std);
+    QVERIFY(std::abs(one.sumSquares - ref.sumSquares) <= 1e-6 * ref.sumSquares);
+
+    // The histogram spans [min, max] and holds every finite value once.
+    QCOMPARE(one.histogram.bins(), std::size_t(kFineBins));
+    if (ref.max > ref.min) {
+        QCOMPARE(one.histogram.lo, ref.min);
+        QCOMPARE(one.histogram.hi, ref.max);
+    } else { // a single value: a small interval around it
+        QVERIFY(one.histogram.lo < ref.min && one.histogram.hi > ref.max);
+    }
+    QCOMPARE(one.histogram.total(), ref.count);
+    // Bins are found in float32: only a value within float rounding of a bin edge (here: a
+    // thousandth of a bin) may land in the neighbouring bin of the double reference.
+    const std::vector<std::int64_t> refCounts = referenceHistogram(values, one.histogram);
+    std::int64_t moved = 0;
+    for (std::size_t i = 0; i < refCounts.size(); ++i)
+        moved += std::abs(refCounts[i] - one.histogram.counts[i]);
+    const std::int64_t nearEdge = valuesNearBinEdges(values, one.histogram);
+    QVERIFY2(moved <= 2 * nearEdge,
+             qPrintable(QStringLiteral("%1 moved, %2 near edges").arg(moved).arg(nearEdge)));
+}
+
+void TestTensorStats::handComputed() {
+    // {0, 1, 2, 3}: mean 1.5; deviations ±1.5, ±0.5 -> variance (2.25+0.25)*2/4 = 1.25;
+    // Σx² = 0+1+4+9 = 14. Four bins over [0, 3] of width 0.75: 0 -> bin 0, 1 -> 1 (1.33),
+    // 2 -> 2 (2.67), 3 -> last bin (the last bin includes hi).
+    const std::vector<float> values{0.0f, 1.0f, 2.0f, 3.0f};
+    const TensorStats s = statsAt(values, 2, 4);
+    QCOMPARE(s.count, std::int64_t(4));
+    QCOMPARE(s.mean, 1.5);
+    QCOMPARE(s.std, std::sqrt(1.25));
+    QCOMPARE(s.sumSquares, 14.0);
+    QCOMPARE(s.histogram.counts, (std::vector<std::int64_t>{1, 1, 1, 1}));
+}
+
+void TestTensorStats::nanAndInfAreCountedAndExcluded() {
+    // Finite values {1, 2, -3}: count 3, mean 0, Σx² = 14, std = sqrt(14/3).
+    const std::vector<float> values{1.0f, kNaN, -kInf, 2.0f, kInf, kNaN, -3.0f};
+    const TensorStats s = statsAt(values, 1, 16);
+    QCOMPARE(s.count, std::int64_t(3));
+    QCOMPARE(s.nanCount, std::int64_t(2));
+    QCOMPARE(s.infCount, std::int64_t(2));
+    QCOMPARE(s.min, -3.0);
+    QCOMPARE(s.max, 2.0);
+    QCOMPARE(s.mean, 0.0);
+    QCOMPARE(s.sumSquares, 14.0);
+    QCOMPARE(s.std, std::sqrt(14.0 / 3.0));
+    QCOMPARE(s.histogram.total(), std::int64_t(3));
+}
+
+void TestTensorStats::emptyTensor() {
+    const std::optional<TensorStats> s = computeStats(std::span<const float>());
+    QVERIFY(s.has_value());
+    QCOMPARE(s->count, std::int64_t(0));
+    QCOMPARE(s->nanCount, std::int64_t(0));
+    QCOMPARE(s->min, 0.0);
+    QCOMPARE(s->max, 0.0);
+    QVERIFY(s->histogram.counts.empty());
+}
+
+void TestTensorStats::allNonFinite() {
+    const std::vector<float> values(kChunkSize + 3, kNaN);
+    std::vector<float> mixed = values;
+    mixed[5] = kInf;
+    const TensorStats s = statsAt(mixed, 2);
+    QCOMPARE(s.count, std::int64_t(0));
+    QCOMPARE(s.nanCount, std::int64_t(values.size() - 1));
+    QCOMPARE(s.infCount, std::int64_t(1));
+    QCOMPARE(s.min, 0.0);
+    QCOMPARE(s.max, 0.0);
+    QCOMPARE(s.std, 0.0);
+    QVERIFY(s.histogram.counts.empty());
+}
+
+void TestTensorStats::constantTensor() {
+    const std::vector<float> values(kChunkSize * 2 + 1, 2.5f);
+    const TensorStats s = statsAt(values, 2);
+    QCOMPARE(s.min, 2.5);
+    QCOMPARE(s.max, 2.5);
+    QCOMPARE(s.mean, 2.5);
+    QCOMPARE(s.std, 0.0);
+    // A small interval around the value, holding every value.
+    QVERIFY(s.histogram.lo < 2.5 && s.histogram.hi > 2.5);
+    QVERIFY(s.histogram.hi - s.histogram.lo < 0.1);
+    QCOMPARE(s.histogram.total(), s.count);
+    const TensorStats zeros = statsAt(std::vector<float>(100, 0.0f), 1);
+    QVERIFY(zeros.histogram.lo < 0.0 && zeros.histogram.hi > 0.0);
+    QCOMPARE(zeros.histogram.total(), std::int64_t(100));
+}
+
+void TestTensorStats::binCountIsHonoured() {
+    const std::vector<float> values = makeValues(100'000, 0.0, 0);
+    const TensorStats s = statsAt(values, 2, 64);
+    QCOMPARE(s.histogram.bins(), std::size_t(64));
+    QCOMPARE(s.histogram.total(), std::int64_t(100'000));
+    // Normal data: the two middle bins hold more than the outermost ones.
+    QVERIFY(s.histogram.counts[31] > s.histogram.counts[0]);
+    QVERIFY(s.histogram.counts[32] > s.histogram.counts[63]);
+}
+
+void TestTensorStats::cancelReturnsNullopt_data() {
+    QTest::addColumn<int>("chunksBeforeCancel");
+    QTest::addRow("at once") << 0;
+    QTest::addRow("in the first pass") << 3;
+    QTest::addRow("in the histogram pass") << 12;
+}
+
+void TestTensorStats::cancelReturnsNullopt() {
+    QFETCH(int, chunksBeforeCancel);
+    // 10 chunks, so polls 0..10 fall in the first pass and later ones in the second.
+    const std::vector<float> values = makeValues(10 * kChunkSize, 0.0, 0);
+    std::atomic<int> polls{0};
+    RunControl control;
+    control.threads = 1;
+    control.isCanceled = [&] { return polls.fetch_add(1) >= chunksBeforeCancel; };
+    QVERIFY(!computeStats(values, control).has_value());
+}
+
+void TestTensorStats::progressEndsAtOne() {
+    const std::vector<float> values = makeValues(4 * kChunkSize, 0.0, 0);
+    std::atomic<double> last{0.0};
+    RunControl control;
+    control.threads = 1;
+    control.progress = [&](double f) {
+        QVERIFY(f >= last.load());
+        last = f;
+    };
+    QVERIFY(computeStats(values, control).has_value());
+    QCOMPARE(last.load(), 1.0);
+}
+
+QTEST_GUILESS_MAIN(TestTensorStats)
+#include "tst_tensorstats.moc"
