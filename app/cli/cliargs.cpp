@@ -122,6 +122,46 @@ std::optional<QString> checkCombination(const CliOptions &o) {
     return std::nullopt;
 }
 
+// Applies the option at args[i], moving i past a separate value; returns the problem, if any.
+std::optional<QString> applyOption(const QHash<QString, OptionDef> &defs, const QStringList &args,
+                                   qsizetype &i, CliOptions &o) {
+    const QString &arg = args[i];
+    const qsizetype eq = arg.indexOf(QLatin1Char('='));
+    const QString name = arg.mid(2, eq < 0 ? -1 : eq - 2);
+    if (!arg.startsWith(QLatin1String("--")) || !defs.contains(name))
+        return QStringLiteral("unknown option \"%1\" for %2").arg(arg, args.first());
+    const OptionDef &def = defs[name];
+    if (!def.takesValue && eq >= 0)
+        return QStringLiteral("option --%1 takes no value").arg(name);
+    QString value;
+    if (eq >= 0) {
+        value = arg.mid(eq + 1);
+    } else if (def.takesValue) {
+        // The next argument is the value whatever it looks like: --clip -0.3,0.25.
+        if (++i == args.size())
+            return QStringLiteral("option --%1 needs a value").arg(name);
+        value = args[i];
+    }
+    return def.set(o, value);
+}
+
+// Sets o's options from args (after the command) and returns the remaining arguments.
+Result<QStringList> applyOptions(const QStringList &args, CliOptions &o) {
+    const QHash<QString, OptionDef> defs = optionsFor(o.command);
+    QStringList positional;
+    bool optionsEnded = false;
+    for (qsizetype i = 1; i < args.size(); ++i) {
+        const QString &arg = args[i];
+        if (optionsEnded || !arg.startsWith(QLatin1Char('-')) || arg == QLatin1String("-"))
+            positional.append(arg);
+        else if (arg == QLatin1String("--"))
+            optionsEnded = true;
+        else if (auto problem = applyOption(defs, args, i, o))
+            return usage(*problem);
+    }
+    return positional;
+}
+
 } // namespace
 
 Result<CliOptions> parseArguments(const QStringList &args) {
@@ -139,43 +179,14 @@ Result<CliOptions> parseArguments(const QStringList &args) {
         return usage(
             QStringLiteral("unknown command \"%1\" (expected list, analyze or demo)").arg(args.first()));
     o.command = *command;
-    const QHash<QString, OptionDef> defs = optionsFor(o.command);
-    QStringList positional;
-    bool optionsEnded = false;
-    for (qsizetype i = 1; i < args.size(); ++i) {
-        const QString &arg = args[i];
-        if (optionsEnded || !arg.startsWith(QLatin1Char('-')) || arg == QLatin1String("-")) {
-            positional.append(arg);
-            continue;
-        }
-        if (arg == QLatin1String("--")) {
-            optionsEnded = true;
-            continue;
-        }
-        const qsizetype eq = arg.indexOf(QLatin1Char('='));
-        const QString name = arg.mid(2, eq < 0 ? -1 : eq - 2);
-        if (!arg.startsWith(QLatin1String("--")) || !defs.contains(name))
-            return usage(QStringLiteral("unknown option \"%1\" for %2").arg(arg, args.first()));
-        const OptionDef &def = defs[name];
-        QString value;
-        if (def.takesValue && eq >= 0) {
-            value = arg.mid(eq + 1);
-        } else if (def.takesValue) {
-            // The next argument is the value whatever it looks like: --clip -0.3,0.25.
-            if (++i == args.size())
-                return usage(QStringLiteral("option --%1 needs a value").arg(name));
-            value = args[i];
-        } else if (eq >= 0) {
-            return usage(QStringLiteral("option --%1 takes no value").arg(name));
-        }
-        if (auto problem = def.set(o, value))
-            return usage(*problem);
-    }
-    if (positional.size() != 1)
+    const auto positional = applyOptions(args, o);
+    if (!positional)
+        return Error{positional.error()};
+    if (positional->size() != 1)
         return usage(QStringLiteral("%1 needs exactly one FILE argument (got %2)")
                          .arg(args.first())
-                         .arg(positional.size()));
-    o.file = positional.first();
+                         .arg(positional->size()));
+    o.file = positional->first();
     if (auto problem = checkCombination(o))
         return usage(*problem);
     return o;

@@ -108,25 +108,8 @@ quint64 AnalysisService::startJob(Job &job, const QString &what, Work work) {
 
     connect(watcher, &QFutureWatcherBase::progressValueChanged, this,
             [this, what](int percent) { Q_EMIT progressChanged(percent, what); });
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, &job, watcher, generation] {
-        // A retired watcher is deleted (and so disconnected) at once; the generation check is
-        // the second line of defence against emitting a stale result.
-        if (job.generation != generation || job.watcher.get() != watcher)
-            return;
-        job.watcher.release()->deleteLater(); // we are inside one of its signals
-        job.future = {};
-        const QFuture<Outcome<T>> future = watcher->future();
-        updateBusy();
-        if (future.isCanceled() || future.resultCount() == 0)
-            return;
-        const Outcome<T> outcome = future.result();
-        if (!outcome.value)
-            Q_EMIT failed(generation, outcome.error);
-        else if constexpr (std::is_same_v<T, TensorAnalysis>)
-            Q_EMIT tensorReady(generation, outcome.value);
-        else
-            Q_EMIT quantReady(generation, outcome.value);
-    });
+    connect(watcher, &QFutureWatcherBase::finished, this,
+            [this, &job, watcher, generation] { finishJob<T>(job, watcher, generation); });
 
     QFuture<Outcome<T>> future = QtConcurrent::run([work = std::move(work)](QPromise<Outcome<T>> &promise) {
         promise.setProgressRange(0, 100);
@@ -139,6 +122,27 @@ quint64 AnalysisService::startJob(Job &job, const QString &what, Work work) {
     job.future = QFuture<void>(future);
     updateBusy();
     return generation;
+}
+
+template <typename T>
+void AnalysisService::finishJob(Job &job, QFutureWatcherBase *watcher, quint64 generation) {
+    // A retired watcher is deleted (and so disconnected) at once; the generation check is the
+    // second line of defence against emitting a stale result.
+    if (job.generation != generation || job.watcher.get() != watcher)
+        return;
+    job.watcher.release()->deleteLater(); // we are inside one of its signals
+    job.future = {};
+    const QFuture<Outcome<T>> future = static_cast<QFutureWatcher<Outcome<T>> *>(watcher)->future();
+    updateBusy();
+    if (future.isCanceled() || future.resultCount() == 0)
+        return;
+    const Outcome<T> outcome = future.result();
+    if (!outcome.value)
+        Q_EMIT failed(generation, outcome.error);
+    else if constexpr (std::is_same_v<T, TensorAnalysis>)
+        Q_EMIT tensorReady(generation, outcome.value);
+    else
+        Q_EMIT quantReady(generation, outcome.value);
 }
 
 void AnalysisService::retire(Job &job) {

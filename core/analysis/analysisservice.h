@@ -8,6 +8,8 @@
 
 #include <memory>
 
+class QFutureWatcherBase;
+
 namespace qs {
 
 /// Runs tensor loads and quantization passes off the calling (GUI) thread with QtConcurrent,
@@ -46,6 +48,8 @@ private:
     struct Job;
     template <typename T, typename Work>
     quint64 startJob(Job &job, const QString &what, Work work);
+    template <typename T>
+    void finishJob(Job &job, QFutureWatcherBase *watcher, quint64 generation);
     void retire(Job &job);
     void updateBusy();
 
