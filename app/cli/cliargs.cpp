@@ -187,6 +187,8 @@ Result<CliOptions> parseArguments(const QStringList &args) {
                          .arg(args.first())
                          .arg(positional->size()));
     o.file = positional->first();
+    if (o.file.isEmpty())
+        return usage(QStringLiteral("the FILE argument is empty"));
     if (auto problem = checkCombination(o))
         return usage(*problem);
     return o;

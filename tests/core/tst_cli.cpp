@@ -344,6 +344,7 @@ void TestCli::errors_data() {
     QTest::addRow("option of another command")
         << QStringList{QStringLiteral("list"), model, QStringLiteral("--bits=4")} << 2 << "--bits";
     QTest::addRow("no file") << QStringList{QStringLiteral("list")} << 2 << "FILE";
+    QTest::addRow("empty file name") << QStringList{QStringLiteral("list"), QString()} << 2 << "FILE";
     QTest::addRow("two files") << QStringList{QStringLiteral("list"), model, model} << 2 << "FILE";
     QTest::addRow("no tensor") << QStringList{analyze, model} << 2 << "--tensor";
     QTest::addRow("bits 1") << QStringList{analyze, model, tensor, QStringLiteral("--bits=1")} << 2
