@@ -1,0 +1,225 @@
+#include "tensorbrowser.h"
+#include "tensortreemodel.h"
+
+#include <QAbstractItemModelTester>
+#include <QLineEdit>
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
+#include <QTest>
+#include <QTreeView>
+
+using qs::ui::TensorTreeModel;
+
+namespace {
+
+qs::TensorInfo tensor(const char *name, std::vector<std::int64_t> shape = {2, 3},
+                      qs::DType dtype = qs::DType::F32) {
+    qs::TensorInfo info;
+    info.name = name;
+    info.shape = std::move(shape);
+    info.dtype = dtype;
+    info.byteSize = std::uint64_t(info.elementCount()) * qs::dtypeSize(dtype);
+    return info;
+}
+
+std::vector<qs::TensorInfo> tensors(const QStringList &names) {
+    std::vector<qs::TensorInfo> list;
+    for (const QString &name : names)
+        list.push_back(tensor(name.toUtf8().constData()));
+    return list;
+}
+
+// The tree as text: "label{child,child}" in row order, for compact expectations.
+QString describe(const QAbstractItemModel &model, const QModelIndex &parent = {}) {
+    QStringList parts;
+    for (int row = 0; row < model.rowCount(parent); ++row) {
+        const QModelIndex index = model.index(row, 0, parent);
+        QString part = index.data().toString();
+        if (model.rowCount(index) > 0)
+            part += QLatin1Char('{') + describe(model, index) + QLatin1Char('}');
+        parts << part;
+    }
+    return parts.join(QLatin1Char(','));
+}
+
+} // namespace
+
+class TestTensorTreeModel : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void grouping_data();
+    void grouping();
+    void columns();
+    void tensorIndexRoundTrip();
+    void filtering_data();
+    void filtering();
+    void tenThousandTensors();
+    void browserSelectsAndFilters();
+};
+
+void TestTensorTreeModel::grouping_data() {
+    QTest::addColumn<QStringList>("names");
+    QTest::addColumn<QString>("tree");
+    // The issue's example: "a.b.c", "a.b.d", "a.e" -> a ▸ b ▸ {c, d}, e.
+    QTest::addRow("issue example") << QStringList{QStringLiteral("a.b.c"), QStringLiteral("a.b.d"),
+                                                  QStringLiteral("a.e")}
+                                   << QStringLiteral("a{b{c,d},e}");
+    // A group with a single child is merged with it: q_proj holds only "weight".
+    QTest::addRow("single child merged")
+        << QStringList{QStringLiteral("l.q_proj.weight"), QStringLiteral("l.k_proj.weight"),
+                       QStringLiteral("l.norm")}
+        << QStringLiteral("l{k_proj.weight,norm,q_proj.weight}");
+    // Numbers compare by value: 2 before 10, although "10" < "2" as text.
+    QTest::addRow("natural order") << QStringList{QStringLiteral("layers.10.w"), QStringLiteral("layers.2.w"),
+                                                  QStringLiteral("layers.1.w")}
+                                   << QStringLiteral("layers{1.w,2.w,10.w}");
+    // A name that is both a tensor and a prefix of others keeps both nodes.
+    QTest::addRow("tensor and group share a name")
+        << QStringList{QStringLiteral("a.b"), QStringLiteral("a.b.c"), QStringLiteral("a.b.d")}
+        << QStringLiteral("a{b,b{c,d}}");
+    QTest::addRow("no dots") << QStringList{QStringLiteral("w2"), QStringLiteral("w1")}
+                             << QStringLiteral("w1,w2");
+    QTest::addRow("empty") << QStringList{} << QString();
+}
+
+void TestTensorTreeModel::grouping() {
+    QFETCH(QStringList, names);
+    QFETCH(QString, tree);
+    TensorTreeModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setTensors(tensors(names));
+    QCOMPARE(describe(model), tree);
+    QCOMPARE(model.tensorCount(), std::size_t(names.size()));
+}
+
+void TestTensorTreeModel::columns() {
+    TensorTreeModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setTensors({tensor("m.w", {4096, 1024}, qs::DType::BF16), tensor("m.b", {1024}, qs::DType::F16)});
+    QCOMPARE(model.columnCount(), 4);
+    QCOMPARE(model.headerData(TensorTreeModel::NameColumn, Qt::Horizontal).toString(),
+             QStringLiteral("Name"));
+    QCOMPARE(model.headerData(TensorTreeModel::ElementsColumn, Qt::Horizontal).toString(),
+             QStringLiteral("Elements"));
+
+    const QModelIndex w = model.indexForTensor(0);
+    QCOMPARE(w.data().toString(), QStringLiteral("w"));
+    QCOMPARE(w.siblingAtColumn(TensorTreeModel::ShapeColumn).data().toString(),
+             QStringLiteral("4096 × 1024"));
+    QCOMPARE(w.siblingAtColumn(TensorTreeModel::DTypeColumn).data().toString(), QStringLiteral("BF16"));
+    // 4096 · 1024 = 4,194,304 -> three significant digits: "4.19 M".
+    QCOMPARE(w.siblingAtColumn(TensorTreeModel::ElementsColumn).data().toString(), QStringLiteral("4.19 M"));
+    QCOMPARE(w.data(TensorTreeModel::PathRole).toString(), QStringLiteral("m.w"));
+
+    // The group sums its tensors: 4,194,304 + 1,024 = 4,195,328 -> "4.20 M"; no shape or type.
+    const QModelIndex group = w.parent();
+    QCOMPARE(group.data().toString(), QStringLiteral("m"));
+    QVERIFY(!group.data(TensorTreeModel::TensorIndexRole).isValid());
+    QCOMPARE(group.siblingAtColumn(TensorTreeModel::ElementsColumn).data().toString(),
+             QStringLiteral("4.20 M"));
+    QVERIFY(group.siblingAtColumn(TensorTreeModel::ShapeColumn).data().toString().isEmpty());
+
+    // Configured tensors are shown bold and say so.
+    QVERIFY(!w.data(TensorTreeModel::ConfiguredRole).toBool());
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    model.setConfigured(0, true);
+    QCOMPARE(changed.count(), 1);
+    QVERIFY(w.data(TensorTreeModel::ConfiguredRole).toBool());
+    QVERIFY(w.data(Qt::FontRole).value<QFont>().bold());
+}
+
+void TestTensorTreeModel::tensorIndexRoundTrip() {
+    TensorTreeModel model;
+    const QStringList names{QStringLiteral("x.layers.3.a"), QStringLiteral("x.layers.3.b"),
+                            QStringLiteral("x.layers.12.a"), QStringLiteral("x.layers.12.b"),
+                            QStringLiteral("x.emb")};
+    model.setTensors(tensors(names));
+    for (std::size_t i = 0; i < std::size_t(names.size()); ++i) {
+        const QModelIndex index = model.indexForTensor(i);
+        QVERIFY(index.isValid());
+        QCOMPARE(model.tensorAt(index), std::optional<std::size_t>(i));
+        QCOMPARE(index.data(TensorTreeModel::PathRole).toString(), names[qsizetype(i)]);
+    }
+    QVERIFY(!model.indexForTensor(names.size()).isValid());
+}
+
+void TestTensorTreeModel::filtering_data() {
+    QTest::addColumn<QString>("filter");
+    QTest::addColumn<QString>("tree");
+    // Matching is on the full dotted name, case-insensitive; parents of matches stay visible.
+    QTest::addRow("leaf name") << QStringLiteral("q_proj")
+                               << QStringLiteral("m{layers{0{q_proj.weight},1{q_proj.weight}}}");
+    QTest::addRow("dotted prefix") << QStringLiteral("layers.1.")
+                                   << QStringLiteral("m{layers{1{k_proj.weight,q_proj.weight}}}");
+    QTest::addRow("case-insensitive") << QStringLiteral("EMBED") << QStringLiteral("m{embed}");
+    QTest::addRow("no match") << QStringLiteral("nothing") << QString();
+    QTest::addRow("cleared")
+        << QString()
+        << QStringLiteral("m{embed,layers{0{k_proj.weight,q_proj.weight},1{k_proj.weight,q_proj.weight}}}");
+}
+
+void TestTensorTreeModel::filtering() {
+    QFETCH(QString, filter);
+    QFETCH(QString, tree);
+    TensorTreeModel model;
+    model.setTensors(
+        tensors({QStringLiteral("m.embed"), QStringLiteral("m.layers.0.q_proj.weight"),
+                 QStringLiteral("m.layers.0.k_proj.weight"), QStringLiteral("m.layers.1.q_proj.weight"),
+                 QStringLiteral("m.layers.1.k_proj.weight")}));
+    QSortFilterProxyModel proxy;
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.setSourceModel(&model);
+    proxy.setFilterRole(TensorTreeModel::PathRole);
+    proxy.setFilterCaseSensitivity(Qt::CaseInsensitive);
+    proxy.setRecursiveFilteringEnabled(true);
+    proxy.setFilterFixedString(filter);
+    QCOMPARE(describe(proxy), tree);
+}
+
+void TestTensorTreeModel::tenThousandTensors() {
+    // 100 layers × 100 tensors: every tensor reachable, grouping by layer; "model" has the
+    // single child "layers", so the two are merged.
+    std::vector<qs::TensorInfo> list;
+    for (int layer = 0; layer < 100; ++layer)
+        for (int t = 0; t < 100; ++t)
+            list.push_back(
+                tensor(QStringLiteral("model.layers.%1.t%2").arg(layer).arg(t).toUtf8().constData()));
+    TensorTreeModel model;
+    model.setTensors(list);
+    QCOMPARE(model.rowCount(), 1);
+    const QModelIndex layers = model.index(0, 0);
+    QCOMPARE(layers.data().toString(), QStringLiteral("model.layers"));
+    QCOMPARE(model.rowCount(layers), 100);
+    QCOMPARE(model.index(99, 0, layers).data().toString(), QStringLiteral("99")); // natural order
+    QCOMPARE(model.tensorAt(model.indexForTensor(9999)), std::optional<std::size_t>(9999));
+    QCOMPARE(model.indexForTensor(9999).data(TensorTreeModel::PathRole).toString(),
+             QStringLiteral("model.layers.99.t99"));
+}
+
+void TestTensorTreeModel::browserSelectsAndFilters() {
+    qs::ui::TensorBrowser browser;
+    browser.resize(400, 600);
+    browser.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&browser));
+    browser.setTensors(
+        tensors({QStringLiteral("m.a.weight"), QStringLiteral("m.b.weight"), QStringLiteral("m.c")}));
+    QSignalSpy selected(&browser, &qs::ui::TensorBrowser::tensorSelected);
+
+    // Clicking a row selects its tensor.
+    const QModelIndex b = browser.viewIndex(1);
+    QTest::mouseClick(browser.view()->viewport(), Qt::LeftButton, {}, browser.view()->visualRect(b).center());
+    QCOMPARE(selected.count(), 1);
+    QCOMPARE(selected.last().at(0).value<std::size_t>(), std::size_t(1));
+
+    // Filtering the selected tensor away selects nothing else (no surprise load)...
+    browser.setFilterText(QStringLiteral("m.c"));
+    QCOMPARE(selected.count(), 1);
+    QVERIFY(!browser.viewIndex(1).isValid());
+    // ...and Enter in the filter box selects the first match.
+    QTest::keyClick(browser.filterEdit(), Qt::Key_Return);
+    QCOMPARE(selected.count(), 2);
+    QCOMPARE(selected.last().at(0).value<std::size_t>(), std::size_t(2));
+}
+
+QTEST_MAIN(TestTensorTreeModel)
+#include "tst_tensortreemodel.moc"

@@ -1,0 +1,184 @@
+#include "tensorbrowser.h"
+
+#include "tensortreemodel.h"
+
+#include <QHeaderView>
+#include <QKeyEvent>
+#include <QLineEdit>
+#include <QSortFilterProxyModel>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+namespace qs::ui {
+
+namespace {
+
+constexpr int kFilterDelayMs = 150;
+// Up to this many tensors the whole tree starts expanded; beyond, only the top level.
+constexpr std::size_t kExpandAllLimit = 400;
+
+} // namespace
+
+TensorBrowser::TensorBrowser(QWidget *parent)
+    : QWidget(parent) {
+    m_model = new TensorTreeModel(this);
+    m_proxy = new QSortFilterProxyModel(this);
+    m_proxy->setSourceModel(m_model);
+    m_proxy->setFilterRole(TensorTreeModel::PathRole);
+    m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    m_proxy->setRecursiveFilteringEnabled(true);
+
+    m_filter = new QLineEdit(this);
+    m_filter->setPlaceholderText(tr("Filter tensors (Ctrl+F)"));
+    m_filter->setClearButtonEnabled(true);
+    m_filter->setToolTip(tr("Shows the tensors whose full dotted name contains this text, e.g. "
+                            "\"layers.0.\" or \"q_proj\".\nEnter selects the first match, Down moves "
+                            "to the list."));
+    m_filter->installEventFilter(this);
+
+    m_view = new QTreeView(this);
+    m_view->setModel(m_proxy);
+    m_view->setUniformRowHeights(true); // keeps 10,000 rows smooth
+    m_view->setAlternatingRowColors(true);
+    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_view->setAllColumnsShowFocus(true);
+    sizeColumns();
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 0, 4);
+    layout->setSpacing(4);
+    layout->addWidget(m_filter);
+    layout->addWidget(m_view, 1);
+
+    m_filterTimer.setSingleShot(true);
+    m_filterTimer.setInterval(kFilterDelayMs);
+    connect(&m_filterTimer, &QTimer::timeout, this, &TensorBrowser::applyFilter);
+    connect(m_filter, &QLineEdit::textChanged, &m_filterTimer, qOverload<>(&QTimer::start));
+    connect(m_view->selectionModel(), &QItemSelectionModel::currentChanged, this,
+            [this](const QModelIndex &current) { onCurrentChanged(current); });
+}
+
+void TensorBrowser::sizeColumns() {
+    QHeaderView *header = m_view->header();
+    header->setStretchLastSection(false);
+    header->setSectionResizeMode(TensorTreeModel::NameColumn, QHeaderView::Stretch);
+    // Fixed widths from the font: measuring 10,000 rows to fit contents would stall.
+    const QFontMetrics metrics(m_view->font());
+    const int pad = metrics.horizontalAdvance(QLatin1Char('M')) * 2;
+    header->setSectionResizeMode(TensorTreeModel::ShapeColumn, QHeaderView::Interactive);
+    header->setSectionResizeMode(TensorTreeModel::DTypeColumn, QHeaderView::Interactive);
+    header->setSectionResizeMode(TensorTreeModel::ElementsColumn, QHeaderView::Interactive);
+    header->resizeSection(TensorTreeModel::ShapeColumn,
+                          metrics.horizontalAdvance(QStringLiteral("32000 × 4096")) + pad);
+    header->resizeSection(TensorTreeModel::DTypeColumn,
+                          metrics.horizontalAdvance(QStringLiteral("BF16")) + pad);
+    header->resizeSection(TensorTreeModel::ElementsColumn,
+                          metrics.horizontalAdvance(QStringLiteral("131 M")) + pad);
+    header->setMinimumSectionSize(metrics.horizontalAdvance(QStringLiteral("Type")) + pad / 2);
+}
+
+void TensorBrowser::setTensors(const std::vector<qs::TensorInfo> &tensors) {
+    const QSignalBlocker blocker(m_view->selectionModel());
+    m_selected.reset();
+    m_model->setTensors(tensors);
+    if (tensors.size() <= kExpandAllLimit)
+        m_view->expandAll();
+    else
+        m_view->expandToDepth(0);
+}
+
+QModelIndex TensorBrowser::viewIndex(std::size_t tensor) const {
+    return m_proxy->mapFromSource(m_model->indexForTensor(tensor));
+}
+
+void TensorBrowser::selectTensor(std::size_t index) {
+    QModelIndex target = viewIndex(index);
+    if (!target.isValid() && !m_filter->text().isEmpty()) {
+        setFilterText(QString()); // the tensor was filtered out: show everything again
+        target = viewIndex(index);
+    }
+    if (!target.isValid())
+        return;
+    m_view->scrollTo(target);
+    m_view->selectionModel()->setCurrentIndex(target, QItemSelectionModel::ClearAndSelect |
+                                                          QItemSelectionModel::Rows);
+}
+
+std::optional<std::size_t> TensorBrowser::currentTensor() const {
+    return m_model->tensorAt(m_proxy->mapToSource(m_view->currentIndex()));
+}
+
+void TensorBrowser::setConfigured(std::size_t index, bool configured) {
+    m_model->setConfigured(index, configured);
+}
+
+void TensorBrowser::setFilterText(const QString &text) {
+    {
+        const QSignalBlocker blocker(m_filter);
+        m_filter->setText(text);
+    }
+    applyFilter();
+}
+
+void TensorBrowser::focusFilter() {
+    m_filter->setFocus(Qt::ShortcutFocusReason);
+    m_filter->selectAll();
+}
+
+void TensorBrowser::applyFilter() {
+    m_filterTimer.stop();
+    const QString text = m_filter->text().trimmed();
+    {
+        // Filtering removes rows, and the selection would wander to a neighbour and load it.
+        const QSignalBlocker blocker(m_view->selectionModel());
+        m_proxy->setFilterFixedString(text);
+        if (!text.isEmpty() || m_model->tensorCount() <= kExpandAllLimit)
+            m_view->expandAll();
+        const QModelIndex kept = m_selected ? viewIndex(*m_selected) : QModelIndex();
+        if (kept.isValid())
+            m_view->selectionModel()->setCurrentIndex(kept, QItemSelectionModel::ClearAndSelect |
+                                                                QItemSelectionModel::Rows);
+        else
+            m_view->selectionModel()->clear();
+    }
+    m_view->viewport()->update();
+    if (m_view->currentIndex().isValid())
+        m_view->scrollTo(m_view->currentIndex());
+}
+
+void TensorBrowser::onCurrentChanged(const QModelIndex &current) {
+    if (const auto tensor = m_model->tensorAt(m_proxy->mapToSource(current))) {
+        m_selected = tensor;
+        Q_EMIT tensorSelected(*tensor);
+    }
+}
+
+void TensorBrowser::selectFirstVisibleTensor() {
+    QModelIndex index = m_proxy->index(0, 0);
+    while (index.isValid() && m_proxy->hasChildren(index))
+        index = m_proxy->index(0, 0, index);
+    if (index.isValid()) {
+        m_view->setFocus();
+        m_view->scrollTo(index);
+        m_view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
+                                                             QItemSelectionModel::Rows);
+    }
+}
+
+bool TensorBrowser::eventFilter(QObject *watched, QEvent *event) {
+    if (watched == m_filter && event->type() == QEvent::KeyPress) {
+        const int key = static_cast<QKeyEvent *>(event)->key();
+        if (key == Qt::Key_Return || key == Qt::Key_Enter) {
+            applyFilter();
+            selectFirstVisibleTensor();
+            return true;
+        }
+        if (key == Qt::Key_Down) {
+            m_view->setFocus();
+            return true;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+} // namespace qs::ui
