@@ -97,23 +97,39 @@ double blockedSum(const float *x, std::size_t n, BlockFn &&fn) {
     return total;
 }
 
+// Clipped values are rare: a block without any (min and max inside, vectorised) skips the
+// element-by-element count.
+std::int64_t countClipped(const FloatMap &in, const ErrorContext &c) {
+    if (in.minCoeff() >= c.belowLimit && in.maxCoeff() <= c.aboveLimit)
+        return 0;
+    std::int64_t clipped = 0;
+    for (Eigen::Index i = 0; i < in.size(); ++i)
+        clipped += c.clipped(in[i]) ? 1 : 0;
+    return clipped;
+}
+
+// Bin positions are computed vectorised in float; only the truncation and the increment are
+// done value by value.
+void countErrorBins(float *error, std::size_t n, const ErrorContext &c, std::int64_t *counts) {
+    Eigen::Map<Eigen::ArrayXf> t(error, Eigen::Index(n));
+    t = ((t - c.histLo) * c.binsPerUnit).max(0.0f).min(c.lastBin);
+    for (std::size_t k = 0; k < n; ++k)
+        ++counts[int(error[k])];
+}
+
 void addFiniteBlock(const float *x, std::size_t n, const ErrorContext &c, std::int64_t *counts,
                     ErrorPartial &p) {
     alignas(16) float error[kBlock];
-    alignas(16) int bins[kBlock];
     const FloatMap in(x, Eigen::Index(n));
     Eigen::Map<Eigen::ArrayXf> e(error, Eigen::Index(n));
     fakeQuantize(std::span<const float>(x, n), std::span<float>(error, n), c.params);
     e = in - e;
     p.count += std::int64_t(n);
-    p.clipped += std::int64_t((in < c.belowLimit || in > c.aboveLimit).count());
+    p.clipped += countClipped(in, c);
     p.maxAbsError = std::max(p.maxAbsError, e.abs().maxCoeff());
     p.sumErrorSquares += blockedSum(error, n, [](const auto &b) { return b.square().sum(); });
     p.sumSquares += blockedSum(x, n, [](const auto &b) { return b.square().sum(); });
-    Eigen::Map<Eigen::ArrayXi>(bins, Eigen::Index(n)) =
-        ((e - c.histLo) * c.binsPerUnit).max(0.0f).min(c.lastBin).cast<int>();
-    for (std::size_t k = 0; k < n; ++k)
-        ++counts[bins[k]];
+    countErrorBins(error, n, c, counts); // overwrites the errors
 }
 
 void addMixedBlock(const float *x, std::size_t n, const ErrorContext &c, std::int64_t *counts,

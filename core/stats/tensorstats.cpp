@@ -102,17 +102,18 @@ SpreadPartial spreadMixed(const float *x, std::size_t n, double mean, const Binn
     return p;
 }
 
+// Bin positions are computed vectorised in float; only the truncation and the increment are
+// done value by value.
 void countBins(const float *x, std::size_t n, const Binning &binning, std::int64_t *counts) {
-    alignas(16) int bins[kBinBlock];
+    alignas(16) float position[kBinBlock];
     for (std::size_t i = 0; i < n; i += kBinBlock) {
         const std::size_t m = std::min(kBinBlock, n - i);
-        Eigen::Map<Eigen::ArrayXi> index(bins, Eigen::Index(m));
-        index = ((FloatMap(x + i, Eigen::Index(m)) - binning.lo) * binning.binsPerUnit)
-                    .max(0.0f)
-                    .min(binning.last)
-                    .cast<int>();
+        Eigen::Map<Eigen::ArrayXf>(position, Eigen::Index(m)) =
+            ((FloatMap(x + i, Eigen::Index(m)) - binning.lo) * binning.binsPerUnit)
+                .max(0.0f)
+                .min(binning.last);
         for (std::size_t k = 0; k < m; ++k)
-            ++counts[bins[k]];
+            ++counts[int(position[k])];
     }
 }
 
