@@ -1,0 +1,173 @@
+// Times the analysis of one 4096x4096 F32 tensor, step by step, at 1 and 2 threads, and
+// prints a Markdown table of medians. Usage: bench_analysis [runs]
+#include "calib/mseestimator.h"
+#include "io/checkpointreader.h"
+#include "io/safetensorswriter.h"
+#include "quant/quantizer.h"
+#include "stats/errorstats.h"
+#include "stats/tensorstats.h"
+
+#include <QCoreApplication>
+#include <QTemporaryDir>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr std::int64_t kSide = 4096;
+constexpr std::size_t kLargeCount = 50'000'000;
+constexpr int kEstimateCalls = 10'000;
+constexpr int kThreadCounts[] = {1, 2};
+
+using Clock = std::chrono::steady_clock;
+
+// Weight-like values: normal with a few outliers, so clipping and the sweep have work to do.
+std::vector<float> weights(std::size_t n) {
+    std::mt19937 rng(42);
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    std::vector<float> values(n);
+    for (float &v : values)
+        v = normal(rng);
+    for (std::size_t i = 0; i < n; i += 4099)
+        values[i] *= 12.0f;
+    return values;
+}
+
+double medianMs(int runs, const std::function<void()> &step) {
+    std::vector<double> times;
+    for (int i = 0; i < runs; ++i) {
+        const auto start = Clock::now();
+        step();
+        times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+    std::nth_element(times.begin(), times.begin() + runs / 2, times.end());
+    return times[std::size_t(runs / 2)];
+}
+
+struct Row {
+    std::string step;
+    std::vector<double> ms; // one per thread count
+};
+
+std::shared_ptr<const qs::CheckpointReader> openOrDie(const std::string &path) {
+    auto reader = qs::openCheckpoint(path);
+    if (!reader) {
+        std::fprintf(stderr, "error: %s\n", reader.error().c_str());
+        std::exit(1);
+    }
+    return reader.value();
+}
+
+std::shared_ptr<const qs::FloatTensor> loadOrDie(const qs::CheckpointReader &reader,
+                                                 const qs::RunControl &c) {
+    auto tensor = reader.loadFloat(0, c);
+    if (!tensor) {
+        std::fprintf(stderr, "error: %s\n", tensor.error().c_str());
+        std::exit(1);
+    }
+    return tensor.value();
+}
+
+std::string writeTensor(const QTemporaryDir &dir) {
+    const std::vector<float> values = weights(std::size_t(kSide * kSide));
+    qs::TensorBlob blob{"model.layers.0.mlp.down_proj.weight",
+                        qs::DType::F32,
+                        {kSide, kSide},
+                        qs::encodeFloats(values, qs::DType::F32)};
+    const std::string path = dir.filePath(QStringLiteral("bench.safetensors")).toStdString();
+    const qs::Status written = qs::writeSafetensors(path, {blob});
+    if (!written) {
+        std::fprintf(stderr, "error: %s\n", written.error().c_str());
+        std::exit(1);
+    }
+    return path;
+}
+
+// Every step at one thread count; the order of the rows is fixed by the first call.
+void timeSteps(const std::string &path, const std::vector<float> &large, int threads, int runs,
+               std::vector<Row> &rows) {
+    qs::RunControl c;
+    c.threads = threads;
+    std::size_t r = 0;
+    auto add = [&](const char *name, double ms) {
+        if (rows.size() <= r)
+            rows.push_back({name, {}});
+        rows[r++].ms.push_back(ms);
+    };
+    const qs::QuantSpec spec; // 8-bit symmetric, non-saturating
+    auto reader = openOrDie(path);
+    auto tensor = loadOrDie(*reader, c);
+    const auto values = tensor->values();
+    const qs::TensorStats stats = *qs::computeStats(values, c);
+    const qs::QuantParams params = qs::paramsForTensor(spec, stats.min, stats.max);
+    volatile double sink = 0.0;
+
+    add("baseline: one plain read (sum) of the tensor", medianMs(runs, [&] {
+            double sum = 0.0;
+            for (float v : values)
+                sum += v;
+            sink = sum;
+        }));
+    add("open + list tensors", medianMs(runs, [&] { sink = double(openOrDie(path)->tensors().size()); }));
+    add("loadFloat (F32 view of the mapped file)",
+        medianMs(runs, [&] { sink = double(loadOrDie(*reader, c)->values().size()); }));
+    add("computeStats (count, min, max, mean, std, 4096-bin histogram)",
+        medianMs(runs, [&] { sink = qs::computeStats(values, c)->std; }));
+    add("computeError (8-bit symmetric: MSE, SQNR, max, clipped, error histogram)",
+        medianMs(runs, [&] { sink = qs::computeError(values, params, stats, c)->mse; }));
+    add("open + load + stats + error, fresh mapping each run", medianMs(runs, [&] {
+            auto fresh = loadOrDie(*openOrDie(path), c);
+            const qs::TensorStats s = *qs::computeStats(fresh->values(), c);
+            sink = qs::computeError(fresh->values(), qs::paramsForTensor(spec, s.min, s.max), s, c)->mse;
+        }));
+    add("estimateError (per call, mean of 10^4 calls; 1 thread by design)",
+        medianMs(runs, [&] {
+            for (int i = 0; i < kEstimateCalls; ++i) {
+                qs::QuantSpec clipped = spec;
+                clipped.rangeMode = qs::RangeMode::Saturating;
+                clipped.clipHi = stats.max * (0.2 + 0.8 * double(i) / kEstimateCalls);
+                clipped.clipLo = -clipped.clipHi;
+                sink = qs::estimateError(stats, qs::paramsForTensor(clipped, stats.min, stats.max)).mse;
+            }
+        }) / kEstimateCalls);
+    add("sweepThresholds (200 thresholds; 1 thread by design)",
+        medianMs(runs, [&] { sink = qs::sweepThresholds(stats, spec).best.fraction; }));
+    add("computeStats on 50M elements",
+        medianMs(std::max(1, runs / 2), [&] { sink = qs::computeStats(large, c)->std; }));
+}
+
+void printTable(const std::vector<Row> &rows, int runs) {
+    std::printf("4096x4096 F32 tensor (64 MiB), median of %d runs, times in ms\n\n", runs);
+    std::printf("| step | 1 thread | 2 threads |\n|---|---:|---:|\n");
+    for (const Row &row : rows) {
+        std::printf("| %s |", row.step.c_str());
+        for (double ms : row.ms)
+            std::printf(ms < 0.1 ? " %.4f |" : " %.1f |", ms);
+        std::printf("\n");
+    }
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    QCoreApplication app(argc, argv);
+    const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 9;
+    QTemporaryDir dir;
+    if (!dir.isValid()) {
+        std::fprintf(stderr, "error: cannot create a temporary directory\n");
+        return 1;
+    }
+    const std::string path = writeTensor(dir);
+    const std::vector<float> large = weights(kLargeCount);
+    std::vector<Row> rows;
+    for (int threads : kThreadCounts)
+        timeSteps(path, large, threads, runs, rows);
+    printTable(rows, runs);
+    return 0;
+}
