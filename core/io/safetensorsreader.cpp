@@ -257,50 +257,71 @@ bool canViewInPlace(const TensorInfo &info, const std::byte *src) {
            reinterpret_cast<std::uintptr_t>(src) % alignof(float) == 0;
 }
 
+struct ParsedHeader {
+    std::vector<TensorInfo> tensors; ///< in data order, offsets relative to the data section
+    std::map<std::string, std::string> metadata;
+};
+
+// The header bytes after the 8-byte length, checked against the file before anything is read.
+Result<std::span<const std::byte>> headerBytes(std::span<const std::byte> file) {
+    if (file.size() < kLengthBytes)
+        return Error{"truncated file: " + std::to_string(file.size()) +
+                     " bytes, shorter than the 8-byte header length"};
+    const std::uint64_t headerSize = readLittleEndian64(file.data());
+    if (headerSize > file.size() - kLengthBytes)
+        return Error{"header length " + std::to_string(headerSize) + " runs past the end of the file (" +
+                     std::to_string(file.size()) + " bytes)"};
+    if (headerSize > SafetensorsReader::kMaxHeaderBytes)
+        return Error{"header length " + std::to_string(headerSize) + " exceeds the limit of " +
+                     std::to_string(SafetensorsReader::kMaxHeaderBytes) + " bytes"};
+    return file.subspan(kLengthBytes, headerSize);
+}
+
+Result<ParsedHeader> parseHeader(const QJsonObject &header, std::uint64_t dataSize) {
+    ParsedHeader parsed;
+    for (auto it = header.begin(); it != header.end(); ++it) {
+        if (it.key() == kMetadataKey) {
+            auto metadata = parseMetadata(it.value());
+            if (!metadata)
+                return Error{metadata.error()};
+            parsed.metadata = std::move(metadata).value();
+            continue;
+        }
+        const std::string name = it.key().toStdString();
+        auto info = parseEntry(name, it.value(), dataSize);
+        if (!info)
+            return Error{"tensor '" + name + "': " + info.error()};
+        parsed.tensors.push_back(std::move(info).value());
+    }
+    const Status order = sortAndCheckOverlap(parsed.tensors);
+    if (!order)
+        return Error{order.error()};
+    return parsed;
+}
+
 } // namespace
 
 Result<std::shared_ptr<const SafetensorsReader>> SafetensorsReader::open(const std::string &path) {
     auto mapped = MappedFile::open(path);
     if (!mapped)
         return Error{mapped.error()};
-    const std::span<const std::byte> bytes = mapped.value()->bytes();
-    if (bytes.size() < kLengthBytes)
-        return fileError(path, "truncated file: " + std::to_string(bytes.size()) +
-                                   " bytes, shorter than the 8-byte header length");
-    const std::uint64_t headerSize = readLittleEndian64(bytes.data());
-    if (headerSize > bytes.size() - kLengthBytes)
-        return fileError(path, "header length " + std::to_string(headerSize) +
-                                   " runs past the end of the file (" + std::to_string(bytes.size()) +
-                                   " bytes)");
-    if (headerSize > kMaxHeaderBytes)
-        return fileError(path, "header length " + std::to_string(headerSize) + " exceeds the limit of " +
-                                   std::to_string(kMaxHeaderBytes) + " bytes");
-    const auto header = parseHeaderJson(bytes.subspan(kLengthBytes, headerSize));
+    const std::span<const std::byte> file = mapped.value()->bytes();
+    const auto header = headerBytes(file);
     if (!header)
         return fileError(path, header.error());
+    const auto json = parseHeaderJson(header.value());
+    if (!json)
+        return fileError(path, json.error());
+    const std::uint64_t dataStart = kLengthBytes + header->size();
+    auto parsed = parseHeader(json.value(), file.size() - dataStart);
+    if (!parsed)
+        return fileError(path, parsed.error());
 
     auto reader = std::shared_ptr<SafetensorsReader>(new SafetensorsReader);
-    const std::uint64_t dataStart = kLengthBytes + headerSize;
-    const std::uint64_t dataSize = bytes.size() - dataStart;
-    for (auto it = header->begin(); it != header->end(); ++it) {
-        const std::string name = it.key().toStdString();
-        if (it.key() == kMetadataKey) {
-            auto metadata = parseMetadata(it.value());
-            if (!metadata)
-                return fileError(path, metadata.error());
-            reader->m_metadata = std::move(metadata).value();
-            continue;
-        }
-        auto info = parseEntry(name, it.value(), dataSize);
-        if (!info)
-            return fileError(path, "tensor '" + name + "': " + info.error());
-        reader->m_tensors.push_back(std::move(info).value());
-    }
-    const Status order = sortAndCheckOverlap(reader->m_tensors);
-    if (!order)
-        return fileError(path, order.error());
+    reader->m_tensors = std::move(parsed.value().tensors);
     for (TensorInfo &info : reader->m_tensors)
         info.byteOffset += dataStart;
+    reader->m_metadata = std::move(parsed.value().metadata);
     reader->m_file = std::move(mapped).value();
     return std::shared_ptr<const SafetensorsReader>(std::move(reader));
 }
