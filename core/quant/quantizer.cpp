@@ -9,9 +9,21 @@ namespace qs {
 namespace {
 
 constexpr float kScaleFloor = std::numeric_limits<float>::epsilon();
+constexpr float kScaleCeiling = std::numeric_limits<float>::max();
+constexpr double kLargestFloat = std::numeric_limits<float>::max();
 
 int clampedBits(int bits) {
     return std::clamp(bits, kMinBits, kMaxBits);
+}
+
+// Thresholds come from users: NaN counts as 0 and infinities as the largest float, so that
+// scale and zero point stay finite.
+double sanitized(double v) {
+    return std::isnan(v) ? 0.0 : std::clamp(v, -kLargestFloat, kLargestFloat);
+}
+
+float boundedScale(float scale) {
+    return std::min(std::max(scale, kScaleFloor), kScaleCeiling);
 }
 
 // PyTorch's observers compute in float32 tensors; doing the same keeps scale and zero point
@@ -19,7 +31,7 @@ int clampedBits(int bits) {
 QuantParams symmetricParams(const QuantSpec &spec, QuantParams p, double lo, double hi) {
     const float amax = std::max(std::abs(float(lo)), std::abs(float(hi)));
     const float divisor = spec.narrow ? float(p.qmax) : float(p.qmax - p.qmin) / 2.0f;
-    p.scale = std::max(amax / divisor, kScaleFloor);
+    p.scale = boundedScale(amax / divisor);
     p.zeroPoint = 0;
     const double effective = std::max(std::abs(lo), std::abs(hi));
     p.clipMin = -effective;
@@ -32,7 +44,7 @@ QuantParams asymmetricParams(QuantParams p, double lo, double hi) {
     const double widenedHi = std::max(hi, 0.0);
     const float loF = float(widenedLo);
     const float hiF = float(widenedHi);
-    p.scale = std::max((hiF - loF) / float(p.qmax - p.qmin), kScaleFloor);
+    p.scale = boundedScale((hiF - loF) / float(p.qmax - p.qmin));
     const auto shift = std::int64_t(std::nearbyint(loF / p.scale));
     p.zeroPoint = std::clamp(p.qmin - shift, p.qmin, p.qmax);
     p.clipMin = widenedLo;
@@ -60,6 +72,8 @@ QuantParams computeParams(const QuantSpec &spec, double lo, double hi) {
     QuantParams p;
     p.bits = clampedBits(spec.bits);
     std::tie(p.qmin, p.qmax) = integerRange(spec);
+    lo = sanitized(lo);
+    hi = sanitized(hi);
     if (lo > hi)
         std::swap(lo, hi);
     if (spec.scheme == Scheme::Symmetric)

@@ -57,6 +57,8 @@ private Q_SLOTS:
     void degenerateRangesAreFinite_data();
     void degenerateRangesAreFinite();
     void bitsOutsideRangeAreClamped();
+    void nonFiniteThresholdsStayFinite_data();
+    void nonFiniteThresholdsStayFinite();
     void saturatingUsesThresholdsInEitherOrder();
     void nonSaturatingUsesTensorRange();
     void spanMatchesScalar_data();
@@ -282,6 +284,31 @@ void TestQuantizer::bitsOutsideRangeAreClamped() {
     const QuantParams high = computeParams(asymmetric(40), -1.0, 1.0);
     QCOMPARE(high.bits, 16);
     QCOMPARE(high.qmax, qint64(65535));
+}
+
+void TestQuantizer::nonFiniteThresholdsStayFinite_data() {
+    QTest::addColumn<QuantSpec>("spec");
+    QTest::addColumn<double>("lo");
+    QTest::addColumn<double>("hi");
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+    QTest::addRow("sym nan") << symmetric(8) << nan << 1.0;
+    QTest::addRow("sym inf") << symmetric(8) << -inf << inf;
+    QTest::addRow("asym inf") << asymmetric(8) << -inf << inf;
+    QTest::addRow("asym nan") << asymmetric(4) << nan << nan;
+    QTest::addRow("asym huge") << asymmetric(8) << -1e300 << 0.5;
+}
+
+void TestQuantizer::nonFiniteThresholdsStayFinite() {
+    QFETCH(QuantSpec, spec);
+    QFETCH(double, lo);
+    QFETCH(double, hi);
+    // User thresholds such as --clip=-inf,nan must not give an infinite or NaN mapping.
+    const QuantParams p = computeParams(spec, lo, hi);
+    QVERIFY(std::isfinite(p.scale) && p.scale >= kEps);
+    QVERIFY(p.zeroPoint >= p.qmin && p.zeroPoint <= p.qmax);
+    QVERIFY(std::isfinite(p.clipMin) && std::isfinite(p.clipMax));
+    QVERIFY(std::isfinite(fakeQuantize(0.25f, p)));
 }
 
 void TestQuantizer::saturatingUsesThresholdsInEitherOrder() {
