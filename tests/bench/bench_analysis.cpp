@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <random>
 #include <string>
@@ -142,8 +143,18 @@ void timeSteps(const std::string &path, const std::vector<float> &large, int thr
         medianMs(std::max(1, runs / 2), [&] { sink = qs::computeStats(large, c)->std; }));
 }
 
-void printTable(const std::vector<Row> &rows, int runs) {
-    std::printf("4096x4096 F32 tensor (64 MiB), median of %d runs, times in ms\n\n", runs);
+// Other work on the machine slows every figure; the load average says how much to trust them.
+std::string loadAverage() {
+    std::ifstream file("/proc/loadavg");
+    std::string oneMinute;
+    file >> oneMinute;
+    return oneMinute.empty() ? std::string("unknown") : oneMinute;
+}
+
+void printTable(const std::vector<Row> &rows, int runs, const std::string &loadBefore) {
+    std::printf("4096x4096 F32 tensor (64 MiB), median of %d runs, times in ms "
+                "(load average before/after: %s/%s)\n\n",
+                runs, loadBefore.c_str(), loadAverage().c_str());
     std::printf("| step | 1 thread | 2 threads |\n|---|---:|---:|\n");
     for (const Row &row : rows) {
         std::printf("| %s |", row.step.c_str());
@@ -163,11 +174,12 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "error: cannot create a temporary directory\n");
         return 1;
     }
+    const std::string loadBefore = loadAverage();
     const std::string path = writeTensor(dir);
     const std::vector<float> large = weights(kLargeCount);
     std::vector<Row> rows;
     for (int threads : kThreadCounts)
         timeSteps(path, large, threads, runs, rows);
-    printTable(rows, runs);
+    printTable(rows, runs, loadBefore);
     return 0;
 }
