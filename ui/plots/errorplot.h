@@ -6,7 +6,12 @@
 
 #include <memory>
 
+class QCheckBox;
 class QCustomPlot;
+class QCPGraph;
+class QCPItemStraightLine;
+class QCPItemText;
+class QMouseEvent;
 
 namespace qs::ui {
 
@@ -29,8 +34,32 @@ public:
     QCustomPlot *curvePlot() const { return m_curve; }
 
 private:
+    void setupHistogram();
+    void setupCurve();
+    QCPGraph *addMarker(const QString &name, const QString &legendName, const QColor &color, int shape,
+                        double size);
+    void showErrorHistogram();
+    void showSweep();
+    void fitCurveAxes();
+    void onHistogramHover(QMouseEvent *event);
+    void onCurveHover(QMouseEvent *event);
+
     QCustomPlot *m_histogram = nullptr;
     QCustomPlot *m_curve = nullptr;
+    QCheckBox *m_logToggle = nullptr;
+    QCPGraph *m_errorBars = nullptr;
+    QCPItemStraightLine *m_halfStep[2] = {};
+    QCPItemText *m_halfStepLabel[2] = {};
+    QCPGraph *m_mseCurve = nullptr;
+    QCPGraph *m_currentMarker = nullptr;
+    QCPGraph *m_suggestedMarker = nullptr;
+    QCPGraph *m_minMaxMarker = nullptr;
+    QCPItemStraightLine *m_currentLine = nullptr;
+    std::shared_ptr<const qs::QuantAnalysis> m_analysis;
+    bool m_logScale = true;
+    double m_currentClipHi = 0.0;
+    double m_currentMse = 0.0;
+    bool m_hasCurrent = false;
 };
 
 } // namespace qs::ui

@@ -4,7 +4,12 @@
 
 #include <QWidget>
 
+#include <memory>
+#include <vector>
+
 class QCustomPlot;
+class QCPItemLine;
+class QCPItemText;
 
 namespace qs::ui {
 
@@ -16,6 +21,7 @@ class MappingPlot : public QWidget {
     Q_OBJECT
 public:
     explicit MappingPlot(QWidget *parent = nullptr);
+    ~MappingPlot() override;
 
     /// tensorMin/Max: the tensor's finite range; spec/params: the current mapping.
     void setMapping(double tensorMin, double tensorMax, const qs::QuantSpec &spec,
@@ -24,7 +30,23 @@ public:
     QCustomPlot *plot() const { return m_plot; }
 
 private:
+    class Items;
+
+    void setAxisRanges(double tensorMin, double tensorMax, const qs::QuantParams &params);
+    double toIntegerAxis(double floatValue) const;
+    void drawAxes(double tensorMin, double tensorMax, const qs::QuantSpec &spec,
+                  const qs::QuantParams &params);
+    void drawCodeTicks(const qs::QuantParams &params);
+    void drawMappingLines(const qs::QuantParams &params);
+    void drawSaturation(double tensorMin, double tensorMax, const qs::QuantParams &params);
+    static std::vector<double> sampleValues(double tensorMin, double tensorMax,
+                                            const qs::QuantParams &params);
+    void drawSamples(double tensorMin, double tensorMax, const qs::QuantParams &params);
+    QCPItemLine *sampleLine(std::size_t i);
+    QCPItemText *sampleLabel(std::size_t i);
+
     QCustomPlot *m_plot = nullptr;
+    std::unique_ptr<Items> m_items;
 };
 
 } // namespace qs::ui

@@ -1,10 +1,16 @@
 #pragma once
 
+#include "stats/histogram.h"
+
 #include <QColor>
 #include <QFont>
 #include <QString>
 
 class QCustomPlot;
+class QCPAxis;
+class QCPGraph;
+class QHBoxLayout;
+class QLabel;
 
 namespace qs::ui {
 
@@ -28,5 +34,17 @@ QString formatNumber(double value, int digits = 4);
 QString formatDb(double value);
 /// Percentage with sensible digits, e.g. "0.012 %".
 QString formatPercent(double fraction);
+
+/// A plot panel's title row: the bold title, then `info` (dimmed, may be nullptr), a stretch;
+/// callers append their controls (e.g. a "log y" toggle) to the returned layout.
+QHBoxLayout *makePlotHeader(const QString &title, QLabel *info = nullptr);
+
+/// Switches a count axis between logarithmic (powers of ten) and linear ticks.
+void setCountAxisLog(QCPAxis *axis, bool log);
+/// Shows a histogram as a filled step graph. On a log axis empty bins are drawn below the
+/// visible range, so the fill reaches the bottom instead of leaving gaps.
+void setHistogramData(QCPGraph *graph, const qs::Histogram &histogram, bool log);
+/// Fits a count axis to a histogram: [0.5, 3·max] on a log axis, [0, 1.08·max] otherwise.
+void fitCountAxis(QCPAxis *axis, const qs::Histogram &histogram, bool log);
 
 } // namespace qs::ui

@@ -1,0 +1,454 @@
+#include "plots/errorplot.h"
+#include "plots/histogramplot.h"
+#include "plots/mappingplot.h"
+#include "plots/plotstyle.h"
+
+#include "calib/mseestimator.h"
+#include "quant/quantizer.h"
+#include "stats/errorstats.h"
+#include "stats/tensorstats.h"
+
+#include <QCheckBox>
+#include <QDir>
+#include <QSignalSpy>
+#include <QTest>
+
+#include <qcustomplot.h>
+
+#include <cmath>
+#include <random>
+
+using namespace qs;
+using namespace qs::ui;
+
+namespace {
+
+std::shared_ptr<const TensorAnalysis> analysisOf(std::vector<float> values) {
+    TensorInfo info;
+    info.name = "model.layers.0.self_attn.q_proj.weight";
+    info.dtype = DType::BF16;
+    info.shape = {std::int64_t(values.size())};
+    auto analysis = std::make_shared<TensorAnalysis>();
+    analysis->tensor = FloatTensor::fromVector(info, std::move(values));
+    analysis->stats = *computeStats(analysis->tensor->values());
+    return analysis;
+}
+
+// A weight-like tensor: a normal bulk (σ = 0.02) and 40 outliers out to ±0.15, mean 0.
+std::shared_ptr<const TensorAnalysis> makeTensor(std::size_t n = 200000, unsigned seed = 7) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> bulk(0.0f, 0.02f);
+    std::vector<float> values(n);
+    for (float &v : values)
+        v = bulk(rng);
+    for (std::size_t i = 0; i < 40; ++i)
+        values[i * (n / 40)] = (i % 2 ? 1.0f : -1.0f) * (0.08f + 0.0017f * float(i));
+    return analysisOf(std::move(values));
+}
+
+// 1000 values evenly over [-0.04, 0.04], 10 at -0.09 and 30 at +0.09: known tails beyond ±0.05.
+std::shared_ptr<const TensorAnalysis> makeTailTensor() {
+    std::vector<float> values;
+    for (int i = 0; i < 1000; ++i)
+        values.push_back(-0.04f + 0.08f * float(i) / 999.0f);
+    values.insert(values.end(), 10, -0.09f);
+    values.insert(values.end(), 30, 0.09f);
+    return analysisOf(std::move(values));
+}
+
+QuantSpec makeSpec(int bits, Scheme scheme, RangeMode mode = RangeMode::NonSaturating, double lo = 0,
+                   double hi = 0) {
+    QuantSpec spec;
+    spec.bits = bits;
+    spec.scheme = scheme;
+    spec.rangeMode = mode;
+    spec.clipLo = lo;
+    spec.clipHi = hi;
+    return spec;
+}
+
+template <typename T>
+QList<T *> visibleChildren(QCustomPlot *plot, const QString &name) {
+    QList<T *> visible;
+    for (T *child : plot->findChildren<T *>(name))
+        if (child->visible())
+            visible.append(child);
+    return visible;
+}
+
+// Shows a widget at a fixed size and lays its plots out so pixel mappings are valid.
+void showAndLayout(QWidget *widget, const QList<QCustomPlot *> &plots) {
+    widget->resize(900, 420);
+    widget->show();
+    QVERIFY(QTest::qWaitForWindowExposed(widget));
+    for (QCustomPlot *plot : plots)
+        plot->replot(QCustomPlot::rpImmediateRefresh);
+}
+
+// While developing, QUANTSCOPE_PLOT_GRABS=DIR saves what each test drew, for a human to look at.
+void saveGrab(QWidget *widget, const QString &name) {
+    const QString dir = qEnvironmentVariable("QUANTSCOPE_PLOT_GRABS");
+    if (!dir.isEmpty())
+        widget->grab().save(QDir(dir).filePath(name + QStringLiteral(".png")));
+}
+
+} // namespace
+
+class TestPlots : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void formatting_data();
+    void formatting();
+    void levels_data();
+    void levels();
+    void zoomShowsLevels();
+    void dragUpperHandle_data();
+    void dragUpperHandle();
+    void pressAwayFromHandlePans();
+    void shadingCoversTails();
+    void logToggle();
+    void mappingZeroPoint_data();
+    void mappingZeroPoint();
+    void mappingSaturation_data();
+    void mappingSaturation();
+    void errorPlotMarkers();
+    void errorPlotFromExactPass();
+};
+
+void TestPlots::formatting_data() {
+    QTest::addColumn<QString>("actual");
+    QTest::addColumn<QString>("expected");
+    // The examples given in plotstyle.h and UI.md.
+    QTest::addRow("scale") << formatNumber(0.0192) << QStringLiteral("0.0192");
+    QTest::addRow("small mse") << formatNumber(6.98e-06) << QStringLiteral("6.98e-06");
+    QTest::addRow("zero") << formatNumber(0.0) << QStringLiteral("0");
+    QTest::addRow("4 significant") << formatNumber(0.0191915) << QStringLiteral("0.01919");
+    QTest::addRow("large") << formatNumber(123456.0) << QStringLiteral("1.235e+05");
+    QTest::addRow("db one decimal") << formatDb(36.14) << QStringLiteral("36.1 dB");
+    QTest::addRow("db no error") << formatDb(std::numeric_limits<double>::infinity())
+                                 << QStringLiteral("∞ dB");
+    // 0.00012 of the values = 0.012 %.
+    QTest::addRow("small percent") << formatPercent(0.00012) << QStringLiteral("0.012 %");
+    QTest::addRow("large percent") << formatPercent(0.1234) << QStringLiteral("12.3 %");
+    QTest::addRow("no percent") << formatPercent(0.0) << QStringLiteral("0 %");
+}
+
+void TestPlots::formatting() {
+    QFETCH(QString, actual);
+    QFETCH(QString, expected);
+    QCOMPARE(actual, expected);
+}
+
+void TestPlots::levels_data() {
+    QTest::addColumn<int>("bits");
+    QTest::addColumn<bool>("individual");
+    // 4 bits: 16 levels over ~800 px, ~50 px apart: each drawn. 12 bits: 4096 levels, ~0.2 px
+    // apart: a band.
+    QTest::addRow("4 bits") << 4 << true;
+    QTest::addRow("12 bits") << 12 << false;
+}
+
+void TestPlots::levels() {
+    QFETCH(int, bits);
+    QFETCH(bool, individual);
+    HistogramPlot view;
+    auto tensor = makeTensor();
+    const QuantSpec spec = makeSpec(bits, Scheme::Symmetric);
+    const QuantParams params = paramsForTensor(spec, tensor->stats.min, tensor->stats.max);
+    view.setTensor(tensor);
+    view.setQuantization(spec, params, 0.0);
+    showAndLayout(&view, {view.plot()});
+    saveGrab(&view, QStringLiteral("histogram-%1bit").arg(bits));
+
+    const auto lines = visibleChildren<QCPItemLine>(view.plot(), QStringLiteral("levelLine"));
+    const auto band = view.plot()->findChild<QCPItemRect *>(QStringLiteral("levelBand"));
+    QVERIFY(band);
+    if (individual) {
+        QCOMPARE(lines.size(), 1 << bits);
+        QVERIFY(!band->visible());
+        // Each line stands at a distinct level x̂ = (q - 0)·s (float32, as the quantizer computes it),
+        // q in [-8, 7].
+        QSet<std::int64_t> codes;
+        for (QCPItemLine *line : lines) {
+            const double x = line->start->coords().x();
+            const auto q = std::int64_t(std::lround(x / double(params.scale)));
+            QCOMPARE(x, double(dequantizeValue(q, params)));
+            QVERIFY(q >= -8 && q <= 7);
+            codes.insert(q);
+        }
+        QCOMPARE(codes.size(), 16);
+    } else {
+        QCOMPARE(lines.size(), 0);
+        QVERIFY(band->visible());
+        // The band spans the levels from qmin·s to qmax·s (z = 0).
+        QCOMPARE(band->topLeft->coords().x(), double(params.qmin) * double(params.scale));
+        QCOMPARE(band->bottomRight->coords().x(), double(params.qmax) * double(params.scale));
+        // Nowhere near one item per level.
+        QVERIFY(view.plot()->itemCount() < 100);
+    }
+}
+
+void TestPlots::zoomShowsLevels() {
+    HistogramPlot view;
+    auto tensor = makeTensor();
+    const QuantSpec spec = makeSpec(12, Scheme::Symmetric);
+    const QuantParams params = paramsForTensor(spec, tensor->stats.min, tensor->stats.max);
+    view.setTensor(tensor);
+    view.setQuantization(spec, params, 0.0);
+    showAndLayout(&view, {view.plot()});
+    // Zoomed to [-0.5·s, 20.5·s]: the levels 0·s … 20·s are 21 lines, ~40 px apart.
+    const double s = params.scale;
+    view.plot()->xAxis->setRange(-0.5 * s, 20.5 * s);
+    view.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    QCOMPARE(visibleChildren<QCPItemLine>(view.plot(), QStringLiteral("levelLine")).size(), 21);
+    QVERIFY(!view.plot()->findChild<QCPItemRect *>(QStringLiteral("levelBand"))->visible());
+}
+
+void TestPlots::dragUpperHandle_data() {
+    QTest::addColumn<int>("scheme");
+    QTest::addRow("symmetric") << int(Scheme::Symmetric);
+    QTest::addRow("asymmetric") << int(Scheme::Asymmetric);
+}
+
+void TestPlots::dragUpperHandle() {
+    QFETCH(int, scheme);
+    HistogramPlot view;
+    auto tensor = makeTensor();
+    const QuantSpec spec = makeSpec(8, Scheme(scheme));
+    const QuantParams params = paramsForTensor(spec, tensor->stats.min, tensor->stats.max);
+    view.setTensor(tensor);
+    view.setQuantization(spec, params, 0.0);
+    showAndLayout(&view, {view.plot()});
+    QSignalSpy dragged(&view, &HistogramPlot::thresholdsDragged);
+    QSignalSpy finished(&view, &HistogramPlot::thresholdsDragFinished);
+    const QCPRange rangeBefore = view.plot()->xAxis->range();
+
+    const QPoint start = view.handlePosition(true);
+    QCOMPARE(start.x(), qRound(view.plot()->xAxis->coordToPixel(params.clipMax)));
+    const QPoint target = start - QPoint(120, -40);
+    QTest::mousePress(view.plot(), Qt::LeftButton, {}, start);
+    QTest::mouseMove(view.plot(), start - QPoint(60, 0));
+    QTest::mouseMove(view.plot(), target);
+    QTest::mouseRelease(view.plot(), Qt::LeftButton, {}, target);
+
+    const double expectedHi = view.plot()->xAxis->pixelToCoord(target.x());
+    // Symmetric: the lower threshold mirrors the upper. Asymmetric: it stays where it was.
+    const double expectedLo = Scheme(scheme) == Scheme::Symmetric ? -expectedHi : params.clipMin;
+    QCOMPARE(dragged.size(), 2);
+    QCOMPARE(dragged.last().at(0).toDouble(), expectedLo);
+    QCOMPARE(dragged.last().at(1).toDouble(), expectedHi);
+    QCOMPARE(finished.size(), 1);
+    QCOMPARE(finished.last().at(0).toDouble(), expectedLo);
+    QCOMPARE(finished.last().at(1).toDouble(), expectedHi);
+    // The press went to the handle, not to panning.
+    QCOMPARE(view.plot()->xAxis->range(), rangeBefore);
+    // The handle follows the mouse.
+    QCOMPARE(view.handlePosition(true).x(), target.x());
+}
+
+void TestPlots::pressAwayFromHandlePans() {
+    HistogramPlot view;
+    auto tensor = makeTensor();
+    const QuantSpec spec = makeSpec(8, Scheme::Symmetric);
+    view.setTensor(tensor);
+    view.setQuantization(spec, paramsForTensor(spec, tensor->stats.min, tensor->stats.max), 0.0);
+    showAndLayout(&view, {view.plot()});
+    QSignalSpy dragged(&view, &HistogramPlot::thresholdsDragged);
+    const QCPRange rangeBefore = view.plot()->xAxis->range();
+    // Halfway between the handles (at 0) is far from both.
+    const QPoint start(qRound(view.plot()->xAxis->coordToPixel(0.0)), view.handlePosition(true).y() + 40);
+    QTest::mousePress(view.plot(), Qt::LeftButton, {}, start);
+    QTest::mouseMove(view.plot(), start + QPoint(50, 0));
+    QTest::mouseRelease(view.plot(), Qt::LeftButton, {}, start + QPoint(50, 0));
+    QCOMPARE(dragged.size(), 0);
+    QVERIFY(view.plot()->xAxis->range().lower < rangeBefore.lower);
+}
+
+void TestPlots::shadingCoversTails() {
+    HistogramPlot view;
+    auto tensor = makeTailTensor();
+    const QuantSpec spec = makeSpec(8, Scheme::Symmetric, RangeMode::Saturating, -0.05, 0.05);
+    const QuantParams params = computeParams(spec, -0.05, 0.05);
+    view.setTensor(tensor);
+    // 40 of the 1040 values lie beyond ±0.05.
+    view.setQuantization(spec, params, 40.0 / 1040.0);
+    showAndLayout(&view, {view.plot()});
+    saveGrab(&view, QStringLiteral("histogram-saturating"));
+    auto *low = view.plot()->findChild<QCPItemRect *>(QStringLiteral("clipShadeLow"));
+    auto *high = view.plot()->findChild<QCPItemRect *>(QStringLiteral("clipShadeHigh"));
+    QVERIFY(low && low->visible());
+    QVERIFY(high && high->visible());
+    QVERIFY(low->topLeft->coords().x() <= tensor->stats.min);
+    QCOMPARE(low->bottomRight->coords().x(), params.clipMin);
+    QCOMPARE(high->topLeft->coords().x(), params.clipMax);
+    QVERIFY(high->bottomRight->coords().x() >= tensor->stats.max);
+    // Full height of the plot area.
+    QCOMPARE(low->topLeft->pixelPosition().y(), double(view.plot()->axisRect()->top()));
+    QCOMPARE(low->bottomRight->pixelPosition().y(), double(view.plot()->axisRect()->bottom() + 1));
+    // Each tail labelled with its own share: 10 / 1040 = 0.96 % below, 30 / 1040 = 2.9 % above.
+    QStringList labels;
+    for (QCPItemText *text : visibleChildren<QCPItemText>(view.plot(), QString()))
+        labels << text->text();
+    QVERIFY2(labels.contains(QStringLiteral("◀ 0.96 % clipped")), qPrintable(labels.join(u'|')));
+    QVERIFY2(labels.contains(QStringLiteral("2.9 % clipped ▶")), qPrintable(labels.join(u'|')));
+}
+
+void TestPlots::logToggle() {
+    HistogramPlot view;
+    view.setTensor(makeTensor(1000));
+    QSignalSpy changed(&view, &HistogramPlot::logScaleChanged);
+    QVERIFY(view.logScale());
+    QCOMPARE(view.plot()->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    auto *toggle = view.findChild<QCheckBox *>();
+    QVERIFY(toggle && toggle->isChecked());
+    toggle->click();
+    QVERIFY(!view.logScale());
+    QCOMPARE(view.plot()->yAxis->scaleType(), QCPAxis::stLinear);
+    QCOMPARE(changed.size(), 1);
+    QCOMPARE(changed.first().first().toBool(), false);
+    // A linear count axis starts at 0.
+    QCOMPARE(view.plot()->yAxis->range().lower, 0.0);
+}
+
+void TestPlots::mappingZeroPoint_data() {
+    QTest::addColumn<int>("scheme");
+    QTest::addColumn<qint64>("zeroPoint");
+    QTest::addColumn<qint64>("qmin");
+    QTest::addColumn<qint64>("qmax");
+    // Tensor [-0.2, 1.0], 8 bits. Asymmetric: s = 1.2 / 255, z = 0 - round_half_even(-0.2 / s)
+    // = -round(-42.5) = 42 on [0, 255]. Symmetric: z = 0 on [-128, 127].
+    QTest::addRow("asymmetric") << int(Scheme::Asymmetric) << qint64(42) << qint64(0) << qint64(255);
+    QTest::addRow("symmetric") << int(Scheme::Symmetric) << qint64(0) << qint64(-128) << qint64(127);
+}
+
+void TestPlots::mappingZeroPoint() {
+    QFETCH(int, scheme);
+    QFETCH(qint64, zeroPoint);
+    QFETCH(qint64, qmin);
+    QFETCH(qint64, qmax);
+    MappingPlot view;
+    const QuantSpec spec = makeSpec(8, Scheme(scheme));
+    const QuantParams params = paramsForTensor(spec, -0.2, 1.0);
+    QCOMPARE(params.zeroPoint, zeroPoint);
+    view.setMapping(-0.2, 1.0, spec, params);
+    showAndLayout(&view, {view.plot()});
+    saveGrab(&view, QStringLiteral("mapping-%1").arg(QString::fromUtf8(schemeName(Scheme(scheme)))));
+
+    auto *zero = view.plot()->findChild<QCPItemLine *>(QStringLiteral("zeroPointLine"));
+    QVERIFY(zero && zero->visible());
+    // Starts at 0 on the float axis (top), ends at z on the integer axis (bottom).
+    QCOMPARE(zero->start->keyAxis(), view.plot()->xAxis2);
+    QCOMPARE(zero->start->coords().x(), 0.0);
+    QCOMPARE(zero->end->keyAxis(), view.plot()->xAxis);
+    QCOMPARE(zero->end->coords().x(), double(zeroPoint));
+    QCOMPARE(zero->end->pixelPosition().x(), view.plot()->xAxis->coordToPixel(double(zeroPoint)));
+    QCOMPARE(zero->end->pixelPosition().y(), view.plot()->yAxis->coordToPixel(0.0));
+    // clip_min → qmin and clip_max → qmax.
+    auto *low = view.plot()->findChild<QCPItemLine *>(QStringLiteral("clipMinLine"));
+    auto *high = view.plot()->findChild<QCPItemLine *>(QStringLiteral("clipMaxLine"));
+    QCOMPARE(low->start->coords().x(), params.clipMin);
+    QCOMPARE(low->end->coords().x(), double(qmin));
+    QCOMPARE(high->start->coords().x(), params.clipMax);
+    QCOMPARE(high->end->coords().x(), double(qmax));
+    // The integer axis is labelled with its ends and the zero point.
+    const auto ticks = view.plot()->xAxis->tickVectorLabels();
+    QVERIFY(std::any_of(ticks.begin(), ticks.end(),
+                        [&](const QString &t) { return t.startsWith(QString::number(zeroPoint)); }));
+}
+
+void TestPlots::mappingSaturation_data() {
+    QTest::addColumn<int>("mode");
+    QTest::addColumn<bool>("saturated");
+    QTest::addRow("non-saturating") << int(RangeMode::NonSaturating) << false;
+    QTest::addRow("saturating") << int(RangeMode::Saturating) << true;
+}
+
+void TestPlots::mappingSaturation() {
+    QFETCH(int, mode);
+    QFETCH(bool, saturated);
+    MappingPlot view;
+    // Tensor [-1, 1]; saturating at ±0.5 leaves [-1, -0.5) and (0.5, 1] beyond the clip range.
+    const QuantSpec spec = makeSpec(4, Scheme::Symmetric, RangeMode(mode), -0.5, 0.5);
+    const QuantParams params = paramsForTensor(spec, -1.0, 1.0);
+    view.setMapping(-1.0, 1.0, spec, params);
+    showAndLayout(&view, {view.plot()});
+    saveGrab(&view, QStringLiteral("mapping-%1").arg(QString::fromUtf8(rangeModeName(RangeMode(mode)))));
+    auto *high = view.plot()->findChild<QCPCurve *>(QStringLiteral("saturatedHigh"));
+    auto *low = view.plot()->findChild<QCPCurve *>(QStringLiteral("saturatedLow"));
+    QCOMPARE(high->data()->isEmpty(), !saturated);
+    QCOMPARE(low->data()->isEmpty(), !saturated);
+    if (saturated) {
+        // The wedge's bottom corner is qmax = 7: every value above 0.5 lands there.
+        bool hasCorner = false;
+        for (const QCPCurveData &point : *high->data())
+            hasCorner |= point.key == 7.0 && point.value == 0.0;
+        QVERIFY(hasCorner);
+    }
+    // Sample values with their codes, each one consistent with the quantizer.
+    const auto labels = visibleChildren<QCPItemText>(view.plot(), QStringLiteral("sampleLabel"));
+    QVERIFY(labels.size() >= 3 && labels.size() <= 5);
+}
+
+void TestPlots::errorPlotMarkers() {
+    // A hand-made U-shaped sweep: 50 thresholds f = 0.02 … 1.0 of amax = 0.1, MSE minimal at
+    // f = 0.6 (clip 0.06).
+    auto analysis = std::make_shared<QuantAnalysis>();
+    analysis->params = computeParams(makeSpec(8, Scheme::Symmetric), -0.1, 0.1);
+    for (int i = 1; i <= 50; ++i) {
+        const double f = i / 50.0;
+        analysis->sweep.points.push_back({f, -0.1 * f, 0.1 * f, 1e-6 * (1 + 100 * (f - 0.6) * (f - 0.6))});
+    }
+    analysis->sweep.best = analysis->sweep.points[29];
+    analysis->error.mse = analysis->sweep.points.back().mse;
+    analysis->error.errorHistogram = Histogram{-0.0004, 0.0004, std::vector<std::int64_t>(64, 10)};
+
+    ErrorPlot view;
+    view.setQuantAnalysis(analysis);
+    showAndLayout(&view, {view.histogramPlot(), view.curvePlot()});
+    saveGrab(&view, QStringLiteral("error-handmade"));
+    auto *curve = view.curvePlot()->findChild<QCPGraph *>(QStringLiteral("mseCurve"));
+    QCOMPARE(curve->dataCount(), 50);
+    auto *suggested = view.curvePlot()->findChild<QCPGraph *>(QStringLiteral("suggestedMarker"));
+    QCOMPARE(suggested->dataCount(), 1);
+    QCOMPARE(suggested->data()->at(0)->key, 0.06);
+    auto *minMax = view.curvePlot()->findChild<QCPGraph *>(QStringLiteral("minMaxMarker"));
+    QCOMPARE(minMax->data()->at(0)->key, 0.1);
+    // Every marker has a legend entry, so none relies on colour alone.
+    QCOMPARE(view.curvePlot()->legend->itemCount(), 4);
+
+    auto *current = view.curvePlot()->findChild<QCPGraph *>(QStringLiteral("currentMarker"));
+    QCOMPARE(current->data()->at(0)->key, analysis->params.clipMax);
+    view.setCurrent(0.045, 2e-6);
+    QCOMPARE(current->data()->at(0)->key, 0.045);
+    QCOMPARE(current->data()->at(0)->value, 2e-6);
+    auto *errors = view.histogramPlot()->findChild<QCPGraph *>(QStringLiteral("errorHistogram"));
+    // 64 bins plus the closing edge of the last step.
+    QCOMPARE(errors->dataCount(), 65);
+
+    view.setQuantAnalysis(nullptr);
+    QCOMPARE(curve->dataCount(), 0);
+}
+
+// The plots fed by the real exact pass and sweep on a weight-like tensor.
+void TestPlots::errorPlotFromExactPass() {
+    auto tensor = makeTensor();
+    const QuantSpec spec = makeSpec(4, Scheme::Symmetric);
+    auto analysis = std::make_shared<QuantAnalysis>();
+    analysis->spec = spec;
+    analysis->params = paramsForTensor(spec, tensor->stats.min, tensor->stats.max);
+    analysis->error = *computeError(tensor->tensor->values(), analysis->params, tensor->stats);
+    analysis->sweep = sweepThresholds(tensor->stats, spec);
+    ErrorPlot view;
+    view.setQuantAnalysis(analysis);
+    showAndLayout(&view, {view.histogramPlot(), view.curvePlot()});
+    saveGrab(&view, QStringLiteral("error-4bit"));
+    auto *curve = view.curvePlot()->findChild<QCPGraph *>(QStringLiteral("mseCurve"));
+    QCOMPARE(std::size_t(curve->dataCount()), analysis->sweep.points.size());
+    auto *suggested = view.curvePlot()->findChild<QCPGraph *>(QStringLiteral("suggestedMarker"));
+    QCOMPARE(suggested->data()->at(0)->key, analysis->sweep.best.clipHi);
+    // With outliers at 4 bits the suggested threshold clips (f < 1): the curve is a U.
+    QVERIFY(analysis->sweep.best.fraction < 1.0);
+}
+
+QTEST_MAIN(TestPlots)
+#include "tst_plots.moc"

@@ -1,0 +1,578 @@
+#include "plots/histogramplot.h"
+
+#include "io/dtype.h"
+#include "plots/plotstyle.h"
+#include "quant/quantizer.h"
+
+#include <QCheckBox>
+#include <QHBoxLayout>
+#include <QHelpEvent>
+#include <QLabel>
+#include <QMouseEvent>
+#include <QToolTip>
+#include <QVBoxLayout>
+
+#include "plots/qcustomplotinclude.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <optional>
+#include <vector>
+
+namespace qs::ui {
+
+namespace {
+
+// Levels closer than this are drawn as a density band instead of one line each.
+constexpr double kMinLevelSpacingPx = 4.0;
+// Upper bound on level lines, whatever the screen width (a 4K-wide plot needs < 1000).
+constexpr std::int64_t kMaxLevelLines = 2048;
+constexpr int kLevelLineAlpha = 120;
+constexpr double kBandMinAlpha = 0.25;
+constexpr double kBandMaxAlpha = 0.85;
+// The band is a strip along the top of the plot, like a rug of ticks too dense to tell apart.
+constexpr double kBandHeight = 0.05;
+constexpr int kHandleGrabPx = 6;
+constexpr int kGrabMarkHalfWidthPx = 5;
+constexpr int kGrabMarkHeightPx = 14;
+constexpr double kRangePadding = 0.03;
+constexpr int kShadeAlpha = 55;
+
+const QString kLevelsLayer = QStringLiteral("levels");
+const QString kShadingLayer = QStringLiteral("shading");
+const QString kHandlesLayer = QStringLiteral("handles");
+
+void makeVertical(QCPItemLine *line) {
+    line->start->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    line->end->setTypeY(QCPItemPosition::ptAxisRectRatio);
+}
+
+void placeVertical(QCPItemLine *line, double x) {
+    line->start->setCoords(x, 0.0);
+    line->end->setCoords(x, 1.0);
+}
+
+// A rectangle spanning the axis rect's full height between two plot x coordinates.
+QCPItemRect *makeSpanRect(QCustomPlot *plot, const QString &name) {
+    auto *rect = new QCPItemRect(plot);
+    rect->setObjectName(name);
+    rect->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    rect->bottomRight->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    rect->setPen(Qt::NoPen);
+    return rect;
+}
+
+void placeSpan(QCPItemRect *rect, double x0, double x1) {
+    rect->topLeft->setCoords(x0, 0.0);
+    rect->bottomRight->setCoords(x1, 1.0);
+    rect->setVisible(x1 > x0);
+}
+
+// Anchors a pixel-sized position at an offset from an anchor (follows it when it moves).
+void anchorAt(QCPItemPosition *position, QCPItemAnchor *anchor, double dx, double dy) {
+    position->setType(QCPItemPosition::ptAbsolute);
+    position->setParentAnchor(anchor);
+    position->setCoords(dx, dy);
+}
+
+QString helpText() {
+    return HistogramPlot::tr(
+        "Drag an orange handle to set the clip threshold; wheel zooms, dragging the background "
+        "pans, double-click shows the whole range.");
+}
+
+} // namespace
+
+class HistogramPlot::Private : public QObject {
+public:
+    enum Handle { None = -1, Lower = 0, Upper = 1 };
+
+    Private(HistogramPlot *owner, QCustomPlot *plot);
+    // Translations belong to the widget's context, not QObject's.
+    static QString tr(const char *text) { return HistogramPlot::tr(text); }
+
+    void setupAxes();
+    void createLayers();
+    void createItems();
+    QCPItemLine *levelLine(std::size_t i);
+    void updateOverlay();
+    void updateLevels();
+    void showLevelLines(std::int64_t qa, std::int64_t qb);
+    void showBand(double x0, double x1, double spacingPx);
+    void updateShading();
+    void updateTailLabels();
+    void placeHandles();
+    void setLevelInfo(const QString &mode);
+    void fitRange();
+    void setViewRange(const QCPRange &range);
+
+    Handle handleAt(const QPoint &pos) const;
+    double minGap() const;
+    void dragTo(double x);
+    bool eventFilter(QObject *watched, QEvent *event) override;
+    bool onPress(QMouseEvent *event);
+    bool onMove(QMouseEvent *event);
+    bool onRelease(QMouseEvent *event);
+    bool onToolTip(QHelpEvent *event);
+    QString describeAt(double x) const;
+
+    HistogramPlot *m_owner;
+    QCustomPlot *m_plot;
+    QLabel *m_info = nullptr;
+    QCheckBox *m_logToggle = nullptr;
+    QCPGraph *m_bars = nullptr;
+    QCPItemRect *m_band = nullptr;
+    std::vector<QCPItemLine *> m_levelLines;
+    std::array<QCPItemLine *, 2> m_handles{};
+    std::array<QCPItemRect *, 2> m_grabMarks{};
+    std::array<QCPItemRect *, 2> m_shades{};
+    std::array<QCPItemText *, 2> m_tailLabels{};
+
+    std::shared_ptr<const TensorAnalysis> m_tensor;
+    std::optional<QuantParams> m_params;
+    QuantSpec m_spec;
+    double m_clippedFraction = 0.0;
+    // Handle positions: the mapping's clip range, or where the user is dragging them.
+    double m_clipLo = 0.0;
+    double m_clipHi = 0.0;
+    Handle m_drag = None;
+    // True until the user zooms or pans: the view then follows the tensor and clip range.
+    bool m_autoRange = true;
+    bool m_settingRange = false;
+};
+
+HistogramPlot::Private::Private(HistogramPlot *owner, QCustomPlot *plot)
+    : QObject(owner)
+    , m_owner(owner)
+    , m_plot(plot) {
+    setupAxes();
+    createLayers();
+    createItems();
+    applyPlotStyle(m_plot);
+    m_plot->setMouseTracking(true);
+    m_plot->installEventFilter(this);
+    connect(m_plot, &QCustomPlot::afterLayout, this, [this] { updateOverlay(); });
+    connect(m_plot, &QCustomPlot::mouseDoubleClick, m_owner, &HistogramPlot::resetZoom);
+    connect(m_plot->xAxis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this, [this] {
+        if (!m_settingRange)
+            m_autoRange = false;
+    });
+}
+
+void HistogramPlot::Private::setupAxes() {
+    m_plot->xAxis->setLabel(tr("weight value"));
+    m_plot->yAxis->setLabel(tr("count"));
+    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    m_plot->axisRect()->setRangeDrag(Qt::Horizontal);
+    m_plot->axisRect()->setRangeZoom(Qt::Horizontal);
+    m_plot->axisRect()->setRangeZoomFactor(0.8);
+    setCountAxisLog(m_plot->yAxis, true);
+}
+
+void HistogramPlot::Private::createLayers() {
+    m_plot->addLayer(kShadingLayer, m_plot->layer(QStringLiteral("main")), QCustomPlot::limBelow);
+    m_plot->addLayer(kLevelsLayer, m_plot->layer(QStringLiteral("main")), QCustomPlot::limAbove);
+    m_plot->addLayer(kHandlesLayer, m_plot->layer(kLevelsLayer), QCustomPlot::limAbove);
+}
+
+void HistogramPlot::Private::createItems() {
+    m_bars = m_plot->addGraph();
+    m_bars->setObjectName(QStringLiteral("histogram"));
+    m_bars->setLineStyle(QCPGraph::lsStepLeft);
+    m_bars->setPen(QPen(colors::values(), 1.2));
+    QColor fill = colors::values();
+    fill.setAlpha(90);
+    m_bars->setBrush(fill);
+
+    m_band = makeSpanRect(m_plot, QStringLiteral("levelBand"));
+    m_band->setLayer(kLevelsLayer);
+    m_band->setVisible(false);
+
+    QColor shade = colors::clipped();
+    shade.setAlpha(kShadeAlpha);
+    QFont labelFont = m_plot->font();
+    labelFont.setPointSizeF(labelFont.pointSizeF() * 0.9);
+    for (int i : {Lower, Upper}) {
+        m_shades[i] = makeSpanRect(m_plot, i == Lower ? QStringLiteral("clipShadeLow")
+                                                      : QStringLiteral("clipShadeHigh"));
+        m_shades[i]->setLayer(kShadingLayer);
+        m_shades[i]->setBrush(shade);
+        m_shades[i]->setVisible(false);
+
+        m_handles[i] = new QCPItemLine(m_plot);
+        m_handles[i]->setObjectName(i == Lower ? QStringLiteral("handleLow") : QStringLiteral("handleHigh"));
+        m_handles[i]->setLayer(kHandlesLayer);
+        m_handles[i]->setPen(QPen(colors::clipped(), 2));
+        makeVertical(m_handles[i]);
+
+        m_grabMarks[i] = new QCPItemRect(m_plot);
+        m_grabMarks[i]->setLayer(kHandlesLayer);
+        m_grabMarks[i]->setBrush(colors::clipped());
+        m_grabMarks[i]->setPen(QPen(colors::clipped().darker(150), 1));
+        anchorAt(m_grabMarks[i]->topLeft, m_handles[i]->start, -kGrabMarkHalfWidthPx, 0);
+        anchorAt(m_grabMarks[i]->bottomRight, m_handles[i]->start, kGrabMarkHalfWidthPx, kGrabMarkHeightPx);
+
+        m_tailLabels[i] = new QCPItemText(m_plot);
+        m_tailLabels[i]->setLayer(kHandlesLayer);
+        m_tailLabels[i]->setFont(labelFont);
+        m_tailLabels[i]->setPadding(QMargins(3, 1, 3, 1));
+        // Labels sit inside the clip range, beside the grab mark, so a narrow tail never hides them.
+        const int dx = kGrabMarkHalfWidthPx + 4;
+        anchorAt(m_tailLabels[i]->position, m_handles[i]->start, i == Lower ? dx : -dx, 1);
+        m_tailLabels[i]->setPositionAlignment(Qt::AlignTop | (i == Lower ? Qt::AlignLeft : Qt::AlignRight));
+    }
+    m_plot->setCurrentLayer(QStringLiteral("main"));
+}
+
+QCPItemLine *HistogramPlot::Private::levelLine(std::size_t i) {
+    while (m_levelLines.size() <= i) {
+        auto *line = new QCPItemLine(m_plot);
+        line->setObjectName(QStringLiteral("levelLine"));
+        line->setLayer(kLevelsLayer);
+        QColor color = colors::levels();
+        color.setAlpha(kLevelLineAlpha);
+        line->setPen(QPen(color, 1));
+        makeVertical(line);
+        m_levelLines.push_back(line);
+    }
+    return m_levelLines[i];
+}
+
+// Runs after every layout, so levels, band and shading follow zoom, pan and resizes.
+void HistogramPlot::Private::updateOverlay() {
+    const bool shown = m_tensor && m_params;
+    for (int i : {Lower, Upper}) {
+        m_handles[i]->setVisible(shown);
+        m_grabMarks[i]->setVisible(shown);
+    }
+    updateLevels();
+    updateShading();
+}
+
+void HistogramPlot::Private::updateLevels() {
+    m_band->setVisible(false);
+    std::size_t used = 0;
+    if (m_tensor && m_params && m_plot->axisRect()->width() > 0) {
+        const QuantParams &p = *m_params;
+        const QCPRange view = m_plot->xAxis->range();
+        const double s = double(p.scale);
+        const double spacingPx = s / view.size() * m_plot->axisRect()->width();
+        // The codes whose levels (q - z)·s fall inside the view; clamped in double first so that
+        // a far zoom-out cannot overflow the integer conversion.
+        const double z = double(p.zeroPoint);
+        const auto qa =
+            std::int64_t(std::clamp(std::ceil(view.lower / s + z), double(p.qmin), double(p.qmax)));
+        const auto qb =
+            std::int64_t(std::clamp(std::floor(view.upper / s + z), double(p.qmin), double(p.qmax)));
+        const bool anyVisible = view.lower <= (p.qmax - z) * s && view.upper >= (p.qmin - z) * s && qb >= qa;
+        if (anyVisible && spacingPx >= kMinLevelSpacingPx && qb - qa < kMaxLevelLines) {
+            showLevelLines(qa, qb);
+            used = std::size_t(qb - qa + 1);
+        } else if (anyVisible) {
+            showBand(std::max(view.lower, (p.qmin - z) * s), std::min(view.upper, (p.qmax - z) * s),
+                     spacingPx);
+        }
+    }
+    for (std::size_t i = used; i < m_levelLines.size(); ++i)
+        m_levelLines[i]->setVisible(false);
+}
+
+void HistogramPlot::Private::showLevelLines(std::int64_t qa, std::int64_t qb) {
+    for (std::int64_t q = qa; q <= qb; ++q) {
+        QCPItemLine *line = levelLine(std::size_t(q - qa));
+        placeVertical(line, double(dequantizeValue(q, *m_params)));
+        line->setVisible(true);
+    }
+    setLevelInfo(tr("each level drawn"));
+}
+
+void HistogramPlot::Private::showBand(double x0, double x1, double spacingPx) {
+    // Darker where levels are denser: from kBandMinAlpha at the line threshold (4 px apart) up to
+    // kBandMaxAlpha at many levels per pixel, on a log scale of the density.
+    const double density = std::log2(kMinLevelSpacingPx / std::max(spacingPx, 1e-9));
+    const double alpha = std::clamp(kBandMinAlpha + 0.08 * density, kBandMinAlpha, kBandMaxAlpha);
+    QColor color = colors::levels();
+    color.setAlphaF(float(alpha));
+    m_band->setBrush(color);
+    placeSpan(m_band, x0, x1);
+    m_band->bottomRight->setCoords(x1, kBandHeight);
+    setLevelInfo(tr("levels shown as a band, zoom in to see each"));
+}
+
+void HistogramPlot::Private::setLevelInfo(const QString &mode) {
+    const QuantParams &p = *m_params;
+    const QString text =
+        tr("%1 levels, s = %2 · %3").arg(p.qmax - p.qmin + 1).arg(formatNumber(double(p.scale), 3), mode);
+    if (m_info->text() != text)
+        m_info->setText(text);
+}
+
+void HistogramPlot::Private::updateShading() {
+    const bool shown = m_tensor && m_params;
+    const QCPRange view = m_plot->xAxis->range();
+    placeSpan(m_shades[Lower], view.lower, std::min(m_clipLo, view.upper));
+    placeSpan(m_shades[Upper], std::max(m_clipHi, view.lower), view.upper);
+    for (int i : {Lower, Upper}) {
+        m_shades[i]->setVisible(shown && m_shades[i]->visible());
+        m_tailLabels[i]->setVisible(shown && !m_tailLabels[i]->text().isEmpty());
+    }
+}
+
+// Splits the clipped fraction between the tails in proportion to the histogram counts beyond
+// each threshold, so the two labels add up to the exact figure.
+void HistogramPlot::Private::updateTailLabels() {
+    double below = 0.0;
+    double above = 0.0;
+    if (m_tensor) {
+        const Histogram &h = m_tensor->stats.histogram;
+        for (std::size_t i = 0; i < h.bins(); ++i) {
+            const double centre = h.binCenter(i);
+            below += centre < m_clipLo ? double(h.counts[i]) : 0.0;
+            above += centre > m_clipHi ? double(h.counts[i]) : 0.0;
+        }
+    }
+    const double total = below + above;
+    const double lowShare = total > 0 ? m_clippedFraction * below / total : m_clippedFraction / 2;
+    const double highShare = m_clippedFraction - lowShare;
+    const auto text = [](double share, bool low) -> QString {
+        if (!(share > 0))
+            return QString();
+        const QString figure = tr("%1 clipped").arg(formatPercent(share));
+        return low ? QStringLiteral("◀ ") + figure : figure + QStringLiteral(" ▶");
+    };
+    m_tailLabels[Lower]->setText(text(lowShare, true));
+    m_tailLabels[Upper]->setText(text(highShare, false));
+    const QPalette palette = m_plot->palette();
+    QColor background = palette.color(QPalette::Base);
+    background.setAlpha(210);
+    for (QCPItemText *label : m_tailLabels) {
+        label->setColor(palette.color(QPalette::Text));
+        label->setBrush(background);
+    }
+}
+
+void HistogramPlot::Private::placeHandles() {
+    placeVertical(m_handles[Lower], m_clipLo);
+    placeVertical(m_handles[Upper], m_clipHi);
+}
+
+void HistogramPlot::Private::setViewRange(const QCPRange &range) {
+    m_settingRange = true;
+    m_plot->xAxis->setRange(range);
+    m_settingRange = false;
+}
+
+// The tensor's range joined with the clip range and the levels, so all of them are in view.
+void HistogramPlot::Private::fitRange() {
+    if (!m_tensor)
+        return;
+    const Histogram &h = m_tensor->stats.histogram;
+    double lo = h.counts.empty() ? m_tensor->stats.min : h.lo;
+    double hi = h.counts.empty() ? m_tensor->stats.max : h.hi;
+    if (m_params) {
+        // The outermost levels can lie just past the clip range (symmetric: qmin·s < clip_min).
+        lo = std::min({lo, m_params->clipMin, double(dequantizeValue(m_params->qmin, *m_params))});
+        hi = std::max({hi, m_params->clipMax, double(dequantizeValue(m_params->qmax, *m_params))});
+    }
+    double pad = (hi - lo) * kRangePadding;
+    if (!(pad > 0))
+        pad = std::max(std::abs(lo) * 0.1, 1e-3);
+    setViewRange(QCPRange(lo - pad, hi + pad));
+}
+
+HistogramPlot::Private::Handle HistogramPlot::Private::handleAt(const QPoint &pos) const {
+    if (!m_tensor || !m_params)
+        return None;
+    const QRect rect = m_plot->axisRect()->rect();
+    if (pos.y() < rect.top() || pos.y() > rect.bottom())
+        return None;
+    const double dLo = std::abs(pos.x() - m_plot->xAxis->coordToPixel(m_clipLo));
+    const double dHi = std::abs(pos.x() - m_plot->xAxis->coordToPixel(m_clipHi));
+    // The upper handle wins ties so that two coinciding handles can still be pulled apart.
+    if (dHi <= kHandleGrabPx && dHi <= dLo)
+        return Upper;
+    if (dLo <= kHandleGrabPx)
+        return Lower;
+    return None;
+}
+
+double HistogramPlot::Private::minGap() const {
+    const double span = m_tensor ? std::abs(m_tensor->stats.max - m_tensor->stats.min) : 0.0;
+    return std::max(span * 1e-6, 1e-12);
+}
+
+void HistogramPlot::Private::dragTo(double x) {
+    if (m_spec.scheme == Scheme::Symmetric) {
+        const double amax = std::max(std::abs(x), minGap());
+        m_clipLo = -amax;
+        m_clipHi = amax;
+    } else if (m_drag == Upper) {
+        m_clipHi = std::max(x, m_clipLo + minGap());
+    } else {
+        m_clipLo = std::min(x, m_clipHi - minGap());
+    }
+    placeHandles();
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    Q_EMIT m_owner->thresholdsDragged(m_clipLo, m_clipHi);
+}
+
+bool HistogramPlot::Private::eventFilter(QObject *, QEvent *event) {
+    switch (event->type()) {
+    case QEvent::MouseButtonPress:
+        return onPress(static_cast<QMouseEvent *>(event));
+    case QEvent::MouseMove:
+        return onMove(static_cast<QMouseEvent *>(event));
+    case QEvent::MouseButtonRelease:
+        return onRelease(static_cast<QMouseEvent *>(event));
+    case QEvent::ToolTip:
+        return onToolTip(static_cast<QHelpEvent *>(event));
+    default:
+        return false;
+    }
+}
+
+// A press near a handle starts a threshold drag and is kept from the plot, which would pan.
+bool HistogramPlot::Private::onPress(QMouseEvent *event) {
+    if (event->button() != Qt::LeftButton)
+        return false;
+    m_drag = handleAt(event->position().toPoint());
+    if (m_drag == None)
+        return false;
+    m_plot->setCursor(Qt::SizeHorCursor);
+    return true;
+}
+
+bool HistogramPlot::Private::onMove(QMouseEvent *event) {
+    if (m_drag == None) {
+        if (event->buttons() == Qt::NoButton && handleAt(event->position().toPoint()) != None)
+            m_plot->setCursor(Qt::SizeHorCursor);
+        else if (event->buttons() == Qt::NoButton)
+            m_plot->unsetCursor();
+        return false;
+    }
+    dragTo(m_plot->xAxis->pixelToCoord(event->position().x()));
+    return true;
+}
+
+bool HistogramPlot::Private::onRelease(QMouseEvent *event) {
+    if (m_drag == None || event->button() != Qt::LeftButton)
+        return false;
+    m_drag = None;
+    Q_EMIT m_owner->thresholdsDragFinished(m_clipLo, m_clipHi);
+    return true;
+}
+
+bool HistogramPlot::Private::onToolTip(QHelpEvent *event) {
+    QString text = tr("<b>Weight histogram</b>: how many values fall in each of the fine bins.");
+    if (m_tensor && m_plot->axisRect()->rect().contains(event->pos()))
+        text = describeAt(m_plot->xAxis->pixelToCoord(event->pos().x()));
+    QToolTip::showText(event->globalPos(), text + QStringLiteral("<br>") + helpText(), m_plot);
+    return true;
+}
+
+QString HistogramPlot::Private::describeAt(double x) const {
+    const Histogram &h = m_tensor->stats.histogram;
+    QString text =
+        tr("<b>Weight histogram</b>, %1 bins of width %2").arg(h.bins()).arg(formatNumber(h.binWidth(), 3));
+    if (!h.counts.empty() && x >= h.lo && x <= h.hi) {
+        const std::size_t bin = h.binOf(x);
+        text += tr("<br>[%1, %2): %3 values")
+                    .arg(formatNumber(h.binLow(bin)), formatNumber(h.binLow(bin) + h.binWidth()))
+                    .arg(h.counts[bin]);
+    }
+    if (m_params) {
+        const std::int64_t q = quantizeValue(float(x), *m_params);
+        text += tr("<br>x = %1 → q = %2 → (q − z)·s = %3")
+                    .arg(formatNumber(x))
+                    .arg(q)
+                    .arg(formatNumber(double(dequantizeValue(q, *m_params))));
+        text += tr("<br><span style='color:%1'>Vertical lines</span>: the quantization levels; "
+                   "<span style='color:%2'>shaded</span>: values clipped to qmin / qmax.")
+                    .arg(colors::levels().name(), colors::clipped().name());
+    }
+    return text;
+}
+
+HistogramPlot::HistogramPlot(QWidget *parent)
+    : QWidget(parent)
+    , m_plot(new QCustomPlot(this))
+    , d(std::make_unique<Private>(this, m_plot)) {
+    d->m_info = new QLabel(this);
+    d->m_logToggle = new QCheckBox(tr("log y"), this);
+    d->m_logToggle->setChecked(m_logScale);
+    d->m_logToggle->setToolTip(tr("Logarithmic count axis: shows the sparse tails next to the bulk"));
+    connect(d->m_logToggle, &QCheckBox::toggled, this, &HistogramPlot::setLogScale);
+    QHBoxLayout *header = makePlotHeader(tr("Weights and quantization levels"), d->m_info);
+    header->addWidget(d->m_logToggle);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addLayout(header);
+    layout->addWidget(m_plot, 1);
+    m_plot->setMinimumSize(240, 160);
+}
+
+HistogramPlot::~HistogramPlot() = default;
+
+void HistogramPlot::setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor) {
+    d->m_tensor = std::move(tensor);
+    if (!d->m_tensor) {
+        d->m_bars->data()->clear();
+        d->m_params.reset();
+        d->m_info->clear();
+        m_plot->xAxis->setLabel(tr("weight value"));
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
+        return;
+    }
+    const QString dtype = QString::fromUtf8(dtypeName(d->m_tensor->info().dtype));
+    m_plot->xAxis->setLabel(tr("weight value (%1)").arg(dtype));
+    setHistogramData(d->m_bars, d->m_tensor->stats.histogram, m_logScale);
+    fitCountAxis(m_plot->yAxis, d->m_tensor->stats.histogram, m_logScale);
+    d->updateTailLabels();
+    resetZoom();
+}
+
+void HistogramPlot::setQuantization(const qs::QuantSpec &spec, const qs::QuantParams &params,
+                                    double clippedFraction) {
+    d->m_spec = spec;
+    d->m_params = params;
+    d->m_clippedFraction = clippedFraction;
+    if (d->m_drag == Private::None) {
+        d->m_clipLo = params.clipMin;
+        d->m_clipHi = params.clipMax;
+        if (d->m_autoRange)
+            d->fitRange();
+    }
+    d->placeHandles();
+    d->updateTailLabels();
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HistogramPlot::setLogScale(bool on) {
+    const bool changed = on != m_logScale;
+    m_logScale = on;
+    setCountAxisLog(m_plot->yAxis, on);
+    if (d->m_tensor) {
+        setHistogramData(d->m_bars, d->m_tensor->stats.histogram, on);
+        fitCountAxis(m_plot->yAxis, d->m_tensor->stats.histogram, on);
+    }
+    const QSignalBlocker blocker(d->m_logToggle);
+    d->m_logToggle->setChecked(on);
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    if (changed)
+        Q_EMIT logScaleChanged(on);
+}
+
+void HistogramPlot::resetZoom() {
+    d->m_autoRange = true;
+    d->fitRange();
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QPoint HistogramPlot::handlePosition(bool upper) const {
+    const double x = m_plot->xAxis->coordToPixel(upper ? d->m_clipHi : d->m_clipLo);
+    return QPoint(int(std::lround(x)), m_plot->axisRect()->top() + kGrabMarkHeightPx / 2);
+}
+
+} // namespace qs::ui

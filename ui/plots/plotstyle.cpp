@@ -1,0 +1,186 @@
+#include "plots/plotstyle.h"
+
+#include <QApplication>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPalette>
+
+#include "plots/qcustomplotinclude.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace qs::ui {
+
+namespace {
+
+// Empty bins on a log axis are drawn at this count, below the axis' lower bound of 0.5.
+constexpr double kLogEmptyBin = 0.1;
+constexpr double kLogAxisLower = 0.5;
+constexpr int kGridAlpha = 40;
+
+QColor textColor() {
+    return QApplication::palette().color(QPalette::Text);
+}
+
+void styleAxis(QCPAxis *axis, const QColor &text) {
+    QColor faint = text;
+    faint.setAlpha(150);
+    axis->setBasePen(QPen(faint, 1));
+    axis->setTickPen(QPen(faint, 1));
+    axis->setSubTickPen(QPen(faint, 1));
+    axis->setTickLabelColor(text);
+    axis->setLabelColor(text);
+    axis->setTickLength(0, 4);
+    axis->setSubTickLength(0, 2);
+    axis->setLabelPadding(4);
+    QColor grid = text;
+    grid.setAlpha(kGridAlpha);
+    axis->grid()->setPen(QPen(grid, 1, Qt::DotLine));
+    axis->grid()->setZeroLinePen(QPen(grid, 1, Qt::SolidLine));
+    axis->grid()->setSubGridVisible(false);
+}
+
+void styleLegend(QCPLegend *legend, const QPalette &palette) {
+    QColor background = palette.color(QPalette::Base);
+    background.setAlpha(215);
+    QColor border = palette.color(QPalette::Text);
+    border.setAlpha(90);
+    legend->setBrush(background);
+    legend->setBorderPen(QPen(border, 1));
+    legend->setTextColor(palette.color(QPalette::Text));
+    legend->setIconSize(18, 10);
+}
+
+} // namespace
+
+namespace colors {
+QColor values() {
+    return QColor(0x00, 0x72, 0xB2);
+}
+QColor levels() {
+    return QColor(0xD5, 0x5E, 0x00);
+}
+QColor clipped() {
+    return QColor(0xE6, 0x9F, 0x00);
+}
+QColor error() {
+    return QColor(0x00, 0x9E, 0x73);
+}
+QColor suggested() {
+    return QColor(0xCC, 0x79, 0xA7);
+}
+QColor zeroPoint() {
+    return textColor();
+}
+} // namespace colors
+
+void applyPlotStyle(QCustomPlot *plot) {
+    const QPalette palette = QApplication::palette();
+    const QColor text = palette.color(QPalette::Text);
+    plot->setBackground(palette.brush(QPalette::Base));
+    plot->setFont(QApplication::font());
+    for (QCPAxisRect *rect : plot->axisRects()) {
+        rect->setBackground(palette.brush(QPalette::Base));
+        for (QCPAxis *axis : rect->axes()) {
+            styleAxis(axis, text);
+            axis->setLabelFont(QApplication::font());
+            axis->setTickLabelFont(QApplication::font());
+        }
+    }
+    styleLegend(plot->legend, palette);
+    plot->setAntialiasedElements(QCP::aePlottables | QCP::aeItems | QCP::aeFills | QCP::aeScatters);
+    plot->setNotAntialiasedElements(QCP::aeGrid | QCP::aeSubGrid | QCP::aeAxes);
+    plot->setNoAntialiasingOnDrag(true);
+    plot->setPlottingHint(QCP::phCacheLabels, true);
+}
+
+QString formatNumber(double value, int digits) {
+    if (std::isnan(value))
+        return QStringLiteral("NaN");
+    if (std::isinf(value))
+        return value > 0 ? QStringLiteral("∞") : QStringLiteral("−∞");
+    if (value == 0.0)
+        return QStringLiteral("0");
+    // 'g' keeps `digits` significant digits and switches to an exponent below 1e-4 or at
+    // 10^digits and beyond, which reads well for scales (1e-3…1e-1) and counts alike.
+    return QString::number(value, 'g', std::max(1, digits));
+}
+
+QString formatDb(double value) {
+    if (std::isinf(value) && value > 0)
+        return QStringLiteral("∞ dB");
+    if (std::isnan(value))
+        return QStringLiteral("– dB");
+    return QString::number(value, 'f', 1) + QStringLiteral(" dB");
+}
+
+QString formatPercent(double fraction) {
+    const double percent = fraction * 100.0;
+    if (!std::isfinite(percent))
+        return QStringLiteral("– %");
+    if (percent == 0.0)
+        return QStringLiteral("0 %");
+    // Three significant digits from 10 % up ("12.3 %"), two below ("0.012 %").
+    const int digits = std::abs(percent) >= 10.0 ? 3 : 2;
+    return QString::number(percent, 'g', digits) + QStringLiteral(" %");
+}
+
+QHBoxLayout *makePlotHeader(const QString &title, QLabel *info) {
+    auto *layout = new QHBoxLayout;
+    layout->setContentsMargins(4, 2, 4, 0);
+    layout->setSpacing(10);
+    auto *titleLabel = new QLabel(title);
+    QFont font = titleLabel->font();
+    font.setBold(true);
+    titleLabel->setFont(font);
+    layout->addWidget(titleLabel);
+    if (info) {
+        info->setForegroundRole(QPalette::PlaceholderText);
+        layout->addWidget(info);
+    }
+    layout->addStretch(1);
+    return layout;
+}
+
+void setCountAxisLog(QCPAxis *axis, bool log) {
+    if (log) {
+        axis->setScaleType(QCPAxis::stLogarithmic);
+        auto ticker = QSharedPointer<QCPAxisTickerLog>::create();
+        ticker->setSubTickCount(8);
+        axis->setTicker(ticker);
+        axis->setNumberFormat(QStringLiteral("eb"));
+        axis->setNumberPrecision(0);
+    } else {
+        axis->setScaleType(QCPAxis::stLinear);
+        axis->setTicker(QSharedPointer<QCPAxisTicker>::create());
+        axis->setNumberFormat(QStringLiteral("gb"));
+        axis->setNumberPrecision(6);
+    }
+}
+
+void setHistogramData(QCPGraph *graph, const qs::Histogram &histogram, bool log) {
+    QVector<QCPGraphData> data;
+    data.reserve(int(histogram.bins()) + 1);
+    const auto height = [log](std::int64_t count) {
+        return (log && count == 0) ? kLogEmptyBin : double(count);
+    };
+    for (std::size_t i = 0; i < histogram.bins(); ++i)
+        data.append(QCPGraphData(histogram.binLow(i), height(histogram.counts[i])));
+    // Closes the last step at the upper edge.
+    if (!histogram.counts.empty())
+        data.append(QCPGraphData(histogram.hi, height(histogram.counts.back())));
+    graph->data()->set(data, true);
+}
+
+void fitCountAxis(QCPAxis *axis, const qs::Histogram &histogram, bool log) {
+    std::int64_t maxCount = 1;
+    for (std::int64_t c : histogram.counts)
+        maxCount = std::max(maxCount, c);
+    if (log)
+        axis->setRange(kLogAxisLower, double(maxCount) * 3.0);
+    else
+        axis->setRange(0.0, double(maxCount) * 1.08);
+}
+
+} // namespace qs::ui
