@@ -22,6 +22,8 @@ constexpr double kConstantMinHalfWidth = 1e-6;
 constexpr std::size_t kSumBlock = 64;
 // Bin indices are computed (vectorised) for this many values at a time.
 constexpr std::size_t kBinBlock = 1024;
+// Pieces of a chunk that fit the L1 cache.
+constexpr std::size_t kScanPiece = 4096;
 
 using SumBlock = Eigen::Map<const Eigen::Array<float, kSumBlock, 1>>;
 using FloatMap = Eigen::Map<const Eigen::ArrayXf>;
@@ -80,12 +82,21 @@ ScanPartial scanMixed(const float *x, std::size_t n) {
 }
 
 // A non-finite block sum means a NaN or an Inf (or a float overflow): then the careful path.
+// The three reductions run over pieces small enough to stay in the L1 cache.
 ScanPartial scanChunk(const float *x, std::size_t n) {
-    const double sum = blockedSum(x, n, [](const auto &b) { return b.sum(); });
-    if (!std::isfinite(sum))
-        return scanMixed(x, n);
-    const FloatMap a(x, Eigen::Index(n));
-    return {std::int64_t(n), 0, 0, double(a.minCoeff()), double(a.maxCoeff()), sum};
+    ScanPartial p;
+    for (std::size_t i = 0; i < n; i += kScanPiece) {
+        const std::size_t m = std::min(kScanPiece, n - i);
+        const double sum = blockedSum(x + i, m, [](const auto &b) { return b.sum(); });
+        if (!std::isfinite(sum))
+            return scanMixed(x, n);
+        const FloatMap a(x + i, Eigen::Index(m));
+        p.sum += sum;
+        p.min = std::min(p.min, double(a.minCoeff()));
+        p.max = std::max(p.max, double(a.maxCoeff()));
+    }
+    p.count = std::int64_t(n);
+    return p;
 }
 
 SpreadPartial spreadMixed(const float *x, std::size_t n, double mean, const Binning &binning,
