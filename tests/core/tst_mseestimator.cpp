@@ -48,6 +48,14 @@ const std::vector<float> &tensor(const std::string &kind) {
     return it->second;
 }
 
+const TensorStats &statsOf(const std::string &kind) {
+    static std::map<std::string, TensorStats> cache;
+    auto it = cache.find(kind);
+    if (it == cache.end())
+        it = cache.emplace(kind, computeStats(tensor(kind)).value()).first;
+    return it->second;
+}
+
 QuantSpec makeSpec(int bits, Scheme scheme) {
     QuantSpec spec;
     spec.bits = bits;
@@ -108,7 +116,7 @@ void TestMseEstimator::estimateMatchesExactPass() {
     QFETCH(Scheme, scheme);
     QFETCH(double, fraction);
     const std::vector<float> &values = tensor(kind.toStdString());
-    const TensorStats stats = computeStats(values).value();
+    const TensorStats &stats = statsOf(kind.toStdString());
     QuantSpec spec = makeSpec(bits, scheme);
     if (fraction < 1.0)
         spec = withThreshold(spec, stats, fraction);
@@ -162,7 +170,7 @@ void TestMseEstimator::emptyTensor() {
 }
 
 void TestMseEstimator::sweepShape() {
-    const TensorStats stats = computeStats(tensor("normal")).value();
+    const TensorStats &stats = statsOf("normal");
     const ThresholdSweep sweep = sweepThresholds(stats, makeSpec(8, Scheme::Asymmetric), 120);
     QCOMPARE(sweep.points.size(), std::size_t(120));
     // Increasing fractions, ending at the full range, small thresholds covered.
@@ -193,7 +201,7 @@ void TestMseEstimator::sweepFindsBetterThresholdForHeavyTails() {
     QFETCH(int, bits);
     QFETCH(Scheme, scheme);
     const std::vector<float> &values = tensor(kind.toStdString());
-    const TensorStats stats = computeStats(values).value();
+    const TensorStats &stats = statsOf(kind.toStdString());
     const QuantSpec spec = makeSpec(bits, scheme);
     const ThresholdSweep sweep = sweepThresholds(stats, spec);
     QVERIFY(sweep.best.fraction < 1.0);
