@@ -308,6 +308,17 @@ void TestPlots::logToggle() {
     QCOMPARE(changed.first().first().toBool(), false);
     // A linear count axis starts at 0.
     QCOMPARE(view.plot()->yAxis->range().lower, 0.0);
+
+    ErrorPlot errors;
+    QSignalSpy errorChanged(&errors, &ErrorPlot::logScaleChanged);
+    QVERIFY(errors.logScale());
+    errors.findChild<QCheckBox *>()->click();
+    QCOMPARE(errors.histogramPlot()->yAxis->scaleType(), QCPAxis::stLinear);
+    // The MSE axis stays logarithmic: the curve spans decades.
+    QCOMPARE(errors.curvePlot()->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    QCOMPARE(errorChanged.size(), 1);
+    errors.setLogScale(false);
+    QCOMPARE(errorChanged.size(), 1);
 }
 
 void TestPlots::mappingZeroPoint_data() {

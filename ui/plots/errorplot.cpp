@@ -42,6 +42,28 @@ void setPoint(QCPGraph *graph, double x, double y) {
     graph->setVisible(true);
 }
 
+// The legend as one row above the plot, where it never hides the curve.
+void placeLegendAbove(QCustomPlot *plot) {
+    QCPLegend *legend = plot->legend;
+    legend->setVisible(true);
+    plot->axisRect()->insetLayout()->take(legend);
+    plot->plotLayout()->insertRow(0);
+    plot->plotLayout()->addElement(0, 0, legend);
+    plot->plotLayout()->setRowStretchFactor(0, 0.001);
+    plot->plotLayout()->setRowSpacing(0);
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    legend->setBrush(Qt::NoBrush);
+    legend->setBorderPen(Qt::NoPen);
+    legend->setMargins(QMargins(4, 2, 4, 0));
+    legend->setColumnSpacing(12);
+    legend->setMinimumSize(0, 0);
+    // Entries packed to the left: the last column takes the spare width.
+    QList<double> stretch(legend->columnCount(), 1.0);
+    if (!stretch.isEmpty())
+        stretch.back() = 1000.0;
+    legend->setColumnStretchFactors(stretch);
+}
+
 QCPItemStraightLine *makeVerticalLine(QCustomPlot *plot, const QPen &pen) {
     auto *line = new QCPItemStraightLine(plot);
     line->setPen(pen);
@@ -71,8 +93,9 @@ ErrorPlot::ErrorPlot(QWidget *parent)
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
     layout->addLayout(header);
-    layout->addWidget(m_histogram, 1);
-    layout->addWidget(m_curve, 1);
+    // The curve carries a legend row, so it gets a little more height.
+    layout->addWidget(m_histogram, 2);
+    layout->addWidget(m_curve, 3);
     m_histogram->setMinimumSize(240, 120);
     m_curve->setMinimumSize(240, 120);
     setupHistogram();
@@ -113,17 +136,16 @@ void ErrorPlot::setupCurve() {
     applyPlotStyle(m_curve);
     m_mseCurve = m_curve->addGraph();
     m_mseCurve->setObjectName(QStringLiteral("mseCurve"));
-    m_mseCurve->setName(tr("MSE (estimate)"));
+    m_mseCurve->setName(tr("MSE (estimated)"));
     m_mseCurve->setPen(QPen(colors::error(), 2));
     m_currentLine = makeVerticalLine(m_curve, QPen(colors::clipped(), 1, Qt::DashLine));
-    m_minMaxMarker = addMarker(QStringLiteral("minMaxMarker"), tr("min-max (no clipping)"),
-                               colors::zeroPoint(), QCPScatterStyle::ssSquare, 8);
-    m_suggestedMarker = addMarker(QStringLiteral("suggestedMarker"), tr("suggested (min MSE)"),
-                                  colors::suggested(), QCPScatterStyle::ssTriangle, 11);
+    m_minMaxMarker = addMarker(QStringLiteral("minMaxMarker"), tr("min-max"), colors::zeroPoint(),
+                               QCPScatterStyle::ssSquare, 8);
+    m_suggestedMarker = addMarker(QStringLiteral("suggestedMarker"), tr("suggested"), colors::suggested(),
+                                  QCPScatterStyle::ssTriangle, 11);
     m_currentMarker = addMarker(QStringLiteral("currentMarker"), tr("current"), colors::clipped(),
                                 QCPScatterStyle::ssDiamond, 11);
-    m_curve->legend->setVisible(true);
-    m_curve->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignHCenter);
+    placeLegendAbove(m_curve);
     m_curve->setMouseTracking(true);
     connect(m_curve, &QCustomPlot::mouseMove, this, &ErrorPlot::onCurveHover);
 }
@@ -236,11 +258,11 @@ void ErrorPlot::fitCurveAxes() {
         keys.size() > 0 ? keys.size() * kRangePadding : std::max(std::abs(keys.lower) * 0.1, 1e-3);
     m_curve->xAxis->setRange(keys.lower - pad, keys.upper + pad);
     const double lower = values.lower > 0 ? values.lower : 1e-12;
-    // Room above the curve for the legend.
-    m_curve->yAxis->setRange(lower / 2.0, std::max(values.upper, lower) * 20.0);
+    m_curve->yAxis->setRange(lower / 2.0, std::max(values.upper, lower) * 2.0);
 }
 
 void ErrorPlot::setLogScale(bool on) {
+    const bool changed = on != m_logScale;
     m_logScale = on;
     setCountAxisLog(m_histogram->yAxis, on);
     const QSignalBlocker blocker(m_logToggle);
@@ -250,6 +272,8 @@ void ErrorPlot::setLogScale(bool on) {
         fitCountAxis(m_histogram->yAxis, m_analysis->error.errorHistogram, on);
     }
     m_histogram->replot(QCustomPlot::rpQueuedReplot);
+    if (changed)
+        Q_EMIT logScaleChanged(on);
 }
 
 void ErrorPlot::onHistogramHover(QMouseEvent *event) {

@@ -28,10 +28,15 @@ public:
     /// Moves the "current" marker while dragging: threshold = clip_max (value units), mse estimated.
     void setCurrent(double clipHi, double mse);
     void setLogScale(bool on);
+    bool logScale() const { return m_logScale; }
     void clear();
 
     QCustomPlot *histogramPlot() const { return m_histogram; }
     QCustomPlot *curvePlot() const { return m_curve; }
+
+Q_SIGNALS:
+    /// The error histogram's count axis switched (e.g. by the plot's own "log y" toggle).
+    void logScaleChanged(bool on);
 
 private:
     void setupHistogram();

@@ -137,6 +137,9 @@ QHBoxLayout *makePlotHeader(const QString &title, QLabel *info) {
     layout->addWidget(titleLabel);
     if (info) {
         info->setForegroundRole(QPalette::PlaceholderText);
+        // Narrow panels cut the info short rather than growing the window.
+        info->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+        info->setMinimumWidth(0);
         layout->addWidget(info);
     }
     layout->addStretch(1);
