@@ -117,8 +117,8 @@ void countErrorBins(float *error, std::size_t n, const ErrorContext &c, std::int
         ++counts[int(error[k])];
 }
 
-void addFiniteBlock(const float *x, std::size_t n, const ErrorContext &c, std::int64_t *counts,
-                    ErrorPartial &p) {
+void addFiniteBlock(const float *x, std::size_t n, double sumSquares, const ErrorContext &c,
+                    std::int64_t *counts, ErrorPartial &p) {
     alignas(16) float error[kBlock];
     const FloatMap in(x, Eigen::Index(n));
     Eigen::Map<Eigen::ArrayXf> e(error, Eigen::Index(n));
@@ -128,7 +128,7 @@ void addFiniteBlock(const float *x, std::size_t n, const ErrorContext &c, std::i
     p.clipped += countClipped(in, c);
     p.maxAbsError = std::max(p.maxAbsError, e.abs().maxCoeff());
     p.sumErrorSquares += blockedSum(error, n, [](const auto &b) { return b.square().sum(); });
-    p.sumSquares += blockedSum(x, n, [](const auto &b) { return b.square().sum(); });
+    p.sumSquares += sumSquares;
     countErrorBins(error, n, c, counts); // overwrites the errors
 }
 
@@ -147,17 +147,14 @@ void addMixedBlock(const float *x, std::size_t n, const ErrorContext &c, std::in
     }
 }
 
-// Blocks holding a NaN or an Inf take the careful element-by-element path.
-bool blockIsFinite(const float *x, std::size_t n) {
-    return FloatMap(x, Eigen::Index(n)).allFinite();
-}
-
 ErrorPartial errorChunk(const float *x, std::size_t n, const ErrorContext &c, std::int64_t *counts) {
     ErrorPartial p;
     for (std::size_t i = 0; i < n; i += kBlock) {
         const std::size_t m = std::min(kBlock, n - i);
-        if (blockIsFinite(x + i, m))
-            addFiniteBlock(x + i, m, c, counts, p);
+        // A non-finite Σx² means a NaN or an Inf (or a float overflow): the careful path.
+        const double sumSquares = blockedSum(x + i, m, [](const auto &b) { return b.square().sum(); });
+        if (std::isfinite(sumSquares))
+            addFiniteBlock(x + i, m, sumSquares, c, counts, p);
         else
             addMixedBlock(x + i, m, c, counts, p);
     }
