@@ -114,6 +114,7 @@ private Q_SLOTS:
     void exactQuantizationHasNoSqnr();
     void nonFiniteValuesAreSkipped();
     void histogramCoversEveryError();
+    void hugeFiniteValuesAreCounted();
     void cancelReturnsNullopt();
 };
 
@@ -255,6 +256,22 @@ void TestErrorStats::histogramCoversEveryError() {
             negative += h.counts[i];
         QVERIFY(negative > 0 && negative < h.total());
     }
+}
+
+void TestErrorStats::hugeFiniteValuesAreCounted() {
+    // x² overflows float32 for |x| > 1.8e19: such values are finite and must be counted, not
+    // mistaken for Inf. Symmetric 8 bits over ±3e38: scale s = 3e38 / 127.5, so 1 and -2 map
+    // to 0 and 3e38 = 127.5·s to 127·s, an error of s/2 (about 1.18e36), the largest.
+    std::vector<float> values(3000, 1.0f);
+    values[5] = 3e38f;
+    values[2500] = -2.0f;
+    const TensorStats stats = statsOf(values);
+    QCOMPARE(stats.count, qint64(3000));
+    const QuantParams p = paramsForTensor(makeSpec(8, Scheme::Symmetric), stats.min, stats.max);
+    const ErrorStats e = errorAt(values, p, 2);
+    QCOMPARE(e.errorHistogram.total(), qint64(3000));
+    QVERIFY(close(e.maxAbsError, 0.5 * double(p.scale), 1e-6));
+    QVERIFY(std::isfinite(e.mse) && e.mse > 0.0);
 }
 
 void TestErrorStats::cancelReturnsNullopt() {

@@ -124,6 +124,7 @@ private Q_SLOTS:
     void handComputed();
     void nanAndInfAreCountedAndExcluded();
     void emptyTensor();
+    void hugeFiniteValues();
     void allNonFinite();
     void constantTensor();
     void binCountIsHonoured();
@@ -216,6 +217,20 @@ void TestTensorStats::nanAndInfAreCountedAndExcluded() {
     QCOMPARE(s.sumSquares, 14.0);
     QCOMPARE(s.std, std::sqrt(14.0 / 3.0));
     QCOMPARE(s.histogram.total(), std::int64_t(3));
+}
+
+void TestTensorStats::hugeFiniteValues() {
+    // Float sums overflow here; the values are finite and the double totals are not:
+    // mean = (3e38 + 3e38 - 1) / 3 = 2e38 (to double precision).
+    const std::vector<float> values{3e38f, 3e38f, -1.0f};
+    const TensorStats s = statsAt(values, 1, 8);
+    QCOMPARE(s.count, std::int64_t(3));
+    QCOMPARE(s.infCount, std::int64_t(0));
+    QCOMPARE(s.max, double(3e38f));
+    QCOMPARE(s.mean, (2.0 * double(3e38f) - 1.0) / 3.0);
+    QCOMPARE(s.histogram.total(), std::int64_t(3));
+    QCOMPARE(s.histogram.counts.front(), std::int64_t(1));
+    QCOMPARE(s.histogram.counts.back(), std::int64_t(2));
 }
 
 void TestTensorStats::emptyTensor() {
