@@ -270,7 +270,8 @@ void TestErrorStats::hugeFiniteValuesAreCounted() {
     const QuantParams p = paramsForTensor(makeSpec(8, Scheme::Symmetric), stats.min, stats.max);
     const ErrorStats e = errorAt(values, p, 2);
     QCOMPARE(e.errorHistogram.total(), qint64(3000));
-    QVERIFY(close(e.maxAbsError, 0.5 * double(p.scale), 1e-6));
+    // x̂ = 127·s is rounded to float (one ulp of 3e38 is 2e31, 2e-5 of the error).
+    QVERIFY(close(e.maxAbsError, 0.5 * double(p.scale), 1e-4));
     QVERIFY(std::isfinite(e.mse) && e.mse > 0.0);
 }
 
