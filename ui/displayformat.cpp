@@ -23,6 +23,10 @@ QString formatCount(std::int64_t count) {
     return QLocale(QLocale::English).toString(qlonglong(count));
 }
 
+QString countOf(std::int64_t count, const QString &singular, const QString &plural) {
+    return formatCount(count) + QLatin1Char(' ') + (count == 1 ? singular : plural);
+}
+
 QString formatCompactCount(std::int64_t count) {
     if (count < 10'000)
         return QString::number(count);

@@ -17,6 +17,9 @@ QString formatCompactCount(std::int64_t count);
 /// A byte count with a binary unit, e.g. "32.0 MiB".
 QString formatBytes(std::uint64_t bytes);
 
+/// "1 tensor", "39 tensors": a count with the noun in the right number.
+QString countOf(std::int64_t count, const QString &singular, const QString &plural);
+
 inline QString toQString(std::string_view text) {
     return QString::fromUtf8(text.data(), qsizetype(text.size()));
 }

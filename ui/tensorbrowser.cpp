@@ -9,6 +9,8 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace qs::ui {
 
 namespace {
@@ -42,6 +44,9 @@ TensorBrowser::TensorBrowser(QWidget *parent)
     m_view->setAlternatingRowColors(true);
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->setAllColumnsShowFocus(true);
+    m_view->setIndentation(12);
+    // Names differ at both ends ("input_layernorm.weight"): keep the start and the end.
+    m_view->setTextElideMode(Qt::ElideMiddle);
     sizeColumns();
 
     auto *layout = new QVBoxLayout(this);
@@ -64,17 +69,22 @@ void TensorBrowser::sizeColumns() {
     header->setSectionResizeMode(TensorTreeModel::NameColumn, QHeaderView::Stretch);
     // Fixed widths from the font: measuring 10,000 rows to fit contents would stall.
     const QFontMetrics metrics(m_view->font());
-    const int pad = metrics.horizontalAdvance(QLatin1Char('M')) * 2;
-    header->setSectionResizeMode(TensorTreeModel::ShapeColumn, QHeaderView::Interactive);
-    header->setSectionResizeMode(TensorTreeModel::DTypeColumn, QHeaderView::Interactive);
-    header->setSectionResizeMode(TensorTreeModel::ElementsColumn, QHeaderView::Interactive);
+    const int pad = metrics.horizontalAdvance(QLatin1Char('M'));
+    const auto width = [&](const char *widest, const QString &title) {
+        return std::max(metrics.horizontalAdvance(QString::fromUtf8(widest)),
+                        metrics.horizontalAdvance(title) + pad) +
+               pad;
+    };
+    const auto *model = m_model;
+    const auto title = [model](int column) { return model->headerData(column, Qt::Horizontal).toString(); };
+    for (int column :
+         {TensorTreeModel::ShapeColumn, TensorTreeModel::DTypeColumn, TensorTreeModel::ElementsColumn})
+        header->setSectionResizeMode(column, QHeaderView::Interactive);
     header->resizeSection(TensorTreeModel::ShapeColumn,
-                          metrics.horizontalAdvance(QStringLiteral("32000 × 4096")) + pad);
-    header->resizeSection(TensorTreeModel::DTypeColumn,
-                          metrics.horizontalAdvance(QStringLiteral("BF16")) + pad);
+                          width("4096 × 4096", title(TensorTreeModel::ShapeColumn)));
+    header->resizeSection(TensorTreeModel::DTypeColumn, width("BF16", title(TensorTreeModel::DTypeColumn)));
     header->resizeSection(TensorTreeModel::ElementsColumn,
-                          metrics.horizontalAdvance(QStringLiteral("131 M")) + pad);
-    header->setMinimumSectionSize(metrics.horizontalAdvance(QStringLiteral("Type")) + pad / 2);
+                          width("705 k", title(TensorTreeModel::ElementsColumn)));
 }
 
 void TensorBrowser::setTensors(const std::vector<qs::TensorInfo> &tensors) {

@@ -1,0 +1,330 @@
+#include "analysiscontroller.h"
+#include "export/quantconfig.h"
+#include "io/democheckpoint.h"
+#include "mainwindow.h"
+#include "plots/histogramplot.h"
+#include "quantcontrols.h"
+#include "recentfiles.h"
+#include "statspanel.h"
+#include "tensorbrowser.h"
+#include "tensortreemodel.h"
+
+#include <qcustomplot.h>
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRadioButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeView>
+
+using qs::ui::AnalysisController;
+using qs::ui::MainWindow;
+using qs::ui::StatsPanel;
+
+namespace {
+
+constexpr int kTimeoutMs = 30000;
+const char *const kProjection = "model.layers.0.self_attn.q_proj.weight";
+
+struct Message {
+    QMessageBox::Icon icon;
+    QString title;
+    QString text;
+};
+
+// The number on the right of "lo … hi" in the stats panel.
+double upperClipShown(const StatsPanel &stats) {
+    const QString text = stats.text(StatsPanel::Figure::ClipRange);
+    return text.section(QStringLiteral("…"), 1).trimmed().toDouble();
+}
+
+QJsonObject exportedTensor(const QString &path, const QString &name) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    const QJsonArray tensors =
+        QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("tensors")).toArray();
+    for (const QJsonValue &tensor : tensors)
+        if (tensor.toObject().value(QStringLiteral("name")).toString() == name)
+            return tensor.toObject();
+    return {};
+}
+
+} // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void dragExportImport();
+    void malformedFileKeepsPrevious_data();
+    void malformedFileKeepsPrevious();
+    void specKeptPerTensorWhileBrowsing();
+    void suggestedThreshold();
+    void importReportsUnknownTensors();
+
+private:
+    void openDemo();
+    void selectByClick(std::size_t tensor);
+    std::size_t tensorIndex(const char *name) const;
+
+    QTemporaryDir m_dir;
+    QString m_demo;
+    std::unique_ptr<MainWindow> m_window;
+    QList<Message> m_messages;
+};
+
+void TestMainWindow::initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("Quantscope"));
+    QCoreApplication::setApplicationName(QStringLiteral("Quantscope"));
+    QSettings().clear();
+    QVERIFY(m_dir.isValid());
+    m_demo = m_dir.filePath(QStringLiteral("demo.safetensors"));
+    const qs::Status written = qs::writeDemoCheckpoint(m_demo.toStdString());
+    QVERIFY2(written.ok(), written.error().c_str());
+}
+
+void TestMainWindow::init() {
+    m_messages.clear();
+    m_window = std::make_unique<MainWindow>();
+    m_window->setMessageHandler([this](QMessageBox::Icon icon, const QString &title, const QString &text) {
+        m_messages.append({icon, title, text});
+    });
+    m_window->resize(1400, 900);
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+}
+
+void TestMainWindow::cleanup() {
+    m_window.reset();
+}
+
+void TestMainWindow::openDemo() {
+    QSignalSpy shown(m_window->controller(), &AnalysisController::exactShown);
+    QVERIFY(m_window->openFile(m_demo));
+    // The first tensor is selected and analysed without user action.
+    QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), kTimeoutMs);
+    QCOMPARE(m_window->controller()->currentTensor(), std::optional<std::size_t>(0));
+}
+
+std::size_t TestMainWindow::tensorIndex(const char *name) const {
+    const auto index = m_window->controller()->session().indexOf(name);
+    return index.value_or(std::size_t(-1));
+}
+
+void TestMainWindow::selectByClick(std::size_t tensor) {
+    QTreeView *tree = m_window->browser()->view();
+    const QModelIndex index = m_window->browser()->viewIndex(tensor);
+    QVERIFY(index.isValid());
+    tree->scrollTo(index);
+    QSignalSpy shown(m_window->controller(), &AnalysisController::exactShown);
+    QTest::mouseClick(tree->viewport(), Qt::LeftButton, {}, tree->visualRect(index).center());
+    QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty() && shown.last().at(0).value<std::size_t>() == tensor,
+                             kTimeoutMs);
+}
+
+// The end-to-end test: open the demo, select a projection, drag the upper clip handle,
+// see the stats panel and an exported file follow, change the spec, import the file back.
+void TestMainWindow::dragExportImport() {
+    openDemo();
+    QVERIFY(m_window->windowTitle().contains(QStringLiteral("demo.safetensors")));
+    const std::size_t projection = tensorIndex(kProjection);
+    selectByClick(projection);
+    StatsPanel *stats = m_window->statsPanel();
+    QCOMPARE(stats->findChildren<QLabel *>().first()->text(), QString::fromLatin1(kProjection));
+    QVERIFY(m_window->controls()->nonSaturatingButton()->isChecked());
+    QVERIFY(!stats->isEstimate(StatsPanel::Figure::Mse));
+
+    // Drag the upper handle to the pixel of half the current clip_max.
+    qs::ui::HistogramPlot *histogram = m_window->histogramPlot();
+    QCustomPlot *plot = histogram->plot();
+    const double fullClip = upperClipShown(*stats);
+    QVERIFY(fullClip > 0.0);
+    const QPoint start = histogram->handlePosition(true);
+    const QPoint target(int(std::lround(plot->xAxis->coordToPixel(fullClip / 2))), start.y());
+    const double targetValue = plot->xAxis->pixelToCoord(target.x());
+    const double valuePerPixel = std::abs(plot->xAxis->pixelToCoord(1) - plot->xAxis->pixelToCoord(0));
+    QSignalSpy dragged(histogram, &qs::ui::HistogramPlot::thresholdsDragged);
+    QSignalSpy finished(histogram, &qs::ui::HistogramPlot::thresholdsDragFinished);
+    QSignalSpy exact(m_window->controller(), &AnalysisController::exactShown);
+    QTest::mousePress(plot, Qt::LeftButton, {}, start);
+    QTest::mouseMove(plot, QPoint((start.x() + target.x()) / 2, start.y()));
+    // Mid-drag the panel shows histogram estimates, marked as such.
+    QVERIFY(!dragged.isEmpty());
+    QVERIFY(stats->isEstimate(StatsPanel::Figure::Mse));
+    QVERIFY(stats->text(StatsPanel::Figure::Mse).startsWith(QStringLiteral("≈")));
+    QTest::mouseMove(plot, target);
+    QTest::mouseRelease(plot, Qt::LeftButton, {}, target);
+    QCOMPARE(finished.count(), 1);
+    const double clipHi = finished.last().at(1).toDouble();
+    QVERIFY2(std::abs(clipHi - targetValue) <= valuePerPixel,
+             qPrintable(QStringLiteral("dragged to %1, expected %2").arg(clipHi).arg(targetValue)));
+
+    // Dragging switched to saturating; the exact pass replaces the estimates.
+    QVERIFY(m_window->controls()->saturatingButton()->isChecked());
+    QTRY_VERIFY_WITH_TIMEOUT(!exact.isEmpty(), kTimeoutMs);
+    QVERIFY(!stats->isEstimate(StatsPanel::Figure::Mse));
+    // Shown with 4 significant digits: within 1e-3 relative of the threshold.
+    QVERIFY2(std::abs(upperClipShown(*stats) - clipHi) <= 1e-3 * clipHi,
+             qPrintable(stats->text(StatsPanel::Figure::ClipRange)));
+    QVERIFY(upperClipShown(*stats) < fullClip * 0.6);
+
+    // Export and read back the JSON.
+    const QString json = m_dir.filePath(QStringLiteral("config.json"));
+    QSignalSpy exported(m_window.get(), &MainWindow::configExported);
+    m_window->exportConfigTo(json);
+    QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 1, kTimeoutMs);
+    QVERIFY(exported.last().at(1).toBool());
+    const QJsonObject entry = exportedTensor(json, QString::fromLatin1(kProjection));
+    QVERIFY(!entry.isEmpty());
+    QCOMPARE(entry.value(QStringLiteral("range_mode")).toString(), QStringLiteral("saturating"));
+    QCOMPARE(entry.value(QStringLiteral("clip_max")).toDouble(), clipHi);
+    QCOMPARE(entry.value(QStringLiteral("clip_min")).toDouble(), -clipHi); // symmetric mirrors
+    // The first tensor was visited (auto-selected), so it is configured and exported too.
+    QVERIFY(!exportedTensor(json, QStringLiteral("model.embed_tokens.weight")).isEmpty());
+
+    // Change the spec: back to non-saturating, 4 bits.
+    exact.clear();
+    m_window->controls()->nonSaturatingButton()->click();
+    m_window->controls()->bitsBox()->setValue(4);
+    QTRY_VERIFY_WITH_TIMEOUT(!exact.isEmpty() && m_window->controller()->currentSpec().bits == 4, kTimeoutMs);
+    QVERIFY(std::abs(upperClipShown(*stats) - clipHi) > 1e-3 * clipHi);
+
+    // Import: the dragged threshold, the mode and the bits come back.
+    exact.clear();
+    QVERIFY(m_window->importConfigFrom(json));
+    QVERIFY(m_messages.isEmpty());
+    const qs::QuantSpec &spec = m_window->controller()->currentSpec();
+    QCOMPARE(spec.rangeMode, qs::RangeMode::Saturating);
+    QCOMPARE(spec.bits, 8);
+    QCOMPARE(spec.clipHi, clipHi);
+    QVERIFY(m_window->controls()->saturatingButton()->isChecked());
+    QCOMPARE(m_window->controls()->bitsBox()->value(), 8);
+    QTRY_VERIFY_WITH_TIMEOUT(!exact.isEmpty(), kTimeoutMs);
+    QVERIFY(std::abs(upperClipShown(*stats) - clipHi) <= 1e-3 * clipHi);
+}
+
+void TestMainWindow::malformedFileKeepsPrevious_data() {
+    QTest::addColumn<QByteArray>("content");
+    // Header length 2^40 bytes: past the end of a 16-byte file.
+    QTest::addRow("header past end") << QByteArray("\x00\x00\x00\x00\x00\x01\x00\x00{}xxxxxx", 16);
+    QTest::addRow("header not JSON") << (QByteArray("\x08\x00\x00\x00\x00\x00\x00\x00", 8) + "not json");
+    QTest::addRow("empty file") << QByteArray();
+}
+
+void TestMainWindow::malformedFileKeepsPrevious() {
+    QFETCH(QByteArray, content);
+    openDemo();
+    const std::size_t tensors = m_window->controller()->reader()->tensors().size();
+    const QString title = m_window->windowTitle();
+
+    const QString bad = m_dir.filePath(QStringLiteral("broken.safetensors"));
+    QFile file(bad);
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    file.write(content);
+    file.close();
+
+    QVERIFY(!m_window->openFile(bad));
+    QCOMPARE(m_messages.size(), 1);
+    QCOMPARE(m_messages.first().icon, QMessageBox::Critical);
+    QVERIFY2(m_messages.first().text.contains(QStringLiteral("broken.safetensors")),
+             qPrintable(m_messages.first().text));
+    // The previous checkpoint stays open and usable.
+    QCOMPARE(m_window->currentFile(), QFileInfo(m_demo).absoluteFilePath());
+    QCOMPARE(m_window->windowTitle(), title);
+    QCOMPARE(m_window->controller()->reader()->tensors().size(), tensors);
+    QCOMPARE(m_window->browser()->model()->tensorCount(), tensors);
+    selectByClick(tensorIndex(kProjection));
+}
+
+// Each tensor keeps its own spec while the user browses with the keyboard.
+void TestMainWindow::specKeptPerTensorWhileBrowsing() {
+    openDemo();
+    const std::size_t q = tensorIndex(kProjection);
+    const std::size_t k = tensorIndex("model.layers.0.self_attn.o_proj.weight");
+    selectByClick(q);
+    m_window->controls()->bitsBox()->setValue(4);
+    QCOMPARE(m_window->controller()->currentSpec().bits, 4);
+
+    // o_proj is the row above (k, o, q, v): Up selects it; new tensors start from the latest
+    // bits (4).
+    QSignalSpy shown(m_window->controller(), &AnalysisController::tensorShown);
+    QTreeView *tree = m_window->browser()->view();
+    tree->setFocus();
+    QCOMPARE(m_window->browser()->viewIndex(k).row(), m_window->browser()->viewIndex(q).row() - 1);
+    QTest::keyClick(tree, Qt::Key_Up);
+    QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), kTimeoutMs);
+    QCOMPARE(m_window->controller()->currentTensor(), std::optional<std::size_t>(k));
+    QCOMPARE(m_window->controls()->bitsBox()->value(), 4);
+    m_window->controls()->bitsBox()->setValue(6);
+
+    shown.clear();
+    QTest::keyClick(tree, Qt::Key_Down);
+    QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), kTimeoutMs);
+    QCOMPARE(m_window->controller()->currentTensor(), std::optional<std::size_t>(q));
+    QCOMPARE(m_window->controls()->bitsBox()->value(), 4);
+    QCOMPARE(m_window->controller()->session().spec(k).bits, 6);
+    // Visited tensors are marked in the tree (bold).
+    QVERIFY(m_window->browser()->viewIndex(k).data(qs::ui::TensorTreeModel::ConfiguredRole).toBool());
+}
+
+void TestMainWindow::suggestedThreshold() {
+    openDemo();
+    selectByClick(tensorIndex(kProjection));
+    const auto analysis = m_window->controller()->currentAnalysis();
+    QVERIFY(analysis);
+    QSignalSpy exact(m_window->controller(), &AnalysisController::exactShown);
+    QTest::mouseClick(m_window->controls()->suggestButton(), Qt::LeftButton);
+    QVERIFY(m_window->controls()->saturatingButton()->isChecked());
+    QTRY_VERIFY_WITH_TIMEOUT(!exact.isEmpty(), kTimeoutMs);
+    // The projections carry outlier channels, so the MSE-optimal threshold clips below max|x|.
+    const qs::QuantSpec &spec = m_window->controller()->currentSpec();
+    const double amax = std::max(std::abs(analysis->stats.min), std::abs(analysis->stats.max));
+    QVERIFY2(spec.clipHi > 0.0 && spec.clipHi < amax,
+             qPrintable(QStringLiteral("suggested %1, max|x| %2").arg(spec.clipHi).arg(amax)));
+}
+
+void TestMainWindow::importReportsUnknownTensors() {
+    openDemo();
+    qs::QuantConfig config;
+    qs::TensorConfig unknown;
+    unknown.name = "no.such.tensor";
+    unknown.dtype = "F32";
+    unknown.shape = {2};
+    unknown.params.clipMin = -1.0;
+    unknown.params.clipMax = 1.0;
+    unknown.params.scale = float(1.0 / 127.5);
+    config.tensors.push_back(unknown);
+    const QString json = m_dir.filePath(QStringLiteral("foreign.json"));
+    const qs::Status saved = qs::saveConfig(json.toStdString(), config);
+    QVERIFY2(saved.ok(), saved.error().c_str());
+
+    QVERIFY(m_window->importConfigFrom(json));
+    QCOMPARE(m_messages.size(), 1);
+    QVERIFY2(m_messages.first().text.contains(QStringLiteral("no.such.tensor")),
+             qPrintable(m_messages.first().text));
+
+    // A file that is not a configuration is refused with its name.
+    const QString notConfig = m_dir.filePath(QStringLiteral("garbage.json"));
+    QFile file(notConfig);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("[1, 2");
+    file.close();
+    QVERIFY(!m_window->importConfigFrom(notConfig));
+    QCOMPARE(m_messages.size(), 2);
+    QVERIFY2(m_messages.last().text.contains(QStringLiteral("garbage.json")),
+             qPrintable(m_messages.last().text));
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"

@@ -1,0 +1,494 @@
+#include "mainwindow.h"
+
+#include "analysiscontroller.h"
+#include "busyindicator.h"
+#include "configexporter.h"
+#include "democheckpointfile.h"
+#include "displayformat.h"
+#include "helpdialogs.h"
+#include "io/checkpointformats.h"
+#include "plots/errorplot.h"
+#include "plots/histogramplot.h"
+#include "plots/mappingplot.h"
+#include "quantcontrols.h"
+#include "recentfiles.h"
+#include "statspanel.h"
+#include "tensorbrowser.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMimeData>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSplitter>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QStyle>
+#include <QToolBar>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace qs::ui {
+
+namespace {
+
+const QString kGeometryKey = QStringLiteral("window/geometry");
+const QString kStateKey = QStringLiteral("window/state");
+const QString kPlotSplitterKey = QStringLiteral("window/plotSplitter");
+const QString kLowerSplitterKey = QStringLiteral("window/lowerSplitter");
+const QString kHistogramLogKey = QStringLiteral("view/histogramLog");
+const QString kErrorLogKey = QStringLiteral("view/errorLog");
+const QString kLastDirectoryKey = QStringLiteral("files/lastDirectory");
+constexpr int kStatusMessageMs = 6000;
+constexpr int kMaxListedNames = 15;
+
+struct DemoOutcome {
+    QString path;
+    QString error;
+};
+
+DemoOutcome prepareDemo() {
+    const auto demo = ensureDemoCheckpoint();
+    if (!demo)
+        return {QString(), QString::fromStdString(demo.error())};
+    return {demo.value(), QString()};
+}
+
+QString joinNames(const std::vector<std::string> &names) {
+    QStringList lines;
+    for (std::size_t i = 0; i < names.size() && i < std::size_t(kMaxListedNames); ++i)
+        lines << QStringLiteral("• ") + QString::fromStdString(names[i]);
+    if (names.size() > std::size_t(kMaxListedNames))
+        lines << MainWindow::tr("… and %1 more").arg(names.size() - std::size_t(kMaxListedNames));
+    return lines.join(QLatin1Char('\n'));
+}
+
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent) {
+    setObjectName(QStringLiteral("MainWindow"));
+    setAcceptDrops(true);
+    setDockNestingEnabled(false);
+    createPanels();
+    createDocks();
+    createActions();
+    createToolBar();
+    createMenus();
+    createStatusBar();
+    connectPanels();
+    restoreSettings();
+    updateFileState();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createPanels() {
+    m_histogram = new HistogramPlot(this);
+    m_mapping = new MappingPlot(this);
+    m_error = new ErrorPlot(this);
+    m_stats = new StatsPanel(this);
+    m_controls = new QuantControls(this);
+    m_browser = new TensorBrowser(this);
+
+    m_lowerSplitter = new QSplitter(Qt::Horizontal, this);
+    m_lowerSplitter->setObjectName(QStringLiteral("lowerSplitter"));
+    m_lowerSplitter->addWidget(m_mapping);
+    m_lowerSplitter->addWidget(m_error);
+    m_lowerSplitter->setChildrenCollapsible(false);
+    m_lowerSplitter->setStretchFactor(0, 1);
+    m_lowerSplitter->setStretchFactor(1, 1);
+
+    m_plotSplitter = new QSplitter(Qt::Vertical, this);
+    m_plotSplitter->setObjectName(QStringLiteral("plotSplitter"));
+    m_plotSplitter->addWidget(m_histogram);
+    m_plotSplitter->addWidget(m_lowerSplitter);
+    m_plotSplitter->setChildrenCollapsible(false);
+    m_plotSplitter->setStretchFactor(0, 5);
+    m_plotSplitter->setStretchFactor(1, 4);
+    setCentralWidget(m_plotSplitter);
+
+    m_controller = new AnalysisController({m_histogram, m_mapping, m_error, m_stats, m_controls}, this);
+    m_exporter = new ConfigExporter(this);
+    m_recent = new RecentFiles(this);
+}
+
+void MainWindow::createDocks() {
+    m_browserDock = new QDockWidget(tr("Tensors"), this);
+    m_browserDock->setObjectName(QStringLiteral("tensorsDock"));
+    m_browserDock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable);
+    m_browserDock->setWidget(m_browser);
+    addDockWidget(Qt::LeftDockWidgetArea, m_browserDock);
+
+    auto *scroll = new QScrollArea(this);
+    scroll->setWidget(m_stats);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_statsDock = new QDockWidget(tr("Figures"), this);
+    m_statsDock->setObjectName(QStringLiteral("statsDock"));
+    m_statsDock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable);
+    m_statsDock->setWidget(scroll);
+    addDockWidget(Qt::RightDockWidgetArea, m_statsDock);
+}
+
+void MainWindow::createActions() {
+    m_openAction = new QAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this);
+    m_openAction->setShortcut(QKeySequence::Open);
+    m_openAction->setToolTip(tr("Open a checkpoint (Ctrl+O)"));
+    connect(m_openAction, &QAction::triggered, this, &MainWindow::openWithDialog);
+
+    m_exportAction =
+        new QAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("&Export Config…"), this);
+    m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    m_exportAction->setIconText(tr("Export"));
+    m_exportAction->setToolTip(tr("Export the configuration of every tensor you configured (Ctrl+E)"));
+    connect(m_exportAction, &QAction::triggered, this, &MainWindow::exportWithDialog);
+
+    m_importAction = new QAction(tr("&Import Config…"), this);
+    m_importAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
+    connect(m_importAction, &QAction::triggered, this, &MainWindow::importWithDialog);
+
+    m_quitAction = new QAction(tr("&Quit"), this);
+    m_quitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
+    m_quitAction->setMenuRole(QAction::QuitRole);
+    connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+
+    m_histogramLogAction = new QAction(tr("&Log Scale: Weight Histogram"), this);
+    m_histogramLogAction->setCheckable(true);
+    m_histogramLogAction->setChecked(m_histogram->logScale());
+    connect(m_histogramLogAction, &QAction::toggled, m_histogram, &HistogramPlot::setLogScale);
+
+    m_errorLogAction = new QAction(tr("Log Scale: &Error Histogram"), this);
+    m_errorLogAction->setCheckable(true);
+    m_errorLogAction->setChecked(true);
+    connect(m_errorLogAction, &QAction::toggled, m_error, &ErrorPlot::setLogScale);
+
+    m_resetZoomAction = new QAction(tr("&Reset Zoom"), this);
+    m_resetZoomAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+    connect(m_resetZoomAction, &QAction::triggered, m_histogram, &HistogramPlot::resetZoom);
+
+    m_showMappingAction = new QAction(tr("&Mapping Plot"), this);
+    m_showMappingAction->setCheckable(true);
+    m_showMappingAction->setChecked(true);
+    connect(m_showMappingAction, &QAction::toggled, m_mapping, &QWidget::setVisible);
+    m_showErrorAction = new QAction(tr("E&rror Plot"), this);
+    m_showErrorAction->setCheckable(true);
+    m_showErrorAction->setChecked(true);
+    connect(m_showErrorAction, &QAction::toggled, m_error, &QWidget::setVisible);
+
+    m_filterAction = new QAction(tr("&Filter Tensors"), this);
+    m_filterAction->setShortcut(QKeySequence::Find);
+    connect(m_filterAction, &QAction::triggered, this, [this] {
+        m_browserDock->show();
+        m_browser->focusFilter();
+    });
+    addAction(m_filterAction);
+}
+
+void MainWindow::createMenus() {
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_openAction);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    m_recent->attachMenu(m_recentMenu);
+    file->addSeparator();
+    file->addAction(m_exportAction);
+    file->addAction(m_importAction);
+    file->addSeparator();
+    file->addAction(m_quitAction);
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->addAction(m_histogramLogAction);
+    view->addAction(m_errorLogAction);
+    view->addAction(m_resetZoomAction);
+    view->addSeparator();
+    view->addAction(m_filterAction);
+    view->addSeparator();
+    QAction *tensorsToggle = m_browserDock->toggleViewAction();
+    tensorsToggle->setText(tr("&Tensors Panel"));
+    view->addAction(tensorsToggle);
+    QAction *statsToggle = m_statsDock->toggleViewAction();
+    statsToggle->setText(tr("&Figures Panel"));
+    view->addAction(statsToggle);
+    view->addAction(m_showMappingAction);
+    view->addAction(m_showErrorAction);
+    QAction *toolBarToggle = m_toolBar->toggleViewAction();
+    toolBarToggle->setText(tr("Tool&bar"));
+    view->addAction(toolBarToggle);
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Formulas and Conventions"), this, [this] { showConventionsDialog(this); });
+    help->addSeparator();
+    QAction *about = help->addAction(tr("&About Quantscope"), this, [this] { showAboutDialog(this); });
+    about->setMenuRole(QAction::AboutRole);
+}
+
+void MainWindow::createToolBar() {
+    m_toolBar = addToolBar(tr("Main"));
+    m_toolBar->setObjectName(QStringLiteral("mainToolBar"));
+    m_toolBar->setMovable(false);
+    m_toolBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_toolBar->addAction(m_openAction);
+    m_toolBar->addAction(m_exportAction);
+    m_toolBar->addSeparator();
+    m_toolBar->addWidget(m_controls);
+}
+
+void MainWindow::createStatusBar() {
+    m_fileLabel = new QLabel(this);
+    m_busy = new BusyIndicator(this);
+    statusBar()->addWidget(m_fileLabel, 1);
+    statusBar()->addPermanentWidget(m_busy);
+}
+
+void MainWindow::connectPanels() {
+    connect(m_browser, &TensorBrowser::tensorSelected, m_controller, &AnalysisController::selectTensor);
+    connect(m_controller, &AnalysisController::tensorConfigured, this,
+            [this](std::size_t index) { m_browser->setConfigured(index, true); });
+    connect(m_controller, &AnalysisController::errorOccurred, this, [this](const QString &message) {
+        showMessage(QMessageBox::Warning, tr("Analysis Failed"), message);
+    });
+    qs::AnalysisService &service = m_controller->service();
+    connect(&service, &qs::AnalysisService::busyChanged, m_busy, &BusyIndicator::setBusy);
+    connect(&service, &qs::AnalysisService::progressChanged, m_busy, &BusyIndicator::setProgress);
+    connect(m_busy, &BusyIndicator::cancelRequested, m_controller, &AnalysisController::cancel);
+    connect(m_histogram, &HistogramPlot::logScaleChanged, m_histogramLogAction, &QAction::setChecked);
+    connect(m_recent, &RecentFiles::fileTriggered, this, &MainWindow::openFile);
+    connect(m_exporter, &ConfigExporter::finished, this, &MainWindow::onExportFinished);
+}
+
+void MainWindow::restoreSettings() {
+    const QSettings settings;
+    if (!restoreGeometry(settings.value(kGeometryKey).toByteArray()))
+        resize(1400, 900);
+    if (!restoreState(settings.value(kStateKey).toByteArray()))
+        resizeDocks({m_browserDock, m_statsDock}, {400, 250}, Qt::Horizontal);
+    m_splittersRestored = m_plotSplitter->restoreState(settings.value(kPlotSplitterKey).toByteArray()) &&
+                          m_lowerSplitter->restoreState(settings.value(kLowerSplitterKey).toByteArray());
+    m_histogramLogAction->setChecked(settings.value(kHistogramLogKey, m_histogram->logScale()).toBool());
+    m_errorLogAction->setChecked(settings.value(kErrorLogKey, true).toBool());
+    m_histogram->setLogScale(m_histogramLogAction->isChecked());
+    m_error->setLogScale(m_errorLogAction->isChecked());
+    m_showMappingAction->setChecked(!m_mapping->isHidden());
+    m_showErrorAction->setChecked(!m_error->isHidden());
+}
+
+void MainWindow::saveSettings() const {
+    QSettings settings;
+    settings.setValue(kGeometryKey, saveGeometry());
+    settings.setValue(kStateKey, saveState());
+    settings.setValue(kPlotSplitterKey, m_plotSplitter->saveState());
+    settings.setValue(kLowerSplitterKey, m_lowerSplitter->saveState());
+    settings.setValue(kHistogramLogKey, m_histogramLogAction->isChecked());
+    settings.setValue(kErrorLogKey, m_errorLogAction->isChecked());
+}
+
+void MainWindow::showEvent(QShowEvent *event) {
+    QMainWindow::showEvent(event);
+    if (m_splittersRestored)
+        return;
+    m_splittersRestored = true;
+    // Proportions need the real sizes: histogram a little taller, mapping and error side by side.
+    const int height = m_plotSplitter->height();
+    m_plotSplitter->setSizes({height * 11 / 20, height * 9 / 20});
+    const int width = m_lowerSplitter->width();
+    m_lowerSplitter->setSizes({width / 2, width - width / 2});
+}
+
+void MainWindow::closeEvent(QCloseEvent *event) {
+    saveSettings();
+    m_controller->service().cancelAll();
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event) {
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (!urls.isEmpty() && urls.first().isLocalFile())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event) {
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.isEmpty() || !urls.first().isLocalFile())
+        return;
+    event->acceptProposedAction();
+    const QString path = urls.first().toLocalFile();
+    if (openFile(path))
+        rememberDirectory(path);
+}
+
+bool MainWindow::openFile(const QString &path) {
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    auto reader = qs::openCheckpoint(absolute.toStdString());
+    if (!reader) {
+        showMessage(QMessageBox::Critical, tr("Cannot Open Checkpoint"),
+                    QString::fromStdString(reader.error()));
+        if (!QFileInfo::exists(absolute))
+            m_recent->remove(absolute);
+        return false;
+    }
+    m_currentFile = absolute;
+    m_controller->setReader(reader.value(), QFileInfo(absolute).fileName());
+    m_browser->setTensors(reader.value()->tensors());
+    m_recent->add(absolute);
+    updateFileState();
+    if (!reader.value()->tensors().empty())
+        m_browser->selectTensor(0);
+    Q_EMIT fileOpened(absolute);
+    return true;
+}
+
+void MainWindow::openDemo() {
+    m_fileLabel->setText(tr("Preparing the demo checkpoint…"));
+    auto *watcher = new QFutureWatcher<DemoOutcome>(this);
+    connect(watcher, &QFutureWatcher<DemoOutcome>::finished, this, [this, watcher] {
+        watcher->deleteLater();
+        const DemoOutcome demo = watcher->result();
+        if (!m_currentFile.isEmpty())
+            return; // the user opened a file meanwhile
+        if (!demo.path.isEmpty()) {
+            openFile(demo.path);
+            return;
+        }
+        updateFileState();
+        showMessage(QMessageBox::Warning, tr("Demo Checkpoint"),
+                    tr("Could not write the demo checkpoint:\n%1").arg(demo.error));
+    });
+    watcher->setFuture(QtConcurrent::run(prepareDemo));
+}
+
+void MainWindow::updateFileState() {
+    const bool open = !m_currentFile.isEmpty();
+    m_exportAction->setEnabled(open);
+    m_importAction->setEnabled(open);
+    if (!open) {
+        setWindowTitle(tr("Quantscope"));
+        m_fileLabel->setText(tr("No checkpoint open: File ▸ Open, or drop a file here"));
+        return;
+    }
+    const auto reader = m_controller->reader();
+    const QString name = QFileInfo(m_currentFile).fileName();
+    setWindowTitle(tr("%1 — Quantscope").arg(name));
+    setWindowFilePath(m_currentFile);
+    const std::size_t count = reader ? reader->tensors().size() : 0;
+    m_fileLabel->setText(name + QStringLiteral("  ·  ") +
+                         countOf(qint64(count), tr("tensor"), tr("tensors")) + QStringLiteral("  ·  ") +
+                         toQString(reader ? reader->formatName() : std::string()));
+    m_fileLabel->setToolTip(QDir::toNativeSeparators(m_currentFile));
+}
+
+QString MainWindow::openFilter() const {
+    QStringList patterns;
+    QStringList filters;
+    for (const qs::CheckpointFormat &format : qs::checkpointFormats()) {
+        QStringList own;
+        for (const std::string &extension : format.extensions)
+            own << QString::fromStdString(extension);
+        patterns << own;
+        filters << tr("%1 (%2)").arg(QString::fromStdString(format.name), own.join(QLatin1Char(' ')));
+    }
+    filters.prepend(tr("Checkpoints (%1)").arg(patterns.join(QLatin1Char(' '))));
+    filters << tr("All files (*)");
+    return filters.join(QStringLiteral(";;"));
+}
+
+void MainWindow::openWithDialog() {
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Open Checkpoint"), lastDirectory(), openFilter());
+    if (path.isEmpty())
+        return;
+    rememberDirectory(path);
+    openFile(path);
+}
+
+void MainWindow::exportConfigTo(const QString &path) {
+    m_exporter->exportTo(path, m_controller->reader(), &m_controller->session());
+}
+
+void MainWindow::exportWithDialog() {
+    if (m_currentFile.isEmpty())
+        return;
+    const QString suggested = lastDirectory() + QLatin1Char('/') +
+                              QFileInfo(m_currentFile).completeBaseName() + QStringLiteral(".quant.json");
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Configuration"), suggested,
+                                                      tr("Quantscope configuration (*.json)"));
+    if (path.isEmpty())
+        return;
+    rememberDirectory(path);
+    exportConfigTo(path);
+}
+
+void MainWindow::onExportFinished(const QString &path, bool ok, const QString &message) {
+    if (ok)
+        statusBar()->showMessage(message, kStatusMessageMs);
+    else
+        showMessage(QMessageBox::Warning, tr("Export Failed"),
+                    tr("Could not export to %1:\n%2").arg(QDir::toNativeSeparators(path), message));
+    Q_EMIT configExported(path, ok);
+}
+
+bool MainWindow::importConfigFrom(const QString &path) {
+    if (m_currentFile.isEmpty())
+        return false;
+    const auto config = qs::loadConfig(path.toStdString());
+    if (!config) {
+        showMessage(QMessageBox::Critical, tr("Cannot Import Configuration"),
+                    QString::fromStdString(config.error()));
+        return false;
+    }
+    TensorSession &session = m_controller->session();
+    const std::vector<std::string> unmatched = session.applyConfig(config.value());
+    for (const qs::TensorConfig &tensor : config->tensors) {
+        if (const auto index = session.indexOf(tensor.name))
+            m_browser->setConfigured(*index, true);
+    }
+    m_controller->reloadCurrentSpec();
+    const int applied = int(config->tensors.size() - unmatched.size());
+    statusBar()->showMessage(
+        tr("Applied the configuration of %1").arg(countOf(applied, tr("tensor"), tr("tensors"))),
+        kStatusMessageMs);
+    if (!unmatched.empty())
+        showMessage(QMessageBox::Warning, tr("Some Tensors Not Found"),
+                    tr("%1 configures %2 that %3 does not have:")
+                            .arg(QFileInfo(path).fileName(),
+                                 countOf(qint64(unmatched.size()), tr("tensor"), tr("tensors")),
+                                 QFileInfo(m_currentFile).fileName()) +
+                        QStringLiteral("\n\n") + joinNames(unmatched));
+    return true;
+}
+
+void MainWindow::importWithDialog() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Import Configuration"), lastDirectory(),
+                                                      tr("Quantscope configuration (*.json);;All files (*)"));
+    if (path.isEmpty())
+        return;
+    rememberDirectory(path);
+    importConfigFrom(path);
+}
+
+void MainWindow::showMessage(QMessageBox::Icon icon, const QString &title, const QString &text) {
+    if (m_messageHandler) {
+        m_messageHandler(icon, title, text);
+        return;
+    }
+    QMessageBox box(icon, title, text, QMessageBox::Ok, this);
+    box.exec();
+}
+
+void MainWindow::rememberDirectory(const QString &path) {
+    QSettings().setValue(kLastDirectoryKey, QFileInfo(path).absolutePath());
+}
+
+QString MainWindow::lastDirectory() const {
+    const QString fallback = QStandardPaths::writableLocation(QStandardPaths::HomeLocation);
+    return QSettings().value(kLastDirectoryKey, fallback).toString();
+}
+
+} // namespace qs::ui

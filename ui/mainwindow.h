@@ -1,0 +1,127 @@
+#pragma once
+
+#include <QMainWindow>
+#include <QMessageBox>
+#include <QString>
+
+#include <functional>
+
+class QAction;
+class QDockWidget;
+class QLabel;
+class QMenu;
+class QSplitter;
+class QToolBar;
+
+namespace qs::ui {
+
+class AnalysisController;
+class BusyIndicator;
+class ConfigExporter;
+class ErrorPlot;
+class HistogramPlot;
+class MappingPlot;
+class QuantControls;
+class RecentFiles;
+class StatsPanel;
+class TensorBrowser;
+
+// Lays out and wires the panels (browser, controls, plots, stats, status bar), and owns the
+// file-level actions: open, recent files, drag-and-drop, export and import of configurations.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    // Receives every message box the window would show; tests install one to read them.
+    using MessageHandler =
+        std::function<void(QMessageBox::Icon icon, const QString &title, const QString &text)>;
+
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens a checkpoint; on failure shows why and keeps the previous file open.
+    bool openFile(const QString &path);
+    // Writes the demo checkpoint to the cache directory off the GUI thread if it is missing,
+    // then opens it (unless the user opened another file meanwhile).
+    void openDemo();
+    // Writes the configuration; configExported() reports the outcome.
+    void exportConfigTo(const QString &path);
+    // Applies a saved configuration to the open checkpoint; reports names it cannot match.
+    bool importConfigFrom(const QString &path);
+    void setMessageHandler(MessageHandler handler) { m_messageHandler = std::move(handler); }
+
+    QString currentFile() const { return m_currentFile; }
+    TensorBrowser *browser() const { return m_browser; }
+    QuantControls *controls() const { return m_controls; }
+    HistogramPlot *histogramPlot() const { return m_histogram; }
+    MappingPlot *mappingPlot() const { return m_mapping; }
+    ErrorPlot *errorPlot() const { return m_error; }
+    StatsPanel *statsPanel() const { return m_stats; }
+    AnalysisController *controller() const { return m_controller; }
+
+Q_SIGNALS:
+    void fileOpened(const QString &path);
+    void configExported(const QString &path, bool ok);
+
+protected:
+    void showEvent(QShowEvent *event) override;
+    void closeEvent(QCloseEvent *event) override;
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+
+private:
+    void createPanels();
+    void createDocks();
+    void createActions();
+    void createMenus();
+    void createToolBar();
+    void createStatusBar();
+    void connectPanels();
+    void restoreSettings();
+    void saveSettings() const;
+
+    void openWithDialog();
+    void exportWithDialog();
+    void importWithDialog();
+    void onExportFinished(const QString &path, bool ok, const QString &message);
+    void showMessage(QMessageBox::Icon icon, const QString &title, const QString &text);
+    void rememberDirectory(const QString &path);
+    QString lastDirectory() const;
+    void updateFileState();
+    QString openFilter() const;
+
+    MessageHandler m_messageHandler;
+    QString m_currentFile;
+
+    TensorBrowser *m_browser = nullptr;
+    QuantControls *m_controls = nullptr;
+    HistogramPlot *m_histogram = nullptr;
+    MappingPlot *m_mapping = nullptr;
+    ErrorPlot *m_error = nullptr;
+    StatsPanel *m_stats = nullptr;
+    QSplitter *m_plotSplitter = nullptr;
+    QSplitter *m_lowerSplitter = nullptr;
+    QDockWidget *m_browserDock = nullptr;
+    QDockWidget *m_statsDock = nullptr;
+    BusyIndicator *m_busy = nullptr;
+    QLabel *m_fileLabel = nullptr;
+
+    AnalysisController *m_controller = nullptr;
+    ConfigExporter *m_exporter = nullptr;
+    RecentFiles *m_recent = nullptr;
+
+    QAction *m_openAction = nullptr;
+    QAction *m_exportAction = nullptr;
+    QAction *m_importAction = nullptr;
+    QAction *m_quitAction = nullptr;
+    QAction *m_histogramLogAction = nullptr;
+    QAction *m_errorLogAction = nullptr;
+    QAction *m_resetZoomAction = nullptr;
+    QAction *m_showMappingAction = nullptr;
+    QAction *m_showErrorAction = nullptr;
+    QAction *m_filterAction = nullptr;
+    QMenu *m_recentMenu = nullptr;
+    QToolBar *m_toolBar = nullptr;
+    bool m_splittersRestored = false; // else they get default proportions once shown
+};
+
+} // namespace qs::ui

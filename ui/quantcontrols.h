@@ -1,0 +1,54 @@
+#pragma once
+
+#include "quant/quantspec.h"
+
+#include <QWidget>
+
+class QCheckBox;
+class QPushButton;
+class QRadioButton;
+class QSpinBox;
+
+namespace qs::ui {
+
+// The toolbar controls of a spec: bit width, symmetric / asymmetric, narrow range (symmetric
+// only), non-saturating / saturating and "Use suggested threshold". Thresholds are not edited
+// here (the histogram handles are); spec() returns them unchanged from setSpec().
+class QuantControls : public QWidget {
+    Q_OBJECT
+public:
+    explicit QuantControls(QWidget *parent = nullptr);
+
+    // Shows spec without emitting specEdited.
+    void setSpec(const qs::QuantSpec &spec);
+    qs::QuantSpec spec() const { return m_spec; }
+
+    QSpinBox *bitsBox() const { return m_bits; }
+    QRadioButton *symmetricButton() const { return m_symmetric; }
+    QRadioButton *asymmetricButton() const { return m_asymmetric; }
+    QCheckBox *narrowBox() const { return m_narrow; }
+    QRadioButton *nonSaturatingButton() const { return m_nonSaturating; }
+    QRadioButton *saturatingButton() const { return m_saturating; }
+    QPushButton *suggestButton() const { return m_suggest; }
+
+Q_SIGNALS:
+    // The user changed bits, scheme, narrow or range mode.
+    void specEdited(const qs::QuantSpec &spec);
+    void suggestRequested();
+
+private:
+    void readControls();
+    void updateEnabled();
+    QWidget *createSeparator();
+
+    qs::QuantSpec m_spec;
+    QSpinBox *m_bits = nullptr;
+    QRadioButton *m_symmetric = nullptr;
+    QRadioButton *m_asymmetric = nullptr;
+    QCheckBox *m_narrow = nullptr;
+    QRadioButton *m_nonSaturating = nullptr;
+    QRadioButton *m_saturating = nullptr;
+    QPushButton *m_suggest = nullptr;
+};
+
+} // namespace qs::ui

@@ -1,0 +1,74 @@
+#pragma once
+
+#include "analysis/analysisresult.h"
+#include "calib/mseestimator.h"
+
+#include <QWidget>
+
+#include <array>
+
+class QFormLayout;
+class QLabel;
+class QVBoxLayout;
+
+namespace qs::ui {
+
+// The figures of the current tensor and mapping. Error figures estimated from the histogram
+// while dragging are shown as "≈ value" in italics until the exact pass replaces them; every
+// figure's tooltip says what it is and how it was computed.
+class StatsPanel : public QWidget {
+    Q_OBJECT
+public:
+    enum class Figure {
+        Scale,
+        ZeroPoint,
+        IntegerRange,
+        ClipRange,
+        Mse,
+        Sqnr,
+        MaxError,
+        Clipped,
+        Count,
+        NanInf,
+        Min,
+        Max,
+        Mean,
+        Std,
+    };
+    static constexpr int kFigureCount = int(Figure::Std) + 1;
+
+    explicit StatsPanel(QWidget *parent = nullptr);
+
+    void clear();
+    // Name, type, shape and the value statistics (exact once loaded).
+    void setTensor(const qs::TensorAnalysis &tensor);
+    // Names the tensor and says why there are no figures yet ("Loading…", an error).
+    void setNotice(const QString &tensorName, const QString &notice);
+    // The mapping (always exact: it follows from the spec and min / max) and histogram
+    // estimates of the error figures.
+    void setEstimate(const qs::QuantParams &params, const qs::ErrorEstimate &estimate, double maxAbsError);
+    void setExact(const qs::QuantAnalysis &analysis);
+
+    QString text(Figure figure) const;
+    bool isEstimate(Figure figure) const;
+    QLabel *valueLabel(Figure figure) const { return m_rows[std::size_t(figure)].value; }
+
+private:
+    struct Row {
+        QLabel *name = nullptr;
+        QLabel *value = nullptr;
+        bool estimate = false;
+    };
+
+    void addSection(QVBoxLayout *layout, const QString &title, std::initializer_list<Figure> figures);
+    void setFigure(Figure figure, const QString &text, bool estimate = false);
+    void setParams(const qs::QuantParams &params);
+    void clearFigures(std::initializer_list<Figure> figures);
+
+    QLabel *m_title = nullptr;
+    QLabel *m_subtitle = nullptr;
+    std::array<Row, kFigureCount> m_rows{};
+    std::int64_t m_valueCount = 0;
+};
+
+} // namespace qs::ui
