@@ -43,6 +43,7 @@ struct ErrorContext {
     float histLo = 0.0f;
     float binsPerUnit = 0.0f;
     float lastBin = 0.0f;
+    bool mayClip = true; // false when the whole tensor lies inside the clip range
 
     bool clipped(float x) const { return x < belowLimit || x > aboveLimit; }
     int binOf(float e) const { return int(std::clamp((e - histLo) * binsPerUnit, 0.0f, lastBin)); }
@@ -75,9 +76,10 @@ Histogram emptyErrorHistogram(double halfWidth, int bins) {
     return h;
 }
 
-ErrorContext makeContext(const QuantParams &params, const Histogram &h) {
+ErrorContext makeContext(const QuantParams &params, const Histogram &h, const TensorStats &stats) {
     ErrorContext c;
     c.params = params;
+    c.mayClip = stats.count == 0 || stats.min < params.clipMin || stats.max > params.clipMax;
     c.belowLimit = smallestFloatNotBelow(params.clipMin);
     c.aboveLimit = largestFloatNotAbove(params.clipMax);
     c.histLo = float(h.lo);
@@ -97,10 +99,10 @@ double blockedSum(const float *x, std::size_t n, BlockFn &&fn) {
     return total;
 }
 
-// Clipped values are rare: a block without any (min and max inside, vectorised) skips the
-// element-by-element count.
+// Clipped values are rare: a tensor inside the clip range, or a block without any (min and
+// max inside, vectorised), skips the element-by-element count.
 std::int64_t countClipped(const FloatMap &in, const ErrorContext &c) {
-    if (in.minCoeff() >= c.belowLimit && in.maxCoeff() <= c.aboveLimit)
+    if (!c.mayClip || (in.minCoeff() >= c.belowLimit && in.maxCoeff() <= c.aboveLimit))
         return 0;
     std::int64_t clipped = 0;
     for (Eigen::Index i = 0; i < in.size(); ++i)
@@ -187,7 +189,7 @@ ErrorStats finish(const std::vector<ErrorPartial> &partials, Histogram histogram
 std::optional<ErrorStats> computeError(std::span<const float> values, const QuantParams &params,
                                        const TensorStats &stats, const RunControl &control, int bins) {
     Histogram histogram = emptyErrorHistogram(errorHalfWidth(params, stats), bins);
-    const ErrorContext context = makeContext(params, histogram);
+    const ErrorContext context = makeContext(params, histogram, stats);
     BinCountsPool pool(histogram.bins());
     std::vector<ErrorPartial> partials(chunkCount(values.size()));
     const bool done = parallelChunks(
