@@ -295,11 +295,12 @@ void MainWindow::showEvent(QShowEvent *event) {
     if (m_splittersRestored)
         return;
     m_splittersRestored = true;
-    // Proportions need the real sizes: histogram a little taller, mapping and error side by side.
+    // Proportions need the real sizes: the histogram a little taller than the plots below.
     const int height = m_plotSplitter->height();
     m_plotSplitter->setSizes({height * 11 / 20, height * 9 / 20});
+    // The error side stacks two plots and a legend, so it gets a little more width.
     const int width = m_lowerSplitter->width();
-    m_lowerSplitter->setSizes({width / 2, width - width / 2});
+    m_lowerSplitter->setSizes({width * 9 / 20, width - width * 9 / 20});
 }
 
 void MainWindow::closeEvent(QCloseEvent *event) {

@@ -15,6 +15,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMimeData>
 #include <QRadioButton>
 #include <QSettings>
 #include <QSignalSpy>
@@ -71,6 +74,9 @@ private Q_SLOTS:
     void specKeptPerTensorWhileBrowsing();
     void suggestedThreshold();
     void importReportsUnknownTensors();
+    void dropOpensFile();
+    void recentFiles();
+    void settingsRemembered();
 
 private:
     void openDemo();
@@ -324,6 +330,54 @@ void TestMainWindow::importReportsUnknownTensors() {
     QCOMPARE(m_messages.size(), 2);
     QVERIFY2(m_messages.last().text.contains(QStringLiteral("garbage.json")),
              qPrintable(m_messages.last().text));
+}
+
+void TestMainWindow::dropOpensFile() {
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(m_demo)});
+    QDragEnterEvent enter(QPoint(700, 450), Qt::CopyAction, &mime, Qt::LeftButton, {});
+    QApplication::sendEvent(m_window.get(), &enter);
+    QVERIFY(enter.isAccepted());
+    QSignalSpy opened(m_window.get(), &MainWindow::fileOpened);
+    QDropEvent drop(QPointF(700, 450), Qt::CopyAction, &mime, Qt::LeftButton, {});
+    QApplication::sendEvent(m_window.get(), &drop);
+    QCOMPARE(opened.count(), 1);
+    QCOMPARE(m_window->currentFile(), QFileInfo(m_demo).absoluteFilePath());
+}
+
+void TestMainWindow::recentFiles() {
+    QSettings().remove(QStringLiteral("files/recent"));
+    openDemo();
+    qs::ui::RecentFiles recent;
+    QCOMPARE(recent.files(), QStringList{QFileInfo(m_demo).absoluteFilePath()});
+    // The File menu lists it under Open Recent.
+    QMenu *file = m_window->menuBar()->actions().first()->menu();
+    QMenu *recentMenu = nullptr;
+    for (QAction *action : file->actions())
+        if (action->menu() && action->text().contains(QStringLiteral("Recent")))
+            recentMenu = action->menu();
+    QVERIFY(recentMenu);
+    QVERIFY(recentMenu->actions().first()->text().contains(QStringLiteral("demo.safetensors")));
+
+    // Newest first, no duplicates, at most 10.
+    for (int i = 0; i < 12; ++i)
+        recent.add(m_dir.filePath(QStringLiteral("f%1.safetensors").arg(i)));
+    recent.add(m_dir.filePath(QStringLiteral("f5.safetensors")));
+    const QStringList files = recent.files();
+    QCOMPARE(files.size(), qs::ui::RecentFiles::kMaxFiles);
+    QCOMPARE(QFileInfo(files.first()).fileName(), QStringLiteral("f5.safetensors"));
+    QCOMPARE(QFileInfo(files.at(1)).fileName(), QStringLiteral("f11.safetensors"));
+    QCOMPARE(files.count(files.first()), 1);
+    recent.clear();
+    QVERIFY(recent.files().isEmpty());
+}
+
+void TestMainWindow::settingsRemembered() {
+    m_window->resize(1200, 800);
+    const QSize size = m_window->size();
+    m_window->close();
+    MainWindow again;
+    QCOMPARE(again.size(), size);
 }
 
 QTEST_MAIN(TestMainWindow)
