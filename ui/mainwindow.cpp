@@ -269,7 +269,7 @@ void MainWindow::restoreSettings() {
     if (!restoreGeometry(settings.value(kGeometryKey).toByteArray()))
         resize(1400, 900);
     if (!restoreState(settings.value(kStateKey).toByteArray()))
-        resizeDocks({m_browserDock, m_statsDock}, {400, 250}, Qt::Horizontal);
+        resizeDocks({m_browserDock, m_statsDock}, {380, 240}, Qt::Horizontal);
     m_splittersRestored = m_plotSplitter->restoreState(settings.value(kPlotSplitterKey).toByteArray()) &&
                           m_lowerSplitter->restoreState(settings.value(kLowerSplitterKey).toByteArray());
     m_histogramLogAction->setChecked(settings.value(kHistogramLogKey, m_histogram->logScale()).toBool());
@@ -298,9 +298,8 @@ void MainWindow::showEvent(QShowEvent *event) {
     // Proportions need the real sizes: the histogram a little taller than the plots below.
     const int height = m_plotSplitter->height();
     m_plotSplitter->setSizes({height * 11 / 20, height * 9 / 20});
-    // The error side stacks two plots and a legend, so it gets a little more width.
     const int width = m_lowerSplitter->width();
-    m_lowerSplitter->setSizes({width * 9 / 20, width - width * 9 / 20});
+    m_lowerSplitter->setSizes({width / 2, width - width / 2});
 }
 
 void MainWindow::closeEvent(QCloseEvent *event) {

@@ -45,8 +45,8 @@ TensorBrowser::TensorBrowser(QWidget *parent)
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->setAllColumnsShowFocus(true);
     m_view->setIndentation(12);
-    // Names differ at both ends ("input_layernorm.weight"): keep the start and the end.
-    m_view->setTextElideMode(Qt::ElideMiddle);
+    // Siblings differ at the start ("q_proj.weight", "k_proj.weight"): keep it, elide the end.
+    m_view->setTextElideMode(Qt::ElideRight);
     sizeColumns();
 
     auto *layout = new QVBoxLayout(this);
