@@ -12,6 +12,7 @@
 #include <QDir>
 #include <QSignalSpy>
 #include <QTest>
+#include <QToolTip>
 
 #include <qcustomplot.h>
 
@@ -105,6 +106,7 @@ private Q_SLOTS:
     void dragUpperHandle_data();
     void dragUpperHandle();
     void pressAwayFromHandlePans();
+    void hoverExplains();
     void shadingCoversTails();
     void logToggle();
     void mappingZeroPoint_data();
@@ -262,6 +264,33 @@ void TestPlots::pressAwayFromHandlePans() {
     QTest::mouseRelease(view.plot(), Qt::LeftButton, {}, start + QPoint(50, 0));
     QCOMPARE(dragged.size(), 0);
     QVERIFY(view.plot()->xAxis->range().lower < rangeBefore.lower);
+}
+
+void TestPlots::hoverExplains() {
+    HistogramPlot view;
+    auto tensor = makeTensor();
+    const QuantSpec spec = makeSpec(8, Scheme::Symmetric);
+    const QuantParams params = paramsForTensor(spec, tensor->stats.min, tensor->stats.max);
+    view.setTensor(tensor);
+    view.setQuantization(spec, params, 0.0);
+    showAndLayout(&view, {view.plot()});
+    // Hovering a handle offers the horizontal-resize cursor; the background does not.
+    const QPoint handle = view.handlePosition(true);
+    QMouseEvent onHandle(QEvent::MouseMove, handle, view.plot()->mapToGlobal(handle), Qt::NoButton,
+                         Qt::NoButton, Qt::NoModifier);
+    QApplication::sendEvent(view.plot(), &onHandle);
+    QCOMPARE(view.plot()->cursor().shape(), Qt::SizeHorCursor);
+    const QPoint centre(qRound(view.plot()->xAxis->coordToPixel(0.0)), handle.y() + 60);
+    QMouseEvent onBackground(QEvent::MouseMove, centre, view.plot()->mapToGlobal(centre), Qt::NoButton,
+                             Qt::NoButton, Qt::NoModifier);
+    QApplication::sendEvent(view.plot(), &onBackground);
+    QCOMPARE(view.plot()->cursor().shape(), Qt::ArrowCursor);
+    // The tooltip names the plot and the integer code under the mouse: 0 at the centre.
+    QHelpEvent help(QEvent::ToolTip, centre, view.plot()->mapToGlobal(centre));
+    QApplication::sendEvent(view.plot(), &help);
+    QTRY_VERIFY(QToolTip::isVisible());
+    QVERIFY2(QToolTip::text().contains(QStringLiteral("Weight histogram")), qPrintable(QToolTip::text()));
+    QVERIFY2(QToolTip::text().contains(QStringLiteral("q = 0")), qPrintable(QToolTip::text()));
 }
 
 void TestPlots::shadingCoversTails() {

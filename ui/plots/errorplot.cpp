@@ -21,6 +21,7 @@ namespace {
 constexpr double kRangePadding = 0.03;
 // Room beside ±s/2 so the bulk's edges and their labels stay clear of the frame.
 constexpr double kErrorRangePadding = 0.12;
+constexpr double kMinMseDecadesRatio = 100.0;
 // Markers within this many pixels of the mouse are described in the hover text.
 constexpr double kHoverMarkerPx = 10.0;
 
@@ -56,6 +57,7 @@ void placeLegendAbove(QCustomPlot *plot) {
     legend->setBorderPen(Qt::NoPen);
     legend->setMargins(QMargins(4, 2, 4, 0));
     legend->setColumnSpacing(12);
+    legend->setIconSize(20, 15);
     legend->setMinimumSize(0, 0);
     // Entries packed to the left: the last column takes the spare width.
     QList<double> stretch(legend->columnCount(), 1.0);
@@ -144,7 +146,10 @@ void ErrorPlot::setupCurve() {
     m_suggestedMarker = addMarker(QStringLiteral("suggestedMarker"), tr("suggested"), colors::suggested(),
                                   QCPScatterStyle::ssTriangle, 11);
     m_currentMarker = addMarker(QStringLiteral("currentMarker"), tr("current"), colors::clipped(),
-                                QCPScatterStyle::ssDiamond, 11);
+                                QCPScatterStyle::ssDiamond, 13);
+    // Hollow, so a suggested marker at the same threshold still shows through.
+    m_currentMarker->setScatterStyle(
+        QCPScatterStyle(QCPScatterStyle::ssDiamond, QPen(colors::clipped(), 2.5), Qt::NoBrush, 13));
     placeLegendAbove(m_curve);
     m_curve->setMouseTracking(true);
     connect(m_curve, &QCustomPlot::mouseMove, this, &ErrorPlot::onCurveHover);
@@ -189,7 +194,8 @@ void ErrorPlot::setQuantAnalysis(std::shared_ptr<const qs::QuantAnalysis> analys
 }
 
 void ErrorPlot::showErrorHistogram() {
-    const Histogram &h = m_analysis->error.errorHistogram;
+    m_errorDisplay = displayHistogram(m_analysis->error.errorHistogram);
+    const Histogram &h = m_errorDisplay;
     setHistogramData(m_errorBars, h, m_logScale);
     fitCountAxis(m_histogram->yAxis, h, m_logScale);
     const double halfStep = double(m_analysis->params.scale) / 2.0;
@@ -258,7 +264,10 @@ void ErrorPlot::fitCurveAxes() {
         keys.size() > 0 ? keys.size() * kRangePadding : std::max(std::abs(keys.lower) * 0.1, 1e-3);
     m_curve->xAxis->setRange(keys.lower - pad, keys.upper + pad);
     const double lower = values.lower > 0 ? values.lower : 1e-12;
-    m_curve->yAxis->setRange(lower / 2.0, std::max(values.upper, lower) * 2.0);
+    // At least two decades, so the log ticks stay powers of ten.
+    const double upper = std::max(values.upper, lower) * 2.0;
+    const double widen = std::sqrt(std::max(1.0, kMinMseDecadesRatio / (upper / (lower / 2.0))));
+    m_curve->yAxis->setRange(lower / 2.0 / widen, upper * widen);
 }
 
 void ErrorPlot::setLogScale(bool on) {
@@ -268,8 +277,8 @@ void ErrorPlot::setLogScale(bool on) {
     const QSignalBlocker blocker(m_logToggle);
     m_logToggle->setChecked(on);
     if (m_analysis) {
-        setHistogramData(m_errorBars, m_analysis->error.errorHistogram, on);
-        fitCountAxis(m_histogram->yAxis, m_analysis->error.errorHistogram, on);
+        setHistogramData(m_errorBars, m_errorDisplay, on);
+        fitCountAxis(m_histogram->yAxis, m_errorDisplay, on);
     }
     m_histogram->replot(QCustomPlot::rpQueuedReplot);
     if (changed)
@@ -279,7 +288,7 @@ void ErrorPlot::setLogScale(bool on) {
 void ErrorPlot::onHistogramHover(QMouseEvent *event) {
     if (!m_analysis || !m_histogram->axisRect()->rect().contains(event->position().toPoint()))
         return;
-    const Histogram &h = m_analysis->error.errorHistogram;
+    const Histogram &h = m_errorDisplay;
     const double x = m_histogram->xAxis->pixelToCoord(event->position().x());
     if (h.counts.empty() || x < h.lo || x > h.hi) {
         QToolTip::hideText();

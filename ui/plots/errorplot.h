@@ -61,6 +61,7 @@ private:
     QCPGraph *m_minMaxMarker = nullptr;
     QCPItemStraightLine *m_currentLine = nullptr;
     std::shared_ptr<const qs::QuantAnalysis> m_analysis;
+    qs::Histogram m_errorDisplay; ///< the error histogram as drawn (merged for small tensors)
     bool m_logScale = true;
     double m_currentClipHi = 0.0;
     double m_currentMse = 0.0;

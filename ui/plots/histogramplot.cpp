@@ -130,6 +130,7 @@ public:
     std::array<QCPItemText *, 2> m_tailLabels{};
 
     std::shared_ptr<const TensorAnalysis> m_tensor;
+    Histogram m_display; ///< what is drawn: the fine histogram, merged for small tensors
     std::optional<QuantParams> m_params;
     QuantSpec m_spec;
     double m_clippedFraction = 0.0;
@@ -472,7 +473,7 @@ bool HistogramPlot::Private::onToolTip(QHelpEvent *event) {
 }
 
 QString HistogramPlot::Private::describeAt(double x) const {
-    const Histogram &h = m_tensor->stats.histogram;
+    const Histogram &h = m_display;
     QString text =
         tr("<b>Weight histogram</b>, %1 bins of width %2").arg(h.bins()).arg(formatNumber(h.binWidth(), 3));
     if (!h.counts.empty() && x >= h.lo && x <= h.hi) {
@@ -527,8 +528,9 @@ void HistogramPlot::setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor) 
     }
     const QString dtype = QString::fromUtf8(dtypeName(d->m_tensor->info().dtype));
     m_plot->xAxis->setLabel(tr("weight value (%1)").arg(dtype));
-    setHistogramData(d->m_bars, d->m_tensor->stats.histogram, m_logScale);
-    fitCountAxis(m_plot->yAxis, d->m_tensor->stats.histogram, m_logScale);
+    d->m_display = displayHistogram(d->m_tensor->stats.histogram);
+    setHistogramData(d->m_bars, d->m_display, m_logScale);
+    fitCountAxis(m_plot->yAxis, d->m_display, m_logScale);
     d->updateTailLabels();
     resetZoom();
 }
@@ -554,8 +556,8 @@ void HistogramPlot::setLogScale(bool on) {
     m_logScale = on;
     setCountAxisLog(m_plot->yAxis, on);
     if (d->m_tensor) {
-        setHistogramData(d->m_bars, d->m_tensor->stats.histogram, on);
-        fitCountAxis(m_plot->yAxis, d->m_tensor->stats.histogram, on);
+        setHistogramData(d->m_bars, d->m_display, on);
+        fitCountAxis(m_plot->yAxis, d->m_display, on);
     }
     const QSignalBlocker blocker(d->m_logToggle);
     d->m_logToggle->setChecked(on);

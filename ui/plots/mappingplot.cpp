@@ -20,8 +20,8 @@ namespace {
 constexpr double kFloatPadding = 0.04;
 // The integer axis is drawn inset, so the lines fan between two visibly different scales.
 constexpr double kIntegerInset = 0.14;
-// Key ticks closer than this fraction of an axis are dropped (the first listed wins).
-constexpr double kMinTickSeparation = 0.1;
+// Key ticks closer than this are dropped (the first listed wins): two-line labels need room.
+constexpr double kMinTickSeparationPx = 64.0;
 // Integer codes get a tick each while they are at least this many pixels apart.
 constexpr double kMinCodeSpacingPx = 4.0;
 constexpr std::array kSampleFractions = {0.1, 0.42, 0.78};
@@ -35,11 +35,19 @@ struct KeyTick {
 
 // Places ticks in priority order, dropping those that would crowd one already placed and
 // merging the names of those that coincide with one ("qmin = z").
-QMap<double, QString> layoutTicks(const std::vector<KeyTick> &candidates, double axisSpan) {
+// The axis' width in pixels; from the widget, since the plot's own layout may not have caught up
+// with a resize yet (the y axis is hidden, so the margins are small).
+double axisWidthPx(const QCustomPlot *plot) {
+    return std::max(plot->width() - 20, 40);
+}
+
+QMap<double, QString> layoutTicks(const std::vector<KeyTick> &candidates, const QCPAxis *axis) {
+    const double widthPx = axisWidthPx(axis->parentPlot());
+    const double minSeparation = kMinTickSeparationPx / widthPx * axis->range().size();
     std::vector<KeyTick> placed;
     for (const KeyTick &tick : candidates) {
         auto clash = std::find_if(placed.begin(), placed.end(), [&](const KeyTick &p) {
-            return std::abs(p.position - tick.position) < kMinTickSeparation * axisSpan;
+            return std::abs(p.position - tick.position) < minSeparation;
         });
         if (clash == placed.end())
             placed.push_back(tick);
@@ -161,7 +169,17 @@ MappingPlot::MappingPlot(QWidget *parent)
 
 MappingPlot::~MappingPlot() = default;
 
+// Tick spacing and the per-code ticks depend on the width in pixels.
+void MappingPlot::resizeEvent(QResizeEvent *event) {
+    QWidget::resizeEvent(event);
+    if (m_shown) {
+        const Shown shown = *m_shown;
+        setMapping(shown.tensorMin, shown.tensorMax, shown.spec, shown.params);
+    }
+}
+
 void MappingPlot::clear() {
+    m_shown.reset();
     for (QCPAbstractItem *item : m_plot->findChildren<QCPAbstractItem *>())
         item->setVisible(false);
     for (QCPCurve *curve : m_items->m_saturated)
@@ -177,6 +195,7 @@ void MappingPlot::clear() {
 void MappingPlot::setMapping(double tensorMin, double tensorMax, const qs::QuantSpec &spec,
                              const qs::QuantParams &params) {
     clear();
+    m_shown = Shown{tensorMin, tensorMax, spec, params};
     setAxisRanges(tensorMin, tensorMax, params);
     drawAxes(tensorMin, tensorMax, spec, params);
     drawMappingLines(params);
@@ -239,19 +258,17 @@ void MappingPlot::drawAxes(double tensorMin, double tensorMax, const qs::QuantSp
         floatTicks.push_back({tensorMax, formatNumber(tensorMax, 3), tr("max")});
     }
     m_plot->xAxis2->ticker().staticCast<QCPAxisTickerText>()->setTicks(
-        layoutTicks(floatTicks, m_plot->xAxis2->range().size()));
+        layoutTicks(floatTicks, m_plot->xAxis2));
     const std::vector<KeyTick> codeTicks = {
         {double(params.zeroPoint), QString::number(params.zeroPoint), tr("z")},
         {double(params.qmin), QString::number(params.qmin), tr("qmin")},
         {double(params.qmax), QString::number(params.qmax), tr("qmax")}};
-    m_plot->xAxis->ticker().staticCast<QCPAxisTickerText>()->setTicks(
-        layoutTicks(codeTicks, m_plot->xAxis->range().size()));
+    m_plot->xAxis->ticker().staticCast<QCPAxisTickerText>()->setTicks(layoutTicks(codeTicks, m_plot->xAxis));
 }
 
 // A short tick per integer code while they are far enough apart to tell (low bit widths).
 void MappingPlot::drawCodeTicks(const qs::QuantParams &params) {
-    const double widthPx = std::max(m_plot->axisRect()->width(), m_plot->width() - 40);
-    const double spacingPx = widthPx / m_plot->xAxis->range().size();
+    const double spacingPx = axisWidthPx(m_plot) / m_plot->xAxis->range().size();
     if (spacingPx < kMinCodeSpacingPx)
         return;
     QVector<QCPGraphData> data;

@@ -5,6 +5,7 @@
 #include <QWidget>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 class QCustomPlot;
@@ -29,8 +30,17 @@ public:
     void clear();
     QCustomPlot *plot() const { return m_plot; }
 
+protected:
+    void resizeEvent(QResizeEvent *event) override;
+
 private:
     class Items;
+    struct Shown {
+        double tensorMin;
+        double tensorMax;
+        qs::QuantSpec spec;
+        qs::QuantParams params;
+    };
 
     void setAxisRanges(double tensorMin, double tensorMax, const qs::QuantParams &params);
     double toIntegerAxis(double floatValue) const;
@@ -47,6 +57,7 @@ private:
 
     QCustomPlot *m_plot = nullptr;
     std::unique_ptr<Items> m_items;
+    std::optional<Shown> m_shown;
 };
 
 } // namespace qs::ui

@@ -18,6 +18,9 @@ namespace {
 constexpr double kLogEmptyBin = 0.1;
 constexpr double kLogAxisLower = 0.5;
 constexpr int kGridAlpha = 40;
+constexpr double kMinLogDecades = 2.0;
+constexpr std::size_t kMinDisplayBins = 64;
+constexpr std::int64_t kDisplayValuesPerBin = 8;
 
 QColor textColor() {
     return QApplication::palette().color(QPalette::Text);
@@ -140,9 +143,10 @@ QHBoxLayout *makePlotHeader(const QString &title, QLabel *info) {
         // Narrow panels cut the info short rather than growing the window.
         info->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
         info->setMinimumWidth(0);
-        layout->addWidget(info);
+        layout->addWidget(info, 1);
+    } else {
+        layout->addStretch(1);
     }
-    layout->addStretch(1);
     return layout;
 }
 
@@ -181,9 +185,24 @@ void fitCountAxis(QCPAxis *axis, const qs::Histogram &histogram, bool log) {
     for (std::int64_t c : histogram.counts)
         maxCount = std::max(maxCount, c);
     if (log)
-        axis->setRange(kLogAxisLower, double(maxCount) * 3.0);
+        axis->setRange(kLogAxisLower,
+                       std::max(double(maxCount) * 3.0, kLogAxisLower * std::pow(10.0, kMinLogDecades)));
     else
         axis->setRange(0.0, double(maxCount) * 1.08);
+}
+
+qs::Histogram displayHistogram(const qs::Histogram &fine) {
+    std::size_t factor = 1;
+    const std::int64_t total = fine.total();
+    while (fine.bins() % (factor * 2) == 0 && fine.bins() / (factor * 2) >= kMinDisplayBins &&
+           total < kDisplayValuesPerBin * std::int64_t(fine.bins() / factor))
+        factor *= 2;
+    if (factor == 1)
+        return fine;
+    qs::Histogram coarse{fine.lo, fine.hi, std::vector<std::int64_t>(fine.bins() / factor, 0)};
+    for (std::size_t i = 0; i < fine.bins(); ++i)
+        coarse.counts[i / factor] += fine.counts[i];
+    return coarse;
 }
 
 } // namespace qs::ui

@@ -44,7 +44,11 @@ void setCountAxisLog(QCPAxis *axis, bool log);
 /// Shows a histogram as a filled step graph. On a log axis empty bins are drawn below the
 /// visible range, so the fill reaches the bottom instead of leaving gaps.
 void setHistogramData(QCPGraph *graph, const qs::Histogram &histogram, bool log);
-/// Fits a count axis to a histogram: [0.5, 3·max] on a log axis, [0, 1.08·max] otherwise.
+/// Fits a count axis to a histogram: [0.5, 3·max] on a log axis (at least two decades, so the
+/// ticks stay powers of ten), [0, 1.08·max] otherwise.
 void fitCountAxis(QCPAxis *axis, const qs::Histogram &histogram, bool log);
+/// The histogram to draw: the fine one with adjacent bins merged (by a power of two) until they
+/// hold ~8 values on average, at least 64 bins; small tensors then show a shape, not spikes.
+qs::Histogram displayHistogram(const qs::Histogram &fine);
 
 } // namespace qs::ui
