@@ -2,6 +2,7 @@
 
 #include <QTest>
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <limits>
@@ -39,6 +40,7 @@ bool sameBits(float a, float b) {
 }
 
 constexpr float kEps = std::numeric_limits<float>::epsilon();
+constexpr float kInfF = std::numeric_limits<float>::infinity();
 
 } // namespace
 
@@ -366,6 +368,12 @@ void TestQuantizer::spanMatchesScalar() {
     in[1] = float(hi);
     in[2] = 0.5f * p.scale;
     in[3] = -2.5f * p.scale;
+    // Far outside the codes, infinite and subnormal: all must clamp or round like the scalar path.
+    const float specials[] = {kInfF, -kInfF, 3e38f, -3e38f, 1e-45f, -1e-45f, 0.0f, -0.0f};
+    std::copy(std::begin(specials), std::end(specials), in.begin() + 4);
+    // Halfway points between codes, where round-half-to-even matters.
+    for (int k = -100; k < 100; ++k)
+        in[std::size_t(200 + k)] = (float(k) + 0.5f) * p.scale;
     std::vector<float> out(in.size());
     fakeQuantize(in, out, p);
     for (std::size_t i = 0; i < in.size(); ++i)
