@@ -66,7 +66,7 @@ ConfigExporter::~ConfigExporter() {
 void ConfigExporter::exportTo(const QString &path, std::shared_ptr<const qs::CheckpointReader> reader,
                               TensorSession *session) {
     if (isRunning()) {
-        Q_EMIT finished(path, false, tr("An export is already running."));
+        Q_EMIT finished(path, Outcome::Failed, tr("An export is already running."));
         return;
     }
     m_path = path;
@@ -84,7 +84,6 @@ void ConfigExporter::exportTo(const QString &path, std::shared_ptr<const qs::Che
     m_progress->setWindowTitle(tr("Export Configuration"));
     m_progress->setWindowModality(Qt::WindowModal);
     m_progress->setMinimumDuration(300);
-    m_progress->setAttribute(Qt::WA_DeleteOnClose);
     connect(m_progress, &QProgressDialog::canceled, &m_watcher, &QFutureWatcher<Computed>::cancel);
     connect(&m_watcher, &QFutureWatcher<Computed>::progressValueChanged, m_progress,
             &QProgressDialog::setValue);
@@ -94,16 +93,16 @@ void ConfigExporter::exportTo(const QString &path, std::shared_ptr<const qs::Che
 void ConfigExporter::onComputed() {
     if (m_progress) {
         m_progress->disconnect(this);
-        m_progress->close();
+        m_progress->deleteLater();
     }
     const QFuture<Computed> future = m_watcher.future();
     if (future.isCanceled() || future.resultCount() == 0) {
-        Q_EMIT finished(m_path, false, tr("Export cancelled."));
+        Q_EMIT finished(m_path, Outcome::Cancelled, tr("Export cancelled."));
         return;
     }
     const Computed computed = future.result();
     if (!computed.error.isEmpty()) {
-        Q_EMIT finished(m_path, false, computed.error);
+        Q_EMIT finished(m_path, Outcome::Failed, computed.error);
         return;
     }
     for (const auto &[index, analysis] : computed.results)
@@ -114,15 +113,15 @@ void ConfigExporter::onComputed() {
 void ConfigExporter::write() {
     const qs::QuantConfig config = m_session->toConfig();
     if (config.tensors.empty()) {
-        Q_EMIT finished(m_path, false, tr("No tensor is configured yet: select a tensor first."));
+        Q_EMIT finished(m_path, Outcome::Failed, tr("No tensor is configured yet: select a tensor first."));
         return;
     }
     const qs::Status saved = qs::saveConfig(m_path.toStdString(), config);
     if (!saved) {
-        Q_EMIT finished(m_path, false, QString::fromStdString(saved.error()));
+        Q_EMIT finished(m_path, Outcome::Failed, QString::fromStdString(saved.error()));
         return;
     }
-    Q_EMIT finished(m_path, true,
+    Q_EMIT finished(m_path, Outcome::Written,
                     tr("Exported %1 to %2")
                         .arg(countOf(qint64(config.tensors.size()), tr("tensor"), tr("tensors")),
                              QDir::toNativeSeparators(m_path)));

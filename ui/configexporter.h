@@ -31,6 +31,8 @@ public:
                   TensorSession *session);
     bool isRunning() const { return m_watcher.isRunning(); }
 
+    enum class Outcome { Written, Failed, Cancelled };
+
     struct Computed {
         std::vector<std::pair<std::size_t, std::shared_ptr<const qs::QuantAnalysis>>> results;
         QString error;
@@ -38,7 +40,7 @@ public:
 
 Q_SIGNALS:
     // message: what was written, or why nothing was.
-    void finished(const QString &path, bool ok, const QString &message);
+    void finished(const QString &path, qs::ui::ConfigExporter::Outcome outcome, const QString &message);
 
 private:
     void onComputed();

@@ -425,13 +425,14 @@ void MainWindow::exportWithDialog() {
     exportConfigTo(path);
 }
 
-void MainWindow::onExportFinished(const QString &path, bool ok, const QString &message) {
-    if (ok)
-        statusBar()->showMessage(message, kStatusMessageMs);
-    else
+void MainWindow::onExportFinished(const QString &path, ConfigExporter::Outcome outcome,
+                                  const QString &message) {
+    if (outcome == ConfigExporter::Outcome::Failed)
         showMessage(QMessageBox::Warning, tr("Export Failed"),
                     tr("Could not export to %1:\n%2").arg(QDir::toNativeSeparators(path), message));
-    Q_EMIT configExported(path, ok);
+    else
+        statusBar()->showMessage(message, kStatusMessageMs);
+    Q_EMIT configExported(path, outcome == ConfigExporter::Outcome::Written);
 }
 
 bool MainWindow::importConfigFrom(const QString &path) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "configexporter.h"
+
 #include <QMainWindow>
 #include <QMessageBox>
 #include <QString>
@@ -17,7 +19,6 @@ namespace qs::ui {
 
 class AnalysisController;
 class BusyIndicator;
-class ConfigExporter;
 class ErrorPlot;
 class HistogramPlot;
 class MappingPlot;
@@ -82,7 +83,7 @@ private:
     void openWithDialog();
     void exportWithDialog();
     void importWithDialog();
-    void onExportFinished(const QString &path, bool ok, const QString &message);
+    void onExportFinished(const QString &path, ConfigExporter::Outcome outcome, const QString &message);
     void showMessage(QMessageBox::Icon icon, const QString &title, const QString &text);
     void rememberDirectory(const QString &path);
     QString lastDirectory() const;

@@ -74,6 +74,7 @@ private Q_SLOTS:
     void specKeptPerTensorWhileBrowsing();
     void suggestedThreshold();
     void importReportsUnknownTensors();
+    void exportComputesMissingFigures();
     void dropOpensFile();
     void recentFiles();
     void settingsRemembered();
@@ -330,6 +331,32 @@ void TestMainWindow::importReportsUnknownTensors() {
     QCOMPARE(m_messages.size(), 2);
     QVERIFY2(m_messages.last().text.contains(QStringLiteral("garbage.json")),
              qPrintable(m_messages.last().text));
+}
+
+// A tensor the user left before its exact pass ended is still exported, with exact figures
+// computed off the GUI thread at export time.
+void TestMainWindow::exportComputesMissingFigures() {
+    openDemo();
+    const std::size_t k = tensorIndex("model.layers.1.self_attn.k_proj.weight");
+    qs::ui::TensorSession &session = m_window->controller()->session();
+    session.visit(k); // what selecting it and moving on at once leaves behind
+    QVERIFY(!session.exact(k));
+    QCOMPARE(session.missingExact().size(), 1u);
+
+    const QString json = m_dir.filePath(QStringLiteral("missing.json"));
+    QSignalSpy exported(m_window.get(), &MainWindow::configExported);
+    m_window->exportConfigTo(json);
+    QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 1, kTimeoutMs);
+    QVERIFY(exported.last().at(1).toBool());
+    QVERIFY(m_messages.isEmpty());
+    QVERIFY(session.exact(k)); // kept for the next export
+    const QJsonObject entry = exportedTensor(json, QStringLiteral("model.layers.1.self_attn.k_proj.weight"));
+    QVERIFY(!entry.isEmpty());
+    // Default spec: 8-bit symmetric non-saturating, so the error is rounding only: 0 < mse < s²/4.
+    QCOMPARE(entry.value(QStringLiteral("range_mode")).toString(), QStringLiteral("non-saturating"));
+    const double scale = entry.value(QStringLiteral("scale")).toDouble();
+    const double mse = entry.value(QStringLiteral("mse")).toDouble();
+    QVERIFY2(mse > 0.0 && mse < scale * scale / 4, qPrintable(QString::number(mse)));
 }
 
 void TestMainWindow::dropOpensFile() {
