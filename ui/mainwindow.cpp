@@ -45,6 +45,8 @@ const QString kPlotSplitterKey = QStringLiteral("window/plotSplitter");
 const QString kLowerSplitterKey = QStringLiteral("window/lowerSplitter");
 const QString kHistogramLogKey = QStringLiteral("view/histogramLog");
 const QString kErrorLogKey = QStringLiteral("view/errorLog");
+const QString kShowMappingKey = QStringLiteral("view/showMapping");
+const QString kShowErrorKey = QStringLiteral("view/showError");
 const QString kLastDirectoryKey = QStringLiteral("files/lastDirectory");
 constexpr int kStatusMessageMs = 6000;
 constexpr int kMaxListedNames = 15;
@@ -140,6 +142,11 @@ void MainWindow::createDocks() {
 }
 
 void MainWindow::createActions() {
+    createFileActions();
+    createViewActions();
+}
+
+void MainWindow::createFileActions() {
     m_openAction = new QAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this);
     m_openAction->setShortcut(QKeySequence::Open);
     m_openAction->setToolTip(tr("Open a checkpoint (Ctrl+O)"));
@@ -160,29 +167,29 @@ void MainWindow::createActions() {
     m_quitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
     m_quitAction->setMenuRole(QAction::QuitRole);
     connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+}
 
-    m_histogramLogAction = new QAction(tr("&Log Scale: Weight Histogram"), this);
-    m_histogramLogAction->setCheckable(true);
-    m_histogramLogAction->setChecked(m_histogram->logScale());
+QAction *MainWindow::createToggle(const QString &text, bool checked) {
+    auto *action = new QAction(text, this);
+    action->setCheckable(true);
+    action->setChecked(checked);
+    return action;
+}
+
+void MainWindow::createViewActions() {
+    m_histogramLogAction = createToggle(tr("&Log Scale: Weight Histogram"), m_histogram->logScale());
     connect(m_histogramLogAction, &QAction::toggled, m_histogram, &HistogramPlot::setLogScale);
-
-    m_errorLogAction = new QAction(tr("Log Scale: &Error Histogram"), this);
-    m_errorLogAction->setCheckable(true);
-    m_errorLogAction->setChecked(true);
+    m_errorLogAction = createToggle(tr("Log Scale: &Error Histogram"), true);
     connect(m_errorLogAction, &QAction::toggled, m_error, &ErrorPlot::setLogScale);
 
     m_resetZoomAction = new QAction(tr("&Reset Zoom"), this);
     m_resetZoomAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
     connect(m_resetZoomAction, &QAction::triggered, m_histogram, &HistogramPlot::resetZoom);
 
-    m_showMappingAction = new QAction(tr("&Mapping Plot"), this);
-    m_showMappingAction->setCheckable(true);
-    m_showMappingAction->setChecked(true);
-    connect(m_showMappingAction, &QAction::toggled, m_mapping, &QWidget::setVisible);
-    m_showErrorAction = new QAction(tr("E&rror Plot"), this);
-    m_showErrorAction->setCheckable(true);
-    m_showErrorAction->setChecked(true);
-    connect(m_showErrorAction, &QAction::toggled, m_error, &QWidget::setVisible);
+    m_showMappingAction = createToggle(tr("&Mapping Plot"), true);
+    m_showErrorAction = createToggle(tr("E&rror Plot"), true);
+    for (QAction *toggle : {m_showMappingAction, m_showErrorAction})
+        connect(toggle, &QAction::toggled, this, &MainWindow::updatePlotVisibility);
 
     m_filterAction = new QAction(tr("&Filter Tensors"), this);
     m_filterAction->setShortcut(QKeySequence::Find);
@@ -191,6 +198,13 @@ void MainWindow::createActions() {
         m_browser->focusFilter();
     });
     addAction(m_filterAction);
+}
+
+void MainWindow::updatePlotVisibility() {
+    m_mapping->setVisible(m_showMappingAction->isChecked());
+    m_error->setVisible(m_showErrorAction->isChecked());
+    // With both hidden, the histogram takes the whole height.
+    m_lowerSplitter->setVisible(m_showMappingAction->isChecked() || m_showErrorAction->isChecked());
 }
 
 void MainWindow::createMenus() {
@@ -276,8 +290,9 @@ void MainWindow::restoreSettings() {
     m_errorLogAction->setChecked(settings.value(kErrorLogKey, true).toBool());
     m_histogram->setLogScale(m_histogramLogAction->isChecked());
     m_error->setLogScale(m_errorLogAction->isChecked());
-    m_showMappingAction->setChecked(!m_mapping->isHidden());
-    m_showErrorAction->setChecked(!m_error->isHidden());
+    m_showMappingAction->setChecked(settings.value(kShowMappingKey, true).toBool());
+    m_showErrorAction->setChecked(settings.value(kShowErrorKey, true).toBool());
+    updatePlotVisibility();
 }
 
 void MainWindow::saveSettings() const {
@@ -288,6 +303,8 @@ void MainWindow::saveSettings() const {
     settings.setValue(kLowerSplitterKey, m_lowerSplitter->saveState());
     settings.setValue(kHistogramLogKey, m_histogramLogAction->isChecked());
     settings.setValue(kErrorLogKey, m_errorLogAction->isChecked());
+    settings.setValue(kShowMappingKey, m_showMappingAction->isChecked());
+    settings.setValue(kShowErrorKey, m_showErrorAction->isChecked());
 }
 
 void MainWindow::showEvent(QShowEvent *event) {

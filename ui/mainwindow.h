@@ -73,6 +73,10 @@ private:
     void createPanels();
     void createDocks();
     void createActions();
+    void createFileActions();
+    void createViewActions();
+    QAction *createToggle(const QString &text, bool checked);
+    void updatePlotVisibility();
     void createMenus();
     void createToolBar();
     void createStatusBar();
