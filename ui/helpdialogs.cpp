@@ -26,7 +26,7 @@ QString conventionsHtml() {
         "0,<br>"
         "s = (hi − lo) / (qmax − qmin), z = clamp(qmin − round(lo / s), qmin, qmax)</td></tr>"
         "<tr><td><b>Quantize</b></td><td>q = clamp(round_half_to_even(x / s) + z, qmin, qmax)</td></tr>"
-        "<tr><td><b>Dequantize</b></td><td>x̂ = (q − z) · s</td></tr>"
+        "<tr><td><b>Dequantize</b></td><td>Q(x) = (q − z) · s, the value q stands for</td></tr>"
         "</table>"
         "<p>The scale is computed in double, stored as float32 and is at least float32's epsilon, so "
         "constant or all-zero tensors give finite results.</p>"
@@ -37,7 +37,8 @@ QString conventionsHtml() {
         "that minimises the MSE, found from the fine histogram.<br>"
         "clip_min / clip_max always report the effective range (symmetric: ±max(|lo|, |hi|)).</p>"
         "<h3>Error figures</h3>"
-        "<p>MSE = mean((x − x̂)²); SQNR = 10 · log10(Σx² / Σ(x − x̂)²) dB; max |x − x̂|; the fraction of "
+        "<p>MSE = mean((x − Q(x))²); SQNR = 10 · log10(Σx² / Σ(x − Q(x))²) dB; max |x − Q(x)|; the fraction "
+        "of "
         "values outside [clip_min, clip_max]. NaN and ±Inf are counted and excluded from everything "
         "else.</p>"
         "<p>While a handle is dragged, the figures are <i>estimated</i> from the 4096-bin histogram "
@@ -70,7 +71,7 @@ void showConventionsDialog(QWidget *parent) {
     auto *layout = new QVBoxLayout(dialog);
     layout->addWidget(text);
     layout->addWidget(buttons);
-    dialog->resize(640, 620);
+    dialog->resize(660, 560);
     dialog->show();
 }
 

@@ -36,14 +36,15 @@ constexpr std::array<FigureText, StatsPanel::kFigureCount> kFigureTexts = {{
                        "[clip_min, clip_max]: the float range actually quantized.\n"
                        "Symmetric: ±max(|lo|, |hi|); asymmetric: [lo, hi] widened to include 0.")},
     {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "MSE"),
-     QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Mean squared error: mean of (x - x̂)² over the finite values,\n"
-                                             "x̂ = (clamp(round(x / s) + z, qmin, qmax) - z) · s.")},
+     QT_TRANSLATE_NOOP("qs::ui::StatsPanel",
+                       "Mean squared error: mean of (x - Q(x))² over the finite values,\n"
+                       "Q(x) = (clamp(round(x / s) + z, qmin, qmax) - z) · s.")},
     {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "SQNR"),
      QT_TRANSLATE_NOOP("qs::ui::StatsPanel",
-                       "Signal-to-quantization-noise ratio: 10 · log10(Σx² / Σ(x - x̂)²).\n"
+                       "Signal-to-quantization-noise ratio: 10 · log10(Σx² / Σ(x - Q(x))²).\n"
                        "Higher is better; ∞ when the error is zero.")},
     {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Max |error|"),
-     QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Largest |x - x̂|: at most s / 2 inside the clip range,\n"
+     QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Largest |x - Q(x)|: at most s / 2 inside the clip range,\n"
                                              "larger for clipped values.")},
     {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Clipped"),
      QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Share of the values outside [clip_min, clip_max],\n"
