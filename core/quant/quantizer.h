@@ -24,7 +24,8 @@ std::pair<double, double> requestedRange(const QuantSpec &spec, double tensorMin
 ///  narrow:     scale = amax / qmax;
 ///  asymmetric: [lo, hi] widened to include 0, scale = (hi - lo) / (qmax - qmin),
 ///              zero point = clamp(qmin - round_half_even(lo / scale), qmin, qmax).
-/// The scale is computed in double, stored as float32 and floored at float32 epsilon.
+/// Scale and zero point are computed in float32, as PyTorch's observers do (so ties such as
+/// lo / scale = -42.5 round as there), and the scale is floored at float32 epsilon.
 QuantParams computeParams(const QuantSpec &spec, double lo, double hi);
 
 /// requestedRange followed by computeParams.
