@@ -13,6 +13,7 @@
 #include <QSignalSpy>
 #include <QTest>
 #include <QToolTip>
+#include <QVBoxLayout>
 
 #include <qcustomplot.h>
 
@@ -115,6 +116,7 @@ private Q_SLOTS:
     void mappingSaturation();
     void errorPlotMarkers();
     void errorPlotFromExactPass();
+    void followsPalette();
 };
 
 void TestPlots::formatting_data() {
@@ -204,6 +206,19 @@ void TestPlots::zoomShowsLevels() {
     view.plot()->replot(QCustomPlot::rpImmediateRefresh);
     QCOMPARE(visibleChildren<QCPItemLine>(view.plot(), QStringLiteral("levelLine")).size(), 21);
     QVERIFY(!view.plot()->findChild<QCPItemRect *>(QStringLiteral("levelBand"))->visible());
+
+    // Double-click shows everything again: the band, from qmin·s to qmax·s.
+    QTest::mouseDClick(view.plot(), Qt::LeftButton, {},
+                       QPoint(view.plot()->width() / 2, view.plot()->height() / 2));
+    view.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    QVERIFY(view.plot()->xAxis->range().contains(double(params.qmin) * s));
+    QVERIFY(view.plot()->xAxis->range().contains(double(params.qmax) * s));
+    QCOMPARE(visibleChildren<QCPItemLine>(view.plot(), QStringLiteral("levelLine")).size(), 0);
+
+    // Zooming out stops at four times the full view.
+    const double full = view.plot()->xAxis->range().size();
+    view.plot()->xAxis->setRange(-100 * full, 100 * full);
+    QVERIFY(view.plot()->xAxis->range().size() <= 4 * full * (1 + 1e-9));
 }
 
 void TestPlots::dragUpperHandle_data() {
@@ -488,6 +503,31 @@ void TestPlots::errorPlotFromExactPass() {
     QCOMPARE(suggested->data()->at(0)->key, analysis->sweep.best.clipHi);
     // With outliers at 4 bits the suggested threshold clips (f < 1): the curve is a U.
     QVERIFY(analysis->sweep.best.fraction < 1.0);
+}
+
+// A switch to a dark palette recolours the axes and text of every plot.
+void TestPlots::followsPalette() {
+    QWidget window;
+    auto *layout = new QVBoxLayout(&window);
+    auto *histogram = new HistogramPlot;
+    auto *mapping = new MappingPlot;
+    auto *errors = new ErrorPlot;
+    for (QWidget *plot : std::initializer_list<QWidget *>{histogram, mapping, errors})
+        layout->addWidget(plot);
+    const QuantSpec spec = makeSpec(8, Scheme::Symmetric);
+    mapping->setMapping(-1.0, 1.0, spec, paramsForTensor(spec, -1.0, 1.0));
+    QPalette dark = window.palette();
+    const QColor darkText(0xe0, 0xe0, 0xe0);
+    QVERIFY(histogram->plot()->xAxis->tickLabelColor() != darkText);
+    dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
+    dark.setColor(QPalette::Text, darkText);
+    window.setPalette(dark);
+    QCOMPARE(histogram->plot()->xAxis->tickLabelColor(), darkText);
+    QCOMPARE(mapping->plot()->xAxis2->labelColor(), darkText);
+    QCOMPARE(errors->histogramPlot()->yAxis->tickLabelColor(), darkText);
+    QCOMPARE(errors->curvePlot()->legend->textColor(), darkText);
+    // The mapping's axes stay drawn as segments, without the plot's frame line.
+    QCOMPARE(mapping->plot()->xAxis->basePen().style(), Qt::NoPen);
 }
 
 QTEST_MAIN(TestPlots)

@@ -53,8 +53,6 @@ void placeLegendAbove(QCustomPlot *plot) {
     plot->plotLayout()->setRowStretchFactor(0, 0.001);
     plot->plotLayout()->setRowSpacing(0);
     legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-    legend->setBrush(Qt::NoBrush);
-    legend->setBorderPen(Qt::NoPen);
     legend->setMargins(QMargins(4, 2, 4, 0));
     legend->setColumnSpacing(12);
     legend->setIconSize(20, 15);
@@ -102,14 +100,38 @@ ErrorPlot::ErrorPlot(QWidget *parent)
     m_curve->setMinimumSize(240, 120);
     setupHistogram();
     setupCurve();
+    applyStyle();
+    // The curve plot comes last in the layout, so both plots have the new palette by its event.
+    m_curve->installEventFilter(this);
     clear();
+}
+
+// Colours that follow the theme: set at start and again whenever the palette changes.
+void ErrorPlot::applyStyle() {
+    applyPlotStyle(m_histogram);
+    applyPlotStyle(m_curve);
+    // The legend row sits outside the plot area: no box needed.
+    m_curve->legend->setBrush(Qt::NoBrush);
+    m_curve->legend->setBorderPen(Qt::NoPen);
+    const QColor minMax = colors::zeroPoint();
+    m_minMaxMarker->setPen(QPen(minMax, 1.5));
+    m_minMaxMarker->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssSquare, QPen(minMax, 1.5), minMax, 8));
+}
+
+// A plot's own palette change (it arrives after the widget's, once the plot has the new one).
+bool ErrorPlot::eventFilter(QObject *watched, QEvent *event) {
+    if (watched == m_curve && event->type() == QEvent::PaletteChange) {
+        applyStyle();
+        m_histogram->replot(QCustomPlot::rpQueuedReplot);
+        m_curve->replot(QCustomPlot::rpQueuedReplot);
+    }
+    return QWidget::eventFilter(watched, event);
 }
 
 void ErrorPlot::setupHistogram() {
     m_histogram->xAxis->setLabel(tr("error x − Q(x) (value units)"));
     m_histogram->yAxis->setLabel(tr("count"));
     setCountAxisLog(m_histogram->yAxis, m_logScale);
-    applyPlotStyle(m_histogram);
     m_errorBars = m_histogram->addGraph();
     m_errorBars->setObjectName(QStringLiteral("errorHistogram"));
     m_errorBars->setLineStyle(QCPGraph::lsStepLeft);
@@ -135,7 +157,6 @@ void ErrorPlot::setupCurve() {
     m_curve->yAxis->setLabel(tr("MSE"));
     setCountAxisLog(m_curve->yAxis, true);
     m_curve->yAxis->setNumberFormat(QStringLiteral("eb"));
-    applyPlotStyle(m_curve);
     m_mseCurve = m_curve->addGraph();
     m_mseCurve->setObjectName(QStringLiteral("mseCurve"));
     m_mseCurve->setName(tr("MSE (estimated)"));

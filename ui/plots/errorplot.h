@@ -38,7 +38,11 @@ Q_SIGNALS:
     /// The error histogram's count axis switched (e.g. by the plot's own "log y" toggle).
     void logScaleChanged(bool on);
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
+    void applyStyle();
     void setupHistogram();
     void setupCurve();
     QCPGraph *addMarker(const QString &name, const QString &legendName, const QColor &color, int shape,

@@ -4,6 +4,7 @@
 #include "plots/plotstyle.h"
 #include "quant/quantizer.h"
 
+#include <QApplication>
 #include <QCheckBox>
 #include <QHBoxLayout>
 #include <QHelpEvent>
@@ -37,6 +38,7 @@ constexpr int kHandleGrabPx = 6;
 constexpr int kGrabMarkHalfWidthPx = 5;
 constexpr int kGrabMarkHeightPx = 14;
 constexpr double kRangePadding = 0.03;
+constexpr double kMaxZoomOut = 4.0;
 constexpr int kShadeAlpha = 55;
 
 const QString kLevelsLayer = QStringLiteral("levels");
@@ -105,12 +107,15 @@ public:
     void placeHandles();
     void setLevelInfo(const QString &mode);
     void fitRange();
+    QCPRange fullRange() const;
+    void onUserRange(const QCPRange &range);
     void setViewRange(const QCPRange &range);
 
     Handle handleAt(const QPoint &pos) const;
     double minGap() const;
     void dragTo(double x);
     bool eventFilter(QObject *watched, QEvent *event) override;
+    void restyle();
     bool onPress(QMouseEvent *event);
     bool onMove(QMouseEvent *event);
     bool onRelease(QMouseEvent *event);
@@ -155,10 +160,8 @@ HistogramPlot::Private::Private(HistogramPlot *owner, QCustomPlot *plot)
     m_plot->installEventFilter(this);
     connect(m_plot, &QCustomPlot::afterLayout, this, [this] { updateOverlay(); });
     connect(m_plot, &QCustomPlot::mouseDoubleClick, m_owner, &HistogramPlot::resetZoom);
-    connect(m_plot->xAxis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this, [this] {
-        if (!m_settingRange)
-            m_autoRange = false;
-    });
+    connect(m_plot->xAxis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this,
+            [this](const QCPRange &range) { onUserRange(range); });
 }
 
 void HistogramPlot::Private::setupAxes() {
@@ -366,8 +369,11 @@ void HistogramPlot::Private::setViewRange(const QCPRange &range) {
 
 // The tensor's range joined with the clip range and the levels, so all of them are in view.
 void HistogramPlot::Private::fitRange() {
-    if (!m_tensor)
-        return;
+    if (m_tensor)
+        setViewRange(fullRange());
+}
+
+QCPRange HistogramPlot::Private::fullRange() const {
     const Histogram &h = m_tensor->stats.histogram;
     double lo = h.counts.empty() ? m_tensor->stats.min : h.lo;
     double hi = h.counts.empty() ? m_tensor->stats.max : h.hi;
@@ -379,7 +385,17 @@ void HistogramPlot::Private::fitRange() {
     double pad = (hi - lo) * kRangePadding;
     if (!(pad > 0))
         pad = std::max(std::abs(lo) * 0.1, 1e-3);
-    setViewRange(QCPRange(lo - pad, hi + pad));
+    return QCPRange(lo - pad, hi + pad);
+}
+
+// Zooming out far past the data only loses it; the wheel stops at a few times the full range.
+void HistogramPlot::Private::onUserRange(const QCPRange &range) {
+    if (m_settingRange)
+        return;
+    m_autoRange = false;
+    const double maxSpan = kMaxZoomOut * fullRange().size();
+    if (m_tensor && range.size() > maxSpan)
+        setViewRange(QCPRange(range.center() - maxSpan / 2, range.center() + maxSpan / 2));
 }
 
 HistogramPlot::Private::Handle HistogramPlot::Private::handleAt(const QPoint &pos) const {
@@ -418,6 +434,13 @@ void HistogramPlot::Private::dragTo(double x) {
     Q_EMIT m_owner->thresholdsDragged(m_clipLo, m_clipHi);
 }
 
+// The plot's palette has changed (a theme switch): recolour what follows the theme.
+void HistogramPlot::Private::restyle() {
+    applyPlotStyle(m_plot);
+    updateTailLabels();
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
 bool HistogramPlot::Private::eventFilter(QObject *, QEvent *event) {
     switch (event->type()) {
     case QEvent::MouseButtonPress:
@@ -428,6 +451,9 @@ bool HistogramPlot::Private::eventFilter(QObject *, QEvent *event) {
         return onRelease(static_cast<QMouseEvent *>(event));
     case QEvent::ToolTip:
         return onToolTip(static_cast<QHelpEvent *>(event));
+    case QEvent::PaletteChange:
+        restyle();
+        return false;
     default:
         return false;
     }

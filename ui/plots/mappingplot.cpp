@@ -4,6 +4,7 @@
 #include "plots/qcustomplotinclude.h"
 #include "quant/quantizer.h"
 
+#include <QApplication>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QVBoxLayout>
@@ -156,15 +157,42 @@ MappingPlot::MappingPlot(QWidget *parent)
     m_plot->yAxis->setRange(0.0, 1.0);
     m_plot->xAxis2->setLabel(tr("float value"));
     m_plot->xAxis->setLabel(tr("integer code  q = clamp(round(x / s) + z, qmin, qmax)"));
-    applyPlotStyle(m_plot);
     for (QCPAxis *axis : {m_plot->xAxis, m_plot->xAxis2}) {
-        axis->setBasePen(Qt::NoPen);
         axis->grid()->setVisible(false);
         axis->setTicker(QSharedPointer<QCPAxisTickerText>::create());
         axis->setSubTicks(false);
     }
     m_items = std::make_unique<Items>(m_plot);
+    applyStyle();
+    m_plot->installEventFilter(this);
     clear();
+}
+
+// Colours that follow the theme: set at start and again whenever the palette changes.
+void MappingPlot::applyStyle() {
+    applyPlotStyle(m_plot);
+    // The axes are drawn as segments spanning only their ranges, so the frame lines go.
+    for (QCPAxis *axis : {m_plot->xAxis, m_plot->xAxis2})
+        axis->setBasePen(Qt::NoPen);
+    const QColor text = colors::zeroPoint();
+    m_items->m_floatAxis->setPen(QPen(text, 1.5));
+    m_items->m_integerAxis->setPen(QPen(text, 1.5));
+    m_items->m_zeroLine->setPen(QPen(text, 3));
+    QColor background = m_plot->palette().color(QPalette::Base);
+    background.setAlpha(220);
+    for (QCPItemText *label : m_items->m_sampleLabels) {
+        label->setColor(text);
+        label->setBrush(background);
+    }
+}
+
+// The plot's own palette change (it arrives after the widget's, once the plot has the new one).
+bool MappingPlot::eventFilter(QObject *watched, QEvent *event) {
+    if (watched == m_plot && event->type() == QEvent::PaletteChange) {
+        applyStyle();
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
+    }
+    return QWidget::eventFilter(watched, event);
 }
 
 MappingPlot::~MappingPlot() = default;
@@ -338,16 +366,13 @@ QCPItemText *MappingPlot::sampleLabel(std::size_t i) {
     while (m_items->m_sampleLabels.size() <= i) {
         auto *label = new QCPItemText(m_plot);
         label->setObjectName(QStringLiteral("sampleLabel"));
-        label->setColor(colors::zeroPoint());
-        QColor background = m_plot->palette().color(QPalette::Base);
-        background.setAlpha(220);
-        label->setBrush(background);
         label->setPen(QPen(colors::values(), 1));
         label->setPadding(QMargins(3, 1, 3, 1));
         QFont font = m_plot->font();
         font.setPointSizeF(font.pointSizeF() * 0.9);
         label->setFont(font);
         m_items->m_sampleLabels.push_back(label);
+        applyStyle();
     }
     return m_items->m_sampleLabels[i];
 }

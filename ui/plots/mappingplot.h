@@ -32,6 +32,7 @@ public:
 
 protected:
     void resizeEvent(QResizeEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     class Items;
@@ -42,6 +43,7 @@ private:
         qs::QuantParams params;
     };
 
+    void applyStyle();
     void setAxisRanges(double tensorMin, double tensorMax, const qs::QuantParams &params);
     double toIntegerAxis(double floatValue) const;
     void drawAxes(double tensorMin, double tensorMax, const qs::QuantSpec &spec,

@@ -52,7 +52,6 @@ void styleLegend(QCPLegend *legend, const QPalette &palette) {
     legend->setBrush(background);
     legend->setBorderPen(QPen(border, 1));
     legend->setTextColor(palette.color(QPalette::Text));
-    legend->setIconSize(18, 10);
 }
 
 } // namespace
@@ -79,7 +78,7 @@ QColor zeroPoint() {
 } // namespace colors
 
 void applyPlotStyle(QCustomPlot *plot) {
-    const QPalette palette = QApplication::palette();
+    const QPalette palette = plot->palette();
     const QColor text = palette.color(QPalette::Text);
     plot->setBackground(palette.brush(QPalette::Base));
     plot->setFont(QApplication::font());
