@@ -2,6 +2,7 @@
 
 #include "quant/quantizer.h"
 #include "stats/bincountspool.h"
+#include "stats/blockedsum.h"
 #include "util/parallel.h"
 
 #include <Eigen/Core>
@@ -15,15 +16,15 @@ namespace qs {
 
 namespace {
 
+using detail::blockedSum;
+using detail::FloatMap;
+using detail::kSumBlock;
+using detail::SumBlock;
+
 // Values are fake-quantized this many at a time into a buffer on the stack.
 constexpr std::size_t kBlock = 1024;
-// Squared errors are summed in float within blocks this long (vectorised), in double across.
-constexpr std::size_t kSumBlock = 64;
 // Headroom on the error histogram's half-width for float rounding in the quantizer.
 constexpr double kHalfWidthMargin = 1e-3;
-
-using FloatMap = Eigen::Map<const Eigen::ArrayXf>;
-using SumBlock = Eigen::Map<const Eigen::Array<float, kSumBlock, 1>>;
 
 struct ErrorPartial {
     std::int64_t count = 0;
@@ -86,17 +87,6 @@ ErrorContext makeContext(const QuantParams &params, const Histogram &h, const Te
     c.binsPerUnit = float(double(h.bins()) / (h.hi - h.lo));
     c.lastBin = float(h.bins() - 1);
     return c;
-}
-
-template <typename BlockFn>
-double blockedSum(const float *x, std::size_t n, BlockFn &&fn) {
-    double total = 0.0;
-    std::size_t i = 0;
-    for (; i + kSumBlock <= n; i += kSumBlock)
-        total += double(fn(SumBlock(x + i)));
-    if (i < n)
-        total += double(fn(FloatMap(x + i, Eigen::Index(n - i))));
-    return total;
 }
 
 // Clipped values are rare: a tensor inside the clip range, or a block without any (min and

@@ -1,6 +1,7 @@
 #include "stats/tensorstats.h"
 
 #include "stats/bincountspool.h"
+#include "stats/blockedsum.h"
 #include "util/parallel.h"
 
 #include <Eigen/Core>
@@ -14,19 +15,18 @@ namespace qs {
 
 namespace {
 
+using detail::blockedSum;
+using detail::FloatMap;
+using detail::kSumBlock;
+using detail::SumBlock;
+
 // A constant tensor still gets a histogram with some width, centred on its value.
 constexpr double kConstantRelativeHalfWidth = 1e-3;
 constexpr double kConstantMinHalfWidth = 1e-6;
-// Sums run in float (vectorised) within blocks this long and in double across blocks: the
-// speed of float with an error far below what any figure shows.
-constexpr std::size_t kSumBlock = 64;
 // Bin indices are computed (vectorised) for this many values at a time.
 constexpr std::size_t kBinBlock = 1024;
 // Pieces of a chunk that fit the L1 cache.
 constexpr std::size_t kScanPiece = 4096;
-
-using SumBlock = Eigen::Map<const Eigen::Array<float, kSumBlock, 1>>;
-using FloatMap = Eigen::Map<const Eigen::ArrayXf>;
 
 struct ScanPartial {
     std::int64_t count = 0;
@@ -51,17 +51,6 @@ struct Binning {
 
     int binOf(float x) const { return int(std::clamp((x - lo) * binsPerUnit, 0.0f, last)); }
 };
-
-template <typename BlockFn>
-double blockedSum(const float *x, std::size_t n, BlockFn &&fn) {
-    double total = 0.0;
-    std::size_t i = 0;
-    for (; i + kSumBlock <= n; i += kSumBlock)
-        total += double(fn(SumBlock(x + i)));
-    if (i < n)
-        total += double(fn(FloatMap(x + i, Eigen::Index(n - i))));
-    return total;
-}
 
 ScanPartial scanMixed(const float *x, std::size_t n) {
     ScanPartial p;
