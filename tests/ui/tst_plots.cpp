@@ -104,6 +104,7 @@ private Q_SLOTS:
     void levels_data();
     void levels();
     void zoomShowsLevels();
+    void histogramRebinsWithZoom();
     void dragUpperHandle_data();
     void dragUpperHandle();
     void pressAwayFromHandlePans();
@@ -219,6 +220,23 @@ void TestPlots::zoomShowsLevels() {
     const double full = view.plot()->xAxis->range().size();
     view.plot()->xAxis->setRange(-100 * full, 100 * full);
     QVERIFY(view.plot()->xAxis->range().size() <= 4 * full * (1 + 1e-9));
+}
+
+void TestPlots::histogramRebinsWithZoom() {
+    HistogramPlot view;
+    auto tensor = makeTensor();
+    view.setTensor(tensor);
+    showAndLayout(&view, {view.plot()});
+    auto *bars = view.plot()->findChild<QCPGraph *>(QStringLiteral("histogram"));
+    // Zoomed out, 4096 fine bins share ~800 px: merged (by a power of two) to bins >= 2 px.
+    const int merged = bars->dataCount() - 1;
+    QVERIFY2(merged < 4096 && 4096 % merged == 0, qPrintable(QString::number(merged)));
+    QVERIFY(double(view.plot()->axisRect()->width()) / merged >= 2.0);
+    // Zoomed in to 1/32 of the range, every fine bin is drawn.
+    const QCPRange full = view.plot()->xAxis->range();
+    view.plot()->xAxis->setRange(full.center(), full.center() + full.size() / 32);
+    view.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    QCOMPARE(bars->dataCount(), 4096 + 1);
 }
 
 void TestPlots::dragUpperHandle_data() {

@@ -22,6 +22,8 @@ constexpr double kRangePadding = 0.03;
 // Room beside ±s/2 so the bulk's edges and their labels stay clear of the frame.
 constexpr double kErrorRangePadding = 0.12;
 constexpr double kMinMseDecadesRatio = 100.0;
+// Narrower than this, the legend's four entries go on two rows.
+constexpr int kOneRowLegendPx = 470;
 // Markers within this many pixels of the mouse are described in the hover text.
 constexpr double kHoverMarkerPx = 10.0;
 
@@ -43,6 +45,17 @@ void setPoint(QCPGraph *graph, double x, double y) {
     graph->setVisible(true);
 }
 
+// Lays the legend out `columns` wide (0: one row), its entries packed to the left: the last
+// column takes the spare width.
+void packLegend(QCPLegend *legend, int columns) {
+    legend->setWrap(columns);
+    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+    QList<double> stretch(legend->columnCount(), 1.0);
+    if (!stretch.isEmpty())
+        stretch.back() = 1000.0;
+    legend->setColumnStretchFactors(stretch);
+}
+
 // The legend as one row above the plot, where it never hides the curve.
 void placeLegendAbove(QCustomPlot *plot) {
     QCPLegend *legend = plot->legend;
@@ -57,11 +70,7 @@ void placeLegendAbove(QCustomPlot *plot) {
     legend->setColumnSpacing(12);
     legend->setIconSize(20, 15);
     legend->setMinimumSize(0, 0);
-    // Entries packed to the left: the last column takes the spare width.
-    QList<double> stretch(legend->columnCount(), 1.0);
-    if (!stretch.isEmpty())
-        stretch.back() = 1000.0;
-    legend->setColumnStretchFactors(stretch);
+    packLegend(legend, 0);
 }
 
 QCPItemStraightLine *makeVerticalLine(QCustomPlot *plot, const QPen &pen) {
@@ -120,6 +129,12 @@ void ErrorPlot::applyStyle() {
 
 // A plot's own palette change (it arrives after the widget's, once the plot has the new one).
 bool ErrorPlot::eventFilter(QObject *watched, QEvent *event) {
+    if (watched == m_curve && event->type() == QEvent::Resize) {
+        // Two rows of two entries when one row would be cut short.
+        const int columns = m_curve->width() < kOneRowLegendPx ? 2 : 0;
+        if (m_curve->legend->wrap() != columns)
+            packLegend(m_curve->legend, columns);
+    }
     if (watched == m_curve && event->type() == QEvent::PaletteChange) {
         applyStyle();
         m_histogram->replot(QCustomPlot::rpQueuedReplot);
@@ -215,7 +230,9 @@ void ErrorPlot::setQuantAnalysis(std::shared_ptr<const qs::QuantAnalysis> analys
 }
 
 void ErrorPlot::showErrorHistogram() {
-    m_errorDisplay = displayHistogram(m_analysis->error.errorHistogram);
+    const Histogram &fine = m_analysis->error.errorHistogram;
+    const double widthPx = std::max(m_histogram->axisRect()->width(), m_histogram->width() - 80);
+    m_errorDisplay = displayHistogram(fine, 2.0 * (fine.hi - fine.lo) / std::max(widthPx, 1.0));
     const Histogram &h = m_errorDisplay;
     setHistogramData(m_errorBars, h, m_logScale);
     fitCountAxis(m_histogram->yAxis, h, m_logScale);

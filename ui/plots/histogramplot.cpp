@@ -39,6 +39,8 @@ constexpr int kGrabMarkHalfWidthPx = 5;
 constexpr int kGrabMarkHeightPx = 14;
 constexpr double kRangePadding = 0.03;
 constexpr double kMaxZoomOut = 4.0;
+// Drawn bins are merged until at least this wide, so sub-pixel combs do not render as solid ink.
+constexpr double kMinDisplayBinPx = 2.0;
 constexpr int kShadeAlpha = 55;
 
 const QString kLevelsLayer = QStringLiteral("levels");
@@ -99,6 +101,7 @@ public:
     void createItems();
     QCPItemLine *levelLine(std::size_t i);
     void updateOverlay();
+    void updateBars();
     void updateLevels();
     void showLevelLines(std::int64_t qa, std::int64_t qb);
     void showBand(double x0, double x1, double spacingPx);
@@ -135,7 +138,8 @@ public:
     std::array<QCPItemText *, 2> m_tailLabels{};
 
     std::shared_ptr<const TensorAnalysis> m_tensor;
-    Histogram m_display; ///< what is drawn: the fine histogram, merged for small tensors
+    Histogram m_display; ///< what is drawn: the fine histogram, merged for the zoom and size
+    std::size_t m_displayFactor = 0;
     std::optional<QuantParams> m_params;
     QuantSpec m_spec;
     double m_clippedFraction = 0.0;
@@ -250,8 +254,27 @@ void HistogramPlot::Private::updateOverlay() {
         m_handles[i]->setVisible(shown);
         m_grabMarks[i]->setVisible(shown);
     }
+    updateBars();
     updateLevels();
     updateShading();
+}
+
+// Re-bins the drawn histogram when zoom or size change how many fine bins share a pixel. Not
+// during a drag: handles move, the view does not.
+void HistogramPlot::Private::updateBars() {
+    if (!m_tensor || m_drag != None)
+        return;
+    const double widthPx = std::max(m_plot->axisRect()->width(), 1);
+    const double minBinWidth = kMinDisplayBinPx * m_plot->xAxis->range().size() / widthPx;
+    const std::size_t factor = displayFactor(m_tensor->stats.histogram, minBinWidth);
+    if (factor == m_displayFactor)
+        return;
+    m_displayFactor = factor;
+    m_display = mergeBins(m_tensor->stats.histogram, factor);
+    setHistogramData(m_bars, m_display, m_owner->logScale());
+    fitCountAxis(m_plot->yAxis, m_display, m_owner->logScale());
+    // The axis ticks were laid out for the old count range.
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void HistogramPlot::Private::updateLevels() {
@@ -554,9 +577,8 @@ void HistogramPlot::setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor) 
     }
     const QString dtype = QString::fromUtf8(dtypeName(d->m_tensor->info().dtype));
     m_plot->xAxis->setLabel(tr("weight value (%1)").arg(dtype));
-    d->m_display = displayHistogram(d->m_tensor->stats.histogram);
-    setHistogramData(d->m_bars, d->m_display, m_logScale);
-    fitCountAxis(m_plot->yAxis, d->m_display, m_logScale);
+    d->m_displayFactor = 0;
+    d->updateBars();
     d->updateTailLabels();
     resetZoom();
 }

@@ -190,18 +190,30 @@ void fitCountAxis(QCPAxis *axis, const qs::Histogram &histogram, bool log) {
         axis->setRange(0.0, double(maxCount) * 1.08);
 }
 
-qs::Histogram displayHistogram(const qs::Histogram &fine) {
+std::size_t displayFactor(const qs::Histogram &fine, double minBinWidth) {
     std::size_t factor = 1;
     const std::int64_t total = fine.total();
+    const auto tooFine = [&](std::size_t f) {
+        return total < kDisplayValuesPerBin * std::int64_t(fine.bins() / f) ||
+               fine.binWidth() * double(f) < minBinWidth;
+    };
     while (fine.bins() % (factor * 2) == 0 && fine.bins() / (factor * 2) >= kMinDisplayBins &&
-           total < kDisplayValuesPerBin * std::int64_t(fine.bins() / factor))
+           tooFine(factor))
         factor *= 2;
-    if (factor == 1)
+    return factor;
+}
+
+qs::Histogram mergeBins(const qs::Histogram &fine, std::size_t factor) {
+    if (factor <= 1)
         return fine;
     qs::Histogram coarse{fine.lo, fine.hi, std::vector<std::int64_t>(fine.bins() / factor, 0)};
     for (std::size_t i = 0; i < fine.bins(); ++i)
         coarse.counts[i / factor] += fine.counts[i];
     return coarse;
+}
+
+qs::Histogram displayHistogram(const qs::Histogram &fine, double minBinWidth) {
+    return mergeBins(fine, displayFactor(fine, minBinWidth));
 }
 
 } // namespace qs::ui

@@ -47,8 +47,14 @@ void setHistogramData(QCPGraph *graph, const qs::Histogram &histogram, bool log)
 /// Fits a count axis to a histogram: [0.5, 3·max] on a log axis (at least two decades, so the
 /// ticks stay powers of ten), [0, 1.08·max] otherwise.
 void fitCountAxis(QCPAxis *axis, const qs::Histogram &histogram, bool log);
-/// The histogram to draw: the fine one with adjacent bins merged (by a power of two) until they
-/// hold ~8 values on average, at least 64 bins; small tensors then show a shape, not spikes.
-qs::Histogram displayHistogram(const qs::Histogram &fine);
+/// How many adjacent fine bins to merge (a power of two) for drawing: until a bin holds ~8 values
+/// on average and is at least minBinWidth wide (value units; ~2 px), keeping at least 64 bins.
+/// Small tensors then show a shape, and 16-bit float data (whose values sit on a grid coarser
+/// than the fine bins) no comb of empty bins when zoomed out.
+std::size_t displayFactor(const qs::Histogram &fine, double minBinWidth = 0.0);
+/// Sums runs of `factor` adjacent bins; factor must divide the bin count.
+qs::Histogram mergeBins(const qs::Histogram &fine, std::size_t factor);
+/// mergeBins(fine, displayFactor(fine, minBinWidth)).
+qs::Histogram displayHistogram(const qs::Histogram &fine, double minBinWidth = 0.0);
 
 } // namespace qs::ui
