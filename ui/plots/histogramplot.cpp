@@ -99,6 +99,7 @@ public:
     void setupAxes();
     void createLayers();
     void createItems();
+    void createHandle(Handle i);
     QCPItemLine *levelLine(std::size_t i);
     void updateOverlay();
     void updateBars();
@@ -197,40 +198,44 @@ void HistogramPlot::Private::createItems() {
     m_band->setLayer(kLevelsLayer);
     m_band->setVisible(false);
 
+    for (int i : {Lower, Upper})
+        createHandle(Handle(i));
+    m_plot->setCurrentLayer(QStringLiteral("main"));
+}
+
+// One clip threshold: its line, grab mark, tail shading and tail label.
+void HistogramPlot::Private::createHandle(Handle i) {
     QColor shade = colors::clipped();
     shade.setAlpha(kShadeAlpha);
+    m_shades[i] =
+        makeSpanRect(m_plot, i == Lower ? QStringLiteral("clipShadeLow") : QStringLiteral("clipShadeHigh"));
+    m_shades[i]->setLayer(kShadingLayer);
+    m_shades[i]->setBrush(shade);
+    m_shades[i]->setVisible(false);
+
+    m_handles[i] = new QCPItemLine(m_plot);
+    m_handles[i]->setObjectName(i == Lower ? QStringLiteral("handleLow") : QStringLiteral("handleHigh"));
+    m_handles[i]->setLayer(kHandlesLayer);
+    m_handles[i]->setPen(QPen(colors::clipped(), 2));
+    makeVertical(m_handles[i]);
+
+    m_grabMarks[i] = new QCPItemRect(m_plot);
+    m_grabMarks[i]->setLayer(kHandlesLayer);
+    m_grabMarks[i]->setBrush(colors::clipped());
+    m_grabMarks[i]->setPen(QPen(colors::clipped().darker(150), 1));
+    anchorAt(m_grabMarks[i]->topLeft, m_handles[i]->start, -kGrabMarkHalfWidthPx, 0);
+    anchorAt(m_grabMarks[i]->bottomRight, m_handles[i]->start, kGrabMarkHalfWidthPx, kGrabMarkHeightPx);
+
     QFont labelFont = m_plot->font();
     labelFont.setPointSizeF(labelFont.pointSizeF() * 0.9);
-    for (int i : {Lower, Upper}) {
-        m_shades[i] = makeSpanRect(m_plot, i == Lower ? QStringLiteral("clipShadeLow")
-                                                      : QStringLiteral("clipShadeHigh"));
-        m_shades[i]->setLayer(kShadingLayer);
-        m_shades[i]->setBrush(shade);
-        m_shades[i]->setVisible(false);
-
-        m_handles[i] = new QCPItemLine(m_plot);
-        m_handles[i]->setObjectName(i == Lower ? QStringLiteral("handleLow") : QStringLiteral("handleHigh"));
-        m_handles[i]->setLayer(kHandlesLayer);
-        m_handles[i]->setPen(QPen(colors::clipped(), 2));
-        makeVertical(m_handles[i]);
-
-        m_grabMarks[i] = new QCPItemRect(m_plot);
-        m_grabMarks[i]->setLayer(kHandlesLayer);
-        m_grabMarks[i]->setBrush(colors::clipped());
-        m_grabMarks[i]->setPen(QPen(colors::clipped().darker(150), 1));
-        anchorAt(m_grabMarks[i]->topLeft, m_handles[i]->start, -kGrabMarkHalfWidthPx, 0);
-        anchorAt(m_grabMarks[i]->bottomRight, m_handles[i]->start, kGrabMarkHalfWidthPx, kGrabMarkHeightPx);
-
-        m_tailLabels[i] = new QCPItemText(m_plot);
-        m_tailLabels[i]->setLayer(kHandlesLayer);
-        m_tailLabels[i]->setFont(labelFont);
-        m_tailLabels[i]->setPadding(QMargins(3, 1, 3, 1));
-        // Labels sit inside the clip range, beside the grab mark, so a narrow tail never hides them.
-        const int dx = kGrabMarkHalfWidthPx + 4;
-        anchorAt(m_tailLabels[i]->position, m_handles[i]->start, i == Lower ? dx : -dx, 1);
-        m_tailLabels[i]->setPositionAlignment(Qt::AlignTop | (i == Lower ? Qt::AlignLeft : Qt::AlignRight));
-    }
-    m_plot->setCurrentLayer(QStringLiteral("main"));
+    m_tailLabels[i] = new QCPItemText(m_plot);
+    m_tailLabels[i]->setLayer(kHandlesLayer);
+    m_tailLabels[i]->setFont(labelFont);
+    m_tailLabels[i]->setPadding(QMargins(3, 1, 3, 1));
+    // Labels sit inside the clip range, beside the grab mark, so a narrow tail never hides them.
+    const int dx = kGrabMarkHalfWidthPx + 4;
+    anchorAt(m_tailLabels[i]->position, m_handles[i]->start, i == Lower ? dx : -dx, 1);
+    m_tailLabels[i]->setPositionAlignment(Qt::AlignTop | (i == Lower ? Qt::AlignLeft : Qt::AlignRight));
 }
 
 QCPItemLine *HistogramPlot::Private::levelLine(std::size_t i) {
