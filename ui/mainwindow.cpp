@@ -274,6 +274,7 @@ void MainWindow::connectPanels() {
     connect(&service, &qs::AnalysisService::progressChanged, m_busy, &BusyIndicator::setProgress);
     connect(m_busy, &BusyIndicator::cancelRequested, m_controller, &AnalysisController::cancel);
     connect(m_histogram, &HistogramPlot::logScaleChanged, m_histogramLogAction, &QAction::setChecked);
+    connect(m_error, &ErrorPlot::logScaleChanged, m_errorLogAction, &QAction::setChecked);
     connect(m_recent, &RecentFiles::fileTriggered, this, &MainWindow::openFile);
     connect(m_exporter, &ConfigExporter::finished, this, &MainWindow::onExportFinished);
 }
@@ -283,7 +284,7 @@ void MainWindow::restoreSettings() {
     if (!restoreGeometry(settings.value(kGeometryKey).toByteArray()))
         resize(1400, 900);
     if (!restoreState(settings.value(kStateKey).toByteArray()))
-        resizeDocks({m_browserDock, m_statsDock}, {380, 240}, Qt::Horizontal);
+        resizeDocks({m_browserDock, m_statsDock}, {420, 240}, Qt::Horizontal);
     m_splittersRestored = m_plotSplitter->restoreState(settings.value(kPlotSplitterKey).toByteArray()) &&
                           m_lowerSplitter->restoreState(settings.value(kLowerSplitterKey).toByteArray());
     m_histogramLogAction->setChecked(settings.value(kHistogramLogKey, m_histogram->logScale()).toBool());

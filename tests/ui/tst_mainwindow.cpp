@@ -2,6 +2,7 @@
 #include "export/quantconfig.h"
 #include "io/democheckpoint.h"
 #include "mainwindow.h"
+#include "plots/errorplot.h"
 #include "plots/histogramplot.h"
 #include "quantcontrols.h"
 #include "recentfiles.h"
@@ -11,6 +12,7 @@
 
 #include <qcustomplot.h>
 
+#include <QCheckBox>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -78,6 +80,7 @@ private Q_SLOTS:
     void dropOpensFile();
     void recentFiles();
     void settingsRemembered();
+    void logToggleFollowsPlotCheckbox();
 
 private:
     void openDemo();
@@ -405,6 +408,26 @@ void TestMainWindow::settingsRemembered() {
     m_window->close();
     MainWindow again;
     QCOMPARE(again.size(), size);
+}
+
+void TestMainWindow::logToggleFollowsPlotCheckbox() {
+    // The error plot's own "log y" box and View > Log Scale: Error Histogram show one state.
+    QAction *viewAction = nullptr;
+    for (QAction *action : m_window->findChildren<QAction *>())
+        if (action->text().contains(QStringLiteral("Error Histogram")))
+            viewAction = action;
+    QVERIFY(viewAction);
+    auto *error = m_window->findChild<qs::ui::ErrorPlot *>();
+    QVERIFY(error);
+    auto *box = error->findChild<QCheckBox *>();
+    QVERIFY(box);
+    const bool before = viewAction->isChecked();
+    QCOMPARE(box->isChecked(), before);
+    box->click();
+    QCOMPARE(error->logScale(), !before);
+    QCOMPARE(viewAction->isChecked(), !before);
+    viewAction->trigger();
+    QCOMPARE(box->isChecked(), before);
 }
 
 QTEST_MAIN(TestMainWindow)

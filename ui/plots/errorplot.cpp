@@ -239,9 +239,15 @@ void ErrorPlot::showErrorHistogram() {
     const double halfStep = double(m_analysis->params.scale) / 2.0;
     double extent = std::max({std::abs(h.lo), std::abs(h.hi), halfStep});
     m_histogram->xAxis->setRange(-extent * (1 + kErrorRangePadding), extent * (1 + kErrorRangePadding));
+    // Labels sit inside the ±s/2 lines while the bulk fills the plot, outside them when clipping
+    // tails squeeze the bulk so narrow that the two labels would overlap.
+    const bool outward = halfStep < 0.25 * extent;
     for (int i = 0; i < 2; ++i) {
         placeVertical(m_halfStep[i], i == 0 ? -halfStep : halfStep);
         m_halfStepLabel[i]->position->setCoords(i == 0 ? -halfStep : halfStep, 0.0);
+        const bool leftOfLine = (i == 0) == outward;
+        m_halfStepLabel[i]->setPositionAlignment(Qt::AlignTop |
+                                                 (leftOfLine ? Qt::AlignRight : Qt::AlignLeft));
         m_halfStepLabel[i]->setVisible(true);
     }
     m_histogram->setToolTip(tr("<b>Error histogram</b> of x − Q(x), Q(x) = (q − z)·s the dequantized value, "

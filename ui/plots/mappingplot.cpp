@@ -230,9 +230,10 @@ void MappingPlot::setMapping(double tensorMin, double tensorMax, const qs::Quant
     drawSaturation(tensorMin, tensorMax, params);
     drawSamples(tensorMin, tensorMax, params);
     findChild<QLabel *>(QStringLiteral("mappingInfo"))
-        ->setText(tr("%1 · s = %2, z = %3")
-                      .arg(modeText(spec), formatNumber(double(params.scale), 3))
-                      .arg(params.zeroPoint));
+        ->setText(tr("s = %1, z = %2 · %3")
+                      .arg(formatNumber(double(params.scale), 3))
+                      .arg(params.zeroPoint)
+                      .arg(modeText(spec)));
     m_plot->setToolTip(tr("<b>Float → integer mapping</b><br>top: float values, the tensor's range in "
                           "blue; bottom: integer codes [qmin, qmax] = [%1, %2]<br>orange lines: clip_min → "
                           "qmin, clip_max → qmax; thick line: 0 → zero point z = %3 (0 is exactly "
