@@ -7,6 +7,7 @@ packages=(
     build-essential cmake ninja-build pkg-config
     qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev
     libqcustomplot-dev libeigen3-dev
+    zlib1g-dev libprotobuf-dev protobuf-compiler libonnx-dev
     qt6-qpa-plugins libxkbcommon-x11-0 fonts-dejavu-core
     xvfb xauth
 )

@@ -176,7 +176,7 @@ void StatsPanel::setTensor(const qs::TensorAnalysis &tensor) {
     m_valueCount = stats.count;
     m_title->setText(QString::fromStdString(info.name));
     m_title->setToolTip(QString::fromStdString(info.name));
-    m_subtitle->setText(toQString(qs::dtypeName(info.dtype)) + QStringLiteral(" · ") +
+    m_subtitle->setText(QString::fromStdString(info.typeName()) + QStringLiteral(" · ") +
                         formatShape(info.shape));
     setFigure(Figure::Count, formatCount(stats.count));
     setFigure(Figure::NanInf,

@@ -77,7 +77,7 @@ qs::QuantConfig TensorSession::toConfig() const {
         qs::TensorConfig tensor;
         tensor.name = info.name;
         tensor.shape = info.shape;
-        tensor.dtype = std::string(qs::dtypeName(info.dtype));
+        tensor.dtype = info.typeName();
         tensor.spec = entry.spec;
         tensor.params = entry.exact->params;
         tensor.mse = entry.exact->error.mse;

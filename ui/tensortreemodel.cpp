@@ -236,7 +236,7 @@ QVariant TensorTreeModel::displayData(const Node &node, int column) const {
     case ShapeColumn:
         return formatShape(info.shape);
     case DTypeColumn:
-        return toQString(qs::dtypeName(info.dtype));
+        return QString::fromStdString(info.typeName());
     case ElementsColumn:
         return formatCompactCount(node.elements);
     default:
@@ -252,7 +252,7 @@ QVariant TensorTreeModel::toolTip(const Node &node) const {
             .arg(formatCount(node.elements));
     const qs::TensorInfo &info = m_tensors[std::size_t(node.tensor)];
     QString text = tr("%1\n%2, %3 (%4 values, %5)")
-                       .arg(node.path, toQString(qs::dtypeName(info.dtype)), formatShape(info.shape),
+                       .arg(node.path, QString::fromStdString(info.typeName()), formatShape(info.shape),
                             formatCount(node.elements), formatBytes(info.byteSize));
     if (m_configured[std::size_t(node.tensor)])
         text += QLatin1Char('\n') + tr("Configured: included in the exported configuration");

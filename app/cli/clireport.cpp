@@ -66,7 +66,7 @@ QJsonObject tensorListJson(const std::vector<TensorInfo> &tensors) {
     for (const TensorInfo &t : tensors) {
         QJsonObject o;
         o.insert(QStringLiteral("name"), qstr(t.name));
-        o.insert(QStringLiteral("dtype"), qstr(dtypeName(t.dtype)));
+        o.insert(QStringLiteral("dtype"), QString::fromStdString(t.typeName()));
         o.insert(QStringLiteral("shape"), shapeJson(t.shape));
         list.append(o);
     }
@@ -79,8 +79,8 @@ QString tensorListText(const std::vector<TensorInfo> &tensors) {
     QList<QStringList> rows{{QStringLiteral("NAME"), QStringLiteral("DTYPE"), QStringLiteral("SHAPE"),
                              QStringLiteral("ELEMENTS")}};
     for (const TensorInfo &t : tensors)
-        rows.append(
-            {qstr(t.name), qstr(dtypeName(t.dtype)), shapeText(t.shape), QString::number(t.elementCount())});
+        rows.append({qstr(t.name), QString::fromStdString(t.typeName()), shapeText(t.shape),
+                     QString::number(t.elementCount())});
     QList<qsizetype> widths(4, 0);
     for (const QStringList &row : rows)
         for (qsizetype c = 0; c < row.size(); ++c)
@@ -100,7 +100,7 @@ QJsonObject analysisJson(const TensorAnalysis &tensor, const QuantAnalysis &quan
     const ErrorStats &e = quant.error;
     QJsonObject o;
     o.insert(QStringLiteral("tensor"), qstr(tensor.info().name));
-    o.insert(QStringLiteral("dtype"), qstr(dtypeName(tensor.info().dtype)));
+    o.insert(QStringLiteral("dtype"), QString::fromStdString(tensor.info().typeName()));
     o.insert(QStringLiteral("shape"), shapeJson(tensor.info().shape));
     o.insert(QStringLiteral("bits"), spec.bits);
     o.insert(QStringLiteral("scheme"), qstr(schemeName(spec.scheme)));
@@ -129,8 +129,8 @@ QString analysisText(const TensorAnalysis &tensor, const QuantAnalysis &quant) {
         qstr(schemeName(spec.scheme)) + (spec.narrow ? QStringLiteral(", narrow") : QString());
     QString text;
     text += line(QStringLiteral("tensor"), qstr(tensor.info().name));
-    text += line(QStringLiteral("dtype, shape"), qstr(dtypeName(tensor.info().dtype)) + QStringLiteral(", ") +
-                                                     shapeText(tensor.info().shape));
+    text += line(QStringLiteral("dtype, shape"), QString::fromStdString(tensor.info().typeName()) +
+                                                     QStringLiteral(", ") + shapeText(tensor.info().shape));
     text += line(
         QStringLiteral("quantization"),
         QStringLiteral("%1 bits, %2, %3").arg(spec.bits).arg(scheme, qstr(rangeModeName(spec.rangeMode))));

@@ -580,7 +580,7 @@ void HistogramPlot::setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor) 
         m_plot->replot(QCustomPlot::rpQueuedReplot);
         return;
     }
-    const QString dtype = QString::fromUtf8(dtypeName(d->m_tensor->info().dtype));
+    const QString dtype = QString::fromStdString(d->m_tensor->info().typeName());
     m_plot->xAxis->setLabel(tr("weight value (%1)").arg(dtype));
     d->m_displayFactor = 0;
     d->updateBars();
