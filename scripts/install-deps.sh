@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Quantscope needs to build, test and run, skipping those that
-# are already there. Uses sudo when not root.
+# Installs the Debian 12 packages Quantscope needs to build, test, fuzz (clang-14 and its
+# libFuzzer runtime) and run, skipping those that are already there. Uses sudo when not root.
 set -euo pipefail
 
 packages=(
@@ -10,6 +10,7 @@ packages=(
     zlib1g-dev libprotobuf-dev protobuf-compiler libonnx-dev
     qt6-qpa-plugins libxkbcommon-x11-0 fonts-dejavu-core
     xvfb xauth
+    clang-14 libclang-rt-14-dev
 )
 
 missing=()
