@@ -50,6 +50,7 @@ public:
 private:
     std::shared_ptr<const MappedFile> m_file;
     std::vector<ZipEntry> m_entries;
+    std::vector<std::size_t> m_sorted; // entry indices ordered by name, for find()
 };
 
 } // namespace qs
