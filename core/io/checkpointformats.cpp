@@ -1,5 +1,6 @@
 #include "io/checkpointformats.h"
 
+#include "io/npyreader.h"
 #include "io/safetensorsreader.h"
 
 namespace qs {
@@ -20,6 +21,7 @@ Result<std::shared_ptr<const CheckpointReader>> openAs(const std::string &path) 
 const std::vector<CheckpointFormat> &checkpointFormats() {
     static const std::vector<CheckpointFormat> formats{
         {"safetensors", {"*.safetensors"}, &SafetensorsReader::probe, &openAs<SafetensorsReader>},
+        {"NumPy", {"*.npy"}, &NpyReader::probe, &openAs<NpyReader>},
     };
     return formats;
 }
