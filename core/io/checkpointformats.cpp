@@ -1,6 +1,7 @@
 #include "io/checkpointformats.h"
 
 #include "io/npyreader.h"
+#include "io/onnxreader.h"
 #include "io/safetensorsreader.h"
 
 namespace qs {
@@ -22,6 +23,7 @@ const std::vector<CheckpointFormat> &checkpointFormats() {
     static const std::vector<CheckpointFormat> formats{
         {"safetensors", {"*.safetensors"}, &SafetensorsReader::probe, &openAs<SafetensorsReader>},
         {"NumPy", {"*.npy"}, &NpyReader::probe, &openAs<NpyReader>},
+        {"ONNX", {"*.onnx"}, &OnnxReader::probe, &openAs<OnnxReader>},
     };
     return formats;
 }
