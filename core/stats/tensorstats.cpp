@@ -2,6 +2,7 @@
 
 #include "stats/bincountspool.h"
 #include "stats/blockedsum.h"
+#include "stats/distinctvalues.h"
 #include "util/parallel.h"
 
 #include <Eigen/Core>
@@ -172,6 +173,7 @@ bool spreadPass(std::span<const float> values, const RunControl &control,
     const Histogram &h = stats.histogram;
     const Binning binning{float(h.lo), float(double(h.bins()) / (h.hi - h.lo)), float(h.bins() - 1)};
     BinCountsPool pool(h.bins());
+    DistinctValues distinct(kDistinctValuesCap);
     std::vector<SpreadPartial> partials(scans.size());
     const bool done =
         parallelChunks(values.size(), kChunkSize, passControl(control, 0.5),
@@ -182,6 +184,7 @@ bool spreadPass(std::span<const float> values, const RunControl &control,
                                scans[chunk].allFinite()
                                    ? spreadFinite(x, end - begin, stats.mean, binning, counts.data())
                                    : spreadMixed(x, end - begin, stats.mean, binning, counts.data());
+                           distinct.add(x, end - begin);
                        });
     if (!done)
         return false;
@@ -192,6 +195,7 @@ bool spreadPass(std::span<const float> values, const RunControl &control,
     }
     stats.std = std::sqrt(deviations / double(stats.count));
     stats.histogram.counts = pool.merged();
+    stats.distinctValues = distinct.count();
     return true;
 }
 

@@ -11,6 +11,11 @@ namespace qs {
 
 /// Fine histogram resolution used for estimates and thresholds.
 inline constexpr int kFineBins = 4096;
+/// Distinct values are counted exactly up to this many (every 16-bit tensor stays below it).
+inline constexpr std::int64_t kDistinctValuesCap = 65536;
+/// A tensor with at most this many distinct values (what 8 bits can code) looks already
+/// quantized.
+inline constexpr std::int64_t kQuantizedMaxDistinct = 256;
 
 /// Statistics of a tensor's values. NaN and ±Inf are counted and excluded from everything else.
 struct TensorStats {
@@ -25,6 +30,15 @@ struct TensorStats {
     /// `bins` bins over [min, max] of the finite values; for a constant tensor a small interval
     /// around the value; for count == 0 an empty histogram.
     Histogram histogram;
+    /// Distinct finite values (-0 and +0 count as one); nullopt when there are more than
+    /// kDistinctValuesCap.
+    std::optional<std::int64_t> distinctValues = 0;
+
+    /// True if the finite values take between 1 and kQuantizedMaxDistinct distinct values, as
+    /// a tensor stored after (fake) quantization to 8 bits or fewer does.
+    bool alreadyQuantized() const {
+        return distinctValues && *distinctValues > 0 && *distinctValues <= kQuantizedMaxDistinct;
+    }
 };
 
 /// One chunked, multithreaded pass (plus a histogram pass) over values. Chunk results are

@@ -3,6 +3,7 @@
 
 #include <QTest>
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cmath>
@@ -103,7 +104,7 @@ bool identical(const TensorStats &a, const TensorStats &b) {
            sameBits(a.min, b.min) && sameBits(a.max, b.max) && sameBits(a.mean, b.mean) &&
            sameBits(a.std, b.std) && sameBits(a.sumSquares, b.sumSquares) &&
            sameBits(a.histogram.lo, b.histogram.lo) && sameBits(a.histogram.hi, b.histogram.hi) &&
-           a.histogram.counts == b.histogram.counts;
+           a.histogram.counts == b.histogram.counts && a.distinctValues == b.distinctValues;
 }
 
 TensorStats statsAt(const std::vector<float> &values, int threads, int bins = kFineBins) {
@@ -113,7 +114,92 @@ TensorStats statsAt(const std::vector<float> &values, int threads, int bins = kF
     return stats.value_or(TensorStats{});
 }
 
+// Tensors whose distinct finite values are known by construction.
+enum class Distinct {
+    Few,
+    SignedZeros,
+    NonFinite,
+    Int8Codes,
+    Levels257,
+    Bf16Grid,
+    AtCap,
+    AboveCap,
+    Normal,
+    Mixed
+};
+
+// n distinct floats with low mantissa bits set (they take the hash path, not the bitmap):
+// 1 + k·2^-23 for k = 1, 3, 5, ... (odd k keeps the lowest bit set).
+std::vector<float> oddUlpsAboveOne(std::size_t n) {
+    std::vector<float> values(n);
+    for (std::size_t k = 0; k < n; ++k)
+        values[k] = std::bit_cast<float>(std::bit_cast<std::uint32_t>(1.0f) + std::uint32_t(2 * k + 1));
+    return values;
+}
+
+// `levels` values repeated in a shuffled order over `chunks` chunks.
+std::vector<float> repeated(const std::vector<float> &levels, std::size_t chunks) {
+    std::vector<float> values(chunks * kChunkSize);
+    for (std::size_t i = 0; i < values.size(); ++i)
+        values[i] = levels[(i * 7919) % levels.size()];
+    std::shuffle(values.begin(), values.end(), std::mt19937(3));
+    return values;
+}
+
+std::vector<float> distinctCase(Distinct kind) {
+    switch (kind) {
+    case Distinct::Few:
+        return {1.0f, 2.0f, 1.0f, 3.0f, 2.0f};
+    case Distinct::SignedZeros:
+        return {0.0f, -0.0f, 1.0f, -0.0f};
+    case Distinct::NonFinite:
+        return {1.0f, kNaN, kInf, -kInf, 1.0f};
+    case Distinct::Int8Codes: { // what int8 fake quantization leaves: (q - 0) * s, q in [-128, 127]
+        std::vector<float> levels;
+        for (int q = -128; q <= 127; ++q)
+            levels.push_back(float(q) * 0.0123f);
+        return repeated(levels, 3);
+    }
+    case Distinct::Levels257: {
+        std::vector<float> levels;
+        for (int q = 0; q <= 256; ++q)
+            levels.push_back(float(q) * 0.5f);
+        return repeated(levels, 2);
+    }
+    case Distinct::Bf16Grid: { // values rounded to bfloat16: low 16 bits zero
+        std::vector<float> values = makeValues(4 * kChunkSize, 0.0, 0);
+        for (float &v : values)
+            v = std::bit_cast<float>(std::bit_cast<std::uint32_t>(v) & 0xFFFF0000u);
+        return values;
+    }
+    case Distinct::AtCap:
+        return repeated(oddUlpsAboveOne(std::size_t(kDistinctValuesCap)), 3);
+    case Distinct::AboveCap:
+        return repeated(oddUlpsAboveOne(std::size_t(kDistinctValuesCap) + 1), 3);
+    case Distinct::Normal:
+        return makeValues(20 * kChunkSize, 0.0, 0);
+    case Distinct::Mixed: { // 100 bitmap values (multiples of 0.25) and 100 hashed ones
+        std::vector<float> levels = oddUlpsAboveOne(100);
+        for (int i = 0; i < 100; ++i)
+            levels.push_back(float(i) * 0.25f);
+        return repeated(levels, 2);
+    }
+    }
+    return {};
+}
+
+// Exact count by sorting, the obvious way (-0 folded into +0).
+std::int64_t referenceDistinct(std::vector<float> values) {
+    std::erase_if(values, [](float v) { return !std::isfinite(v); });
+    for (float &v : values)
+        v += 0.0f;
+    std::sort(values.begin(), values.end());
+    return std::int64_t(std::unique(values.begin(), values.end()) - values.begin());
+}
+
 } // namespace
+
+Q_DECLARE_METATYPE(Distinct)
 
 class TestTensorStats : public QObject {
     Q_OBJECT
@@ -131,6 +217,9 @@ private Q_SLOTS:
     void cancelReturnsNullopt_data();
     void cancelReturnsNullopt();
     void progressEndsAtOne();
+    void distinctValues_data();
+    void distinctValues();
+    void distinctValuesOfNothing();
 };
 
 void TestTensorStats::matchesReference_data() {
@@ -312,6 +401,55 @@ void TestTensorStats::progressEndsAtOne() {
     };
     QVERIFY(computeStats(values, control).has_value());
     QCOMPARE(last.load(), 1.0);
+}
+
+void TestTensorStats::distinctValues_data() {
+    QTest::addColumn<Distinct>("kind");
+    QTest::addColumn<qint64>("expected"); // -1: above the cap (nullopt)
+    QTest::addColumn<bool>("quantized");
+    // {1, 2, 1, 3, 2}: values 1, 2, 3.
+    QTest::addRow("three values") << Distinct::Few << qint64(3) << true;
+    // 0 and -0 compare equal, so they are one value; plus 1.
+    QTest::addRow("signed zeros are one") << Distinct::SignedZeros << qint64(2) << true;
+    // NaN and ±Inf are excluded like everywhere in the stats: only 1 remains.
+    QTest::addRow("nan and inf excluded") << Distinct::NonFinite << qint64(1) << true;
+    // q·s for q in [-128, 127]: 256 codes, the most 8 bits give.
+    QTest::addRow("int8 codes") << Distinct::Int8Codes << qint64(256) << true;
+    // 0, 0.5, ..., 128: 257 values, one more than 8 bits can code.
+    QTest::addRow("257 levels") << Distinct::Levels257 << qint64(257) << false;
+    // Normal values rounded to bfloat16: -2 = count them with the sort reference.
+    QTest::addRow("bfloat16 grid") << Distinct::Bf16Grid << qint64(-2) << false;
+    // The cap itself is still counted exactly; one more is "above".
+    QTest::addRow("at the cap") << Distinct::AtCap << qint64(kDistinctValuesCap) << false;
+    QTest::addRow("cap plus one") << Distinct::AboveCap << qint64(-1) << false;
+    // 1.3 M float32 normal samples: nearly all distinct.
+    QTest::addRow("float32 normal") << Distinct::Normal << qint64(-1) << false;
+    // 100 values on the bitmap path and 100 on the hash path.
+    QTest::addRow("mixed paths") << Distinct::Mixed << qint64(200) << true;
+}
+
+void TestTensorStats::distinctValues() {
+    QFETCH(Distinct, kind);
+    QFETCH(qint64, expected);
+    QFETCH(bool, quantized);
+    const std::vector<float> values = distinctCase(kind);
+    if (expected == -2)
+        expected = referenceDistinct(values);
+    const TensorStats one = statsAt(values, 1);
+    const std::optional<std::int64_t> want =
+        expected >= 0 ? std::optional<std::int64_t>(expected) : std::nullopt;
+    QCOMPARE(one.distinctValues, want);
+    QCOMPARE(one.alreadyQuantized(), quantized);
+    // Identical at any thread count.
+    QCOMPARE(statsAt(values, 2).distinctValues, want);
+    QCOMPARE(statsAt(values, 8).distinctValues, want);
+}
+
+void TestTensorStats::distinctValuesOfNothing() {
+    // No finite value: no distinct value, and nothing that looks quantized.
+    const TensorStats s = statsAt({kNaN, kInf}, 1);
+    QCOMPARE(s.distinctValues, std::optional<std::int64_t>(0));
+    QVERIFY(!s.alreadyQuantized());
 }
 
 QTEST_GUILESS_MAIN(TestTensorStats)
