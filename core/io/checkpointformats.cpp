@@ -3,6 +3,7 @@
 #include "io/npyreader.h"
 #include "io/onnxreader.h"
 #include "io/safetensorsreader.h"
+#include "io/shardedreader.h"
 
 namespace qs {
 
@@ -23,6 +24,7 @@ const std::vector<CheckpointFormat> &checkpointFormats() {
     static const std::vector<CheckpointFormat> formats{
         {"safetensors", {"*.safetensors"}, &SafetensorsReader::probe, &openAs<SafetensorsReader>},
         {"NumPy", {"*.npy"}, &NpyReader::probe, &openAs<NpyReader>},
+        {"sharded model index", {"*.index.json"}, &ShardedReader::probe, &openAs<ShardedReader>},
         {"ONNX", {"*.onnx"}, &OnnxReader::probe, &openAs<OnnxReader>},
     };
     return formats;
