@@ -39,7 +39,12 @@ QString shapeText(const std::vector<std::int64_t> &shape) {
     return QLatin1Char('[') + dims.join(QStringLiteral(", ")) + QLatin1Char(']');
 }
 
-QJsonObject statsJson(const TensorStats &stats) {
+QJsonValue count(const std::optional<std::int64_t> &value) {
+    return value ? QJsonValue(qint64(*value)) : QJsonValue(QJsonValue::Null);
+}
+
+QJsonObject statsJson(const TensorAnalysis &tensor) {
+    const TensorStats &stats = tensor.stats;
     QJsonObject o;
     o.insert(QStringLiteral("count"), qint64(stats.count));
     o.insert(QStringLiteral("min"), number(stats.min));
@@ -48,6 +53,8 @@ QJsonObject statsJson(const TensorStats &stats) {
     o.insert(QStringLiteral("std"), number(stats.std));
     o.insert(QStringLiteral("nan_count"), qint64(stats.nanCount));
     o.insert(QStringLiteral("inf_count"), qint64(stats.infCount));
+    o.insert(QStringLiteral("distinct_values"), count(stats.distinctValues));
+    o.insert(QStringLiteral("already_quantized"), tensor.alreadyQuantized());
     return o;
 }
 
@@ -57,6 +64,12 @@ QString figure(double value) {
 
 QString line(const QString &label, const QString &value) {
     return label.leftJustified(18) + value + QLatin1Char('\n');
+}
+
+QString distinctText(const TensorAnalysis &tensor) {
+    const std::optional<std::int64_t> &n = tensor.stats.distinctValues;
+    const QString count = n ? QString::number(*n) : QStringLiteral("more than %1").arg(kDistinctValuesCap);
+    return tensor.alreadyQuantized() ? count + QStringLiteral(" (already quantized)") : count;
 }
 
 } // namespace
@@ -116,7 +129,7 @@ QJsonObject analysisJson(const TensorAnalysis &tensor, const QuantAnalysis &quan
     o.insert(QStringLiteral("sqnr_db"), number(e.sqnrDb));
     o.insert(QStringLiteral("max_abs_error"), number(e.maxAbsError));
     o.insert(QStringLiteral("clipped_fraction"), number(e.clippedFraction));
-    o.insert(QStringLiteral("stats"), statsJson(tensor.stats));
+    o.insert(QStringLiteral("stats"), statsJson(tensor));
     return o;
 }
 
@@ -148,6 +161,7 @@ QString analysisText(const TensorAnalysis &tensor, const QuantAnalysis &quant) {
                  QStringLiteral("%1 finite, %2 NaN, %3 Inf").arg(s.count).arg(s.nanCount).arg(s.infCount));
     text += line(QStringLiteral("min, max"), figure(s.min) + QStringLiteral(", ") + figure(s.max));
     text += line(QStringLiteral("mean, std"), figure(s.mean) + QStringLiteral(", ") + figure(s.std));
+    text += line(QStringLiteral("distinct values"), distinctText(tensor));
     return text;
 }
 

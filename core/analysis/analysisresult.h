@@ -17,6 +17,11 @@ struct TensorAnalysis {
     TensorStats stats;
 
     const TensorInfo &info() const { return tensor->info(); }
+    /// True if the tensor is stored quantized already: an integer dtype, a block type such as
+    /// GGUF's Q4_K, or at most kQuantizedMaxDistinct distinct values (fake-quantized floats).
+    bool alreadyQuantized() const {
+        return !isFloatingPoint(info().dtype) || !info().storageType.empty() || stats.alreadyQuantized();
+    }
 };
 
 /// The exact outcome of one spec on one tensor. Immutable.

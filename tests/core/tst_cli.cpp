@@ -38,6 +38,32 @@ std::vector<float> wideValues() {
     return v;
 }
 
+// Little-endian int16 values 0, 1, ..., n - 1, as safetensors stores I16.
+std::vector<std::byte> int16Ramp(int n) {
+    std::vector<std::byte> bytes;
+    for (int i = 0; i < n; ++i) {
+        bytes.push_back(std::byte(i & 0xFF));
+        bytes.push_back(std::byte((i >> 8) & 0xFF));
+    }
+    return bytes;
+}
+
+// 1000 values on 16 levels (k - 8) / 8, k = 0..15: already fake-quantized to 4 bits.
+std::vector<float> sixteenLevels() {
+    std::vector<float> v;
+    for (int i = 0; i < 1000; ++i)
+        v.push_back(float((i % 16) - 8) * 0.125f);
+    return v;
+}
+
+// 70 000 values 1 + i / 2^20: all distinct (2^-20 exceeds float's 2^-23 spacing there).
+std::vector<float> denseValues() {
+    std::vector<float> v;
+    for (int i = 0; i < 70000; ++i)
+        v.push_back(1.0f + float(i) / 1048576.0f);
+    return v;
+}
+
 } // namespace
 
 class TestCli : public QObject {
@@ -56,6 +82,8 @@ private Q_SLOTS:
     void analyzeSuggest();
     void analyzeThreadsAgree();
     void analyzeText();
+    void analyzeDistinctValues_data();
+    void analyzeDistinctValues();
     void demoWritesReadableFile();
     void errors_data();
     void errors();
@@ -401,6 +429,51 @@ void TestCli::errors() {
     QVERIFY2(r.err.startsWith("error: "), r.err.constData());
     QVERIFY2(r.err.endsWith('\n') && r.err.count('\n') == 1, r.err.constData());
     QVERIFY2(QString::fromUtf8(r.err).contains(mentions), r.err.constData());
+}
+
+void TestCli::analyzeDistinctValues_data() {
+    QTest::addColumn<QString>("tensor");
+    QTest::addColumn<qint64>("distinct"); // -1: more than the cap, reported as null
+    QTest::addColumn<bool>("quantized");
+    // {-255/128, -1/2, 0, 1/128, 3/128}: five different values, few enough to flag.
+    QTest::addRow("five values") << QStringLiteral("tiny") << qint64(5) << true;
+    // (i mod 16 - 8) / 8: 16 levels.
+    QTest::addRow("sixteen levels") << QStringLiteral("levels") << qint64(16) << true;
+    // 1 + i / 2^20 for i < 70 000: above the 65 536 cap.
+    QTest::addRow("dense floats") << QStringLiteral("dense") << qint64(-1) << false;
+    // 0..299 as int16: 300 values (more than 256) but an integer dtype is quantized data.
+    QTest::addRow("int16 ramp") << QStringLiteral("ramp") << qint64(300) << true;
+}
+
+void TestCli::analyzeDistinctValues() {
+    QFETCH(QString, tensor);
+    QFETCH(qint64, distinct);
+    QFETCH(bool, quantized);
+    const QString path = file("levels.safetensors");
+    if (!QFile::exists(path)) {
+        const std::vector<TensorBlob> tensors{
+            blob("tiny", DType::F32, {5}, {-1.9921875f, -0.5f, 0.0f, 0.0078125f, 0.0234375f}),
+            blob("levels", DType::F32, {1000}, sixteenLevels()),
+            blob("dense", DType::F32, {70000}, denseValues()),
+            {"ramp", DType::I16, {300}, int16Ramp(300)},
+        };
+        const Status written = writeSafetensors(path.toStdString(), tensors);
+        QVERIFY2(written.ok(), written.error().c_str());
+    }
+    const QJsonObject stats = runJson({QStringLiteral("analyze"), path, QStringLiteral("--tensor"), tensor,
+                                       QStringLiteral("--json")})
+                                  .value(QStringLiteral("stats"))
+                                  .toObject();
+    const QJsonValue count = stats.value(QStringLiteral("distinct_values"));
+    if (distinct < 0)
+        QVERIFY2(count.isNull(), qPrintable(count.toVariant().toString()));
+    else
+        QCOMPARE(count.toInteger(), distinct);
+    QCOMPARE(stats.value(QStringLiteral("already_quantized")).toBool(), quantized);
+
+    const Run text = run({QStringLiteral("analyze"), path, QStringLiteral("--tensor"), tensor});
+    QCOMPARE(text.exitCode, 0);
+    QCOMPARE(text.out.contains("(already quantized)"), quantized);
 }
 
 QTEST_GUILESS_MAIN(TestCli)
