@@ -1,0 +1,69 @@
+#include "io/checkpointformats.h"
+#include "io/checkpointreader.h"
+
+#include <QFile>
+#include <QSet>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace qs;
+
+// The format registry as users meet it: an unknown file's message names every format that is
+// registered (so a new reader shows up there without touching openCheckpoint), and every
+// format has what the Open dialog and the fallback by extension need.
+class TestCheckpointFormats : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void registryEntriesAreComplete();
+    void unknownFileListsEveryFormat_data();
+    void unknownFileListsEveryFormat();
+};
+
+void TestCheckpointFormats::registryEntriesAreComplete() {
+    QVERIFY(!checkpointFormats().empty());
+    QSet<QString> names;
+    for (const CheckpointFormat &format : checkpointFormats()) {
+        const QString name = QString::fromStdString(format.name);
+        QVERIFY2(!name.isEmpty(), "a format without a name");
+        QVERIFY2(!names.contains(name), qPrintable(name));
+        names.insert(name);
+        QVERIFY2(!format.extensions.empty(), qPrintable(name));
+        for (const std::string &pattern : format.extensions)
+            QVERIFY2(pattern.starts_with("*."),
+                     qPrintable(name + QLatin1String(": ") + QString::fromStdString(pattern)));
+        QVERIFY(format.probe != nullptr && format.open != nullptr);
+    }
+}
+
+void TestCheckpointFormats::unknownFileListsEveryFormat_data() {
+    QTest::addColumn<QByteArray>("content");
+    QTest::addColumn<QString>("fileName");
+    // Plain text under an extension no format claims: no probe may accept it.
+    QTest::addRow("text") << QByteArray("just some words, not a checkpoint\n") << QStringLiteral("notes.txt");
+    QTest::addRow("empty") << QByteArray() << QStringLiteral("empty.dat");
+    // 64 bytes of 0xEE: no magic number of any format starts like this.
+    QTest::addRow("binary noise") << QByteArray(64, '\xEE') << QStringLiteral("noise.bin2");
+}
+
+void TestCheckpointFormats::unknownFileListsEveryFormat() {
+    QFETCH(QByteArray, content);
+    QFETCH(QString, fileName);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(fileName);
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(content);
+    file.close();
+
+    const auto reader = openCheckpoint(path.toStdString());
+    QVERIFY(!reader);
+    const QString error = QString::fromStdString(reader.error());
+    QVERIFY2(error.startsWith(path + QLatin1String(": ")), qPrintable(error));
+    QVERIFY2(error.contains(QLatin1String("not a recognised checkpoint")), qPrintable(error));
+    for (const CheckpointFormat &format : checkpointFormats())
+        QVERIFY2(error.contains(QString::fromStdString(format.name)), qPrintable(error));
+}
+
+QTEST_GUILESS_MAIN(TestCheckpointFormats)
+#include "tst_checkpointformats.moc"
