@@ -1,5 +1,6 @@
 #include "io/checkpointformats.h"
 
+#include "io/ggufreader.h"
 #include "io/npyreader.h"
 #include "io/onnxreader.h"
 #include "io/pytorchreader.h"
@@ -25,6 +26,7 @@ const std::vector<CheckpointFormat> &checkpointFormats() {
     static const std::vector<CheckpointFormat> formats{
         {"safetensors", {"*.safetensors"}, &SafetensorsReader::probe, &openAs<SafetensorsReader>},
         {"PyTorch", {"*.pt", "*.pth", "*.bin", "*.ckpt"}, &PyTorchReader::probe, &openAs<PyTorchReader>},
+        {"GGUF", {"*.gguf"}, &GgufReader::probe, &openAs<GgufReader>},
         {"NumPy", {"*.npy"}, &NpyReader::probe, &openAs<NpyReader>},
         {"sharded model index", {"*.index.json"}, &ShardedReader::probe, &openAs<ShardedReader>},
         {"ONNX", {"*.onnx"}, &OnnxReader::probe, &openAs<OnnxReader>},
