@@ -2,6 +2,7 @@
 
 #include "io/ggufreader.h"
 #include "io/npyreader.h"
+#include "io/npzreader.h"
 #include "io/onnxreader.h"
 #include "io/pytorchreader.h"
 #include "io/safetensorsreader.h"
@@ -28,6 +29,7 @@ const std::vector<CheckpointFormat> &checkpointFormats() {
         {"PyTorch", {"*.pt", "*.pth", "*.bin", "*.ckpt"}, &PyTorchReader::probe, &openAs<PyTorchReader>},
         {"GGUF", {"*.gguf"}, &GgufReader::probe, &openAs<GgufReader>},
         {"NumPy", {"*.npy"}, &NpyReader::probe, &openAs<NpyReader>},
+        {"NumPy npz", {"*.npz"}, &NpzReader::probe, &openAs<NpzReader>},
         {"sharded model index", {"*.index.json"}, &ShardedReader::probe, &openAs<ShardedReader>},
         {"ONNX", {"*.onnx"}, &OnnxReader::probe, &openAs<OnnxReader>},
     };
