@@ -188,6 +188,62 @@ onnx::ModelProto oneTensorModel() {
     return model;
 }
 
+struct Seed {
+    QString name;
+    QByteArray bytes;
+    bool valid = false;
+};
+
+// Seeds of the fuzz_onnx corpus (tests/fuzz/corpus/onnx/): small valid models of each kind and
+// broken variants. External data refers to "data.bin", which the fuzzer writes beside the model.
+std::vector<Seed> fuzzSeeds() {
+    onnx::ModelProto all = baseModel();
+    const std::vector<std::pair<int, DType>> types{{kFloat, DType::F32},
+                                                   {kDouble, DType::F64},
+                                                   {kFloat16, DType::F16},
+                                                   {kBfloat16, DType::BF16},
+                                                   {kFloat8E4M3FN, DType::F8_E4M3},
+                                                   {kFloat8E5M2, DType::F8_E5M2},
+                                                   {kInt64, DType::I64},
+                                                   {kInt32, DType::I32},
+                                                   {kInt16, DType::I16},
+                                                   {kInt8, DType::I8},
+                                                   {kUint8, DType::U8},
+                                                   {kBool, DType::BOOL}};
+    for (const auto &[type, dtype] : types) {
+        const QByteArray raw(qsizetype(2 * dtypeSize(dtype)), '\x01');
+        *all.mutable_graph()->add_initializer() = rawTensor("raw_" + std::to_string(type), type, {2}, raw);
+        onnx::TensorProto typed = rawTensor("typed_" + std::to_string(type), type, {2}, raw);
+        toTypedFields(typed, dtype);
+        *all.mutable_graph()->add_initializer() = typed;
+    }
+    onnx::ModelProto subgraphs = oneTensorModel();
+    onnx::GraphProto branch;
+    *branch.add_node() = constantNode("c", floatTensor("", {2}, {5, 6}));
+    onnx::NodeProto *ifNode = subgraphs.mutable_graph()->add_node();
+    ifNode->set_op_type("If");
+    *ifNode->add_attribute() = graphAttribute("then_branch", branch);
+    const auto externalModel = [](const std::string &location) {
+        onnx::ModelProto model = oneTensorModel();
+        setExternal(*model.mutable_graph()->mutable_initializer(0),
+                    {{"location", location}, {"offset", "16"}, {"length", "16"}});
+        return serialize(model);
+    };
+    onnx::ModelProto negative = oneTensorModel();
+    negative.mutable_graph()->mutable_initializer(0)->set_dims(0, -1);
+    onnx::ModelProto mismatch = oneTensorModel();
+    mismatch.mutable_graph()->mutable_initializer(0)->add_dims(3);
+    const QByteArray valid = serialize(oneTensorModel());
+    return {{QStringLiteral("f32.onnx"), valid, true},
+            {QStringLiteral("dtypes.onnx"), serialize(all), true},
+            {QStringLiteral("subgraphs.onnx"), serialize(subgraphs), true},
+            {QStringLiteral("external.onnx"), externalModel("data.bin"), true},
+            {QStringLiteral("external_escape.onnx"), externalModel("../data.bin"), false},
+            {QStringLiteral("truncated.onnx"), valid.left(valid.size() / 2), false},
+            {QStringLiteral("negative_dims.onnx"), serialize(negative), false},
+            {QStringLiteral("size_mismatch.onnx"), serialize(mismatch), false}};
+}
+
 } // namespace
 
 class TestOnnx : public QObject {
@@ -206,6 +262,7 @@ private Q_SLOTS:
     void probe();
     void openCheckpointFindsOnnx();
     void badIndex();
+    void fuzzSeeds();
 
 private:
     QString modelPath(const QString &name) const { return m_dir.filePath(name); }
@@ -539,6 +596,25 @@ void TestOnnx::badIndex() {
     auto tensor = reader->loadFloat(1);
     QVERIFY(!tensor);
     QCOMPARE(tensor.error(), path.toStdString() + ": no tensor with index 1 (the model has 1)");
+}
+
+void TestOnnx::fuzzSeeds() {
+    // Set QUANTSCOPE_WRITE_ONNX_SEEDS=tests/fuzz/corpus/onnx to refresh the committed corpus.
+    const QString seedDir = qEnvironmentVariable("QUANTSCOPE_WRITE_ONNX_SEEDS");
+    QTemporaryDir dir;
+    QByteArray side(256, '\0');
+    for (int i = 0; i < side.size(); ++i)
+        side[i] = char(i); // as the fuzzer's data.bin
+    writeFile(dir.filePath(QStringLiteral("data.bin")), side);
+    for (const Seed &seed : ::fuzzSeeds()) {
+        QVERIFY2(seed.bytes.size() < 20000, qPrintable(seed.name));
+        const QString path = writeFile(dir.filePath(seed.name), seed.bytes);
+        const auto reader = OnnxReader::open(path.toStdString());
+        QVERIFY2(reader.ok() == seed.valid,
+                 qPrintable(seed.name + QStringLiteral(": ") + QString::fromStdString(reader.error())));
+        if (!seedDir.isEmpty())
+            writeFile(QDir(seedDir).filePath(seed.name), seed.bytes);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestOnnx)
