@@ -418,6 +418,7 @@ private:
 
 struct Built {
     TensorInfo info;
+    const onnx::TensorProto *proto = nullptr;
     std::string externalPath;
 };
 
@@ -440,6 +441,7 @@ Status attachExternal(const onnx::TensorProto &tensor, ExternalFiles &files, Bui
 Result<Built> buildTensor(const Candidate &candidate, DType dtype, ExternalFiles &files) {
     const onnx::TensorProto &tensor = *candidate.proto;
     Built built;
+    built.proto = &tensor;
     built.info.name = candidate.name;
     built.info.dtype = dtype;
     auto shape = parseDims(tensor);
@@ -469,6 +471,33 @@ std::string skippedText(const std::vector<std::string> &skipped) {
     if (skipped.size() > kMaxSkippedListed)
         text += " and " + std::to_string(skipped.size() - kMaxSkippedListed) + " more";
     return text;
+}
+
+struct Collected {
+    std::vector<Built> built;
+    std::vector<std::string> skipped; ///< "name (data_type N)" of tensors with no dtype here
+};
+
+// Every tensor of the model, named, validated and located; the first bad one fails the model.
+Result<Collected> collectTensors(const onnx::ModelProto &model, const std::string &path) {
+    std::vector<Candidate> candidates;
+    collect(model.graph(), "", candidates);
+    resolveNames(candidates);
+    ExternalFiles files(path);
+    Collected collected;
+    for (const Candidate &candidate : candidates) {
+        const int type = candidate.proto->data_type();
+        const auto dtype = dtypeOf(type);
+        if (!dtype) {
+            collected.skipped.push_back(candidate.name + " (data_type " + std::to_string(type) + ")");
+            continue;
+        }
+        auto built = buildTensor(candidate, *dtype, files);
+        if (!built)
+            return Error{"tensor '" + candidate.name + "': " + built.error()};
+        collected.built.push_back(std::move(built).value());
+    }
+    return collected;
 }
 
 // ---- decoding -------------------------------------------------------------------------------
@@ -587,37 +616,30 @@ Result<std::shared_ptr<const OnnxReader>> OnnxReader::open(const std::string &pa
     auto model = parseModel(mapped.value()->bytes());
     if (!model)
         return fileError(path, model.error());
-    std::vector<Candidate> candidates;
-    collect(model.value()->graph(), "", candidates);
-    resolveNames(candidates);
+    auto tensors = collectTensors(*model.value(), path);
+    if (!tensors)
+        return fileError(path, tensors.error());
 
     auto reader = std::shared_ptr<OnnxReader>(new OnnxReader);
     reader->m_path = path;
     reader->m_metadata = modelMetadata(*model.value());
-    ExternalFiles files(path);
-    std::vector<std::string> skipped;
-    for (const Candidate &candidate : candidates) {
-        const auto dtype = dtypeOf(candidate.proto->data_type());
-        if (!dtype) {
-            skipped.push_back(candidate.name + " (data_type " + std::to_string(candidate.proto->data_type()) +
-                              ")");
-            continue;
-        }
-        auto built = buildTensor(candidate, *dtype, files);
-        if (!built)
-            return fileError(path, "tensor '" + candidate.name + "': " + built.error());
-        reader->m_tensors.push_back(std::move(built.value().info));
-        reader->m_sources.push_back({candidate.proto, std::move(built.value().externalPath)});
+    for (Built &built : tensors.value().built) {
+        reader->m_tensors.push_back(std::move(built.info));
+        reader->m_sources.push_back({built.proto, std::move(built.externalPath)});
     }
-    if (!skipped.empty())
-        reader->m_metadata["skipped_tensors"] = skippedText(skipped);
+    if (!tensors->skipped.empty())
+        reader->m_metadata["skipped_tensors"] = skippedText(tensors->skipped);
+    // Sparse initializers (values plus indices) are not dense weights; say they were left out.
+    if (const int sparse = model.value()->graph().sparse_initializer_size(); sparse > 0)
+        reader->m_metadata["skipped_sparse_initializers"] = std::to_string(sparse);
     reader->m_model = std::move(model).value();
     return std::shared_ptr<const OnnxReader>(std::move(reader));
 }
 
 bool OnnxReader::probe(std::span<const std::byte> head, std::uint64_t fileSize) {
     // Serializers write fields in number order, so a model starts with ir_version (tag 0x08).
-    if (head.size() < 2 || fileSize > kMaxModelBytes || head[0] != std::byte{0x08})
+    // Models over 2 GiB are still recognised, so that open() can say why they are refused.
+    if (head.size() < 2 || head[0] != std::byte{0x08})
         return false;
     WireReader wire{head};
     wire.pos = 1;

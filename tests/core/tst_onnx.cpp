@@ -262,6 +262,7 @@ private Q_SLOTS:
     void probe();
     void openCheckpointFindsOnnx();
     void badIndex();
+    void refusesOver2GiB();
     void fuzzSeeds();
 
 private:
@@ -407,6 +408,8 @@ void TestOnnx::metadataAndSkippedTypes() {
     text->set_data_type(kString);
     text->add_dims(1);
     text->add_string_data("hello");
+    onnx::SparseTensorProto *sparse = model.mutable_graph()->add_sparse_initializer();
+    *sparse->mutable_values() = floatTensor("sparse", {1}, {1});
     auto reader = openOrFail(writeFile(modelPath(QStringLiteral("meta.onnx")), serialize(model)));
     QVERIFY(reader);
     QCOMPARE(reader->formatName(), std::string("ONNX"));
@@ -420,6 +423,7 @@ void TestOnnx::metadataAndSkippedTypes() {
     QCOMPARE(metadata.at("graph_name"), std::string("main"));
     QCOMPARE(metadata.at("author"), std::string("tests"));
     QCOMPARE(metadata.at("skipped_tensors"), std::string("vocab (data_type 8)"));
+    QCOMPARE(metadata.at("skipped_sparse_initializers"), std::string("1"));
 }
 
 void TestOnnx::externalData() {
@@ -596,6 +600,25 @@ void TestOnnx::badIndex() {
     auto tensor = reader->loadFloat(1);
     QVERIFY(!tensor);
     QCOMPARE(tensor.error(), path.toStdString() + ": no tensor with index 1 (the model has 1)");
+}
+
+void TestOnnx::refusesOver2GiB() {
+    // A valid model head padded (sparsely) to 2^31 bytes, one more than protobuf's limit.
+    const QString path = writeFile(modelPath(QStringLiteral("huge.onnx")), serialize(oneTensorModel()));
+    QFile file(path);
+    QVERIFY(file.resize(qint64(1) << 31));
+    QFile head(path);
+    QVERIFY(head.open(QIODevice::ReadOnly));
+    const QByteArray bytes = head.read(64);
+    QVERIFY(
+        OnnxReader::probe({reinterpret_cast<const std::byte *>(bytes.constData()), std::size_t(bytes.size())},
+                          std::uint64_t(1) << 31)); // recognised, so that the refusal is precise
+    const auto reader = openCheckpoint(path.toStdString());
+    QVERIFY(!reader);
+    QCOMPARE(reader.error(), path.toStdString() +
+                                 ": file is 2147483648 bytes; ONNX models (protobuf) are limited to "
+                                 "2 GiB, larger ones keep their weights in external data files");
+    QVERIFY(file.remove());
 }
 
 void TestOnnx::fuzzSeeds() {
