@@ -1,0 +1,55 @@
+// libFuzzer target for the NumPy .npz reader (zip of .npy members, stored or deflated): any byte string must
+// give a reader or an error naming the file, never a crash, a sanitizer report or an absurd allocation.
+#include "io/npzreader.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+
+namespace {
+
+// Decoding is bounded so that a valid header describing a huge array stays fast.
+constexpr std::int64_t kMaxDecodedElements = std::int64_t(1) << 20;
+
+const std::string &fixturePath() {
+    static const std::string path = "/tmp/quantscope-fuzz-" + std::to_string(::getpid()) + ".npz";
+    return path;
+}
+
+bool writeFixture(const std::uint8_t *data, std::size_t size) {
+    std::FILE *file = std::fopen(fixturePath().c_str(), "wb");
+    if (!file)
+        return false;
+    const bool ok = std::fwrite(data, 1, size, file) == size;
+    return std::fclose(file) == 0 && ok;
+}
+
+void exercise(const qs::CheckpointReader &reader) {
+    for (std::size_t i = 0; i < reader.tensors().size(); ++i) {
+        if (reader.tensors()[i].elementCount() > kMaxDecodedElements)
+            continue;
+        qs::RunControl control;
+        control.threads = 1;
+        auto tensor = reader.loadFloat(i, control);
+        if (!tensor)
+            continue; // a deflate stream damaged past its header fails only when inflated
+        if (tensor.value()->values().size() != std::size_t(reader.tensors()[i].elementCount()))
+            __builtin_trap(); // a decoded tensor always has every element
+    }
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+    qs::NpzReader::probe({reinterpret_cast<const std::byte *>(data), size}, size);
+    if (!writeFixture(data, size))
+        return 0;
+    const auto reader = qs::NpzReader::open(fixturePath());
+    if (reader)
+        exercise(*reader.value());
+    else if (reader.error().rfind(fixturePath() + ": ", 0) != 0)
+        __builtin_trap(); // every error names the file
+    return 0;
+}
