@@ -361,7 +361,7 @@ Result<ExternalRef> parseExternalRef(const onnx::TensorProto &tensor) {
 Status checkLocation(const std::string &location) {
     const QString text = QString::fromStdString(location);
     if (text.startsWith(QLatin1Char('/')) || text.startsWith(QLatin1Char('\\')) ||
-        (text.size() >= 2 && text.at(1) == QLatin1Char(':')))
+        (text.size() >= 2 && text.at(0).isLetter() && text.at(1) == QLatin1Char(':')))
         return Error{"external data location '" + location + "' is an absolute path"};
     const QStringList parts =
         QString(text).replace(QLatin1Char('\\'), QLatin1Char('/')).split(QLatin1Char('/'));

@@ -500,6 +500,10 @@ void TestOnnx::malformed_data() {
         << external({{"location", "/etc/passwd"}}) << QStringLiteral("'/etc/passwd' is an absolute path");
     QTest::addRow("external escapes")
         << external({{"location", "sub/../../side.bin"}}) << QStringLiteral("escapes the model's directory");
+    QTest::addRow("external drive letter")
+        << external({{"location", "C:\\side.bin"}}) << QStringLiteral("is an absolute path");
+    QTest::addRow("external escapes with backslash")
+        << external({{"location", "..\\side.bin"}}) << QStringLiteral("escapes the model's directory");
     QTest::addRow("external no location")
         << external({{"offset", "0"}}) << QStringLiteral("external data has no location");
     QTest::addRow("external bad offset") << external({{"location", "side.bin"}, {"offset", "-8"}})
