@@ -16,7 +16,8 @@ using Callable = PickleValue::Callable;
 
 // Far beyond what a state dict needs; keeps a hostile stream from growing the stacks unbounded.
 constexpr std::size_t kMaxStack = 1'000'000;
-constexpr std::size_t kMaxValues = 50'000'000;
+// A value is ~200 bytes: this caps the tree near 1 GB, far above a 100k-tensor state dict.
+constexpr std::size_t kMaxValues = 5'000'000;
 
 struct Failure {
     std::string message;

@@ -21,6 +21,10 @@ constexpr std::string_view kPickleName = "data.pkl";
 constexpr std::size_t kMaxMetadataEntries = 1000;
 constexpr std::size_t kMaxMetadataChars = 200;
 constexpr std::uint64_t kLocalHeaderBytes = 30;
+// A dict reachable twice through the memo is walked twice; these bound what a pickle of dicts
+// sharing dicts (exponentially many paths) can make the walk produce.
+constexpr std::size_t kMaxVisits = 2'000'000;
+constexpr std::size_t kMaxNameBytes = 1024;
 
 Error fileError(const std::string &path, const std::string &problem) {
     return Error{path + ": " + problem};
@@ -136,7 +140,14 @@ struct Walk {
     std::vector<Found> tensors;
     std::map<std::string, std::string> metadata;
 
+    std::size_t visits = 0;
+
     Status visit(std::size_t index, const std::string &name, int depth) {
+        if (++visits > kMaxVisits)
+            return Error{"dicts reach more than " + std::to_string(kMaxVisits) +
+                         " values (shared dicts nested too often)"};
+        if (name.size() > kMaxNameBytes)
+            return Error{"a dotted name is longer than " + std::to_string(kMaxNameBytes) + " bytes"};
         const PickleValue &value = tree.at(index);
         if (value.kind == Kind::Tensor) {
             tensors.push_back({name.empty() ? std::string("tensor") : name, index});
@@ -297,7 +308,7 @@ Result<std::shared_ptr<const PyTorchReader>> PyTorchReader::open(const std::stri
     const auto tree = unpickleStateDict(pickle.value());
     if (!tree)
         return fileError(path, tree.error());
-    Walk walk{tree.value(), {}, {}};
+    Walk walk{tree.value(), {}, {}, 0};
     if (const Status status = walk.visit(tree->root, "", 0); !status)
         return fileError(path, status.error());
     dropWrapper(walk.tensors);
@@ -365,9 +376,10 @@ Result<std::shared_ptr<const FloatTensor>> PyTorchReader::loadFloat(std::size_t 
     const TensorInfo &info = m_tensors[index];
     const View &view = m_views[index];
     if (const auto stored = m_archive.storedData(*view.storage)) {
-        const std::byte *first = stored->data() + view.offset * sizeof(float);
-        if (view.contiguous && info.dtype == DType::F32 && std::endian::native == std::endian::little &&
-            reinterpret_cast<std::uintptr_t>(first) % alignof(float) == 0) {
+        const bool f32 =
+            view.contiguous && info.dtype == DType::F32 && std::endian::native == std::endian::little;
+        const std::byte *first = f32 ? stored->data() + view.offset * sizeof(float) : nullptr;
+        if (f32 && reinterpret_cast<std::uintptr_t>(first) % alignof(float) == 0) {
             control.report(1.0);
             return FloatTensor::fromView(
                 info, {reinterpret_cast<const float *>(first), std::size_t(info.elementCount())},

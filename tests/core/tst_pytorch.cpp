@@ -5,6 +5,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -120,12 +121,28 @@ QByteArray checkpoint(const QByteArray &pkl, const std::vector<std::pair<QByteAr
     return testzip::build(members, options);
 }
 
+void saveToCorpus(const QByteArray &bytes);
+
 QString writeFile(const QTemporaryDir &dir, const QString &name, const QByteArray &bytes) {
+    saveToCorpus(bytes);
     const QString path = dir.filePath(name);
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size())
         qFatal("cannot write fixture");
     return path;
+}
+
+// With QUANTSCOPE_WRITE_CORPUS=DIR set, fixtures are also saved there as the fuzzer's seed corpus.
+void saveToCorpus(const QByteArray &bytes) {
+    const QString dir = qEnvironmentVariable("QUANTSCOPE_WRITE_CORPUS");
+    if (dir.isEmpty() || bytes.size() > 20000)
+        return;
+    QString name = QString::fromLatin1(QTest::currentTestFunction()) + QLatin1Char('-') +
+                   QString::fromLatin1(QTest::currentDataTag());
+    name.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9]+")), QStringLiteral("_"));
+    QFile file(QDir(dir).filePath(name + QStringLiteral(".pt")));
+    if (file.open(QIODevice::WriteOnly))
+        file.write(bytes);
 }
 
 std::vector<float> load(const CheckpointReader &reader, std::size_t index) {
@@ -378,6 +395,15 @@ void TestPyTorch::refuses_data() {
         deep += QByteArray("s"); // SETITEM
     QTest::addRow("deep nesting") << withPickle(pickle(deep))
                                   << QStringLiteral("nested deeper than 64 levels");
+    // R = {"k0": D0, "k1": D1, ...} with D(k) = {"a": D(k-1), "b": D(k-1)} through the memo
+    // (BINPUT k / BINGET k-1): 2^40 paths lead through D40's dicts.
+    QByteArray shared = kEmptyDict + str("k0") + kEmptyDict + QByteArray("q\x00", 2) + QByteArray("s");
+    for (char k = 1; k <= 40; ++k)
+        shared += str("k" + QByteArray::number(int(k))) + kEmptyDict + kMark + str("a") + QByteArray("h") +
+                  char(k - 1) + str("b") + QByteArray("h") + char(k - 1) + kSetItems + QByteArray("q") +
+                  char(k) + QByteArray("s");
+    QTest::addRow("shared dicts") << withPickle(pickle(shared))
+                                  << QStringLiteral("shared dicts nested too often");
     const TensorSpec tooBig{"FloatStorage", "0", 4, 0, {3, 2}, {2, 1}};
     QTest::addRow("size past storage")
         << withPickle(pickle(dict({{"w", tensor(tooBig)}})))
