@@ -274,12 +274,21 @@ T loadElement(const std::byte *p, bool swap) {
     return std::bit_cast<T>(raw);
 }
 
+// At most one dimension longer than 1: column-major and row-major storage are the same bytes.
+bool orderIsIrrelevant(const std::vector<std::int64_t> &shape) {
+    return std::count_if(shape.begin(), shape.end(), [](std::int64_t d) { return d > 1; }) <= 1;
+}
+
+bool needsTranspose(const NpyHeader &header) {
+    return header.fortranOrder && !orderIsIrrelevant(header.shape);
+}
+
 // Walks output elements [begin, end) in row-major order and yields the matching source element
 // index: the same index for C order; for Fortran order the column-major position.
 class SourceIndex {
 public:
     SourceIndex(const NpyHeader &header, std::size_t begin)
-        : m_fortran(header.fortranOrder)
+        : m_fortran(needsTranspose(header))
         , m_shape(header.shape)
         , m_index(header.shape.size())
         , m_stride(header.shape.size()) {
@@ -365,11 +374,6 @@ void decodeBoolRange(const std::byte *src, float *dst, std::size_t begin, std::s
         dst[i] = src[source.value()] != std::byte{0} ? 1.0f : 0.0f;
 }
 
-// At most one dimension longer than 1: column-major and row-major storage are the same bytes.
-bool orderIsIrrelevant(const std::vector<std::int64_t> &shape) {
-    return std::count_if(shape.begin(), shape.end(), [](std::int64_t d) { return d > 1; }) <= 1;
-}
-
 } // namespace
 
 bool looksLikeNpy(std::span<const std::byte> bytes) {
@@ -418,8 +422,6 @@ Result<NpyHeader> parseNpyHeader(std::span<const std::byte> bytes) {
     const Status size = computeDataBytes(header);
     if (!size)
         return Error{size.error()};
-    if (orderIsIrrelevant(header.shape))
-        header.fortranOrder = false;
     header.dataOffset = extent.value();
     return header;
 }
@@ -447,7 +449,7 @@ bool decodeNpyData(const NpyHeader &header, std::span<const std::byte> data, std
 }
 
 bool npyViewableInPlace(const NpyHeader &header, const std::byte *data) {
-    return header.dtype == DType::F32 && !header.fortranOrder &&
+    return header.dtype == DType::F32 && !needsTranspose(header) &&
            header.bigEndian == (std::endian::native == std::endian::big) &&
            reinterpret_cast<std::uintptr_t>(data) % alignof(float) == 0;
 }

@@ -87,6 +87,8 @@ private Q_SLOTS:
     void dtypes();
     void fortranOrder2x3();
     void fortranOrder3d();
+    void fortranVectorNeedsNoTranspose_data();
+    void fortranVectorNeedsNoTranspose();
     void headerSpellings_data();
     void headerSpellings();
     void scalarsAndEmpty_data();
@@ -247,6 +249,29 @@ void TestNpy::fortranOrder3d() {
             for (int k = 0; k < 4; ++k)
                 expected[std::size_t(12 * i + 4 * j + k)] = float(100 * i + 10 * j + k);
     QVERIFY(sameFloats(tensor.value()->values(), expected));
+}
+
+void TestNpy::fortranVectorNeedsNoTranspose_data() {
+    QTest::addColumn<QByteArray>("shape");
+    // With at most one dimension longer than 1, column-major and row-major orders list the
+    // elements identically, so the data is viewed in place like C order.
+    QTest::addRow("(4,)") << QByteArray("(4,)");
+    QTest::addRow("(1, 4)") << QByteArray("(1, 4)");
+    QTest::addRow("(4, 1, 1)") << QByteArray("(4, 1, 1)");
+}
+
+void TestNpy::fortranVectorNeedsNoTranspose() {
+    QFETCH(QByteArray, shape);
+    const std::vector<float> values{1, 2, 3, 4};
+    auto reader =
+        openOrFail(write(QStringLiteral("fv.npy"), npyFile(1, dict("<f4", shape, true), floats(values))));
+    QVERIFY(reader);
+    QCOMPARE(reader->metadata().at("fortran_order"), std::string("True")); // as the file says
+    auto a = reader->loadFloat(0);
+    auto b = reader->loadFloat(0);
+    QVERIFY(a.ok() && b.ok());
+    QVERIFY(sameFloats(a.value()->values(), values));
+    QCOMPARE(a.value()->values().data(), b.value()->values().data());
 }
 
 void TestNpy::headerSpellings_data() {
