@@ -68,10 +68,18 @@ enum Op : std::uint8_t {
 
 std::optional<DType> storageDType(std::string_view name) {
     static const std::pair<std::string_view, DType> kStorages[] = {
-        {"FloatStorage", DType::F32},     {"DoubleStorage", DType::F64}, {"HalfStorage", DType::F16},
-        {"BFloat16Storage", DType::BF16}, {"LongStorage", DType::I64},   {"IntStorage", DType::I32},
-        {"ShortStorage", DType::I16},     {"CharStorage", DType::I8},    {"ByteStorage", DType::U8},
+        {"FloatStorage", DType::F32},
+        {"DoubleStorage", DType::F64},
+        {"HalfStorage", DType::F16},
+        {"BFloat16Storage", DType::BF16},
+        {"LongStorage", DType::I64},
+        {"IntStorage", DType::I32},
+        {"ShortStorage", DType::I16},
+        {"CharStorage", DType::I8},
+        {"ByteStorage", DType::U8},
         {"BoolStorage", DType::BOOL},
+        {"Float8_e4m3fnStorage", DType::F8_E4M3},
+        {"Float8_e5m2Storage", DType::F8_E5M2},
     };
     for (const auto &[storageName, dtype] : kStorages) {
         if (name == storageName)

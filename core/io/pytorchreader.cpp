@@ -77,9 +77,11 @@ DecodeOne decoderFor(DType dtype) {
         return &decodeCast<std::int8_t>;
     case DType::U8:
         return &decodeCast<std::uint8_t>;
-    case DType::BOOL:
-    case DType::F8_E4M3: // torch's zip storages have no float8 type names we accept
+    case DType::F8_E4M3:
+        return [](const std::byte *src) { return decodeFloat8E4M3(std::uint8_t(*src)); };
     case DType::F8_E5M2:
+        return [](const std::byte *src) { return decodeFloat8E5M2(std::uint8_t(*src)); };
+    case DType::BOOL:
         return &decodeBool;
     }
     return &decodeBool;

@@ -198,6 +198,13 @@ void TestPyTorch::dtypes_data() {
                           << std::vector<float>{1.0f, -1.0f, 127.0f, -128.0f};
     QTest::addRow("byte") << QByteArray("ByteStorage") << QByteArray("\x01\xFF\x7F\x80", 4) << DType::U8
                           << std::vector<float>{1.0f, 255.0f, 127.0f, 128.0f};
+    // float8 e4m3fn: 0x38 = 1.0 (exp 7 - bias 7), 0xC0 = -2.0, 0x7E = 448 (largest), 0x01 = 2^-9
+    QTest::addRow("float8 e4m3fn") << QByteArray("Float8_e4m3fnStorage") << QByteArray("\x38\xC0\x7E\x01", 4)
+                                   << DType::F8_E4M3 << std::vector<float>{1.0f, -2.0f, 448.0f, 0.001953125f};
+    // float8 e5m2: 0x3C = 1.0 (exp 15 - bias 15), 0xC0 = -2.0, 0x7B = 57344 (largest), 0x01 = 2^-16
+    QTest::addRow("float8 e5m2") << QByteArray("Float8_e5m2Storage") << QByteArray("\x3C\xC0\x7B\x01", 4)
+                                 << DType::F8_E5M2
+                                 << std::vector<float>{1.0f, -2.0f, 57344.0f, 0.0000152587890625f};
     QTest::addRow("bool") << QByteArray("BoolStorage") << QByteArray("\x01\x00\x01\x00", 4) << DType::BOOL
                           << std::vector<float>{1.0f, 0.0f, 1.0f, 0.0f};
 }
