@@ -80,6 +80,14 @@ std::optional<DType> dtypeOf(int onnxType) {
     }
 }
 
+// ONNX's own name for a data type ("STRING", "COMPLEX64"), or its number if this proto is
+// older than the file.
+std::string onnxTypeName(int onnxType) {
+    if (onnx::TensorProto_DataType_IsValid(onnxType))
+        return onnx::TensorProto_DataType_Name(onnx::TensorProto_DataType(onnxType));
+    return "data_type " + std::to_string(onnxType);
+}
+
 std::string shapeText(const std::vector<std::int64_t> &shape) {
     std::string text = "[";
     for (std::size_t i = 0; i < shape.size(); ++i)
@@ -475,7 +483,7 @@ std::string skippedText(const std::vector<std::string> &skipped) {
 
 struct Collected {
     std::vector<Built> built;
-    std::vector<std::string> skipped; ///< "name (data_type N)" of tensors with no dtype here
+    std::vector<std::string> skipped; ///< "name (STRING)" of tensors with no dtype here
 };
 
 // Every tensor of the model, named, validated and located; the first bad one fails the model.
@@ -489,7 +497,7 @@ Result<Collected> collectTensors(const onnx::ModelProto &model, const std::strin
         const int type = candidate.proto->data_type();
         const auto dtype = dtypeOf(type);
         if (!dtype) {
-            collected.skipped.push_back(candidate.name + " (data_type " + std::to_string(type) + ")");
+            collected.skipped.push_back(candidate.name + " (" + onnxTypeName(type) + ")");
             continue;
         }
         auto built = buildTensor(candidate, *dtype, files);

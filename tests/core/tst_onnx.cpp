@@ -408,6 +408,8 @@ void TestOnnx::metadataAndSkippedTypes() {
     text->set_data_type(kString);
     text->add_dims(1);
     text->add_string_data("hello");
+    // 18 is FLOAT8E4M3FNUZ (ONNX 1.14), a different FP8 bias; the 1.12 proto has no name for it.
+    *model.mutable_graph()->add_initializer() = rawTensor("fnuz", 18, {1}, bytesOf({0x38}));
     onnx::SparseTensorProto *sparse = model.mutable_graph()->add_sparse_initializer();
     *sparse->mutable_values() = floatTensor("sparse", {1}, {1});
     auto reader = openOrFail(writeFile(modelPath(QStringLiteral("meta.onnx")), serialize(model)));
@@ -422,7 +424,7 @@ void TestOnnx::metadataAndSkippedTypes() {
     QCOMPARE(metadata.at("doc_string"), std::string("A test model."));              // the first line only
     QCOMPARE(metadata.at("graph_name"), std::string("main"));
     QCOMPARE(metadata.at("author"), std::string("tests"));
-    QCOMPARE(metadata.at("skipped_tensors"), std::string("vocab (data_type 8)"));
+    QCOMPARE(metadata.at("skipped_tensors"), std::string("vocab (STRING), fnuz (data_type 18)"));
     QCOMPARE(metadata.at("skipped_sparse_initializers"), std::string("1"));
 }
 
