@@ -146,9 +146,24 @@ Result<std::shared_ptr<const CheckpointReader>> openShard(const QDir &directory,
     return reader;
 }
 
+// Set while this thread opens an index's shards. The content check above misses an index whose
+// "weight_map" lies past the probed head but reached by its extension; this catches any nesting.
+thread_local bool t_openingShards = false;
+
+class NestingGuard {
+public:
+    NestingGuard() { t_openingShards = true; }
+    ~NestingGuard() { t_openingShards = false; }
+    NestingGuard(const NestingGuard &) = delete;
+    NestingGuard &operator=(const NestingGuard &) = delete;
+};
+
 } // namespace
 
 Result<std::shared_ptr<const ShardedReader>> ShardedReader::open(const std::string &path) {
+    if (t_openingShards)
+        return indexError(path, "is a shard index used as a shard; shards must be checkpoint files");
+    const NestingGuard guard;
     const auto index = readIndex(path);
     if (!index)
         return indexError(path, index.error());

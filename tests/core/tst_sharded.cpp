@@ -38,6 +38,7 @@ private Q_SLOTS:
     void malformed_data();
     void malformed();
     void brokenShardIsNamed();
+    void indexAsShardBeyondProbe();
     void oversizedIndex();
 
 private:
@@ -179,6 +180,20 @@ void TestSharded::brokenShardIsNamed() {
     // The shard's own complaint follows, naming the shard file.
     QVERIFY2(error.contains(m_dir->filePath(QStringLiteral("broken.safetensors")) + QStringLiteral(": ")),
              qPrintable(error));
+}
+
+void TestSharded::indexAsShardBeyondProbe() {
+    // "weight_map" lies past the 4096 bytes probes see, so only the extension makes this an
+    // index; naming itself as its shard must still be refused, not recurse.
+    const QByteArray padding(5000, 'x');
+    const QString path =
+        writeIndex(R"({"metadata": {"note": ")" + padding + R"("}, "weight_map": {"w": "self.index.json"}})",
+                   QStringLiteral("self.index.json"));
+    const auto reader = ShardedReader::open(path.toStdString());
+    QVERIFY(!reader.ok());
+    const QString error = QString::fromStdString(reader.error());
+    QVERIFY2(error.startsWith(path + QStringLiteral(": shard 'self.index.json': ")), qPrintable(error));
+    QVERIFY2(error.contains(QStringLiteral("is a shard index used as a shard")), qPrintable(error));
 }
 
 void TestSharded::oversizedIndex() {
