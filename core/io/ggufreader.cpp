@@ -205,8 +205,12 @@ bool readScalar(Cursor &cursor, std::uint32_t type, std::string *out) {
 }
 
 std::string shownItem(std::string item, std::uint32_t type) {
-    if (item.size() > kShownItemChars)
-        item = item.substr(0, kShownItemChars) + "…";
+    if (item.size() > kShownItemChars) {
+        std::size_t cut = kShownItemChars;
+        while (cut > 0 && (std::uint8_t(item[cut]) & 0xC0) == 0x80) // keep UTF-8 sequences whole
+            --cut;
+        item = item.substr(0, cut) + "…";
+    }
     return type == kString ? "\"" + item + "\"" : item;
 }
 
@@ -281,11 +285,9 @@ Status checkVersion(std::uint32_t version) {
 }
 
 Result<Preamble> readPreamble(Cursor &cursor) {
-    std::array<char, 4> magic{};
-    if (cursor.remaining() < magic.size() ||
-        (std::memcpy(magic.data(), cursor.at(0), magic.size()), magic != kMagic))
+    if (cursor.remaining() < kMagic.size() || std::memcmp(cursor.at(0), kMagic.data(), kMagic.size()) != 0)
         return Error{"not a GGUF file (bad magic; expected \"GGUF\")"};
-    cursor.skip(magic.size(), "magic");
+    cursor.skip(kMagic.size(), "magic");
     Preamble preamble;
     if (!cursor.read(preamble.version, "version"))
         return Error{cursor.error()};

@@ -139,36 +139,7 @@ QByteArray unitBlock(quint32 type) {
     return {};
 }
 
-} // namespace
-
-class TestGguf : public QObject {
-    Q_OBJECT
-
-private Q_SLOTS:
-    void metadata_data();
-    void metadata();
-    void blockTensors_data();
-    void blockTensors();
-    void plainTensors();
-    void alignmentAndOrder();
-    void recognisedByContent();
-    void sameResultAtAnyThreadCount();
-    void cancel();
-    void malformed_data();
-    void malformed();
-
-private:
-    QTemporaryDir m_dir;
-};
-
-void TestGguf::metadata_data() {
-    QTest::addColumn<quint32>("version");
-    QTest::addRow("v2") << 2u;
-    QTest::addRow("v3") << 3u;
-}
-
-void TestGguf::metadata() {
-    QFETCH(quint32, version);
+QByteArray metadataFile(quint32 version) {
     Layout layout;
     layout.version = version;
     const QByteArray letters = str("a") + str("b") + str("c") + str("d") + str("e") + str("f");
@@ -191,12 +162,56 @@ void TestGguf::metadata() {
         kv("tokens", kArray, array(kString, 6, letters)),
         kv("ints", kArray, array(kI32, 2, le32(1) + le32(quint32(-2)))),
         kv("nested", kArray, array(kArray, 2, nested)),
+        kv("long", kArray, array(kString, 1, str(QByteArray(100, 'x')))),
     };
     for (const QByteArray &pair : pairs)
         layout.pairs += pair;
     layout.pairCount = pairs.size();
+    return ggufFile(layout);
+}
+
+// Two rows of one block each: GGUF dims [row length, rows] = [blockElements, 2].
+QByteArray blockFile(quint32 type, int blockElements) {
+    Layout layout;
+    layout.tensorCount = 1;
+    layout.infos = tensorInfo("blk.0.w", {quint64(blockElements), 2}, type, 0);
+    layout.data = unitBlock(type) + unitBlock(type);
+    return ggufFile(layout);
+}
+
+} // namespace
+
+class TestGguf : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void metadata_data();
+    void metadata();
+    void blockTensors_data();
+    void blockTensors();
+    void plainTensors();
+    void alignmentAndOrder();
+    void recognisedByContent();
+    void sameResultAtAnyThreadCount();
+    void cancel();
+    void malformed_data();
+    void malformed();
+    void writeSeeds();
+
+private:
+    QTemporaryDir m_dir;
+};
+
+void TestGguf::metadata_data() {
+    QTest::addColumn<quint32>("version");
+    QTest::addRow("v2") << 2u;
+    QTest::addRow("v3") << 3u;
+}
+
+void TestGguf::metadata() {
+    QFETCH(quint32, version);
     const auto reader =
-        openOrFail(writeFile(m_dir, QStringLiteral("meta%1.gguf").arg(version), ggufFile(layout)));
+        openOrFail(writeFile(m_dir, QStringLiteral("meta%1.gguf").arg(version), metadataFile(version)));
     QVERIFY(reader);
     QCOMPARE(reader->formatName(), std::string("GGUF"));
     QVERIFY(reader->tensors().empty());
@@ -220,6 +235,7 @@ void TestGguf::metadata() {
         {"tokens", "[6 × string] \"a\", \"b\", \"c\", \"d\", …"}, // first four items shown
         {"ints", "[2 × int32] 1, -2"},
         {"nested", "[2 × array] [1 × uint8] 7, [0 × uint8]"},
+        {"long", "[1 × string] \"" + std::string(64, 'x') + "…\""}, // items cut at 64 bytes
         {"gguf.version", std::to_string(version)},
     };
     for (const auto &[key, value] : expected) {
@@ -255,12 +271,8 @@ void TestGguf::blockTensors() {
     QFETCH(int, blockElements);
     QFETCH(double, bits);
     QFETCH(float, value);
-    // Two rows of one block each: GGUF dims [row length, rows] = [blockElements, 2].
-    Layout layout;
-    layout.tensorCount = 1;
-    layout.infos = tensorInfo("blk.0.w", {quint64(blockElements), 2}, type, 0);
-    layout.data = unitBlock(type) + unitBlock(type);
-    const auto reader = openOrFail(writeFile(m_dir, name + QStringLiteral(".gguf"), ggufFile(layout)));
+    const auto reader =
+        openOrFail(writeFile(m_dir, name + QStringLiteral(".gguf"), blockFile(type, blockElements)));
     QVERIFY(reader);
     const TensorInfo &info = reader->tensors().at(0);
     QCOMPARE(info.typeName(), name.toStdString());
@@ -546,6 +558,33 @@ void TestGguf::malformed() {
     QVERIFY2(error.startsWith(path + QStringLiteral(": ")), qPrintable(error));
     QVERIFY2(error.contains(problem), qPrintable(error));
     QVERIFY2(error.contains(subject), qPrintable(error));
+}
+
+// Seeds of the fuzz_gguf corpus (tests/fuzz/corpus/gguf/): both versions' metadata, one file per
+// block type and a few broken files. Set QUANTSCOPE_WRITE_GGUF_SEEDS=tests/fuzz/corpus/gguf to
+// refresh the committed corpus.
+void TestGguf::writeSeeds() {
+    const QString target = qEnvironmentVariable("QUANTSCOPE_WRITE_GGUF_SEEDS");
+    if (target.isEmpty())
+        QSKIP("QUANTSCOPE_WRITE_GGUF_SEEDS not set");
+    const auto write = [&](const QString &name, const QByteArray &bytes) {
+        QFile file(target + QLatin1Char('/') + name);
+        QVERIFY(file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size());
+    };
+    write(QStringLiteral("metadata_v2.gguf"), metadataFile(2));
+    write(QStringLiteral("metadata_v3.gguf"), metadataFile(3));
+    const std::vector<std::pair<quint32, int>> types{{2, 32},   {3, 32},   {6, 32},   {7, 32},
+                                                     {8, 32},   {10, 256}, {11, 256}, {12, 256},
+                                                     {13, 256}, {14, 256}, {15, 256}};
+    for (const auto &[type, elements] : types)
+        write(QStringLiteral("type%1.gguf").arg(type), blockFile(type, elements));
+    write(QStringLiteral("truncated_metadata.gguf"), metadataFile(3).left(200));
+    write(QStringLiteral("truncated_data.gguf"), blockFile(12, 256).chopped(100));
+    Layout misaligned;
+    misaligned.tensorCount = 1;
+    misaligned.infos = tensorInfo("w", {1}, 0, 8);
+    misaligned.data = QByteArray(32, '\0');
+    write(QStringLiteral("misaligned.gguf"), ggufFile(misaligned));
 }
 
 QTEST_GUILESS_MAIN(TestGguf)
