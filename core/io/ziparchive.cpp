@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <string_view>
 
 namespace qs {
 
@@ -190,8 +191,12 @@ Status locateData(std::span<const std::byte> bytes, std::uint64_t localOffset, Z
     Cursor lengths(bytes, localOffset + 26);
     const std::uint64_t nameBytes = lengths.u16();
     const std::uint64_t extraBytes = lengths.u16();
+    const auto localName = lengths.take(nameBytes);
     if (lengths.failed())
         return Error{"local header at offset " + std::to_string(localOffset) + " is truncated"};
+    // Readers that trust the local header would see another member: refuse the disagreement.
+    if (std::string_view(reinterpret_cast<const char *>(localName.data()), localName.size()) != entry.name)
+        return Error{"local header names a different member"};
     entry.dataOffset = localOffset + kLocalHeaderBytes + nameBytes + extraBytes;
     if (entry.dataOffset > bytes.size() || bytes.size() - entry.dataOffset < entry.compressedSize)
         return Error{"data (" + std::to_string(entry.compressedSize) + " bytes at offset " +

@@ -143,6 +143,10 @@ void TestZipArchive::rejectsBrokenArchive_data() {
     patch(badLocal, good.localHeaderOffsets[1], 0x12345678, 4);
     QTest::addRow("bad local header signature") << badLocal << QStringLiteral("has a bad signature");
 
+    QByteArray renamed = good.bytes; // local header name (at +30) "dir/b.txt" -> "dir/c.txt"
+    renamed[qsizetype(good.localHeaderOffsets[1] + 30 + 4)] = 'c';
+    QTest::addRow("local and central names differ") << renamed << QStringLiteral("names a different member");
+
     QByteArray noLocator = good.bytes; // 0xFFFF entries means "see the zip64 record"
     patch(noLocator, end + 10, 0xFFFF, 2);
     QTest::addRow("zip64 marker without locator") << noLocator << QStringLiteral("locator is missing");
