@@ -1,0 +1,57 @@
+// libFuzzer target for the GGUF reader: any byte string must give a reader or an error naming
+// the file, never a crash, a sanitizer report or an allocation the file cannot back.
+#include "io/checkpointreader.h"
+#include "io/ggufreader.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+
+namespace {
+
+// Decoding is bounded so that a valid header describing a large sparse tensor stays fast.
+constexpr std::int64_t kMaxDecodedElements = std::int64_t(1) << 20;
+
+const std::string &fixturePath() {
+    static const std::string path = "/tmp/quantscope-fuzz-" + std::to_string(::getpid()) + ".gguf";
+    return path;
+}
+
+bool writeFixture(const std::uint8_t *data, std::size_t size) {
+    std::FILE *file = std::fopen(fixturePath().c_str(), "wb");
+    if (!file)
+        return false;
+    const bool ok = std::fwrite(data, 1, size, file) == size;
+    return std::fclose(file) == 0 && ok;
+}
+
+void exercise(const qs::CheckpointReader &reader, std::size_t fileSize) {
+    for (std::size_t i = 0; i < reader.tensors().size(); ++i) {
+        const qs::TensorInfo &info = reader.tensors()[i];
+        if (info.byteOffset > fileSize || info.byteSize > fileSize - info.byteOffset)
+            __builtin_trap(); // every tensor lies inside the file
+        if (info.elementCount() > kMaxDecodedElements)
+            continue;
+        qs::RunControl control;
+        control.threads = 1;
+        auto tensor = reader.loadFloat(i, control);
+        if (!tensor || tensor.value()->values().size() != std::size_t(info.elementCount()))
+            __builtin_trap(); // a validated tensor must always decode completely
+    }
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
+    qs::GgufReader::probe({reinterpret_cast<const std::byte *>(data), size}, size);
+    if (!writeFixture(data, size))
+        return 0;
+    const auto reader = qs::GgufReader::open(fixturePath());
+    if (reader)
+        exercise(*reader.value(), size);
+    else if (reader.error().rfind(fixturePath() + ": ", 0) != 0)
+        __builtin_trap(); // every error names the file
+    return 0;
+}
