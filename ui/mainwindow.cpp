@@ -2,6 +2,7 @@
 
 #include "analysiscontroller.h"
 #include "busyindicator.h"
+#include "checkpointpropertiesdialog.h"
 #include "configexporter.h"
 #include "democheckpointfile.h"
 #include "displayformat.h"
@@ -163,6 +164,11 @@ void MainWindow::createFileActions() {
     m_importAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
     connect(m_importAction, &QAction::triggered, this, &MainWindow::importWithDialog);
 
+    m_propertiesAction = new QAction(tr("&Properties…"), this);
+    m_propertiesAction->setShortcut(QKeySequence(Qt::ALT | Qt::Key_Return));
+    m_propertiesAction->setToolTip(tr("Format, size and metadata of the open checkpoint (Alt+Return)"));
+    connect(m_propertiesAction, &QAction::triggered, this, &MainWindow::showProperties);
+
     m_quitAction = new QAction(tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
     m_quitAction->setMenuRole(QAction::QuitRole);
@@ -215,6 +221,8 @@ void MainWindow::createMenus() {
     file->addSeparator();
     file->addAction(m_exportAction);
     file->addAction(m_importAction);
+    file->addSeparator();
+    file->addAction(m_propertiesAction);
     file->addSeparator();
     file->addAction(m_quitAction);
 
@@ -353,7 +361,9 @@ bool MainWindow::openFile(const QString &path) {
         return false;
     }
     m_currentFile = absolute;
+    delete m_properties; // it describes the previous file
     m_controller->setReader(reader.value(), QFileInfo(absolute).fileName());
+    m_stats->setFormat(toQString(reader.value()->formatName()));
     m_browser->setTensors(reader.value()->tensors());
     m_recent->add(absolute);
     updateFileState();
@@ -386,6 +396,7 @@ void MainWindow::updateFileState() {
     const bool open = !m_currentFile.isEmpty();
     m_exportAction->setEnabled(open);
     m_importAction->setEnabled(open);
+    m_propertiesAction->setEnabled(open);
     if (!open) {
         setWindowTitle(tr("Quantscope"));
         m_fileLabel->setText(tr("No checkpoint open: File ▸ Open, or drop a file here"));
@@ -393,12 +404,12 @@ void MainWindow::updateFileState() {
     }
     const auto reader = m_controller->reader();
     const QString name = QFileInfo(m_currentFile).fileName();
-    setWindowTitle(tr("%1 — Quantscope").arg(name));
+    const QString format = toQString(reader ? reader->formatName() : std::string());
+    setWindowTitle(tr("%1 (%2) — Quantscope").arg(name, format));
     setWindowFilePath(m_currentFile);
     const std::size_t count = reader ? reader->tensors().size() : 0;
-    m_fileLabel->setText(name + QStringLiteral("  ·  ") +
-                         countOf(qint64(count), tr("tensor"), tr("tensors")) + QStringLiteral("  ·  ") +
-                         toQString(reader ? reader->formatName() : std::string()));
+    m_fileLabel->setText(name + QStringLiteral("  ·  ") + format + QStringLiteral("  ·  ") +
+                         countOf(qint64(count), tr("tensor"), tr("tensors")));
     m_fileLabel->setToolTip(QDir::toNativeSeparators(m_currentFile));
 }
 
@@ -412,9 +423,24 @@ QString MainWindow::openFilter() const {
         patterns << own;
         filters << tr("%1 (%2)").arg(QString::fromStdString(format.name), own.join(QLatin1Char(' ')));
     }
-    filters.prepend(tr("Checkpoints (%1)").arg(patterns.join(QLatin1Char(' '))));
+    patterns.removeDuplicates();
+    filters.prepend(tr("All checkpoints (%1)").arg(patterns.join(QLatin1Char(' '))));
     filters << tr("All files (*)");
     return filters.join(QStringLiteral(";;"));
+}
+
+CheckpointPropertiesDialog *MainWindow::showProperties() {
+    const auto reader = m_controller->reader();
+    if (!reader)
+        return nullptr;
+    if (!m_properties) {
+        m_properties = new CheckpointPropertiesDialog(*reader, this);
+        m_properties->setAttribute(Qt::WA_DeleteOnClose);
+    }
+    m_properties->show();
+    m_properties->raise();
+    m_properties->activateWindow();
+    return m_properties;
 }
 
 void MainWindow::openWithDialog() {

@@ -4,6 +4,7 @@
 
 #include <QMainWindow>
 #include <QMessageBox>
+#include <QPointer>
 #include <QString>
 
 #include <functional>
@@ -19,6 +20,7 @@ namespace qs::ui {
 
 class AnalysisController;
 class BusyIndicator;
+class CheckpointPropertiesDialog;
 class ErrorPlot;
 class HistogramPlot;
 class MappingPlot;
@@ -49,6 +51,10 @@ public:
     // Applies a saved configuration to the open checkpoint; reports names it cannot match.
     bool importConfigFrom(const QString &path);
     void setMessageHandler(MessageHandler handler) { m_messageHandler = std::move(handler); }
+    // Shows (or raises) the open checkpoint's properties; nullptr when no file is open.
+    CheckpointPropertiesDialog *showProperties();
+    // The Open dialog's filters: all checkpoints, then one per registered format, then all files.
+    QString openFilter() const;
 
     QString currentFile() const { return m_currentFile; }
     TensorBrowser *browser() const { return m_browser; }
@@ -92,7 +98,6 @@ private:
     void rememberDirectory(const QString &path);
     QString lastDirectory() const;
     void updateFileState();
-    QString openFilter() const;
 
     MessageHandler m_messageHandler;
     QString m_currentFile;
@@ -117,6 +122,7 @@ private:
     QAction *m_openAction = nullptr;
     QAction *m_exportAction = nullptr;
     QAction *m_importAction = nullptr;
+    QAction *m_propertiesAction = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_histogramLogAction = nullptr;
     QAction *m_errorLogAction = nullptr;
@@ -126,6 +132,7 @@ private:
     QAction *m_filterAction = nullptr;
     QMenu *m_recentMenu = nullptr;
     QToolBar *m_toolBar = nullptr;
+    QPointer<CheckpointPropertiesDialog> m_properties;
     bool m_splittersRestored = false; // else they get default proportions once shown
 };
 

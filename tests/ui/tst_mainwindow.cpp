@@ -1,6 +1,9 @@
 #include "analysiscontroller.h"
+#include "checkpointpropertiesdialog.h"
 #include "export/quantconfig.h"
+#include "io/checkpointformats.h"
 #include "io/democheckpoint.h"
+#include "io/safetensorswriter.h"
 #include "mainwindow.h"
 #include "plots/errorplot.h"
 #include "plots/histogramplot.h"
@@ -17,6 +20,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMimeData>
@@ -25,6 +30,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeView>
@@ -62,6 +68,29 @@ QJsonObject exportedTensor(const QString &path, const QString &name) {
     return {};
 }
 
+// (k mod 16 - 8) / 8: 16 levels, what 4-bit fake quantization leaves.
+std::vector<float> sixteenLevels() {
+    std::vector<float> v;
+    for (int i = 0; i < 4096; ++i)
+        v.push_back(float((i % 16) - 8) * 0.125f);
+    return v;
+}
+
+// 4096 different values (i / 4096 - 0.5, spaced 2^-12): far more than 256.
+std::vector<float> rampValues() {
+    std::vector<float> v;
+    for (int i = 0; i < 4096; ++i)
+        v.push_back(float(i) / 4096.0f - 0.5f);
+    return v;
+}
+
+QString statusText(QMainWindow &window) {
+    QStringList texts;
+    for (const QLabel *label : window.statusBar()->findChildren<QLabel *>())
+        texts << label->text();
+    return texts.join(QLatin1Char('|'));
+}
+
 } // namespace
 
 class TestMainWindow : public QObject {
@@ -81,9 +110,15 @@ private Q_SLOTS:
     void recentFiles();
     void settingsRemembered();
     void logToggleFollowsPlotCheckbox();
+    void openFilterListsEveryFormat();
+    void titleAndStatusNameFormat();
+    void propertiesShowMetadata_data();
+    void propertiesShowMetadata();
+    void alreadyQuantizedBadge();
 
 private:
     void openDemo();
+    void openStorageFixture();
     void selectByClick(std::size_t tensor);
     std::size_t tensorIndex(const char *name) const;
 
@@ -428,6 +463,109 @@ void TestMainWindow::logToggleFollowsPlotCheckbox() {
     QCOMPARE(viewAction->isChecked(), !before);
     viewAction->trigger();
     QCOMPARE(box->isChecked(), before);
+}
+
+void TestMainWindow::openStorageFixture() {
+    const QString path = m_dir.filePath(QStringLiteral("storage.safetensors"));
+    if (!QFile::exists(path)) {
+        const std::vector<qs::TensorBlob> tensors{
+            {"codes", qs::DType::F32, {64, 64}, qs::encodeFloats(sixteenLevels(), qs::DType::F32)},
+            {"ramp", qs::DType::F32, {4096}, qs::encodeFloats(rampValues(), qs::DType::F32)},
+        };
+        const std::map<std::string, std::string> metadata{
+            {"general.architecture", "llama"}, {"general.name", "tiny"}, {"license", "MIT"}};
+        const qs::Status written = qs::writeSafetensors(path.toStdString(), tensors, metadata);
+        QVERIFY2(written.ok(), written.error().c_str());
+    }
+    QSignalSpy shown(m_window->controller(), &AnalysisController::exactShown);
+    QVERIFY(m_window->openFile(path));
+    QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), kTimeoutMs);
+}
+
+void TestMainWindow::openFilterListsEveryFormat() {
+    const QStringList filters = m_window->openFilter().split(QStringLiteral(";;"));
+    const auto &formats = qs::checkpointFormats();
+    // "All checkpoints", one per format in registry order, "All files".
+    QCOMPARE(filters.size(), qsizetype(formats.size()) + 2);
+    QVERIFY2(filters.first().startsWith(QStringLiteral("All checkpoints (")), qPrintable(filters.first()));
+    QCOMPARE(filters.last(), QStringLiteral("All files (*)"));
+    for (std::size_t i = 0; i < formats.size(); ++i) {
+        const QString &filter = filters[qsizetype(i) + 1];
+        QVERIFY2(filter.startsWith(QString::fromStdString(formats[i].name) + QStringLiteral(" (")),
+                 qPrintable(filter));
+        for (const std::string &pattern : formats[i].extensions) {
+            QVERIFY2(filter.contains(QString::fromStdString(pattern)), qPrintable(filter));
+            QVERIFY2(filters.first().contains(QString::fromStdString(pattern)), qPrintable(filters.first()));
+        }
+    }
+}
+
+void TestMainWindow::titleAndStatusNameFormat() {
+    openDemo();
+    QCOMPARE(m_window->windowTitle(), QStringLiteral("demo.safetensors (safetensors) — Quantscope"));
+    QVERIFY2(statusText(*m_window).contains(QStringLiteral("safetensors  ·  ")),
+             qPrintable(statusText(*m_window)));
+    QCOMPARE(m_window->statsPanel()->text(StatsPanel::Figure::Format), QStringLiteral("safetensors"));
+}
+
+void TestMainWindow::propertiesShowMetadata_data() {
+    QTest::addColumn<QString>("filter");
+    QTest::addColumn<int>("rows");
+    // The fixture's metadata: general.architecture = llama, general.name = tiny, license = MIT.
+    QTest::addRow("no filter") << QString() << 3;
+    QTest::addRow("key prefix") << QStringLiteral("general.") << 2;
+    QTest::addRow("value, any case") << QStringLiteral("mit") << 1;
+    QTest::addRow("no match") << QStringLiteral("tokenizer") << 0;
+}
+
+void TestMainWindow::propertiesShowMetadata() {
+    QFETCH(QString, filter);
+    QFETCH(int, rows);
+    openStorageFixture();
+    QAction *properties = nullptr;
+    for (QAction *action : m_window->findChildren<QAction *>())
+        if (action->text() == QStringLiteral("&Properties…"))
+            properties = action;
+    QVERIFY(properties && properties->isEnabled());
+    QCOMPARE(properties->shortcut(), QKeySequence(Qt::ALT | Qt::Key_Return));
+    properties->trigger();
+    auto *dialog = m_window->findChild<qs::ui::CheckpointPropertiesDialog *>();
+    QVERIFY(dialog && dialog->isVisible());
+    QCOMPARE(dialog->findChild<QLabel *>(QStringLiteral("format"))->text(), QStringLiteral("safetensors"));
+    QVERIFY(dialog->findChild<QLabel *>(QStringLiteral("path"))
+                ->text()
+                .endsWith(QStringLiteral("storage.safetensors")));
+    // 64 · 64 + 4096 float32 values: 2 tensors, 32 KiB of data.
+    QCOMPARE(dialog->findChild<QLabel *>(QStringLiteral("tensors"))->text(),
+             QStringLiteral("2 tensors, 32.0 KiB of data"));
+    QTest::keyClicks(dialog->filterEdit(), filter);
+    QCOMPARE(dialog->visibleRows(), rows);
+    QCOMPARE(dialog->findChild<QLabel *>(QStringLiteral("metadataShown"))->text(),
+             QStringLiteral("%1 of 3").arg(rows));
+
+    // Opening another file closes the dialog: it described the previous one.
+    openDemo();
+    QVERIFY(!m_window->findChild<qs::ui::CheckpointPropertiesDialog *>());
+}
+
+void TestMainWindow::alreadyQuantizedBadge() {
+    openStorageFixture();
+    StatsPanel *stats = m_window->statsPanel();
+    // The first tensor, shown on opening.
+    QCOMPARE(m_window->controller()->currentTensor(), std::optional<std::size_t>(tensorIndex("codes")));
+    QVERIFY(!stats->quantizedBadge()->isHidden());
+    // (k mod 16 - 8) / 8 for k = 0..4095: 16 levels.
+    QCOMPARE(stats->text(StatsPanel::Figure::DistinctValues), QStringLiteral("16"));
+    QVERIFY2(stats->quantizedBadge()->toolTip().contains(QStringLiteral("Only 16 distinct values")),
+             qPrintable(stats->quantizedBadge()->toolTip()));
+
+    selectByClick(tensorIndex("ramp"));
+    QVERIFY(stats->quantizedBadge()->isHidden());
+    // i / 4096 - 0.5, i < 4096: 4,096 values, all different.
+    QCOMPARE(stats->text(StatsPanel::Figure::DistinctValues), QStringLiteral("4,096"));
+    QCOMPARE(stats->text(StatsPanel::Figure::StoredType), QStringLiteral("F32"));
+    QCOMPARE(stats->text(StatsPanel::Figure::BitsPerWeight), QStringLiteral("32"));
+    QCOMPARE(stats->text(StatsPanel::Figure::Format), QStringLiteral("safetensors"));
 }
 
 QTEST_MAIN(TestMainWindow)
