@@ -63,9 +63,45 @@ constexpr std::array<FigureText, StatsPanel::kFigureCount> kFigureTexts = {{
      QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Mean of the finite values.")},
     {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Std"),
      QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Population standard deviation of the finite values.")},
+    {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Format"),
+     QT_TRANSLATE_NOOP("qs::ui::StatsPanel",
+                       "Format of the open checkpoint, recognised by the file's content.")},
+    {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Stored type"),
+     QT_TRANSLATE_NOOP("qs::ui::StatsPanel",
+                       "Type of the stored values: safetensors' dtype names (F32, BF16, I8, …) for every "
+                       "format,\nggml's names for GGUF block types (Q4_K, …). Every figure here is "
+                       "computed on the values decoded to float32.")},
+    {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Bits / weight"),
+     QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Stored bits per value: stored bytes × 8 / values.\n"
+                                             "Block types include their scales and minimums (Q4_K: 4.5).")},
+    {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Distinct values"),
+     QT_TRANSLATE_NOOP("qs::ui::StatsPanel",
+                       "Number of different finite values, counted exactly up to 65,536 (-0 and +0 "
+                       "count once).\nAt most 256 (what 8 bits can code) means the tensor was most "
+                       "likely quantized already.")},
 }};
 
 const QString kEstimateMark = QStringLiteral("≈ ");
+
+// Why the badge shows: the stored type says so, or the values sit on few levels.
+QString quantizedReason(const qs::TensorAnalysis &tensor) {
+    const qs::TensorInfo &info = tensor.info();
+    if (!info.storageType.empty())
+        return StatsPanel::tr(
+                   "Stored as %1 blocks (%2 bits per weight): quantized when the file was written.\n"
+                   "Shown here decoded to float32.")
+            .arg(toQString(info.storageType))
+            .arg(info.bitsPerWeight(), 0, 'g', 4);
+    if (!qs::isFloatingPoint(info.dtype))
+        return StatsPanel::tr("Stored as %1 integers: already quantized data, shown as its integer values.")
+            .arg(toQString(qs::dtypeName(info.dtype)));
+    return StatsPanel::tr(
+               "Only %1 distinct values (at most %2, what 8 bits can code): the tensor was most likely "
+               "quantized\nor fake-quantized already. Quantizing it again adds error unless the new "
+               "levels include the old ones.")
+        .arg(formatCount(tensor.stats.distinctValues.value_or(0)))
+        .arg(qs::kQuantizedMaxDistinct);
+}
 
 } // namespace
 
@@ -85,12 +121,16 @@ StatsPanel::StatsPanel(QWidget *parent)
     m_subtitle->setWordWrap(true);
     layout->addWidget(m_title);
     layout->addWidget(m_subtitle);
+    createBadge();
+    layout->addWidget(m_badge, 0, Qt::AlignLeft);
 
     addSection(layout, tr("Mapping"),
                {Figure::Scale, Figure::ZeroPoint, Figure::IntegerRange, Figure::ClipRange});
     addSection(layout, tr("Error"), {Figure::Mse, Figure::Sqnr, Figure::MaxError, Figure::Clipped});
     addSection(layout, tr("Values"),
                {Figure::Count, Figure::NanInf, Figure::Min, Figure::Max, Figure::Mean, Figure::Std});
+    addSection(layout, tr("Storage"),
+               {Figure::Format, Figure::StoredType, Figure::BitsPerWeight, Figure::DistinctValues});
 
     auto *legend = new QLabel(tr("<i>≈ italic</i>: estimated from the histogram while dragging; "
                                  "the exact pass replaces it."),
@@ -101,6 +141,15 @@ StatsPanel::StatsPanel(QWidget *parent)
     layout->addWidget(legend);
     layout->addStretch(1);
     clear();
+}
+
+void StatsPanel::createBadge() {
+    m_badge = new QLabel(tr("◆ Already quantized"), this);
+    m_badge->setObjectName(QStringLiteral("alreadyQuantizedBadge"));
+    // Palette roles, not fixed colours, keep it readable on light and dark themes.
+    m_badge->setStyleSheet(QStringLiteral("QLabel { border: 1px solid palette(highlight); border-radius: 4px;"
+                                          " padding: 1px 6px; background: palette(alternate-base); }"));
+    m_badge->hide();
 }
 
 void StatsPanel::addSection(QVBoxLayout *layout, const QString &title,
@@ -159,8 +208,16 @@ void StatsPanel::clear() {
     m_valueCount = 0;
     m_title->setText(tr("No tensor selected"));
     m_subtitle->clear();
+    m_badge->hide();
     for (int i = 0; i < kFigureCount; ++i)
         setFigure(Figure(i), QStringLiteral("–"));
+    if (!m_format.isEmpty())
+        setFigure(Figure::Format, m_format);
+}
+
+void StatsPanel::setFormat(const QString &format) {
+    m_format = format;
+    setFigure(Figure::Format, format.isEmpty() ? QStringLiteral("–") : format);
 }
 
 void StatsPanel::setNotice(const QString &tensorName, const QString &notice) {
@@ -185,8 +242,21 @@ void StatsPanel::setTensor(const qs::TensorAnalysis &tensor) {
     setFigure(Figure::Max, formatNumber(stats.max));
     setFigure(Figure::Mean, formatNumber(stats.mean));
     setFigure(Figure::Std, formatNumber(stats.std));
+    setStorage(tensor);
     clearFigures({Figure::Scale, Figure::ZeroPoint, Figure::IntegerRange, Figure::ClipRange, Figure::Mse,
                   Figure::Sqnr, Figure::MaxError, Figure::Clipped});
+}
+
+void StatsPanel::setStorage(const qs::TensorAnalysis &tensor) {
+    const qs::TensorInfo &info = tensor.info();
+    const std::optional<std::int64_t> &distinct = tensor.stats.distinctValues;
+    setFigure(Figure::StoredType, toQString(info.typeName()));
+    setFigure(Figure::BitsPerWeight,
+              info.elementCount() > 0 ? QString::number(info.bitsPerWeight(), 'g', 4) : QStringLiteral("–"));
+    setFigure(Figure::DistinctValues,
+              distinct ? formatCount(*distinct) : tr("> %1").arg(formatCount(qs::kDistinctValuesCap)));
+    m_badge->setVisible(tensor.alreadyQuantized());
+    m_badge->setToolTip(quantizedReason(tensor));
 }
 
 void StatsPanel::setParams(const qs::QuantParams &params) {

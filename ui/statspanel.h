@@ -34,12 +34,18 @@ public:
         Max,
         Mean,
         Std,
+        Format,
+        StoredType,
+        BitsPerWeight,
+        DistinctValues,
     };
-    static constexpr int kFigureCount = int(Figure::Std) + 1;
+    static constexpr int kFigureCount = int(Figure::DistinctValues) + 1;
 
     explicit StatsPanel(QWidget *parent = nullptr);
 
     void clear();
+    // The open checkpoint's format, shown with every tensor until the next file.
+    void setFormat(const QString &format);
     // Name, type, shape and the value statistics (exact once loaded).
     void setTensor(const qs::TensorAnalysis &tensor);
     // Names the tensor and says why there are no figures yet ("Loading…", an error).
@@ -52,6 +58,8 @@ public:
     QString text(Figure figure) const;
     bool isEstimate(Figure figure) const;
     QLabel *valueLabel(Figure figure) const { return m_rows[std::size_t(figure)].value; }
+    // Shown when the tensor holds quantized data already; its tooltip says why.
+    QLabel *quantizedBadge() const { return m_badge; }
 
 private:
     struct Row {
@@ -64,9 +72,13 @@ private:
     void setFigure(Figure figure, const QString &text, bool estimate = false);
     void setParams(const qs::QuantParams &params);
     void clearFigures(std::initializer_list<Figure> figures);
+    void setStorage(const qs::TensorAnalysis &tensor);
+    void createBadge();
 
     QLabel *m_title = nullptr;
     QLabel *m_subtitle = nullptr;
+    QLabel *m_badge = nullptr;
+    QString m_format;
     std::array<Row, kFigureCount> m_rows{};
     std::int64_t m_valueCount = 0;
 };

@@ -63,34 +63,43 @@ TensorBrowser::TensorBrowser(QWidget *parent)
             [this](const QModelIndex &current) { onCurrentChanged(current); });
 }
 
+int TensorBrowser::columnWidth(const char *widest, int column) const {
+    // Fixed widths from the font: measuring 10,000 rows to fit contents would stall.
+    const QFontMetrics metrics(m_view->font());
+    const int pad = metrics.horizontalAdvance(QLatin1Char('M'));
+    const QString title = m_model->headerData(column, Qt::Horizontal).toString();
+    return std::max(metrics.horizontalAdvance(QString::fromUtf8(widest)),
+                    metrics.horizontalAdvance(title) + pad) +
+           pad;
+}
+
 void TensorBrowser::sizeColumns() {
     QHeaderView *header = m_view->header();
     header->setStretchLastSection(false);
     header->setSectionResizeMode(TensorTreeModel::NameColumn, QHeaderView::Stretch);
-    // Fixed widths from the font: measuring 10,000 rows to fit contents would stall.
-    const QFontMetrics metrics(m_view->font());
-    const int pad = metrics.horizontalAdvance(QLatin1Char('M'));
-    const auto width = [&](const char *widest, const QString &title) {
-        return std::max(metrics.horizontalAdvance(QString::fromUtf8(widest)),
-                        metrics.horizontalAdvance(title) + pad) +
-               pad;
-    };
-    const auto *model = m_model;
-    const auto title = [model](int column) { return model->headerData(column, Qt::Horizontal).toString(); };
     for (int column :
          {TensorTreeModel::ShapeColumn, TensorTreeModel::DTypeColumn, TensorTreeModel::ElementsColumn})
         header->setSectionResizeMode(column, QHeaderView::Interactive);
     header->resizeSection(TensorTreeModel::ShapeColumn,
-                          width("4096 × 4096", title(TensorTreeModel::ShapeColumn)));
-    header->resizeSection(TensorTreeModel::DTypeColumn, width("BF16", title(TensorTreeModel::DTypeColumn)));
+                          columnWidth("4096 × 4096", TensorTreeModel::ShapeColumn));
+    sizeTypeColumn(false);
     header->resizeSection(TensorTreeModel::ElementsColumn,
-                          width("705 k", title(TensorTreeModel::ElementsColumn)));
+                          columnWidth("705 k", TensorTreeModel::ElementsColumn));
+}
+
+// Block types show their bits per weight beside the name ("Q4_K · 4.5 b"): a wider column.
+void TensorBrowser::sizeTypeColumn(bool blockTypes) {
+    m_view->header()->resizeSection(
+        TensorTreeModel::DTypeColumn,
+        columnWidth(blockTypes ? "Q5_K · 5.5 b" : "BF16", TensorTreeModel::DTypeColumn));
 }
 
 void TensorBrowser::setTensors(const std::vector<qs::TensorInfo> &tensors) {
     const QSignalBlocker blocker(m_view->selectionModel());
     m_selected.reset();
     m_model->setTensors(tensors);
+    sizeTypeColumn(std::any_of(tensors.begin(), tensors.end(),
+                               [](const qs::TensorInfo &t) { return !t.storageType.empty(); }));
     if (tensors.size() <= kExpandAllLimit)
         m_view->expandAll();
     else

@@ -50,6 +50,8 @@ private:
     void onCurrentChanged(const QModelIndex &current);
     void selectFirstVisibleTensor();
     void sizeColumns();
+    void sizeTypeColumn(bool blockTypes);
+    int columnWidth(const char *widest, int column) const;
 
     QLineEdit *m_filter = nullptr;
     QTreeView *m_view = nullptr;

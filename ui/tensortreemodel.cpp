@@ -51,6 +51,16 @@ bool naturalLess(QStringView a, QStringView b) {
     return a.size() - i < b.size() - j;
 }
 
+// Block types (GGUF's Q4_K, ...) store a fractional number of bits per value: show it beside
+// the type, which alone does not say how much the format shrank the tensor.
+QString typeText(const qs::TensorInfo &info) {
+    const QString name = QString::fromStdString(info.typeName());
+    if (info.storageType.empty() || info.elementCount() <= 0)
+        return name;
+    return name + QStringLiteral(" \u00B7 ") + QString::number(info.bitsPerWeight(), 'g', 3) +
+           QStringLiteral(" b");
+}
+
 } // namespace
 
 TensorTreeModel::TensorTreeModel(QObject *parent)
@@ -236,7 +246,7 @@ QVariant TensorTreeModel::displayData(const Node &node, int column) const {
     case ShapeColumn:
         return formatShape(info.shape);
     case DTypeColumn:
-        return QString::fromStdString(info.typeName());
+        return typeText(info);
     case ElementsColumn:
         return formatCompactCount(node.elements);
     default:
@@ -254,6 +264,11 @@ QVariant TensorTreeModel::toolTip(const Node &node) const {
     QString text = tr("%1\n%2, %3 (%4 values, %5)")
                        .arg(node.path, QString::fromStdString(info.typeName()), formatShape(info.shape),
                             formatCount(node.elements), formatBytes(info.byteSize));
+    if (!info.storageType.empty())
+        text +=
+            QLatin1Char('\n') + tr("Stored as %1 blocks: %2 bits per weight, decoded to float32 for viewing")
+                                    .arg(QString::fromStdString(info.storageType))
+                                    .arg(info.bitsPerWeight(), 0, 'g', 4);
     if (m_configured[std::size_t(node.tensor)])
         text += QLatin1Char('\n') + tr("Configured: included in the exported configuration");
     return text;

@@ -50,6 +50,8 @@ private Q_SLOTS:
     void grouping_data();
     void grouping();
     void columns();
+    void blockTypeColumn_data();
+    void blockTypeColumn();
     void tensorIndexRoundTrip();
     void filtering_data();
     void filtering();
@@ -126,6 +128,43 @@ void TestTensorTreeModel::columns() {
     QCOMPARE(changed.count(), 1);
     QVERIFY(w.data(TensorTreeModel::ConfiguredRole).toBool());
     QVERIFY(w.data(Qt::FontRole).value<QFont>().bold());
+}
+
+void TestTensorTreeModel::blockTypeColumn_data() {
+    QTest::addColumn<QString>("storage");
+    QTest::addColumn<qint64>("elements");
+    QTest::addColumn<qint64>("bytes");
+    QTest::addColumn<QString>("shown");
+    // ggml block layouts: Q4_K packs 256 weights in 144 bytes (2 + 2 + 12 scale bytes + 128
+    // nibble bytes) -> 144 · 8 / 256 = 4.5 bits.
+    QTest::addRow("Q4_K") << QStringLiteral("Q4_K") << qint64(512) << qint64(288)
+                          << QStringLiteral("Q4_K · 4.5 b");
+    // Q8_0: 32 weights in 34 bytes (f16 scale + 32 int8) -> 8.5 bits.
+    QTest::addRow("Q8_0") << QStringLiteral("Q8_0") << qint64(64) << qint64(68)
+                          << QStringLiteral("Q8_0 · 8.5 b");
+    // Q6_K: 256 weights in 210 bytes -> 6.5625 bits, three significant digits.
+    QTest::addRow("Q6_K") << QStringLiteral("Q6_K") << qint64(256) << qint64(210)
+                          << QStringLiteral("Q6_K · 6.56 b");
+    // A plain dtype shows its name alone: its bits follow from it.
+    QTest::addRow("plain BF16") << QString() << qint64(256) << qint64(512) << QStringLiteral("BF16");
+}
+
+void TestTensorTreeModel::blockTypeColumn() {
+    QFETCH(QString, storage);
+    QFETCH(qint64, elements);
+    QFETCH(qint64, bytes);
+    QFETCH(QString, shown);
+    qs::TensorInfo info =
+        tensor("blk.0.attn_q.weight", {elements}, storage.isEmpty() ? qs::DType::BF16 : qs::DType::F32);
+    info.storageType = storage.toStdString();
+    info.byteSize = std::uint64_t(bytes);
+    TensorTreeModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setTensors({info});
+    const QModelIndex index = model.indexForTensor(0);
+    QCOMPARE(index.siblingAtColumn(TensorTreeModel::DTypeColumn).data().toString(), shown);
+    const QString tip = index.data(Qt::ToolTipRole).toString();
+    QCOMPARE(tip.contains(QStringLiteral("Stored as %1 blocks").arg(storage)), !storage.isEmpty());
 }
 
 void TestTensorTreeModel::tensorIndexRoundTrip() {
