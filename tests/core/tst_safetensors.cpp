@@ -4,6 +4,8 @@
 #include "io/safetensorswriter.h"
 #include "util/parallel.h"
 
+#include <algorithm>
+
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -515,7 +517,10 @@ void TestSafetensors::openCheckpointErrors() {
     const QString text = writeFile(m_dir, QStringLiteral("notes.txt"), "hello, not a checkpoint");
     result = openCheckpoint(text.toStdString());
     QVERIFY(!result.ok());
-    QCOMPARE(result.error(), text.toStdString() + ": not a recognised checkpoint (supported: safetensors)");
+    // The full list of formats in the message is checked in tst_checkpointformats.
+    QVERIFY2(result.error().starts_with(text.toStdString() + ": not a recognised checkpoint (supported: ") &&
+                 result.error().find("safetensors") != std::string::npos,
+             result.error().c_str());
 
     if (::geteuid() != 0) { // root reads anything
         const QString locked = writeFile(m_dir, QStringLiteral("locked.safetensors"), stFile("{}"));
@@ -528,9 +533,10 @@ void TestSafetensors::openCheckpointErrors() {
 
 void TestSafetensors::openCheckpointFindsFormat() {
     const auto &formats = checkpointFormats();
-    QCOMPARE(formats.size(), std::size_t(1));
-    QCOMPARE(formats[0].name, std::string("safetensors"));
-    QCOMPARE(formats[0].extensions, std::vector<std::string>{"*.safetensors"});
+    const auto entry = std::find_if(formats.begin(), formats.end(),
+                                    [](const CheckpointFormat &f) { return f.name == "safetensors"; });
+    QVERIFY(entry != formats.end());
+    QCOMPARE(entry->extensions, std::vector<std::string>{"*.safetensors"});
     // Recognised by content, whatever the name.
     const QString path = m_dir.filePath(QStringLiteral("model.bin"));
     const std::vector<float> values{2.0f};
