@@ -127,13 +127,19 @@ bool isModelField(std::uint64_t field, std::uint64_t wireType) {
 // Walks fields while they lie inside the head; a length field may run past the head but not
 // past the end of the file.
 bool walkModelFields(WireReader &wire, std::uint64_t fileSize) {
+    if (fileSize < wire.bytes.size())
+        return false;
+    // A varint cut off by the end of the head is fine if the file goes on.
+    const auto cutOff = [&] { return wire.pos >= wire.bytes.size() && wire.bytes.size() < fileSize; };
     while (wire.pos < wire.bytes.size()) {
         const auto tag = wire.varint();
-        if (!tag || !isModelField(*tag >> 3, *tag & 7))
+        if (!tag)
+            return cutOff();
+        if (!isModelField(*tag >> 3, *tag & 7))
             return false;
         const auto value = wire.varint();
         if (!value)
-            return wire.pos >= wire.bytes.size() && wire.bytes.size() < fileSize;
+            return cutOff();
         if ((*tag & 7) == 2) {
             if (*value > fileSize - wire.pos)
                 return false;

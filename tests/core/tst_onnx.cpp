@@ -557,6 +557,9 @@ void TestOnnx::probe_data() {
     QTest::addRow("serialized model") << model << qint64(model.size()) << true;
     QTest::addRow("head of a larger model") << model.left(20) << qint64(model.size()) << true;
     QTest::addRow("empty") << QByteArray() << qint64(0) << false;
+    // 0xA2 0x01 = field 20 (training_info), a two-byte tag cut off by the end of the head.
+    QTest::addRow("tag cut by head end") << bytesOf({0x08, 0x07, 0xA2}) << qint64(100) << true;
+    QTest::addRow("tag cut by file end") << bytesOf({0x08, 0x07, 0xA2}) << qint64(3) << false;
     // Safetensors whose 8-byte header length ends in 0x08: field 0 follows, which is invalid.
     QTest::addRow("safetensors") << bytesOf({0x08, 0x01, 0, 0, 0, 0, 0, 0}) + QByteArray("{}") << qint64(10)
                                  << false;
