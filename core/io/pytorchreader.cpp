@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <charconv>
 #include <cstring>
 #include <new>
 
@@ -128,8 +129,11 @@ std::optional<std::string> scalarText(const PickleValue &value) {
         return std::to_string(value.integer);
     case Kind::Bool:
         return std::string(value.integer ? "true" : "false");
-    case Kind::Float:
-        return std::to_string(value.real);
+    case Kind::Float: {
+        char text[32];
+        const auto end = std::to_chars(text, text + sizeof text, value.real).ptr; // shortest round trip
+        return std::string(text, end);
+    }
     case Kind::String:
         return value.text.substr(0, kMaxMetadataChars);
     default:

@@ -310,6 +310,11 @@ void TestPyTorch::layouts_data() {
         << pickle(dict({{"model", dict({{"w", tensor(w)}})}, {"ema", dict({{"w", tensor(b)}})}}, false))
         << QByteArray("archive") << false << false
         << QStringList{QStringLiteral("model.w"), QStringLiteral("ema.w")} << QString();
+    // BINFLOAT: 'G' then the IEEE double big-endian; 0.25 = 0x3FD0000000000000
+    QTest::addRow("float metadata") << pickle(dict({{"w", tensor(w)},
+                                                    {"lr", "G" + QByteArray::fromHex("3FD0000000000000")}}))
+                                    << QByteArray("archive") << false << false
+                                    << QStringList{QStringLiteral("w")} << QStringLiteral("lr=0.25");
     QTest::addRow("deflated storages")
         << pickle(dict({{"fc.weight", tensor(w)}, {"fc.bias", tensor(b)}})) << QByteArray("archive") << true
         << false << QStringList{QStringLiteral("fc.weight"), QStringLiteral("fc.bias")} << QString();
