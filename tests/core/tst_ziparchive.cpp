@@ -3,7 +3,9 @@
 
 #include "testzip.h"
 
+#include <QDir>
 #include <QFile>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -13,7 +15,21 @@ using namespace qs;
 
 namespace {
 
+// With QUANTSCOPE_WRITE_CORPUS=DIR set, fixtures are also saved there as the fuzzer's seed corpus.
+void saveToCorpus(const QByteArray &bytes) {
+    const QString dir = qEnvironmentVariable("QUANTSCOPE_WRITE_CORPUS");
+    if (dir.isEmpty() || bytes.size() > 20000)
+        return;
+    QString name = QString::fromLatin1(QTest::currentTestFunction()) + QLatin1Char('-') +
+                   QString::fromLatin1(QTest::currentDataTag());
+    name.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9]+")), QStringLiteral("_"));
+    QFile file(QDir(dir).filePath(name + QStringLiteral(".zip")));
+    if (file.open(QIODevice::WriteOnly))
+        file.write(bytes);
+}
+
 QString writeFile(const QTemporaryDir &dir, const QByteArray &bytes) {
+    saveToCorpus(bytes);
     const QString path = dir.filePath(QStringLiteral("archive.zip"));
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size())
