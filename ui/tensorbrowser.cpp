@@ -87,11 +87,13 @@ void TensorBrowser::sizeColumns() {
                           columnWidth("705 k", TensorTreeModel::ElementsColumn));
 }
 
-// Block types show their bits per weight beside the name ("Q4_K · 4.5 b"): a wider column.
+// Block types show their bits per weight beside the name ("Q6_K · 6.56 b", the widest): a
+// wider column, with room for the cell margins.
 void TensorBrowser::sizeTypeColumn(bool blockTypes) {
+    const int margin = blockTypes ? QFontMetrics(m_view->font()).horizontalAdvance(QStringLiteral("MM")) : 0;
     m_view->header()->resizeSection(
         TensorTreeModel::DTypeColumn,
-        columnWidth(blockTypes ? "Q5_K · 5.5 b" : "BF16", TensorTreeModel::DTypeColumn));
+        columnWidth(blockTypes ? "Q6_K · 6.56 b" : "BF16", TensorTreeModel::DTypeColumn) + margin);
 }
 
 void TensorBrowser::setTensors(const std::vector<qs::TensorInfo> &tensors) {
