@@ -491,8 +491,10 @@ Status checkOverlap(const std::vector<TensorInfo> &infos) {
 // Places every tensor in the data section, which starts at the first aligned byte after the infos.
 Status placeTensors(std::vector<TensorInfo> &infos, std::uint64_t headerEnd, std::uint64_t fileSize,
                     std::uint64_t alignment) {
-    const std::uint64_t dataStart = (headerEnd + alignment - 1) / alignment * alignment;
-    const std::uint64_t dataSize = dataStart <= fileSize ? fileSize - dataStart : 0;
+    // A file that ends before its aligned data section can only hold empty tensors; they are
+    // placed at the end of the file so that every offset stays inside it.
+    const std::uint64_t dataStart = std::min((headerEnd + alignment - 1) / alignment * alignment, fileSize);
+    const std::uint64_t dataSize = fileSize - dataStart;
     for (TensorInfo &info : infos) {
         if (const Status status = checkPlacement(info, alignment, dataSize); !status)
             return Error{"tensor '" + info.name + "': " + status.error()};

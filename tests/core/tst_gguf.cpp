@@ -192,6 +192,7 @@ private Q_SLOTS:
     void plainTensors();
     void alignmentAndOrder();
     void recognisedByContent();
+    void emptyTensorInFileEndingBeforeData();
     void sameResultAtAnyThreadCount();
     void cancel();
     void malformed_data();
@@ -368,6 +369,21 @@ void TestGguf::recognisedByContent() {
     QVERIFY2(reader, reader.error().c_str());
     QCOMPARE(reader.value()->formatName(), std::string("GGUF"));
     QCOMPARE(reader.value()->tensors().at(0).name, std::string("w"));
+}
+
+void TestGguf::emptyTensorInFileEndingBeforeData() {
+    // Found by fuzzing: a v3 file with one empty F32 tensor "w" (dims {0}) whose header ends at
+    // byte 57, before the aligned data section (64). The tensor must lie inside the file and load.
+    const QByteArray file = QByteArray("GGUF", 4) + le32(3) + le64(1) + le64(0) + tensorInfo("w", {0}, 0, 0);
+    QCOMPARE(file.size(), 57);
+    const auto reader = GgufReader::open(writeFile(m_dir, QStringLiteral("short.gguf"), file).toStdString());
+    QVERIFY2(reader, reader.error().c_str());
+    const TensorInfo &info = reader.value()->tensors().at(0);
+    QCOMPARE(info.byteSize, quint64(0));
+    QVERIFY(info.byteOffset <= quint64(file.size()));
+    const auto tensor = reader.value()->loadFloat(0);
+    QVERIFY2(tensor, tensor.error().c_str());
+    QCOMPARE(tensor.value()->values().size(), std::size_t(0));
 }
 
 void TestGguf::sameResultAtAnyThreadCount() {
