@@ -145,6 +145,8 @@ bool ErrorPlot::eventFilter(QObject *watched, QEvent *event) {
 
 void ErrorPlot::setupHistogram() {
     m_histogram->xAxis->setLabel(tr("error x − Q(x) (value units)"));
+    // Error labels are long ("-0.0003"): fewer ticks keep them apart in a narrow panel.
+    m_histogram->xAxis->ticker()->setTickCount(3);
     m_histogram->yAxis->setLabel(tr("count"));
     setCountAxisLog(m_histogram->yAxis, m_logScale);
     m_errorBars = m_histogram->addGraph();
