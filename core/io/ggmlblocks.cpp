@@ -1,11 +1,11 @@
 #include "io/ggmlblocks.h"
 
+#include "io/dtypedecode.h"
+
 #include <Eigen/Core>
 
 #include <algorithm>
 #include <array>
-#include <bit>
-#include <cstring>
 #include <string>
 
 namespace qs {
@@ -20,23 +20,8 @@ std::uint8_t byteAt(const std::byte *p, std::size_t i) {
     return std::uint8_t(p[i]);
 }
 
-template <typename T>
-T loadLittleEndian(const std::byte *p) {
-    std::array<std::byte, sizeof(T)> raw;
-    std::memcpy(raw.data(), p, sizeof(T));
-    if constexpr (std::endian::native == std::endian::big)
-        std::reverse(raw.begin(), raw.end());
-    return std::bit_cast<T>(raw);
-}
-
 float halfAt(const std::byte *p) {
     return float(loadLittleEndian<Eigen::half>(p));
-}
-
-template <typename T>
-void decodePlain(const std::byte *src, float *dst, std::size_t count) {
-    for (std::size_t i = 0; i < count; ++i)
-        dst[i] = static_cast<float>(loadLittleEndian<T>(src + i * sizeof(T)));
 }
 
 // Q4_0: d (f16), qs[16]; value j is low nibble of qs[j], value j+16 the high nibble, both minus 8.
@@ -252,14 +237,14 @@ void decodeQ8_K(const std::byte *src, float *dst, std::size_t blocks) {
 }
 
 constexpr std::array<GgmlTypeTraits, 19> kTypes{{
-    {GgmlType::F32, "F32", 1, 4, DType::F32, &decodePlain<float>},
-    {GgmlType::F16, "F16", 1, 2, DType::F16, &decodePlain<Eigen::half>},
-    {GgmlType::BF16, "BF16", 1, 2, DType::BF16, &decodePlain<Eigen::bfloat16>},
-    {GgmlType::F64, "F64", 1, 8, DType::F64, &decodePlain<double>},
-    {GgmlType::I8, "I8", 1, 1, DType::I8, &decodePlain<std::int8_t>},
-    {GgmlType::I16, "I16", 1, 2, DType::I16, &decodePlain<std::int16_t>},
-    {GgmlType::I32, "I32", 1, 4, DType::I32, &decodePlain<std::int32_t>},
-    {GgmlType::I64, "I64", 1, 8, DType::I64, &decodePlain<std::int64_t>},
+    {GgmlType::F32, "F32", 1, 4, DType::F32, &decodeLittleEndian<float>},
+    {GgmlType::F16, "F16", 1, 2, DType::F16, &decodeLittleEndian<Eigen::half>},
+    {GgmlType::BF16, "BF16", 1, 2, DType::BF16, &decodeLittleEndian<Eigen::bfloat16>},
+    {GgmlType::F64, "F64", 1, 8, DType::F64, &decodeLittleEndian<double>},
+    {GgmlType::I8, "I8", 1, 1, DType::I8, &decodeLittleEndian<std::int8_t>},
+    {GgmlType::I16, "I16", 1, 2, DType::I16, &decodeLittleEndian<std::int16_t>},
+    {GgmlType::I32, "I32", 1, 4, DType::I32, &decodeLittleEndian<std::int32_t>},
+    {GgmlType::I64, "I64", 1, 8, DType::I64, &decodeLittleEndian<std::int64_t>},
     {GgmlType::Q4_0, "Q4_0", kQK, 18, std::nullopt, &decodeQ4_0},
     {GgmlType::Q4_1, "Q4_1", kQK, 20, std::nullopt, &decodeQ4_1},
     {GgmlType::Q5_0, "Q5_0", kQK, 22, std::nullopt, &decodeQ5_0},

@@ -1,5 +1,6 @@
 #include "io/ggufreader.h"
 
+#include "io/dtypedecode.h"
 #include "io/ggmlblocks.h"
 #include "util/parallel.h"
 
@@ -79,15 +80,6 @@ std::string_view fileTypeName(std::uint64_t fileType) {
             return name;
     }
     return {};
-}
-
-template <typename T>
-T loadLittleEndian(const std::byte *p) {
-    std::array<std::byte, sizeof(T)> raw;
-    std::memcpy(raw.data(), p, sizeof(T));
-    if constexpr (std::endian::native == std::endian::big)
-        std::reverse(raw.begin(), raw.end());
-    return std::bit_cast<T>(raw);
 }
 
 template <typename T>

@@ -1,5 +1,6 @@
 #include "io/onnxreader.h"
 
+#include "io/dtypedecode.h"
 #include "util/parallel.h"
 
 #include <onnx/onnx_pb.h>
@@ -13,9 +14,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
-#include <array>
 #include <bit>
-#include <cstring>
 #include <new>
 #include <set>
 
@@ -516,64 +515,6 @@ Result<Collected> collectTensors(const onnx::ModelProto &model, const std::strin
 
 // ---- decoding -------------------------------------------------------------------------------
 
-template <typename T>
-T loadLittleEndian(const std::byte *p) {
-    std::array<std::byte, sizeof(T)> raw;
-    std::memcpy(raw.data(), p, sizeof(T));
-    if constexpr (std::endian::native == std::endian::big)
-        std::reverse(raw.begin(), raw.end());
-    return std::bit_cast<T>(raw);
-}
-
-using RawDecodeFn = void (*)(const std::byte *src, float *dst, std::size_t count);
-
-template <typename T>
-void decodeRaw(const std::byte *src, float *dst, std::size_t count) {
-    for (std::size_t i = 0; i < count; ++i)
-        dst[i] = static_cast<float>(loadLittleEndian<T>(src + i * sizeof(T)));
-}
-
-void decodeRawBool(const std::byte *src, float *dst, std::size_t count) {
-    for (std::size_t i = 0; i < count; ++i)
-        dst[i] = src[i] != std::byte{0} ? 1.0f : 0.0f;
-}
-
-template <float (*decodeByte)(std::uint8_t)>
-void decodeRawFloat8(const std::byte *src, float *dst, std::size_t count) {
-    for (std::size_t i = 0; i < count; ++i)
-        dst[i] = decodeByte(std::uint8_t(src[i]));
-}
-
-RawDecodeFn rawDecoderFor(DType dtype) {
-    switch (dtype) {
-    case DType::F64:
-        return &decodeRaw<double>;
-    case DType::F32:
-        return &decodeRaw<float>;
-    case DType::F16:
-        return &decodeRaw<Eigen::half>;
-    case DType::BF16:
-        return &decodeRaw<Eigen::bfloat16>;
-    case DType::F8_E4M3:
-        return &decodeRawFloat8<&decodeFloat8E4M3>;
-    case DType::F8_E5M2:
-        return &decodeRawFloat8<&decodeFloat8E5M2>;
-    case DType::I64:
-        return &decodeRaw<std::int64_t>;
-    case DType::I32:
-        return &decodeRaw<std::int32_t>;
-    case DType::I16:
-        return &decodeRaw<std::int16_t>;
-    case DType::I8:
-        return &decodeRaw<std::int8_t>;
-    case DType::U8:
-        return &decodeRaw<std::uint8_t>;
-    case DType::BOOL:
-        return &decodeRawBool;
-    }
-    return &decodeRawBool;
-}
-
 // One element of int32_data: the value itself, or the bit pattern of a 16- or 8-bit float in
 // its low bits (ONNX stores F16/BF16/FP8 that way).
 float decodeWidened(std::int32_t value, DType dtype) {
@@ -716,7 +657,7 @@ Result<std::shared_ptr<const FloatTensor>> OnnxReader::loadFloat(std::size_t ind
         return fileError(m_path, "tensor '" + info.name + "': not enough memory to decode " +
                                      std::to_string(count) + " elements");
     }
-    const RawDecodeFn decode = rawDecoderFor(info.dtype);
+    const DecodeFn decode = littleEndianDecoder(info.dtype);
     const std::size_t stride = dtypeSize(info.dtype);
     const bool finished =
         parallelChunks(count, kChunkSize, control, [&](std::size_t, std::size_t begin, std::size_t end) {

@@ -1,15 +1,12 @@
 #include "io/pytorchreader.h"
 
+#include "io/dtypedecode.h"
 #include "io/pickle.h"
 #include "util/parallel.h"
 
-#include <Eigen/Core>
-
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <charconv>
-#include <cstring>
 #include <new>
 
 namespace qs {
@@ -36,56 +33,6 @@ std::string shapeText(const std::vector<std::int64_t> &shape) {
     for (std::size_t i = 0; i < shape.size(); ++i)
         text += (i ? ", " : "") + std::to_string(shape[i]);
     return text + "]";
-}
-
-template <typename T>
-T loadLittleEndian(const std::byte *p) {
-    std::array<std::byte, sizeof(T)> raw;
-    std::memcpy(raw.data(), p, sizeof(T));
-    if constexpr (std::endian::native == std::endian::big)
-        std::reverse(raw.begin(), raw.end());
-    return std::bit_cast<T>(raw);
-}
-
-using DecodeOne = float (*)(const std::byte *src);
-
-template <typename T>
-float decodeCast(const std::byte *src) {
-    return static_cast<float>(loadLittleEndian<T>(src));
-}
-
-float decodeBool(const std::byte *src) {
-    return *src != std::byte{0} ? 1.0f : 0.0f;
-}
-
-DecodeOne decoderFor(DType dtype) {
-    switch (dtype) {
-    case DType::F64:
-        return &decodeCast<double>;
-    case DType::F32:
-        return &decodeCast<float>;
-    case DType::F16:
-        return &decodeCast<Eigen::half>;
-    case DType::BF16:
-        return &decodeCast<Eigen::bfloat16>;
-    case DType::I64:
-        return &decodeCast<std::int64_t>;
-    case DType::I32:
-        return &decodeCast<std::int32_t>;
-    case DType::I16:
-        return &decodeCast<std::int16_t>;
-    case DType::I8:
-        return &decodeCast<std::int8_t>;
-    case DType::U8:
-        return &decodeCast<std::uint8_t>;
-    case DType::F8_E4M3:
-        return [](const std::byte *src) { return decodeFloat8E4M3(std::uint8_t(*src)); };
-    case DType::F8_E5M2:
-        return [](const std::byte *src) { return decodeFloat8E5M2(std::uint8_t(*src)); };
-    case DType::BOOL:
-        return &decodeBool;
-    }
-    return &decodeBool;
 }
 
 // The pickle member is "<prefix>/data.pkl" with a single-component prefix.
@@ -356,16 +303,17 @@ Result<std::vector<float>> PyTorchReader::gather(const TensorInfo &info, const V
         return fileError(path(), "tensor '" + info.name + "': not enough memory to decode " +
                                      std::to_string(count) + " elements");
     }
-    const DecodeOne decode = decoderFor(info.dtype);
+    const DecodeFn decode = littleEndianDecoder(info.dtype);
     const std::size_t itemSize = dtypeSize(info.dtype);
     const std::byte *src = storage.data();
     const bool finished =
         parallelChunks(count, kChunkSize, control, [&](std::size_t, std::size_t begin, std::size_t end) {
-            for (std::size_t i = begin; i < end; ++i) {
-                const std::uint64_t at =
-                    view.contiguous ? view.offset + i : storageIndex(i, info.shape, view);
-                values[i] = decode(src + at * itemSize);
+            if (view.contiguous) {
+                decode(src + (view.offset + begin) * itemSize, values.data() + begin, end - begin);
+                return;
             }
+            for (std::size_t i = begin; i < end; ++i)
+                decode(src + storageIndex(i, info.shape, view) * itemSize, values.data() + i, 1);
         });
     if (!finished)
         return Error{"cancelled"};

@@ -1,5 +1,6 @@
 #include "io/safetensorsreader.h"
 
+#include "io/dtypedecode.h"
 #include "util/parallel.h"
 
 #include <QByteArray>
@@ -9,13 +10,10 @@
 #include <QJsonParseError>
 #include <QJsonValue>
 
-#include <Eigen/Core>
-
 #include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
-#include <cstring>
 #include <new>
 #include <tuple>
 
@@ -36,15 +34,6 @@ std::uint64_t readLittleEndian64(const std::byte *p) {
     for (int i = 0; i < 8; ++i)
         value |= std::uint64_t(p[i]) << (8 * i);
     return value;
-}
-
-template <typename T>
-T loadLittleEndian(const std::byte *p) {
-    std::array<std::byte, sizeof(T)> raw;
-    std::memcpy(raw.data(), p, sizeof(T));
-    if constexpr (std::endian::native == std::endian::big)
-        std::reverse(raw.begin(), raw.end());
-    return std::bit_cast<T>(raw);
 }
 
 std::string shapeText(const std::vector<std::int64_t> &shape) {
@@ -203,55 +192,6 @@ Result<QJsonObject> parseHeaderJson(std::span<const std::byte> header) {
     return document.object();
 }
 
-using DecodeFn = void (*)(const std::byte *src, float *dst, std::size_t count);
-
-template <typename T>
-void decodeCast(const std::byte *src, float *dst, std::size_t count) {
-    for (std::size_t i = 0; i < count; ++i)
-        dst[i] = static_cast<float>(loadLittleEndian<T>(src + i * sizeof(T)));
-}
-
-void decodeBool(const std::byte *src, float *dst, std::size_t count) {
-    for (std::size_t i = 0; i < count; ++i)
-        dst[i] = src[i] != std::byte{0} ? 1.0f : 0.0f;
-}
-
-template <float (*decodeByte)(std::uint8_t)>
-void decodeFloat8(const std::byte *src, float *dst, std::size_t count) {
-    for (std::size_t i = 0; i < count; ++i)
-        dst[i] = decodeByte(std::uint8_t(src[i]));
-}
-
-DecodeFn decoderFor(DType dtype) {
-    switch (dtype) {
-    case DType::F64:
-        return &decodeCast<double>;
-    case DType::F32:
-        return &decodeCast<float>;
-    case DType::F16:
-        return &decodeCast<Eigen::half>;
-    case DType::BF16:
-        return &decodeCast<Eigen::bfloat16>;
-    case DType::F8_E4M3:
-        return &decodeFloat8<&decodeFloat8E4M3>;
-    case DType::F8_E5M2:
-        return &decodeFloat8<&decodeFloat8E5M2>;
-    case DType::I64:
-        return &decodeCast<std::int64_t>;
-    case DType::I32:
-        return &decodeCast<std::int32_t>;
-    case DType::I16:
-        return &decodeCast<std::int16_t>;
-    case DType::I8:
-        return &decodeCast<std::int8_t>;
-    case DType::U8:
-        return &decodeCast<std::uint8_t>;
-    case DType::BOOL:
-        return &decodeBool;
-    }
-    return &decodeBool;
-}
-
 bool canViewInPlace(const TensorInfo &info, const std::byte *src) {
     return info.dtype == DType::F32 && std::endian::native == std::endian::little &&
            reinterpret_cast<std::uintptr_t>(src) % alignof(float) == 0;
@@ -359,7 +299,7 @@ Result<std::shared_ptr<const FloatTensor>> SafetensorsReader::loadFloat(std::siz
         return fileError(path(), "tensor '" + info.name + "': not enough memory to decode " +
                                      std::to_string(count) + " elements");
     }
-    const DecodeFn decode = decoderFor(info.dtype);
+    const DecodeFn decode = littleEndianDecoder(info.dtype);
     const std::size_t stride = dtypeSize(info.dtype);
     const bool finished =
         parallelChunks(count, kChunkSize, control, [&](std::size_t, std::size_t begin, std::size_t end) {
