@@ -1,12 +1,11 @@
 // libFuzzer target for the NumPy .npz reader (zip of .npy members, stored or deflated): any byte string must
 // give a reader or an error naming the file, never a crash, a sanitizer report or an absurd allocation.
+#include "fuzzfixture.h"
 #include "io/npzreader.h"
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <string>
-#include <unistd.h>
 
 namespace {
 
@@ -14,16 +13,8 @@ namespace {
 constexpr std::int64_t kMaxDecodedElements = std::int64_t(1) << 20;
 
 const std::string &fixturePath() {
-    static const std::string path = "/tmp/quantscope-fuzz-" + std::to_string(::getpid()) + ".npz";
+    static const std::string path = qs::fuzz::processTempPath("", ".npz");
     return path;
-}
-
-bool writeFixture(const std::uint8_t *data, std::size_t size) {
-    std::FILE *file = std::fopen(fixturePath().c_str(), "wb");
-    if (!file)
-        return false;
-    const bool ok = std::fwrite(data, 1, size, file) == size;
-    return std::fclose(file) == 0 && ok;
 }
 
 void exercise(const qs::CheckpointReader &reader) {
@@ -44,12 +35,12 @@ void exercise(const qs::CheckpointReader &reader) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
     qs::NpzReader::probe({reinterpret_cast<const std::byte *>(data), size}, size);
-    if (!writeFixture(data, size))
+    if (!qs::fuzz::writeFile(fixturePath(), data, size))
         return 0;
     const auto reader = qs::NpzReader::open(fixturePath());
     if (reader)
         exercise(*reader.value());
-    else if (reader.error().rfind(fixturePath() + ": ", 0) != 0)
+    else if (!qs::fuzz::namesFile(reader.error(), fixturePath()))
         __builtin_trap(); // every error names the file
     return 0;
 }

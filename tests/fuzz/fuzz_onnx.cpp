@@ -1,15 +1,14 @@
 // libFuzzer target for the ONNX reader: any byte string must give a reader or an error naming
 // the file, never a crash, a sanitizer report or an absurd allocation. A side file "data.bin"
 // sits next to the model so that external-data references are exercised too.
+#include "fuzzfixture.h"
 #include "io/checkpointreader.h"
 #include "io/onnxreader.h"
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <sys/stat.h>
-#include <unistd.h>
 
 namespace {
 
@@ -18,21 +17,13 @@ constexpr std::int64_t kMaxDecodedElements = std::int64_t(1) << 20;
 constexpr std::size_t kSideFileBytes = 256;
 
 const std::string &fixtureDir() {
-    static const std::string dir = "/tmp/quantscope-fuzz-onnx-" + std::to_string(::getpid());
+    static const std::string dir = qs::fuzz::processTempPath("onnx-", "");
     return dir;
 }
 
 const std::string &fixturePath() {
     static const std::string path = fixtureDir() + "/model.onnx";
     return path;
-}
-
-bool writeFile(const std::string &path, const std::uint8_t *data, std::size_t size) {
-    std::FILE *file = std::fopen(path.c_str(), "wb");
-    if (!file)
-        return false;
-    const bool ok = std::fwrite(data, 1, size, file) == size;
-    return std::fclose(file) == 0 && ok;
 }
 
 // The side file holds bytes 0..255 so that every dtype decodes a spread of values.
@@ -42,7 +33,7 @@ bool prepareDir() {
         std::uint8_t side[kSideFileBytes];
         for (std::size_t i = 0; i < kSideFileBytes; ++i)
             side[i] = std::uint8_t(i);
-        return writeFile(fixtureDir() + "/data.bin", side, kSideFileBytes);
+        return qs::fuzz::writeFile(fixtureDir() + "/data.bin", side, kSideFileBytes);
     }();
     return ready;
 }
@@ -63,12 +54,12 @@ void exercise(const qs::CheckpointReader &reader) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
     qs::OnnxReader::probe({reinterpret_cast<const std::byte *>(data), size}, size);
-    if (!prepareDir() || !writeFile(fixturePath(), data, size))
+    if (!prepareDir() || !qs::fuzz::writeFile(fixturePath(), data, size))
         return 0;
     const auto reader = qs::OnnxReader::open(fixturePath());
     if (reader)
         exercise(*reader.value());
-    else if (reader.error().rfind(fixturePath() + ": ", 0) != 0)
+    else if (!qs::fuzz::namesFile(reader.error(), fixturePath()))
         __builtin_trap(); // every error names the file
     return 0;
 }

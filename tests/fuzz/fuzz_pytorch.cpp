@@ -2,6 +2,7 @@
 // views): any byte string must give a reader or an error naming the file, never a crash, a
 // sanitizer report or an absurd allocation. The bytes are also unpickled directly, so the
 // unpickler is explored without first having to form a valid zip.
+#include "fuzzfixture.h"
 #include "io/checkpointreader.h"
 #include "io/pickle.h"
 #include "io/pytorchreader.h"
@@ -12,7 +13,6 @@
 #include <cstdio>
 #include <span>
 #include <string>
-#include <unistd.h>
 
 namespace {
 
@@ -20,16 +20,8 @@ namespace {
 constexpr std::int64_t kMaxDecodedElements = std::int64_t(1) << 20;
 
 const std::string &fixturePath() {
-    static const std::string path = "/tmp/quantscope-fuzz-" + std::to_string(::getpid()) + ".pt";
+    static const std::string path = qs::fuzz::processTempPath("", ".pt");
     return path;
-}
-
-bool writeFixture(const std::uint8_t *data, std::size_t size) {
-    std::FILE *file = std::fopen(fixturePath().c_str(), "wb");
-    if (!file)
-        return false;
-    const bool ok = std::fwrite(data, 1, size, file) == size;
-    return std::fclose(file) == 0 && ok;
 }
 
 void exercise(const qs::CheckpointReader &reader) {
@@ -41,7 +33,7 @@ void exercise(const qs::CheckpointReader &reader) {
         auto tensor = reader.loadFloat(i, control);
         // A deflated storage is only inflated (and its CRC checked) when loading, so loading may
         // fail, but only with an error naming the file; a success must be complete.
-        if (!tensor && tensor.error().rfind(fixturePath() + ": ", 0) != 0) {
+        if (!tensor && !qs::fuzz::namesFile(tensor.error(), fixturePath())) {
             std::fprintf(stderr, "unexpected error: %s\n", tensor.error().c_str());
             __builtin_trap();
         }
@@ -56,12 +48,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     const std::span<const std::byte> bytes{reinterpret_cast<const std::byte *>(data), size};
     qs::PyTorchReader::probe(bytes.first(std::min<std::size_t>(size, 4096)), size);
     qs::unpickleStateDict(bytes);
-    if (!writeFixture(data, size))
+    if (!qs::fuzz::writeFile(fixturePath(), data, size))
         return 0;
     const auto reader = qs::PyTorchReader::open(fixturePath());
     if (reader)
         exercise(*reader.value());
-    else if (reader.error().rfind(fixturePath() + ": ", 0) != 0)
+    else if (!qs::fuzz::namesFile(reader.error(), fixturePath()))
         __builtin_trap(); // every error names the file
     return 0;
 }

@@ -1,13 +1,12 @@
 // libFuzzer target for the safetensors reader: any byte string must give a reader or an error
 // naming the file, never a crash, a sanitizer report or an absurd allocation.
+#include "fuzzfixture.h"
 #include "io/checkpointreader.h"
 #include "io/safetensorsreader.h"
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <string>
-#include <unistd.h>
 
 namespace {
 
@@ -15,16 +14,8 @@ namespace {
 constexpr std::int64_t kMaxDecodedElements = std::int64_t(1) << 20;
 
 const std::string &fixturePath() {
-    static const std::string path = "/tmp/quantscope-fuzz-" + std::to_string(::getpid()) + ".safetensors";
+    static const std::string path = qs::fuzz::processTempPath("", ".safetensors");
     return path;
-}
-
-bool writeFixture(const std::uint8_t *data, std::size_t size) {
-    std::FILE *file = std::fopen(fixturePath().c_str(), "wb");
-    if (!file)
-        return false;
-    const bool ok = std::fwrite(data, 1, size, file) == size;
-    return std::fclose(file) == 0 && ok;
 }
 
 void exercise(const qs::CheckpointReader &reader) {
@@ -43,12 +34,12 @@ void exercise(const qs::CheckpointReader &reader) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
     qs::SafetensorsReader::probe({reinterpret_cast<const std::byte *>(data), size}, size);
-    if (!writeFixture(data, size))
+    if (!qs::fuzz::writeFile(fixturePath(), data, size))
         return 0;
     const auto reader = qs::SafetensorsReader::open(fixturePath());
     if (reader)
         exercise(*reader.value());
-    else if (reader.error().rfind(fixturePath() + ": ", 0) != 0)
+    else if (!qs::fuzz::namesFile(reader.error(), fixturePath()))
         __builtin_trap(); // every error names the file
     return 0;
 }

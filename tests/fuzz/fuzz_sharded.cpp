@@ -2,6 +2,7 @@
 // error naming the index, never a crash, a sanitizer report or a file opened outside the index's
 // own directory. The directory holds two small valid safetensors shards, a.safetensors and
 // b.safetensors, each with F32 tensors "w" and "v" of shape [2].
+#include "fuzzfixture.h"
 #include "io/shardedreader.h"
 
 #include <cerrno>
@@ -16,16 +17,8 @@
 namespace {
 
 const std::string &directory() {
-    static const std::string path = "/tmp/quantscope-fuzz-sharded-" + std::to_string(::getpid());
+    static const std::string path = qs::fuzz::processTempPath("sharded-", "");
     return path;
-}
-
-bool writeFile(const std::string &path, const void *data, std::size_t size) {
-    std::FILE *file = std::fopen(path.c_str(), "wb");
-    if (!file)
-        return false;
-    const bool ok = std::fwrite(data, 1, size, file) == size;
-    return std::fclose(file) == 0 && ok;
 }
 
 // A safetensors shard by the specification: 8-byte little-endian header length, JSON, data.
@@ -37,7 +30,7 @@ bool writeShard(const std::string &name) {
         bytes[std::size_t(i)] = char((header.size() >> (8 * i)) & 0xFF);
     const float values[4] = {1.0f, -2.0f, 0.5f, 4.0f};
     bytes += header + std::string(reinterpret_cast<const char *>(values), sizeof values);
-    return writeFile(directory() + "/" + name, bytes.data(), bytes.size());
+    return qs::fuzz::writeFile(directory() + "/" + name, bytes.data(), bytes.size());
 }
 
 void removeDirectory() {
@@ -60,11 +53,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     if (!prepareDirectory())
         return 0;
     const std::string index = directory() + "/model.safetensors.index.json";
-    if (!writeFile(index, data, size))
+    if (!qs::fuzz::writeFile(index, data, size))
         return 0;
     const auto reader = qs::ShardedReader::open(index);
     if (!reader) {
-        if (reader.error().rfind(index + ": ", 0) != 0)
+        if (!qs::fuzz::namesFile(reader.error(), index))
             __builtin_trap(); // every error names the index
         return 0;
     }

@@ -1,14 +1,13 @@
 // libFuzzer target for ZipArchive, which the PyTorch and npz readers share: any byte string must
 // give an archive whose members all lie inside the file, or an error naming the file; extracting
 // any member must give exactly its declared size or an error naming the file and the member.
+#include "fuzzfixture.h"
 #include "io/mappedfile.h"
 #include "io/ziparchive.h"
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <string>
-#include <unistd.h>
 
 namespace {
 
@@ -16,20 +15,12 @@ namespace {
 constexpr std::uint64_t kMaxExtractBytes = std::uint64_t(1) << 22;
 
 const std::string &fixturePath() {
-    static const std::string path = "/tmp/quantscope-fuzz-" + std::to_string(::getpid()) + ".zip";
+    static const std::string path = qs::fuzz::processTempPath("", ".zip");
     return path;
 }
 
-bool writeFixture(const std::uint8_t *data, std::size_t size) {
-    std::FILE *file = std::fopen(fixturePath().c_str(), "wb");
-    if (!file)
-        return false;
-    const bool ok = std::fwrite(data, 1, size, file) == size;
-    return std::fclose(file) == 0 && ok;
-}
-
 bool namesFile(const std::string &error) {
-    return error.rfind(fixturePath() + ": ", 0) == 0;
+    return qs::fuzz::namesFile(error, fixturePath());
 }
 
 void exercise(const qs::ZipArchive &archive) {
@@ -49,7 +40,7 @@ void exercise(const qs::ZipArchive &archive) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
     qs::ZipArchive::probe({reinterpret_cast<const std::byte *>(data), size});
-    if (!writeFixture(data, size))
+    if (!qs::fuzz::writeFile(fixturePath(), data, size))
         return 0;
     auto file = qs::MappedFile::open(fixturePath());
     if (!file)
