@@ -18,7 +18,7 @@ struct TensorAnalysis {
 
     const TensorInfo &info() const { return tensor->info(); }
     /// True if the tensor is stored quantized already: an integer dtype, a block type such as
-    /// GGUF's Q4_K, or at most kQuantizedMaxDistinct distinct values (fake-quantized floats).
+    /// GGUF's Q4_K, or floats on few distinct values (TensorStats::alreadyQuantized()).
     bool alreadyQuantized() const {
         return !isFloatingPoint(info().dtype) || !info().storageType.empty() || stats.alreadyQuantized();
     }

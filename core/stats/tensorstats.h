@@ -14,8 +14,11 @@ inline constexpr int kFineBins = 4096;
 /// Distinct values are counted exactly up to this many (every 16-bit tensor stays below it).
 inline constexpr std::int64_t kDistinctValuesCap = 65536;
 /// A tensor with at most this many distinct values (what 8 bits can code) looks already
-/// quantized.
+/// quantized, provided it also has kQuantizedMinValuesPerDistinct values for each of them.
 inline constexpr std::int64_t kQuantizedMaxDistinct = 256;
+/// Few distinct values mean nothing in a small tensor (a 16-element bias has 16): only a tensor
+/// with at least this many values per distinct value is taken for quantized data.
+inline constexpr std::int64_t kQuantizedMinValuesPerDistinct = 16;
 
 /// Statistics of a tensor's values. NaN and ±Inf are counted and excluded from everything else.
 struct TensorStats {
@@ -34,10 +37,12 @@ struct TensorStats {
     /// kDistinctValuesCap.
     std::optional<std::int64_t> distinctValues = 0;
 
-    /// True if the finite values take between 1 and kQuantizedMaxDistinct distinct values, as
-    /// a tensor stored after (fake) quantization to 8 bits or fewer does.
+    /// True if the finite values take between 1 and kQuantizedMaxDistinct distinct values and
+    /// there are at least kQuantizedMinValuesPerDistinct values per distinct value, as in a
+    /// tensor stored after (fake) quantization to 8 bits or fewer.
     bool alreadyQuantized() const {
-        return distinctValues && *distinctValues > 0 && *distinctValues <= kQuantizedMaxDistinct;
+        return distinctValues && *distinctValues > 0 && *distinctValues <= kQuantizedMaxDistinct &&
+               count >= kQuantizedMinValuesPerDistinct * *distinctValues;
     }
 };
 

@@ -435,8 +435,9 @@ void TestCli::analyzeDistinctValues_data() {
     QTest::addColumn<QString>("tensor");
     QTest::addColumn<qint64>("distinct"); // -1: more than the cap, reported as null
     QTest::addColumn<bool>("quantized");
-    // {-255/128, -1/2, 0, 1/128, 3/128}: five different values, few enough to flag.
-    QTest::addRow("five values") << QStringLiteral("tiny") << qint64(5) << true;
+    // {-255/128, -1/2, 0, 1/128, 3/128}: five different values, but one value each is no sign of
+    // quantization (the rule asks for 16 values per distinct value).
+    QTest::addRow("five values") << QStringLiteral("tiny") << qint64(5) << false;
     // (i mod 16 - 8) / 8: 16 levels.
     QTest::addRow("sixteen levels") << QStringLiteral("levels") << qint64(16) << true;
     // 1 + i / 2^20 for i < 70 000: above the 65 536 cap.

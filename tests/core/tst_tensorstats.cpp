@@ -219,6 +219,8 @@ private Q_SLOTS:
     void progressEndsAtOne();
     void distinctValues_data();
     void distinctValues();
+    void alreadyQuantizedRule_data();
+    void alreadyQuantizedRule();
     void distinctValuesOfNothing();
 };
 
@@ -406,32 +408,30 @@ void TestTensorStats::progressEndsAtOne() {
 void TestTensorStats::distinctValues_data() {
     QTest::addColumn<Distinct>("kind");
     QTest::addColumn<qint64>("expected"); // -1: above the cap (nullopt)
-    QTest::addColumn<bool>("quantized");
     // {1, 2, 1, 3, 2}: values 1, 2, 3.
-    QTest::addRow("three values") << Distinct::Few << qint64(3) << true;
+    QTest::addRow("three values") << Distinct::Few << qint64(3);
     // 0 and -0 compare equal, so they are one value; plus 1.
-    QTest::addRow("signed zeros are one") << Distinct::SignedZeros << qint64(2) << true;
+    QTest::addRow("signed zeros are one") << Distinct::SignedZeros << qint64(2);
     // NaN and ±Inf are excluded like everywhere in the stats: only 1 remains.
-    QTest::addRow("nan and inf excluded") << Distinct::NonFinite << qint64(1) << true;
+    QTest::addRow("nan and inf excluded") << Distinct::NonFinite << qint64(1);
     // q·s for q in [-128, 127]: 256 codes, the most 8 bits give.
-    QTest::addRow("int8 codes") << Distinct::Int8Codes << qint64(256) << true;
+    QTest::addRow("int8 codes") << Distinct::Int8Codes << qint64(256);
     // 0, 0.5, ..., 128: 257 values, one more than 8 bits can code.
-    QTest::addRow("257 levels") << Distinct::Levels257 << qint64(257) << false;
+    QTest::addRow("257 levels") << Distinct::Levels257 << qint64(257);
     // Normal values rounded to bfloat16: -2 = count them with the sort reference.
-    QTest::addRow("bfloat16 grid") << Distinct::Bf16Grid << qint64(-2) << false;
+    QTest::addRow("bfloat16 grid") << Distinct::Bf16Grid << qint64(-2);
     // The cap itself is still counted exactly; one more is "above".
-    QTest::addRow("at the cap") << Distinct::AtCap << qint64(kDistinctValuesCap) << false;
-    QTest::addRow("cap plus one") << Distinct::AboveCap << qint64(-1) << false;
+    QTest::addRow("at the cap") << Distinct::AtCap << qint64(kDistinctValuesCap);
+    QTest::addRow("cap plus one") << Distinct::AboveCap << qint64(-1);
     // 1.3 M float32 normal samples: nearly all distinct.
-    QTest::addRow("float32 normal") << Distinct::Normal << qint64(-1) << false;
+    QTest::addRow("float32 normal") << Distinct::Normal << qint64(-1);
     // 100 values on the bitmap path and 100 on the hash path.
-    QTest::addRow("mixed paths") << Distinct::Mixed << qint64(200) << true;
+    QTest::addRow("mixed paths") << Distinct::Mixed << qint64(200);
 }
 
 void TestTensorStats::distinctValues() {
     QFETCH(Distinct, kind);
     QFETCH(qint64, expected);
-    QFETCH(bool, quantized);
     const std::vector<float> values = distinctCase(kind);
     if (expected == -2)
         expected = referenceDistinct(values);
@@ -439,10 +439,38 @@ void TestTensorStats::distinctValues() {
     const std::optional<std::int64_t> want =
         expected >= 0 ? std::optional<std::int64_t>(expected) : std::nullopt;
     QCOMPARE(one.distinctValues, want);
-    QCOMPARE(one.alreadyQuantized(), quantized);
     // Identical at any thread count.
     QCOMPARE(statsAt(values, 2).distinctValues, want);
     QCOMPARE(statsAt(values, 8).distinctValues, want);
+}
+
+void TestTensorStats::alreadyQuantizedRule_data() {
+    QTest::addColumn<int>("levels");  // distinct values, spaced 0.125
+    QTest::addColumn<int>("repeats"); // copies of each
+    QTest::addColumn<bool>("quantized");
+    // The rule: at most 256 distinct values and at least 16 values per distinct value.
+    QTest::addRow("16-element bias, all different") << 16 << 1 << false;
+    QTest::addRow("16 levels x 15") << 16 << 15 << false;
+    QTest::addRow("16 levels x 16") << 16 << 16 << true;
+    QTest::addRow("3 values x 2") << 3 << 2 << false;
+    QTest::addRow("256 codes x 16") << 256 << 16 << true;
+    QTest::addRow("256 codes x 3") << 256 << 3 << false;
+    QTest::addRow("257 levels x 100") << 257 << 100 << false;
+    QTest::addRow("one value x 16") << 1 << 16 << true;
+    QTest::addRow("one value x 15") << 1 << 15 << false;
+}
+
+void TestTensorStats::alreadyQuantizedRule() {
+    QFETCH(int, levels);
+    QFETCH(int, repeats);
+    QFETCH(bool, quantized);
+    std::vector<float> values;
+    for (int r = 0; r < repeats; ++r)
+        for (int q = 0; q < levels; ++q)
+            values.push_back(float(q - levels / 2) * 0.125f);
+    const TensorStats s = statsAt(values, 1);
+    QCOMPARE(s.distinctValues, std::optional<std::int64_t>(levels));
+    QCOMPARE(s.alreadyQuantized(), quantized);
 }
 
 void TestTensorStats::distinctValuesOfNothing() {
