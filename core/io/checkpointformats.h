@@ -17,11 +17,15 @@ namespace qs {
 struct CheckpointFormat {
     /// Short name shown to users, e.g. "safetensors".
     std::string name;
-    /// File dialog patterns, e.g. "*.safetensors"; also used to pick a format's own error
-    /// message for a broken file that no probe recognises.
+    /// File dialog patterns, e.g. "*.safetensors"; a file that matches no format is told what
+    /// its name suggested.
     std::vector<std::string> extensions;
     /// True if a file of fileSize bytes starting with head (at most kProbeBytes) is this format.
     bool (*probe)(std::span<const std::byte> head, std::uint64_t fileSize);
+    /// True if head starts the way this format does (its magic bytes or opening structure),
+    /// even when the rest is broken: such a file gets this format's own error rather than
+    /// "not a recognised checkpoint".
+    bool (*claims)(std::span<const std::byte> head, std::uint64_t fileSize);
     /// Opens and validates the file.
     Result<std::shared_ptr<const CheckpointReader>> (*open)(const std::string &path);
 };

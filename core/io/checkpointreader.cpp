@@ -57,12 +57,24 @@ Result<std::shared_ptr<const CheckpointReader>> openCheckpoint(const std::string
         if (format.probe(bytes, std::uint64_t(info.size())))
             return format.open(path);
     }
-    // A damaged file with a known extension gets its format's precise complaint.
+    // A damaged file that starts like a format gets that format's precise complaint; the one
+    // its name suggests first (a broken zip named .npz is a broken npz, not a broken PyTorch file).
+    const CheckpointFormat *named = nullptr;
     for (const CheckpointFormat &format : checkpointFormats()) {
-        if (matchesExtension(format, info.fileName()))
+        if (!named && matchesExtension(format, info.fileName()))
+            named = &format;
+    }
+    if (named && named->claims(bytes, std::uint64_t(info.size())))
+        return named->open(path);
+    for (const CheckpointFormat &format : checkpointFormats()) {
+        if (format.claims(bytes, std::uint64_t(info.size())))
             return format.open(path);
     }
-    return Error{path + ": not a recognised checkpoint (supported: " + supportedList() + ")"};
+    // The content claims nothing, whatever the name says.
+    std::string message = path + ": not a recognised checkpoint (supported: " + supportedList() + ")";
+    if (named)
+        message += "; the name suggests " + named->name + ", but the content does not start like one";
+    return Error{message};
 }
 
 } // namespace qs

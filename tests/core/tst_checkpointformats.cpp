@@ -17,6 +17,8 @@ private Q_SLOTS:
     void registryEntriesAreComplete();
     void unknownFileListsEveryFormat_data();
     void unknownFileListsEveryFormat();
+    void contentDecidesNotName_data();
+    void contentDecidesNotName();
 };
 
 void TestCheckpointFormats::registryEntriesAreComplete() {
@@ -31,7 +33,7 @@ void TestCheckpointFormats::registryEntriesAreComplete() {
         for (const std::string &pattern : format.extensions)
             QVERIFY2(pattern.starts_with("*."),
                      qPrintable(name + QLatin1String(": ") + QString::fromStdString(pattern)));
-        QVERIFY(format.probe != nullptr && format.open != nullptr);
+        QVERIFY(format.probe != nullptr && format.claims != nullptr && format.open != nullptr);
     }
 }
 
@@ -63,6 +65,45 @@ void TestCheckpointFormats::unknownFileListsEveryFormat() {
     QVERIFY2(error.contains(QLatin1String("not a recognised checkpoint")), qPrintable(error));
     for (const CheckpointFormat &format : checkpointFormats())
         QVERIFY2(error.contains(QString::fromStdString(format.name)), qPrintable(error));
+}
+
+// A file is judged by what it holds: a text file renamed x.safetensors gets the same friendly
+// message as x.dat (plus what its name suggested), never a reader's complaint about a "header
+// length" read from its letters.
+void TestCheckpointFormats::contentDecidesNotName_data() {
+    QTest::addColumn<QString>("fileName");
+    QTest::addColumn<QString>("suggested"); // empty: the name suggests no format
+    QTest::addRow("dat") << QStringLiteral("x.dat") << QString();
+    for (const CheckpointFormat &format : checkpointFormats()) {
+        for (const std::string &pattern : format.extensions) {
+            const QString name = QStringLiteral("x") + QString::fromStdString(pattern).mid(1);
+            QTest::addRow("%s", qPrintable(name)) << name << QString::fromStdString(format.name);
+        }
+    }
+}
+
+void TestCheckpointFormats::contentDecidesNotName() {
+    QFETCH(QString, fileName);
+    QFETCH(QString, suggested);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(fileName);
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    // The issue's case: a README-like text whose first 8 bytes read as a huge header length.
+    file.write("Release notes for version 2, see the changelog for details.\n");
+    file.close();
+
+    const auto reader = openCheckpoint(path.toStdString());
+    QVERIFY(!reader);
+    const QString error = QString::fromStdString(reader.error());
+    QVERIFY2(error.startsWith(path + QLatin1String(": not a recognised checkpoint (supported: ")),
+             qPrintable(error));
+    QVERIFY2(!error.contains(QLatin1String("header")), qPrintable(error));
+    if (suggested.isEmpty())
+        QVERIFY2(!error.contains(QLatin1String("suggests")), qPrintable(error));
+    else
+        QVERIFY2(error.contains(QLatin1String("the name suggests ") + suggested), qPrintable(error));
 }
 
 QTEST_GUILESS_MAIN(TestCheckpointFormats)

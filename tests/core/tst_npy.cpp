@@ -445,10 +445,17 @@ void TestNpy::malformed() {
     const QString error = QString::fromStdString(reader.error());
     QVERIFY2(error.startsWith(path + QStringLiteral(": ")), qPrintable(error));
     QVERIFY2(error.contains(expected), qPrintable(error));
-    // Through the registry the extension routes a broken file to the same complaint.
+    // Through the registry a file that starts like an array (the magic string) gets the same
+    // complaint; one that does not is no recognised checkpoint, whatever its name.
     const auto viaRegistry = openCheckpoint(path.toStdString());
     QVERIFY(!viaRegistry.ok());
-    QVERIFY2(QString::fromStdString(viaRegistry.error()).contains(expected), viaRegistry.error().c_str());
+    const QString generic = QString::fromStdString(viaRegistry.error());
+    if (bytes.startsWith("\x93NUMPY"))
+        QVERIFY2(generic.contains(expected), qPrintable(generic));
+    else
+        QVERIFY2(generic.startsWith(path + QStringLiteral(": not a recognised checkpoint")) &&
+                     generic.contains(QStringLiteral("the name suggests NumPy")),
+                 qPrintable(generic));
 }
 
 QTEST_GUILESS_MAIN(TestNpy)
