@@ -62,6 +62,7 @@ void AnalysisController::setReader(std::shared_ptr<const qs::CheckpointReader> r
     m_tensor.reset();
     m_exact.reset();
     m_suggestPending = false;
+    m_specBeforeDrag.reset();
     m_spec = m_session.defaultSpec();
     m_views.controls->setSpec(m_spec);
     m_views.controls->setEnabled(false);
@@ -83,6 +84,7 @@ void AnalysisController::selectTensor(std::size_t index) {
     m_tensor.reset();
     m_exact.reset();
     m_suggestPending = false;
+    m_specBeforeDrag.reset();
     m_session.visit(index);
     m_spec = m_session.spec(index);
     m_views.controls->setSpec(m_spec);
@@ -98,6 +100,18 @@ void AnalysisController::reloadCurrentSpec() {
         return;
     m_suggestPending = false;
     applySpec(withValidThresholds(m_session.spec(*m_current)), true);
+}
+
+void AnalysisController::setTensorSpec(std::size_t index, const qs::QuantSpec &spec) {
+    if (index >= m_session.tensors().size())
+        return;
+    if (m_current == index) {
+        m_suggestPending = false;
+        applySpec(spec, true);
+        return;
+    }
+    m_session.setSpec(index, spec);
+    Q_EMIT tensorConfigured(index);
 }
 
 void AnalysisController::cancel() {
@@ -164,13 +178,15 @@ void AnalysisController::onSpecEdited(const qs::QuantSpec &edited) {
     m_session.setDefaultSpec(spec);
     if (!m_current)
         return;
-    applySpec(withValidThresholds(spec), true);
+    applyUserSpec(m_spec, withValidThresholds(spec), ChangeKind::Controls);
 }
 
 void AnalysisController::onThresholdsDragged(double clipLo, double clipHi) {
     if (!m_tensor)
         return;
     // No request while dragging: the estimate follows the mouse, the exact pass the release.
+    if (!m_specBeforeDrag)
+        m_specBeforeDrag = m_spec;
     m_spec = draggedSpec(clipLo, clipHi);
     m_session.setSpec(*m_current, m_spec);
     m_views.controls->setSpec(m_spec);
@@ -178,9 +194,11 @@ void AnalysisController::onThresholdsDragged(double clipLo, double clipHi) {
 }
 
 void AnalysisController::onThresholdsDragFinished(double clipLo, double clipHi) {
+    const qs::QuantSpec before = m_specBeforeDrag.value_or(m_spec);
+    m_specBeforeDrag.reset();
     if (!m_tensor)
         return;
-    applySpec(draggedSpec(clipLo, clipHi), true);
+    applyUserSpec(before, draggedSpec(clipLo, clipHi), ChangeKind::Threshold);
 }
 
 void AnalysisController::onSuggestRequested() {
@@ -202,8 +220,14 @@ bool AnalysisController::trySuggestFrom(const qs::QuantAnalysis &analysis) {
     spec.rangeMode = qs::RangeMode::Saturating;
     spec.clipLo = analysis.sweep.best.clipLo;
     spec.clipHi = analysis.sweep.best.clipHi;
-    applySpec(spec, true);
+    applyUserSpec(m_spec, spec, ChangeKind::Suggested);
     return true;
+}
+
+void AnalysisController::applyUserSpec(qs::QuantSpec before, const qs::QuantSpec &spec, ChangeKind kind) {
+    applySpec(spec, true);
+    if (before != m_spec)
+        Q_EMIT specChangedByUser(*m_current, before, m_spec, kind);
 }
 
 void AnalysisController::applySpec(const qs::QuantSpec &spec, bool exact) {

@@ -31,6 +31,9 @@ struct AnalysisViews {
 class AnalysisController : public QObject {
     Q_OBJECT
 public:
+    // What made the user's change, for naming it in the Edit menu.
+    enum class ChangeKind { Controls, Threshold, Suggested };
+
     explicit AnalysisController(const AnalysisViews &views, QObject *parent = nullptr);
 
     // Forgets the previous checkpoint's session; checkpointName goes into exports.
@@ -45,6 +48,9 @@ public:
     const qs::QuantSpec &currentSpec() const { return m_spec; }
     // Applies the session's spec of the current tensor again (after an import).
     void reloadCurrentSpec();
+    // Sets a tensor's spec, as undo and redo do: shown at once when it is the current tensor.
+    // Emits no specChangedByUser.
+    void setTensorSpec(std::size_t index, const qs::QuantSpec &spec);
     void cancel();
 
 Q_SIGNALS:
@@ -52,6 +58,10 @@ Q_SIGNALS:
     // The exact figures for the current spec are on screen.
     void exactShown(std::size_t index);
     void tensorConfigured(std::size_t index);
+    // The user changed a tensor's spec: a toolbar edit, a finished drag or nudge, the suggested
+    // threshold. Not emitted while a handle is still being dragged.
+    void specChangedByUser(std::size_t index, const qs::QuantSpec &before, const qs::QuantSpec &after,
+                           qs::ui::AnalysisController::ChangeKind kind);
     void errorOccurred(const QString &message);
 
 private:
@@ -64,6 +74,8 @@ private:
     void onSuggestRequested();
 
     void applySpec(const qs::QuantSpec &spec, bool requestExact);
+    // applySpec, then tells specChangedByUser what changed (nothing when nothing did).
+    void applyUserSpec(qs::QuantSpec before, const qs::QuantSpec &spec, ChangeKind kind);
     void showEstimate();
     void showExact(std::shared_ptr<const qs::QuantAnalysis> analysis);
     void clearViews();
@@ -82,6 +94,7 @@ private:
     quint64 m_tensorGeneration = 0;
     quint64 m_quantGeneration = 0;
     bool m_suggestPending = false;
+    std::optional<qs::QuantSpec> m_specBeforeDrag; // set while a handle is being dragged
     QTimer m_clearTimer; // clears the plots only if a load takes long enough to notice
 };
 
