@@ -1,5 +1,6 @@
 #include "quantcontrols.h"
 
+#include <QAction>
 #include <QButtonGroup>
 #include <QCheckBox>
 #include <QFrame>
@@ -74,6 +75,36 @@ QuantControls::QuantControls(QWidget *parent)
                 readControls();
         });
     connect(m_suggest, &QPushButton::clicked, this, &QuantControls::suggestRequested);
+    createActions();
+}
+
+QAction *QuantControls::makeAction(const QString &text, const QKeySequence &shortcut, const QString &tip,
+                                   std::function<void()> work) {
+    auto *action = new QAction(text, this);
+    action->setShortcut(shortcut);
+    action->setToolTip(tip + QStringLiteral(" (") + shortcut.toString(QKeySequence::NativeText) +
+                       QLatin1Char(')'));
+    connect(action, &QAction::triggered, this, [this, work = std::move(work)] {
+        if (isEnabled())
+            work();
+    });
+    m_actions.append(action);
+    return action;
+}
+
+void QuantControls::createActions() {
+    makeAction(tr("&More Bits"), QKeySequence(Qt::CTRL | Qt::Key_Up), tr("One more bit"),
+               [this] { m_bits->stepUp(); });
+    makeAction(tr("&Fewer Bits"), QKeySequence(Qt::CTRL | Qt::Key_Down), tr("One bit fewer"),
+               [this] { m_bits->stepDown(); });
+    makeAction(tr("S&ymmetric / Asymmetric"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A),
+               tr("Switch between symmetric and asymmetric"),
+               [this] { (m_symmetric->isChecked() ? m_asymmetric : m_symmetric)->setChecked(true); });
+    makeAction(tr("&Non-saturating / Saturating"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T),
+               tr("Switch between the whole range and the clip thresholds"),
+               [this] { (m_saturating->isChecked() ? m_nonSaturating : m_saturating)->setChecked(true); });
+    makeAction(tr("Use &Suggested Threshold"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_G),
+               tr("Clip at the threshold with the smallest estimated MSE"), [this] { m_suggest->click(); });
 }
 
 QWidget *QuantControls::createSeparator() {

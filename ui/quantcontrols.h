@@ -2,8 +2,13 @@
 
 #include "quant/quantspec.h"
 
+#include <QKeySequence>
+#include <QList>
 #include <QWidget>
 
+#include <functional>
+
+class QAction;
 class QCheckBox;
 class QPushButton;
 class QRadioButton;
@@ -30,6 +35,10 @@ public:
     QRadioButton *nonSaturatingButton() const { return m_nonSaturating; }
     QRadioButton *saturatingButton() const { return m_saturating; }
     QPushButton *suggestButton() const { return m_suggest; }
+    // Menu actions with window-wide shortcuts for the same controls: bits up and down, symmetric
+    // / asymmetric, non-saturating / saturating, the suggested threshold. They act only while
+    // the controls are enabled.
+    QList<QAction *> actions() const { return m_actions; }
 
 Q_SIGNALS:
     // The user changed bits, scheme, narrow or range mode.
@@ -40,6 +49,9 @@ private:
     void readControls();
     void updateEnabled();
     QWidget *createSeparator();
+    void createActions();
+    QAction *makeAction(const QString &text, const QKeySequence &shortcut, const QString &tip,
+                        std::function<void()> work);
 
     qs::QuantSpec m_spec;
     QSpinBox *m_bits = nullptr;
@@ -49,6 +61,7 @@ private:
     QRadioButton *m_nonSaturating = nullptr;
     QRadioButton *m_saturating = nullptr;
     QPushButton *m_suggest = nullptr;
+    QList<QAction *> m_actions;
 };
 
 } // namespace qs::ui
