@@ -6,18 +6,25 @@
 #include "configexporter.h"
 #include "democheckpointfile.h"
 #include "displayformat.h"
+#include "dockwidths.h"
 #include "helpdialogs.h"
+#include "hintbar.h"
 #include "io/checkpointformats.h"
+#include "plotexport.h"
 #include "plots/errorplot.h"
 #include "plots/histogramplot.h"
 #include "plots/mappingplot.h"
+#include "plots/qcustomplotinclude.h"
 #include "quantcontrols.h"
 #include "recentfiles.h"
+#include "shortcutsdialog.h"
+#include "specundo.h"
 #include "statspanel.h"
 #include "tensorbrowser.h"
 
 #include <QAction>
 #include <QApplication>
+#include <QClipboard>
 #include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
@@ -34,7 +41,11 @@
 #include <QStatusBar>
 #include <QStyle>
 #include <QToolBar>
+#include <QUndoStack>
+#include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
+
+#include <utility>
 
 namespace qs::ui {
 
@@ -49,6 +60,7 @@ const QString kErrorLogKey = QStringLiteral("view/errorLog");
 const QString kShowMappingKey = QStringLiteral("view/showMapping");
 const QString kShowErrorKey = QStringLiteral("view/showError");
 const QString kLastDirectoryKey = QStringLiteral("files/lastDirectory");
+const QString kHintKey = QStringLiteral("hints/firstStartDismissed");
 constexpr int kStatusMessageMs = 6000;
 constexpr int kMaxListedNames = 15;
 
@@ -116,10 +128,18 @@ void MainWindow::createPanels() {
     m_plotSplitter->setChildrenCollapsible(false);
     m_plotSplitter->setStretchFactor(0, 5);
     m_plotSplitter->setStretchFactor(1, 4);
-    setCentralWidget(m_plotSplitter);
+    m_hint = new HintBar(kHintKey, this);
+    auto *central = new QWidget(this);
+    auto *centralLayout = new QVBoxLayout(central);
+    centralLayout->setContentsMargins(0, 0, 0, 0);
+    centralLayout->setSpacing(2);
+    centralLayout->addWidget(m_hint);
+    centralLayout->addWidget(m_plotSplitter, 1);
+    setCentralWidget(central);
 
     m_controller = new AnalysisController({m_histogram, m_mapping, m_error, m_stats, m_controls}, this);
     m_exporter = new ConfigExporter(this);
+    m_undo = new SpecUndo(m_controller, this);
     m_recent = new RecentFiles(this);
 }
 
@@ -140,11 +160,24 @@ void MainWindow::createDocks() {
     m_statsDock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable);
     m_statsDock->setWidget(scroll);
     addDockWidget(Qt::RightDockWidgetArea, m_statsDock);
+    m_dockWidths = new DockWidths(this, m_browserDock, m_statsDock);
 }
 
 void MainWindow::createActions() {
     createFileActions();
+    createEditActions();
     createViewActions();
+}
+
+void MainWindow::createEditActions() {
+    m_undoAction = m_undo->stack()->createUndoAction(this, tr("&Undo"));
+    m_undoAction->setShortcut(QKeySequence::Undo);
+    m_redoAction = m_undo->stack()->createRedoAction(this, tr("&Redo"));
+    m_redoAction->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence::Redo});
+    m_copyFiguresAction = new QAction(tr("&Copy Figures"), this);
+    m_copyFiguresAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+    m_copyFiguresAction->setToolTip(tr("Copy the Figures panel to the clipboard as text"));
+    connect(m_copyFiguresAction, &QAction::triggered, this, &MainWindow::copyFigures);
 }
 
 void MainWindow::createFileActions() {
@@ -173,6 +206,21 @@ void MainWindow::createFileActions() {
     m_quitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
     m_quitAction->setMenuRole(QAction::QuitRole);
     connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+}
+
+// One entry per plot; each plot's context menu offers the same.
+void MainWindow::createExportPlotMenu(QMenu *menu) {
+    const QList<QPair<QCustomPlot *, QString>> plots = {
+        {m_histogram->plot(), tr("Weight Histogram")},
+        {m_mapping->plot(), tr("Mapping")},
+        {m_error->histogramPlot(), tr("Error Histogram")},
+        {m_error->curvePlot(), tr("MSE Against Threshold")},
+    };
+    for (const auto &[plot, title] : plots) {
+        installPlotContextMenu(plot, title);
+        menu->addAction(title + QStringLiteral("…"), this,
+                        [this, plot = plot, title = title] { savePlotWithDialog(plot, title, this); });
+    }
 }
 
 QAction *MainWindow::createToggle(const QString &text, bool checked) {
@@ -221,10 +269,20 @@ void MainWindow::createMenus() {
     file->addSeparator();
     file->addAction(m_exportAction);
     file->addAction(m_importAction);
+    createExportPlotMenu(file->addMenu(tr("Export &Plot")));
     file->addSeparator();
     file->addAction(m_propertiesAction);
     file->addSeparator();
     file->addAction(m_quitAction);
+
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(m_undoAction);
+    edit->addAction(m_redoAction);
+    edit->addSeparator();
+    edit->addAction(m_copyFiguresAction);
+
+    QMenu *quantize = menuBar()->addMenu(tr("&Quantization"));
+    quantize->addActions(m_controls->actions());
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_histogramLogAction);
@@ -247,6 +305,7 @@ void MainWindow::createMenus() {
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Formulas and Conventions"), this, [this] { showConventionsDialog(this); });
+    help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
     help->addSeparator();
     QAction *about = help->addAction(tr("&About Quantscope"), this, [this] { showAboutDialog(this); });
     about->setMenuRole(QAction::AboutRole);
@@ -283,7 +342,10 @@ void MainWindow::connectPanels() {
     connect(m_busy, &BusyIndicator::cancelRequested, m_controller, &AnalysisController::cancel);
     connect(m_histogram, &HistogramPlot::logScaleChanged, m_histogramLogAction, &QAction::setChecked);
     connect(m_error, &ErrorPlot::logScaleChanged, m_errorLogAction, &QAction::setChecked);
-    connect(m_recent, &RecentFiles::fileTriggered, this, &MainWindow::openFile);
+    connect(m_recent, &RecentFiles::fileTriggered, this, &MainWindow::openFromUser);
+    connect(m_undo, &SpecUndo::revealTensor, m_browser, &TensorBrowser::selectTensor);
+    // Doing what the hint says is the best sign it was read.
+    connect(m_histogram, &HistogramPlot::thresholdsDragFinished, m_hint, &HintBar::dismiss);
     connect(m_exporter, &ConfigExporter::finished, this, &MainWindow::onExportFinished);
 }
 
@@ -291,8 +353,9 @@ void MainWindow::restoreSettings() {
     const QSettings settings;
     if (!restoreGeometry(settings.value(kGeometryKey).toByteArray()))
         resize(1400, 900);
+    m_dockWidths->restore();
     if (!restoreState(settings.value(kStateKey).toByteArray()))
-        resizeDocks({m_browserDock, m_statsDock}, {420, 240}, Qt::Horizontal);
+        m_dockWidths->apply();
     m_splittersRestored = m_plotSplitter->restoreState(settings.value(kPlotSplitterKey).toByteArray()) &&
                           m_lowerSplitter->restoreState(settings.value(kLowerSplitterKey).toByteArray());
     m_histogramLogAction->setChecked(settings.value(kHistogramLogKey, m_histogram->logScale()).toBool());
@@ -308,6 +371,7 @@ void MainWindow::saveSettings() const {
     QSettings settings;
     settings.setValue(kGeometryKey, saveGeometry());
     settings.setValue(kStateKey, saveState());
+    m_dockWidths->save();
     settings.setValue(kPlotSplitterKey, m_plotSplitter->saveState());
     settings.setValue(kLowerSplitterKey, m_lowerSplitter->saveState());
     settings.setValue(kHistogramLogKey, m_histogramLogAction->isChecked());
@@ -329,9 +393,74 @@ void MainWindow::showEvent(QShowEvent *event) {
 }
 
 void MainWindow::closeEvent(QCloseEvent *event) {
+    // "Export…" may write at once (nothing left to compute); then the window closes as asked.
+    if (!confirmDiscard(tr("quitting")) && !m_undo->stack()->isClean()) {
+        m_closeAfterExport = m_exporter->isRunning();
+        event->ignore();
+        return;
+    }
     saveSettings();
     m_controller->service().cancelAll();
     event->accept();
+}
+
+void MainWindow::resizeEvent(QResizeEvent *event) {
+    QMainWindow::resizeEvent(event);
+    if (m_dockWidths)
+        m_dockWidths->apply();
+}
+
+bool MainWindow::confirmDiscard(const QString &action) {
+    if (m_currentFile.isEmpty() || m_undo->stack()->isClean())
+        return true;
+    const QString title = tr("Unexported Changes");
+    const QString text = tr("You changed the quantization of %1 since the last export. Export the "
+                            "configuration before %2?")
+                             .arg(QFileInfo(m_currentFile).fileName(), action);
+    QMessageBox::StandardButton answer = QMessageBox::Cancel;
+    if (m_askHandler) {
+        answer = m_askHandler(title, text);
+    } else {
+        QMessageBox box(QMessageBox::Question, title, text,
+                        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, this);
+        box.button(QMessageBox::Save)->setText(tr("Export…"));
+        box.setDefaultButton(QMessageBox::Save);
+        answer = QMessageBox::StandardButton(box.exec());
+    }
+    if (answer == QMessageBox::Save)
+        exportWithDialog();
+    return answer == QMessageBox::Discard;
+}
+
+void MainWindow::openFromUser(const QString &path) {
+    if (confirmDiscard(tr("opening another checkpoint")) && openFile(path))
+        rememberDirectory(path);
+}
+
+ShortcutsDialog *MainWindow::showShortcuts() {
+    auto *dialog = findChild<ShortcutsDialog *>();
+    if (!dialog) {
+        dialog = new ShortcutsDialog(menuBar(), this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+    }
+    dialog->show();
+    dialog->raise();
+    return dialog;
+}
+
+void MainWindow::copyFigures() {
+    QApplication::clipboard()->setText(m_stats->toPlainText());
+    statusBar()->showMessage(tr("Copied the figures to the clipboard"), kStatusMessageMs);
+}
+
+void MainWindow::offerFirstStartHint() {
+    QString text = tr("<b>Tip:</b> drag the orange handles on the histogram to clip the range; "
+                      "the figures follow as you drag.");
+    if (m_currentFile == m_demoFile)
+        text = tr("<b>This demo checkpoint is synthetic:</b> random weights shaped like a small "
+                  "transformer, made by Quantscope. Open your own with File ▸ Open. ") +
+               text;
+    m_hint->offer(text);
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event) {
@@ -345,9 +474,7 @@ void MainWindow::dropEvent(QDropEvent *event) {
     if (urls.isEmpty() || !urls.first().isLocalFile())
         return;
     event->acceptProposedAction();
-    const QString path = urls.first().toLocalFile();
-    if (openFile(path))
-        rememberDirectory(path);
+    openFromUser(urls.first().toLocalFile());
 }
 
 bool MainWindow::openFile(const QString &path) {
@@ -361,6 +488,7 @@ bool MainWindow::openFile(const QString &path) {
         return false;
     }
     m_currentFile = absolute;
+    m_undo->clear();
     delete m_properties; // it describes the previous file
     m_controller->setReader(reader.value(), QFileInfo(absolute).fileName());
     m_stats->setFormat(toQString(reader.value()->formatName()));
@@ -369,6 +497,7 @@ bool MainWindow::openFile(const QString &path) {
     updateFileState();
     if (!reader.value()->tensors().empty())
         m_browser->selectTensor(0);
+    offerFirstStartHint();
     Q_EMIT fileOpened(absolute);
     return true;
 }
@@ -382,6 +511,7 @@ void MainWindow::openDemo() {
         if (!m_currentFile.isEmpty())
             return; // the user opened a file meanwhile
         if (!demo.path.isEmpty()) {
+            m_demoFile = QFileInfo(demo.path).absoluteFilePath();
             openFile(demo.path);
             return;
         }
@@ -408,8 +538,11 @@ void MainWindow::updateFileState() {
     setWindowTitle(tr("%1 (%2) — Quantscope").arg(name, format));
     setWindowFilePath(m_currentFile);
     const std::size_t count = reader ? reader->tensors().size() : 0;
-    m_fileLabel->setText(name + QStringLiteral("  ·  ") + format + QStringLiteral("  ·  ") +
-                         countOf(qint64(count), tr("tensor"), tr("tensors")));
+    QString status = name + QStringLiteral("  ·  ") + format + QStringLiteral("  ·  ") +
+                     countOf(qint64(count), tr("tensor"), tr("tensors"));
+    if (m_currentFile == m_demoFile)
+        status += QStringLiteral("  ·  ") + tr("synthetic demo weights");
+    m_fileLabel->setText(status);
     m_fileLabel->setToolTip(QDir::toNativeSeparators(m_currentFile));
 }
 
@@ -448,8 +581,7 @@ void MainWindow::openWithDialog() {
         QFileDialog::getOpenFileName(this, tr("Open Checkpoint"), lastDirectory(), openFilter());
     if (path.isEmpty())
         return;
-    rememberDirectory(path);
-    openFile(path);
+    openFromUser(path);
 }
 
 void MainWindow::exportConfigTo(const QString &path) {
@@ -476,7 +608,12 @@ void MainWindow::onExportFinished(const QString &path, ConfigExporter::Outcome o
                     tr("Could not export to %1:\n%2").arg(QDir::toNativeSeparators(path), message));
     else
         statusBar()->showMessage(message, kStatusMessageMs);
-    Q_EMIT configExported(path, outcome == ConfigExporter::Outcome::Written);
+    const bool written = outcome == ConfigExporter::Outcome::Written;
+    if (written)
+        m_undo->stack()->setClean();
+    Q_EMIT configExported(path, written);
+    if (std::exchange(m_closeAfterExport, false) && written)
+        close();
 }
 
 bool MainWindow::importConfigFrom(const QString &path) {
@@ -489,7 +626,12 @@ bool MainWindow::importConfigFrom(const QString &path) {
         return false;
     }
     TensorSession &session = m_controller->session();
+    std::vector<SpecUndo::Change> changes;
+    for (const qs::TensorConfig &tensor : config->tensors)
+        if (const auto index = session.indexOf(tensor.name))
+            changes.push_back({*index, session.spec(*index), tensor.spec});
     const std::vector<std::string> unmatched = session.applyConfig(config.value());
+    m_undo->record(std::move(changes), tr("Import %1").arg(QFileInfo(path).fileName()));
     for (const qs::TensorConfig &tensor : config->tensors) {
         if (const auto index = session.indexOf(tensor.name))
             m_browser->setConfigured(*index, true);

@@ -21,11 +21,15 @@ namespace qs::ui {
 class AnalysisController;
 class BusyIndicator;
 class CheckpointPropertiesDialog;
+class DockWidths;
 class ErrorPlot;
+class HintBar;
 class HistogramPlot;
 class MappingPlot;
 class QuantControls;
 class RecentFiles;
+class ShortcutsDialog;
+class SpecUndo;
 class StatsPanel;
 class TensorBrowser;
 
@@ -37,6 +41,8 @@ public:
     // Receives every message box the window would show; tests install one to read them.
     using MessageHandler =
         std::function<void(QMessageBox::Icon icon, const QString &title, const QString &text)>;
+    // Answers every Save / Discard / Cancel question the window would ask; tests install one.
+    using AskHandler = std::function<QMessageBox::StandardButton(const QString &title, const QString &text)>;
 
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
@@ -51,10 +57,15 @@ public:
     // Applies a saved configuration to the open checkpoint; reports names it cannot match.
     bool importConfigFrom(const QString &path);
     void setMessageHandler(MessageHandler handler) { m_messageHandler = std::move(handler); }
+    void setAskHandler(AskHandler handler) { m_askHandler = std::move(handler); }
     // Shows (or raises) the open checkpoint's properties; nullptr when no file is open.
     CheckpointPropertiesDialog *showProperties();
     // The Open dialog's filters: all checkpoints, then one per registered format, then all files.
     QString openFilter() const;
+    // Help ▸ Keyboard Shortcuts, built from the menus.
+    ShortcutsDialog *showShortcuts();
+    // Puts the Figures panel on the clipboard as text (Edit ▸ Copy Figures).
+    void copyFigures();
 
     QString currentFile() const { return m_currentFile; }
     TensorBrowser *browser() const { return m_browser; }
@@ -64,6 +75,10 @@ public:
     ErrorPlot *errorPlot() const { return m_error; }
     StatsPanel *statsPanel() const { return m_stats; }
     AnalysisController *controller() const { return m_controller; }
+    SpecUndo *undo() const { return m_undo; }
+    HintBar *hintBar() const { return m_hint; }
+    QDockWidget *browserDock() const { return m_browserDock; }
+    QDockWidget *statsDock() const { return m_statsDock; }
 
 Q_SIGNALS:
     void fileOpened(const QString &path);
@@ -72,6 +87,7 @@ Q_SIGNALS:
 protected:
     void showEvent(QShowEvent *event) override;
     void closeEvent(QCloseEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
 
@@ -80,7 +96,9 @@ private:
     void createDocks();
     void createActions();
     void createFileActions();
+    void createEditActions();
     void createViewActions();
+    void createExportPlotMenu(QMenu *menu);
     QAction *createToggle(const QString &text, bool checked);
     void updatePlotVisibility();
     void createMenus();
@@ -89,6 +107,11 @@ private:
     void connectPanels();
     void restoreSettings();
     void saveSettings() const;
+    // True when nothing unexported would be lost, or the user chose to discard it. "Save" starts
+    // an export and returns false: the pending action does not happen.
+    bool confirmDiscard(const QString &action);
+    void openFromUser(const QString &path);
+    void offerFirstStartHint();
 
     void openWithDialog();
     void exportWithDialog();
@@ -100,7 +123,9 @@ private:
     void updateFileState();
 
     MessageHandler m_messageHandler;
+    AskHandler m_askHandler;
     QString m_currentFile;
+    QString m_demoFile;
 
     TensorBrowser *m_browser = nullptr;
     QuantControls *m_controls = nullptr;
@@ -113,6 +138,9 @@ private:
     QDockWidget *m_browserDock = nullptr;
     QDockWidget *m_statsDock = nullptr;
     BusyIndicator *m_busy = nullptr;
+    HintBar *m_hint = nullptr;
+    DockWidths *m_dockWidths = nullptr;
+    SpecUndo *m_undo = nullptr;
     QLabel *m_fileLabel = nullptr;
 
     AnalysisController *m_controller = nullptr;
@@ -124,6 +152,9 @@ private:
     QAction *m_importAction = nullptr;
     QAction *m_propertiesAction = nullptr;
     QAction *m_quitAction = nullptr;
+    QAction *m_undoAction = nullptr;
+    QAction *m_redoAction = nullptr;
+    QAction *m_copyFiguresAction = nullptr;
     QAction *m_histogramLogAction = nullptr;
     QAction *m_errorLogAction = nullptr;
     QAction *m_resetZoomAction = nullptr;
@@ -134,6 +165,7 @@ private:
     QToolBar *m_toolBar = nullptr;
     QPointer<CheckpointPropertiesDialog> m_properties;
     bool m_splittersRestored = false; // else they get default proportions once shown
+    bool m_closeAfterExport = false;
 };
 
 } // namespace qs::ui

@@ -291,6 +291,10 @@ QString StatsPanel::text(Figure figure) const {
     return m_rows[std::size_t(figure)].value->text();
 }
 
+QString StatsPanel::toPlainText() const {
+    return m_title->text();
+}
+
 bool StatsPanel::isEstimate(Figure figure) const {
     return m_rows[std::size_t(figure)].estimate;
 }

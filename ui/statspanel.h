@@ -56,6 +56,7 @@ public:
     void setExact(const qs::QuantAnalysis &analysis);
 
     QString text(Figure figure) const;
+    QString toPlainText() const;
     bool isEstimate(Figure figure) const;
     QLabel *valueLabel(Figure figure) const { return m_rows[std::size_t(figure)].value; }
     // Shown when the tensor holds quantized data already; its tooltip says why.

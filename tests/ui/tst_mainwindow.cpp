@@ -449,7 +449,7 @@ void TestMainWindow::logToggleFollowsPlotCheckbox() {
     // The error plot's own "log y" box and View > Log Scale: Error Histogram show one state.
     QAction *viewAction = nullptr;
     for (QAction *action : m_window->findChildren<QAction *>())
-        if (action->text().contains(QStringLiteral("Error Histogram")))
+        if (action->text().contains(QStringLiteral("Log Scale: &Error Histogram")))
             viewAction = action;
     QVERIFY(viewAction);
     auto *error = m_window->findChild<qs::ui::ErrorPlot *>();
