@@ -71,4 +71,18 @@ inline QString firstTextOutside(QCustomPlot *plot) {
     return QString();
 }
 
+/// The box of one text item in the plot's widget coordinates, padding included.
+inline QRectF textRect(QCPItemText *item) {
+    return QRectF(item->topLeft->pixelPosition(), item->bottomRight->pixelPosition()).normalized();
+}
+
+/// The visible QCPItemText items of plot whose objectName is name.
+inline QList<QCPItemText *> visibleTextItems(QCustomPlot *plot, const QString &name) {
+    QList<QCPItemText *> items;
+    for (QCPItemText *item : plot->findChildren<QCPItemText *>(name))
+        if (item->visible() && !item->text().isEmpty() && item->layer()->visible())
+            items.append(item);
+    return items;
+}
+
 } // namespace qs::test

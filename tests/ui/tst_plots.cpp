@@ -2,6 +2,7 @@
 #include "plots/histogramplot.h"
 #include "plots/mappingplot.h"
 #include "plots/plotstyle.h"
+#include "plottext.h"
 
 #include "calib/mseestimator.h"
 #include "quant/quantizer.h"
@@ -94,6 +95,76 @@ void saveGrab(QWidget *widget, const QString &name) {
         widget->grab().save(QDir(dir).filePath(name + QStringLiteral(".png")));
 }
 
+// One key value of the mapping plot: which axis it is on and where.
+struct MappingKey {
+    QString key;
+    bool onFloatAxis;
+    double value;
+};
+
+// The keys every mapping must label (UI.md): 0, clip_min, clip_max on the float axis, the tensor's
+// min and max too when saturating; qmin, qmax and z on the integer axis.
+std::vector<MappingKey> mappingKeys(double tensorMin, double tensorMax, const QuantSpec &spec,
+                                    const QuantParams &params) {
+    std::vector<MappingKey> keys = {{QStringLiteral("0"), true, 0.0},
+                                    {QStringLiteral("clip_min"), true, params.clipMin},
+                                    {QStringLiteral("clip_max"), true, params.clipMax},
+                                    {QStringLiteral("qmin"), false, double(params.qmin)},
+                                    {QStringLiteral("qmax"), false, double(params.qmax)},
+                                    {QStringLiteral("z"), false, double(params.zeroPoint)}};
+    if (spec.rangeMode == RangeMode::Saturating) {
+        keys.push_back({QStringLiteral("min"), true, tensorMin});
+        keys.push_back({QStringLiteral("max"), true, tensorMax});
+    }
+    return keys;
+}
+
+// The first thing wrong with the mapping plot's labels, or an empty string: every key is named by
+// exactly one visible label, which spans the key's value on its axis, prints that value (to the 3
+// significant digits shown) and lies on the outer side of its axis; keys of equal value share a
+// label ("clip_max = max"); no two texts overlap and none leaves the plot.
+QString mappingLabelProblem(MappingPlot &view, double tensorMin, double tensorMax, const QuantSpec &spec,
+                            const QuantParams &params) {
+    QCustomPlot *plot = view.plot();
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+    const std::vector<MappingKey> keys = mappingKeys(tensorMin, tensorMax, spec, params);
+    for (const MappingKey &key : keys) {
+        const QString name =
+            key.onFloatAxis ? QStringLiteral("floatKeyLabel") : QStringLiteral("codeKeyLabel");
+        QList<QCPItemText *> naming;
+        for (QCPItemText *label : test::visibleTextItems(plot, name))
+            if (label->property("keys").toStringList().contains(key.key))
+                naming.append(label);
+        if (naming.size() != 1)
+            return QStringLiteral("%1 labels name %2").arg(naming.size()).arg(key.key);
+        QCPItemText *label = naming.first();
+        const QRectF rect = test::textRect(label);
+        const QCPAxis *axis = key.onFloatAxis ? plot->xAxis2 : plot->xAxis;
+        const double x = axis->coordToPixel(key.value);
+        if (x < rect.left() || x > rect.right())
+            return QStringLiteral("'%1' at x %2…%3 does not span %4 at x %5")
+                .arg(label->text())
+                .arg(rect.left())
+                .arg(rect.right())
+                .arg(key.key)
+                .arg(x);
+        const double printed = label->text().section(u'\n', 0, 0).toDouble();
+        if (std::abs(printed - key.value) > 5e-3 * std::abs(key.value))
+            return QStringLiteral("'%1' does not print %2 = %3").arg(label->text(), key.key).arg(key.value);
+        const double axisY = plot->yAxis->coordToPixel(key.onFloatAxis ? 1.0 : 0.0);
+        if (key.onFloatAxis ? rect.bottom() > axisY : rect.top() < axisY)
+            return QStringLiteral("'%1' is on the inner side of its axis").arg(label->text());
+        for (const MappingKey &other : keys) {
+            const bool shared = label->property("keys").toStringList().contains(other.key);
+            if (other.onFloatAxis == key.onFloatAxis && other.value == key.value && !shared)
+                return QStringLiteral("%1 and %2 have one value but two labels").arg(key.key, other.key);
+        }
+    }
+    if (const QString overlap = test::firstTextOverlap(plot); !overlap.isEmpty())
+        return overlap;
+    return test::firstTextOutside(plot);
+}
+
 } // namespace
 
 class TestPlots : public QObject {
@@ -115,6 +186,10 @@ private Q_SLOTS:
     void mappingZeroPoint();
     void mappingSaturation_data();
     void mappingSaturation();
+    void mappingKeyLabels_data();
+    void mappingKeyLabels();
+    void mappingKeyLabelsFollowResize();
+    void mappingWithoutFiniteValues();
     void errorPlotMarkers();
     void errorPlotFromExactPass();
     void followsPalette();
@@ -424,7 +499,9 @@ void TestPlots::mappingZeroPoint() {
     QCOMPARE(high->start->coords().x(), params.clipMax);
     QCOMPARE(high->end->coords().x(), double(qmax));
     // The integer axis is labelled with its ends and the zero point.
-    const auto ticks = view.plot()->xAxis->tickVectorLabels();
+    QStringList ticks;
+    for (QCPItemText *label : test::visibleTextItems(view.plot(), QStringLiteral("codeKeyLabel")))
+        ticks << label->text();
     QVERIFY(std::any_of(ticks.begin(), ticks.end(),
                         [&](const QString &t) { return t.startsWith(QString::number(zeroPoint)); }));
 }
@@ -460,6 +537,147 @@ void TestPlots::mappingSaturation() {
     // Sample values with their codes, each one consistent with the quantizer.
     const auto labels = visibleChildren<QCPItemText>(view.plot(), QStringLiteral("sampleLabel"));
     QVERIFY(labels.size() >= 3 && labels.size() <= 5);
+}
+
+// The user report: clip labels vanished within 64 px of the "0" label (clip_min when saturating
+// at ±max, clip_max at the default window width). Every key label must show at every width.
+void TestPlots::mappingKeyLabels_data() {
+    QTest::addColumn<double>("tensorMin");
+    QTest::addColumn<double>("tensorMax");
+    QTest::addColumn<int>("bits");
+    QTest::addColumn<int>("scheme");
+    QTest::addColumn<bool>("narrow");
+    QTest::addColumn<int>("mode");
+    QTest::addColumn<double>("clipLo");
+    QTest::addColumn<double>("clipHi");
+    QTest::addColumn<QSize>("size");
+    struct Case {
+        const char *name;
+        double tensorMin;
+        double tensorMax;
+        int bits;
+        Scheme scheme;
+        bool narrow;
+        RangeMode mode;
+        double clipLo;
+        double clipHi;
+    };
+    constexpr auto sym = Scheme::Symmetric;
+    constexpr auto asym = Scheme::Asymmetric;
+    constexpr auto full = RangeMode::NonSaturating;
+    constexpr auto sat = RangeMode::Saturating;
+    // The demo checkpoint's embed_tokens range [-0.1006, 0.1025] and the asymmetric [-0.2, 1.0] of
+    // mappingZeroPoint (z = 42), at each bit width; then the saturating cases of the report, z close
+    // to either end, z on qmin with 0 = clip_min, and very large and very small values.
+    const Case cases[] = {
+        {"sym8", -0.1006, 0.1025, 8, sym, false, full, 0, 0},
+        {"sym8 narrow", -0.1006, 0.1025, 8, sym, true, full, 0, 0},
+        {"asym8", -0.2, 1.0, 8, asym, false, full, 0, 0},
+        {"sym2", -0.1006, 0.1025, 2, sym, false, full, 0, 0},
+        {"asym4", -0.2, 1.0, 4, asym, false, full, 0, 0},
+        {"sym16", -0.1006, 0.1025, 16, sym, false, full, 0, 0},
+        {"asym16", -0.2, 1.0, 16, asym, false, full, 0, 0},
+        {"sym8 saturating at max", -0.1006, 0.1025, 8, sym, false, sat, -0.1025, 0.1025},
+        {"asym8 saturating at min and max", -0.2, 1.0, 8, asym, false, sat, -0.2, 1.0},
+        {"sym8 saturating at 2 %", -0.1006, 0.1025, 8, sym, false, sat, -0.00205, 0.00205},
+        {"asym8 saturating at 2 %", -0.2, 1.0, 8, asym, false, sat, -0.004, 0.02},
+        {"sym4 saturating at 2 %", -0.1006, 0.1025, 4, sym, false, sat, -0.00205, 0.00205},
+        {"asym8 z near qmin", -0.01, 1.0, 8, asym, false, full, 0, 0},
+        {"asym8 z near qmax", -1.0, 0.01, 8, asym, false, full, 0, 0},
+        {"asym8 z at qmin", 0.0, 1.0, 8, asym, false, full, 0, 0},
+        {"asym4 saturating z near qmax", -1.0, 0.2, 4, asym, false, sat, -0.9, 0.05},
+        {"sym8 large values", -1234.5, 5678.9, 8, sym, false, full, 0, 0},
+        {"asym8 tiny values", -3.1e-6, 7.4e-6, 8, asym, false, full, 0, 0},
+    };
+    const QSize sizes[] = {{300, 250}, {450, 300}, {550, 340}, {900, 420}};
+    for (const Case &c : cases)
+        for (const QSize &size : sizes)
+            QTest::addRow("%s %dx%d", c.name, size.width(), size.height())
+                << c.tensorMin << c.tensorMax << c.bits << int(c.scheme) << c.narrow << int(c.mode)
+                << c.clipLo << c.clipHi << size;
+}
+
+void TestPlots::mappingKeyLabels() {
+    QFETCH(double, tensorMin);
+    QFETCH(double, tensorMax);
+    QFETCH(int, bits);
+    QFETCH(int, scheme);
+    QFETCH(bool, narrow);
+    QFETCH(int, mode);
+    QFETCH(double, clipLo);
+    QFETCH(double, clipHi);
+    QFETCH(QSize, size);
+    QuantSpec spec = makeSpec(bits, Scheme(scheme), RangeMode(mode), clipLo, clipHi);
+    spec.narrow = narrow;
+    const QuantParams params = paramsForTensor(spec, tensorMin, tensorMax);
+    MappingPlot view;
+    view.setMapping(tensorMin, tensorMax, spec, params);
+    view.resize(size);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QCOMPARE(view.plot()->width(), size.width());
+    const QString problem = mappingLabelProblem(view, tensorMin, tensorMax, spec, params);
+    saveGrab(&view, QStringLiteral("mapping-labels-%1").arg(QString::fromUtf8(QTest::currentDataTag())));
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    // The plot fits its window: nothing asked for more height than the rows need.
+    QCOMPARE(view.height(), size.height());
+    // Samples give way to key labels, but at least one shows how a value rounds.
+    const auto samples = test::visibleTextItems(view.plot(), QStringLiteral("sampleLabel"));
+    QVERIFY(!samples.isEmpty());
+    QCOMPARE(visibleChildren<QCPItemLine>(view.plot(), QStringLiteral("sampleLine")).size(), samples.size());
+}
+
+// Shrinking the window re-lays the labels out without a new mapping; merged labels read as such.
+void TestPlots::mappingKeyLabelsFollowResize() {
+    // Saturating at ±max: clip_max is max itself (one label), clip_min = -0.1025 sits 2 px from
+    // min = -0.1006, and z = qmin on the integer axis cannot happen (symmetric), so check both
+    // merges on an asymmetric [0, 1] mapping too: clip_min = 0 and z = qmin = 0.
+    const QuantSpec spec = makeSpec(8, Scheme::Symmetric, RangeMode::Saturating, -0.1025, 0.1025);
+    const QuantParams params = paramsForTensor(spec, -0.1006, 0.1025);
+    QCOMPARE(params.clipMax, 0.1025);
+    MappingPlot view;
+    view.setMapping(-0.1006, 0.1025, spec, params);
+    view.resize(900, 420);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    for (const QSize size : {QSize(900, 420), QSize(300, 250), QSize(450, 300)}) {
+        view.resize(size);
+        QTRY_COMPARE(view.plot()->width(), size.width());
+        const QString problem = mappingLabelProblem(view, -0.1006, 0.1025, spec, params);
+        QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("%1 px: %2").arg(size.width()).arg(problem)));
+    }
+    QStringList texts;
+    for (QCPItemText *label : test::visibleTextItems(view.plot(), QStringLiteral("floatKeyLabel")))
+        texts << label->text();
+    QVERIFY2(texts.contains(QStringLiteral("0.102\nclip_max = max")), qPrintable(texts.join(u'|')));
+
+    const QuantSpec asym = makeSpec(8, Scheme::Asymmetric);
+    const QuantParams fromZero = paramsForTensor(asym, 0.0, 1.0);
+    // [0, 1] on [0, 255]: z = 0 - round(0 / s) = 0 = qmin, and clip_min = 0.
+    QCOMPARE(fromZero.zeroPoint, fromZero.qmin);
+    view.setMapping(0.0, 1.0, asym, fromZero);
+    const QString problem = mappingLabelProblem(view, 0.0, 1.0, asym, fromZero);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    texts.clear();
+    for (const QString &name : {QStringLiteral("floatKeyLabel"), QStringLiteral("codeKeyLabel")})
+        for (QCPItemText *label : test::visibleTextItems(view.plot(), name))
+            texts << label->text();
+    QVERIFY2(texts.contains(QStringLiteral("0\nqmin = z")), qPrintable(texts.join(u'|')));
+    QVERIFY2(texts.contains(QStringLiteral("0\nclip_min")), qPrintable(texts.join(u'|')));
+}
+
+// An empty or all-NaN tensor (no finite min / max) still shows its mapping, with every key label.
+void TestPlots::mappingWithoutFiniteValues() {
+    const QuantSpec spec = makeSpec(8, Scheme::Symmetric);
+    const QuantParams params = computeParams(spec, -1.0, 1.0);
+    MappingPlot view;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    view.setMapping(nan, nan, spec, params);
+    view.resize(450, 300);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    const QString problem = mappingLabelProblem(view, params.clipMin, params.clipMax, spec, params);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
 }
 
 void TestPlots::errorPlotMarkers() {

@@ -11,6 +11,7 @@
 class QCustomPlot;
 class QCPItemLine;
 class QCPItemText;
+class QRectF;
 
 namespace qs::ui {
 
@@ -18,6 +19,8 @@ namespace qs::ui {
 /// clip thresholds when saturating) above the integer axis [qmin, qmax], with lines joining
 /// clip_min → qmin, clip_max → qmax and 0 → zero point (emphasised), the saturated parts
 /// shaded as they fan into qmin / qmax, and a few sample values with their integer codes.
+/// Every key value is labelled (text items named "floatKeyLabel" / "codeKeyLabel" whose "keys"
+/// property lists what they name); labels that would collide move to further rows.
 class MappingPlot : public QWidget {
     Q_OBJECT
 public:
@@ -31,11 +34,11 @@ public:
     QCustomPlot *plot() const { return m_plot; }
 
 protected:
-    void resizeEvent(QResizeEvent *event) override;
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     class Items;
+    struct KeyRows;
     struct Shown {
         double tensorMin;
         double tensorMax;
@@ -44,22 +47,31 @@ private:
     };
 
     void applyStyle();
+    void redraw();
     void setAxisRanges(double tensorMin, double tensorMax, const qs::QuantParams &params);
     double toIntegerAxis(double floatValue) const;
-    void drawAxes(double tensorMin, double tensorMax, const qs::QuantSpec &spec,
-                  const qs::QuantParams &params);
+    KeyRows floatKeyRows(double tensorMin, double tensorMax, const qs::QuantSpec &spec,
+                         const qs::QuantParams &params) const;
+    KeyRows codeKeyRows(const qs::QuantParams &params) const;
+    void applyMargins(int top, int bottom);
+    bool layOutAxisRect(const KeyRows &floatRows, const KeyRows &codeRows);
+    std::vector<QRectF> drawLabels(const KeyRows &floatRows, const KeyRows &codeRows, bool showCaption);
+    void drawAxes(double tensorMin, double tensorMax, const qs::QuantParams &params, const KeyRows &floatRows,
+                  const KeyRows &codeRows);
     void drawCodeTicks(const qs::QuantParams &params);
     void drawMappingLines(const qs::QuantParams &params);
     void drawSaturation(double tensorMin, double tensorMax, const qs::QuantParams &params);
     static std::vector<double> sampleValues(double tensorMin, double tensorMax,
                                             const qs::QuantParams &params);
-    void drawSamples(double tensorMin, double tensorMax, const qs::QuantParams &params);
+    void drawSamples(double tensorMin, double tensorMax, const qs::QuantParams &params,
+                     std::vector<QRectF> &taken);
     QCPItemLine *sampleLine(std::size_t i);
     QCPItemText *sampleLabel(std::size_t i);
 
     QCustomPlot *m_plot = nullptr;
     std::unique_ptr<Items> m_items;
     std::optional<Shown> m_shown;
+    bool m_drawing = false; // asking for more height may resize the plot in the middle of a draw
 };
 
 } // namespace qs::ui
