@@ -11,7 +11,7 @@ namespace qs::ui {
 class ElidingDelegate : public QStyledItemDelegate {
     Q_OBJECT
 public:
-    ElidingDelegate(ElideStyle style, QObject *parent = nullptr);
+    explicit ElidingDelegate(ElideStyle style, QObject *parent = nullptr);
 
     // The text as drawn in a cell of option.rect.
     QString shownText(const QStyleOptionViewItem &option, const QModelIndex &index) const;
