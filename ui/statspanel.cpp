@@ -1,9 +1,10 @@
 #include "statspanel.h"
 
 #include "displayformat.h"
+#include "figuretable.h"
+#include "labelelider.h"
 #include "plots/plotstyle.h"
 
-#include <QFormLayout>
 #include <QLabel>
 #include <QVBoxLayout>
 
@@ -77,8 +78,9 @@ constexpr std::array<FigureText, StatsPanel::kFigureCount> kFigureTexts = {{
     {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Distinct values"),
      QT_TRANSLATE_NOOP("qs::ui::StatsPanel",
                        "Number of different finite values, counted exactly up to 65,536 (-0 and +0 "
-                       "count once).\nAt most 256 (what 8 bits can code) means the tensor was most "
-                       "likely quantized already.")},
+                       "count once).\nA float tensor with at most 256 of them (what 8 bits can code) and "
+                       "at least 16 values for each\n(values ≥ 16 × distinct) was most likely quantized "
+                       "already.")},
 }};
 
 const QString kEstimateMark = QStringLiteral("≈ ");
@@ -95,11 +97,13 @@ QString quantizedReason(const qs::TensorAnalysis &tensor) {
     if (!qs::isFloatingPoint(info.dtype))
         return StatsPanel::tr("Stored as %1 integers: already quantized data, shown as its integer values.")
             .arg(toQString(qs::dtypeName(info.dtype)));
+    // The rule is core's (qs::TensorStats::alreadyQuantized): few levels, each used often, so a
+    // small tensor that merely has few values is not flagged.
     return StatsPanel::tr(
-               "Only %1 distinct values (at most %2, what 8 bits can code): the tensor was most likely "
-               "quantized\nor fake-quantized already. Quantizing it again adds error unless the new "
-               "levels include the old ones.")
-        .arg(formatCount(tensor.stats.distinctValues.value_or(0)))
+               "Only %1 distinct values for %2 values: at most %3 (what 8 bits can code), and at least 16 "
+               "values for each\n(%2 ≥ 16 × %1). The tensor was most likely quantized or fake-quantized "
+               "already.\nQuantizing it again adds error unless the new levels include the old ones.")
+        .arg(formatCount(tensor.stats.distinctValues.value_or(0)), formatCount(tensor.stats.count))
         .arg(qs::kQuantizedMaxDistinct);
 }
 
@@ -111,14 +115,11 @@ StatsPanel::StatsPanel(QWidget *parent)
     layout->setContentsMargins(10, 8, 10, 8);
     layout->setSpacing(4);
 
-    m_title = new QLabel(this);
-    m_title->setWordWrap(true);
-    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    QFont titleFont = m_title->font();
-    titleFont.setBold(true);
-    m_title->setFont(titleFont);
+    createTitle();
     m_subtitle = new QLabel(this);
     m_subtitle->setWordWrap(true);
+    // A word too long to wrap (a path in an error) is cut rather than widening the panel.
+    m_subtitle->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     layout->addWidget(m_title);
     layout->addWidget(m_subtitle);
     createBadge();
@@ -143,12 +144,24 @@ StatsPanel::StatsPanel(QWidget *parent)
     clear();
 }
 
+// A dotted name has no place to wrap: it is elided in the middle, keeping its distinctive ends.
+void StatsPanel::createTitle() {
+    m_title = new QLabel(this);
+    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    QFont titleFont = m_title->font();
+    titleFont.setBold(true);
+    m_title->setFont(titleFont);
+    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    LabelElider::install(m_title, ElideStyle::Middle);
+}
+
 void StatsPanel::createBadge() {
     m_badge = new QLabel(tr("◆ Already quantized"), this);
     m_badge->setObjectName(QStringLiteral("alreadyQuantizedBadge"));
     // Palette roles, not fixed colours, keep it readable on light and dark themes.
     m_badge->setStyleSheet(QStringLiteral("QLabel { border: 1px solid palette(highlight); border-radius: 4px;"
                                           " padding: 1px 6px; background: palette(alternate-base); }"));
+    m_badge->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Fixed);
     m_badge->hide();
 }
 
@@ -161,22 +174,20 @@ void StatsPanel::addSection(QVBoxLayout *layout, const QString &title,
     layout->addSpacing(8);
     layout->addWidget(heading);
 
-    auto *form = new QFormLayout;
-    form->setContentsMargins(8, 0, 0, 0);
-    form->setHorizontalSpacing(12);
-    form->setVerticalSpacing(3);
-    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-    form->setLabelAlignment(Qt::AlignLeft);
+    auto *table = new FigureTable(this);
     for (Figure figure : figures) {
         Row &row = m_rows[std::size_t(figure)];
-        row.name = new QLabel(tr(kFigureTexts[std::size_t(figure)].name), this);
-        row.value = new QLabel(this);
+        row.name = new QLabel(tr(kFigureTexts[std::size_t(figure)].name));
+        row.value = new QLabel;
         row.value->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
         row.value->setTextInteractionFlags(Qt::TextSelectableByMouse);
         row.value->setObjectName(QStringLiteral("figure%1").arg(int(figure)));
-        form->addRow(row.name, row.value);
+        LabelElider::install(row.name, ElideStyle::Right);
+        LabelElider::install(row.value, ElideStyle::Right);
+        table->addRow(row.name, row.value);
     }
-    layout->addLayout(form);
+    layout->addWidget(table);
+    m_sections.push_back({title, figures});
 }
 
 void StatsPanel::setFigure(Figure figure, const QString &text, bool estimate) {
@@ -195,8 +206,8 @@ void StatsPanel::setFigure(Figure figure, const QString &text, bool estimate) {
     else if (figure >= Figure::Mse && figure <= Figure::Clipped)
         tip +=
             QStringLiteral("\n\n") + tr("Exact: computed over all %1 values.").arg(formatCount(m_valueCount));
-    row.value->setToolTip(tip);
-    row.name->setToolTip(tip);
+    LabelElider::of(row.value)->setDescription(tip);
+    LabelElider::of(row.name)->setDescription(tip);
 }
 
 void StatsPanel::clearFigures(std::initializer_list<Figure> figures) {
@@ -204,9 +215,16 @@ void StatsPanel::clearFigures(std::initializer_list<Figure> figures) {
         setFigure(figure, QStringLiteral("–"));
 }
 
+// The tensor's name, whole in the tooltip.
+void StatsPanel::setTitle(const QString &title) {
+    m_title->setText(title);
+    LabelElider::of(m_title)->setDescription(title);
+}
+
 void StatsPanel::clear() {
     m_valueCount = 0;
     m_title->setText(tr("No tensor selected"));
+    LabelElider::of(m_title)->setDescription(QString());
     m_subtitle->clear();
     m_badge->hide();
     for (int i = 0; i < kFigureCount; ++i)
@@ -222,19 +240,19 @@ void StatsPanel::setFormat(const QString &format) {
 
 void StatsPanel::setNotice(const QString &tensorName, const QString &notice) {
     clear();
-    m_title->setText(tensorName);
-    m_title->setToolTip(tensorName);
+    setTitle(tensorName);
     m_subtitle->setText(notice);
+    m_subtitle->setToolTip(notice);
 }
 
 void StatsPanel::setTensor(const qs::TensorAnalysis &tensor) {
     const qs::TensorInfo &info = tensor.info();
     const qs::TensorStats &stats = tensor.stats;
     m_valueCount = stats.count;
-    m_title->setText(QString::fromStdString(info.name));
-    m_title->setToolTip(QString::fromStdString(info.name));
+    setTitle(QString::fromStdString(info.name));
     m_subtitle->setText(QString::fromStdString(info.typeName()) + QStringLiteral(" · ") +
                         formatShape(info.shape));
+    m_subtitle->setToolTip(QString());
     setFigure(Figure::Count, formatCount(stats.count));
     setFigure(Figure::NanInf,
               formatCount(stats.nanCount) + QStringLiteral(" / ") + formatCount(stats.infCount));
@@ -297,6 +315,22 @@ QString StatsPanel::toPlainText() const {
 
 bool StatsPanel::isEstimate(Figure figure) const {
     return m_rows[std::size_t(figure)].estimate;
+}
+
+QString StatsPanel::toPlainText() const {
+    QStringList lines{m_title->text()};
+    if (!m_subtitle->text().isEmpty())
+        lines << m_subtitle->text();
+    if (!m_badge->isHidden())
+        lines << m_badge->text();
+    for (const Section &section : m_sections) {
+        lines << QString() << section.title;
+        for (Figure figure : section.figures) {
+            const Row &row = m_rows[std::size_t(figure)];
+            lines << row.name->text() + QLatin1Char('\t') + row.value->text();
+        }
+    }
+    return lines.join(QLatin1Char('\n')) + QLatin1Char('\n');
 }
 
 } // namespace qs::ui

@@ -6,8 +6,8 @@
 #include <QWidget>
 
 #include <array>
+#include <vector>
 
-class QFormLayout;
 class QLabel;
 class QVBoxLayout;
 
@@ -55,12 +55,16 @@ public:
     void setEstimate(const qs::QuantParams &params, const qs::ErrorEstimate &estimate, double maxAbsError);
     void setExact(const qs::QuantAnalysis &analysis);
 
+    // The whole text of a figure (its label may show it elided).
     QString text(Figure figure) const;
     QString toPlainText() const;
     bool isEstimate(Figure figure) const;
     QLabel *valueLabel(Figure figure) const { return m_rows[std::size_t(figure)].value; }
     // Shown when the tensor holds quantized data already; its tooltip says why.
     QLabel *quantizedBadge() const { return m_badge; }
+    // For copying: the title, the subtitle, the badge if shown, then per section its heading and
+    // a "Name<TAB>value" line per figure, values whole.
+    QString toPlainText() const;
 
 private:
     struct Row {
@@ -69,6 +73,13 @@ private:
         bool estimate = false;
     };
 
+    struct Section {
+        QString title;
+        std::vector<Figure> figures;
+    };
+
+    void createTitle();
+    void setTitle(const QString &title);
     void addSection(QVBoxLayout *layout, const QString &title, std::initializer_list<Figure> figures);
     void setFigure(Figure figure, const QString &text, bool estimate = false);
     void setParams(const qs::QuantParams &params);
@@ -81,6 +92,7 @@ private:
     QLabel *m_badge = nullptr;
     QString m_format;
     std::array<Row, kFigureCount> m_rows{};
+    std::vector<Section> m_sections;
     std::int64_t m_valueCount = 0;
 };
 

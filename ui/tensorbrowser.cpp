@@ -1,5 +1,6 @@
 #include "tensorbrowser.h"
 
+#include "elidingdelegate.h"
 #include "tensortreemodel.h"
 
 #include <QHeaderView>
@@ -34,8 +35,8 @@ TensorBrowser::TensorBrowser(QWidget *parent)
     m_filter->setPlaceholderText(tr("Filter tensors (Ctrl+F)"));
     m_filter->setClearButtonEnabled(true);
     m_filter->setToolTip(tr("Shows the tensors whose full dotted name contains this text, e.g. "
-                            "\"layers.0.\" or \"q_proj\".\nEnter selects the first match, Down moves "
-                            "to the list."));
+                            "\"layers.0.\" or \"q_proj\"; a group's Elements then counts the matches.\n"
+                            "Enter selects the first match, Down moves to the list, Escape clears."));
     m_filter->installEventFilter(this);
 
     m_view = new QTreeView(this);
@@ -47,6 +48,9 @@ TensorBrowser::TensorBrowser(QWidget *parent)
     m_view->setIndentation(12);
     // Siblings differ at the start ("q_proj.weight", "k_proj.weight"): keep it, elide the end.
     m_view->setTextElideMode(Qt::ElideRight);
+    // A shape cut at the right loses its last dimensions mid-number; drop inner ones instead.
+    m_view->setItemDelegateForColumn(TensorTreeModel::ShapeColumn,
+                                     new ElidingDelegate(ElideStyle::Shape, m_view));
     sizeColumns();
 
     auto *layout = new QVBoxLayout(this);
@@ -63,14 +67,15 @@ TensorBrowser::TensorBrowser(QWidget *parent)
             [this](const QModelIndex &current) { onCurrentChanged(current); });
 }
 
-int TensorBrowser::columnWidth(const char *widest, int column) const {
+int TensorBrowser::columnWidth(const QStringList &typical, int column) const {
     // Fixed widths from the font: measuring 10,000 rows to fit contents would stall.
     const QFontMetrics metrics(m_view->font());
     const int pad = metrics.horizontalAdvance(QLatin1Char('M'));
     const QString title = m_model->headerData(column, Qt::Horizontal).toString();
-    return std::max(metrics.horizontalAdvance(QString::fromUtf8(widest)),
-                    metrics.horizontalAdvance(title) + pad) +
-           pad;
+    int widest = metrics.horizontalAdvance(title) + pad;
+    for (const QString &text : typical)
+        widest = std::max(widest, metrics.horizontalAdvance(text));
+    return widest + pad;
 }
 
 void TensorBrowser::sizeColumns() {
@@ -80,20 +85,21 @@ void TensorBrowser::sizeColumns() {
     for (int column :
          {TensorTreeModel::ShapeColumn, TensorTreeModel::DTypeColumn, TensorTreeModel::ElementsColumn})
         header->setSectionResizeMode(column, QHeaderView::Interactive);
+    // A large 2-D weight and a 4-D convolution kernel; longer shapes drop inner dimensions.
     header->resizeSection(TensorTreeModel::ShapeColumn,
-                          columnWidth("4096 × 4096", TensorTreeModel::ShapeColumn));
+                          columnWidth({QStringLiteral("32000 × 4096"), QStringLiteral("64 × 64 × 3 × 3")},
+                                      TensorTreeModel::ShapeColumn));
     sizeTypeColumn(false);
     header->resizeSection(TensorTreeModel::ElementsColumn,
-                          columnWidth("705 k", TensorTreeModel::ElementsColumn));
+                          columnWidth({QStringLiteral("705 k")}, TensorTreeModel::ElementsColumn));
 }
 
-// Block types show their bits per weight beside the name ("Q6_K · 6.56 b", the widest): a
-// wider column, with room for the cell margins.
+// Block types show their bits per weight beside the name ("Q6_K · 6.6 bpw"): a wider column.
 void TensorBrowser::sizeTypeColumn(bool blockTypes) {
-    const int margin = blockTypes ? QFontMetrics(m_view->font()).horizontalAdvance(QStringLiteral("MM")) : 0;
     m_view->header()->resizeSection(
         TensorTreeModel::DTypeColumn,
-        columnWidth(blockTypes ? "Q6_K · 6.56 b" : "BF16", TensorTreeModel::DTypeColumn) + margin);
+        columnWidth({blockTypes ? QStringLiteral("Q6_K · 6.6 bpw") : QStringLiteral("BF16")},
+                    TensorTreeModel::DTypeColumn));
 }
 
 void TensorBrowser::setTensors(const std::vector<qs::TensorInfo> &tensors) {
@@ -152,6 +158,7 @@ void TensorBrowser::applyFilter() {
     {
         // Filtering removes rows, and the selection would wander to a neighbour and load it.
         const QSignalBlocker blocker(m_view->selectionModel());
+        m_model->setFilterText(text);
         m_proxy->setFilterFixedString(text);
         if (!text.isEmpty() || m_model->tensorCount() <= kExpandAllLimit)
             m_view->expandAll();
@@ -187,6 +194,16 @@ void TensorBrowser::selectFirstVisibleTensor() {
 }
 
 bool TensorBrowser::eventFilter(QObject *watched, QEvent *event) {
+    // Escape clears a filter (and shows every tensor again) before any window shortcut sees it.
+    const bool escape = (event->type() == QEvent::KeyPress || event->type() == QEvent::ShortcutOverride) &&
+                        static_cast<QKeyEvent *>(event)->key() == Qt::Key_Escape;
+    if (watched == m_filter && escape && !m_filter->text().isEmpty()) {
+        if (event->type() == QEvent::ShortcutOverride)
+            event->accept();
+        else
+            setFilterText(QString());
+        return true;
+    }
     if (watched == m_filter && event->type() == QEvent::KeyPress) {
         const int key = static_cast<QKeyEvent *>(event)->key();
         if (key == Qt::Key_Return || key == Qt::Key_Enter) {

@@ -51,7 +51,7 @@ private:
     void selectFirstVisibleTensor();
     void sizeColumns();
     void sizeTypeColumn(bool blockTypes);
-    int columnWidth(const char *widest, int column) const;
+    int columnWidth(const QStringList &typical, int column) const;
 
     QLineEdit *m_filter = nullptr;
     QTreeView *m_view = nullptr;

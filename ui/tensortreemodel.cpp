@@ -52,13 +52,14 @@ bool naturalLess(QStringView a, QStringView b) {
 }
 
 // Block types (GGUF's Q4_K, ...) store a fractional number of bits per value: show it beside
-// the type, which alone does not say how much the format shrank the tensor.
+// the type, which alone does not say how much the format shrank the tensor. One decimal
+// ("Q6_K · 6.6 bpw" for 6.5625) keeps the column narrow; the tooltip has more digits.
 QString typeText(const qs::TensorInfo &info) {
     const QString name = QString::fromStdString(info.typeName());
     if (info.storageType.empty() || info.elementCount() <= 0)
         return name;
-    return name + QStringLiteral(" \u00B7 ") + QString::number(info.bitsPerWeight(), 'g', 3) +
-           QStringLiteral(" b");
+    return name + QStringLiteral(" \u00B7 ") + QString::number(info.bitsPerWeight(), 'f', 1) +
+           QStringLiteral(" bpw");
 }
 
 } // namespace
@@ -75,6 +76,7 @@ void TensorTreeModel::setTensors(const std::vector<qs::TensorInfo> &tensors) {
     buildTrie();
     collapseChains(kRoot);
     finish(kRoot, QString());
+    countMatches();
     endResetModel();
 }
 
@@ -145,6 +147,42 @@ void TensorTreeModel::finish(int node, const QString &parentPath) {
         finish(child, m_nodes[node].path);
         m_nodes[node].elements += m_nodes[child].elements;
         m_nodes[node].tensorCount += m_nodes[child].tensorCount;
+    }
+}
+
+// Parents come before their children in m_nodes (a group is made before what it holds, and
+// merging single children only moves a node under an older ancestor), so one backward pass
+// sums every group.
+void TensorTreeModel::countMatches() {
+    for (Node &node : m_nodes) {
+        const bool match = node.tensor >= 0 && node.path.contains(m_filter, Qt::CaseInsensitive);
+        node.matchingElements = match ? node.elements : 0;
+        node.matchingTensors = match ? 1 : 0;
+    }
+    for (std::size_t id = m_nodes.size() - 1; id > 0; --id) {
+        Node &parent = m_nodes[std::size_t(m_nodes[id].parent)];
+        parent.matchingElements += m_nodes[id].matchingElements;
+        parent.matchingTensors += m_nodes[id].matchingTensors;
+    }
+}
+
+void TensorTreeModel::setFilterText(const QString &text) {
+    if (text == m_filter)
+        return;
+    m_filter = text;
+    countMatches();
+    emitGroupsChanged(kRoot);
+}
+
+void TensorTreeModel::emitGroupsChanged(int node) {
+    for (int child : m_nodes[node].children) {
+        if (m_nodes[child].tensor >= 0)
+            continue;
+        const int row = m_nodes[child].row;
+        Q_EMIT dataChanged(createIndex(row, 0, quintptr(child)),
+                           createIndex(row, ColumnCount - 1, quintptr(child)),
+                           {Qt::DisplayRole, Qt::ToolTipRole});
+        emitGroupsChanged(child);
     }
 }
 
@@ -237,7 +275,7 @@ QVariant TensorTreeModel::displayData(const Node &node, int column) const {
     if (node.tensor < 0) {
         if (column == NameColumn)
             return node.label;
-        return column == ElementsColumn ? QVariant(formatCompactCount(node.elements)) : QVariant();
+        return column == ElementsColumn ? QVariant(formatCompactCount(node.matchingElements)) : QVariant();
     }
     const qs::TensorInfo &info = m_tensors[std::size_t(node.tensor)];
     switch (column) {
@@ -255,18 +293,25 @@ QVariant TensorTreeModel::displayData(const Node &node, int column) const {
 }
 
 QVariant TensorTreeModel::toolTip(const Node &node) const {
-    if (node.tensor < 0)
-        return tr("%1\n%2 tensors, %3 values")
-            .arg(node.path)
-            .arg(node.tensorCount)
-            .arg(formatCount(node.elements));
+    if (node.tensor < 0) {
+        QString text = node.path + QLatin1Char('\n') +
+                       tr("%1, %2 values")
+                           .arg(countOf(node.matchingTensors, tr("tensor"), tr("tensors")),
+                                formatCount(node.matchingElements));
+        if (!m_filter.isEmpty())
+            text += QLatin1Char('\n') +
+                    tr("matching \"%1\", of %2 in the group")
+                        .arg(m_filter, countOf(node.tensorCount, tr("tensor"), tr("tensors")));
+        return text;
+    }
     const qs::TensorInfo &info = m_tensors[std::size_t(node.tensor)];
     QString text = tr("%1\n%2, %3 (%4 values, %5)")
                        .arg(node.path, QString::fromStdString(info.typeName()), formatShape(info.shape),
                             formatCount(node.elements), formatBytes(info.byteSize));
     if (!info.storageType.empty())
         text +=
-            QLatin1Char('\n') + tr("Stored as %1 blocks: %2 bits per weight, decoded to float32 for viewing")
+            QLatin1Char('\n') + tr("Stored as %1 blocks: %2 bits per weight (bpw), block scales included; "
+                                   "decoded to float32 for viewing")
                                     .arg(QString::fromStdString(info.storageType))
                                     .arg(info.bitsPerWeight(), 0, 'g', 4);
     if (m_configured[std::size_t(node.tensor)])

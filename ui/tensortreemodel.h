@@ -33,6 +33,10 @@ public:
     QModelIndex indexForTensor(std::size_t tensor, int column = NameColumn) const;
     std::optional<std::size_t> tensorAt(const QModelIndex &index) const;
     void setConfigured(std::size_t tensor, bool configured);
+    // The browser's filter: a group's Elements and tooltip count only the tensors whose full
+    // name contains `text` (any case), the ones the filtered tree shows.
+    void setFilterText(const QString &text);
+    QString filterText() const { return m_filter; }
 
     QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
     QModelIndex parent(const QModelIndex &child) const override;
@@ -51,11 +55,15 @@ private:
         qint64 tensor = -1; // -1 for groups
         qint64 elements = 0;
         int tensorCount = 0;
+        qint64 matchingElements = 0; // of the tensors matching the filter
+        int matchingTensors = 0;
     };
 
     void buildTrie();
     void collapseChains(int node);
     void finish(int node, const QString &parentPath);
+    void countMatches();
+    void emitGroupsChanged(int node);
     int nodeId(const QModelIndex &index) const;
     QVariant displayData(const Node &node, int column) const;
     QVariant toolTip(const Node &node) const;
@@ -64,6 +72,7 @@ private:
     std::vector<Node> m_nodes; // m_nodes[0] is the invisible root
     std::vector<int> m_tensorNode;
     std::vector<bool> m_configured;
+    QString m_filter;
 };
 
 } // namespace qs::ui

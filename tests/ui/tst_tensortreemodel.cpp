@@ -1,7 +1,12 @@
+#include "elidingdelegate.h"
+#include "labelelider.h"
 #include "tensorbrowser.h"
 #include "tensortreemodel.h"
 
 #include <QAbstractItemModelTester>
+#include <QAction>
+#include <QApplication>
+#include <QHeaderView>
 #include <QLineEdit>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -57,6 +62,13 @@ private Q_SLOTS:
     void filtering();
     void tenThousandTensors();
     void browserSelectsAndFilters();
+    void elideText_data();
+    void elideText();
+    void shapeColumn_data();
+    void shapeColumn();
+    void blockTypeFitsColumn();
+    void groupTotalsFollowFilter();
+    void escapeClearsFilter();
 };
 
 void TestTensorTreeModel::grouping_data() {
@@ -138,13 +150,17 @@ void TestTensorTreeModel::blockTypeColumn_data() {
     // ggml block layouts: Q4_K packs 256 weights in 144 bytes (2 + 2 + 12 scale bytes + 128
     // nibble bytes) -> 144 · 8 / 256 = 4.5 bits.
     QTest::addRow("Q4_K") << QStringLiteral("Q4_K") << qint64(512) << qint64(288)
-                          << QStringLiteral("Q4_K · 4.5 b");
+                          << QStringLiteral("Q4_K · 4.5 bpw");
     // Q8_0: 32 weights in 34 bytes (f16 scale + 32 int8) -> 8.5 bits.
     QTest::addRow("Q8_0") << QStringLiteral("Q8_0") << qint64(64) << qint64(68)
-                          << QStringLiteral("Q8_0 · 8.5 b");
-    // Q6_K: 256 weights in 210 bytes -> 6.5625 bits, three significant digits.
+                          << QStringLiteral("Q8_0 · 8.5 bpw");
+    // Q4_1: 32 weights in 20 bytes (f16 scale + f16 min + 16 nibble bytes) -> 5 bits, shown
+    // with its decimal like the others (it read "5 b").
+    QTest::addRow("Q4_1") << QStringLiteral("Q4_1") << qint64(64) << qint64(40)
+                          << QStringLiteral("Q4_1 · 5.0 bpw");
+    // Q6_K: 256 weights in 210 bytes -> 6.5625 bits, one decimal.
     QTest::addRow("Q6_K") << QStringLiteral("Q6_K") << qint64(256) << qint64(210)
-                          << QStringLiteral("Q6_K · 6.56 b");
+                          << QStringLiteral("Q6_K · 6.6 bpw");
     // A plain dtype shows its name alone: its bits follow from it.
     QTest::addRow("plain BF16") << QString() << qint64(256) << qint64(512) << QStringLiteral("BF16");
 }
@@ -165,6 +181,8 @@ void TestTensorTreeModel::blockTypeColumn() {
     QCOMPARE(index.siblingAtColumn(TensorTreeModel::DTypeColumn).data().toString(), shown);
     const QString tip = index.data(Qt::ToolTipRole).toString();
     QCOMPARE(tip.contains(QStringLiteral("Stored as %1 blocks").arg(storage)), !storage.isEmpty());
+    // "bpw" is spelled out where it is shown.
+    QCOMPARE(tip.contains(QStringLiteral("bits per weight (bpw)")), !storage.isEmpty());
 }
 
 void TestTensorTreeModel::tensorIndexRoundTrip() {
@@ -258,6 +276,182 @@ void TestTensorTreeModel::browserSelectsAndFilters() {
     QTest::keyClick(browser.filterEdit(), Qt::Key_Return);
     QCOMPARE(selected.count(), 2);
     QCOMPARE(selected.last().at(0).value<std::size_t>(), std::size_t(2));
+}
+
+void TestTensorTreeModel::elideText_data() {
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<int>("style");
+    QTest::addColumn<QString>("room"); // the width of this text is the width given
+    QTest::addColumn<int>("less");     // pixels less than that
+    QTest::addColumn<QString>("shown");
+    const QString info = QStringLiteral("s = 0.0123, z = 0 · 8-bit symmetric, non-saturating");
+    const int segments = int(qs::ui::ElideStyle::Segments);
+    const int shape = int(qs::ui::ElideStyle::Shape);
+    QTest::addRow("fits") << info << segments << info << 0 << info;
+    // The plot info of the issue ("…non-satur"): whole parts go, the last first.
+    QTest::addRow("last part dropped")
+        << info << segments << QStringLiteral("s = 0.0123, z = 0 · 8-bit symmetric, …") << 0
+        << QStringLiteral("s = 0.0123, z = 0 · 8-bit symmetric, …");
+    QTest::addRow("two parts dropped")
+        << info << segments << QStringLiteral("s = 0.0123, z = 0 · 8-bit symmetric, …") << 1
+        << QStringLiteral("s = 0.0123, z = 0 · …");
+    QTest::addRow("first part only") << info << segments << QStringLiteral("s = 0.0123, …") << 0
+                                     << QStringLiteral("s = 0.0123, …");
+    // The tree's Shape column cut "4096 × 40…" and 4-D shapes mid-number.
+    const QString kernel = QStringLiteral("64 × 32 × 3 × 3");
+    QTest::addRow("4-D fits") << kernel << shape << kernel << 0 << kernel;
+    QTest::addRow("4-D inner dims") << kernel << shape << QStringLiteral("64 × … × 3") << 0
+                                    << QStringLiteral("64 × … × 3");
+    QTest::addRow("4-D first dim") << kernel << shape << QStringLiteral("64 × … × 3") << 1
+                                   << QStringLiteral("64 × …");
+    QTest::addRow("2-D first dim") << QStringLiteral("4096 × 40960") << shape << QStringLiteral("4096 × …")
+                                   << 0 << QStringLiteral("4096 × …");
+}
+
+void TestTensorTreeModel::elideText() {
+    QFETCH(QString, text);
+    QFETCH(int, style);
+    QFETCH(QString, room);
+    QFETCH(int, less);
+    QFETCH(QString, shown);
+    const QFontMetrics metrics(QApplication::font());
+    const int width = metrics.horizontalAdvance(room) - less;
+    QCOMPARE(qs::ui::elideText(text, metrics, width, qs::ui::ElideStyle(style)), shown);
+}
+
+void TestTensorTreeModel::shapeColumn_data() {
+    QTest::addColumn<QList<qlonglong>>("dims");
+    QTest::addColumn<QString>("shape");
+    QTest::addColumn<QString>("narrow"); // shown in a column narrowed to this text
+    // Typical shapes fit the column as sized on opening: whole.
+    QTest::addRow("square projection")
+        << QList<qlonglong>{4096, 4096} << QStringLiteral("4096 × 4096") << QStringLiteral("4096 × …");
+    QTest::addRow("vocabulary") << QList<qlonglong>{32000, 4096} << QStringLiteral("32000 × 4096")
+                                << QStringLiteral("32000 × …");
+    QTest::addRow("conv kernel") << QList<qlonglong>{64, 32, 3, 3} << QStringLiteral("64 × 32 × 3 × 3")
+                                 << QStringLiteral("64 × … × 3");
+    QTest::addRow("issue's 3-D") << QList<qlonglong>{258, 1, 256} << QStringLiteral("258 × 1 × 256")
+                                 << QStringLiteral("258 × …");
+}
+
+void TestTensorTreeModel::shapeColumn() {
+    QFETCH(QList<qlonglong>, dims);
+    QFETCH(QString, shape);
+    QFETCH(QString, narrow);
+    qs::ui::TensorBrowser browser;
+    browser.resize(420, 400);
+    browser.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&browser));
+    browser.setTensors({tensor("m.w", std::vector<std::int64_t>(dims.begin(), dims.end()))});
+    QTreeView *view = browser.view();
+    auto *delegate =
+        qobject_cast<qs::ui::ElidingDelegate *>(view->itemDelegateForColumn(TensorTreeModel::ShapeColumn));
+    QVERIFY(delegate);
+    const QModelIndex index = browser.viewIndex(0).siblingAtColumn(TensorTreeModel::ShapeColumn);
+    QCOMPARE(index.data().toString(), shape);
+    QVERIFY2(index.data(Qt::ToolTipRole).toString().contains(shape),
+             qPrintable(index.data(Qt::ToolTipRole).toString()));
+    QStyleOptionViewItem option;
+    option.initFrom(view);
+    option.widget = view;
+    option.rect = view->visualRect(index);
+    QCOMPARE(option.rect.width(), view->header()->sectionSize(TensorTreeModel::ShapeColumn));
+    QCOMPARE(delegate->shownText(option, index), shape);
+
+    // Narrowed by the user: a shape loses inner dimensions, never half a number.
+    const int margins = option.rect.width() - qs::ui::ElidingDelegate::textWidth(option.rect.width(), view);
+    view->header()->resizeSection(TensorTreeModel::ShapeColumn,
+                                  view->fontMetrics().horizontalAdvance(narrow) + margins);
+    option.rect = view->visualRect(index);
+    QCOMPARE(delegate->shownText(option, index), narrow);
+}
+
+void TestTensorTreeModel::blockTypeFitsColumn() {
+    qs::ui::TensorBrowser browser;
+    browser.resize(420, 400);
+    qs::TensorInfo info = tensor("blk.0.ffn_down.weight", {256}, qs::DType::F32);
+    info.storageType = "Q6_K";
+    info.byteSize = 210; // 6.5625 bits per weight, the widest block type text
+    browser.setTensors({info});
+    const QModelIndex index = browser.viewIndex(0).siblingAtColumn(TensorTreeModel::DTypeColumn);
+    QCOMPARE(index.data().toString(), QStringLiteral("Q6_K · 6.6 bpw"));
+    const int room = qs::ui::ElidingDelegate::textWidth(
+        browser.view()->header()->sectionSize(TensorTreeModel::DTypeColumn), browser.view());
+    QVERIFY(browser.view()->fontMetrics().horizontalAdvance(index.data().toString()) <= room);
+}
+
+// Filtered, a group's Elements and tooltip count the tensors it shows, not all it holds.
+void TestTensorTreeModel::groupTotalsFollowFilter() {
+    qs::ui::TensorBrowser browser;
+    std::vector<qs::TensorInfo> list{
+        tensor("m.layers.0.q_proj.weight", {64, 64}), tensor("m.layers.0.k_proj.weight", {64, 16}),
+        tensor("m.layers.1.q_proj.weight", {64, 64}), tensor("m.layers.1.k_proj.weight", {64, 16}),
+        tensor("m.embed", {1000, 64})};
+    browser.setTensors(list);
+    QAbstractItemModelTester tester(browser.proxy(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    const auto group = [&browser](const QString &path) {
+        QModelIndexList found =
+            browser.proxy()->match(browser.proxy()->index(0, 0), TensorTreeModel::PathRole, path, 1,
+                                   Qt::MatchExactly | Qt::MatchRecursive);
+        return found.isEmpty() ? QModelIndex() : found.first();
+    };
+    const auto elements = [](const QModelIndex &index) {
+        return index.siblingAtColumn(TensorTreeModel::ElementsColumn).data().toString();
+    };
+    // Unfiltered "m": 4096 + 1024 + 4096 + 1024 + 64,000 = 74,240 values -> "74.2 k".
+    QCOMPARE(elements(group(QStringLiteral("m"))), QStringLiteral("74.2 k"));
+    QVERIFY(group(QStringLiteral("m"))
+                .data(Qt::ToolTipRole)
+                .toString()
+                .contains(QStringLiteral("5 tensors, 74,240 values")));
+
+    // "q_proj": two 64 × 64 matrices, 8,192 values, in "m" and in "m.layers"; one in each layer.
+    browser.setFilterText(QStringLiteral("q_proj"));
+    QCOMPARE(elements(group(QStringLiteral("m"))), QStringLiteral("8192"));
+    QCOMPARE(elements(group(QStringLiteral("m.layers"))), QStringLiteral("8192"));
+    QCOMPARE(elements(group(QStringLiteral("m.layers.0"))), QStringLiteral("4096"));
+    const QString tip = group(QStringLiteral("m")).data(Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains(QStringLiteral("2 tensors, 8,192 values")), qPrintable(tip));
+    QVERIFY2(tip.contains(QStringLiteral("of 5 tensors")), qPrintable(tip));
+    const QString layerTip = group(QStringLiteral("m.layers.1")).data(Qt::ToolTipRole).toString();
+    QVERIFY2(layerTip.contains(QStringLiteral("1 tensor, 4,096 values")), qPrintable(layerTip));
+
+    // Matching is on the full name, any case, as the tree's: "LAYERS.1." keeps layer 1 alone.
+    browser.setFilterText(QStringLiteral("LAYERS.1."));
+    QCOMPARE(elements(group(QStringLiteral("m"))), QStringLiteral("5120"));
+
+    browser.setFilterText(QString());
+    QCOMPARE(elements(group(QStringLiteral("m"))), QStringLiteral("74.2 k"));
+    QVERIFY(
+        !group(QStringLiteral("m")).data(Qt::ToolTipRole).toString().contains(QStringLiteral("matching")));
+}
+
+void TestTensorTreeModel::escapeClearsFilter() {
+    QWidget window;
+    auto *browser = new qs::ui::TensorBrowser(&window);
+    // A window-wide Escape shortcut must not take the key from a filter with text in it.
+    auto *cancel = new QAction(&window);
+    cancel->setShortcut(Qt::Key_Escape);
+    window.addAction(cancel);
+    QSignalSpy cancelled(cancel, &QAction::triggered);
+    window.resize(400, 500);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    browser->setTensors(
+        tensors({QStringLiteral("m.a.weight"), QStringLiteral("m.b.weight"), QStringLiteral("m.c")}));
+    browser->focusFilter();
+    QTest::keyClicks(browser->filterEdit(), QStringLiteral("m.c"));
+    QTRY_VERIFY(!browser->viewIndex(0).isValid()); // applied after the typing pause
+
+    QTest::keyClick(browser->filterEdit(), Qt::Key_Escape);
+    QVERIFY(browser->filterEdit()->text().isEmpty());
+    for (std::size_t i = 0; i < 3; ++i)
+        QVERIFY(browser->viewIndex(i).isValid());
+    QCOMPARE(browser->model()->filterText(), QString());
+    QCOMPARE(cancelled.count(), 0);
+    // With nothing left to clear, Escape is the window's again.
+    QTest::keyClick(browser->filterEdit(), Qt::Key_Escape);
+    QCOMPARE(cancelled.count(), 1);
 }
 
 QTEST_MAIN(TestTensorTreeModel)

@@ -1,5 +1,7 @@
 #include "plots/plotstyle.h"
 
+#include "labelelider.h"
+
 #include <QApplication>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -139,9 +141,11 @@ QHBoxLayout *makePlotHeader(const QString &title, QLabel *info) {
     layout->addWidget(titleLabel);
     if (info) {
         info->setForegroundRole(QPalette::PlaceholderText);
-        // Narrow panels cut the info short rather than growing the window.
+        // Narrow panels cut the info short rather than growing the window: whole trailing parts
+        // first, never mid-word, with the whole text in the tooltip.
         info->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
         info->setMinimumWidth(0);
+        LabelElider::install(info, ElideStyle::Segments);
         layout->addWidget(info, 1);
     } else {
         layout->addStretch(1);

@@ -36,7 +36,9 @@ QString formatDb(double value);
 QString formatPercent(double fraction);
 
 /// A plot panel's title row: the bold title, then `info` (dimmed, may be nullptr), a stretch;
-/// callers append their controls (e.g. a "log y" toggle) to the returned layout.
+/// callers append their controls (e.g. a "log y" toggle) to the returned layout. `info` keeps
+/// one line: too long, it is shown cut at a " · " or ", " with "…" and whole in its tooltip
+/// (a LabelElider, which owns the tooltip); set its text with setText() as usual.
 QHBoxLayout *makePlotHeader(const QString &title, QLabel *info = nullptr);
 
 /// Switches a count axis between logarithmic (powers of ten) and linear ticks.
