@@ -8,6 +8,7 @@
 #include <QCheckBox>
 #include <QHBoxLayout>
 #include <QHelpEvent>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QMouseEvent>
 #include <QToolTip>
@@ -34,9 +35,15 @@ constexpr double kBandMinAlpha = 0.25;
 constexpr double kBandMaxAlpha = 0.85;
 // The band is a strip along the top of the plot, like a rug of ticks too dense to tell apart.
 constexpr double kBandHeight = 0.05;
-constexpr int kHandleGrabPx = 6;
+// Handles are grabbed this close (logical px at 96 dpi, scaled up on denser screens).
+constexpr int kMinGrabRadiusPx = 10;
+constexpr double kReferenceDpi = 96.0;
 constexpr int kGrabMarkHalfWidthPx = 5;
 constexpr int kGrabMarkHeightPx = 14;
+// Tail labels keep clear of the grab marks and of the plot area's edges.
+constexpr double kLabelGapPx = kGrabMarkHalfWidthPx + 3;
+constexpr double kLabelMarginPx = 2;
+constexpr int kNudgeStepsWithShift = 10;
 constexpr double kRangePadding = 0.03;
 constexpr double kMaxZoomOut = 4.0;
 // Drawn bins are merged until at least this wide, so sub-pixel combs do not render as solid ink.
@@ -80,10 +87,42 @@ void anchorAt(QCPItemPosition *position, QCPItemAnchor *anchor, double dx, doubl
     position->setCoords(dx, dy);
 }
 
+// A pixel for a value far outside the view stays finite (coordToPixel can overflow to inf).
+double clampedPixel(const QCPAxis *axis, double value) {
+    const double px = axis->coordToPixel(value);
+    return std::isnan(px) ? 0.0 : std::clamp(px, -1e6, 1e6);
+}
+
+// Where the tail labels go in the plot area: each in its own tail beside its handle when it fits
+// there (the low one left of loPx, the high one right of hiPx). One that does not fit is pushed
+// back into the area, below the grab marks so it hides neither handle; if the two still collide,
+// the displaced one (the high one when both or neither are) drops below the other. An empty
+// size is a hidden label.
+std::array<QRectF, 2> layoutTailLabels(const QRectF &area, const std::array<QSizeF, 2> &sizes, double loPx,
+                                       double hiPx) {
+    const std::array<double, 2> wanted{loPx - kLabelGapPx - sizes[0].width(), hiPx + kLabelGapPx};
+    const double belowMarks = area.top() + kGrabMarkHeightPx + kLabelMarginPx + 1;
+    std::array<QRectF, 2> rects;
+    std::array<bool, 2> inTail{};
+    for (std::size_t i : {0u, 1u}) {
+        const double minLeft = area.left() + kLabelMarginPx;
+        const double maxLeft = std::max(minLeft, area.right() - kLabelMarginPx - sizes[i].width());
+        const double left = std::clamp(wanted[i], minLeft, maxLeft);
+        inTail[i] = left == wanted[i];
+        rects[i] = QRectF(QPointF(left, inTail[i] ? area.top() + kLabelMarginPx : belowMarks), sizes[i]);
+    }
+    if (rects[0].intersects(rects[1])) {
+        const std::size_t moved = inTail[1] && !inTail[0] ? 0 : 1;
+        rects[moved].moveTop(rects[1 - moved].bottom() + kLabelMarginPx);
+    }
+    return rects;
+}
+
 QString helpText() {
     return HistogramPlot::tr(
-        "Drag an orange handle to set the clip threshold; wheel zooms, dragging the background "
-        "pans, double-click shows the whole range.");
+        "Drag an orange handle to set the clip threshold; click the plot, then ←/→ move the "
+        "selected handle by one step s (Shift: ten), ↑/↓ select the upper/lower handle. Wheel "
+        "zooms, dragging the background pans, double-click shows the whole range.");
 }
 
 } // namespace
@@ -108,7 +147,9 @@ public:
     void showBand(double x0, double x1, double spacingPx);
     void updateShading();
     void updateTailLabels();
+    void placeTailLabels();
     void placeHandles();
+    void styleGrabMarks();
     void setLevelInfo(const QString &mode);
     void fitRange();
     QCPRange fullRange() const;
@@ -117,12 +158,18 @@ public:
 
     Handle handleAt(const QPoint &pos) const;
     double minGap() const;
+    void moveHandle(Handle handle, double x);
     void dragTo(double x);
+    void nudge(int steps);
+    void select(Handle handle);
+    void commitThresholds();
+    bool holdsViewFor(const QuantSpec &spec);
     bool eventFilter(QObject *watched, QEvent *event) override;
     void restyle();
     bool onPress(QMouseEvent *event);
     bool onMove(QMouseEvent *event);
     bool onRelease(QMouseEvent *event);
+    bool onKey(QKeyEvent *event);
     bool onToolTip(QHelpEvent *event);
     QString describeAt(double x) const;
 
@@ -148,8 +195,13 @@ public:
     double m_clipLo = 0.0;
     double m_clipHi = 0.0;
     Handle m_drag = None;
+    // The handle the arrow keys move.
+    Handle m_selected = Upper;
     // True until the user zooms or pans: the view then follows the tensor and clip range.
     bool m_autoRange = true;
+    // What a drag or nudge asked for: its estimate and exact pass leave the view where it is, so
+    // the handles stay under the mouse.
+    std::optional<QuantSpec> m_committed;
     bool m_settingRange = false;
 };
 
@@ -162,6 +214,7 @@ HistogramPlot::Private::Private(HistogramPlot *owner, QCustomPlot *plot)
     createItems();
     applyPlotStyle(m_plot);
     m_plot->setMouseTracking(true);
+    m_plot->setFocusPolicy(Qt::StrongFocus);
     m_plot->installEventFilter(this);
     connect(m_plot, &QCustomPlot::afterLayout, this, [this] { updateOverlay(); });
     connect(m_plot, &QCustomPlot::mouseDoubleClick, m_owner, &HistogramPlot::resetZoom);
@@ -200,6 +253,7 @@ void HistogramPlot::Private::createItems() {
 
     for (int i : {Lower, Upper})
         createHandle(Handle(i));
+    styleGrabMarks();
     m_plot->setCurrentLayer(QStringLiteral("main"));
 }
 
@@ -220,22 +274,24 @@ void HistogramPlot::Private::createHandle(Handle i) {
     makeVertical(m_handles[i]);
 
     m_grabMarks[i] = new QCPItemRect(m_plot);
+    m_grabMarks[i]->setObjectName(i == Lower ? QStringLiteral("grabMarkLow")
+                                             : QStringLiteral("grabMarkHigh"));
     m_grabMarks[i]->setLayer(kHandlesLayer);
     m_grabMarks[i]->setBrush(colors::clipped());
-    m_grabMarks[i]->setPen(QPen(colors::clipped().darker(150), 1));
     anchorAt(m_grabMarks[i]->topLeft, m_handles[i]->start, -kGrabMarkHalfWidthPx, 0);
     anchorAt(m_grabMarks[i]->bottomRight, m_handles[i]->start, kGrabMarkHalfWidthPx, kGrabMarkHeightPx);
 
     QFont labelFont = m_plot->font();
     labelFont.setPointSizeF(labelFont.pointSizeF() * 0.9);
     m_tailLabels[i] = new QCPItemText(m_plot);
+    m_tailLabels[i]->setObjectName(i == Lower ? QStringLiteral("tailLabelLow")
+                                              : QStringLiteral("tailLabelHigh"));
     m_tailLabels[i]->setLayer(kHandlesLayer);
     m_tailLabels[i]->setFont(labelFont);
     m_tailLabels[i]->setPadding(QMargins(3, 1, 3, 1));
-    // Labels sit inside the clip range, beside the grab mark, so a narrow tail never hides them.
-    const int dx = kGrabMarkHalfWidthPx + 4;
-    anchorAt(m_tailLabels[i]->position, m_handles[i]->start, i == Lower ? dx : -dx, 1);
-    m_tailLabels[i]->setPositionAlignment(Qt::AlignTop | (i == Lower ? Qt::AlignLeft : Qt::AlignRight));
+    // Placed in pixels after each layout (placeTailLabels).
+    m_tailLabels[i]->position->setType(QCPItemPosition::ptAbsolute);
+    m_tailLabels[i]->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
 }
 
 QCPItemLine *HistogramPlot::Private::levelLine(std::size_t i) {
@@ -262,6 +318,7 @@ void HistogramPlot::Private::updateOverlay() {
     updateBars();
     updateLevels();
     updateShading();
+    placeTailLabels();
 }
 
 // Re-bins the drawn histogram when zoom or size change how many fine bins share a pixel. Not
@@ -345,10 +402,27 @@ void HistogramPlot::Private::updateShading() {
     const QCPRange view = m_plot->xAxis->range();
     placeSpan(m_shades[Lower], view.lower, std::min(m_clipLo, view.upper));
     placeSpan(m_shades[Upper], std::max(m_clipHi, view.lower), view.upper);
-    for (int i : {Lower, Upper}) {
+    for (int i : {Lower, Upper})
         m_shades[i]->setVisible(shown && m_shades[i]->visible());
-        m_tailLabels[i]->setVisible(shown && !m_tailLabels[i]->text().isEmpty());
+}
+
+// Each label in its own tail, clear of the other label and inside the plot area (even when its
+// handle is out of view), so both stay readable whenever both tails clip something.
+void HistogramPlot::Private::placeTailLabels() {
+    const bool shown = m_tensor && m_params;
+    std::array<QSizeF, 2> sizes;
+    for (int i : {Lower, Upper}) {
+        QCPItemText *label = m_tailLabels[i];
+        label->setVisible(shown && !label->text().isEmpty());
+        const QPointF extent = label->bottomRight->pixelPosition() - label->topLeft->pixelPosition();
+        if (label->visible())
+            sizes[i] = QSizeF(extent.x(), extent.y());
     }
+    const auto rects =
+        layoutTailLabels(QRectF(m_plot->axisRect()->rect()), sizes, clampedPixel(m_plot->xAxis, m_clipLo),
+                         clampedPixel(m_plot->xAxis, m_clipHi));
+    for (int i : {Lower, Upper})
+        m_tailLabels[i]->position->setCoords(rects[i].topLeft());
 }
 
 // Splits the clipped fraction between the tails in proportion to the histogram counts beyond
@@ -387,6 +461,15 @@ void HistogramPlot::Private::updateTailLabels() {
 void HistogramPlot::Private::placeHandles() {
     placeVertical(m_handles[Lower], m_clipLo);
     placeVertical(m_handles[Upper], m_clipHi);
+}
+
+// The selected handle's grab mark is outlined while the plot has focus: where the keys act.
+void HistogramPlot::Private::styleGrabMarks() {
+    for (int i : {Lower, Upper}) {
+        const bool marked = i == m_selected && m_plot->hasFocus();
+        m_grabMarks[i]->setPen(marked ? QPen(m_plot->palette().color(QPalette::Text), 2)
+                                      : QPen(colors::clipped().darker(150), 1));
+    }
 }
 
 void HistogramPlot::Private::setViewRange(const QCPRange &range) {
@@ -434,10 +517,11 @@ HistogramPlot::Private::Handle HistogramPlot::Private::handleAt(const QPoint &po
         return None;
     const double dLo = std::abs(pos.x() - m_plot->xAxis->coordToPixel(m_clipLo));
     const double dHi = std::abs(pos.x() - m_plot->xAxis->coordToPixel(m_clipHi));
+    const int radius = m_owner->grabRadiusPx();
     // The upper handle wins ties so that two coinciding handles can still be pulled apart.
-    if (dHi <= kHandleGrabPx && dHi <= dLo)
+    if (dHi <= radius && dHi <= dLo)
         return Upper;
-    if (dLo <= kHandleGrabPx)
+    if (dLo <= radius)
         return Lower;
     return None;
 }
@@ -447,25 +531,66 @@ double HistogramPlot::Private::minGap() const {
     return std::max(span * 1e-6, 1e-12);
 }
 
-void HistogramPlot::Private::dragTo(double x) {
+// Symmetric mappings mirror the other handle around 0; neither handle passes the other.
+void HistogramPlot::Private::moveHandle(Handle handle, double x) {
     if (m_spec.scheme == Scheme::Symmetric) {
-        const double amax = std::max(std::abs(x), minGap());
+        const double amax = std::max(handle == Upper ? x : -x, minGap());
         m_clipLo = -amax;
         m_clipHi = amax;
-    } else if (m_drag == Upper) {
+    } else if (handle == Upper) {
         m_clipHi = std::max(x, m_clipLo + minGap());
     } else {
         m_clipLo = std::min(x, m_clipHi - minGap());
     }
     placeHandles();
     m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HistogramPlot::Private::dragTo(double x) {
+    // A symmetric handle dragged across 0 keeps mirroring the mouse.
+    if (m_spec.scheme == Scheme::Symmetric)
+        x = m_drag == Upper ? std::abs(x) : -std::abs(x);
+    moveHandle(m_drag, x);
     Q_EMIT m_owner->thresholdsDragged(m_clipLo, m_clipHi);
+}
+
+// One step s of the current mapping per key press, so each press moves the levels by one code.
+void HistogramPlot::Private::nudge(int steps) {
+    const double x = m_selected == Upper ? m_clipHi : m_clipLo;
+    moveHandle(m_selected, x + steps * double(m_params->scale));
+    commitThresholds();
+}
+
+void HistogramPlot::Private::select(Handle handle) {
+    m_selected = handle;
+    styleGrabMarks();
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HistogramPlot::Private::commitThresholds() {
+    // The spec the controller makes of these thresholds (saturating, the rest unchanged).
+    QuantSpec committed = m_spec;
+    committed.rangeMode = RangeMode::Saturating;
+    committed.clipLo = std::min(m_clipLo, m_clipHi);
+    committed.clipHi = std::max(m_clipLo, m_clipHi);
+    m_committed = committed;
+    Q_EMIT m_owner->thresholdsDragFinished(m_clipLo, m_clipHi);
+}
+
+// True for the quantization a drag or nudge committed: the view then stays put. Any other spec
+// ends the hold, so a new bit width or mode is fitted again (unless the user zoomed or panned).
+bool HistogramPlot::Private::holdsViewFor(const QuantSpec &spec) {
+    if (m_committed && *m_committed == spec)
+        return true;
+    m_committed.reset();
+    return false;
 }
 
 // The plot's palette has changed (a theme switch): recolour what follows the theme.
 void HistogramPlot::Private::restyle() {
     applyPlotStyle(m_plot);
     updateTailLabels();
+    styleGrabMarks();
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -477,6 +602,13 @@ bool HistogramPlot::Private::eventFilter(QObject *, QEvent *event) {
         return onMove(static_cast<QMouseEvent *>(event));
     case QEvent::MouseButtonRelease:
         return onRelease(static_cast<QMouseEvent *>(event));
+    case QEvent::KeyPress:
+        return onKey(static_cast<QKeyEvent *>(event));
+    case QEvent::FocusIn:
+    case QEvent::FocusOut:
+        styleGrabMarks();
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
+        return false;
     case QEvent::ToolTip:
         return onToolTip(static_cast<QHelpEvent *>(event));
     case QEvent::PaletteChange:
@@ -494,6 +626,7 @@ bool HistogramPlot::Private::onPress(QMouseEvent *event) {
     m_drag = handleAt(event->position().toPoint());
     if (m_drag == None)
         return false;
+    select(m_drag);
     m_plot->setCursor(Qt::SizeHorCursor);
     return true;
 }
@@ -514,8 +647,27 @@ bool HistogramPlot::Private::onRelease(QMouseEvent *event) {
     if (m_drag == None || event->button() != Qt::LeftButton)
         return false;
     m_drag = None;
-    Q_EMIT m_owner->thresholdsDragFinished(m_clipLo, m_clipHi);
+    commitThresholds();
     return true;
+}
+
+bool HistogramPlot::Private::onKey(QKeyEvent *event) {
+    if (!m_tensor || !m_params || m_drag != None)
+        return false;
+    switch (event->key()) {
+    case Qt::Key_Left:
+    case Qt::Key_Right: {
+        const int steps = event->modifiers().testFlag(Qt::ShiftModifier) ? kNudgeStepsWithShift : 1;
+        nudge(event->key() == Qt::Key_Right ? steps : -steps);
+        return true;
+    }
+    case Qt::Key_Up:
+    case Qt::Key_Down:
+        select(event->key() == Qt::Key_Up ? Upper : Lower);
+        return true;
+    default:
+        return false;
+    }
 }
 
 bool HistogramPlot::Private::onToolTip(QHelpEvent *event) {
@@ -566,6 +718,8 @@ HistogramPlot::HistogramPlot(QWidget *parent)
     layout->addLayout(header);
     layout->addWidget(m_plot, 1);
     m_plot->setMinimumSize(240, 160);
+    // Tab and clicks focus the plot itself, which takes the arrow keys.
+    setFocusProxy(m_plot);
 }
 
 HistogramPlot::~HistogramPlot() = default;
@@ -580,6 +734,7 @@ void HistogramPlot::setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor) 
         m_plot->replot(QCustomPlot::rpQueuedReplot);
         return;
     }
+    d->m_committed.reset();
     const QString dtype = QString::fromStdString(d->m_tensor->info().typeName());
     m_plot->xAxis->setLabel(tr("weight value (%1)").arg(dtype));
     d->m_displayFactor = 0;
@@ -593,10 +748,11 @@ void HistogramPlot::setQuantization(const qs::QuantSpec &spec, const qs::QuantPa
     d->m_spec = spec;
     d->m_params = params;
     d->m_clippedFraction = clippedFraction;
+    const bool held = d->holdsViewFor(spec);
     if (d->m_drag == Private::None) {
         d->m_clipLo = params.clipMin;
         d->m_clipHi = params.clipMax;
-        if (d->m_autoRange)
+        if (d->m_autoRange && !held)
             d->fitRange();
     }
     d->placeHandles();
@@ -621,6 +777,7 @@ void HistogramPlot::setLogScale(bool on) {
 
 void HistogramPlot::resetZoom() {
     d->m_autoRange = true;
+    d->m_committed.reset();
     d->fitRange();
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -628,6 +785,11 @@ void HistogramPlot::resetZoom() {
 QPoint HistogramPlot::handlePosition(bool upper) const {
     const double x = m_plot->xAxis->coordToPixel(upper ? d->m_clipHi : d->m_clipLo);
     return QPoint(int(std::lround(x)), m_plot->axisRect()->top() + kGrabMarkHeightPx / 2);
+}
+
+int HistogramPlot::grabRadiusPx() const {
+    const double scaled = kMinGrabRadiusPx * m_plot->logicalDpiX() / kReferenceDpi;
+    return std::max(kMinGrabRadiusPx, int(std::lround(scaled)));
 }
 
 } // namespace qs::ui
