@@ -713,8 +713,11 @@ void TestPlots::viewStaysAfterDrag() {
     view.resetZoom();
     QCOMPARE(plot->xAxis->range(), fresh.plot()->xAxis->range());
     // So does a new bit width after a drag (the user did not zoom or pan).
-    QTest::mousePress(plot, Qt::LeftButton, {}, view.handlePosition(true));
-    QTest::mouseRelease(plot, Qt::LeftButton, {}, view.handlePosition(true));
+    const QPoint again = view.handlePosition(true);
+    QTest::mousePress(plot, Qt::LeftButton, {}, again);
+    QTest::mouseMove(plot, again - QPoint(20, 0));
+    QTest::mouseRelease(plot, Qt::LeftButton, {}, again - QPoint(20, 0));
+    QCOMPARE(finished.size(), 2);
     QuantSpec twoBits = next;
     twoBits.bits = 2;
     const QuantParams twoBitParams = computeParams(twoBits, next.clipLo, next.clipHi);
@@ -826,7 +829,8 @@ void TestPlots::keyboardNudges() {
     QCOMPARE(finished.last().at(1).toDouble(), symmetric ? -(lo - s) : hi);
     apply();
 
-    // Without focus there is no outline; pressing a handle focuses the plot and selects it.
+    // Without focus there is no outline; pressing a handle focuses the plot and selects it. A
+    // click that does not move it commits nothing.
     plot->clearFocus();
     QCOMPARE(markLow->pen().width(), 1);
     const QPoint upper = view.handlePosition(true);
@@ -834,6 +838,7 @@ void TestPlots::keyboardNudges() {
     QTRY_VERIFY(plot->hasFocus());
     QCOMPARE(markHigh->pen().width(), 2);
     QCOMPARE(markLow->pen().width(), 1);
+    QCOMPARE(finished.size(), 3);
 
     // The hover help names the keys.
     const QPoint centre(plot->width() / 2, plot->height() / 2);

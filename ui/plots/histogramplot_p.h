@@ -92,6 +92,8 @@ public:
     double m_clipLo = 0.0;
     double m_clipHi = 0.0;
     Handle m_drag = None;
+    // A press that only selects a handle commits nothing (it would switch to saturating).
+    bool m_dragMoved = false;
     // The handle the arrow keys move.
     Handle m_selected = Upper;
     // True until the user zooms or pans: the view then follows the tensor and clip range.

@@ -72,6 +72,7 @@ void HistogramPlot::Private::dragTo(double x) {
     if (m_spec.scheme == Scheme::Symmetric)
         x = m_drag == Upper ? std::abs(x) : -std::abs(x);
     moveHandle(m_drag, x);
+    m_dragMoved = true;
     Q_EMIT m_owner->thresholdsDragged(m_clipLo, m_clipHi);
 }
 
@@ -139,6 +140,7 @@ bool HistogramPlot::Private::onPress(QMouseEvent *event) {
     m_drag = handleAt(event->position().toPoint());
     if (m_drag == None)
         return false;
+    m_dragMoved = false;
     select(m_drag);
     m_plot->setCursor(Qt::SizeHorCursor);
     return true;
@@ -160,7 +162,8 @@ bool HistogramPlot::Private::onRelease(QMouseEvent *event) {
     if (m_drag == None || event->button() != Qt::LeftButton)
         return false;
     m_drag = None;
-    commitThresholds();
+    if (m_dragMoved)
+        commitThresholds();
     return true;
 }
 
