@@ -24,6 +24,8 @@ public:
     /// Shows tensor's fine histogram; nullptr clears the plot.
     void setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor);
     /// Draws levels, handles and shading for the given mapping. clippedFraction labels the tails.
+    /// Fits the view unless the user zoomed or panned, or the spec is what the last drag or nudge
+    /// committed (so the handles stay under the mouse).
     void setQuantization(const qs::QuantSpec &spec, const qs::QuantParams &params, double clippedFraction);
     void setLogScale(bool on);
     bool logScale() const { return m_logScale; }
