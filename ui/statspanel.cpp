@@ -100,11 +100,12 @@ QString quantizedReason(const qs::TensorAnalysis &tensor) {
     // The rule is core's (qs::TensorStats::alreadyQuantized): few levels, each used often, so a
     // small tensor that merely has few values is not flagged.
     return StatsPanel::tr(
-               "Only %1 distinct values for %2 values: at most %3 (what 8 bits can code), and at least 16 "
-               "values for each\n(%2 ≥ 16 × %1). The tensor was most likely quantized or fake-quantized "
+               "Only %1 distinct values for %2 values: at most %3 (what 8 bits can code), and at least %4 "
+               "values for each\n(%2 ≥ %4 × %1). The tensor was most likely quantized or fake-quantized "
                "already.\nQuantizing it again adds error unless the new levels include the old ones.")
         .arg(formatCount(tensor.stats.distinctValues.value_or(0)), formatCount(tensor.stats.count))
-        .arg(qs::kQuantizedMaxDistinct);
+        .arg(qs::kQuantizedMaxDistinct)
+        .arg(qs::kQuantizedMinValuesPerDistinct);
 }
 
 } // namespace
@@ -307,10 +308,6 @@ void StatsPanel::setExact(const qs::QuantAnalysis &analysis) {
 
 QString StatsPanel::text(Figure figure) const {
     return m_rows[std::size_t(figure)].value->text();
-}
-
-QString StatsPanel::toPlainText() const {
-    return m_title->text();
 }
 
 bool StatsPanel::isEstimate(Figure figure) const {

@@ -57,7 +57,6 @@ public:
 
     // The whole text of a figure (its label may show it elided).
     QString text(Figure figure) const;
-    QString toPlainText() const;
     bool isEstimate(Figure figure) const;
     QLabel *valueLabel(Figure figure) const { return m_rows[std::size_t(figure)].value; }
     // Shown when the tensor holds quantized data already; its tooltip says why.

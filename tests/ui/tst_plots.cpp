@@ -9,8 +9,11 @@
 #include "stats/errorstats.h"
 #include "stats/tensorstats.h"
 
+#include "plottext.h"
+
 #include <QCheckBox>
 #include <QDir>
+#include <QPair>
 #include <QSignalSpy>
 #include <QTest>
 #include <QToolTip>
@@ -165,6 +168,27 @@ QString mappingLabelProblem(MappingPlot &view, double tensorMin, double tensorMa
     return test::firstTextOutside(plot);
 }
 
+// The fraction of the tensor's values outside [lo, hi], as the exact pass counts it.
+double clippedFractionOf(const TensorAnalysis &tensor, double lo, double hi) {
+    const auto values = tensor.tensor->values();
+    const auto outside =
+        std::count_if(values.begin(), values.end(), [&](float v) { return v < lo || v > hi; });
+    return double(outside) / double(values.size());
+}
+
+// The spec and exact params the controller sends back for thresholds a drag or nudge committed.
+QPair<QuantSpec, QuantParams> committed(const QuantSpec &spec, double clipLo, double clipHi) {
+    QuantSpec next = spec;
+    next.rangeMode = RangeMode::Saturating;
+    next.clipLo = std::min(clipLo, clipHi);
+    next.clipHi = std::max(clipLo, clipHi);
+    return {next, computeParams(next, next.clipLo, next.clipHi)};
+}
+
+QRectF pixelRect(QCPItemAnchor *topLeft, QCPItemAnchor *bottomRight) {
+    return QRectF(topLeft->pixelPosition(), bottomRight->pixelPosition()).normalized();
+}
+
 } // namespace
 
 class TestPlots : public QObject {
@@ -193,6 +217,13 @@ private Q_SLOTS:
     void errorPlotMarkers();
     void errorPlotFromExactPass();
     void followsPalette();
+    void tailLabelsStayApart_data();
+    void tailLabelsStayApart();
+    void viewStaysAfterDrag_data();
+    void viewStaysAfterDrag();
+    void grabZone();
+    void keyboardNudges_data();
+    void keyboardNudges();
 };
 
 void TestPlots::formatting_data() {
@@ -764,6 +795,275 @@ void TestPlots::followsPalette() {
     QCOMPARE(errors->curvePlot()->legend->textColor(), darkText);
     // The mapping's axes stay drawn as segments, without the plot's frame line.
     QCOMPARE(mapping->plot()->xAxis->basePen().style(), Qt::NoPen);
+}
+
+void TestPlots::tailLabelsStayApart_data() {
+    QTest::addColumn<int>("width");
+    QTest::addRow("400 px") << 400;
+    QTest::addRow("700 px") << 700;
+    QTest::addRow("1200 px") << 1200;
+}
+
+// "% clipped" labels over a grid of handle positions and views: never on top of each other or of
+// a grab mark, never outside the plot area, both shown, and each in its own tail when it fits.
+void TestPlots::tailLabelsStayApart() {
+    QFETCH(int, width);
+    HistogramPlot view;
+    auto tensor = makeTensor();
+    view.setTensor(tensor);
+    showAndLayout(&view, {view.plot()});
+    view.resize(width, 420);
+    QCustomPlot *plot = view.plot();
+    QTRY_COMPARE(plot->width(), width);
+    const double min = tensor->stats.min;
+    const double max = tensor->stats.max;
+    // Dragged inward (labels of the old layout overprinted there), both handles near 0,
+    // lopsided, the bulk's shoulders, just inside the outliers.
+    const QList<QPair<double, double>> thresholds = {
+        {-0.01, 0.01},      {-1e-4, 1e-4},       {-0.002, 0.002},        {-0.01, 0.04},
+        {0.98 * min, 1e-4}, {-1e-4, 0.98 * max}, {0.5 * min, 0.3 * max}, {0.98 * min, 0.98 * max}};
+    auto *lowLabel = plot->findChild<QCPItemText *>(QStringLiteral("tailLabelLow"));
+    auto *highLabel = plot->findChild<QCPItemText *>(QStringLiteral("tailLabelHigh"));
+    QList<QCPItemRect *> marks = {plot->findChild<QCPItemRect *>(QStringLiteral("grabMarkLow")),
+                                  plot->findChild<QCPItemRect *>(QStringLiteral("grabMarkHigh"))};
+    QVERIFY(lowLabel && highLabel && marks[0] && marks[1]);
+    for (const auto &[lo, hi] : thresholds) {
+        const QuantSpec spec = makeSpec(8, Scheme::Asymmetric, RangeMode::Saturating, lo, hi);
+        view.setQuantization(spec, computeParams(spec, lo, hi), clippedFractionOf(*tensor, lo, hi));
+        // The whole range; around the handles (narrow tails); each tail alone (the other handle out
+        // of view); inside the clip range (both handles out of view); entirely in the low tail.
+        const QList<QCPRange> views = {QCPRange(),
+                                       QCPRange(lo - 0.003, hi + 0.003),
+                                       QCPRange(min - 0.01, lo + 0.002),
+                                       QCPRange(hi - 0.002, max + 0.01),
+                                       QCPRange(lo + 0.25 * (hi - lo), hi - 0.25 * (hi - lo)),
+                                       QCPRange(min - 0.05, min - 0.01)};
+        for (const QCPRange &range : views) {
+            if (range.size() == 0)
+                view.resetZoom();
+            else
+                plot->xAxis->setRange(range);
+            plot->replot(QCustomPlot::rpImmediateRefresh);
+            const QString where = QStringLiteral("clip [%1, %2], view [%3, %4], %5 px")
+                                      .arg(lo)
+                                      .arg(hi)
+                                      .arg(plot->xAxis->range().lower)
+                                      .arg(plot->xAxis->range().upper)
+                                      .arg(width);
+            QVERIFY2(lowLabel->visible() && highLabel->visible(), qPrintable(where));
+            QVERIFY2(test::firstTextOverlap(plot).isEmpty(),
+                     qPrintable(test::firstTextOverlap(plot) + u' ' + where));
+            QVERIFY2(test::firstTextOutside(plot).isEmpty(),
+                     qPrintable(test::firstTextOutside(plot) + u' ' + where));
+            const QRectF area = QRectF(plot->axisRect()->rect()).adjusted(-0.5, -0.5, 0.5, 0.5);
+            const double loPx = plot->xAxis->coordToPixel(lo);
+            const double hiPx = plot->xAxis->coordToPixel(hi);
+            for (QCPItemText *label : {lowLabel, highLabel}) {
+                const QRectF rect = pixelRect(label->topLeft, label->bottomRight);
+                QVERIFY2(area.contains(rect), qPrintable(label->text() + u' ' + where));
+                for (QCPItemRect *mark : marks)
+                    QVERIFY2(!rect.intersects(pixelRect(mark->topLeft, mark->bottomRight)),
+                             qPrintable(label->text() + QStringLiteral(" hides a grab mark, ") + where));
+                // Room for the label and a gap beside the handle's grab mark: it sits in its tail.
+                const double room = label == lowLabel ? loPx - area.left() : area.right() - hiPx;
+                const bool handleInView = loPx <= area.right() && hiPx >= area.left();
+                if (handleInView && room >= rect.width() + 12) {
+                    const bool inTail = label == lowLabel ? rect.right() <= loPx : rect.left() >= hiPx;
+                    QVERIFY2(inTail,
+                             qPrintable(label->text() + QStringLiteral(" not in its tail, ") + where));
+                }
+            }
+        }
+    }
+    saveGrab(&view, QStringLiteral("histogram-labels-%1").arg(width));
+}
+
+void TestPlots::viewStaysAfterDrag_data() {
+    QTest::addColumn<int>("scheme");
+    QTest::addRow("symmetric") << int(Scheme::Symmetric);
+    QTest::addRow("asymmetric") << int(Scheme::Asymmetric);
+}
+
+// Releasing a handle, and the estimate and exact pass that follow, leave the view alone, so the
+// handles stay under the mouse; a reset still fits the whole range.
+void TestPlots::viewStaysAfterDrag() {
+    QFETCH(int, scheme);
+    HistogramPlot view;
+    auto tensor = makeTensor();
+    const QuantSpec spec = makeSpec(8, Scheme(scheme));
+    view.setTensor(tensor);
+    view.setQuantization(spec, paramsForTensor(spec, tensor->stats.min, tensor->stats.max), 0.0);
+    showAndLayout(&view, {view.plot()});
+    QCustomPlot *plot = view.plot();
+    QSignalSpy finished(&view, &HistogramPlot::thresholdsDragFinished);
+    const QCPRange rangeBefore = plot->xAxis->range();
+
+    const QPoint start = view.handlePosition(true);
+    const QPoint target = start - QPoint(150, 0);
+    QTest::mousePress(plot, Qt::LeftButton, {}, start);
+    QTest::mouseMove(plot, start - QPoint(75, 0));
+    QTest::mouseMove(plot, target);
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+    const QPoint low = view.handlePosition(false);
+    const QPoint high = view.handlePosition(true);
+    QCOMPARE(high.x(), target.x());
+    QTest::mouseRelease(plot, Qt::LeftButton, {}, target);
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+    QCOMPARE(view.handlePosition(false), low);
+    QCOMPARE(view.handlePosition(true), high);
+
+    // The controller's estimate and then its exact pass for the released thresholds.
+    QCOMPARE(finished.size(), 1);
+    const auto [next, params] =
+        committed(spec, finished.last().at(0).toDouble(), finished.last().at(1).toDouble());
+    const double clipped = clippedFractionOf(*tensor, params.clipMin, params.clipMax);
+    view.setQuantization(next, params, clipped * 1.01);
+    view.setQuantization(next, params, clipped);
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+    QCOMPARE(plot->xAxis->range(), rangeBefore);
+    QCOMPARE(view.handlePosition(false), low);
+    QCOMPARE(view.handlePosition(true), high);
+
+    // A reset fits the whole range, as a fresh plot of the same mapping shows it.
+    HistogramPlot fresh;
+    fresh.setTensor(tensor);
+    fresh.setQuantization(next, params, clipped);
+    view.resetZoom();
+    QCOMPARE(plot->xAxis->range(), fresh.plot()->xAxis->range());
+    // So does a new bit width after a drag (the user did not zoom or pan).
+    const QPoint again = view.handlePosition(true);
+    QTest::mousePress(plot, Qt::LeftButton, {}, again);
+    QTest::mouseMove(plot, again - QPoint(20, 0));
+    QTest::mouseRelease(plot, Qt::LeftButton, {}, again - QPoint(20, 0));
+    QCOMPARE(finished.size(), 2);
+    QuantSpec twoBits = next;
+    twoBits.bits = 2;
+    const QuantParams twoBitParams = computeParams(twoBits, next.clipLo, next.clipHi);
+    view.setQuantization(twoBits, twoBitParams, clipped);
+    fresh.setTensor(tensor);
+    fresh.setQuantization(twoBits, twoBitParams, clipped);
+    QCOMPARE(plot->xAxis->range(), fresh.plot()->xAxis->range());
+}
+
+// A press within the grab radius (at least 10 px) takes the handle; one three radii away pans.
+void TestPlots::grabZone() {
+    HistogramPlot view;
+    auto tensor = makeTensor();
+    const QuantSpec spec = makeSpec(8, Scheme::Symmetric);
+    view.setTensor(tensor);
+    view.setQuantization(spec, paramsForTensor(spec, tensor->stats.min, tensor->stats.max), 0.0);
+    showAndLayout(&view, {view.plot()});
+    QCustomPlot *plot = view.plot();
+    const int radius = view.grabRadiusPx();
+    QVERIFY(radius >= 10);
+    QSignalSpy dragged(&view, &HistogramPlot::thresholdsDragged);
+    const QCPRange rangeBefore = plot->xAxis->range();
+
+    const QPoint nearHandle = view.handlePosition(true) - QPoint(9, 0);
+    QTest::mousePress(plot, Qt::LeftButton, {}, nearHandle);
+    QTest::mouseMove(plot, nearHandle - QPoint(40, 0));
+    QTest::mouseRelease(plot, Qt::LeftButton, {}, nearHandle - QPoint(40, 0));
+    QCOMPARE(dragged.size(), 1);
+    QCOMPARE(view.handlePosition(true).x(), nearHandle.x() - 40);
+    QCOMPARE(plot->xAxis->range(), rangeBefore);
+
+    const QPoint away = view.handlePosition(true) - QPoint(3 * radius, 0);
+    QTest::mousePress(plot, Qt::LeftButton, {}, away);
+    QTest::mouseMove(plot, away + QPoint(50, 0));
+    QTest::mouseRelease(plot, Qt::LeftButton, {}, away + QPoint(50, 0));
+    QCOMPARE(dragged.size(), 1);
+    QVERIFY(plot->xAxis->range().lower < rangeBefore.lower);
+}
+
+void TestPlots::keyboardNudges_data() {
+    QTest::addColumn<int>("scheme");
+    QTest::addRow("symmetric") << int(Scheme::Symmetric);
+    QTest::addRow("asymmetric") << int(Scheme::Asymmetric);
+}
+
+// With focus, ←/→ move the selected handle by one step s (Shift: 10 s) and commit each move.
+void TestPlots::keyboardNudges() {
+    QFETCH(int, scheme);
+    const bool symmetric = Scheme(scheme) == Scheme::Symmetric;
+    HistogramPlot view;
+    auto tensor = makeTensor();
+    const QuantSpec spec = makeSpec(8, Scheme(scheme));
+    QuantParams params = paramsForTensor(spec, tensor->stats.min, tensor->stats.max);
+    view.setTensor(tensor);
+    view.setQuantization(spec, params, 0.0);
+    showAndLayout(&view, {view.plot()});
+    QCustomPlot *plot = view.plot();
+    QCOMPARE(plot->focusPolicy(), Qt::StrongFocus);
+    view.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&view));
+    auto *markLow = plot->findChild<QCPItemRect *>(QStringLiteral("grabMarkLow"));
+    auto *markHigh = plot->findChild<QCPItemRect *>(QStringLiteral("grabMarkHigh"));
+    // The selected (upper) handle is outlined only while the plot has focus.
+    plot->clearFocus();
+    QCOMPARE(markHigh->pen().width(), 1);
+    view.setFocus();
+    QTRY_VERIFY(plot->hasFocus());
+    QCOMPARE(markHigh->pen().width(), 2);
+    QCOMPARE(markLow->pen().width(), 1);
+    QSignalSpy finished(&view, &HistogramPlot::thresholdsDragFinished);
+    const QCPRange range = plot->xAxis->range();
+    QuantSpec current = spec;
+    // Feeds the committed thresholds back, as the controller does.
+    const auto apply = [&] {
+        std::tie(current, params) =
+            committed(current, finished.last().at(0).toDouble(), finished.last().at(1).toDouble());
+        view.setQuantization(current, params, 0.0);
+    };
+
+    double s = params.scale;
+    double hi = params.clipMax;
+    double lo = params.clipMin;
+    QTest::keyClick(plot, Qt::Key_Right);
+    QCOMPARE(finished.size(), 1);
+    QCOMPARE(finished.last().at(1).toDouble(), hi + s);
+    QCOMPARE(finished.last().at(0).toDouble(), symmetric ? -(hi + s) : lo);
+    apply();
+
+    s = params.scale;
+    hi = params.clipMax;
+    QTest::keyClick(plot, Qt::Key_Right, Qt::ShiftModifier);
+    QCOMPARE(finished.size(), 2);
+    QCOMPARE(finished.last().at(1).toDouble(), hi + 10 * s);
+    apply();
+    plot->replot(QCustomPlot::rpImmediateRefresh);
+    QCOMPARE(plot->xAxis->range(), range);
+    QCOMPARE(view.handlePosition(true).x(), qRound(plot->xAxis->coordToPixel(params.clipMax)));
+
+    // ↓ selects the lower handle; ← moves it outward, mirrored when symmetric.
+    s = params.scale;
+    hi = params.clipMax;
+    lo = params.clipMin;
+    QTest::keyClick(plot, Qt::Key_Down);
+    QCOMPARE(markLow->pen().width(), 2);
+    QCOMPARE(markHigh->pen().width(), 1);
+    QTest::keyClick(plot, Qt::Key_Left);
+    QCOMPARE(finished.size(), 3);
+    QCOMPARE(finished.last().at(0).toDouble(), lo - s);
+    QCOMPARE(finished.last().at(1).toDouble(), symmetric ? -(lo - s) : hi);
+    apply();
+
+    // Without focus there is no outline; pressing a handle focuses the plot and selects it. A
+    // click that does not move it commits nothing.
+    plot->clearFocus();
+    QCOMPARE(markLow->pen().width(), 1);
+    const QPoint upper = view.handlePosition(true);
+    QTest::mouseClick(plot, Qt::LeftButton, {}, upper);
+    QTRY_VERIFY(plot->hasFocus());
+    QCOMPARE(markHigh->pen().width(), 2);
+    QCOMPARE(markLow->pen().width(), 1);
+    QCOMPARE(finished.size(), 3);
+
+    // The hover help names the keys.
+    const QPoint centre(plot->width() / 2, plot->height() / 2);
+    QHelpEvent help(QEvent::ToolTip, centre, plot->mapToGlobal(centre));
+    QApplication::sendEvent(plot, &help);
+    QTRY_VERIFY(QToolTip::isVisible());
+    QVERIFY2(QToolTip::text().contains(QStringLiteral("←/→")), qPrintable(QToolTip::text()));
 }
 
 QTEST_MAIN(TestPlots)

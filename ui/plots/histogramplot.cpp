@@ -1,16 +1,13 @@
 #include "plots/histogramplot.h"
+#include "plots/histogramplot_p.h"
 
 #include "io/dtype.h"
 #include "plots/plotstyle.h"
 #include "quant/quantizer.h"
 
-#include <QApplication>
 #include <QCheckBox>
 #include <QHBoxLayout>
-#include <QHelpEvent>
 #include <QLabel>
-#include <QMouseEvent>
-#include <QToolTip>
 #include <QVBoxLayout>
 
 #include "plots/qcustomplotinclude.h"
@@ -34,9 +31,10 @@ constexpr double kBandMinAlpha = 0.25;
 constexpr double kBandMaxAlpha = 0.85;
 // The band is a strip along the top of the plot, like a rug of ticks too dense to tell apart.
 constexpr double kBandHeight = 0.05;
-constexpr int kHandleGrabPx = 6;
 constexpr int kGrabMarkHalfWidthPx = 5;
-constexpr int kGrabMarkHeightPx = 14;
+// Tail labels keep clear of the grab marks and of the plot area's edges.
+constexpr double kLabelGapPx = kGrabMarkHalfWidthPx + 3;
+constexpr double kLabelMarginPx = 2;
 constexpr double kRangePadding = 0.03;
 constexpr double kMaxZoomOut = 4.0;
 // Drawn bins are merged until at least this wide, so sub-pixel combs do not render as solid ink.
@@ -80,78 +78,38 @@ void anchorAt(QCPItemPosition *position, QCPItemAnchor *anchor, double dx, doubl
     position->setCoords(dx, dy);
 }
 
-QString helpText() {
-    return HistogramPlot::tr(
-        "Drag an orange handle to set the clip threshold; wheel zooms, dragging the background "
-        "pans, double-click shows the whole range.");
+// A pixel for a value far outside the view stays finite (coordToPixel can overflow to inf).
+double clampedPixel(const QCPAxis *axis, double value) {
+    const double px = axis->coordToPixel(value);
+    return std::isnan(px) ? 0.0 : std::clamp(px, -1e6, 1e6);
+}
+
+// Where the tail labels go in the plot area: each in its own tail beside its handle when it fits
+// there (the low one left of loPx, the high one right of hiPx). One that does not fit is pushed
+// back into the area, below the grab marks so it hides neither handle; if the two still collide,
+// the displaced one (the high one when both or neither are) drops below the other. An empty
+// size is a hidden label.
+std::array<QRectF, 2> layoutTailLabels(const QRectF &area, const std::array<QSizeF, 2> &sizes, double loPx,
+                                       double hiPx) {
+    const std::array<double, 2> wanted{loPx - kLabelGapPx - sizes[0].width(), hiPx + kLabelGapPx};
+    const double belowMarks = area.top() + kGrabMarkHeightPx + kLabelMarginPx + 1;
+    std::array<QRectF, 2> rects;
+    std::array<bool, 2> inTail{};
+    for (std::size_t i : {0u, 1u}) {
+        const double minLeft = area.left() + kLabelMarginPx;
+        const double maxLeft = std::max(minLeft, area.right() - kLabelMarginPx - sizes[i].width());
+        const double left = std::clamp(wanted[i], minLeft, maxLeft);
+        inTail[i] = left == wanted[i];
+        rects[i] = QRectF(QPointF(left, inTail[i] ? area.top() + kLabelMarginPx : belowMarks), sizes[i]);
+    }
+    if (rects[0].intersects(rects[1])) {
+        const std::size_t moved = inTail[1] && !inTail[0] ? 0 : 1;
+        rects[moved].moveTop(rects[1 - moved].bottom() + kLabelMarginPx);
+    }
+    return rects;
 }
 
 } // namespace
-
-class HistogramPlot::Private : public QObject {
-public:
-    enum Handle { None = -1, Lower = 0, Upper = 1 };
-
-    Private(HistogramPlot *owner, QCustomPlot *plot);
-    // Translations belong to the widget's context, not QObject's.
-    static QString tr(const char *text) { return HistogramPlot::tr(text); }
-
-    void setupAxes();
-    void createLayers();
-    void createItems();
-    void createHandle(Handle i);
-    QCPItemLine *levelLine(std::size_t i);
-    void updateOverlay();
-    void updateBars();
-    void updateLevels();
-    void showLevelLines(std::int64_t qa, std::int64_t qb);
-    void showBand(double x0, double x1, double spacingPx);
-    void updateShading();
-    void updateTailLabels();
-    void placeHandles();
-    void setLevelInfo(const QString &mode);
-    void fitRange();
-    QCPRange fullRange() const;
-    void onUserRange(const QCPRange &range);
-    void setViewRange(const QCPRange &range);
-
-    Handle handleAt(const QPoint &pos) const;
-    double minGap() const;
-    void dragTo(double x);
-    bool eventFilter(QObject *watched, QEvent *event) override;
-    void restyle();
-    bool onPress(QMouseEvent *event);
-    bool onMove(QMouseEvent *event);
-    bool onRelease(QMouseEvent *event);
-    bool onToolTip(QHelpEvent *event);
-    QString describeAt(double x) const;
-
-    HistogramPlot *m_owner;
-    QCustomPlot *m_plot;
-    QLabel *m_info = nullptr;
-    QCheckBox *m_logToggle = nullptr;
-    QCPGraph *m_bars = nullptr;
-    QCPItemRect *m_band = nullptr;
-    std::vector<QCPItemLine *> m_levelLines;
-    std::array<QCPItemLine *, 2> m_handles{};
-    std::array<QCPItemRect *, 2> m_grabMarks{};
-    std::array<QCPItemRect *, 2> m_shades{};
-    std::array<QCPItemText *, 2> m_tailLabels{};
-
-    std::shared_ptr<const TensorAnalysis> m_tensor;
-    Histogram m_display; ///< what is drawn: the fine histogram, merged for the zoom and size
-    std::size_t m_displayFactor = 0;
-    std::optional<QuantParams> m_params;
-    QuantSpec m_spec;
-    double m_clippedFraction = 0.0;
-    // Handle positions: the mapping's clip range, or where the user is dragging them.
-    double m_clipLo = 0.0;
-    double m_clipHi = 0.0;
-    Handle m_drag = None;
-    // True until the user zooms or pans: the view then follows the tensor and clip range.
-    bool m_autoRange = true;
-    bool m_settingRange = false;
-};
 
 HistogramPlot::Private::Private(HistogramPlot *owner, QCustomPlot *plot)
     : QObject(owner)
@@ -162,6 +120,7 @@ HistogramPlot::Private::Private(HistogramPlot *owner, QCustomPlot *plot)
     createItems();
     applyPlotStyle(m_plot);
     m_plot->setMouseTracking(true);
+    m_plot->setFocusPolicy(Qt::StrongFocus);
     m_plot->installEventFilter(this);
     connect(m_plot, &QCustomPlot::afterLayout, this, [this] { updateOverlay(); });
     connect(m_plot, &QCustomPlot::mouseDoubleClick, m_owner, &HistogramPlot::resetZoom);
@@ -200,6 +159,7 @@ void HistogramPlot::Private::createItems() {
 
     for (int i : {Lower, Upper})
         createHandle(Handle(i));
+    styleGrabMarks();
     m_plot->setCurrentLayer(QStringLiteral("main"));
 }
 
@@ -220,22 +180,24 @@ void HistogramPlot::Private::createHandle(Handle i) {
     makeVertical(m_handles[i]);
 
     m_grabMarks[i] = new QCPItemRect(m_plot);
+    m_grabMarks[i]->setObjectName(i == Lower ? QStringLiteral("grabMarkLow")
+                                             : QStringLiteral("grabMarkHigh"));
     m_grabMarks[i]->setLayer(kHandlesLayer);
     m_grabMarks[i]->setBrush(colors::clipped());
-    m_grabMarks[i]->setPen(QPen(colors::clipped().darker(150), 1));
     anchorAt(m_grabMarks[i]->topLeft, m_handles[i]->start, -kGrabMarkHalfWidthPx, 0);
     anchorAt(m_grabMarks[i]->bottomRight, m_handles[i]->start, kGrabMarkHalfWidthPx, kGrabMarkHeightPx);
 
     QFont labelFont = m_plot->font();
     labelFont.setPointSizeF(labelFont.pointSizeF() * 0.9);
     m_tailLabels[i] = new QCPItemText(m_plot);
+    m_tailLabels[i]->setObjectName(i == Lower ? QStringLiteral("tailLabelLow")
+                                              : QStringLiteral("tailLabelHigh"));
     m_tailLabels[i]->setLayer(kHandlesLayer);
     m_tailLabels[i]->setFont(labelFont);
     m_tailLabels[i]->setPadding(QMargins(3, 1, 3, 1));
-    // Labels sit inside the clip range, beside the grab mark, so a narrow tail never hides them.
-    const int dx = kGrabMarkHalfWidthPx + 4;
-    anchorAt(m_tailLabels[i]->position, m_handles[i]->start, i == Lower ? dx : -dx, 1);
-    m_tailLabels[i]->setPositionAlignment(Qt::AlignTop | (i == Lower ? Qt::AlignLeft : Qt::AlignRight));
+    // Placed in pixels after each layout (placeTailLabels).
+    m_tailLabels[i]->position->setType(QCPItemPosition::ptAbsolute);
+    m_tailLabels[i]->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
 }
 
 QCPItemLine *HistogramPlot::Private::levelLine(std::size_t i) {
@@ -262,6 +224,7 @@ void HistogramPlot::Private::updateOverlay() {
     updateBars();
     updateLevels();
     updateShading();
+    placeTailLabels();
 }
 
 // Re-bins the drawn histogram when zoom or size change how many fine bins share a pixel. Not
@@ -345,10 +308,27 @@ void HistogramPlot::Private::updateShading() {
     const QCPRange view = m_plot->xAxis->range();
     placeSpan(m_shades[Lower], view.lower, std::min(m_clipLo, view.upper));
     placeSpan(m_shades[Upper], std::max(m_clipHi, view.lower), view.upper);
-    for (int i : {Lower, Upper}) {
+    for (int i : {Lower, Upper})
         m_shades[i]->setVisible(shown && m_shades[i]->visible());
-        m_tailLabels[i]->setVisible(shown && !m_tailLabels[i]->text().isEmpty());
+}
+
+// Each label in its own tail, clear of the other label and inside the plot area (even when its
+// handle is out of view), so both stay readable whenever both tails clip something.
+void HistogramPlot::Private::placeTailLabels() {
+    const bool shown = m_tensor && m_params;
+    std::array<QSizeF, 2> sizes;
+    for (int i : {Lower, Upper}) {
+        QCPItemText *label = m_tailLabels[i];
+        label->setVisible(shown && !label->text().isEmpty());
+        const QPointF extent = label->bottomRight->pixelPosition() - label->topLeft->pixelPosition();
+        if (label->visible())
+            sizes[i] = QSizeF(extent.x(), extent.y());
     }
+    const auto rects =
+        layoutTailLabels(QRectF(m_plot->axisRect()->rect()), sizes, clampedPixel(m_plot->xAxis, m_clipLo),
+                         clampedPixel(m_plot->xAxis, m_clipHi));
+    for (int i : {Lower, Upper})
+        m_tailLabels[i]->position->setCoords(rects[i].topLeft());
 }
 
 // Splits the clipped fraction between the tails in proportion to the histogram counts beyond
@@ -389,6 +369,15 @@ void HistogramPlot::Private::placeHandles() {
     placeVertical(m_handles[Upper], m_clipHi);
 }
 
+// The selected handle's grab mark is outlined while the plot has focus: where the keys act.
+void HistogramPlot::Private::styleGrabMarks() {
+    for (int i : {Lower, Upper}) {
+        const bool marked = i == m_selected && m_plot->hasFocus();
+        m_grabMarks[i]->setPen(marked ? QPen(m_plot->palette().color(QPalette::Text), 2)
+                                      : QPen(colors::clipped().darker(150), 1));
+    }
+}
+
 void HistogramPlot::Private::setViewRange(const QCPRange &range) {
     m_settingRange = true;
     m_plot->xAxis->setRange(range);
@@ -426,127 +415,12 @@ void HistogramPlot::Private::onUserRange(const QCPRange &range) {
         setViewRange(QCPRange(range.center() - maxSpan / 2, range.center() + maxSpan / 2));
 }
 
-HistogramPlot::Private::Handle HistogramPlot::Private::handleAt(const QPoint &pos) const {
-    if (!m_tensor || !m_params)
-        return None;
-    const QRect rect = m_plot->axisRect()->rect();
-    if (pos.y() < rect.top() || pos.y() > rect.bottom())
-        return None;
-    const double dLo = std::abs(pos.x() - m_plot->xAxis->coordToPixel(m_clipLo));
-    const double dHi = std::abs(pos.x() - m_plot->xAxis->coordToPixel(m_clipHi));
-    // The upper handle wins ties so that two coinciding handles can still be pulled apart.
-    if (dHi <= kHandleGrabPx && dHi <= dLo)
-        return Upper;
-    if (dLo <= kHandleGrabPx)
-        return Lower;
-    return None;
-}
-
-double HistogramPlot::Private::minGap() const {
-    const double span = m_tensor ? std::abs(m_tensor->stats.max - m_tensor->stats.min) : 0.0;
-    return std::max(span * 1e-6, 1e-12);
-}
-
-void HistogramPlot::Private::dragTo(double x) {
-    if (m_spec.scheme == Scheme::Symmetric) {
-        const double amax = std::max(std::abs(x), minGap());
-        m_clipLo = -amax;
-        m_clipHi = amax;
-    } else if (m_drag == Upper) {
-        m_clipHi = std::max(x, m_clipLo + minGap());
-    } else {
-        m_clipLo = std::min(x, m_clipHi - minGap());
-    }
-    placeHandles();
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
-    Q_EMIT m_owner->thresholdsDragged(m_clipLo, m_clipHi);
-}
-
 // The plot's palette has changed (a theme switch): recolour what follows the theme.
 void HistogramPlot::Private::restyle() {
     applyPlotStyle(m_plot);
     updateTailLabels();
+    styleGrabMarks();
     m_plot->replot(QCustomPlot::rpQueuedReplot);
-}
-
-bool HistogramPlot::Private::eventFilter(QObject *, QEvent *event) {
-    switch (event->type()) {
-    case QEvent::MouseButtonPress:
-        return onPress(static_cast<QMouseEvent *>(event));
-    case QEvent::MouseMove:
-        return onMove(static_cast<QMouseEvent *>(event));
-    case QEvent::MouseButtonRelease:
-        return onRelease(static_cast<QMouseEvent *>(event));
-    case QEvent::ToolTip:
-        return onToolTip(static_cast<QHelpEvent *>(event));
-    case QEvent::PaletteChange:
-        restyle();
-        return false;
-    default:
-        return false;
-    }
-}
-
-// A press near a handle starts a threshold drag and is kept from the plot, which would pan.
-bool HistogramPlot::Private::onPress(QMouseEvent *event) {
-    if (event->button() != Qt::LeftButton)
-        return false;
-    m_drag = handleAt(event->position().toPoint());
-    if (m_drag == None)
-        return false;
-    m_plot->setCursor(Qt::SizeHorCursor);
-    return true;
-}
-
-bool HistogramPlot::Private::onMove(QMouseEvent *event) {
-    if (m_drag == None) {
-        if (event->buttons() == Qt::NoButton && handleAt(event->position().toPoint()) != None)
-            m_plot->setCursor(Qt::SizeHorCursor);
-        else if (event->buttons() == Qt::NoButton)
-            m_plot->unsetCursor();
-        return false;
-    }
-    dragTo(m_plot->xAxis->pixelToCoord(event->position().x()));
-    return true;
-}
-
-bool HistogramPlot::Private::onRelease(QMouseEvent *event) {
-    if (m_drag == None || event->button() != Qt::LeftButton)
-        return false;
-    m_drag = None;
-    Q_EMIT m_owner->thresholdsDragFinished(m_clipLo, m_clipHi);
-    return true;
-}
-
-bool HistogramPlot::Private::onToolTip(QHelpEvent *event) {
-    QString text = tr("<b>Weight histogram</b>: how many values fall in each of the fine bins.");
-    if (m_tensor && m_plot->axisRect()->rect().contains(event->pos()))
-        text = describeAt(m_plot->xAxis->pixelToCoord(event->pos().x()));
-    QToolTip::showText(event->globalPos(), text + QStringLiteral("<br>") + helpText(), m_plot);
-    return true;
-}
-
-QString HistogramPlot::Private::describeAt(double x) const {
-    const Histogram &h = m_display;
-    QString text =
-        tr("<b>Weight histogram</b>, %1 bins of width %2").arg(h.bins()).arg(formatNumber(h.binWidth(), 3));
-    if (!h.counts.empty() && x >= h.lo && x <= h.hi) {
-        const std::size_t bin = h.binOf(x);
-        text += tr("<br>[%1, %2): %3 values")
-                    .arg(formatNumber(h.binLow(bin)), formatNumber(h.binLow(bin) + h.binWidth()))
-                    .arg(h.counts[bin]);
-    }
-    if (m_params) {
-        const std::int64_t q = quantizeValue(float(x), *m_params);
-        text += tr("<br>x = %1 → q = %2 → (q − z)·s = %3")
-                    .arg(formatNumber(x))
-                    .arg(q)
-                    .arg(formatNumber(double(dequantizeValue(q, *m_params))));
-        text += tr("<br><span style='color:%1'>Vertical lines</span>: the quantization levels; "
-                   "<span style='color:%2'>shaded</span>: values clipped to qmin / qmax.")
-                    .arg(colors::levels().name(), colors::clipped().name());
-    }
-    return text;
 }
 
 HistogramPlot::HistogramPlot(QWidget *parent)
@@ -566,6 +440,8 @@ HistogramPlot::HistogramPlot(QWidget *parent)
     layout->addLayout(header);
     layout->addWidget(m_plot, 1);
     m_plot->setMinimumSize(240, 160);
+    // Tab and clicks focus the plot itself, which takes the arrow keys.
+    setFocusProxy(m_plot);
 }
 
 HistogramPlot::~HistogramPlot() = default;
@@ -580,6 +456,7 @@ void HistogramPlot::setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor) 
         m_plot->replot(QCustomPlot::rpQueuedReplot);
         return;
     }
+    d->m_committed.reset();
     const QString dtype = QString::fromStdString(d->m_tensor->info().typeName());
     m_plot->xAxis->setLabel(tr("weight value (%1)").arg(dtype));
     d->m_displayFactor = 0;
@@ -593,10 +470,11 @@ void HistogramPlot::setQuantization(const qs::QuantSpec &spec, const qs::QuantPa
     d->m_spec = spec;
     d->m_params = params;
     d->m_clippedFraction = clippedFraction;
+    const bool held = d->holdsViewFor(spec);
     if (d->m_drag == Private::None) {
         d->m_clipLo = params.clipMin;
         d->m_clipHi = params.clipMax;
-        if (d->m_autoRange)
+        if (d->m_autoRange && !held)
             d->fitRange();
     }
     d->placeHandles();
@@ -621,6 +499,7 @@ void HistogramPlot::setLogScale(bool on) {
 
 void HistogramPlot::resetZoom() {
     d->m_autoRange = true;
+    d->m_committed.reset();
     d->fitRange();
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }

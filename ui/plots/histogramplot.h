@@ -14,7 +14,8 @@ namespace qs::ui {
 /// The weight histogram of one tensor with the quantization levels x̂ = (q - z)·s drawn over
 /// it (each level while they are a few pixels apart, a density band beyond), the clip
 /// thresholds as draggable handles, and the saturated tails shaded and labelled with the
-/// fraction clipped. Zoom with the wheel, pan by dragging the background.
+/// fraction clipped. Zoom with the wheel, pan by dragging the background. With focus, the arrow
+/// keys nudge the selected handle by one quantization step (Shift: ten).
 class HistogramPlot : public QWidget {
     Q_OBJECT
 public:
@@ -23,6 +24,8 @@ public:
     /// Shows tensor's fine histogram; nullptr clears the plot.
     void setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor);
     /// Draws levels, handles and shading for the given mapping. clippedFraction labels the tails.
+    /// Fits the view unless the user zoomed or panned, or the spec is what the last drag or nudge
+    /// committed (so the handles stay under the mouse).
     void setQuantization(const qs::QuantSpec &spec, const qs::QuantParams &params, double clippedFraction);
     void setLogScale(bool on);
     bool logScale() const { return m_logScale; }
@@ -33,11 +36,13 @@ public:
     QCustomPlot *plot() const { return m_plot; }
     /// Where the lower (upper = false) or upper handle's grab mark is, in plot() coordinates.
     QPoint handlePosition(bool upper) const;
+    /// How far from a handle (in pixels, at least 10, more on high-DPI screens) a press grabs it.
+    int grabRadiusPx() const;
 
 Q_SIGNALS:
     /// While a handle is dragged: the thresholds it implies (mirrored around 0 when symmetric).
     void thresholdsDragged(double clipLo, double clipHi);
-    /// When the drag ends.
+    /// When the drag ends, and on each arrow-key nudge: the thresholds to commit.
     void thresholdsDragFinished(double clipLo, double clipHi);
     void logScaleChanged(bool on);
 
