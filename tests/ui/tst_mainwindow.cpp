@@ -4,7 +4,6 @@
 #include "io/checkpointformats.h"
 #include "io/democheckpoint.h"
 #include "io/safetensorswriter.h"
-#include "labelelider.h"
 #include "mainwindow.h"
 #include "plots/errorplot.h"
 #include "plots/histogramplot.h"
@@ -90,59 +89,6 @@ std::vector<float> rampValues() {
     return v;
 }
 
-// The issue's tensor: a long dotted name with no place to wrap, 258 × 1 × 256 = 66,048 values.
-const char *const kLongName = "model.feature_extractor.forward_basis_buffer";
-
-std::vector<float> waveValues(int count) {
-    std::vector<float> v;
-    for (int i = 0; i < count; ++i)
-        v.push_back(0.3f * float(std::sin(0.37 * i)) + 0.001f * float(i % 7));
-    return v;
-}
-
-// Empty when the label shows its whole text, or a cut one (with "…") whose tooltip holds the
-// whole text; else what is wrong.
-QString elisionProblem(const QLabel *label) {
-    const auto *elider = qs::ui::LabelElider::of(label);
-    if (!elider)
-        return QStringLiteral("no elider");
-    const QString shown = elider->visibleText();
-    const QString full = label->text();
-    if (shown.isEmpty() || shown == QStringLiteral("…"))
-        return QStringLiteral("nothing readable shown: \"%1\"").arg(shown);
-    if (shown == full)
-        return {};
-    if (!shown.contains(QStringLiteral("…")))
-        return QStringLiteral("cut without \"…\": \"%1\"").arg(shown);
-    if (!label->toolTip().contains(full))
-        return QStringLiteral("\"%1\" cut to \"%2\", tooltip \"%3\"").arg(full, shown, label->toolTip());
-    return {};
-}
-
-// A plot's info line is whole (no tooltip), or cut after a whole " · " / ", " part with the
-// whole text as tooltip; cut mid-text only when not even its first part fits.
-QString segmentCutProblem(QLabel *label) {
-    label->grab(); // paints it, as the screen would
-    const QString shown = qs::ui::LabelElider::of(label)->visibleText();
-    const QString full = label->text();
-    if (shown == full)
-        return label->toolTip().isEmpty() ? QString() : QStringLiteral("tooltip on a whole text");
-    if (label->toolTip() != full)
-        return QStringLiteral("tooltip \"%1\" for \"%2\"").arg(label->toolTip(), full);
-    const QString kept = shown.chopped(1);
-    if (!shown.endsWith(QStringLiteral("…")) || !full.startsWith(kept))
-        return QStringLiteral("\"%1\" is not \"%2\" cut at its end").arg(shown, full);
-    if (kept.endsWith(QStringLiteral(" · ")) || kept.endsWith(QStringLiteral(", ")))
-        return {};
-    const qsizetype dot = full.indexOf(QStringLiteral(" · "));
-    const qsizetype comma = full.indexOf(QStringLiteral(", "));
-    const qsizetype firstEnd = std::min(dot < 0 ? full.size() : dot + 3, comma < 0 ? full.size() : comma + 2);
-    const QString firstPart = full.left(firstEnd) + QStringLiteral("…");
-    if (label->fontMetrics().horizontalAdvance(firstPart) <= label->contentsRect().width())
-        return QStringLiteral("\"%1\" cut mid-part although \"%2\" fits").arg(shown, firstPart);
-    return {};
-}
-
 QString statusText(QMainWindow &window) {
     QStringList texts;
     for (const QLabel *label : window.statusBar()->findChildren<QLabel *>())
@@ -174,19 +120,10 @@ private Q_SLOTS:
     void propertiesShowMetadata_data();
     void propertiesShowMetadata();
     void alreadyQuantizedBadge();
-    void figuresVisibleInDock_data();
-    void figuresVisibleInDock();
-    void figuresAsPlainText();
-    void alreadyQuantizedRuleExplained();
-    void plotInfoCutAtParts();
 
 private:
     void openDemo();
     void openStorageFixture();
-    void openFixture(const QString &path);
-    QString longNameFixture();
-    QString shardedFixture();
-    void resizeWindow(const QSize &size);
     void selectByClick(std::size_t tensor);
     std::size_t tensorIndex(const char *name) const;
 
@@ -634,199 +571,6 @@ void TestMainWindow::alreadyQuantizedBadge() {
     QCOMPARE(stats->text(StatsPanel::Figure::StoredType), QStringLiteral("F32"));
     QCOMPARE(stats->text(StatsPanel::Figure::BitsPerWeight), QStringLiteral("32"));
     QCOMPARE(stats->text(StatsPanel::Figure::Format), QStringLiteral("safetensors"));
-}
-
-void TestMainWindow::openFixture(const QString &path) {
-    QSignalSpy shown(m_window->controller(), &AnalysisController::exactShown);
-    QVERIFY(m_window->openFile(path));
-    QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), kTimeoutMs);
-    QCoreApplication::processEvents(); // pending layout requests
-}
-
-QString TestMainWindow::longNameFixture() {
-    const QString path = m_dir.filePath(QStringLiteral("longname.safetensors"));
-    if (!QFile::exists(path)) {
-        const std::vector<qs::TensorBlob> tensors{{kLongName,
-                                                   qs::DType::F32,
-                                                   {258, 1, 256},
-                                                   qs::encodeFloats(waveValues(258 * 256), qs::DType::F32)}};
-        const qs::Status written = qs::writeSafetensors(path.toStdString(), tensors);
-        if (!written.ok())
-            qWarning("%s", written.error().c_str());
-    }
-    return path;
-}
-
-// Two shards and a Hugging Face index naming them (as tests/core/tst_sharded.cpp writes it):
-// the format then reads "safetensors (2 shards)".
-QString TestMainWindow::shardedFixture() {
-    const QString index = m_dir.filePath(QStringLiteral("model.safetensors.index.json"));
-    if (QFile::exists(index))
-        return index;
-    const auto shard = [this](const char *file, const char *tensor, std::int64_t rows) {
-        const std::vector<qs::TensorBlob> tensors{
-            {tensor,
-             qs::DType::F32,
-             {rows, 64},
-             qs::encodeFloats(waveValues(int(rows) * 64), qs::DType::F32)}};
-        return qs::writeSafetensors(m_dir.filePath(QString::fromLatin1(file)).toStdString(), tensors).ok();
-    };
-    const bool written =
-        shard("model-00001-of-00002.safetensors", "model.layers.0.mlp.down_proj.weight", 128) &&
-        shard("model-00002-of-00002.safetensors", "lm_head.weight", 96);
-    QFile file(index);
-    if (!written || !file.open(QIODevice::WriteOnly))
-        return {};
-    file.write(R"({"metadata": {"total_size": 57344}, "weight_map": {
-        "model.layers.0.mlp.down_proj.weight": "model-00001-of-00002.safetensors",
-        "lm_head.weight": "model-00002-of-00002.safetensors"}})");
-    return index;
-}
-
-void TestMainWindow::resizeWindow(const QSize &size) {
-    m_window->resize(size);
-    QTRY_COMPARE(m_window->size(), size);
-    QCoreApplication::processEvents();
-}
-
-void TestMainWindow::figuresVisibleInDock_data() {
-    QTest::addColumn<QString>("fixture");
-    QTest::addColumn<QSize>("size");
-    for (const QSize size : {QSize(1024, 700), QSize(1400, 900), QSize(1920, 1080)}) {
-        const QString name = QStringLiteral("%1x%2").arg(size.width()).arg(size.height());
-        QTest::addRow("long name, %s", qPrintable(name)) << QStringLiteral("long") << size;
-        QTest::addRow("2 shards, %s", qPrintable(name)) << QStringLiteral("sharded") << size;
-    }
-}
-
-// The issue: a long dotted name (its title could not wrap) or the format "safetensors (2 shards)"
-// widened the panel past the dock and pushed the values out of sight or cut their last digits.
-void TestMainWindow::figuresVisibleInDock() {
-    QFETCH(QString, fixture);
-    QFETCH(QSize, size);
-    resizeWindow(size);
-    const QString path = fixture == QStringLiteral("long") ? longNameFixture() : shardedFixture();
-    QVERIFY(!path.isEmpty());
-    openFixture(path);
-    resizeWindow(size); // opening a file must not have grown the window either
-
-    StatsPanel *stats = m_window->statsPanel();
-    auto *dock = m_window->findChild<QDockWidget *>(QStringLiteral("statsDock"));
-    QVERIFY(dock && dock->isVisible());
-    QVERIFY(m_window->rect().contains(QRect(dock->mapTo(m_window.get(), QPoint()), dock->size())));
-    auto *scroll = qobject_cast<QScrollArea *>(dock->widget());
-    QVERIFY(scroll);
-    const QRect visible(scroll->viewport()->mapTo(dock, QPoint()), scroll->viewport()->size());
-    QVERIFY(dock->rect().contains(visible));
-
-    const QLabel *title = stats->findChildren<QLabel *>().first();
-    QVERIFY2(elisionProblem(title).isEmpty(), qPrintable(elisionProblem(title)));
-    for (int i = 0; i < StatsPanel::kFigureCount; ++i) {
-        QLabel *value = stats->valueLabel(StatsPanel::Figure(i));
-        const QString problem = elisionProblem(value);
-        QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("figure %1: %2").arg(i).arg(problem)));
-        scroll->ensureWidgetVisible(value, 0, 0);
-        const QRect rect(value->mapTo(dock, QPoint()), value->size());
-        QVERIFY2(
-            visible.contains(rect),
-            qPrintable(QStringLiteral("figure %1 \"%2\" at x %3..%4, y %5..%6; visible x %7..%8, y %9..%10")
-                           .arg(i)
-                           .arg(value->text())
-                           .arg(rect.left())
-                           .arg(rect.right())
-                           .arg(rect.top())
-                           .arg(rect.bottom())
-                           .arg(visible.left())
-                           .arg(visible.right())
-                           .arg(visible.top())
-                           .arg(visible.bottom())));
-    }
-    if (fixture == QStringLiteral("sharded"))
-        QCOMPARE(stats->text(StatsPanel::Figure::Format), QStringLiteral("safetensors (2 shards)"));
-}
-
-// "Copy Figures" copies this: whole values even where the panel shows them cut.
-void TestMainWindow::figuresAsPlainText() {
-    resizeWindow(QSize(1024, 700));
-    openFixture(shardedFixture());
-    openFixture(longNameFixture());
-    StatsPanel *stats = m_window->statsPanel();
-    const QStringList lines = stats->toPlainText().split(QLatin1Char('\n'));
-    QCOMPARE(lines.value(0), QString::fromLatin1(kLongName));
-    QCOMPARE(lines.value(1), QStringLiteral("F32 · 258 × 1 × 256"));
-    for (const QString &heading : {QStringLiteral("Mapping"), QStringLiteral("Error"),
-                                   QStringLiteral("Values"), QStringLiteral("Storage")}) {
-        const qsizetype at = lines.indexOf(heading);
-        QVERIFY2(at > 1 && lines[at - 1].isEmpty(), qPrintable(heading));
-    }
-    QStringList figures;
-    for (const QString &line : lines)
-        if (line.contains(QLatin1Char('\t')))
-            figures << line;
-    QCOMPARE(figures.size(), StatsPanel::kFigureCount);
-    // The sections list the figures in the enum's order.
-    for (int i = 0; i < StatsPanel::kFigureCount; ++i)
-        QVERIFY2(figures[i].endsWith(QLatin1Char('\t') + stats->text(StatsPanel::Figure(i))),
-                 qPrintable(figures[i]));
-    // 258 · 1 · 256 = 66,048 float32 values: 32 bits each.
-    QVERIFY(figures.contains(QStringLiteral("Values\t66,048")));
-    QVERIFY(figures.contains(QStringLiteral("Format\tsafetensors")));
-    QVERIFY(figures.contains(QStringLiteral("Stored type\tF32")));
-    QVERIFY(figures.contains(QStringLiteral("Bits / weight\t32")));
-    QVERIFY(figures.contains(QStringLiteral("Integer range\t-128 … 127")));
-    QVERIFY(lines.last().isEmpty()); // ends with a newline
-
-    openFixture(shardedFixture());
-    QVERIFY(stats->toPlainText().contains(QStringLiteral("\nFormat\tsafetensors (2 shards)\n")));
-}
-
-// A float tensor is flagged only with at most 256 distinct values and at least 16 values for each.
-void TestMainWindow::alreadyQuantizedRuleExplained() {
-    openStorageFixture();
-    StatsPanel *stats = m_window->statsPanel();
-    QVERIFY(!stats->quantizedBadge()->isHidden());
-    // "codes": 4,096 values on 16 levels; 4,096 ≥ 16 · 16 = 256.
-    const QString badge = stats->quantizedBadge()->toolTip();
-    QVERIFY2(badge.contains(QStringLiteral("Only 16 distinct values for 4,096 values")), qPrintable(badge));
-    QVERIFY2(badge.contains(QStringLiteral("at most 256")), qPrintable(badge));
-    QVERIFY2(badge.contains(QStringLiteral("at least 16 values for each")), qPrintable(badge));
-    QVERIFY2(badge.contains(QStringLiteral("4,096 ≥ 16 × 16")), qPrintable(badge));
-    const QString distinct = stats->valueLabel(StatsPanel::Figure::DistinctValues)->toolTip();
-    QVERIFY2(distinct.contains(QStringLiteral("at most 256")), qPrintable(distinct));
-    QVERIFY2(distinct.contains(QStringLiteral("at least 16 values for each")), qPrintable(distinct));
-    QVERIFY2(distinct.contains(QStringLiteral("values ≥ 16 × distinct")), qPrintable(distinct));
-}
-
-// The plots' dimmed info lines were cut mid-word ("…non-satur"); they now drop whole parts and
-// keep following the plots' setText().
-void TestMainWindow::plotInfoCutAtParts() {
-    resizeWindow(QSize(1024, 700));
-    openDemo();
-    auto *mapping = m_window->mappingPlot()->findChild<QLabel *>(QStringLiteral("mappingInfo"));
-    QVERIFY(mapping);
-    QList<QLabel *> infos{mapping};
-    for (QLabel *label : m_window->histogramPlot()->findChildren<QLabel *>())
-        if (qs::ui::LabelElider::of(label))
-            infos << label;
-    QCOMPARE(infos.size(), 2);
-    for (QLabel *info : infos)
-        QVERIFY2(segmentCutProblem(info).isEmpty(), qPrintable(segmentCutProblem(info)));
-
-    // A narrower plot cuts more; a new spec's text replaces the old one, tooltip included.
-    m_window->controls()->bitsBox()->setValue(4);
-    QTRY_VERIFY_WITH_TIMEOUT(mapping->text().contains(QStringLiteral("4-bit")), kTimeoutMs);
-    for (QLabel *info : infos)
-        QVERIFY2(segmentCutProblem(info).isEmpty(), qPrintable(segmentCutProblem(info)));
-    const QString full = QStringLiteral("s = 0.0123, z = 0 · 8-bit symmetric, non-saturating");
-    mapping->setText(full);
-    for (int width : {60, 200, 260, 400}) {
-        mapping->setFixedWidth(width);
-        QVERIFY2(segmentCutProblem(mapping).isEmpty(), qPrintable(segmentCutProblem(mapping)));
-    }
-    mapping->setFixedWidth(mapping->fontMetrics().horizontalAdvance(full) + 10);
-    QCOMPARE(qs::ui::LabelElider::of(mapping)->visibleText(), full);
-    mapping->grab();
-    QVERIFY(mapping->toolTip().isEmpty());
 }
 
 QTEST_MAIN(TestMainWindow)
