@@ -1,0 +1,52 @@
+#include "quant/groupquant.h"
+
+#include "quant/quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace qs {
+
+std::vector<std::pair<float, float>> groupRanges(std::span<const float> values, const ParamGrid &grid) {
+    std::vector<std::pair<float, float>> ranges(std::size_t(grid.groupCount()));
+    for (std::int64_t g = 0; g < grid.groupCount(); ++g) {
+        float lo = std::numeric_limits<float>::infinity();
+        float hi = -std::numeric_limits<float>::infinity();
+        grid.forEachRun(g, [&](std::int64_t begin, std::int64_t end) {
+            for (std::int64_t i = begin; i < end; ++i) {
+                const float x = values[std::size_t(i)];
+                if (std::isfinite(x)) {
+                    lo = std::min(lo, x);
+                    hi = std::max(hi, x);
+                }
+            }
+        });
+        ranges[std::size_t(g)] = lo <= hi ? std::pair{lo, hi} : std::pair{0.0f, 0.0f};
+    }
+    return ranges;
+}
+
+GroupParams intGroupParams(std::span<const float> values, const ParamGrid &grid, const QuantSpec &spec,
+                           double clipRatio) {
+    GroupParams result{grid, {}};
+    const auto ranges = groupRanges(values, grid);
+    result.groups.reserve(ranges.size());
+    // The ratio scales the range in float32, as a torch observer's min_val * ratio would.
+    const float ratio = float(std::clamp(clipRatio, 0.0, 1.0));
+    for (const auto &[lo, hi] : ranges)
+        result.groups.push_back(computeParams(spec, double(lo * ratio), double(hi * ratio)));
+    return result;
+}
+
+void fakeQuantizeGroups(std::span<const float> values, const GroupParams &params, std::span<float> out) {
+    for (std::int64_t g = 0; g < params.grid.groupCount(); ++g) {
+        const QuantParams &p = params.groups[std::size_t(g)];
+        params.grid.forEachRun(g, [&](std::int64_t begin, std::int64_t end) {
+            for (std::int64_t i = begin; i < end; ++i)
+                out[std::size_t(i)] = fakeQuantizeByReciprocal(values[std::size_t(i)], p);
+        });
+    }
+}
+
+} // namespace qs
