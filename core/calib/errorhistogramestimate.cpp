@@ -1,4 +1,4 @@
-#include "calib/errorhistogramestimate.h"
+#include "calib/mseestimator.h"
 
 #include "quant/quantizer.h"
 

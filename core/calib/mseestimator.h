@@ -22,16 +22,31 @@ struct ErrorEstimate {
 /// scale, s²/12 otherwise). O(bins).
 ErrorEstimate estimateError(const TensorStats &stats, const QuantParams &params);
 
+/// Estimates the histogram of x - x̂ from the tensor's fine histogram in O(bins + fine bins),
+/// for drawing while a threshold is dragged.
+///
+/// Approximation: the values of each fine bin are taken as spread evenly over the bin. Their
+/// rounding errors then spread evenly over the part of [-s/2, s/2] the bin sweeps (wrapping at
+/// ±s/2 once per step it spans), and the part of the bin beyond the outermost level spreads
+/// evenly over its distances to that level. Exact for evenly spread values; values that sit on
+/// a few points (an already quantized tensor) are smeared into bands instead of spikes.
+///
+/// The result uses computeError's binning for the same params and stats ([-h, h], h the
+/// largest possible |error| with the same margin, `bins` bins), so the two compare bin by bin.
+/// Counts are whole numbers that add up to stats.count. An empty tensor gives empty bins; a
+/// constant one puts every value in the bin of its (exact) error.
+Histogram estimateErrorHistogram(const TensorStats &stats, const QuantParams &params, int bins = 512);
+
 /// One point of the MSE-versus-threshold curve.
 struct ThresholdPoint {
     /// Width of [clipLo, clipHi] as a fraction of the non-saturating range's (asymmetric: both
     /// widened to include 0); on the joint curve the f that scales both ends.
     double fraction = 1.0;
-    double fractionLo = 1.0; ///< clipLo as a fraction of the non-saturating lower end
-    double fractionHi = 1.0; ///< clipHi as a fraction of the non-saturating upper end
     double clipLo = 0.0;
     double clipHi = 0.0;
-    double mse = 0.0; ///< estimated
+    double mse = 0.0;        ///< estimated
+    double fractionLo = 1.0; ///< clipLo as a fraction of the non-saturating lower end
+    double fractionHi = 1.0; ///< clipHi as a fraction of the non-saturating upper end
 };
 
 /// Asymmetric mode: the MSE against each end with the other held at the spec's current

@@ -1,4 +1,3 @@
-#include "calib/errorhistogramestimate.h"
 #include "calib/mseestimator.h"
 #include "quant/quantizer.h"
 #include "stats/errorstats.h"
