@@ -77,23 +77,25 @@ void packLegend(QCPLegend *legend, int columns) {
     legend->setColumnStretchFactors(stretch);
 }
 
-// As many columns as the entries need to fit `width`: one row when they all fit.
-int legendColumns(QCPLegend *legend, int width) {
-    const int count = legend->itemCount();
+// The most columns (0: one row) in which the entries, filled row by row, fit `width`.
+int legendColumns(QCPLegend *legend, const QList<QCPGraph *> &entries, int width) {
+    QList<int> widths;
+    for (QCPGraph *graph : entries)
+        if (QCPLayoutElement *item = legend->itemWithPlottable(graph))
+            widths.append(item->minimumOuterSizeHint().width());
     const int spacing = legend->columnSpacing();
     const int available = width - legend->margins().left() - legend->margins().right();
-    int widest = 1;
-    int row = -spacing;
-    for (QCPLayoutElement *item : legend->elements(false)) {
-        if (!item)
-            continue; // an empty cell of the grid
-        const int w = item->minimumOuterSizeHint().width();
-        widest = std::max(widest, w);
-        row += w + spacing;
+    for (int columns = int(widths.size()); columns > 1; --columns) {
+        QList<int> column(columns, 0);
+        for (int i = 0; i < widths.size(); ++i)
+            column[i % columns] = std::max(column[i % columns], widths[i]);
+        int total = (columns - 1) * spacing;
+        for (int w : column)
+            total += w;
+        if (total <= available)
+            return columns == widths.size() ? 0 : columns;
     }
-    if (row <= available)
-        return 0;
-    return std::clamp((available + spacing) / (widest + spacing), 1, std::max(count, 1));
+    return 1;
 }
 
 // The legend as one row above the plot, where it never hides the curve.
@@ -186,11 +188,11 @@ ErrorPlot::ErrorPlot(QWidget *parent)
     m_logToggle->setChecked(m_logScale);
     m_logToggle->setToolTip(tr("Logarithmic count axis for the error histogram: shows the clipping tails"));
     connect(m_logToggle, &QCheckBox::toggled, this, &ErrorPlot::setLogScale);
-    m_estimateNote = new QLabel(tr("≈ estimated"), this);
+    // Emptied rather than hidden: it is the header's stretch that keeps "log y" at the right.
+    m_estimateNote = new QLabel(this);
     m_estimateNote->setToolTip(tr("The error histogram is estimated from the fine histogram while the "
                                   "thresholds move; the exact pass replaces it."));
     m_estimateNote->setObjectName(QStringLiteral("estimateNote"));
-    m_estimateNote->setVisible(false);
     QHBoxLayout *header = makePlotHeader(tr("Quantization error"), m_estimateNote);
     header->addWidget(m_logToggle);
     m_splitter->setObjectName(QStringLiteral("errorSplitter"));
@@ -301,9 +303,9 @@ void ErrorPlot::setupCurve() {
     m_mseCurve->setName(tr("MSE (estimated)"));
     // Asymmetric: the lower end's curve dashed, so the two differ by more than position.
     m_lowerCurve = addCurve(QStringLiteral("mseLowerCurve"), Qt::DashLine);
-    m_lowerCurve->setName(tr("MSE vs clip_min"));
+    m_lowerCurve->setName(tr("MSE against clip_min"));
     m_upperCurve = addCurve(QStringLiteral("mseUpperCurve"), Qt::SolidLine);
-    m_upperCurve->setName(tr("MSE vs clip_max"));
+    m_upperCurve->setName(tr("MSE (estimated)"));
     for (int i = 0; i < 2; ++i)
         m_currentLine[i] = makeVerticalLine(m_curve, QPen(colors::clipped(), 1, Qt::DashLine));
     m_minMaxMarker = addMarker(QStringLiteral("minMaxMarker"), tr("min-max"), colors::zeroPoint(),
@@ -334,20 +336,22 @@ QCPGraph *ErrorPlot::addMarker(const QString &name, const QString &legendName, c
     return marker;
 }
 
-// The entries of the mode drawn (curves first), in as many columns as the width needs.
+// One curve entry, then the markers, in as many columns as the width allows. Asymmetric mode
+// names its solid curve; the axis label tells the dashed one apart (a fifth entry would cost
+// the narrow panel a legend row).
 void ErrorPlot::updateLegend() {
     QCPLegend *legend = m_curve->legend;
+    const QList<QCPGraph *> entries{m_asymmetric ? m_upperCurve : m_mseCurve, m_minMaxMarker,
+                                    m_suggestedMarker, m_currentMarker};
     if (m_legendAsymmetric != m_asymmetric) {
         m_legendAsymmetric = m_asymmetric;
         legend->clearItems();
-        const QList<QCPGraph *> curves =
-            m_asymmetric ? QList<QCPGraph *>{m_lowerCurve, m_upperCurve} : QList<QCPGraph *>{m_mseCurve};
-        for (QCPGraph *graph : curves + QList<QCPGraph *>{m_minMaxMarker, m_suggestedMarker, m_currentMarker})
+        for (QCPGraph *graph : entries)
             graph->addToLegend(legend);
         packLegend(legend, 0);
     }
-    const int columns = legendColumns(legend, m_curve->width());
-    if (legend->wrap() != columns || legend->columnCount() == 0)
+    const int columns = legendColumns(legend, entries, m_curve->width());
+    if (legend->wrap() != columns)
         packLegend(legend, columns);
 }
 
@@ -356,7 +360,7 @@ void ErrorPlot::clear() {
     m_current = {};
     m_hasContext = false;
     m_showsEstimate = false;
-    m_estimateNote->setVisible(false);
+    m_estimateNote->clear();
     styleErrorBars();
     m_errorBars->data()->clear();
     m_errorDisplay = {};
@@ -441,7 +445,7 @@ void ErrorPlot::setEstimate(const std::shared_ptr<const qs::TensorAnalysis> &ten
 
 void ErrorPlot::showErrorHistogram(const Histogram &fine, bool estimated) {
     m_showsEstimate = estimated;
-    m_estimateNote->setVisible(estimated);
+    m_estimateNote->setText(estimated ? tr("≈ estimated") : QString());
     styleErrorBars();
     const double widthPx = std::max(m_histogram->axisRect()->width(), m_histogram->width() - 80);
     m_errorDisplay = displayHistogram(fine, 2.0 * (fine.hi - fine.lo) / std::max(widthPx, 1.0));
@@ -522,7 +526,7 @@ void ErrorPlot::showCurves() {
     m_mseCurve->setVisible(!m_asymmetric);
     m_lowerCurve->setVisible(m_asymmetric);
     m_upperCurve->setVisible(m_asymmetric);
-    m_curve->xAxis->setLabel(m_asymmetric ? tr("clip_min (dashed), clip_max (value units)")
+    m_curve->xAxis->setLabel(m_asymmetric ? tr("clip_min (dashed) · clip_max (value units)")
                                           : tr("clip threshold clip_max (value units)"));
     if (m_asymmetric)
         showHeldEndCurves(floor);
