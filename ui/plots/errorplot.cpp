@@ -1,5 +1,6 @@
 #include "plots/errorplot.h"
 
+#include "plots/errorplotlayout.h"
 #include "plots/plotstyle.h"
 #include "plots/qcustomplotinclude.h"
 #include "quant/quantizer.h"
@@ -29,9 +30,8 @@ constexpr double kMinMseDecadesRatio = 100.0;
 constexpr double kHoverMarkerPx = 10.0;
 // Each plot keeps at least this height in the splitter: an axis rect of about 60 px.
 constexpr int kMinPlotHeightPx = 120;
-// The ±s/2 labels: inset from the axis rect's frame, and gap to their dashed line.
+// The ±s/2 labels' inset from the axis rect's frame.
 constexpr double kLabelInsetPx = 3.0;
-constexpr double kLabelGapPx = 3.0;
 // Curves and histograms that no longer match the thresholds are drawn this opaque.
 constexpr int kStaleAlpha = 80;
 constexpr int kEstimateFillAlpha = 45;
@@ -41,18 +41,14 @@ double loggable(double mse, double floor) {
     return mse > 0 ? mse : floor;
 }
 
-void lowerFloor(double &smallest, const std::vector<ThresholdPoint> &points) {
-    for (const ThresholdPoint &point : points)
-        if (point.mse > 0)
-            smallest = std::min(smallest, point.mse);
-}
-
 double positiveFloor(const QuantAnalysis *analysis) {
     double smallest = std::numeric_limits<double>::infinity();
     if (analysis) {
-        lowerFloor(smallest, analysis->sweep.points);
-        lowerFloor(smallest, analysis->sweep.heldEnds.lower);
-        lowerFloor(smallest, analysis->sweep.heldEnds.upper);
+        const ThresholdSweep &sweep = analysis->sweep;
+        for (const auto *points : {&sweep.points, &sweep.heldEnds.lower, &sweep.heldEnds.upper})
+            for (const ThresholdPoint &point : *points)
+                if (point.mse > 0)
+                    smallest = std::min(smallest, point.mse);
     }
     return std::isfinite(smallest) ? smallest / 10.0 : 1e-12;
 }
@@ -64,55 +60,6 @@ bool sameMapping(const QuantSpec &a, const QuantSpec &b) {
 void setPoint(QCPGraph *graph, double x, double y) {
     graph->data()->set({QCPGraphData(x, y)}, true);
     graph->setVisible(true);
-}
-
-// Lays the legend out `columns` wide (0: one row), its entries packed to the left: the last
-// column takes the spare width.
-void packLegend(QCPLegend *legend, int columns) {
-    legend->setWrap(columns);
-    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
-    QList<double> stretch(legend->columnCount(), 1.0);
-    if (!stretch.isEmpty())
-        stretch.back() = 1000.0;
-    legend->setColumnStretchFactors(stretch);
-}
-
-// The most columns (0: one row) in which the entries, filled row by row, fit `width`.
-int legendColumns(QCPLegend *legend, const QList<QCPGraph *> &entries, int width) {
-    QList<int> widths;
-    for (QCPGraph *graph : entries)
-        if (QCPLayoutElement *item = legend->itemWithPlottable(graph))
-            widths.append(item->minimumOuterSizeHint().width());
-    const int spacing = legend->columnSpacing();
-    const int available = width - legend->margins().left() - legend->margins().right();
-    for (int columns = int(widths.size()); columns > 1; --columns) {
-        QList<int> column(columns, 0);
-        for (int i = 0; i < widths.size(); ++i)
-            column[i % columns] = std::max(column[i % columns], widths[i]);
-        int total = (columns - 1) * spacing;
-        for (int w : column)
-            total += w;
-        if (total <= available)
-            return columns == widths.size() ? 0 : columns;
-    }
-    return 1;
-}
-
-// The legend as one row above the plot, where it never hides the curve.
-void placeLegendAbove(QCustomPlot *plot) {
-    QCPLegend *legend = plot->legend;
-    legend->setVisible(true);
-    plot->axisRect()->insetLayout()->take(legend);
-    plot->plotLayout()->insertRow(0);
-    plot->plotLayout()->addElement(0, 0, legend);
-    plot->plotLayout()->setRowStretchFactor(0, 0.001);
-    plot->plotLayout()->setRowSpacing(0);
-    legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
-    legend->setMargins(QMargins(4, 2, 4, 0));
-    legend->setColumnSpacing(12);
-    legend->setIconSize(20, 15);
-    legend->setMinimumSize(0, 0);
-    packLegend(legend, 0);
 }
 
 QCPItemStraightLine *makeVerticalLine(QCustomPlot *plot, const QPen &pen) {
@@ -131,41 +78,6 @@ void placeVertical(QCPItemStraightLine *line, double x) {
 QColor withAlpha(QColor color, int alpha) {
     color.setAlpha(alpha);
     return color;
-}
-
-// The size QCPItemText draws its box at: the text's bounding rect plus the padding.
-QSizeF textBoxSize(const QCPItemText *item) {
-    const QRect text = QFontMetrics(item->font())
-                           .boundingRect(0, 0, 0, 0, Qt::TextDontClip | item->textAlignment(), item->text());
-    const QMargins pad = item->padding();
-    return QSizeF(text.width() + pad.left() + pad.right(), text.height() + pad.top() + pad.bottom());
-}
-
-// Left edges of the "−s/2" and "+s/2" boxes, and whether the second goes on a row of its own:
-// beside each other inside the lines, else outside them, else stacked, always inside [left, right].
-struct HalfStepPlacement {
-    double x[2] = {};
-    bool stacked = false;
-};
-
-HalfStepPlacement placeHalfStepLabels(const double line[2], const QSizeF size[2], double left, double right) {
-    const double g = kLabelGapPx;
-    const auto inside = [&](double x, int i) { return x >= left && x + size[i].width() <= right; };
-    HalfStepPlacement p;
-    p.x[0] = line[0] + g;
-    p.x[1] = line[1] - g - size[1].width();
-    if (inside(p.x[0], 0) && inside(p.x[1], 1) && p.x[0] + size[0].width() + g <= p.x[1])
-        return p;
-    HalfStepPlacement out;
-    out.x[0] = line[0] - g - size[0].width();
-    out.x[1] = line[1] + g;
-    if (inside(out.x[0], 0) && inside(out.x[1], 1))
-        return out;
-    // Too narrow for both on one row: outside their lines as far as the frame allows, one row each.
-    out.stacked = true;
-    for (int i = 0; i < 2; ++i)
-        out.x[i] = std::clamp(out.x[i], left, std::max(left, right - size[i].width()));
-    return out;
 }
 
 // The extent of a histogram's non-empty bins, as the largest |error| they reach.
@@ -774,10 +686,8 @@ QString ErrorPlot::markerTexts(double px) const {
         return std::abs(m_curve->xAxis->coordToPixel(x) - px) <= kHoverMarkerPx;
     };
     const auto visibleAt = [&](const QCPGraph *marker, double x) {
-        for (auto it = marker->data()->constBegin(); it != marker->data()->constEnd(); ++it)
-            if (it->key == x)
-                return true;
-        return false;
+        const auto it = marker->data()->findBegin(x, false);
+        return it != marker->data()->constEnd() && it->key == x;
     };
     const ThresholdPoint &best = m_analysis->sweep.best;
     QString text;
