@@ -629,7 +629,8 @@ void TestPlots::followsPalette() {
 void TestPlots::errorPlotLayout_data() {
     QTest::addColumn<QSize>("size");
     QTest::addColumn<QString>("shape");
-    for (const QSize size : {QSize(320, 300), QSize(500, 400), QSize(900, 600), QSize(700, 500)})
+    for (const QSize size :
+         {QSize(250, 280), QSize(320, 300), QSize(500, 400), QSize(900, 600), QSize(700, 500)})
         for (const char *shape : {"bulk", "tails", "asymmetric tails", "narrow bulk"})
             QTest::addRow("%dx%d %s", size.width(), size.height(), shape)
                 << size << QString::fromLatin1(shape);
@@ -682,6 +683,14 @@ void TestPlots::errorPlotLayout() {
             QVERIFY2(px <= box.left() || px >= box.right(), qPrintable(label->text()));
         }
     }
+    // The threshold axis' label, centred under the axis rect, fits the plot (axis labels are
+    // not text items).
+    QCPAxis *thresholdAxis = view.curvePlot()->xAxis;
+    const double labelWidth =
+        QFontMetrics(thresholdAxis->labelFont()).horizontalAdvance(thresholdAxis->label());
+    const double centre = view.curvePlot()->axisRect()->rect().center().x();
+    QVERIFY2(centre - labelWidth / 2 >= 0 && centre + labelWidth / 2 <= view.curvePlot()->width(),
+             qPrintable(thresholdAxis->label()));
     // The legend takes at most two rows, even in the narrowest panel.
     QVERIFY2(view.curvePlot()->legend->rowCount() <= 2,
              qPrintable(QString::number(view.curvePlot()->legend->rowCount())));

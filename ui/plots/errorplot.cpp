@@ -30,6 +30,10 @@ constexpr double kMinMseDecadesRatio = 100.0;
 constexpr double kHoverMarkerPx = 10.0;
 // Each plot keeps at least this height in the splitter: an axis rect of about 60 px.
 constexpr int kMinPlotHeightPx = 120;
+// The axis label is centred under the axis rect, which the MSE tick labels push right: it
+// must be this much narrower than the plot.
+constexpr int kLabelMarginPx = 48;
+constexpr int kThresholdTickPx = 90;
 // The ±s/2 labels' inset from the axis rect's frame.
 constexpr double kLabelInsetPx = 3.0;
 // Curves and histograms that no longer match the thresholds are drawn this opaque.
@@ -209,6 +213,7 @@ QCPGraph *ErrorPlot::addCurve(const QString &name, Qt::PenStyle style) {
 
 void ErrorPlot::setupCurve() {
     m_curve->yAxis->setLabel(tr("MSE"));
+    m_curve->xAxis->setLabel(tr("clip threshold clip_max (value units)"));
     setCountAxisLog(m_curve->yAxis, true);
     m_curve->yAxis->setNumberFormat(QStringLiteral("eb"));
     m_mseCurve = addCurve(QStringLiteral("mseCurve"), Qt::SolidLine);
@@ -265,6 +270,27 @@ void ErrorPlot::updateLegend() {
     const int columns = legendColumns(legend, entries, m_curve->width());
     if (legend->wrap() != columns)
         packLegend(legend, columns);
+    updateCurveLabel();
+}
+
+// The longest axis label that fits the plot's width (a narrow panel drops the units first),
+// and as many ticks as have room.
+void ErrorPlot::updateCurveLabel() {
+    const QStringList labels =
+        m_asymmetric ? QStringList{tr("clip_min (dashed) · clip_max (value units)"),
+                                   tr("clip_min (dashed) · clip_max")}
+                     : QStringList{tr("clip threshold clip_max (value units)"), tr("clip_max (value units)")};
+    const QFontMetrics metrics(m_curve->xAxis->labelFont());
+    const int available = m_curve->width() - kLabelMarginPx;
+    QString label = labels.back();
+    for (const QString &candidate : labels)
+        if (metrics.horizontalAdvance(candidate) <= available) {
+            label = candidate;
+            break;
+        }
+    m_curve->xAxis->setLabel(label);
+    // Threshold labels such as "0.075" need about this much room each.
+    m_curve->xAxis->ticker()->setTickCount(std::clamp(m_curve->width() / kThresholdTickPx, 3, 8));
 }
 
 void ErrorPlot::clear() {
@@ -438,8 +464,6 @@ void ErrorPlot::showCurves() {
     m_mseCurve->setVisible(!m_asymmetric);
     m_lowerCurve->setVisible(m_asymmetric);
     m_upperCurve->setVisible(m_asymmetric);
-    m_curve->xAxis->setLabel(m_asymmetric ? tr("clip_min (dashed) · clip_max (value units)")
-                                          : tr("clip threshold clip_max (value units)"));
     if (m_asymmetric)
         showHeldEndCurves(floor);
     else

@@ -83,6 +83,7 @@ private:
     void setEndCurve(QCPGraph *graph, const std::vector<qs::ThresholdPoint> &points, bool lower, bool holds,
                      double floor);
     void updateLegend();
+    void updateCurveLabel();
     void fitCurveAxes();
     void onHistogramHover(QMouseEvent *event);
     void onCurveHover(QMouseEvent *event);
