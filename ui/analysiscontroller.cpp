@@ -252,7 +252,8 @@ void AnalysisController::showEstimate() {
     const qs::ErrorEstimate estimate = qs::estimateError(stats, params);
     m_views.histogram->setQuantization(m_spec, params, estimate.clippedFraction);
     m_views.mapping->setMapping(stats.min, stats.max, m_spec, params);
-    m_views.error->setCurrent(params.clipMax, estimate.mse);
+    m_views.error->setEstimate(m_tensor, m_spec, params, estimate.mse,
+                               qs::estimateErrorHistogram(stats, params));
     m_views.stats->setEstimate(params, estimate, estimateMaxAbsError(stats, params));
 }
 

@@ -59,6 +59,8 @@ Result<std::shared_ptr<const QuantAnalysis>> analyzeQuant(const TensorAnalysis &
         spec.rangeMode = RangeMode::Saturating;
         spec.clipLo = sweep.best.clipLo;
         spec.clipHi = sweep.best.clipHi;
+        // The held-end curves go through the thresholds actually applied.
+        sweep.heldEnds = heldEndCurves(tensor.stats, spec);
     }
     const QuantParams params = paramsForTensor(spec, tensor.stats.min, tensor.stats.max);
     auto error = computeError(tensor.tensor->values(), params, tensor.stats, control);

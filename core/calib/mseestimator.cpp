@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace qs {
 
@@ -13,6 +14,8 @@ namespace {
 // thresholds far below their range) and the upper half linearly.
 constexpr double kSmallestFraction = 1e-3;
 constexpr double kLinearFrom = 0.5;
+// Bound on the alternating scans of the asymmetric search (it usually settles in 2 or 3).
+constexpr int kMaxDescentRounds = 32;
 
 double cube(double x) {
     return x * x * x;
@@ -97,23 +100,92 @@ std::vector<double> sweepFractions(int steps) {
     return fractions;
 }
 
-ThresholdPoint thresholdPoint(const TensorStats &stats, const QuantSpec &spec, double fraction) {
-    ThresholdPoint point;
-    point.fraction = fraction;
-    if (spec.scheme == Scheme::Symmetric) {
+// The non-saturating range: symmetric ±amax, asymmetric [min, max].
+std::pair<double, double> fullRange(const TensorStats &stats, Scheme scheme) {
+    if (scheme == Scheme::Symmetric) {
         const double amax = std::max(std::abs(stats.min), std::abs(stats.max));
-        point.clipLo = -fraction * amax;
-        point.clipHi = fraction * amax;
-    } else {
-        point.clipLo = fraction * stats.min;
-        point.clipHi = fraction * stats.max;
+        return {-amax, amax};
     }
+    return {stats.min, stats.max};
+}
+
+double estimatedMse(const TensorStats &stats, const QuantSpec &spec, double clipLo, double clipHi) {
     QuantSpec saturating = spec;
     saturating.rangeMode = RangeMode::Saturating;
-    saturating.clipLo = point.clipLo;
-    saturating.clipHi = point.clipHi;
-    point.mse = estimateError(stats, paramsForTensor(saturating, stats.min, stats.max)).mse;
+    saturating.clipLo = clipLo;
+    saturating.clipHi = clipHi;
+    return estimateError(stats, paramsForTensor(saturating, stats.min, stats.max)).mse;
+}
+
+// A point of the joint curve: both ends at fraction f of the non-saturating range.
+ThresholdPoint jointPoint(const TensorStats &stats, const QuantSpec &spec, double fraction) {
+    const auto [lo, hi] = fullRange(stats, spec.scheme);
+    ThresholdPoint point;
+    point.fraction = point.fractionLo = point.fractionHi = fraction;
+    point.clipLo = fraction * lo;
+    point.clipHi = fraction * hi;
+    point.mse = estimatedMse(stats, spec, point.clipLo, point.clipHi);
     return point;
+}
+
+// A point with independent ends; fractions are of the non-saturating ends, and the width's
+// share of the non-saturating width (both widened to include 0, as the asymmetric mapping does).
+ThresholdPoint pointAt(const TensorStats &stats, const QuantSpec &spec, double clipLo, double clipHi) {
+    const auto [lo, hi] = fullRange(stats, spec.scheme);
+    ThresholdPoint point;
+    point.clipLo = clipLo;
+    point.clipHi = clipHi;
+    point.fractionLo = lo != 0.0 ? clipLo / lo : 1.0;
+    point.fractionHi = hi != 0.0 ? clipHi / hi : 1.0;
+    const double fullWidth = std::max(hi, 0.0) - std::min(lo, 0.0);
+    point.fraction = fullWidth > 0.0 ? (std::max(clipHi, 0.0) - std::min(clipLo, 0.0)) / fullWidth : 1.0;
+    point.mse = estimatedMse(stats, spec, clipLo, clipHi);
+    return point;
+}
+
+// Scans one end over the fractions with the other held at best's; true if the MSE went down.
+// Scanning down from the full range, ties keep the larger threshold.
+bool improveEnd(const TensorStats &stats, const QuantSpec &spec, const std::vector<double> &fractions,
+                bool upper, ThresholdPoint &best) {
+    bool improved = false;
+    for (auto f = fractions.rbegin(); f != fractions.rend(); ++f) {
+        const ThresholdPoint point = upper ? pointAt(stats, spec, best.clipLo, *f * stats.max)
+                                           : pointAt(stats, spec, *f * stats.min, best.clipHi);
+        if (point.mse < best.mse) {
+            best = point;
+            improved = true;
+        }
+    }
+    return improved;
+}
+
+// Coordinate descent over the fraction grid of each end. Every accepted move lowers the MSE, so
+// it ends; the bound only caps pathological plateaus of tiny improvements.
+ThresholdPoint descendBothEnds(const TensorStats &stats, const QuantSpec &spec,
+                               const std::vector<double> &fractions, ThresholdPoint best) {
+    // An end on the far side of 0 is widened to 0 whatever its threshold: nothing to search.
+    const bool lowerMoves = stats.min < 0.0;
+    const bool upperMoves = stats.max > 0.0;
+    for (int round = 0; round < kMaxDescentRounds; ++round) {
+        const bool upperImproved = upperMoves && improveEnd(stats, spec, fractions, true, best);
+        const bool lowerImproved = lowerMoves && improveEnd(stats, spec, fractions, false, best);
+        if (!upperImproved && !lowerImproved)
+            break;
+    }
+    return best;
+}
+
+// The thresholds f·end for every fraction, plus the current one, in increasing order.
+std::vector<double> endThresholds(const std::vector<double> &fractions, double end, double current) {
+    std::vector<double> thresholds;
+    thresholds.reserve(fractions.size() + 1);
+    for (double f : fractions)
+        thresholds.push_back(f * end);
+    if (std::isfinite(current))
+        thresholds.push_back(current);
+    std::sort(thresholds.begin(), thresholds.end());
+    thresholds.erase(std::unique(thresholds.begin(), thresholds.end()), thresholds.end());
+    return thresholds;
 }
 
 } // namespace
@@ -150,15 +222,37 @@ ThresholdSweep sweepThresholds(const TensorStats &stats, const QuantSpec &spec, 
     sweep.best.clipHi = stats.max;
     if (stats.count == 0)
         return sweep;
-    for (double fraction : sweepFractions(steps))
-        sweep.points.push_back(thresholdPoint(stats, spec, fraction));
+    const std::vector<double> fractions = sweepFractions(steps);
+    for (double fraction : fractions)
+        sweep.points.push_back(jointPoint(stats, spec, fraction));
     // Scanning down from the full range, ties keep the larger threshold: the same error with
     // fewer values saturated.
     sweep.best = sweep.points.back();
     for (auto it = sweep.points.rbegin(); it != sweep.points.rend(); ++it)
         if (it->mse < sweep.best.mse)
             sweep.best = *it;
+    if (spec.scheme == Scheme::Asymmetric) {
+        sweep.best = descendBothEnds(stats, spec, fractions, sweep.best);
+        sweep.heldEnds = heldEndCurves(stats, spec, steps);
+    }
     return sweep;
+}
+
+HeldEndCurves heldEndCurves(const TensorStats &stats, const QuantSpec &spec, int steps) {
+    HeldEndCurves curves;
+    if (spec.scheme != Scheme::Asymmetric || stats.count == 0)
+        return curves;
+    const auto [lo, hi] = requestedRange(spec, stats.min, stats.max);
+    curves.clipLo = lo;
+    curves.clipHi = hi;
+    const std::vector<double> fractions = sweepFractions(steps);
+    if (stats.min < 0.0)
+        for (double clipLo : endThresholds(fractions, stats.min, lo))
+            curves.lower.push_back(pointAt(stats, spec, clipLo, hi));
+    if (stats.max > 0.0)
+        for (double clipHi : endThresholds(fractions, stats.max, hi))
+            curves.upper.push_back(pointAt(stats, spec, lo, clipHi));
+    return curves;
 }
 
 } // namespace qs
