@@ -55,6 +55,7 @@ const QString kGeometryKey = QStringLiteral("window/geometry");
 const QString kStateKey = QStringLiteral("window/state");
 const QString kPlotSplitterKey = QStringLiteral("window/plotSplitter");
 const QString kLowerSplitterKey = QStringLiteral("window/lowerSplitter");
+const QString kErrorSplitterKey = QStringLiteral("window/errorSplitter");
 const QString kHistogramLogKey = QStringLiteral("view/histogramLog");
 const QString kErrorLogKey = QStringLiteral("view/errorLog");
 const QString kShowMappingKey = QStringLiteral("view/showMapping");
@@ -358,6 +359,7 @@ void MainWindow::restoreSettings() {
         m_dockWidths->apply();
     m_splittersRestored = m_plotSplitter->restoreState(settings.value(kPlotSplitterKey).toByteArray()) &&
                           m_lowerSplitter->restoreState(settings.value(kLowerSplitterKey).toByteArray());
+    m_error->splitter()->restoreState(settings.value(kErrorSplitterKey).toByteArray());
     m_histogramLogAction->setChecked(settings.value(kHistogramLogKey, m_histogram->logScale()).toBool());
     m_errorLogAction->setChecked(settings.value(kErrorLogKey, true).toBool());
     m_histogram->setLogScale(m_histogramLogAction->isChecked());
@@ -374,6 +376,7 @@ void MainWindow::saveSettings() const {
     m_dockWidths->save();
     settings.setValue(kPlotSplitterKey, m_plotSplitter->saveState());
     settings.setValue(kLowerSplitterKey, m_lowerSplitter->saveState());
+    settings.setValue(kErrorSplitterKey, m_error->splitter()->saveState());
     settings.setValue(kHistogramLogKey, m_histogramLogAction->isChecked());
     settings.setValue(kErrorLogKey, m_errorLogAction->isChecked());
     settings.setValue(kShowMappingKey, m_showMappingAction->isChecked());

@@ -32,6 +32,7 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTemporaryDir>
@@ -445,9 +446,17 @@ void TestMainWindow::recentFiles() {
 void TestMainWindow::settingsRemembered() {
     m_window->resize(1200, 800);
     const QSize size = m_window->size();
+    // The error plot's own splitter (error histogram over MSE curve) keeps its proportions too.
+    QSplitter *errorSplitter = m_window->errorPlot()->splitter();
+    const int total = errorSplitter->sizes().value(0) + errorSplitter->sizes().value(1);
+    errorSplitter->setSizes({total * 3 / 4, total - total * 3 / 4});
+    const QList<int> sizes = errorSplitter->sizes();
     m_window->close();
     MainWindow again;
     QCOMPARE(again.size(), size);
+    again.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&again));
+    QCOMPARE(again.errorPlot()->splitter()->sizes(), sizes);
 }
 
 void TestMainWindow::logToggleFollowsPlotCheckbox() {
