@@ -1,6 +1,7 @@
 #include "quant/microscaling.h"
 
 #include "quant/blocklayout.h"
+#include "quant/elementwise.h"
 #include "quant/minifloatkernel.h"
 
 #include <algorithm>
@@ -19,18 +20,18 @@ bool positiveFinite(float v) {
     return v > 0.0f && v <= kLargestFloat;
 }
 
-// The scale is a power of two and the quotients stay far from float32's limits, so x / s and
-// s · e are exact: only the element rounding loses information.
+// The scale is a power of two, so multiplying by its exact inverse gives the same bits as
+// dividing, and s · e is exact: only the element rounding loses information.
 template <MiniFloat F>
 void mxKernel(const float *in, float *out, std::size_t n, float scale) {
-    for (std::size_t i = 0; i < n; ++i)
-        out[i] = scale * detail::roundTo<F>(in[i] / scale);
+    const float inverse = 1.0f / scale;
+    detail::mapElements(in, out, n, [=](float x) { return scale * detail::roundTo<F>(x * inverse); });
 }
 
 void nvFp4Kernel(const float *in, float *out, std::size_t n, float blockScale, float globalScale) {
-    for (std::size_t i = 0; i < n; ++i)
-        out[i] =
-            blockScale * detail::roundTo<MiniFloat::E2M1>(in[i] * globalScale / blockScale) / globalScale;
+    detail::mapElements(in, out, n, [=](float x) {
+        return blockScale * detail::roundTo<MiniFloat::E2M1>(x * globalScale / blockScale) / globalScale;
+    });
 }
 
 // Runs blockFn(in block, out block) over each row's blocks and collects what it returns.

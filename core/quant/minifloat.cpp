@@ -1,6 +1,7 @@
 #include "quant/minifloat.h"
 
 #include "quant/blocklayout.h"
+#include "quant/elementwise.h"
 #include "quant/minifloatkernel.h"
 
 #include <algorithm>
@@ -29,8 +30,7 @@ MiniFloatInfo makeInfo(std::string_view name) {
 
 template <MiniFloat F>
 void scaledKernel(const float *in, float *out, std::size_t n, float scale) {
-    for (std::size_t i = 0; i < n; ++i)
-        out[i] = scale * detail::roundTo<F>(in[i] / scale);
+    detail::mapElements(in, out, n, [scale](float x) { return scale * detail::roundTo<F>(x / scale); });
 }
 
 bool usableScale(float scale) {

@@ -5,6 +5,7 @@
 
 #include "quant/minifloat.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
@@ -85,7 +86,8 @@ inline constexpr float kMaxValue = kDecodeTable<F>[layoutOf(F).maxCode];
 
 // Round to nearest even on the float32 bits: normals drop mantissa bits with an integer add
 // (a carry into the exponent is the right answer), subnormals let the FPU round by adding a
-// number whose ulp is the format's subnormal step.
+// number whose ulp is the format's subnormal step. Both are computed and one selected, so that
+// the loops stay free of branches the data would make unpredictable.
 template <MiniFloat F>
 inline std::uint8_t encode(float x) {
     constexpr MiniFloatLayout l = layoutOf(F);
@@ -94,32 +96,45 @@ inline std::uint8_t encode(float x) {
     constexpr float kSubnormalMagic = pow2(1 - l.bias - l.mantissaBits + 23);
     constexpr std::uint32_t kRebias = std::uint32_t(127 - l.bias) << l.mantissaBits;
     const std::uint32_t bits = std::bit_cast<std::uint32_t>(x);
-    const auto sign = std::uint8_t((bits >> 31) << (l.exponentBits + l.mantissaBits));
+    const std::uint32_t sign = (bits >> 31) << (l.exponentBits + l.mantissaBits);
     const std::uint32_t magnitudeBits = bits & 0x7FFFFFFFu;
     const float magnitude = std::bit_cast<float>(magnitudeBits);
-    if (magnitudeBits > 0x7F800000u)
-        return l.nanCode | sign;
-    if (!(magnitude < kMaxValue<F>))
-        return l.maxCode | sign;
-    if (magnitude < kMinNormal) {
-        const float shifted = magnitude + kSubnormalMagic;
-        return std::uint8_t(std::bit_cast<std::uint32_t>(shifted) -
-                            std::bit_cast<std::uint32_t>(kSubnormalMagic)) |
-               sign;
-    }
     const std::uint32_t rounded =
         magnitudeBits + ((std::uint32_t(1) << (kDropped - 1)) - 1) + ((magnitudeBits >> kDropped) & 1u);
-    return std::uint8_t((rounded >> kDropped) - kRebias) | sign;
+    const std::uint32_t normal = (rounded >> kDropped) - kRebias;
+    const std::uint32_t subnormal = std::bit_cast<std::uint32_t>(magnitude + kSubnormalMagic) -
+                                    std::bit_cast<std::uint32_t>(kSubnormalMagic);
+    // A mask rather than ?:, which GCC turns back into a branch here.
+    const std::uint32_t subnormalMask = 0u - std::uint32_t(magnitude < kMinNormal);
+    std::uint32_t code = (subnormal & subnormalMask) | (normal & ~subnormalMask);
+    code = magnitude < kMaxValue<F> ? code : l.maxCode; // beyond max, Inf and NaN
+    code = magnitudeBits > 0x7F800000u ? l.nanCode : code;
+    return std::uint8_t(code | sign);
 }
 
-// The nearest representable value; NaN stays NaN even where the format has no NaN.
+// The nearest representable value, by the same rounding as encode but staying in float (no
+// table, no branch): ±Inf saturate to ±max, NaN stays NaN even where the format has none.
 template <MiniFloat F>
 inline float roundTo(float x) {
-    const float rounded = kDecodeTable<F>[encode<F>(x)];
-    if constexpr (layoutOf(F).specials == Specials::None)
-        return std::isnan(x) ? x : rounded;
-    else
-        return rounded;
+    constexpr MiniFloatLayout l = layoutOf(F);
+    constexpr int kDropped = 23 - l.mantissaBits;
+    constexpr std::uint32_t kDroppedMask = (std::uint32_t(1) << kDropped) - 1;
+    constexpr float kMinNormal = pow2(1 - l.bias);
+    constexpr float kSubnormalMagic = pow2(1 - l.bias - l.mantissaBits + 23);
+    const std::uint32_t bits = std::bit_cast<std::uint32_t>(x);
+    const std::uint32_t magnitudeBits = bits & 0x7FFFFFFFu;
+    const float magnitude = std::bit_cast<float>(magnitudeBits);
+    const std::uint32_t rounded = magnitudeBits + (kDroppedMask >> 1) + ((magnitudeBits >> kDropped) & 1u);
+    const std::uint32_t normal = rounded & ~kDroppedMask;
+    const std::uint32_t subnormal =
+        std::bit_cast<std::uint32_t>((magnitude + kSubnormalMagic) - kSubnormalMagic);
+    const std::uint32_t subnormalMask = 0u - std::uint32_t(magnitude < kMinNormal);
+    // Values past max round to at most Inf (the carry stops there), which min brings back.
+    const float saturated =
+        std::min(std::bit_cast<float>((subnormal & subnormalMask) | (normal & ~subnormalMask)), kMaxValue<F>);
+    const std::uint32_t nanMask = 0u - std::uint32_t(magnitudeBits > 0x7F800000u);
+    const std::uint32_t result = (std::bit_cast<std::uint32_t>(saturated) | (bits & 0x80000000u));
+    return std::bit_cast<float>((bits & nanMask) | (result & ~nanMask));
 }
 
 } // namespace qs::detail

@@ -1,6 +1,7 @@
 #include "quant/nf4.h"
 
 #include "quant/blocklayout.h"
+#include "quant/elementwise.h"
 
 #include <algorithm>
 #include <array>
@@ -8,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace qs {
 
@@ -56,12 +58,41 @@ constexpr std::array<float, 15> buildThresholds() {
 
 constexpr std::array<float, 15> kThresholds = buildThresholds();
 
-// Counting the thresholds below v is branch-free and vectorises, unlike a search.
+// Counting the thresholds below v is branch-free, unlike a search.
 inline std::uint8_t nearestCode(float v) {
     unsigned code = 0;
     for (const float threshold : kThresholds)
         code += v > threshold ? 1u : 0u;
     return std::uint8_t(code);
+}
+
+// a where the condition holds, else b, as bit masks: GCC if-converts and vectorises these where
+// it leaves a chain of ?: as branches.
+inline std::uint32_t select(bool condition, std::uint32_t a, std::uint32_t b) {
+    const std::uint32_t mask = 0u - std::uint32_t(condition);
+    return (a & mask) | (b & ~mask);
+}
+
+inline float select(bool condition, float a, float b) {
+    return std::bit_cast<float>(
+        select(condition, std::bit_cast<std::uint32_t>(a), std::bit_cast<std::uint32_t>(b)));
+}
+
+// nearestCode's choice made on the code values themselves: no table lookup, no loop.
+template <std::size_t... I>
+inline float nearestCodeValue(float v, std::index_sequence<I...>) {
+    float value = kCodebook[0];
+    ((value = select(v > kThresholds[I], kCodebook[I + 1], value)), ...);
+    return value;
+}
+
+// flatten inlines the whole per-element chain, which the vectoriser needs.
+[[gnu::flatten]] void nf4Kernel(const float *in, float *out, std::size_t n, float absmax) {
+    detail::mapElements(in, out, n, [absmax](float x) {
+        const float dequantized =
+            nearestCodeValue(x / absmax, std::make_index_sequence<kThresholds.size()>()) * absmax;
+        return select(std::isnan(x), x, dequantized);
+    });
 }
 
 } // namespace
@@ -81,11 +112,7 @@ float fakeQuantizeNf4Block(std::span<const float> in, std::span<float> out) {
         fillZeroKeepingNan(in.first(n), out.first(n));
         return absmax;
     }
-    for (std::size_t i = 0; i < n; ++i) {
-        const float x = in[i];
-        const float dequantized = kCodebook[nearestCode(x / absmax)] * absmax;
-        out[i] = std::isnan(x) ? x : dequantized;
-    }
+    nf4Kernel(in.data(), out.data(), n, absmax);
     return absmax;
 }
 

@@ -213,7 +213,7 @@ void TestMiniFloat::encodeMatchesExhaustiveSearch_data() {
 
 // Every midpoint between neighbouring levels, the floats just beside it, the levels themselves,
 // points beyond the maximum and a few thousand random magnitudes, both signs: the bit-twiddled
-// encoder must pick the code an exhaustive nearest-even search picks.
+// encoder and rounder must pick the code an exhaustive nearest-even search picks.
 void TestMiniFloat::encodeMatchesExhaustiveSearch() {
     QFETCH(MiniFloat, format);
     const MiniFloatInfo &info = miniFloatInfo(format);
@@ -237,6 +237,9 @@ void TestMiniFloat::encodeMatchesExhaustiveSearch() {
                  QByteArray::number(double(probe), 'g', 10).constData());
         QVERIFY2(encodeMiniFloat(format, -probe) == (expected | signBit),
                  QByteArray::number(double(-probe), 'g', 10).constData());
+        // roundToMiniFloat rounds in float without the table; it must land on the same level.
+        COMPARE_EXACT(roundToMiniFloat(format, probe), float(referenceValue(format, expected)));
+        COMPARE_EXACT(roundToMiniFloat(format, -probe), float(referenceValue(format, expected | signBit)));
     }
 }
 

@@ -125,6 +125,15 @@ void TestNf4::nearestOverASweep() {
         const float v = float(k) / 100000.0f;
         QVERIFY2(int(encodeNf4(v)) == bruteForceCode(v), QByteArray::number(double(v), 'g', 10).constData());
     }
+    // The block kernel picks its codes without encodeNf4; with absmax 1 it must agree too.
+    std::vector<float> in;
+    for (int k = -100000; k <= 100000; ++k)
+        in.push_back(float(k) / 100000.0f);
+    std::vector<float> out(in.size());
+    QCOMPARE(fakeQuantizeNf4Block(in, out), 1.0f);
+    for (std::size_t i = 0; i < in.size(); ++i)
+        QVERIFY2(identical(out[i], kCodes[bruteForceCode(in[i])]),
+                 QByteArray::number(double(in[i])).constData());
     QCOMPARE(int(encodeNf4(kInf)), 15);
     QCOMPARE(int(encodeNf4(-kInf)), 0);
     QCOMPARE(int(encodeNf4(kNan)), 7);
