@@ -457,12 +457,10 @@ void MainWindow::copyFigures() {
 }
 
 void MainWindow::offerFirstStartHint() {
-    QString text = tr("<b>Tip:</b> drag the orange handles on the histogram to clip the range; "
-                      "the figures follow as you drag.");
+    QString text = tr("<b>Tip:</b> drag the orange handles on the histogram to clip the range.");
     if (m_currentFile == m_demoFile)
-        text = tr("<b>This demo checkpoint is synthetic:</b> random weights shaped like a small "
-                  "transformer, made by Quantscope. Open your own with File ▸ Open. ") +
-               text;
+        text =
+            tr("<b>Synthetic demo weights</b>, made by Quantscope: open your own with File ▸ Open. ") + text;
     m_hint->offer(text);
 }
 

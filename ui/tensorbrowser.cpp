@@ -11,12 +11,17 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <limits>
 
 namespace qs::ui {
 
 namespace {
 
 constexpr int kFilterDelayMs = 150;
+// In a narrow dock the name keeps this share of the width (percent), and at least this many px.
+constexpr int kNameShare = 40;
+constexpr int kMinNameWidth = 80;
+constexpr int kMinColumnWidth = 28;
 // Up to this many tensors the whole tree starts expanded; beyond, only the top level.
 constexpr std::size_t kExpandAllLimit = 400;
 
@@ -86,20 +91,45 @@ void TensorBrowser::sizeColumns() {
          {TensorTreeModel::ShapeColumn, TensorTreeModel::DTypeColumn, TensorTreeModel::ElementsColumn})
         header->setSectionResizeMode(column, QHeaderView::Interactive);
     // A large 2-D weight and a 4-D convolution kernel; longer shapes drop inner dimensions.
-    header->resizeSection(TensorTreeModel::ShapeColumn,
-                          columnWidth({QStringLiteral("32000 × 4096"), QStringLiteral("64 × 64 × 3 × 3")},
-                                      TensorTreeModel::ShapeColumn));
+    m_idealWidths[TensorTreeModel::ShapeColumn] = columnWidth(
+        {QStringLiteral("32000 × 4096"), QStringLiteral("64 × 64 × 3 × 3")}, TensorTreeModel::ShapeColumn);
+    m_idealWidths[TensorTreeModel::ElementsColumn] =
+        columnWidth({QStringLiteral("705 k")}, TensorTreeModel::ElementsColumn);
     sizeTypeColumn(false);
-    header->resizeSection(TensorTreeModel::ElementsColumn,
-                          columnWidth({QStringLiteral("705 k")}, TensorTreeModel::ElementsColumn));
+}
+
+// The name is what people read: in a narrow dock it keeps nearly half the width, and
+// the other columns give way, the shape first (it drops inner dimensions gracefully), then the
+// element count, then the type.
+void TensorBrowser::fitColumns() {
+    // Before the dock is shown its width means nothing: every column gets its ideal width.
+    const int available =
+        m_view->isVisible() ? m_view->viewport()->width() : std::numeric_limits<int>::max() / 4;
+    const int room = available - std::max(available * kNameShare / 100, kMinNameWidth);
+    int deficit = -room;
+    for (int column :
+         {TensorTreeModel::ShapeColumn, TensorTreeModel::DTypeColumn, TensorTreeModel::ElementsColumn})
+        deficit += m_idealWidths[std::size_t(column)];
+    for (int column :
+         {TensorTreeModel::ShapeColumn, TensorTreeModel::ElementsColumn, TensorTreeModel::DTypeColumn}) {
+        const int ideal = m_idealWidths[std::size_t(column)];
+        const int width = std::max(kMinColumnWidth, ideal - std::max(deficit, 0));
+        deficit -= ideal - width;
+        m_view->header()->resizeSection(column, width);
+    }
+}
+
+void TensorBrowser::resizeEvent(QResizeEvent *event) {
+    QWidget::resizeEvent(event);
+    fitColumns();
 }
 
 // Block types show their bits per weight beside the name ("Q6_K · 6.6 bpw"): a wider column.
 void TensorBrowser::sizeTypeColumn(bool blockTypes) {
-    m_view->header()->resizeSection(
-        TensorTreeModel::DTypeColumn,
+    m_idealWidths[TensorTreeModel::DTypeColumn] =
         columnWidth({blockTypes ? QStringLiteral("Q6_K · 6.6 bpw") : QStringLiteral("BF16")},
-                    TensorTreeModel::DTypeColumn));
+                    TensorTreeModel::DTypeColumn);
+    fitColumns();
 }
 
 void TensorBrowser::setTensors(const std::vector<qs::TensorInfo> &tensors) {

@@ -5,6 +5,7 @@
 #include <QTimer>
 #include <QWidget>
 
+#include <array>
 #include <optional>
 #include <vector>
 
@@ -43,6 +44,7 @@ Q_SIGNALS:
     void tensorSelected(std::size_t index);
 
 protected:
+    void resizeEvent(QResizeEvent *event) override;
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
@@ -50,6 +52,7 @@ private:
     void onCurrentChanged(const QModelIndex &current);
     void selectFirstVisibleTensor();
     void sizeColumns();
+    void fitColumns();
     void sizeTypeColumn(bool blockTypes);
     int columnWidth(const QStringList &typical, int column) const;
 
@@ -58,6 +61,7 @@ private:
     TensorTreeModel *m_model = nullptr;
     QSortFilterProxyModel *m_proxy = nullptr;
     QTimer m_filterTimer;
+    std::array<int, 4> m_idealWidths{};    // by column, from the font; the name column stretches
     std::optional<std::size_t> m_selected; // the tensor last selected, kept while filtered out
 };
 

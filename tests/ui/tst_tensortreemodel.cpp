@@ -66,6 +66,7 @@ private Q_SLOTS:
     void elideText();
     void shapeColumn_data();
     void shapeColumn();
+    void nameKeepsRoomWhenNarrow();
     void blockTypeFitsColumn();
     void groupTotalsFollowFilter();
     void escapeClearsFilter();
@@ -364,6 +365,33 @@ void TestTensorTreeModel::shapeColumn() {
                                   view->fontMetrics().horizontalAdvance(narrow) + margins);
     option.rect = view->visualRect(index);
     QCOMPARE(delegate->shownText(option, index), narrow);
+}
+
+// In a dock squeezed by a narrow window the name keeps 40 % of the width; the other columns give
+// way (before, they kept their full width and left the names a few pixels).
+void TestTensorTreeModel::nameKeepsRoomWhenNarrow() {
+    qs::ui::TensorBrowser browser;
+    browser.resize(260, 400);
+    browser.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&browser));
+    browser.setTensors({tensor("model.layers.0.mlp.gate_proj.weight", {1376, 512})});
+    QTreeView *view = browser.view();
+    const int available = view->viewport()->width();
+    QVERIFY2(view->header()->sectionSize(TensorTreeModel::NameColumn) >= available * 40 / 100 - 1,
+             qPrintable(QStringLiteral("name %1 of %2 px")
+                            .arg(view->header()->sectionSize(TensorTreeModel::NameColumn))
+                            .arg(available)));
+    int total = 0;
+    for (int column = 0; column < TensorTreeModel::ColumnCount; ++column)
+        total += view->header()->sectionSize(column);
+    QVERIFY(total <= available + 1);
+    // Wide again: every column back at the width its typical contents need.
+    browser.resize(520, 400);
+    QCoreApplication::processEvents();
+    const QModelIndex shape = browser.viewIndex(0).siblingAtColumn(TensorTreeModel::ShapeColumn);
+    QVERIFY(view->fontMetrics().horizontalAdvance(QStringLiteral("32000 × 4096")) <=
+            view->header()->sectionSize(TensorTreeModel::ShapeColumn));
+    QCOMPARE(shape.data().toString(), QStringLiteral("1376 × 512"));
 }
 
 void TestTensorTreeModel::blockTypeFitsColumn() {

@@ -345,7 +345,7 @@ void TestWindowActions::firstStartHint() {
     QTRY_VERIFY_WITH_TIMEOUT(!m_window->currentFile().isEmpty(), kTimeoutMs);
     qs::ui::HintBar *hint = m_window->hintBar();
     QTRY_VERIFY_WITH_TIMEOUT(hint->isVisible(), kTimeoutMs);
-    QVERIFY2(hint->label()->text().contains(QStringLiteral("synthetic")), qPrintable(hint->label()->text()));
+    QVERIFY2(hint->label()->text().contains(QStringLiteral("Synthetic demo")), qPrintable(hint->label()->text()));
     QVERIFY2(hint->label()->text().contains(QStringLiteral("orange handles")),
              qPrintable(hint->label()->text()));
     QSignalSpy exact(m_window->controller(), &AnalysisController::exactShown);

@@ -23,6 +23,7 @@ constexpr int kGridAlpha = 40;
 constexpr double kMinLogDecades = 2.0;
 constexpr std::size_t kMinDisplayBins = 64;
 constexpr std::int64_t kDisplayValuesPerBin = 8;
+constexpr int kPixelsPerVerticalTick = 34;
 
 QColor textColor() {
     return QApplication::palette().color(QPalette::Text);
@@ -79,7 +80,24 @@ QColor zeroPoint() {
 }
 } // namespace colors
 
+// Vertical axes get as many ticks as their height has room for, so a short plot's labels
+// ("10⁻⁴", "10⁻⁵", …) do not run into each other. Connected once per plot.
+void fitVerticalTicksToHeight(QCustomPlot *plot) {
+    static const char *const kConnected = "quantscopeTickFit";
+    if (plot->property(kConnected).toBool())
+        return;
+    plot->setProperty(kConnected, true);
+    QObject::connect(plot, &QCustomPlot::afterLayout, plot, [plot] {
+        for (QCPAxisRect *rect : plot->axisRects()) {
+            const int count = std::clamp(rect->height() / kPixelsPerVerticalTick, 2, 5);
+            for (QCPAxis *axis : rect->axes(QCPAxis::atLeft | QCPAxis::atRight))
+                axis->ticker()->setTickCount(count);
+        }
+    });
+}
+
 void applyPlotStyle(QCustomPlot *plot) {
+    fitVerticalTicksToHeight(plot);
     const QPalette palette = plot->palette();
     const QColor text = palette.color(QPalette::Text);
     plot->setBackground(palette.brush(QPalette::Base));
