@@ -89,8 +89,11 @@ void TestWindowActions::initTestCase() {
     QStandardPaths::setTestModeEnabled(true);
     QCoreApplication::setOrganizationName(QStringLiteral("Quantscope"));
     QCoreApplication::setApplicationName(QStringLiteral("QuantscopeWindowActions"));
-    QSettings().clear();
     QVERIFY(m_dir.isValid());
+    // Settings of this process alone: test runs side by side must not share recent files.
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope,
+                       m_dir.filePath(QStringLiteral("settings")));
+    QSettings().clear();
     m_demo = m_dir.filePath(QStringLiteral("demo.safetensors"));
     const qs::Status written = qs::writeDemoCheckpoint(m_demo.toStdString());
     QVERIFY2(written.ok(), written.error().c_str());
@@ -345,7 +348,8 @@ void TestWindowActions::firstStartHint() {
     QTRY_VERIFY_WITH_TIMEOUT(!m_window->currentFile().isEmpty(), kTimeoutMs);
     qs::ui::HintBar *hint = m_window->hintBar();
     QTRY_VERIFY_WITH_TIMEOUT(hint->isVisible(), kTimeoutMs);
-    QVERIFY2(hint->label()->text().contains(QStringLiteral("Synthetic demo")), qPrintable(hint->label()->text()));
+    QVERIFY2(hint->label()->text().contains(QStringLiteral("Synthetic demo")),
+             qPrintable(hint->label()->text()));
     QVERIFY2(hint->label()->text().contains(QStringLiteral("orange handles")),
              qPrintable(hint->label()->text()));
     QSignalSpy exact(m_window->controller(), &AnalysisController::exactShown);

@@ -142,8 +142,11 @@ void TestWindowLayout::initTestCase() {
     QStandardPaths::setTestModeEnabled(true);
     QCoreApplication::setOrganizationName(QStringLiteral("Quantscope"));
     QCoreApplication::setApplicationName(QStringLiteral("QuantscopeWindowLayout"));
-    QSettings().clear();
     QVERIFY(m_dir.isValid());
+    // Settings of this process alone: test runs side by side must not share recent files.
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope,
+                       m_dir.filePath(QStringLiteral("settings")));
+    QSettings().clear();
     m_demo = m_dir.filePath(QStringLiteral("demo.safetensors"));
     const qs::Status written = qs::writeDemoCheckpoint(m_demo.toStdString());
     QVERIFY2(written.ok(), written.error().c_str());
