@@ -1,5 +1,8 @@
 #pragma once
 
+#include "quant/granularity.h"
+#include "quant/numberformat.h"
+
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -22,6 +25,12 @@ struct QuantSpec {
     RangeMode rangeMode = RangeMode::NonSaturating;
     double clipLo = 0.0; ///< lower threshold in value units, used when Saturating
     double clipHi = 0.0; ///< upper threshold in value units, used when Saturating
+    /// The number format; bits, scheme and narrow apply to Int only.
+    NumberFormat format = NumberFormat::Int;
+    /// Which elements share parameters (Int and FP8; block and codebook formats carry their own).
+    Granularity granularity;
+    /// Every group's min-max range scaled by this, in (0, 1]; 1 is min-max.
+    double clipRatio = 1.0;
 
     bool operator==(const QuantSpec &) const = default;
 };

@@ -1,0 +1,224 @@
+#include "quant/schemequant.h"
+
+#include "quant/blocklayout.h"
+#include "quant/groupquant.h"
+#include "quant/microscaling.h"
+#include "quant/minifloat.h"
+#include "quant/nf4.h"
+#include "quant/quantizer.h"
+
+#include <cmath>
+#include <string>
+
+namespace qs {
+
+namespace {
+
+constexpr double kF16ScaleBits = 16.0;
+
+std::int64_t elementCount(const std::vector<std::int64_t> &shape) {
+    std::int64_t n = 1;
+    for (std::int64_t d : shape)
+        n *= d;
+    return n;
+}
+
+// Row-wise block formats run along the last dimension, as ggml's rows do.
+std::int64_t rowLength(const std::vector<std::int64_t> &shape) {
+    return shape.empty() ? 1 : shape.back();
+}
+
+std::string formatName(const QuantSpec &spec) {
+    return std::string(formatTraits(spec.format).name);
+}
+
+MiniFloat miniFloatOf(NumberFormat format) {
+    return format == NumberFormat::Fp8E5M2 ? MiniFloat::E5M2 : MiniFloat::E4M3;
+}
+
+// Average values per parameter group, for the overhead of one F16 scale each.
+double valuesPerGroup(const QuantSpec &spec, const std::vector<std::int64_t> &shape) {
+    const auto grid = ParamGrid::make(shape, spec.granularity);
+    if (!grid || grid->groupCount() == 0)
+        return 0.0;
+    return double(grid->elementCount()) / double(grid->groupCount());
+}
+
+SchemeQuantization quantizeInt(std::span<const float> values, const ParamGrid &grid, const QuantSpec &spec) {
+    SchemeQuantization out;
+    GroupParams params;
+    if (grid.granularity().kind == Granularity::Kind::Tensor && spec.rangeMode == RangeMode::Saturating)
+        params = {grid, {computeParams(spec, spec.clipLo, spec.clipHi)}};
+    else
+        params = intGroupParams(values, grid, spec, spec.clipRatio);
+    out.dequantized.resize(values.size());
+    if (grid.granularity().kind == Granularity::Kind::Tensor)
+        fakeQuantize(values, out.dequantized, params.groups.front()); // as analyze's per-tensor pass
+    else
+        fakeQuantizeGroups(values, params, out.dequantized);
+    for (const QuantParams &p : params.groups) {
+        out.scales.push_back(p.scale);
+        out.zeroPoints.push_back(p.zeroPoint);
+    }
+    out.paramShape = grid.shape();
+    return out;
+}
+
+// FP8 at any granularity: each group gathered, scaled to the format's range, put back.
+SchemeQuantization quantizeFp8(std::span<const float> values, const ParamGrid &grid, MiniFloat format,
+                               double clipRatio) {
+    SchemeQuantization out;
+    out.dequantized.resize(values.size());
+    out.paramShape = grid.shape();
+    std::vector<float> in;
+    std::vector<float> result;
+    for (std::int64_t g = 0; g < grid.groupCount(); ++g) {
+        in.clear();
+        grid.forEachRun(g, [&](std::int64_t begin, std::int64_t end) {
+            in.insert(in.end(), values.begin() + begin, values.begin() + end);
+        });
+        result.resize(in.size());
+        const float scale = miniFloatScale(format, finiteAbsMax(in) * float(clipRatio));
+        fakeQuantizeScaled(format, in, result, scale);
+        out.scales.push_back(scale);
+        std::size_t next = 0;
+        grid.forEachRun(g, [&](std::int64_t begin, std::int64_t end) {
+            std::copy(result.begin() + std::ptrdiff_t(next),
+                      result.begin() + std::ptrdiff_t(next + std::size_t(end - begin)),
+                      out.dequantized.begin() + begin);
+            next += std::size_t(end - begin);
+        });
+    }
+    return out;
+}
+
+Result<SchemeQuantization> quantizeBlocks(std::span<const float> values,
+                                          const std::vector<std::int64_t> &shape, const QuantSpec &spec) {
+    SchemeQuantization out;
+    out.dequantized.resize(values.size());
+    const auto cols = std::size_t(rowLength(shape));
+    const std::size_t rows = cols == 0 ? 0 : values.size() / cols;
+    Result<std::vector<float>> scales = Error{"unsupported format"};
+    if (spec.format == NumberFormat::MxFp4 || spec.format == NumberFormat::MxFp8) {
+        const MxFormat mx = spec.format == NumberFormat::MxFp4 ? MxFormat::MxFp4 : MxFormat::MxFp8;
+        scales = fakeQuantizeMx(mx, values, out.dequantized, rows, cols);
+        out.paramShape = {std::int64_t(rows), std::int64_t(cols / kMxBlockSize)};
+    } else if (spec.format == NumberFormat::NvFp4) {
+        const float global = nvFp4GlobalScale(finiteAbsMax(values));
+        scales = fakeQuantizeNvFp4(values, out.dequantized, rows, cols, global);
+        if (scales)
+            for (float &s : scales.value())
+                s /= global;
+        out.paramShape = {std::int64_t(rows), std::int64_t(cols / kNvFp4BlockSize)};
+    } else if (spec.format == NumberFormat::Nf4) {
+        scales = fakeQuantizeNf4(values, out.dequantized);
+        out.paramShape = {std::int64_t(scales ? scales->size() : 0)};
+    }
+    if (!scales)
+        return Error{scales.error()};
+    out.scales = std::move(scales).value();
+    return out;
+}
+
+} // namespace
+
+Status checkScheme(const QuantSpec &spec, const std::vector<std::int64_t> &shape) {
+    const FormatTraits &traits = formatTraits(spec.format);
+    if (!(spec.clipRatio > 0.0 && spec.clipRatio <= 1.0))
+        return Error{"clip ratio " + std::to_string(spec.clipRatio) + " is outside (0, 1]"};
+    if (traits.family == FormatFamily::GgmlBlock)
+        return Error{formatName(spec) + " cannot be simulated yet"};
+    if (traits.fixedBlock > 0) {
+        if (spec.granularity.kind != Granularity::Kind::Tensor)
+            return Error{"granularity " + granularityName(spec.granularity) + " does not apply to " +
+                         formatName(spec) + ": it carries its own blocks of " +
+                         std::to_string(traits.fixedBlock)};
+        if (spec.clipRatio != 1.0 || spec.rangeMode == RangeMode::Saturating)
+            return Error{"a clip range does not apply to " + formatName(spec) +
+                         ": its blocks scale to their own maximum"};
+        if (traits.blockAlongRows && rowLength(shape) % traits.fixedBlock != 0)
+            return Error{"row length " + std::to_string(rowLength(shape)) +
+                         " is not a multiple of the block size " + std::to_string(traits.fixedBlock) +
+                         " of " + formatName(spec)};
+        return {};
+    }
+    if (traits.family == FormatFamily::Minifloat && spec.rangeMode == RangeMode::Saturating)
+        return Error{"a fixed clip range does not apply to " + formatName(spec) + ": use a clip ratio"};
+    const auto grid = ParamGrid::make(shape, spec.granularity);
+    if (!grid)
+        return Error{grid.error()};
+    if (spec.granularity.kind != Granularity::Kind::Tensor && spec.rangeMode == RangeMode::Saturating)
+        return Error{"a fixed clip range applies per tensor only; use a clip ratio with granularity " +
+                     granularityName(spec.granularity)};
+    return {};
+}
+
+double schemeBitsPerWeight(const QuantSpec &spec, const std::vector<std::int64_t> &shape) {
+    const FormatTraits &traits = formatTraits(spec.format);
+    if (traits.fixedBitsPerWeight > 0.0)
+        return traits.fixedBitsPerWeight;
+    const bool perTensor = spec.granularity.kind == Granularity::Kind::Tensor;
+    const double perGroup = perTensor ? 0.0 : valuesPerGroup(spec, shape);
+    const double overhead = perGroup > 0.0 ? kF16ScaleBits / perGroup : 0.0;
+    if (traits.family == FormatFamily::Minifloat)
+        return 8.0 + overhead;
+    const double zeroPointBits =
+        perGroup > 0.0 && spec.scheme == Scheme::Asymmetric ? double(spec.bits) / perGroup : 0.0;
+    return double(spec.bits) + overhead + zeroPointBits;
+}
+
+Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
+                                          const std::vector<std::int64_t> &shape, const QuantSpec &spec) {
+    if (const Status ok = checkScheme(spec, shape); !ok)
+        return Error{ok.error()};
+    if (std::int64_t(values.size()) != elementCount(shape))
+        return Error{std::to_string(values.size()) + " values for a tensor of " +
+                     std::to_string(elementCount(shape)) + " elements"};
+    const FormatTraits &traits = formatTraits(spec.format);
+    Result<SchemeQuantization> out = Error{"unsupported format " + formatName(spec)};
+    if (traits.family == FormatFamily::Integer || traits.family == FormatFamily::Minifloat) {
+        const ParamGrid grid = ParamGrid::make(shape, spec.granularity).value();
+        out = traits.family == FormatFamily::Integer
+                  ? quantizeInt(values, grid, spec)
+                  : quantizeFp8(values, grid, miniFloatOf(spec.format), spec.clipRatio);
+    } else {
+        out = quantizeBlocks(values, shape, spec);
+    }
+    if (out)
+        out.value().bitsPerWeight = schemeBitsPerWeight(spec, shape);
+    return out;
+}
+
+ValueError compareValues(std::span<const float> x, std::span<const float> dequantized) {
+    double sumSquares = 0.0;
+    double sumErrorSquares = 0.0;
+    double sumProducts = 0.0;
+    double sumDequantizedSquares = 0.0;
+    double maxError = 0.0;
+    std::int64_t count = 0;
+    for (std::size_t i = 0; i < x.size() && i < dequantized.size(); ++i) {
+        if (!std::isfinite(x[i]))
+            continue;
+        const double a = x[i];
+        const double b = dequantized[i];
+        const double e = a - b;
+        sumSquares += a * a;
+        sumErrorSquares += e * e;
+        sumProducts += a * b;
+        sumDequantizedSquares += b * b;
+        maxError = std::max(maxError, std::abs(e));
+        ++count;
+    }
+    ValueError error;
+    if (count == 0)
+        return error;
+    error.mse = sumErrorSquares / double(count);
+    error.maxAbsError = maxError;
+    if (sumErrorSquares > 0.0)
+        error.sqnrDb = 10.0 * std::log10(sumSquares / sumErrorSquares);
+    const double norms = std::sqrt(sumSquares) * std::sqrt(sumDequantizedSquares);
+    error.cosine = norms > 0.0 ? sumProducts / norms : (sumSquares == sumDequantizedSquares ? 1.0 : 0.0);
+    return error;
+}
+
+} // namespace qs

@@ -1,0 +1,52 @@
+#pragma once
+
+#include "quant/quantspec.h"
+#include "util/result.h"
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace qs {
+
+/// A whole tensor quantized with one spec: what it dequantizes to and its parameters.
+struct SchemeQuantization {
+    std::vector<float> dequantized;       ///< x̂, in the input's row-major order
+    std::vector<std::int64_t> paramShape; ///< the parameter grid
+    /// Each group's or block's scale (its effective scale for two-level formats: NVFP4's s_b / g,
+    /// NF4's absmax), row-major over paramShape.
+    std::vector<float> scales;
+    /// Zero points of the int format (0 when symmetric); empty for other formats.
+    std::vector<std::int64_t> zeroPoints;
+    double bitsPerWeight = 0.0;
+};
+
+/// Whether spec can quantize a tensor of this shape. A usage error names what does not fit
+/// ("bits does not apply to nf4", "granularity group:128 does not apply to mxfp4: it carries its
+/// own blocks of 32"); a shape error names the row length and the block size. The caller adds
+/// the tensor's name.
+Status checkScheme(const QuantSpec &spec, const std::vector<std::int64_t> &shape);
+
+/// Bits per weight of spec on a tensor of this shape: element bits plus parameter overhead (int
+/// groups and channels store F16 scales, plus b-bit zero points when asymmetric; FP8 the same
+/// F16 scale per group; per tensor the parameters count as free; fixed for block formats).
+double schemeBitsPerWeight(const QuantSpec &spec, const std::vector<std::int64_t> &shape);
+
+/// Quantizes values (row-major, shape) with spec: int at any granularity (PyTorch's observer
+/// per group, by the scale's reciprocal), FP8 at any granularity, MX, NVFP4 and NF4. Fails as
+/// checkScheme does. NaN stays NaN in x̂; see each format's kernel for ±Inf.
+Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
+                                          const std::vector<std::int64_t> &shape, const QuantSpec &spec);
+
+/// Error figures of x̂ against x over the elements whose x is finite.
+struct ValueError {
+    double mse = 0.0;
+    std::optional<double> sqnrDb; ///< nullopt when there is no error
+    double maxAbsError = 0.0;
+    double cosine = 1.0; ///< cosine similarity of x and x̂ (1 when both are all zero)
+};
+
+ValueError compareValues(std::span<const float> x, std::span<const float> dequantized);
+
+} // namespace qs

@@ -1,0 +1,196 @@
+#include "quant/blocklayout.h"
+#include "quant/groupquant.h"
+#include "quant/minifloat.h"
+#include "quant/schemequant.h"
+
+#include <QTest>
+
+#include <cmath>
+#include <random>
+
+using namespace qs;
+
+namespace {
+
+QuantSpec schemeOf(NumberFormat format, const char *granularity = "tensor", int bits = 8,
+                   Scheme scheme = Scheme::Symmetric) {
+    QuantSpec spec;
+    spec.format = format;
+    spec.bits = bits;
+    spec.scheme = scheme;
+    spec.granularity = parseGranularity(granularity).value();
+    return spec;
+}
+
+// Weight-like rows: a normal bulk whose spread grows tenfold from the first row to the last, so
+// per-channel scales matter.
+std::vector<float> weights(std::int64_t rows, std::int64_t cols, unsigned seed = 3) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> v;
+    for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t c = 0; c < cols; ++c)
+            v.push_back(normal(rng) * 0.01f * (1.0f + 9.0f * float(r) / float(rows)));
+    return v;
+}
+
+} // namespace
+
+// One entry point for every format and granularity: parameters, bits per weight, usage errors.
+class TestSchemeQuant : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void bitsPerWeight_data();
+    void bitsPerWeight();
+    void usageErrors_data();
+    void usageErrors();
+    void intChannelMatchesGroupParams();
+    void channelsBeatTensorOnUnevenRows();
+    void fp8PerChannelScalesEachRow();
+    void nvfp4ReportsEffectiveScales();
+    void compareByHand();
+};
+
+void TestSchemeQuant::bitsPerWeight_data() {
+    QTest::addColumn<int>("format");
+    QTest::addColumn<QString>("granularity");
+    QTest::addColumn<int>("bits");
+    QTest::addColumn<bool>("asymmetric");
+    QTest::addColumn<double>("expected");
+    // Element bits + an F16 scale per group (+ a b-bit zero point when asymmetric); per tensor
+    // the parameters are free. The tensor is [4, 256].
+    QTest::addRow("int8 per tensor") << int(NumberFormat::Int) << "tensor" << 8 << false << 8.0;
+    QTest::addRow("int8 per channel") << int(NumberFormat::Int) << "channel" << 8 << false << 8 + 16 / 256.0;
+    QTest::addRow("int4 g128 symmetric") << int(NumberFormat::Int) << "group:128" << 4 << false << 4.125;
+    QTest::addRow("int4 g128 asymmetric")
+        << int(NumberFormat::Int) << "group:128" << 4 << true << 4 + 20 / 128.0;
+    QTest::addRow("fp8 per tensor") << int(NumberFormat::Fp8E4M3) << "tensor" << 8 << false << 8.0;
+    QTest::addRow("fp8 per channel") << int(NumberFormat::Fp8E4M3) << "channel" << 8 << false
+                                     << 8 + 16 / 256.0;
+    // Fixed by the format: an 8-bit shared scale per 32 (MX) or 16 (NVFP4) values, a float32
+    // absmax per 64 (NF4).
+    QTest::addRow("mxfp4") << int(NumberFormat::MxFp4) << "tensor" << 8 << false << 4.25;
+    QTest::addRow("nvfp4") << int(NumberFormat::NvFp4) << "tensor" << 8 << false << 4.5;
+    QTest::addRow("nf4") << int(NumberFormat::Nf4) << "tensor" << 8 << false << 4.5;
+}
+
+void TestSchemeQuant::bitsPerWeight() {
+    QFETCH(int, format);
+    QFETCH(QString, granularity);
+    QFETCH(int, bits);
+    QFETCH(bool, asymmetric);
+    QFETCH(double, expected);
+    const QuantSpec spec = schemeOf(NumberFormat(format), qPrintable(granularity), bits,
+                                    asymmetric ? Scheme::Asymmetric : Scheme::Symmetric);
+    QCOMPARE(schemeBitsPerWeight(spec, {4, 256}), expected);
+    const auto quantized = quantizeScheme(weights(4, 256), {4, 256}, spec);
+    QVERIFY2(quantized.ok(), quantized.error().c_str());
+    QCOMPARE(quantized->bitsPerWeight, expected);
+}
+
+void TestSchemeQuant::usageErrors_data() {
+    QTest::addColumn<int>("format");
+    QTest::addColumn<QString>("granularity");
+    QTest::addColumn<double>("ratio");
+    QTest::addColumn<QString>("says");
+    QTest::addRow("group on mxfp4")
+        << int(NumberFormat::MxFp4) << "group:32" << 1.0
+        << "granularity group:32 does not apply to mxfp4: it carries its own blocks of 32";
+    QTest::addRow("channel on nf4") << int(NumberFormat::Nf4) << "channel" << 1.0 << "does not apply to nf4";
+    QTest::addRow("ratio on nvfp4") << int(NumberFormat::NvFp4) << "tensor" << 0.5
+                                    << "does not apply to nvfp4";
+    QTest::addRow("ratio zero") << int(NumberFormat::Int) << "channel" << 0.0 << "outside (0, 1]";
+    QTest::addRow("axis past rank") << int(NumberFormat::Int) << "channel:2" << 1.0 << "rank 2";
+    QTest::addRow("ggml not yet") << int(NumberFormat::Q4_K) << "tensor" << 1.0 << "q4_k";
+}
+
+void TestSchemeQuant::usageErrors() {
+    QFETCH(int, format);
+    QFETCH(QString, granularity);
+    QFETCH(double, ratio);
+    QFETCH(QString, says);
+    QuantSpec spec = schemeOf(NumberFormat(format), qPrintable(granularity));
+    spec.clipRatio = ratio;
+    const Status status = checkScheme(spec, {4, 64});
+    QVERIFY(!status.ok());
+    QVERIFY2(QString::fromStdString(status.error()).contains(says), status.error().c_str());
+    QVERIFY(!quantizeScheme(weights(4, 64), {4, 64}, spec).ok());
+}
+
+void TestSchemeQuant::intChannelMatchesGroupParams() {
+    const std::vector<float> values = weights(6, 40);
+    const QuantSpec spec = schemeOf(NumberFormat::Int, "channel", 4, Scheme::Asymmetric);
+    const auto quantized = quantizeScheme(values, {6, 40}, spec);
+    QVERIFY(quantized.ok());
+    const GroupParams params =
+        intGroupParams(values, ParamGrid::make({6, 40}, spec.granularity).value(), spec);
+    std::vector<float> expected(values.size());
+    fakeQuantizeGroups(values, params, expected);
+    QCOMPARE(quantized->dequantized, expected);
+    QCOMPARE(quantized->paramShape, std::vector<std::int64_t>{6});
+    for (std::size_t g = 0; g < 6; ++g) {
+        QCOMPARE(quantized->scales[g], params.groups[g].scale);
+        QCOMPARE(quantized->zeroPoints[g], params.groups[g].zeroPoint);
+    }
+}
+
+// Rows whose spread differs tenfold: one scale per row fits each, one per tensor fits the widest.
+void TestSchemeQuant::channelsBeatTensorOnUnevenRows() {
+    const std::vector<float> values = weights(16, 256);
+    const auto tensor = quantizeScheme(values, {16, 256}, schemeOf(NumberFormat::Int, "tensor", 4));
+    const auto channel = quantizeScheme(values, {16, 256}, schemeOf(NumberFormat::Int, "channel", 4));
+    const auto group = quantizeScheme(values, {16, 256}, schemeOf(NumberFormat::Int, "group:32", 4));
+    QVERIFY(tensor.ok() && channel.ok() && group.ok());
+    const double tensorDb = *compareValues(values, tensor->dequantized).sqnrDb;
+    const double channelDb = *compareValues(values, channel->dequantized).sqnrDb;
+    const double groupDb = *compareValues(values, group->dequantized).sqnrDb;
+    QVERIFY2(channelDb > tensorDb + 1.0, qPrintable(QStringLiteral("%1 vs %2").arg(channelDb).arg(tensorDb)));
+    QVERIFY2(groupDb > channelDb, qPrintable(QStringLiteral("%1 vs %2").arg(groupDb).arg(channelDb)));
+}
+
+void TestSchemeQuant::fp8PerChannelScalesEachRow() {
+    const std::vector<float> values = weights(3, 20);
+    const auto quantized = quantizeScheme(values, {3, 20}, schemeOf(NumberFormat::Fp8E4M3, "channel"));
+    QVERIFY(quantized.ok());
+    for (std::size_t r = 0; r < 3; ++r) {
+        const std::span<const float> row(values.data() + r * 20, 20);
+        // s = amax / 448 for the row, x̂ = s · e4m3(x / s).
+        QCOMPARE(quantized->scales[r], finiteAbsMax(row) / 448.0f);
+        std::vector<float> expected(20);
+        fakeQuantizeScaled(MiniFloat::E4M3, row, expected, quantized->scales[r]);
+        QCOMPARE(std::vector<float>(quantized->dequantized.begin() + std::ptrdiff_t(r * 20),
+                                    quantized->dequantized.begin() + std::ptrdiff_t(r * 20 + 20)),
+                 expected);
+    }
+}
+
+// NVFP4's effective block scale is s_b / g: with amax 6 the global scale is g = 448, and a block
+// whose amax is 3 gets s_b = e4m3(448 · 3 / 6) = 224, an effective 224 / 448 = 0.5.
+void TestSchemeQuant::nvfp4ReportsEffectiveScales() {
+    std::vector<float> values(32, 0.0f);
+    values[0] = 6.0f;
+    values[16] = 3.0f;
+    const auto quantized = quantizeScheme(values, {1, 32}, schemeOf(NumberFormat::NvFp4));
+    QVERIFY2(quantized.ok(), quantized.error().c_str());
+    QCOMPARE(quantized->paramShape, (std::vector<std::int64_t>{1, 2}));
+    QCOMPARE(quantized->scales[0], 1.0f);
+    QCOMPARE(quantized->scales[1], 0.5f);
+    QCOMPARE(quantized->dequantized[0], 6.0f);
+    QCOMPARE(quantized->dequantized[16], 3.0f);
+}
+
+// x = [1, 2], x̂ = [1, 1]: MSE 1/2, SQNR 10·log10(5 / 1), max error 1, cosine 3 / √10.
+void TestSchemeQuant::compareByHand() {
+    const std::vector<float> x{1.0f, 2.0f, std::nanf("")};
+    const std::vector<float> xhat{1.0f, 1.0f, 0.0f};
+    const ValueError e = compareValues(x, xhat);
+    QCOMPARE(e.mse, 0.5);
+    QVERIFY(e.sqnrDb && std::abs(*e.sqnrDb - 10.0 * std::log10(5.0)) < 1e-12);
+    QCOMPARE(e.maxAbsError, 1.0);
+    QVERIFY(std::abs(e.cosine - 3.0 / std::sqrt(10.0)) < 1e-12);
+    QVERIFY(!compareValues(x, x).sqnrDb);
+    QCOMPARE(compareValues(x, x).cosine, 1.0);
+}
+
+QTEST_GUILESS_MAIN(TestSchemeQuant)
+#include "tst_schemequant.moc"
