@@ -1,8 +1,9 @@
 #pragma once
 
 // Internal to the ggml encoders: one function per block type, each encoding one block of finite
-// values as llama.cpp's quantize_row_<type>_ref does. `x` points at the block's blockElements
-// values, `block` at its blockBytes bytes, which the caller has zeroed.
+// values as llama.cpp does: quantize_row_<type>_ref without importance, quantize_row_<type>_impl
+// with it. `x` points at the block's blockElements values, `block` at its blockBytes bytes, which
+// the caller has zeroed.
 
 #include "quant/ggmlfit.h"
 
@@ -10,16 +11,26 @@
 
 namespace qs::ggml {
 
-void encodeQ4_0(const float *x, std::uint8_t *block);
-void encodeQ4_1(const float *x, std::uint8_t *block);
-void encodeQ5_0(const float *x, std::uint8_t *block);
-void encodeQ5_1(const float *x, std::uint8_t *block);
-void encodeQ8_0(const float *x, std::uint8_t *block);
-void encodeQ2_K(const float *x, std::uint8_t *block);
-void encodeQ3_K(const float *x, std::uint8_t *block);
-void encodeQ4_K(const float *x, std::uint8_t *block);
-void encodeQ5_K(const float *x, std::uint8_t *block);
-void encodeQ6_K(const float *x, std::uint8_t *block);
+/// llama.cpp's quant_weights for the block's values, and the mean square of the whole row (the
+/// σ² of the 32-value types' weights; the K types use their block's own).
+struct Importance {
+    const float *weights;
+    float rowMeanSquare;
+};
+
+/// Encodes one block; importance is null for the reference path.
+using BlockEncoder = void (*)(const float *x, const Importance *importance, std::uint8_t *block);
+
+void encodeQ4_0(const float *x, const Importance *importance, std::uint8_t *block);
+void encodeQ4_1(const float *x, const Importance *importance, std::uint8_t *block);
+void encodeQ5_0(const float *x, const Importance *importance, std::uint8_t *block);
+void encodeQ5_1(const float *x, const Importance *importance, std::uint8_t *block);
+void encodeQ8_0(const float *x, const Importance *importance, std::uint8_t *block);
+void encodeQ2_K(const float *x, const Importance *importance, std::uint8_t *block);
+void encodeQ3_K(const float *x, const Importance *importance, std::uint8_t *block);
+void encodeQ4_K(const float *x, const Importance *importance, std::uint8_t *block);
+void encodeQ5_K(const float *x, const Importance *importance, std::uint8_t *block);
+void encodeQ6_K(const float *x, const Importance *importance, std::uint8_t *block);
 
 /// Writes an f16 little-endian.
 inline void storeHalf(std::uint8_t *at, std::uint16_t bits) {

@@ -13,11 +13,9 @@ namespace qs {
 
 namespace {
 
-using BlockEncoder = void (*)(const float *x, std::uint8_t *block);
-
 struct EncoderEntry {
     GgmlType type;
-    BlockEncoder encode;
+    ggml::BlockEncoder encode;
     std::size_t scaleGroup; // values per effective scale
 };
 
@@ -57,21 +55,31 @@ std::size_t firstNonFinite(std::span<const float> values) {
                        values.begin());
 }
 
-void encodeBlocks(const EncoderEntry &encoder, std::span<const float> row, std::span<std::byte> out) {
+// Encodes one row block after block; importance, if given, has one weight per value. The
+// 32-value types' importance weights use the mean square of the whole row, as ggml's do.
+void encodeRow(const EncoderEntry &encoder, std::span<const float> row, std::span<const float> importance,
+               std::span<std::byte> out) {
     const GgmlBlockLayout &layout = ggmlBlockLayout(encoder.type);
     auto *block = reinterpret_cast<std::uint8_t *>(out.data());
     std::fill(out.begin(), out.end(), std::byte{0});
-    for (std::size_t at = 0; at < row.size(); at += layout.blockElements, block += layout.blockBytes)
-        encoder.encode(row.data() + at, block);
+    ggml::Importance weights{nullptr, 0.0f};
+    if (!importance.empty() && !row.empty())
+        weights.rowMeanSquare = ggml::sumOfSquares(row) / float(row.size());
+    for (std::size_t at = 0; at < row.size(); at += layout.blockElements, block += layout.blockBytes) {
+        weights.weights = importance.empty() ? nullptr : importance.data() + at;
+        encoder.encode(row.data() + at, importance.empty() ? nullptr : &weights, block);
+    }
 }
 
+// Importance must be empty or one finite weight per value of a row.
 Status checkImportance(GgmlType type, std::span<const float> importance, std::size_t expected) {
-    if (importance.empty())
-        return {};
-    if (importance.size() != expected)
+    if (!importance.empty() && importance.size() != expected)
         return Error{nameOf(type) + ": " + std::to_string(importance.size()) + " importance weights for " +
                      std::to_string(expected) + " values per row"};
-    return Error{nameOf(type) + ": importance-weighted (imatrix) quantization is not implemented yet"};
+    if (const std::size_t bad = firstNonFinite(importance); bad < importance.size())
+        return Error{nameOf(type) + ": importance weight " + std::to_string(bad) + " is " +
+                     describe(importance[bad])};
+    return {};
 }
 
 } // namespace
@@ -98,14 +106,15 @@ Status quantizeGgmlRow(GgmlType type, std::span<const float> row, std::span<std:
     if (out.size() != bytes.value())
         return Error{nameOf(type) + ": " + std::to_string(row.size()) + " values encode to " +
                      std::to_string(bytes.value()) + " bytes, not " + std::to_string(out.size())};
-    if (Status status = checkImportance(type, importance, row.size()); !status)
-        return status;
-    if (const std::size_t bad = firstNonFinite(row); bad < row.size()) {
+    Status status = checkImportance(type, importance, row.size());
+    if (const std::size_t bad = firstNonFinite(row); status && bad < row.size())
+        status = Error{nameOf(type) + ": value " + std::to_string(bad) + " is " + describe(row[bad]) +
+                       "; ggml's quantizers need finite values"};
+    if (!status) {
         std::fill(out.begin(), out.end(), std::byte{0});
-        return Error{nameOf(type) + ": value " + std::to_string(bad) + " is " + describe(row[bad]) +
-                     "; ggml's quantizers need finite values"};
+        return status;
     }
-    encodeBlocks(*encoderFor(type), row, out);
+    encodeRow(*encoderFor(type), row, importance, out);
     return {};
 }
 
@@ -134,8 +143,9 @@ Result<std::vector<std::byte>> quantizeGgmlTensor(GgmlType type, std::span<const
     const std::size_t rowsPerChunk = std::max<std::size_t>(1, kChunkSize / std::max<std::size_t>(cols, 1));
     const bool done =
         parallelChunks(rows, rowsPerChunk, control, [&](std::size_t, std::size_t begin, std::size_t end) {
-            encodeBlocks(encoder, values.subspan(begin * cols, (end - begin) * cols),
-                         std::span(out).subspan(begin * rowBytes.value(), (end - begin) * rowBytes.value()));
+            for (std::size_t r = begin; r < end; ++r)
+                encodeRow(encoder, values.subspan(r * cols, cols), importance,
+                          std::span(out).subspan(r * rowBytes.value(), rowBytes.value()));
         });
     if (!done)
         return Error{"cancelled"};
@@ -153,6 +163,8 @@ namespace {
 float groupMultiplier(GgmlType type, const std::uint8_t *block, int g) {
     const GgmlBlockLayout &layout = ggmlBlockLayout(type);
     const float d = ggml::loadHalf(block + layout.d);
+    if (layout.scales == kNoGgmlField)
+        return d; // one scale per block
     const std::uint8_t *sc = block + layout.scales;
     switch (type) {
     case GgmlType::Q2_K:
@@ -162,10 +174,8 @@ float groupMultiplier(GgmlType type, const std::uint8_t *block, int g) {
     case GgmlType::Q4_K:
     case GgmlType::Q5_K:
         return d * float(ggml::unpackScaleMinK4(sc, g).scale);
-    case GgmlType::Q6_K:
+    default: // Q6_K
         return d * float(std::int8_t(sc[g]));
-    default:
-        return d;
     }
 }
 

@@ -10,10 +10,10 @@
 
 namespace qs {
 
-// Encoders for llama.cpp's block types that reproduce, byte for byte, llama.cpp's reference
-// quantizer quantize_row_<type>_ref (ggml-quants.c): the path llama-quantize takes without an
-// importance matrix. Blocks are laid out as quant/ggmllayout.h says and decode with
-// dequantizeGgml (io/ggmlblocks.h).
+// Encoders for llama.cpp's block types that reproduce, byte for byte, llama.cpp's quantizers
+// in ggml-quants.c: quantize_row_<type>_ref (the path llama-quantize takes without an importance
+// matrix) and, given importance weights, quantize_row_<type>_impl. Blocks are laid out as
+// quant/ggmllayout.h says and decode with dequantizeGgml (io/ggmlblocks.h).
 //
 // Non-finite input: ggml asserts on it (and llama-quantize rejects the result); here the call
 // fails, naming the first NaN or infinite value, and writes zero blocks (which decode to 0).
@@ -27,19 +27,22 @@ bool canQuantizeGgml(GgmlType type);
 /// elements is not a multiple of the block size (32, or 256 for the K types), naming both.
 Result<std::size_t> ggmlEncodedBytes(GgmlType type, std::size_t elements);
 
-/// Encodes one row of values into out, block after block, as quantize_row_<type>_ref.
+/// Encodes one row of values into out, block after block, as llama.cpp's quantize_<type> does
+/// for one row (ggml's n_per_row = row.size()): without importance, quantize_row_<type>_ref,
+/// the path llama-quantize takes without an importance matrix; with it, quantize_row_<type>_impl
+/// (Q8_0 ignores it, as ggml does). `importance` is llama.cpp's quant_weights: one non-negative
+/// weight per value of the row, e.g. an imatrix column's mean squared activation.
 /// out must hold exactly ggmlEncodedBytes(type, row.size()) bytes.
-/// `importance` is reserved for the importance-weighted (imatrix) path, one weight per value of
-/// the row (llama.cpp's quant_weights); it is not implemented yet, so a non-empty span fails.
-/// Fails on a wrong size, a type without an encoder, or a non-finite value (out is then zeroed
-/// when its size is right).
+/// Fails on a wrong size, a type without an encoder, or a non-finite value or weight (out is then
+/// zeroed when its size is right).
 Status quantizeGgmlRow(GgmlType type, std::span<const float> row, std::span<std::byte> out,
                        std::span<const float> importance = {});
 
 /// Encodes a row-major [rows, cols] tensor (rows along the last dimension, as ggml stores them)
 /// into rows · ggmlEncodedBytes(type, cols) bytes. Rows are encoded in parallel as `control`
 /// says; the bytes do not depend on the thread count. values.size() must be rows · cols.
-/// `importance` as for quantizeGgmlRow, one weight per column. Fails like quantizeGgmlRow
+/// `importance` as for quantizeGgmlRow: one weight per column, the same for every row (as
+/// llama-quantize applies an imatrix). Fails like quantizeGgmlRow
 /// (naming the row and column of a non-finite value), or with "cancelled".
 Result<std::vector<std::byte>> quantizeGgmlTensor(GgmlType type, std::span<const float> values,
                                                   std::size_t rows, std::size_t cols,

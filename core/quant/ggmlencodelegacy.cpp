@@ -2,11 +2,13 @@
 #include "quant/ggmllayout.h"
 
 #include <algorithm>
+#include <array>
 #include <cfloat>
 #include <cmath>
 
-// The 32-value block types Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0, as quantize_row_q*_ref: one f16
-// scale (and for _1 an f16 min) per block, levels from a truncating cast after adding 0.5.
+// The 32-value block types Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0: one f16 scale (and for _1 an f16
+// min) per block. quantize_row_q*_ref takes levels from a truncating cast after adding 0.5;
+// with importance, quantize_row_q*_impl fits them (make_qx_quants, make_qkx3_quants).
 
 namespace qs::ggml {
 
@@ -94,17 +96,59 @@ void encodeSymmetric(const float *x, std::uint8_t *block, const GgmlBlockLayout 
         storeU32(block + layout.qh, qh);
 }
 
+// quantize_row_q4_0_impl / q5_0_impl: the levels of make_qx_quants with importance weights.
+void encodeSymmetricWeighted(const float *x, const Importance &importance, std::uint8_t *block,
+                             const GgmlBlockLayout &layout, int nmax) {
+    std::array<float, kBlock> weights{};
+    importanceWeights({x, kBlock}, importance.weights, importance.rowMeanSquare, weights);
+    std::array<std::int8_t, kBlock> signedLevels{};
+    const float d = fitSignedLevels({x, kBlock}, nmax, weights, signedLevels);
+    storeHalf(block + layout.d, fp16Bits(d));
+    std::uint8_t levels[kBlock];
+    std::copy(signedLevels.begin(), signedLevels.end(), levels);
+    std::uint32_t qh = 0;
+    packNibbles(levels, block + layout.qs, layout.qh == kNoGgmlField ? nullptr : &qh);
+    if (layout.qh != kNoGgmlField)
+        storeU32(block + layout.qh, qh);
+}
+
+// quantize_row_q4_1_impl / q5_1_impl: an affine fit (make_qkx3_quants) with importance weights.
+void encodeAffineWeighted(const float *x, const Importance &importance, std::uint8_t *block,
+                          const GgmlBlockLayout &layout, int nmax) {
+    std::array<float, kBlock> weights{};
+    importanceWeights({x, kBlock}, importance.weights, importance.rowMeanSquare, weights);
+    std::uint8_t levels[kBlock];
+    const AffineFit fit =
+        fitAffineLevels({x, kBlock}, weights, {nmax, -0.9f, 0.05f, 36, false}, {levels, kBlock});
+    storeHalf(block + layout.d, fp16Bits(fit.scale));
+    storeHalf(block + layout.dmin, fp16Bits(-fit.negatedMin));
+    std::uint32_t qh = 0;
+    packNibbles(levels, block + layout.qs, layout.qh == kNoGgmlField ? nullptr : &qh);
+    if (layout.qh != kNoGgmlField)
+        storeU32(block + layout.qh, qh);
+}
+
 } // namespace
 
-void encodeQ4_0(const float *x, std::uint8_t *block) {
-    encodeSymmetric(x, block, kQ4_0, -8.0f, 8.5f, 15);
+void encodeQ4_0(const float *x, const Importance *importance, std::uint8_t *block) {
+    if (importance)
+        encodeSymmetricWeighted(x, *importance, block, kQ4_0, 8);
+    else
+        encodeSymmetric(x, block, kQ4_0, -8.0f, 8.5f, 15);
 }
 
-void encodeQ5_0(const float *x, std::uint8_t *block) {
-    encodeSymmetric(x, block, kQ5_0, -16.0f, 16.5f, 31);
+void encodeQ5_0(const float *x, const Importance *importance, std::uint8_t *block) {
+    if (importance)
+        encodeSymmetricWeighted(x, *importance, block, kQ5_0, 16);
+    else
+        encodeSymmetric(x, block, kQ5_0, -16.0f, 16.5f, 31);
 }
 
-void encodeQ4_1(const float *x, std::uint8_t *block) {
+void encodeQ4_1(const float *x, const Importance *importance, std::uint8_t *block) {
+    if (importance) {
+        encodeAffineWeighted(x, *importance, block, kQ4_1, 15);
+        return;
+    }
     const Range r = rangeOf(x);
     const float d = (r.max - r.min) / 15.0f;
     const float id = inverseOf(d);
@@ -116,7 +160,11 @@ void encodeQ4_1(const float *x, std::uint8_t *block) {
     packNibbles(levels, block + kQ4_1.qs, nullptr);
 }
 
-void encodeQ5_1(const float *x, std::uint8_t *block) {
+void encodeQ5_1(const float *x, const Importance *importance, std::uint8_t *block) {
+    if (importance) {
+        encodeAffineWeighted(x, *importance, block, kQ5_1, 31);
+        return;
+    }
     const Range r = rangeOf(x);
     const float d = (r.max - r.min) / 31.0f;
     const float id = inverseOf(d);
@@ -131,7 +179,8 @@ void encodeQ5_1(const float *x, std::uint8_t *block) {
     storeU32(block + kQ5_1.qh, qh);
 }
 
-void encodeQ8_0(const float *x, std::uint8_t *block) {
+// ggml ignores importance for Q8_0.
+void encodeQ8_0(const float *x, const Importance *, std::uint8_t *block) {
     float amax = 0.0f;
     for (int j = 0; j < kBlock; ++j)
         amax = amax > std::fabs(x[j]) ? amax : std::fabs(x[j]);

@@ -238,6 +238,103 @@ AffineFit fitAffineLevels(std::span<const float> x, std::span<const float> weigh
     return {scale, -min};
 }
 
+namespace {
+
+// Σ w·(x - scale·level)² for the levels nearest_int(iscale·x), capped at nmax.
+float positiveFitError(std::span<const float> x, std::span<const float> weights, int nmax, float iscale) {
+    const float scale = 1.0f / iscale;
+    float error = 0.0f;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const int level = std::min(nmax, nearestInt(iscale * x[i]));
+        const float diff = x[i] - scale * float(level);
+        error += weights[i] * diff * diff;
+    }
+    return error;
+}
+
+// make_qp_quants's sweeps: as refineByValue, with the given weights and no lower clamp.
+int refinePositive(std::span<const float> x, int nmax, std::span<const float> weights,
+                   std::span<std::uint8_t> levels, WeightedSums &sums) {
+    int changed = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const float w = weights[i];
+        const float old = float(levels[i]);
+        float slx = sums.sumLX - w * x[i] * old;
+        float sl2 = sums.sumL2 - w * old * old;
+        if (!(slx > 0.0f && sl2 > 0.0f))
+            continue;
+        const int level = std::min(nmax, nearestInt(x[i] * sl2 / slx));
+        if (level == levels[i])
+            continue;
+        slx += w * x[i] * float(level);
+        sl2 += w * float(level) * float(level);
+        if (slx * slx * sums.sumL2 > sums.sumLX * sums.sumLX * sl2) {
+            levels[i] = std::uint8_t(level);
+            sums = {slx, sl2};
+            ++changed;
+        }
+    }
+    return changed;
+}
+
+} // namespace
+
+float fitPositiveLevels(std::span<const float> x, int nmax, std::span<const float> weights,
+                        std::span<std::uint8_t> levels) {
+    float max = 0.0f;
+    for (float v : x)
+        max = max > v ? max : v;
+    if (max < kGroupMaxEps) {
+        std::fill(levels.begin(), levels.end(), std::uint8_t(0));
+        return 0.0f;
+    }
+    float iscale = float(nmax) / max;
+    // The first error uses the uncapped levels, stored as uint8_t like ggml's.
+    for (std::size_t i = 0; i < x.size(); ++i)
+        levels[i] = std::uint8_t(nearestInt(iscale * x[i]));
+    const float scale = 1.0f / iscale;
+    float bestError = 0.0f;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const float diff = x[i] - scale * float(levels[i]);
+        bestError += weights[i] * diff * diff;
+    }
+    for (int step = -4; step <= 4; ++step) {
+        if (step == 0)
+            continue;
+        const float trial = (0.1f * float(step) + float(nmax)) / max;
+        const float error = positiveFitError(x, weights, nmax, trial);
+        if (error < bestError) {
+            bestError = error;
+            iscale = trial;
+        }
+    }
+    WeightedSums sums;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const int level = std::min(nmax, nearestInt(iscale * x[i]));
+        levels[i] = std::uint8_t(level);
+        sums.sumLX += weights[i] * x[i] * float(level);
+        sums.sumL2 += weights[i] * float(level) * float(level);
+    }
+    for (int sweep = 0; sweep < 5; ++sweep) {
+        if (refinePositive(x, nmax, weights, levels, sums) == 0)
+            break;
+    }
+    return sums.sumL2 > 0.0f ? sums.sumLX / sums.sumL2 : 0.0f;
+}
+
+void importanceWeights(std::span<const float> x, const float *importance, float meanSquare,
+                       std::span<float> out) {
+    for (std::size_t i = 0; i < x.size(); ++i)
+        out[i] = importance[i] * std::sqrt(meanSquare + x[i] * x[i]);
+}
+
+float sumOfSquares(std::span<const float> x) {
+    float sum = 0.0f;
+    for (float v : x)
+        sum += v * v;
+    return sum;
+}
+
 PackedScaleMin unpackScaleMinK4(const std::uint8_t *packed, int j) {
     if (j < 4)
         return {std::uint8_t(packed[j] & 63), std::uint8_t(packed[j + 4] & 63)};

@@ -73,6 +73,20 @@ inline constexpr std::size_t kMaxAffineGroup = 32;
 AffineFit fitAffineLevels(std::span<const float> x, std::span<const float> weights,
                           const AffineSearch &search, std::span<std::uint8_t> levels);
 
+/// Levels in [0, nmax] (negative values wrap as ggml's uint8_t does) for non-negative x with one
+/// scale, from 9 trial scales and up to five value-by-value sweeps (make_qp_quants). Used by the
+/// importance-weighted path to quantize sub-block scales and mins; weights are required.
+float fitPositiveLevels(std::span<const float> x, int nmax, std::span<const float> weights,
+                        std::span<std::uint8_t> levels);
+
+/// The weights of ggml's importance-weighted quantizers (quantize_row_*_impl):
+/// importance[i] · sqrt(meanSquare + x[i]²).
+void importanceWeights(std::span<const float> x, const float *importance, float meanSquare,
+                       std::span<float> out);
+
+/// Σ x² in order, as ggml sums it for σ².
+float sumOfSquares(std::span<const float> x);
+
 /// The 6-bit scale and min j (0 ... 7) packed in the 12 scale bytes of Q4_K / Q5_K (get_scale_min_k4).
 struct PackedScaleMin {
     std::uint8_t scale;

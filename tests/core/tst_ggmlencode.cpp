@@ -26,12 +26,12 @@ const char *nameOf(GgmlType type) {
     return ggmlBlockLayout(type).name.data();
 }
 
-Bytes encode(GgmlType type, const std::vector<float> &row) {
+Bytes encode(GgmlType type, const std::vector<float> &row, const std::vector<float> &importance = {}) {
     const Result<std::size_t> size = ggmlEncodedBytes(type, row.size());
     if (!size)
         qFatal("%s", size.error().c_str());
     Bytes out(size.value(), 0xAA);
-    const Status status = quantizeGgmlRow(type, row, std::as_writable_bytes(std::span(out)));
+    const Status status = quantizeGgmlRow(type, row, std::as_writable_bytes(std::span(out)), importance);
     if (!status)
         qWarning("%s", status.error().c_str());
     return out;
@@ -126,15 +126,29 @@ std::vector<float> referenceRow(int kind, int row) {
     return values;
 }
 
+// The script's importanceValue: quant_weights 0 ... 4 in steps of 1/16.
+float referenceImportance(int row, int i) {
+    return std::ldexp(float(draw(row, i, 7, 0, 64)), -4);
+}
+
+std::vector<float> referenceImportanceRow(int row) {
+    std::vector<float> values(256);
+    for (int i = 0; i < 256; ++i)
+        values[std::size_t(i)] = referenceImportance(row, i);
+    return values;
+}
+
 struct ReferenceBlocks {
     int type;
     int row;
+    bool weighted;
     const char *base64;
 };
 
 struct ReferenceDigest {
     int type;
     int rows;
+    bool weighted;
     std::uint64_t fnv1a;
 };
 
@@ -199,7 +213,10 @@ private Q_SLOTS:
     void effectiveScalesOfKnownBlocks();
     void rejectsBadSizes();
     void rejectsTypesWithoutEncoder();
-    void importanceIsReserved();
+    void importanceErrors();
+    void importanceFavoursWeightedValues_data();
+    void importanceFavoursWeightedValues();
+    void q8_0IgnoresImportance();
     void nonFiniteInputFails();
     void extremeFiniteInputIsDefined();
     void tensorMatchesRows();
@@ -420,26 +437,34 @@ void TestGgmlEncode::matchesLlamaCppReference() {
         const GgmlType type = GgmlType(ref.type);
         const QByteArray bytes = QByteArray::fromBase64(ref.base64);
         const Bytes expected(bytes.begin(), bytes.end());
-        const Bytes actual = encode(type, referenceRow(ref.row, ref.row));
+        const std::vector<float> importance =
+            ref.weighted ? referenceImportanceRow(ref.row) : std::vector<float>();
+        const Bytes actual = encode(type, referenceRow(ref.row, ref.row), importance);
         if (actual != expected) {
-            qWarning("%s row %d differs from llama.cpp", nameOf(type), ref.row);
+            qWarning("%s row %d%s differs from llama.cpp", nameOf(type), ref.row,
+                     ref.weighted ? " with importance" : "");
             QCOMPARE(hex(actual), hex(expected));
         }
         ++compared;
     }
-    QCOMPARE(compared, 10 * kReferenceRows); // every type, every row
+    QCOMPARE(compared, 10 * (kReferenceRows + 4)); // every type, every row, four with importance
 }
 
 void TestGgmlEncode::matchesLlamaCppReferenceDigests() {
     // The same source, over 4096 more rows per type: catches differences too rare for the rows
     // above (a trial scale of make_qkx2_quants that wins once in a few thousand rows).
-    QCOMPARE(std::size(kReferenceDigests), std::size(kEncodable));
+    QCOMPARE(std::size(kReferenceDigests), 2 * std::size(kEncodable));
     for (const ReferenceDigest &ref : kReferenceDigests) {
         const GgmlType type = GgmlType(ref.type);
         std::uint64_t h = 0xcbf29ce484222325ULL;
-        for (int row = kReferenceRows; row < kReferenceRows + ref.rows; ++row)
-            h = fnv1a(h, encode(type, referenceRow(row % kReferenceKinds, row)));
-        QVERIFY2(h == ref.fnv1a, nameOf(type));
+        for (int row = kReferenceRows; row < kReferenceRows + ref.rows; ++row) {
+            const std::vector<float> importance =
+                ref.weighted ? referenceImportanceRow(row) : std::vector<float>();
+            h = fnv1a(h, encode(type, referenceRow(row % kReferenceKinds, row), importance));
+        }
+        QVERIFY2(h == ref.fnv1a, qPrintable(QStringLiteral("%1%2").arg(
+                                     QLatin1String(nameOf(type)),
+                                     ref.weighted ? QStringLiteral(" with importance") : QString())));
     }
 }
 
@@ -612,16 +637,60 @@ void TestGgmlEncode::rejectsTypesWithoutEncoder() {
     }
 }
 
-void TestGgmlEncode::importanceIsReserved() {
+void TestGgmlEncode::importanceErrors() {
     std::vector<float> row(32, 1.0f);
-    std::vector<std::byte> out(34);
-    const std::vector<float> weights(32, 1.0f);
-    const Status status = quantizeGgmlRow(GgmlType::Q8_0, row, out, weights);
-    QVERIFY(!status);
-    QVERIFY(status.error().find("not implemented") != std::string::npos);
+    Bytes out(18, 0xAA);
     const std::vector<float> shortWeights(5, 1.0f);
-    QVERIFY(quantizeGgmlRow(GgmlType::Q8_0, row, out, shortWeights).error().find("5 importance weights") !=
-            std::string::npos);
+    const Status wrongCount =
+        quantizeGgmlRow(GgmlType::Q4_0, row, std::as_writable_bytes(std::span(out)), shortWeights);
+    QCOMPARE(QString::fromStdString(wrongCount.error()),
+             QStringLiteral("Q4_0: 5 importance weights for 32 values per row"));
+    std::vector<float> weights(32, 1.0f);
+    weights[3] = std::numeric_limits<float>::infinity();
+    const Status infinite =
+        quantizeGgmlRow(GgmlType::Q4_0, row, std::as_writable_bytes(std::span(out)), weights);
+    QCOMPARE(QString::fromStdString(infinite.error()), QStringLiteral("Q4_0: importance weight 3 is +inf"));
+    QCOMPARE(hex(out), hex(Bytes(18, 0)));
+    QVERIFY(!quantizeGgmlTensor(GgmlType::Q4_0, row, 1, 32, {}, shortWeights));
+}
+
+void TestGgmlEncode::importanceFavoursWeightedValues_data() {
+    QTest::addColumn<int>("type");
+    for (GgmlType type : kEncodable) {
+        if (type != GgmlType::Q8_0)
+            QTest::addRow("%s", nameOf(type)) << int(type);
+    }
+}
+
+void TestGgmlEncode::importanceFavoursWeightedValues() {
+    // Weighting every fourth value 100 times more than the rest makes the fit favour them: their
+    // error drops below what the reference path gives them.
+    QFETCH(int, type);
+    const GgmlType t = GgmlType(type);
+    std::mt19937 rng(11);
+    const std::size_t cols = 1024;
+    const std::vector<float> row = gaussianRow(rng, cols);
+    std::vector<float> importance(cols, 0.01f);
+    for (std::size_t i = 0; i < cols; i += 4)
+        importance[i] = 1.0f;
+    const std::vector<float> plain = decode(t, encode(t, row));
+    const std::vector<float> weighted = decode(t, encode(t, row, importance));
+    auto errorOnWeighted = [&](const std::vector<float> &decoded) {
+        double sum = 0.0;
+        for (std::size_t i = 0; i < cols; i += 4)
+            sum += (double(row[i]) - decoded[i]) * (double(row[i]) - decoded[i]);
+        return std::sqrt(sum / double(cols / 4));
+    };
+    qInfo("%s: error on the weighted values %.4f with importance, %.4f without", nameOf(t),
+          errorOnWeighted(weighted), errorOnWeighted(plain));
+    QVERIFY(errorOnWeighted(weighted) < 0.95 * errorOnWeighted(plain));
+}
+
+void TestGgmlEncode::q8_0IgnoresImportance() {
+    std::mt19937 rng(3);
+    const std::vector<float> row = gaussianRow(rng, 64);
+    const std::vector<float> importance(64, 3.0f);
+    QCOMPARE(hex(encode(GgmlType::Q8_0, row, importance)), hex(encode(GgmlType::Q8_0, row)));
 }
 
 void TestGgmlEncode::nonFiniteInputFails() {
