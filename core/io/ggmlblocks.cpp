@@ -12,9 +12,19 @@ namespace qs {
 
 namespace {
 
-// Block sizes and byte layouts follow ggml-common.h; "super-blocks" of the K types hold 256 values.
-constexpr std::size_t kQK = 32;
-constexpr std::size_t kQKK = 256;
+// Sizes and field offsets come from the layout table the encoders share (ggml-common.h's
+// structs); "super-blocks" of the K types hold 256 values.
+constexpr const GgmlBlockLayout &kQ4_0 = ggmlBlockLayout(GgmlType::Q4_0);
+constexpr const GgmlBlockLayout &kQ4_1 = ggmlBlockLayout(GgmlType::Q4_1);
+constexpr const GgmlBlockLayout &kQ5_0 = ggmlBlockLayout(GgmlType::Q5_0);
+constexpr const GgmlBlockLayout &kQ5_1 = ggmlBlockLayout(GgmlType::Q5_1);
+constexpr const GgmlBlockLayout &kQ8_0 = ggmlBlockLayout(GgmlType::Q8_0);
+constexpr const GgmlBlockLayout &kQ2_K = ggmlBlockLayout(GgmlType::Q2_K);
+constexpr const GgmlBlockLayout &kQ3_K = ggmlBlockLayout(GgmlType::Q3_K);
+constexpr const GgmlBlockLayout &kQ4_K = ggmlBlockLayout(GgmlType::Q4_K);
+constexpr const GgmlBlockLayout &kQ5_K = ggmlBlockLayout(GgmlType::Q5_K);
+constexpr const GgmlBlockLayout &kQ6_K = ggmlBlockLayout(GgmlType::Q6_K);
+constexpr const GgmlBlockLayout &kQ8_K = ggmlBlockLayout(GgmlType::Q8_K);
 
 std::uint8_t byteAt(const std::byte *p, std::size_t i) {
     return std::uint8_t(p[i]);
@@ -26,10 +36,10 @@ float halfAt(const std::byte *p) {
 
 // Q4_0: d (f16), qs[16]; value j is low nibble of qs[j], value j+16 the high nibble, both minus 8.
 void decodeQ4_0(const std::byte *src, float *dst, std::size_t blocks) {
-    for (std::size_t b = 0; b < blocks; ++b, src += 18, dst += kQK) {
-        const float d = halfAt(src);
+    for (std::size_t b = 0; b < blocks; ++b, src += kQ4_0.blockBytes, dst += kQ4_0.blockElements) {
+        const float d = halfAt(src + kQ4_0.d);
         for (std::size_t j = 0; j < 16; ++j) {
-            const std::uint8_t q = byteAt(src, 2 + j);
+            const std::uint8_t q = byteAt(src, kQ4_0.qs + j);
             dst[j] = float((q & 0x0F) - 8) * d;
             dst[j + 16] = float((q >> 4) - 8) * d;
         }
@@ -38,11 +48,11 @@ void decodeQ4_0(const std::byte *src, float *dst, std::size_t blocks) {
 
 // Q4_1: d, m (f16), qs[16]; value = nibble · d + m.
 void decodeQ4_1(const std::byte *src, float *dst, std::size_t blocks) {
-    for (std::size_t b = 0; b < blocks; ++b, src += 20, dst += kQK) {
-        const float d = halfAt(src);
-        const float m = halfAt(src + 2);
+    for (std::size_t b = 0; b < blocks; ++b, src += kQ4_1.blockBytes, dst += kQ4_1.blockElements) {
+        const float d = halfAt(src + kQ4_1.d);
+        const float m = halfAt(src + kQ4_1.dmin);
         for (std::size_t j = 0; j < 16; ++j) {
-            const std::uint8_t q = byteAt(src, 4 + j);
+            const std::uint8_t q = byteAt(src, kQ4_1.qs + j);
             dst[j] = float(q & 0x0F) * d + m;
             dst[j + 16] = float(q >> 4) * d + m;
         }
@@ -56,11 +66,11 @@ int fifthBit(std::uint32_t qh, std::size_t j) {
 
 // Q5_0: d (f16), qh (u32), qs[16]; value = (nibble | fifth bit · 16) - 16, times d.
 void decodeQ5_0(const std::byte *src, float *dst, std::size_t blocks) {
-    for (std::size_t b = 0; b < blocks; ++b, src += 22, dst += kQK) {
-        const float d = halfAt(src);
-        const auto qh = loadLittleEndian<std::uint32_t>(src + 2);
+    for (std::size_t b = 0; b < blocks; ++b, src += kQ5_0.blockBytes, dst += kQ5_0.blockElements) {
+        const float d = halfAt(src + kQ5_0.d);
+        const auto qh = loadLittleEndian<std::uint32_t>(src + kQ5_0.qh);
         for (std::size_t j = 0; j < 16; ++j) {
-            const std::uint8_t q = byteAt(src, 6 + j);
+            const std::uint8_t q = byteAt(src, kQ5_0.qs + j);
             dst[j] = float(((q & 0x0F) | fifthBit(qh, j)) - 16) * d;
             dst[j + 16] = float(((q >> 4) | fifthBit(qh, j + 16)) - 16) * d;
         }
@@ -69,12 +79,12 @@ void decodeQ5_0(const std::byte *src, float *dst, std::size_t blocks) {
 
 // Q5_1: d, m (f16), qh (u32), qs[16]; value = (nibble | fifth bit · 16) · d + m.
 void decodeQ5_1(const std::byte *src, float *dst, std::size_t blocks) {
-    for (std::size_t b = 0; b < blocks; ++b, src += 24, dst += kQK) {
-        const float d = halfAt(src);
-        const float m = halfAt(src + 2);
-        const auto qh = loadLittleEndian<std::uint32_t>(src + 4);
+    for (std::size_t b = 0; b < blocks; ++b, src += kQ5_1.blockBytes, dst += kQ5_1.blockElements) {
+        const float d = halfAt(src + kQ5_1.d);
+        const float m = halfAt(src + kQ5_1.dmin);
+        const auto qh = loadLittleEndian<std::uint32_t>(src + kQ5_1.qh);
         for (std::size_t j = 0; j < 16; ++j) {
-            const std::uint8_t q = byteAt(src, 8 + j);
+            const std::uint8_t q = byteAt(src, kQ5_1.qs + j);
             dst[j] = float((q & 0x0F) | fifthBit(qh, j)) * d + m;
             dst[j + 16] = float((q >> 4) | fifthBit(qh, j + 16)) * d + m;
         }
@@ -83,10 +93,10 @@ void decodeQ5_1(const std::byte *src, float *dst, std::size_t blocks) {
 
 // Q8_0: d (f16), qs[32] (int8); value = q · d.
 void decodeQ8_0(const std::byte *src, float *dst, std::size_t blocks) {
-    for (std::size_t b = 0; b < blocks; ++b, src += 34, dst += kQK) {
-        const float d = halfAt(src);
-        for (std::size_t j = 0; j < kQK; ++j)
-            dst[j] = float(std::int8_t(byteAt(src, 2 + j))) * d;
+    for (std::size_t b = 0; b < blocks; ++b, src += kQ8_0.blockBytes, dst += kQ8_0.blockElements) {
+        const float d = halfAt(src + kQ8_0.d);
+        for (std::size_t j = 0; j < kQ8_0.blockElements; ++j)
+            dst[j] = float(std::int8_t(byteAt(src, kQ8_0.qs + j))) * d;
     }
 }
 
@@ -94,14 +104,14 @@ void decodeQ8_0(const std::byte *src, float *dst, std::size_t blocks) {
 // Each 128-value half uses 32 qs bytes four times at shifts 0, 2, 4, 6; each pass covers two
 // 16-value sub-blocks (qs[l] and qs[l + 16]).
 void decodeQ2_K(const std::byte *src, float *dst, std::size_t blocks) {
-    for (std::size_t b = 0; b < blocks; ++b, src += 84, dst += kQKK) {
-        const float d = halfAt(src + 80);
-        const float dmin = halfAt(src + 82);
+    for (std::size_t b = 0; b < blocks; ++b, src += kQ2_K.blockBytes, dst += kQ2_K.blockElements) {
+        const float d = halfAt(src + kQ2_K.d);
+        const float dmin = halfAt(src + kQ2_K.dmin);
         float *y = dst;
         for (std::size_t half = 0; half < 2; ++half) {
-            const std::byte *q = src + 16 + 32 * half;
+            const std::byte *q = src + kQ2_K.qs + 32 * half;
             for (std::size_t pass = 0; pass < 8; ++pass, y += 16) {
-                const std::uint8_t sc = byteAt(src, 8 * half + pass);
+                const std::uint8_t sc = byteAt(src, kQ2_K.scales + 8 * half + pass);
                 const float dl = d * float(sc & 0x0F);
                 const float ml = dmin * float(sc >> 4);
                 const std::size_t shift = 2 * (pass / 2);
@@ -124,14 +134,14 @@ int q3Scale(const std::byte *scales, std::size_t i) {
 // Q3_K: hmask[32] (high bits), qs[64] (low 2 bits), scales[12] (6-bit), d (f16). A value's
 // 3-bit quant is its 2 low bits minus 4 when its hmask bit is clear.
 void decodeQ3_K(const std::byte *src, float *dst, std::size_t blocks) {
-    for (std::size_t b = 0; b < blocks; ++b, src += 110, dst += kQKK) {
-        const float d = halfAt(src + 108);
-        const std::byte *hmask = src;
+    for (std::size_t b = 0; b < blocks; ++b, src += kQ3_K.blockBytes, dst += kQ3_K.blockElements) {
+        const float d = halfAt(src + kQ3_K.d);
+        const std::byte *hmask = src + kQ3_K.qh;
         float *y = dst;
         for (std::size_t half = 0; half < 2; ++half) {
-            const std::byte *q = src + 32 + 32 * half;
+            const std::byte *q = src + kQ3_K.qs + 32 * half;
             for (std::size_t pass = 0; pass < 8; ++pass, y += 16) {
-                const float dl = d * float(q3Scale(src + 96, 8 * half + pass));
+                const float dl = d * float(q3Scale(src + kQ3_K.scales, 8 * half + pass));
                 const std::size_t shift = 2 * (pass / 2);
                 const std::size_t first = 16 * (pass % 2);
                 const std::uint8_t bit = std::uint8_t(1u << (4 * half + pass / 2));
@@ -161,15 +171,15 @@ ScaleMin kScaleMin(const std::byte *q, std::size_t j) {
 // Q4_K: d, dmin (f16), scales[12], qs[128]; four 64-value groups, each 32 qs bytes giving the
 // low nibbles (sub-block 2g) then the high nibbles (sub-block 2g + 1); value = d·sc·q - dmin·m.
 void decodeQ4_K(const std::byte *src, float *dst, std::size_t blocks) {
-    for (std::size_t b = 0; b < blocks; ++b, src += 144, dst += kQKK) {
-        const float d = halfAt(src);
-        const float dmin = halfAt(src + 2);
+    for (std::size_t b = 0; b < blocks; ++b, src += kQ4_K.blockBytes, dst += kQ4_K.blockElements) {
+        const float d = halfAt(src + kQ4_K.d);
+        const float dmin = halfAt(src + kQ4_K.dmin);
         for (std::size_t g = 0; g < 4; ++g) {
-            const ScaleMin lo = kScaleMin(src + 4, 2 * g);
-            const ScaleMin hi = kScaleMin(src + 4, 2 * g + 1);
+            const ScaleMin lo = kScaleMin(src + kQ4_K.scales, 2 * g);
+            const ScaleMin hi = kScaleMin(src + kQ4_K.scales, 2 * g + 1);
             const float d1 = d * lo.scale, m1 = dmin * lo.min;
             const float d2 = d * hi.scale, m2 = dmin * hi.min;
-            const std::byte *q = src + 16 + 32 * g;
+            const std::byte *q = src + kQ4_K.qs + 32 * g;
             for (std::size_t l = 0; l < 32; ++l) {
                 dst[64 * g + l] = d1 * float(byteAt(q, l) & 0x0F) - m1;
                 dst[64 * g + 32 + l] = d2 * float(byteAt(q, l) >> 4) - m2;
@@ -181,16 +191,16 @@ void decodeQ4_K(const std::byte *src, float *dst, std::size_t blocks) {
 // Q5_K: as Q4_K plus qh[32]; bit 2g of qh[l] adds 16 to low-nibble value l of group g, bit
 // 2g + 1 to its high-nibble value.
 void decodeQ5_K(const std::byte *src, float *dst, std::size_t blocks) {
-    for (std::size_t b = 0; b < blocks; ++b, src += 176, dst += kQKK) {
-        const float d = halfAt(src);
-        const float dmin = halfAt(src + 2);
-        const std::byte *qh = src + 16;
+    for (std::size_t b = 0; b < blocks; ++b, src += kQ5_K.blockBytes, dst += kQ5_K.blockElements) {
+        const float d = halfAt(src + kQ5_K.d);
+        const float dmin = halfAt(src + kQ5_K.dmin);
+        const std::byte *qh = src + kQ5_K.qh;
         for (std::size_t g = 0; g < 4; ++g) {
-            const ScaleMin lo = kScaleMin(src + 4, 2 * g);
-            const ScaleMin hi = kScaleMin(src + 4, 2 * g + 1);
+            const ScaleMin lo = kScaleMin(src + kQ5_K.scales, 2 * g);
+            const ScaleMin hi = kScaleMin(src + kQ5_K.scales, 2 * g + 1);
             const float d1 = d * lo.scale, m1 = dmin * lo.min;
             const float d2 = d * hi.scale, m2 = dmin * hi.min;
-            const std::byte *q = src + 48 + 32 * g;
+            const std::byte *q = src + kQ5_K.qs + 32 * g;
             for (std::size_t l = 0; l < 32; ++l) {
                 const int high1 = (byteAt(qh, l) >> (2 * g)) & 1;
                 const int high2 = (byteAt(qh, l) >> (2 * g + 1)) & 1;
@@ -204,12 +214,12 @@ void decodeQ5_K(const std::byte *src, float *dst, std::size_t blocks) {
 // Q6_K: ql[128] (low 4 bits), qh[64] (high 2 bits), scales[16] (int8), d (f16). Each 128-value
 // half uses 64 ql and 32 qh bytes; value = d · scale · (6-bit quant - 32).
 void decodeQ6_K(const std::byte *src, float *dst, std::size_t blocks) {
-    for (std::size_t b = 0; b < blocks; ++b, src += 210, dst += kQKK) {
-        const float d = halfAt(src + 208);
+    for (std::size_t b = 0; b < blocks; ++b, src += kQ6_K.blockBytes, dst += kQ6_K.blockElements) {
+        const float d = halfAt(src + kQ6_K.d);
         for (std::size_t half = 0; half < 2; ++half) {
-            const std::byte *ql = src + 64 * half;
-            const std::byte *qh = src + 128 + 32 * half;
-            const std::byte *sc = src + 192 + 8 * half;
+            const std::byte *ql = src + kQ6_K.qs + 64 * half;
+            const std::byte *qh = src + kQ6_K.qh + 32 * half;
+            const std::byte *sc = src + kQ6_K.scales + 8 * half;
             float *y = dst + 128 * half;
             for (std::size_t l = 0; l < 32; ++l) {
                 const std::size_t is = l / 16;
@@ -229,33 +239,39 @@ void decodeQ6_K(const std::byte *src, float *dst, std::size_t blocks) {
 
 // Q8_K: d (f32), qs[256] (int8), bsums[16] (int16, only used by dot products); value = d · q.
 void decodeQ8_K(const std::byte *src, float *dst, std::size_t blocks) {
-    for (std::size_t b = 0; b < blocks; ++b, src += 292, dst += kQKK) {
-        const auto d = loadLittleEndian<float>(src);
-        for (std::size_t j = 0; j < kQKK; ++j)
-            dst[j] = d * float(std::int8_t(byteAt(src, 4 + j)));
+    for (std::size_t b = 0; b < blocks; ++b, src += kQ8_K.blockBytes, dst += kQ8_K.blockElements) {
+        const auto d = loadLittleEndian<float>(src + kQ8_K.d);
+        for (std::size_t j = 0; j < kQ8_K.blockElements; ++j)
+            dst[j] = d * float(std::int8_t(byteAt(src, kQ8_K.qs + j)));
     }
 }
 
+// Name and sizes from the layout table; the decoder and, for plain types, the dtype here.
+constexpr GgmlTypeTraits traitsOf(GgmlType type, std::optional<DType> plainType, GgmlBlockDecoder decode) {
+    const GgmlBlockLayout &layout = ggmlBlockLayout(type);
+    return {type, layout.name, layout.blockElements, layout.blockBytes, plainType, decode};
+}
+
 constexpr std::array<GgmlTypeTraits, 19> kTypes{{
-    {GgmlType::F32, "F32", 1, 4, DType::F32, &decodeLittleEndian<float>},
-    {GgmlType::F16, "F16", 1, 2, DType::F16, &decodeLittleEndian<Eigen::half>},
-    {GgmlType::BF16, "BF16", 1, 2, DType::BF16, &decodeLittleEndian<Eigen::bfloat16>},
-    {GgmlType::F64, "F64", 1, 8, DType::F64, &decodeLittleEndian<double>},
-    {GgmlType::I8, "I8", 1, 1, DType::I8, &decodeLittleEndian<std::int8_t>},
-    {GgmlType::I16, "I16", 1, 2, DType::I16, &decodeLittleEndian<std::int16_t>},
-    {GgmlType::I32, "I32", 1, 4, DType::I32, &decodeLittleEndian<std::int32_t>},
-    {GgmlType::I64, "I64", 1, 8, DType::I64, &decodeLittleEndian<std::int64_t>},
-    {GgmlType::Q4_0, "Q4_0", kQK, 18, std::nullopt, &decodeQ4_0},
-    {GgmlType::Q4_1, "Q4_1", kQK, 20, std::nullopt, &decodeQ4_1},
-    {GgmlType::Q5_0, "Q5_0", kQK, 22, std::nullopt, &decodeQ5_0},
-    {GgmlType::Q5_1, "Q5_1", kQK, 24, std::nullopt, &decodeQ5_1},
-    {GgmlType::Q8_0, "Q8_0", kQK, 34, std::nullopt, &decodeQ8_0},
-    {GgmlType::Q2_K, "Q2_K", kQKK, 84, std::nullopt, &decodeQ2_K},
-    {GgmlType::Q3_K, "Q3_K", kQKK, 110, std::nullopt, &decodeQ3_K},
-    {GgmlType::Q4_K, "Q4_K", kQKK, 144, std::nullopt, &decodeQ4_K},
-    {GgmlType::Q5_K, "Q5_K", kQKK, 176, std::nullopt, &decodeQ5_K},
-    {GgmlType::Q6_K, "Q6_K", kQKK, 210, std::nullopt, &decodeQ6_K},
-    {GgmlType::Q8_K, "Q8_K", kQKK, 292, std::nullopt, &decodeQ8_K},
+    traitsOf(GgmlType::F32, DType::F32, &decodeLittleEndian<float>),
+    traitsOf(GgmlType::F16, DType::F16, &decodeLittleEndian<Eigen::half>),
+    traitsOf(GgmlType::BF16, DType::BF16, &decodeLittleEndian<Eigen::bfloat16>),
+    traitsOf(GgmlType::F64, DType::F64, &decodeLittleEndian<double>),
+    traitsOf(GgmlType::I8, DType::I8, &decodeLittleEndian<std::int8_t>),
+    traitsOf(GgmlType::I16, DType::I16, &decodeLittleEndian<std::int16_t>),
+    traitsOf(GgmlType::I32, DType::I32, &decodeLittleEndian<std::int32_t>),
+    traitsOf(GgmlType::I64, DType::I64, &decodeLittleEndian<std::int64_t>),
+    traitsOf(GgmlType::Q4_0, std::nullopt, &decodeQ4_0),
+    traitsOf(GgmlType::Q4_1, std::nullopt, &decodeQ4_1),
+    traitsOf(GgmlType::Q5_0, std::nullopt, &decodeQ5_0),
+    traitsOf(GgmlType::Q5_1, std::nullopt, &decodeQ5_1),
+    traitsOf(GgmlType::Q8_0, std::nullopt, &decodeQ8_0),
+    traitsOf(GgmlType::Q2_K, std::nullopt, &decodeQ2_K),
+    traitsOf(GgmlType::Q3_K, std::nullopt, &decodeQ3_K),
+    traitsOf(GgmlType::Q4_K, std::nullopt, &decodeQ4_K),
+    traitsOf(GgmlType::Q5_K, std::nullopt, &decodeQ5_K),
+    traitsOf(GgmlType::Q6_K, std::nullopt, &decodeQ6_K),
+    traitsOf(GgmlType::Q8_K, std::nullopt, &decodeQ8_K),
 }};
 
 struct KnownName {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "io/dtype.h"
+#include "quant/ggmllayout.h"
 #include "util/result.h"
 
 #include <cstddef>
@@ -11,34 +12,12 @@
 
 namespace qs {
 
-/// ggml tensor type ids as stored in GGUF tensor infos (the values of ggml.h's ggml_type).
-enum class GgmlType : std::uint32_t {
-    F32 = 0,
-    F16 = 1,
-    Q4_0 = 2,
-    Q4_1 = 3,
-    Q5_0 = 6,
-    Q5_1 = 7,
-    Q8_0 = 8,
-    Q2_K = 10,
-    Q3_K = 11,
-    Q4_K = 12,
-    Q5_K = 13,
-    Q6_K = 14,
-    Q8_K = 15,
-    I8 = 24,
-    I16 = 25,
-    I32 = 26,
-    I64 = 27,
-    F64 = 28,
-    BF16 = 30,
-};
-
 /// Decodes `blocks` whole blocks starting at src (little-endian, unaligned) into
 /// blocks · blockElements floats at dst.
 using GgmlBlockDecoder = void (*)(const std::byte *src, float *dst, std::size_t blocks);
 
-/// How one supported ggml type is stored and decoded.
+/// How one supported ggml type is stored and decoded. Name and sizes come from the shared
+/// layout table (quant/ggmllayout.h), which the encoders use too.
 struct GgmlTypeTraits {
     GgmlType type;
     std::string_view name;     ///< ggml's name, e.g. "Q4_K"

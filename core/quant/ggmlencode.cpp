@@ -1,0 +1,201 @@
+#include "quant/ggmlencode.h"
+
+#include "quant/ggmlblockencoders.h"
+#include "util/parallel.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace qs {
+
+namespace {
+
+struct EncoderEntry {
+    GgmlType type;
+    ggml::BlockEncoder encode;
+    std::size_t scaleGroup; // values per effective scale
+};
+
+constexpr std::array<EncoderEntry, 10> kEncoders{{
+    {GgmlType::Q4_0, &ggml::encodeQ4_0, 32},
+    {GgmlType::Q4_1, &ggml::encodeQ4_1, 32},
+    {GgmlType::Q5_0, &ggml::encodeQ5_0, 32},
+    {GgmlType::Q5_1, &ggml::encodeQ5_1, 32},
+    {GgmlType::Q8_0, &ggml::encodeQ8_0, 32},
+    {GgmlType::Q2_K, &ggml::encodeQ2_K, 16},
+    {GgmlType::Q3_K, &ggml::encodeQ3_K, 16},
+    {GgmlType::Q4_K, &ggml::encodeQ4_K, 32},
+    {GgmlType::Q5_K, &ggml::encodeQ5_K, 32},
+    {GgmlType::Q6_K, &ggml::encodeQ6_K, 16},
+}};
+
+const EncoderEntry *encoderFor(GgmlType type) {
+    const auto it = std::find_if(kEncoders.begin(), kEncoders.end(),
+                                 [type](const EncoderEntry &e) { return e.type == type; });
+    return it == kEncoders.end() ? nullptr : &*it;
+}
+
+std::string nameOf(GgmlType type) {
+    return std::string(ggmlBlockLayout(type).name);
+}
+
+Error noEncoder(GgmlType type) {
+    return Error{nameOf(type) + ": no encoder; only Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and Q2_K ... Q6_K"};
+}
+
+std::string describe(float value) {
+    return std::isnan(value) ? "NaN" : value > 0 ? "+inf" : "-inf";
+}
+
+std::size_t firstNonFinite(std::span<const float> values) {
+    return std::size_t(std::find_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); }) -
+                       values.begin());
+}
+
+// Encodes one row block after block; importance, if given, has one weight per value. The
+// 32-value types' importance weights use the mean square of the whole row, as ggml's do.
+void encodeRow(const EncoderEntry &encoder, std::span<const float> row, std::span<const float> importance,
+               std::span<std::byte> out) {
+    const GgmlBlockLayout &layout = ggmlBlockLayout(encoder.type);
+    auto *block = reinterpret_cast<std::uint8_t *>(out.data());
+    std::fill(out.begin(), out.end(), std::byte{0});
+    ggml::Importance weights{nullptr, 0.0f};
+    if (!importance.empty() && !row.empty())
+        weights.rowMeanSquare = ggml::sumOfSquares(row) / float(row.size());
+    for (std::size_t at = 0; at < row.size(); at += layout.blockElements, block += layout.blockBytes) {
+        weights.weights = importance.empty() ? nullptr : importance.data() + at;
+        encoder.encode(row.data() + at, importance.empty() ? nullptr : &weights, block);
+    }
+}
+
+// Importance must be empty or one finite weight per value of a row.
+Status checkImportance(GgmlType type, std::span<const float> importance, std::size_t expected) {
+    if (!importance.empty() && importance.size() != expected)
+        return Error{nameOf(type) + ": " + std::to_string(importance.size()) + " importance weights for " +
+                     std::to_string(expected) + " values per row"};
+    if (const std::size_t bad = firstNonFinite(importance); bad < importance.size())
+        return Error{nameOf(type) + ": importance weight " + std::to_string(bad) + " is " +
+                     describe(importance[bad])};
+    return {};
+}
+
+} // namespace
+
+bool canQuantizeGgml(GgmlType type) {
+    return encoderFor(type) != nullptr;
+}
+
+Result<std::size_t> ggmlEncodedBytes(GgmlType type, std::size_t elements) {
+    if (!canQuantizeGgml(type))
+        return noEncoder(type);
+    const GgmlBlockLayout &layout = ggmlBlockLayout(type);
+    if (elements % layout.blockElements != 0)
+        return Error{nameOf(type) + ": a row of " + std::to_string(elements) +
+                     " values is not a multiple of the block size " + std::to_string(layout.blockElements)};
+    return elements / layout.blockElements * layout.blockBytes;
+}
+
+Status quantizeGgmlRow(GgmlType type, std::span<const float> row, std::span<std::byte> out,
+                       std::span<const float> importance) {
+    const Result<std::size_t> bytes = ggmlEncodedBytes(type, row.size());
+    if (!bytes)
+        return Error{bytes.error()};
+    if (out.size() != bytes.value())
+        return Error{nameOf(type) + ": " + std::to_string(row.size()) + " values encode to " +
+                     std::to_string(bytes.value()) + " bytes, not " + std::to_string(out.size())};
+    Status status = checkImportance(type, importance, row.size());
+    if (const std::size_t bad = firstNonFinite(row); status && bad < row.size())
+        status = Error{nameOf(type) + ": value " + std::to_string(bad) + " is " + describe(row[bad]) +
+                       "; ggml's quantizers need finite values"};
+    if (!status) {
+        std::fill(out.begin(), out.end(), std::byte{0});
+        return status;
+    }
+    encodeRow(*encoderFor(type), row, importance, out);
+    return {};
+}
+
+Result<std::vector<std::byte>> quantizeGgmlTensor(GgmlType type, std::span<const float> values,
+                                                  std::size_t rows, std::size_t cols,
+                                                  const RunControl &control,
+                                                  std::span<const float> importance) {
+    const Result<std::size_t> rowBytes = ggmlEncodedBytes(type, cols);
+    if (!rowBytes)
+        return Error{rowBytes.error()};
+    if (cols != 0 && rows > std::numeric_limits<std::size_t>::max() / std::max(cols, rowBytes.value()))
+        return Error{nameOf(type) + ": " + std::to_string(rows) + " rows of " + std::to_string(cols) +
+                     " values are too many"};
+    if (values.size() != rows * cols)
+        return Error{nameOf(type) + ": " + std::to_string(values.size()) + " values are not " +
+                     std::to_string(rows) + " rows of " + std::to_string(cols)};
+    if (Status status = checkImportance(type, importance, cols); !status)
+        return Error{status.error()};
+    if (const std::size_t bad = firstNonFinite(values); bad < values.size())
+        return Error{nameOf(type) + ": row " + std::to_string(bad / cols) + ", column " +
+                     std::to_string(bad % cols) + " is " + describe(values[bad]) +
+                     "; ggml's quantizers need finite values"};
+
+    std::vector<std::byte> out(rows * rowBytes.value());
+    const EncoderEntry &encoder = *encoderFor(type);
+    const std::size_t rowsPerChunk = std::max<std::size_t>(1, kChunkSize / std::max<std::size_t>(cols, 1));
+    const bool done =
+        parallelChunks(rows, rowsPerChunk, control, [&](std::size_t, std::size_t begin, std::size_t end) {
+            for (std::size_t r = begin; r < end; ++r)
+                encodeRow(encoder, values.subspan(r * cols, cols), importance,
+                          std::span(out).subspan(r * rowBytes.value(), rowBytes.value()));
+        });
+    if (!done)
+        return Error{"cancelled"};
+    return out;
+}
+
+std::size_t ggmlScaleGroupElements(GgmlType type) {
+    const EncoderEntry *encoder = encoderFor(type);
+    return encoder ? encoder->scaleGroup : 0;
+}
+
+namespace {
+
+// The signed multiplier of scale group g of one block (value = multiplier · level - min).
+float groupMultiplier(GgmlType type, const std::uint8_t *block, int g) {
+    const GgmlBlockLayout &layout = ggmlBlockLayout(type);
+    const float d = ggml::loadHalf(block + layout.d);
+    if (layout.scales == kNoGgmlField)
+        return d; // one scale per block
+    const std::uint8_t *sc = block + layout.scales;
+    switch (type) {
+    case GgmlType::Q2_K:
+        return d * float(sc[g] & 0x0F);
+    case GgmlType::Q3_K:
+        return d * float(ggml::unpackScaleQ3K(sc, g));
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+        return d * float(ggml::unpackScaleMinK4(sc, g).scale);
+    default: // Q6_K
+        return d * float(std::int8_t(sc[g]));
+    }
+}
+
+} // namespace
+
+Status ggmlEffectiveScales(GgmlType type, std::span<const std::byte> blocks, std::span<float> out) {
+    if (!canQuantizeGgml(type))
+        return noEncoder(type);
+    const GgmlBlockLayout &layout = ggmlBlockLayout(type);
+    const std::size_t groups = layout.blockElements / ggmlScaleGroupElements(type);
+    if (blocks.size() % layout.blockBytes != 0 || out.size() != blocks.size() / layout.blockBytes * groups)
+        return Error{nameOf(type) + ": " + std::to_string(blocks.size()) + " bytes of " +
+                     std::to_string(layout.blockBytes) + "-byte blocks do not give " +
+                     std::to_string(out.size()) + " scales"};
+    const auto *block = reinterpret_cast<const std::uint8_t *>(blocks.data());
+    for (std::size_t b = 0; b < blocks.size() / layout.blockBytes; ++b, block += layout.blockBytes) {
+        for (std::size_t g = 0; g < groups; ++g)
+            out[b * groups + g] = std::fabs(groupMultiplier(type, block, int(g)));
+    }
+    return {};
+}
+
+} // namespace qs

@@ -1,0 +1,435 @@
+#include "quant/ggmlblockencoders.h"
+#include "quant/ggmllayout.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <span>
+
+// The 256-value "super-block" types Q2_K ... Q6_K: fit each sub-block, quantize the sub-block
+// scales (and mins) against one f16 d (and dmin), then requantize every value with the scale it
+// will be decoded with. The reference path (quantize_row_q*_K_ref) and the importance-weighted
+// one (quantize_row_q*_K_impl) differ only in the first two steps.
+
+namespace qs::ggml {
+
+namespace {
+
+constexpr const GgmlBlockLayout &kQ2_K = ggmlBlockLayout(GgmlType::Q2_K);
+constexpr const GgmlBlockLayout &kQ3_K = ggmlBlockLayout(GgmlType::Q3_K);
+constexpr const GgmlBlockLayout &kQ4_K = ggmlBlockLayout(GgmlType::Q4_K);
+constexpr const GgmlBlockLayout &kQ5_K = ggmlBlockLayout(GgmlType::Q5_K);
+constexpr const GgmlBlockLayout &kQ6_K = ggmlBlockLayout(GgmlType::Q6_K);
+constexpr int kSuper = 256;
+
+// The importance path's sub-block search (make_qkx3_quants's arguments in every _impl).
+constexpr float kWeightedRmin = -0.9f;
+constexpr float kWeightedRdelta = 0.05f;
+constexpr int kWeightedSteps = 36;
+
+int clampLevel(int level, int lo, int hi) {
+    return std::max(lo, std::min(hi, level));
+}
+
+// Four 2-bit levels per byte: byte l of each 128-value half holds values l, l + 32, l + 64, l + 96.
+void pack2Bit(const std::uint8_t *levels, std::uint8_t *qs) {
+    for (int half = 0; half < kSuper; half += 128) {
+        for (int l = 0; l < 32; ++l) {
+            const std::uint8_t *v = levels + half + l;
+            qs[half / 4 + l] = std::uint8_t(v[0] | (v[32] << 2) | (v[64] << 4) | (v[96] << 6));
+        }
+    }
+}
+
+// Largest fitted scale and min of the sub-blocks; ggml starts both at 0.
+struct Maxima {
+    float scale = 0.0f;
+    float min = 0.0f;
+};
+
+void trackMaxima(Maxima &maxima, float scale, float min) {
+    if (scale > maxima.scale)
+        maxima.scale = scale;
+    if (min > maxima.min)
+        maxima.min = min;
+}
+
+// The importance weights of one sub-block and their sum (sw[j] in ggml).
+template <std::size_t N>
+float subBlockWeights(const float *x, const float *importance, float meanSquare,
+                      std::array<float, N> &weights) {
+    importanceWeights({x, N}, importance, meanSquare, weights);
+    float sum = 0.0f;
+    for (float w : weights)
+        sum += w;
+    return sum;
+}
+
+// Sub-block scales and mins of an affine K type, each fitted with levels in [0, nmax].
+template <std::size_t Groups>
+struct AffineGroups {
+    std::array<float, Groups> scales{};
+    std::array<float, Groups> mins{};
+    std::array<float, Groups> weightSums{}; // importance path only
+    Maxima maxima;
+};
+
+// ---- Q2_K: 16 sub-blocks of 16, 4-bit scale and min each.
+
+// Reference: weights |x|, scales and mins quantized against their maxima.
+void chooseScalesQ2K(const float *x, std::uint8_t *block, std::uint8_t *levels) {
+    AffineGroups<16> groups;
+    for (int j = 0; j < 16; ++j) {
+        std::array<float, 16> weights{};
+        for (int l = 0; l < 16; ++l)
+            weights[l] = std::fabs(x[16 * j + l]);
+        const AffineFit fit =
+            fitAffineLevels({x + 16 * j, 16}, weights, {3, -0.5f, 0.1f, 15, true}, {levels + 16 * j, 16});
+        groups.scales[j] = fit.scale;
+        groups.mins[j] = fit.negatedMin;
+        trackMaxima(groups.maxima, fit.scale, fit.negatedMin);
+    }
+    std::uint8_t *packed = block + kQ2_K.scales;
+    if (groups.maxima.scale > 0.0f) {
+        const float iscale = 15.0f / groups.maxima.scale;
+        for (int j = 0; j < 16; ++j)
+            packed[j] = std::uint8_t(nearestInt(iscale * groups.scales[j]));
+        storeHalf(block + kQ2_K.d, fp16Bits(groups.maxima.scale / 15.0f));
+    }
+    if (groups.maxima.min > 0.0f) {
+        const float iscale = 15.0f / groups.maxima.min;
+        for (int j = 0; j < 16; ++j)
+            packed[j] = std::uint8_t(packed[j] | (unsigned(nearestInt(iscale * groups.mins[j])) << 4));
+        storeHalf(block + kQ2_K.dmin, fp16Bits(groups.maxima.min / 15.0f));
+    }
+}
+
+// Importance: weights qw·sqrt(σ² + x²) with the block's σ², scales and mins by make_qp_quants.
+void chooseScalesQ2KWeighted(const float *x, const float *importance, std::uint8_t *block,
+                             std::uint8_t *levels) {
+    const float meanSquare = sumOfSquares({x, kSuper}) / float(kSuper);
+    AffineGroups<16> groups;
+    for (int j = 0; j < 16; ++j) {
+        std::array<float, 16> weights{};
+        groups.weightSums[j] = subBlockWeights(x + 16 * j, importance + 16 * j, meanSquare, weights);
+        const AffineFit fit = fitAffineLevels({x + 16 * j, 16}, weights,
+                                              {3, kWeightedRmin, kWeightedRdelta, kWeightedSteps, false},
+                                              {levels + 16 * j, 16});
+        groups.scales[j] = fit.scale;
+        groups.mins[j] = fit.negatedMin;
+    }
+    std::array<std::uint8_t, 16> ls{};
+    std::array<std::uint8_t, 16> lm{};
+    const float d = fitPositiveLevels(groups.scales, 15, groups.weightSums, ls);
+    const float dmin = fitPositiveLevels(groups.mins, 15, groups.weightSums, lm);
+    storeHalf(block + kQ2_K.d, fp16Bits(d));
+    storeHalf(block + kQ2_K.dmin, fp16Bits(dmin));
+    for (int j = 0; j < 16; ++j)
+        block[kQ2_K.scales + j] = std::uint8_t(ls[j] | (lm[j] << 4));
+}
+
+void requantizeQ2K(const float *x, const std::uint8_t *block, std::uint8_t *levels) {
+    const float d = loadHalf(block + kQ2_K.d);
+    const float dmin = loadHalf(block + kQ2_K.dmin);
+    const std::uint8_t *packed = block + kQ2_K.scales;
+    for (int j = 0; j < 16; ++j) {
+        const float dl = d * float(packed[j] & 0x0F);
+        if (dl == 0.0f)
+            continue; // keeps the fitted levels, as ggml does
+        const float ml = dmin * float(packed[j] >> 4);
+        for (int i = 16 * j; i < 16 * j + 16; ++i)
+            levels[i] = std::uint8_t(clampLevel(nearestInt((x[i] + ml) / dl), 0, 3));
+    }
+}
+
+// ---- Q3_K: 16 sub-blocks of 16, signed 6-bit scales, levels -4 ... 3.
+
+// Packs 16 scales already offset to 0 ... 63: low nibbles in bytes 0 ... 7 (j, and j - 8 in the
+// high nibble), the top two bits in bytes 8 ... 11 at bit 2·(j / 4).
+void packScalesQ3K(const std::array<int, 16> &scales, std::uint8_t *packed) {
+    for (int j = 0; j < 16; ++j) {
+        const int l = scales[j];
+        if (j < 8)
+            packed[j] = std::uint8_t(l & 0x0F);
+        else
+            packed[j - 8] = std::uint8_t(packed[j - 8] | ((l & 0x0F) << 4));
+        packed[8 + j % 4] = std::uint8_t(packed[8 + j % 4] | ((l >> 4) << (2 * (j / 4))));
+    }
+}
+
+// Reference: make_q3_quants per sub-block, scales against the one of largest magnitude.
+void chooseScalesQ3K(const float *x, std::uint8_t *block, std::int8_t *levels) {
+    std::array<float, 16> scales{};
+    float maxScale = 0.0f;
+    float maxMagnitude = 0.0f;
+    for (int j = 0; j < 16; ++j) {
+        scales[j] = fitSignedLevelsByValue({x + 16 * j, 16}, 4, {levels + 16 * j, 16});
+        if (std::fabs(scales[j]) > maxMagnitude) {
+            maxMagnitude = std::fabs(scales[j]);
+            maxScale = scales[j];
+        }
+    }
+    if (maxScale == 0.0f)
+        return; // d = 0, scales 0
+    const float iscale = -32.0f / maxScale;
+    std::array<int, 16> offsetScales{};
+    for (int j = 0; j < 16; ++j) {
+        // ggml stores nearest_int in an int8_t before clamping.
+        const int l = std::int8_t(nearestInt(iscale * scales[j]));
+        offsetScales[j] = std::int8_t(std::max(-32, std::min(31, l)) + 32);
+    }
+    packScalesQ3K(offsetScales, block + kQ3_K.scales);
+    storeHalf(block + kQ3_K.d, fp16Bits(1.0f / iscale));
+}
+
+// Importance: make_qx_quants per sub-block and again over the 16 scales (levels 0 ... 63).
+void chooseScalesQ3KWeighted(const float *x, const float *importance, std::uint8_t *block,
+                             std::int8_t *levels) {
+    const float meanSquare = 2.0f * sumOfSquares({x, kSuper}) / float(kSuper);
+    std::array<float, 16> scales{};
+    std::array<float, 16> weightSums{};
+    for (int j = 0; j < 16; ++j) {
+        std::array<float, 16> weights{};
+        weightSums[j] = subBlockWeights(x + 16 * j, importance + 16 * j, meanSquare, weights);
+        scales[j] = fitSignedLevels({x + 16 * j, 16}, 4, weights, {levels + 16 * j, 16});
+    }
+    std::array<std::int8_t, 16> ls{};
+    const float d = fitSignedLevels(scales, 32, weightSums, ls);
+    std::array<int, 16> offsetScales{};
+    std::copy(ls.begin(), ls.end(), offsetScales.begin());
+    packScalesQ3K(offsetScales, block + kQ3_K.scales);
+    storeHalf(block + kQ3_K.d, fp16Bits(d));
+}
+
+void requantizeQ3K(const float *x, const std::uint8_t *block, std::int8_t *levels) {
+    const float d = loadHalf(block + kQ3_K.d);
+    for (int j = 0; j < 16; ++j) {
+        const float dl = d * float(std::int8_t(unpackScaleQ3K(block + kQ3_K.scales, j)));
+        if (dl == 0.0f)
+            continue;
+        for (int i = 16 * j; i < 16 * j + 16; ++i)
+            levels[i] = std::int8_t(clampLevel(nearestInt(x[i] / dl), -4, 3) + 4);
+    }
+}
+
+// Moves the third bit of each level (0 ... 7) to hmask: bit k of hmask[m] is value 32·k + m.
+void splitHighBitQ3K(std::uint8_t *levels, std::uint8_t *hmask) {
+    for (int j = 0; j < kSuper; ++j) {
+        if (levels[j] > 3) {
+            hmask[j % 32] = std::uint8_t(hmask[j % 32] | (1u << (j / 32)));
+            levels[j] = std::uint8_t(levels[j] - 4);
+        }
+    }
+}
+
+// ---- Q4_K and Q5_K: 8 sub-blocks of 32, 6-bit scales and mins.
+
+// The 12 scale bytes: scale and min j < 4 in bytes j and j + 4; for j ≥ 4 their low nibbles in
+// byte j + 4 and their top two bits in bits 6 and 7 of bytes j - 4 and j.
+void packScaleMinK4(const std::array<std::uint8_t, 8> &ls, const std::array<std::uint8_t, 8> &lm,
+                    std::uint8_t *packed) {
+    for (int j = 0; j < 8; ++j) {
+        if (j < 4) {
+            packed[j] = ls[j];
+            packed[j + 4] = lm[j];
+        } else {
+            packed[j + 4] = std::uint8_t((ls[j] & 0x0F) | ((lm[j] & 0x0F) << 4));
+            packed[j - 4] = std::uint8_t(packed[j - 4] | ((ls[j] >> 4) << 6));
+            packed[j] = std::uint8_t(packed[j] | ((lm[j] >> 4) << 6));
+        }
+    }
+}
+
+// Reference: weights rms + |x|, scales and mins against their maxima (nmax 15 or 31).
+void chooseScalesQk(const float *x, std::uint8_t *block, const GgmlBlockLayout &layout,
+                    const AffineSearch &search, std::uint8_t *levels) {
+    AffineGroups<8> groups;
+    for (int j = 0; j < 8; ++j) {
+        const float *v = x + 32 * j;
+        const float rms = std::sqrt(sumOfSquares({v, 32}) / 32.0f);
+        std::array<float, 32> weights{};
+        for (int l = 0; l < 32; ++l)
+            weights[l] = rms + std::fabs(v[l]);
+        const AffineFit fit = fitAffineLevels({v, 32}, weights, search, {levels + 32 * j, 32});
+        groups.scales[j] = fit.scale;
+        groups.mins[j] = fit.negatedMin;
+        trackMaxima(groups.maxima, fit.scale, fit.negatedMin);
+    }
+    const float invScale = groups.maxima.scale > 0.0f ? 63.0f / groups.maxima.scale : 0.0f;
+    const float invMin = groups.maxima.min > 0.0f ? 63.0f / groups.maxima.min : 0.0f;
+    std::array<std::uint8_t, 8> ls{};
+    std::array<std::uint8_t, 8> lm{};
+    for (int j = 0; j < 8; ++j) {
+        ls[j] = std::min<std::uint8_t>(63, std::uint8_t(nearestInt(invScale * groups.scales[j])));
+        lm[j] = std::min<std::uint8_t>(63, std::uint8_t(nearestInt(invMin * groups.mins[j])));
+    }
+    packScaleMinK4(ls, lm, block + layout.scales);
+    storeHalf(block + layout.d, fp16Bits(groups.maxima.scale / 63.0f));
+    storeHalf(block + layout.dmin, fp16Bits(groups.maxima.min / 63.0f));
+}
+
+// Importance: weights qw·sqrt(2σ² + x²), scales and mins by make_qp_quants. ggml caps the 6-bit
+// levels at 63 for Q5_K only.
+void chooseScalesQkWeighted(const float *x, const float *importance, std::uint8_t *block,
+                            const GgmlBlockLayout &layout, int nmax, std::uint8_t *levels) {
+    const float meanSquare = 2.0f * sumOfSquares({x, kSuper}) / float(kSuper);
+    AffineGroups<8> groups;
+    for (int j = 0; j < 8; ++j) {
+        std::array<float, 32> weights{};
+        groups.weightSums[j] = subBlockWeights(x + 32 * j, importance + 32 * j, meanSquare, weights);
+        const AffineFit fit = fitAffineLevels({x + 32 * j, 32}, weights,
+                                              {nmax, kWeightedRmin, kWeightedRdelta, kWeightedSteps, false},
+                                              {levels + 32 * j, 32});
+        groups.scales[j] = fit.scale;
+        groups.mins[j] = fit.negatedMin;
+    }
+    std::array<std::uint8_t, 8> ls{};
+    std::array<std::uint8_t, 8> lm{};
+    const float d = fitPositiveLevels(groups.scales, 63, groups.weightSums, ls);
+    const float dmin = fitPositiveLevels(groups.mins, 63, groups.weightSums, lm);
+    if (layout.type == GgmlType::Q5_K) {
+        for (int j = 0; j < 8; ++j) {
+            ls[j] = std::min<std::uint8_t>(63, ls[j]);
+            lm[j] = std::min<std::uint8_t>(63, lm[j]);
+        }
+    }
+    packScaleMinK4(ls, lm, block + layout.scales);
+    storeHalf(block + layout.d, fp16Bits(d));
+    storeHalf(block + layout.dmin, fp16Bits(dmin));
+}
+
+void requantizeQk(const float *x, const std::uint8_t *block, const GgmlBlockLayout &layout, int nmax,
+                  std::uint8_t *levels) {
+    const float d = loadHalf(block + layout.d);
+    const float dmin = loadHalf(block + layout.dmin);
+    for (int j = 0; j < 8; ++j) {
+        const PackedScaleMin sm = unpackScaleMinK4(block + layout.scales, j);
+        const float dl = d * float(sm.scale);
+        if (dl == 0.0f)
+            continue;
+        const float ml = dmin * float(sm.min);
+        for (int i = 32 * j; i < 32 * j + 32; ++i)
+            levels[i] = std::uint8_t(clampLevel(nearestInt((x[i] + ml) / dl), 0, nmax));
+    }
+}
+
+void encodeQk(const float *x, const Importance *importance, std::uint8_t *block,
+              const GgmlBlockLayout &layout, const AffineSearch &search, std::uint8_t *levels) {
+    if (importance)
+        chooseScalesQkWeighted(x, importance->weights, block, layout, search.nmax, levels);
+    else
+        chooseScalesQk(x, block, layout, search, levels);
+    requantizeQk(x, block, layout, search.nmax, levels);
+}
+
+// ---- Q6_K: 16 sub-blocks of 16, int8 scales, levels -32 ... 31.
+
+// Low nibbles in ql (values l and l + 64 of a 128-value half in byte l, l + 32 and l + 96 in
+// byte l + 32), the top two bits of values l, l + 32, l + 64, l + 96 in qh[l].
+void packQ6K(const std::int8_t *levels, std::uint8_t *ql, std::uint8_t *qh) {
+    for (int half = 0; half < kSuper; half += 128, ql += 64, qh += 32) {
+        for (int l = 0; l < 32; ++l) {
+            const std::int8_t *v = levels + half + l;
+            ql[l] = std::uint8_t((v[0] & 0x0F) | ((v[64] & 0x0F) << 4));
+            ql[l + 32] = std::uint8_t((v[32] & 0x0F) | ((v[96] & 0x0F) << 4));
+            qh[l] =
+                std::uint8_t((v[0] >> 4) | ((v[32] >> 4) << 2) | ((v[64] >> 4) << 4) | ((v[96] >> 4) << 6));
+        }
+    }
+}
+
+} // namespace
+
+void encodeQ2_K(const float *x, const Importance *importance, std::uint8_t *block) {
+    std::array<std::uint8_t, kSuper> levels{};
+    if (importance)
+        chooseScalesQ2KWeighted(x, importance->weights, block, levels.data());
+    else
+        chooseScalesQ2K(x, block, levels.data());
+    requantizeQ2K(x, block, levels.data());
+    pack2Bit(levels.data(), block + kQ2_K.qs);
+}
+
+void encodeQ3_K(const float *x, const Importance *importance, std::uint8_t *block) {
+    std::array<std::int8_t, kSuper> levels{};
+    if (importance)
+        chooseScalesQ3KWeighted(x, importance->weights, block, levels.data());
+    else
+        chooseScalesQ3K(x, block, levels.data());
+    requantizeQ3K(x, block, levels.data());
+    std::array<std::uint8_t, kSuper> unsignedLevels{};
+    std::copy(levels.begin(), levels.end(), unsignedLevels.begin());
+    splitHighBitQ3K(unsignedLevels.data(), block + kQ3_K.qh);
+    pack2Bit(unsignedLevels.data(), block + kQ3_K.qs);
+}
+
+void encodeQ4_K(const float *x, const Importance *importance, std::uint8_t *block) {
+    std::array<std::uint8_t, kSuper> levels{};
+    encodeQk(x, importance, block, kQ4_K, {15, -1.0f, 0.1f, 20, false}, levels.data());
+    // Each 64-value group: value l in the low nibble of byte l, value l + 32 in the high one.
+    std::uint8_t *qs = block + kQ4_K.qs;
+    for (int group = 0; group < kSuper; group += 64, qs += 32) {
+        for (int l = 0; l < 32; ++l)
+            qs[l] = std::uint8_t(levels[group + l] | (levels[group + l + 32] << 4));
+    }
+}
+
+void encodeQ5_K(const float *x, const Importance *importance, std::uint8_t *block) {
+    std::array<std::uint8_t, kSuper> levels{};
+    encodeQk(x, importance, block, kQ5_K, {31, -0.5f, 0.1f, 15, false}, levels.data());
+    // As Q4_K, with the fifth bit of group g's low / high nibble value in qh[l] bit 2g / 2g + 1.
+    std::uint8_t *qs = block + kQ5_K.qs;
+    std::uint8_t *qh = block + kQ5_K.qh;
+    for (int group = 0; group < 4; ++group, qs += 32) {
+        for (int l = 0; l < 32; ++l) {
+            int lo = levels[64 * group + l];
+            int hi = levels[64 * group + l + 32];
+            if (lo > 15) {
+                lo -= 16;
+                qh[l] = std::uint8_t(qh[l] | (1u << (2 * group)));
+            }
+            if (hi > 15) {
+                hi -= 16;
+                qh[l] = std::uint8_t(qh[l] | (2u << (2 * group)));
+            }
+            qs[l] = std::uint8_t(lo | (hi << 4));
+        }
+    }
+}
+
+void encodeQ6_K(const float *x, const Importance *importance, std::uint8_t *block) {
+    std::array<std::int8_t, kSuper> levels{};
+    std::array<float, 16> scales{};
+    float maxScale = 0.0f;
+    float maxMagnitude = 0.0f;
+    for (int j = 0; j < 16; ++j) {
+        // With importance, ggml uses the weights as they are (no σ² term) for Q6_K.
+        const std::span<const float> weights =
+            importance ? std::span<const float>(importance->weights + 16 * j, 16) : std::span<const float>();
+        scales[j] = fitSignedLevels({x + 16 * j, 16}, 32, weights, {levels.data() + 16 * j, 16});
+        if (std::fabs(scales[j]) > maxMagnitude) {
+            maxMagnitude = std::fabs(scales[j]);
+            maxScale = scales[j];
+        }
+    }
+    if (maxMagnitude < kGroupMaxEps)
+        return; // an all-zero block, d = 0
+
+    const float iscale = -128.0f / maxScale;
+    storeHalf(block + kQ6_K.d, fp16Bits(1.0f / iscale));
+    auto *packedScales = reinterpret_cast<std::int8_t *>(block + kQ6_K.scales);
+    for (int j = 0; j < 16; ++j)
+        packedScales[j] = std::int8_t(std::min(127, nearestInt(iscale * scales[j])));
+
+    const float d = loadHalf(block + kQ6_K.d);
+    for (int j = 0; j < 16; ++j) {
+        const float dl = d * float(packedScales[j]);
+        if (dl == 0.0f)
+            continue;
+        for (int i = 16 * j; i < 16 * j + 16; ++i)
+            levels[i] = std::int8_t(clampLevel(nearestInt(x[i] / dl), -32, 31) + 32);
+    }
+    packQ6K(levels.data(), block + kQ6_K.qs, block + kQ6_K.qh);
+}
+
+} // namespace qs::ggml
