@@ -1,6 +1,8 @@
 #include "quant/schemequant.h"
 
+#include "io/ggmlblocks.h"
 #include "quant/blocklayout.h"
+#include "quant/ggmlencode.h"
 #include "quant/groupquant.h"
 #include "quant/microscaling.h"
 #include "quant/minifloat.h"
@@ -92,6 +94,50 @@ SchemeQuantization quantizeFp8(std::span<const float> values, const ParamGrid &g
     return out;
 }
 
+GgmlType ggmlTypeOf(NumberFormat format) {
+    switch (format) {
+    case NumberFormat::Q8_0:
+        return GgmlType::Q8_0;
+    case NumberFormat::Q4_0:
+        return GgmlType::Q4_0;
+    case NumberFormat::Q4_1:
+        return GgmlType::Q4_1;
+    case NumberFormat::Q5_0:
+        return GgmlType::Q5_0;
+    case NumberFormat::Q5_1:
+        return GgmlType::Q5_1;
+    case NumberFormat::Q2_K:
+        return GgmlType::Q2_K;
+    case NumberFormat::Q3_K:
+        return GgmlType::Q3_K;
+    case NumberFormat::Q4_K:
+        return GgmlType::Q4_K;
+    case NumberFormat::Q5_K:
+        return GgmlType::Q5_K;
+    default:
+        return GgmlType::Q6_K;
+    }
+}
+
+// llama.cpp's reference quantizer, then the GGUF reader's decoder: x̂ is what llama.cpp reads.
+Result<SchemeQuantization> quantizeGgml(std::span<const float> values, std::size_t rows, std::size_t cols,
+                                        NumberFormat format) {
+    const GgmlType type = ggmlTypeOf(format);
+    auto blocks = quantizeGgmlTensor(type, values, rows, cols);
+    if (!blocks)
+        return Error{blocks.error()};
+    SchemeQuantization out;
+    out.dequantized.resize(values.size());
+    if (const Status decoded = dequantizeGgml(type, blocks.value(), out.dequantized); !decoded)
+        return Error{decoded.error()};
+    const std::size_t perScale = ggmlScaleGroupElements(type);
+    out.scales.resize(values.size() / perScale);
+    if (const Status scales = ggmlEffectiveScales(type, blocks.value(), out.scales); !scales)
+        return Error{scales.error()};
+    out.paramShape = {std::int64_t(rows), std::int64_t(cols / perScale)};
+    return out;
+}
+
 Result<SchemeQuantization> quantizeBlocks(std::span<const float> values,
                                           const std::vector<std::int64_t> &shape, const QuantSpec &spec) {
     SchemeQuantization out;
@@ -113,6 +159,8 @@ Result<SchemeQuantization> quantizeBlocks(std::span<const float> values,
     } else if (spec.format == NumberFormat::Nf4) {
         scales = fakeQuantizeNf4(values, out.dequantized);
         out.paramShape = {std::int64_t(scales ? scales->size() : 0)};
+    } else {
+        return quantizeGgml(values, rows, cols, spec.format);
     }
     if (!scales)
         return Error{scales.error()};
@@ -126,8 +174,6 @@ Status checkScheme(const QuantSpec &spec, const std::vector<std::int64_t> &shape
     const FormatTraits &traits = formatTraits(spec.format);
     if (!(spec.clipRatio > 0.0 && spec.clipRatio <= 1.0))
         return Error{"clip ratio " + std::to_string(spec.clipRatio) + " is outside (0, 1]"};
-    if (traits.family == FormatFamily::GgmlBlock)
-        return Error{formatName(spec) + " cannot be simulated yet"};
     if (traits.fixedBlock > 0) {
         if (spec.granularity.kind != Granularity::Kind::Tensor)
             return Error{"granularity " + granularityName(spec.granularity) + " does not apply to " +

@@ -34,8 +34,9 @@ Status checkScheme(const QuantSpec &spec, const std::vector<std::int64_t> &shape
 double schemeBitsPerWeight(const QuantSpec &spec, const std::vector<std::int64_t> &shape);
 
 /// Quantizes values (row-major, shape) with spec: int at any granularity (PyTorch's observer
-/// per group, by the scale's reciprocal), FP8 at any granularity, MX, NVFP4 and NF4. Fails as
-/// checkScheme does. NaN stays NaN in x̂; see each format's kernel for ±Inf.
+/// per group, by the scale's reciprocal), FP8 at any granularity, MX, NVFP4, NF4 and llama.cpp's
+/// block types (its reference quantizer, bit for bit). Fails as checkScheme does, and for a block
+/// type on a non-finite value. NaN stays NaN in x̂; see each format's kernel for ±Inf.
 Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
                                           const std::vector<std::int64_t> &shape, const QuantSpec &spec);
 

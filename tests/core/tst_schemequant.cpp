@@ -1,4 +1,6 @@
+#include "io/ggmlblocks.h"
 #include "quant/blocklayout.h"
+#include "quant/ggmlencode.h"
 #include "quant/groupquant.h"
 #include "quant/minifloat.h"
 #include "quant/schemequant.h"
@@ -49,6 +51,7 @@ private Q_SLOTS:
     void fp8PerChannelScalesEachRow();
     void nvfp4ReportsEffectiveScales();
     void compareByHand();
+    void ggmlDecodesWhatItEncodes();
 };
 
 void TestSchemeQuant::bitsPerWeight_data() {
@@ -72,6 +75,10 @@ void TestSchemeQuant::bitsPerWeight_data() {
     QTest::addRow("mxfp4") << int(NumberFormat::MxFp4) << "tensor" << 8 << false << 4.25;
     QTest::addRow("nvfp4") << int(NumberFormat::NvFp4) << "tensor" << 8 << false << 4.5;
     QTest::addRow("nf4") << int(NumberFormat::Nf4) << "tensor" << 8 << false << 4.5;
+    // ggml's own figures: block bytes · 8 / block values (Q4_K 144 / 256, Q6_K 210 / 256).
+    QTest::addRow("q4_k") << int(NumberFormat::Q4_K) << "tensor" << 8 << false << 4.5;
+    QTest::addRow("q6_k") << int(NumberFormat::Q6_K) << "tensor" << 8 << false << 6.5625;
+    QTest::addRow("q8_0") << int(NumberFormat::Q8_0) << "tensor" << 8 << false << 8.5;
 }
 
 void TestSchemeQuant::bitsPerWeight() {
@@ -101,7 +108,8 @@ void TestSchemeQuant::usageErrors_data() {
                                     << "does not apply to nvfp4";
     QTest::addRow("ratio zero") << int(NumberFormat::Int) << "channel" << 0.0 << "outside (0, 1]";
     QTest::addRow("axis past rank") << int(NumberFormat::Int) << "channel:2" << 1.0 << "rank 2";
-    QTest::addRow("ggml not yet") << int(NumberFormat::Q4_K) << "tensor" << 1.0 << "q4_k";
+    QTest::addRow("q4_k row of 64") << int(NumberFormat::Q4_K) << "tensor" << 1.0
+                                    << "row length 64 is not a multiple of the block size 256 of q4_k";
 }
 
 void TestSchemeQuant::usageErrors() {
@@ -190,6 +198,22 @@ void TestSchemeQuant::compareByHand() {
     QVERIFY(std::abs(e.cosine - 3.0 / std::sqrt(10.0)) < 1e-12);
     QVERIFY(!compareValues(x, x).sqnrDb);
     QCOMPARE(compareValues(x, x).cosine, 1.0);
+}
+
+// x̂ of a block type is llama.cpp's dequantization of its own blocks: the same as encoding with
+// the encoder and decoding with the GGUF reader's decoder by hand.
+void TestSchemeQuant::ggmlDecodesWhatItEncodes() {
+    const std::vector<float> values = weights(2, 256);
+    const auto quantized = quantizeScheme(values, {2, 256}, schemeOf(NumberFormat::Q4_K));
+    QVERIFY2(quantized.ok(), quantized.error().c_str());
+    const auto blocks = quantizeGgmlTensor(GgmlType::Q4_K, values, 2, 256);
+    QVERIFY(blocks.ok());
+    std::vector<float> expected(values.size());
+    QVERIFY(dequantizeGgml(GgmlType::Q4_K, blocks.value(), expected).ok());
+    QCOMPARE(quantized->dequantized, expected);
+    // Q4_K: a scale per 32-value sub-block.
+    QCOMPARE(quantized->paramShape, (std::vector<std::int64_t>{2, 8}));
+    QVERIFY(*compareValues(values, quantized->dequantized).sqnrDb > 15.0);
 }
 
 QTEST_GUILESS_MAIN(TestSchemeQuant)
