@@ -79,17 +79,19 @@ QHash<QString, OptionDef> optionsFor(Command command) {
     if (command == Command::Demo)
         return defs;
     defs.insert(QStringLiteral("json"), flag(&CliOptions::json));
-    if (command != Command::Analyze)
+    if (command != Command::Analyze && command != Command::Compare)
         return defs;
     defs.insert(QStringLiteral("tensor"),
                 {true, [](CliOptions &o, const QString &v) -> std::optional<QString> {
                      o.tensor = v;
                      return std::nullopt;
                  }});
+    defs.insert(QStringLiteral("threads"), {true, setThreads});
+    if (command == Command::Compare)
+        return defs;
     defs.insert(QStringLiteral("bits"), {true, setBits});
     defs.insert(QStringLiteral("scheme"), {true, setScheme});
     defs.insert(QStringLiteral("clip"), {true, setClip});
-    defs.insert(QStringLiteral("threads"), {true, setThreads});
     defs.insert(QStringLiteral("narrow"),
                 {false, [](CliOptions &o, const QString &) -> std::optional<QString> {
                      o.spec.narrow = true;
@@ -104,6 +106,8 @@ std::optional<Command> commandFromName(const QString &name) {
         return Command::List;
     if (name == QLatin1String("analyze"))
         return Command::Analyze;
+    if (name == QLatin1String("compare"))
+        return Command::Compare;
     if (name == QLatin1String("demo"))
         return Command::Demo;
     return std::nullopt;
@@ -111,6 +115,8 @@ std::optional<Command> commandFromName(const QString &name) {
 
 // Combinations that each option alone cannot judge.
 std::optional<QString> checkCombination(const CliOptions &o) {
+    if (o.command == Command::Compare && o.tensor.isEmpty())
+        return QStringLiteral("compare needs --tensor NAME");
     if (o.command != Command::Analyze)
         return std::nullopt;
     if (o.tensor.isEmpty())
@@ -176,8 +182,8 @@ Result<CliOptions> parseArguments(const QStringList &args) {
     }
     const auto command = commandFromName(args.first());
     if (!command)
-        return usage(
-            QStringLiteral("unknown command \"%1\" (expected list, analyze or demo)").arg(args.first()));
+        return usage(QStringLiteral("unknown command \"%1\" (expected list, analyze, compare or demo)")
+                         .arg(args.first()));
     o.command = *command;
     const auto positional = applyOptions(args, o);
     if (!positional)
@@ -208,6 +214,10 @@ QString usageText() {
                "      --clip=LO,HI    saturating range with these thresholds (default: non-saturating)\n"
                "      --suggest       saturating range at the threshold that minimises the MSE\n"
                "      --threads N     worker threads (default 0: one per core)\n"
+               "  quantscope-cli compare FILE --tensor NAME [--threads N] [--json]\n"
+               "      Quantize one tensor with every scheme family and bit width (int per tensor,\n"
+               "      per channel, group 128 and 32 at 2-8 bits; fp8; mxfp4, nvfp4, nf4; llama.cpp's\n"
+               "      block types) and report bits per weight, MSE, SQNR and cosine for each.\n"
                "  quantscope-cli demo OUT.safetensors\n"
                "      Write the demo checkpoint.\n"
                "  quantscope-cli --help | --version\n"

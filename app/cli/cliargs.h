@@ -16,14 +16,14 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFileError = 1;
 inline constexpr int kExitUsageError = 2;
 
-enum class Command { Help, Version, List, Analyze, Demo };
+enum class Command { Help, Version, List, Analyze, Compare, Demo };
 
 /// Everything the command line asked for, validated.
 struct CliOptions {
     Command command = Command::Help;
     QString file;
     bool json = false;
-    // analyze
+    // analyze and compare
     QString tensor;
     QuantSpec spec;
     bool suggest = false;

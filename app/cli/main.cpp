@@ -1,5 +1,6 @@
 #include "cliargs.h"
 #include "clicommands.h"
+#include "clicompare.h"
 
 #include <QCoreApplication>
 
@@ -26,6 +27,8 @@ int main(int argc, char *argv[]) {
         return runList(options.value());
     case Command::Analyze:
         return runAnalyze(options.value());
+    case Command::Compare:
+        return runCompare(options.value());
     case Command::Demo:
         return runDemo(options.value());
     }

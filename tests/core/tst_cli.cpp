@@ -1,6 +1,7 @@
 #include "io/safetensorswriter.h"
 
 #include <QFile>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -85,6 +86,8 @@ private Q_SLOTS:
     void analyzeDistinctValues_data();
     void analyzeDistinctValues();
     void demoWritesReadableFile();
+    void compareEveryScheme();
+    void compareSkipsWhatCannotApply();
     void errors_data();
     void errors();
 
@@ -475,6 +478,89 @@ void TestCli::analyzeDistinctValues() {
     const Run text = run({QStringLiteral("analyze"), path, QStringLiteral("--tensor"), tensor});
     QCOMPARE(text.exitCode, 0);
     QCOMPARE(text.out.contains("(already quantized)"), quantized);
+}
+
+// Rows [8, 256] whose spread grows eightfold from the first row to the last.
+std::vector<float> unevenRows() {
+    std::vector<float> v;
+    for (int r = 0; r < 8; ++r)
+        for (int c = 0; c < 256; ++c)
+            v.push_back(float(std::sin(0.7 * c + r)) * 0.01f * float(1 + r));
+    return v;
+}
+
+// compare: every family and bit width of the bits-against-error chart, with the same figures
+// analyze gives for the per-tensor int rows; rows of different spread gain from per-channel scales.
+void TestCli::compareEveryScheme() {
+    const QString path = file("compare.safetensors");
+    QVERIFY(writeSafetensors(path.toStdString(), {blob("w", DType::F32, {8, 256}, unevenRows())}).ok());
+    const QJsonObject report = runJson({QStringLiteral("compare"), path, QStringLiteral("--tensor"),
+                                        QStringLiteral("w"), QStringLiteral("--json")});
+    QCOMPARE(report.value(QStringLiteral("tensor")).toString(), QStringLiteral("w"));
+    const QJsonArray rows = report.value(QStringLiteral("rows")).toArray();
+    // int: 4 granularities x 7 bit widths; fp8 x2; mxfp4, nvfp4, nf4; 10 ggml types.
+    QCOMPARE(rows.size(), 28 + 2 + 3 + 10);
+    QVERIFY(report.value(QStringLiteral("skipped")).toArray().isEmpty());
+    QHash<QString, QJsonObject> byKey;
+    for (const QJsonValue &value : rows) {
+        const QJsonObject row = value.toObject();
+        for (const char *key : {"format", "bits", "scheme", "granularity", "method", "bits_per_weight", "mse",
+                                "sqnr_db", "cosine"})
+            QVERIFY2(row.contains(QLatin1String(key)), key);
+        byKey.insert(row.value(QStringLiteral("format")).toString() + QLatin1Char(' ') +
+                         row.value(QStringLiteral("granularity")).toString() + QLatin1Char(' ') +
+                         QString::number(row.value(QStringLiteral("bits")).toInt()),
+                     row);
+    }
+    // ggml's own bits per weight (block bytes x 8 / values): q8_0 34 bytes per 32, q6_k 210 per 256.
+    QCOMPARE(byKey.value(QStringLiteral("q8_0 tensor 8")).value(QStringLiteral("bits_per_weight")).toDouble(),
+             8.5);
+    QCOMPARE(byKey.value(QStringLiteral("q6_k tensor 6")).value(QStringLiteral("bits_per_weight")).toDouble(),
+             6.5625);
+    QVERIFY(byKey.value(QStringLiteral("nf4 tensor 4")).value(QStringLiteral("scheme")).isNull());
+    for (int bits = 2; bits <= 8; ++bits) {
+        const auto sqnr = [&](const char *granularity) {
+            return byKey.value(QStringLiteral("int %1 %2").arg(QLatin1String(granularity)).arg(bits))
+                .value(QStringLiteral("sqnr_db"))
+                .toDouble();
+        };
+        QVERIFY2(sqnr("channel") > sqnr("tensor"), qPrintable(QString::number(bits)));
+        const QJsonObject analyzed =
+            runJson({QStringLiteral("analyze"), path, QStringLiteral("--tensor"), QStringLiteral("w"),
+                     QStringLiteral("--bits"), QString::number(bits), QStringLiteral("--json")});
+        // The same quantization; the two passes sum the squared errors in different orders, so
+        // the MSEs agree to about float32 precision, not to the last bit.
+        const double compared =
+            byKey.value(QStringLiteral("int tensor %1").arg(bits)).value(QStringLiteral("mse")).toDouble();
+        const double exact = analyzed.value(QStringLiteral("mse")).toDouble();
+        QVERIFY2(std::abs(compared - exact) <= 1e-6 * exact,
+                 qPrintable(QStringLiteral("%1 vs %2").arg(compared).arg(exact)));
+    }
+}
+
+// A row length of 96 fits blocks of 32 and 16 but not 256: the K types are skipped with the reason.
+void TestCli::compareSkipsWhatCannotApply() {
+    const QString path = file("compare96.safetensors");
+    std::vector<float> values(4 * 96);
+    for (std::size_t i = 0; i < values.size(); ++i)
+        values[i] = float(std::cos(0.3 * double(i))) * 0.02f;
+    QVERIFY(writeSafetensors(path.toStdString(), {blob("w", DType::F32, {4, 96}, values)}).ok());
+    const QJsonObject report = runJson({QStringLiteral("compare"), path, QStringLiteral("--tensor"),
+                                        QStringLiteral("w"), QStringLiteral("--json")});
+    const QJsonArray skipped = report.value(QStringLiteral("skipped")).toArray();
+    QCOMPARE(skipped.size(), 5);
+    for (const QJsonValue &value : skipped)
+        QVERIFY2(value.toObject()
+                     .value(QStringLiteral("reason"))
+                     .toString()
+                     .contains(QStringLiteral("row length 96 is not a multiple of the block size 256")),
+                 qPrintable(value.toObject().value(QStringLiteral("reason")).toString()));
+    const Run usage = run({QStringLiteral("compare"), path});
+    QCOMPARE(usage.exitCode, 2); // usage error
+    QVERIFY(usage.err.contains("compare needs --tensor NAME"));
+    const Run missing =
+        run({QStringLiteral("compare"), path, QStringLiteral("--tensor"), QStringLiteral("nope")});
+    QCOMPARE(missing.exitCode, 1); // file error
 }
 
 QTEST_GUILESS_MAIN(TestCli)

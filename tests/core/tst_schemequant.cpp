@@ -1,3 +1,4 @@
+#include "analysis/schemecomparison.h"
 #include "io/ggmlblocks.h"
 #include "quant/blocklayout.h"
 #include "quant/ggmlencode.h"
@@ -52,6 +53,7 @@ private Q_SLOTS:
     void nvfp4ReportsEffectiveScales();
     void compareByHand();
     void ggmlDecodesWhatItEncodes();
+    void comparisonSameAtAnyThreadCount();
 };
 
 void TestSchemeQuant::bitsPerWeight_data() {
@@ -214,6 +216,26 @@ void TestSchemeQuant::ggmlDecodesWhatItEncodes() {
     // Q4_K: a scale per 32-value sub-block.
     QCOMPARE(quantized->paramShape, (std::vector<std::int64_t>{2, 8}));
     QVERIFY(*compareValues(values, quantized->dequantized).sqnrDb > 15.0);
+}
+
+void TestSchemeQuant::comparisonSameAtAnyThreadCount() {
+    const std::vector<float> values = weights(4, 256);
+    RunControl one;
+    one.threads = 1;
+    RunControl two;
+    two.threads = 2;
+    const std::vector<ComparisonRow> a = compareSchemes(values, {4, 256}, one);
+    const std::vector<ComparisonRow> b = compareSchemes(values, {4, 256}, two);
+    QCOMPARE(a.size(), comparisonSchemes().size());
+    QCOMPARE(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        QVERIFY(a[i].spec == comparisonSchemes()[i] && a[i].skipped.empty());
+        QCOMPARE(a[i].error.mse, b[i].error.mse);
+        QCOMPARE(a[i].error.cosine, b[i].error.cosine);
+    }
+    RunControl cancelled;
+    cancelled.isCanceled = [] { return true; };
+    QVERIFY(compareSchemes(values, {4, 256}, cancelled).empty());
 }
 
 QTEST_GUILESS_MAIN(TestSchemeQuant)

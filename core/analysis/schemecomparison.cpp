@@ -1,0 +1,81 @@
+#include "analysis/schemecomparison.h"
+
+#include <QThread>
+#include <QThreadPool>
+#include <QtConcurrent/QtConcurrentMap>
+
+#include <numeric>
+
+namespace qs {
+
+namespace {
+
+constexpr int kLowestBits = 2;
+constexpr int kHighestBits = 8;
+
+QuantSpec withFormat(NumberFormat format) {
+    QuantSpec spec;
+    spec.format = format;
+    return spec;
+}
+
+} // namespace
+
+std::vector<QuantSpec> comparisonSchemes() {
+    std::vector<QuantSpec> schemes;
+    for (const char *granularity : {"tensor", "channel", "group:128", "group:32"}) {
+        for (int bits = kLowestBits; bits <= kHighestBits; ++bits) {
+            QuantSpec spec;
+            spec.bits = bits;
+            spec.granularity = parseGranularity(granularity).value();
+            schemes.push_back(spec);
+        }
+    }
+    for (const FormatTraits &traits : numberFormats())
+        if (traits.format != NumberFormat::Int && traits.format != NumberFormat::MxFp8)
+            schemes.push_back(withFormat(traits.format));
+    return schemes;
+}
+
+int nominalBits(const QuantSpec &spec) {
+    const FormatTraits &traits = formatTraits(spec.format);
+    switch (traits.family) {
+    case FormatFamily::Integer:
+        return spec.bits;
+    case FormatFamily::Minifloat:
+        return 8;
+    case FormatFamily::GgmlBlock:
+        return traits.name[1] - '0';
+    default:
+        return spec.format == NumberFormat::MxFp8 ? 8 : 4;
+    }
+}
+
+std::vector<ComparisonRow> compareSchemes(std::span<const float> values,
+                                          const std::vector<std::int64_t> &shape, const RunControl &control) {
+    const std::vector<QuantSpec> schemes = comparisonSchemes();
+    std::vector<ComparisonRow> rows(schemes.size());
+    std::vector<std::size_t> order(schemes.size());
+    std::iota(order.begin(), order.end(), std::size_t(0));
+    const auto work = [&](std::size_t i) {
+        if (control.canceled())
+            return;
+        ComparisonRow &row = rows[i];
+        row.spec = schemes[i];
+        row.bitsPerWeight = schemeBitsPerWeight(row.spec, shape);
+        const auto quantized = quantizeScheme(values, shape, row.spec);
+        if (!quantized) {
+            row.skipped = quantized.error();
+            return;
+        }
+        row.error = compareValues(values, quantized->dequantized);
+    };
+    QThreadPool pool;
+    pool.setMaxThreadCount(control.threads > 0 ? control.threads : QThread::idealThreadCount());
+    QtConcurrent::blockingMap(&pool, order, work);
+    if (control.canceled())
+        return {};
+    return rows;
+}
+
+} // namespace qs
