@@ -275,8 +275,8 @@ qs::QuantSpec AnalysisController::withValidThresholds(qs::QuantSpec spec) const 
     if (!m_tensor || spec.rangeMode != qs::RangeMode::Saturating || spec.clipLo < spec.clipHi)
         return spec;
     // Switching to saturating starts from the full range; the handles then narrow it.
-    const qs::QuantParams full =
-        qs::paramsForTensor({spec.bits, spec.scheme, spec.narrow}, m_tensor->stats.min, m_tensor->stats.max);
+    const qs::QuantParams full = qs::paramsForTensor(qs::intSpec(spec.bits, spec.scheme, spec.narrow),
+                                                     m_tensor->stats.min, m_tensor->stats.max);
     spec.clipLo = full.clipMin;
     spec.clipHi = full.clipMax;
     return spec;

@@ -35,6 +35,20 @@ struct QuantSpec {
     bool operator==(const QuantSpec &) const = default;
 };
 
+/// A per-tensor int spec: bits, scheme, narrow and the range, everything else at its default.
+inline QuantSpec intSpec(int bits, Scheme scheme, bool narrow = false,
+                         RangeMode rangeMode = RangeMode::NonSaturating, double clipLo = 0.0,
+                         double clipHi = 0.0) {
+    QuantSpec spec;
+    spec.bits = bits;
+    spec.scheme = scheme;
+    spec.narrow = narrow;
+    spec.rangeMode = rangeMode;
+    spec.clipLo = clipLo;
+    spec.clipHi = clipHi;
+    return spec;
+}
+
 /// The integer mapping that follows from a spec and a tensor's range.
 struct QuantParams {
     int bits = 8;

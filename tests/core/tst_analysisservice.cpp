@@ -107,12 +107,11 @@ void TestAnalysisService::tensorMatchesSynchronous() {
 
 void TestAnalysisService::quantMatchesSynchronous_data() {
     QTest::addColumn<QuantSpec>("spec");
-    QTest::addRow("8-bit symmetric") << QuantSpec{8, Scheme::Symmetric, false, RangeMode::NonSaturating, 0,
-                                                  0};
+    QTest::addRow("8-bit symmetric") << intSpec(8, Scheme::Symmetric, false, RangeMode::NonSaturating, 0, 0);
     QTest::addRow("4-bit asymmetric")
-        << QuantSpec{4, Scheme::Asymmetric, false, RangeMode::NonSaturating, 0, 0};
+        << intSpec(4, Scheme::Asymmetric, false, RangeMode::NonSaturating, 0, 0);
     QTest::addRow("3-bit narrow clipped")
-        << QuantSpec{3, Scheme::Symmetric, true, RangeMode::Saturating, -0.3, 0.2};
+        << intSpec(3, Scheme::Symmetric, true, RangeMode::Saturating, -0.3, 0.2);
 }
 
 void TestAnalysisService::quantMatchesSynchronous() {
@@ -175,7 +174,7 @@ void TestAnalysisService::newerQuantRequestWins() {
     service.setReader(m_reader);
     QSignalSpy ready(&service, &AnalysisService::quantReady);
     // A drag: many requests in a row, each making the previous one stale.
-    QuantSpec spec{8, Scheme::Symmetric, false, RangeMode::Saturating, -1.0, 1.0};
+    QuantSpec spec = intSpec(8, Scheme::Symmetric, false, RangeMode::Saturating, -1.0, 1.0);
     quint64 last = 0;
     for (int i = 1; i <= 10; ++i) {
         spec.clipHi = 0.1 * i;

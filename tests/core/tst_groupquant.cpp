@@ -10,13 +10,6 @@ using namespace qs;
 
 namespace {
 
-QuantSpec intSpec(int bits, Scheme scheme) {
-    QuantSpec spec;
-    spec.bits = bits;
-    spec.scheme = scheme;
-    return spec;
-}
-
 GroupParams paramsOf(const std::vector<float> &values, const std::vector<std::int64_t> &shape,
                      const char *granularity, const QuantSpec &spec, double ratio = 1.0) {
     const auto grid = ParamGrid::make(shape, parseGranularity(granularity).value());

@@ -28,7 +28,7 @@ QuantConfig sampleConfig() {
     a.name = "model.layers.0.mlp.up_proj.weight";
     a.shape = {4, 3};
     a.dtype = "BF16";
-    a.spec = {8, Scheme::Symmetric, true, RangeMode::Saturating, -0.25, 0.5};
+    a.spec = intSpec(8, Scheme::Symmetric, true, RangeMode::Saturating, -0.25, 0.5);
     // narrow 8-bit: qmin = -127, qmax = 127; amax = max(|-0.25|, |0.5|) = 0.5; scale = 0.5/127.
     a.params = {8, -127, 127, 0, float(0.5 / 127.0), -0.5, 0.5};
     a.mse = 1.25e-5;
@@ -38,7 +38,7 @@ QuantConfig sampleConfig() {
     b.name = "model.norm.weight";
     b.shape = {3};
     b.dtype = "F32";
-    b.spec = {2, Scheme::Asymmetric, false, RangeMode::NonSaturating, 0.0, 0.0};
+    b.spec = intSpec(2, Scheme::Asymmetric, false, RangeMode::NonSaturating, 0.0, 0.0);
     // 2-bit asymmetric over [0, 1.5] (widened to include 0): [0, 3], scale = 1.5/3 = 0.5, zp = 0.
     b.params = {2, 0, 3, 0, 0.5f, 0.0, 1.5};
     b.mse = 0.0;
