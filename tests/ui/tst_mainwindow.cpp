@@ -13,6 +13,7 @@
 #include "statspanel.h"
 #include "tensorbrowser.h"
 #include "tensortreemodel.h"
+#include "windowfixture.h"
 
 #include <qcustomplot.h>
 
@@ -135,17 +136,8 @@ private:
 };
 
 void TestMainWindow::initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName(QStringLiteral("Quantscope"));
-    QCoreApplication::setApplicationName(QStringLiteral("Quantscope"));
-    QVERIFY(m_dir.isValid());
-    // Settings of this process alone: test runs side by side must not share recent files.
-    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope,
-                       m_dir.filePath(QStringLiteral("settings")));
-    QSettings().clear();
-    m_demo = m_dir.filePath(QStringLiteral("demo.safetensors"));
-    const qs::Status written = qs::writeDemoCheckpoint(m_demo.toStdString());
-    QVERIFY2(written.ok(), written.error().c_str());
+    m_demo = qs::test::prepareWindowTest(m_dir);
+    QVERIFY(!m_demo.isEmpty());
 }
 
 void TestMainWindow::init() {

@@ -15,6 +15,7 @@
 #include "specundo.h"
 #include "statspanel.h"
 #include "tensorbrowser.h"
+#include "windowfixture.h"
 
 #include <qcustomplot.h>
 
@@ -86,17 +87,8 @@ private:
 };
 
 void TestWindowActions::initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
-    QCoreApplication::setOrganizationName(QStringLiteral("Quantscope"));
-    QCoreApplication::setApplicationName(QStringLiteral("QuantscopeWindowActions"));
-    QVERIFY(m_dir.isValid());
-    // Settings of this process alone: test runs side by side must not share recent files.
-    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope,
-                       m_dir.filePath(QStringLiteral("settings")));
-    QSettings().clear();
-    m_demo = m_dir.filePath(QStringLiteral("demo.safetensors"));
-    const qs::Status written = qs::writeDemoCheckpoint(m_demo.toStdString());
-    QVERIFY2(written.ok(), written.error().c_str());
+    m_demo = qs::test::prepareWindowTest(m_dir);
+    QVERIFY(!m_demo.isEmpty());
 }
 
 void TestWindowActions::init() {
