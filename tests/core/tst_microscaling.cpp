@@ -1,3 +1,4 @@
+#include "exactfloat.h"
 #include "quant/blocklayout.h"
 #include "quant/microscaling.h"
 
@@ -11,6 +12,8 @@
 #include <vector>
 
 using namespace qs;
+using qs::test::compareExactly;
+using qs::test::identical;
 
 Q_DECLARE_METATYPE(qs::MxFormat)
 Q_DECLARE_METATYPE(std::vector<float>)
@@ -20,21 +23,6 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
 constexpr float kFloatMax = std::numeric_limits<float>::max();
-
-bool identical(float a, float b) {
-    return (std::isnan(a) && std::isnan(b)) ||
-           std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b);
-}
-
-void compareExactly(const std::vector<float> &actual, const std::vector<float> &expected) {
-    QCOMPARE(actual.size(), expected.size());
-    for (std::size_t i = 0; i < actual.size(); ++i) {
-        const QByteArray message = "value " + QByteArray::number(qulonglong(i)) + ": " +
-                                   QByteArray::number(double(actual[i]), 'g', 10) +
-                                   " != " + QByteArray::number(double(expected[i]), 'g', 10);
-        QVERIFY2(identical(actual[i], expected[i]), message.constData());
-    }
-}
 
 float pow2(int k) {
     return std::ldexp(1.0f, k);

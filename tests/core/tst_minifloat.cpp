@@ -1,3 +1,4 @@
+#include "exactfloat.h"
 #include "quant/blocklayout.h"
 #include "quant/minifloat.h"
 
@@ -11,6 +12,8 @@
 #include <vector>
 
 using namespace qs;
+using qs::test::compareExactly;
+using qs::test::identical;
 
 Q_DECLARE_METATYPE(qs::MiniFloat)
 
@@ -20,11 +23,6 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
 
 // Same bits (so +0 and -0 differ), or both NaN.
-bool identical(float a, float b) {
-    return (std::isnan(a) && std::isnan(b)) ||
-           std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b);
-}
-
 QByteArray mismatch(float actual, float expected) {
     return QByteArray::number(double(actual), 'g', 10) +
            " != " + QByteArray::number(double(expected), 'g', 10);

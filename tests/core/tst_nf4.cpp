@@ -1,3 +1,4 @@
+#include "exactfloat.h"
 #include "quant/nf4.h"
 
 #include <QTest>
@@ -10,6 +11,8 @@
 #include <vector>
 
 using namespace qs;
+using qs::test::compareExactly;
+using qs::test::identical;
 
 namespace {
 
@@ -35,21 +38,6 @@ constexpr float kCodes[16] = {
     0.7229568362236023f,
     1.0f,
 };
-
-bool identical(float a, float b) {
-    return (std::isnan(a) && std::isnan(b)) ||
-           std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b);
-}
-
-void compareExactly(const std::vector<float> &actual, const std::vector<float> &expected) {
-    QCOMPARE(actual.size(), expected.size());
-    for (std::size_t i = 0; i < actual.size(); ++i) {
-        const QByteArray message = "value " + QByteArray::number(qulonglong(i)) + ": " +
-                                   QByteArray::number(double(actual[i]), 'g', 10) +
-                                   " != " + QByteArray::number(double(expected[i]), 'g', 10);
-        QVERIFY2(identical(actual[i], expected[i]), message.constData());
-    }
-}
 
 // Nearest code by exhaustive search in double, the lower code on a tie.
 int bruteForceCode(float v) {
