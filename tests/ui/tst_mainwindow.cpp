@@ -75,22 +75,6 @@ QJsonObject exportedTensor(const QString &path, const QString &name) {
     return {};
 }
 
-// (k mod 16 - 8) / 8: 16 levels, what 4-bit fake quantization leaves.
-std::vector<float> sixteenLevels() {
-    std::vector<float> v;
-    for (int i = 0; i < 4096; ++i)
-        v.push_back(float((i % 16) - 8) * 0.125f);
-    return v;
-}
-
-// 4096 different values (i / 4096 - 0.5, spaced 2^-12): far more than 256.
-std::vector<float> rampValues() {
-    std::vector<float> v;
-    for (int i = 0; i < 4096; ++i)
-        v.push_back(float(i) / 4096.0f - 0.5f);
-    return v;
-}
-
 QString statusText(QMainWindow &window) {
     QStringList texts;
     for (const QLabel *label : window.statusBar()->findChildren<QLabel *>())
@@ -475,17 +459,8 @@ void TestMainWindow::logToggleFollowsPlotCheckbox() {
 }
 
 void TestMainWindow::openStorageFixture() {
-    const QString path = m_dir.filePath(QStringLiteral("storage.safetensors"));
-    if (!QFile::exists(path)) {
-        const std::vector<qs::TensorBlob> tensors{
-            {"codes", qs::DType::F32, {64, 64}, qs::encodeFloats(sixteenLevels(), qs::DType::F32)},
-            {"ramp", qs::DType::F32, {4096}, qs::encodeFloats(rampValues(), qs::DType::F32)},
-        };
-        const std::map<std::string, std::string> metadata{
-            {"general.architecture", "llama"}, {"general.name", "tiny"}, {"license", "MIT"}};
-        const qs::Status written = qs::writeSafetensors(path.toStdString(), tensors, metadata);
-        QVERIFY2(written.ok(), written.error().c_str());
-    }
+    const QString path = qs::test::storageFixture(m_dir);
+    QVERIFY(!path.isEmpty());
     QSignalSpy shown(m_window->controller(), &AnalysisController::exactShown);
     QVERIFY(m_window->openFile(path));
     QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), kTimeoutMs);
