@@ -63,7 +63,11 @@ std::vector<ComparisonRow> compareSchemes(std::span<const float> values,
         ComparisonRow &row = rows[i];
         row.spec = schemes[i];
         row.bitsPerWeight = schemeBitsPerWeight(row.spec, shape);
-        const auto quantized = quantizeScheme(values, shape, row.spec);
+        // The rows are the parallel work: a row's own encoder stays on its thread.
+        RunControl rowControl;
+        rowControl.threads = 1;
+        rowControl.isCanceled = control.isCanceled;
+        const auto quantized = quantizeScheme(values, shape, row.spec, rowControl);
         if (!quantized) {
             row.skipped = quantized.error();
             return;

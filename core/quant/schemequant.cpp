@@ -121,9 +121,9 @@ GgmlType ggmlTypeOf(NumberFormat format) {
 
 // llama.cpp's reference quantizer, then the GGUF reader's decoder: x̂ is what llama.cpp reads.
 Result<SchemeQuantization> quantizeGgml(std::span<const float> values, std::size_t rows, std::size_t cols,
-                                        NumberFormat format) {
+                                        NumberFormat format, const RunControl &control) {
     const GgmlType type = ggmlTypeOf(format);
-    auto blocks = quantizeGgmlTensor(type, values, rows, cols);
+    auto blocks = quantizeGgmlTensor(type, values, rows, cols, control);
     if (!blocks)
         return Error{blocks.error()};
     SchemeQuantization out;
@@ -139,7 +139,8 @@ Result<SchemeQuantization> quantizeGgml(std::span<const float> values, std::size
 }
 
 Result<SchemeQuantization> quantizeBlocks(std::span<const float> values,
-                                          const std::vector<std::int64_t> &shape, const QuantSpec &spec) {
+                                          const std::vector<std::int64_t> &shape, const QuantSpec &spec,
+                                          const RunControl &control) {
     SchemeQuantization out;
     out.dequantized.resize(values.size());
     const auto cols = std::size_t(rowLength(shape));
@@ -160,7 +161,7 @@ Result<SchemeQuantization> quantizeBlocks(std::span<const float> values,
         scales = fakeQuantizeNf4(values, out.dequantized);
         out.paramShape = {std::int64_t(scales ? scales->size() : 0)};
     } else {
-        return quantizeGgml(values, rows, cols, spec.format);
+        return quantizeGgml(values, rows, cols, spec.format, control);
     }
     if (!scales)
         return Error{scales.error()};
@@ -214,7 +215,8 @@ double schemeBitsPerWeight(const QuantSpec &spec, const std::vector<std::int64_t
 }
 
 Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
-                                          const std::vector<std::int64_t> &shape, const QuantSpec &spec) {
+                                          const std::vector<std::int64_t> &shape, const QuantSpec &spec,
+                                          const RunControl &control) {
     if (const Status ok = checkScheme(spec, shape); !ok)
         return Error{ok.error()};
     if (std::int64_t(values.size()) != elementCount(shape))
@@ -228,7 +230,7 @@ Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
                   ? quantizeInt(values, grid, spec)
                   : quantizeFp8(values, grid, miniFloatOf(spec.format), spec.clipRatio);
     } else {
-        out = quantizeBlocks(values, shape, spec);
+        out = quantizeBlocks(values, shape, spec, control);
     }
     if (out)
         out.value().bitsPerWeight = schemeBitsPerWeight(spec, shape);

@@ -2,6 +2,7 @@
 
 #include "quant/quantspec.h"
 #include "util/result.h"
+#include "util/runcontrol.h"
 
 #include <cstdint>
 #include <optional>
@@ -36,9 +37,11 @@ double schemeBitsPerWeight(const QuantSpec &spec, const std::vector<std::int64_t
 /// Quantizes values (row-major, shape) with spec: int at any granularity (PyTorch's observer
 /// per group, by the scale's reciprocal), FP8 at any granularity, MX, NVFP4, NF4 and llama.cpp's
 /// block types (its reference quantizer, bit for bit). Fails as checkScheme does, and for a block
-/// type on a non-finite value. NaN stays NaN in x̂; see each format's kernel for ±Inf.
+/// type on a non-finite value. control's threads and cancellation reach the block-type encoder. NaN stays NaN
+/// in x̂; see each format's kernel for ±Inf.
 Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
-                                          const std::vector<std::int64_t> &shape, const QuantSpec &spec);
+                                          const std::vector<std::int64_t> &shape, const QuantSpec &spec,
+                                          const RunControl &control = {});
 
 /// Error figures of x̂ against x over the elements whose x is finite.
 struct ValueError {
