@@ -2,9 +2,12 @@
 
 #include "quant/granularity.h"
 #include "quant/numberformat.h"
+#include "util/result.h"
 
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string>
 #include <string_view>
 
 namespace qs {
@@ -16,6 +19,14 @@ inline constexpr int kMaxBits = 16;
 enum class Scheme { Symmetric, Asymmetric };
 /// NonSaturating: the range is the tensor's [min, max]. Saturating: the user's thresholds.
 enum class RangeMode { NonSaturating, Saturating };
+
+/// How each group's range is found, as `--method` names it. MinMax is the range itself (or the
+/// user's fixed clip); Mse the clip that minimises each group's MSE (per tensor: the suggested
+/// threshold); Percentile, Entropy (TensorRT's KL calibration) and HistogramL2 (PyTorch's
+/// HistogramObserver) pick a per-tensor clip; Hqq solves asymmetric int zero points (HQQ).
+enum class CalibMethod { MinMax, Mse, Percentile, Entropy, HistogramL2, Hqq };
+
+inline constexpr double kDefaultPercentile = 99.99;
 
 /// What the user chose for one tensor.
 struct QuantSpec {
@@ -31,6 +42,12 @@ struct QuantSpec {
     Granularity granularity;
     /// Every group's min-max range scaled by this, in (0, 1]; 1 is min-max.
     double clipRatio = 1.0;
+    /// The range rule's calibration method; anything but MinMax excludes a fixed clip and a
+    /// clip ratio.
+    CalibMethod method = CalibMethod::MinMax;
+    /// Percentile only: P in (0, 100]; symmetric clips |x| at the P-th percentile, asymmetric
+    /// takes the (100 - P)-th and P-th.
+    double percentile = kDefaultPercentile;
 
     bool operator==(const QuantSpec &) const = default;
 };
@@ -65,6 +82,22 @@ struct QuantParams {
 /// "symmetric" / "asymmetric".
 std::string_view schemeName(Scheme scheme);
 std::optional<Scheme> schemeFromName(std::string_view name);
+/// A --method value: the method and, for percentile, its P.
+struct MethodChoice {
+    CalibMethod method = CalibMethod::MinMax;
+    double percentile = kDefaultPercentile;
+};
+
+/// "minmax", "mse", "percentile", "entropy", "histogram-l2", "hqq".
+std::string_view methodName(CalibMethod method);
+/// "percentile:99.9" for percentile, methodName otherwise.
+std::string methodLabel(const QuantSpec &spec);
+/// Parses "minmax", "mse", "percentile[:P]" (P in (0, 100], default 99.99), "entropy",
+/// "histogram-l2" or "hqq"; the error says what is wrong.
+Result<MethodChoice> parseMethod(std::string_view text);
+/// Every method, in the order the CLI and GUI list them.
+std::span<const CalibMethod> calibMethods();
+
 /// "non-saturating" / "saturating".
 std::string_view rangeModeName(RangeMode mode);
 std::optional<RangeMode> rangeModeFromName(std::string_view name);

@@ -169,12 +169,59 @@ Result<SchemeQuantization> quantizeBlocks(std::span<const float> values,
     return out;
 }
 
+Status checkMethod(const QuantSpec &spec) {
+    const std::string method(methodName(spec.method));
+    const FormatTraits &traits = formatTraits(spec.format);
+    if (spec.rangeMode == RangeMode::Saturating)
+        return Error{"a fixed clip range and method " + method + " both set the range"};
+    if (spec.clipRatio != 1.0)
+        return Error{"a clip ratio and method " + method + " both set the range"};
+    const bool perTensor = spec.granularity.kind == Granularity::Kind::Tensor;
+    switch (spec.method) {
+    case CalibMethod::MinMax:
+        return {};
+    case CalibMethod::Mse:
+        if (traits.family != FormatFamily::Integer && traits.family != FormatFamily::Minifloat)
+            return Error{"method mse does not apply to " + formatName(spec) +
+                         ": its blocks scale to their own maximum"};
+        return {};
+    case CalibMethod::Percentile:
+    case CalibMethod::Entropy:
+    case CalibMethod::HistogramL2:
+        if (traits.family != FormatFamily::Integer)
+            return Error{"method " + method + " does not apply to " + formatName(spec) +
+                         ": it picks an int clip range"};
+        if (!perTensor)
+            return Error{"method " + method + " applies per tensor only, not to granularity " +
+                         granularityName(spec.granularity) + "; use mse or a clip ratio"};
+        if (spec.method == CalibMethod::Entropy && spec.scheme != Scheme::Symmetric)
+            return Error{"method entropy applies to symmetric int only, not asymmetric"};
+        return {};
+    case CalibMethod::Hqq:
+        if (traits.family != FormatFamily::Integer)
+            return Error{"method hqq does not apply to " + formatName(spec) + ": it solves int zero points"};
+        if (spec.scheme != Scheme::Asymmetric)
+            return Error{"method hqq applies to asymmetric int only: it solves the zero point"};
+        if (spec.granularity.kind != Granularity::Kind::Channel &&
+            spec.granularity.kind != Granularity::Kind::Group)
+            return Error{"method hqq applies to channel or group granularity only, not " +
+                         granularityName(spec.granularity)};
+        return {};
+    }
+    return {};
+}
+
 } // namespace
 
 Status checkScheme(const QuantSpec &spec, const std::vector<std::int64_t> &shape) {
     const FormatTraits &traits = formatTraits(spec.format);
     if (!(spec.clipRatio > 0.0 && spec.clipRatio <= 1.0))
         return Error{"clip ratio " + std::to_string(spec.clipRatio) + " is outside (0, 1]"};
+    if (!(spec.percentile > 0.0 && spec.percentile <= 100.0))
+        return Error{"percentile " + std::to_string(spec.percentile) + " is outside (0, 100]"};
+    if (spec.method != CalibMethod::MinMax)
+        if (const Status ok = checkMethod(spec); !ok)
+            return ok;
     if (traits.fixedBlock > 0) {
         if (spec.granularity.kind != Granularity::Kind::Tensor)
             return Error{"granularity " + granularityName(spec.granularity) + " does not apply to " +

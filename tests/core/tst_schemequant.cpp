@@ -47,6 +47,9 @@ private Q_SLOTS:
     void bitsPerWeight();
     void usageErrors_data();
     void usageErrors();
+    void methodCombinations_data();
+    void methodCombinations();
+    void parsesMethods();
     void intChannelMatchesGroupParams();
     void channelsBeatTensorOnUnevenRows();
     void fp8PerChannelScalesEachRow();
@@ -125,6 +128,78 @@ void TestSchemeQuant::usageErrors() {
     QVERIFY(!status.ok());
     QVERIFY2(QString::fromStdString(status.error()).contains(says), status.error().c_str());
     QVERIFY(!quantizeScheme(weights(4, 64), {4, 64}, spec).ok());
+}
+
+void TestSchemeQuant::methodCombinations_data() {
+    QTest::addColumn<QString>("method");
+    QTest::addColumn<int>("format");
+    QTest::addColumn<int>("scheme");
+    QTest::addColumn<QString>("granularity");
+    QTest::addColumn<QString>("says"); // empty: the combination is valid
+    const int sym = int(Scheme::Symmetric);
+    const int asym = int(Scheme::Asymmetric);
+    const int intFormat = int(NumberFormat::Int);
+    QTest::addRow("entropy asymmetric") << "entropy" << intFormat << asym << "tensor"
+                                        << "entropy applies to symmetric int only";
+    QTest::addRow("entropy symmetric") << "entropy" << intFormat << sym << "tensor"
+                                       << "";
+    QTest::addRow("hqq nf4") << "hqq" << int(NumberFormat::Nf4) << asym << "tensor"
+                             << "method hqq does not apply to nf4";
+    QTest::addRow("hqq symmetric") << "hqq" << intFormat << sym << "group:32"
+                                   << "hqq applies to asymmetric int only";
+    QTest::addRow("hqq per tensor") << "hqq" << intFormat << asym << "tensor"
+                                    << "hqq applies to channel or group granularity only";
+    QTest::addRow("hqq group") << "hqq" << intFormat << asym << "group:32"
+                               << "";
+    QTest::addRow("percentile channel") << "percentile:99.9" << intFormat << sym << "channel"
+                                        << "percentile applies per tensor only";
+    QTest::addRow("histogram-l2 fp8") << "histogram-l2" << int(NumberFormat::Fp8E4M3) << sym << "tensor"
+                                      << "does not apply to fp8_e4m3";
+    QTest::addRow("mse q4_k") << "mse" << int(NumberFormat::Q4_K) << sym << "tensor"
+                              << "method mse does not apply to q4_k";
+    QTest::addRow("mse fp8 channel") << "mse" << int(NumberFormat::Fp8E4M3) << sym << "channel"
+                                     << "";
+    QTest::addRow("mse int group") << "mse" << intFormat << asym << "group:16"
+                                   << "";
+}
+
+void TestSchemeQuant::methodCombinations() {
+    QFETCH(QString, method);
+    QFETCH(int, format);
+    QFETCH(int, scheme);
+    QFETCH(QString, granularity);
+    QFETCH(QString, says);
+    QuantSpec spec = schemeOf(NumberFormat(format), qPrintable(granularity), 4, Scheme(scheme));
+    const auto choice = parseMethod(method.toStdString());
+    QVERIFY2(choice.ok(), choice.ok() ? "" : choice.error().c_str());
+    spec.method = choice->method;
+    spec.percentile = choice->percentile;
+    const Status status = checkScheme(spec, {4, 256});
+    if (says.isEmpty()) {
+        QVERIFY2(status.ok(), status.ok() ? "" : status.error().c_str());
+        return;
+    }
+    QVERIFY(!status.ok());
+    QVERIFY2(QString::fromStdString(status.error()).contains(says), status.error().c_str());
+}
+
+void TestSchemeQuant::parsesMethods() {
+    QCOMPARE(parseMethod("percentile:99.9")->percentile, 99.9);
+    QCOMPARE(parseMethod("percentile")->percentile, kDefaultPercentile);
+    QCOMPARE(int(parseMethod("histogram-l2")->method), int(CalibMethod::HistogramL2));
+    QVERIFY(!parseMethod("percentile:0").ok());
+    QVERIFY(!parseMethod("percentile:101").ok());
+    QVERIFY(!parseMethod("percentile:abc").ok());
+    QVERIFY(!parseMethod("mse:3").ok());
+    QVERIFY(QString::fromStdString(parseMethod("kl").error()).contains("unknown method 'kl'"));
+    for (const CalibMethod method : calibMethods())
+        QCOMPARE(int(parseMethod(methodName(method))->method), int(method));
+    QuantSpec spec;
+    spec.method = CalibMethod::Percentile;
+    spec.percentile = 99.9;
+    QCOMPARE(methodLabel(spec), std::string("percentile:99.9"));
+    spec.rangeMode = RangeMode::Saturating;
+    QVERIFY(QString::fromStdString(checkScheme(spec, {4, 64}).error()).contains("both set the range"));
 }
 
 void TestSchemeQuant::intChannelMatchesGroupParams() {
