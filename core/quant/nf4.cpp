@@ -36,27 +36,17 @@ constexpr std::array<float, 16> kCodebook = {
 
 constexpr std::uint8_t kZeroCode = 7;
 
-// The largest float not above v (v is never 0 here).
-constexpr float floatAtOrBelow(double v) {
-    const float f = float(v);
-    if (double(f) <= v)
-        return f;
-    const std::uint32_t bits = std::bit_cast<std::uint32_t>(f);
-    return std::bit_cast<float>(f > 0.0f ? bits - 1 : bits + 1);
-}
-
-// v > threshold[i] exactly when v lies strictly above the midpoint of codes i and i + 1: the
-// midpoint is exact in double, and the threshold is the float at or below it, so a float on the
-// midpoint stays with the lower code. (bitsandbytes rounds its midpoints to nearest instead,
-// which can move a value within half a float ulp of a midpoint to the farther code.)
-constexpr std::array<float, 15> buildThresholds() {
-    std::array<float, 15> thresholds{};
-    for (std::size_t i = 0; i < thresholds.size(); ++i)
-        thresholds[i] = floatAtOrBelow((double(kCodebook[i]) + double(kCodebook[i + 1])) / 2.0);
-    return thresholds;
-}
-
-constexpr std::array<float, 15> kThresholds = buildThresholds();
+// bitsandbytes' decision tree (dQuantizeNF4) sends v to the upper code when v > threshold. Its
+// thresholds are the double midpoints of adjacent float codes, printed as shortest decimals and
+// written as float literals. Where a midpoint lies exactly halfway between two floats, the
+// printed decimal decides the rounding, not ties-to-even, so the thresholds are its literals
+// rather than recomputed midpoints. A float on a threshold stays with the lower code.
+constexpr std::array<float, 15> kThresholds = {
+    -0.8480964004993439f,  -0.6106329262256622f,  -0.4599952697753906f,   -0.33967943489551544f,
+    -0.23460740596055984f, -0.13791173323988914f, -0.045525018125772476f, 0.03979014977812767f,
+    0.1202552504837513f,   0.2035212516784668f,   0.2920137718319893f,    0.3893125355243683f,
+    0.5016634166240692f,   0.6427869200706482f,   0.8614784181118011f,
+};
 
 // Counting the thresholds below v is branch-free, unlike a search.
 inline std::uint8_t nearestCode(float v) {
@@ -87,10 +77,13 @@ inline float nearestCodeValue(float v, std::index_sequence<I...>) {
 }
 
 // flatten inlines the whole per-element chain, which the vectoriser needs.
+// bitsandbytes normalises by multiplying with the float reciprocal of absmax, which can differ
+// from x / absmax in the last bit.
 [[gnu::flatten]] void nf4Kernel(const float *in, float *out, std::size_t n, float absmax) {
-    detail::mapElements(in, out, n, [absmax](float x) {
+    const float reciprocal = 1.0f / absmax;
+    detail::mapElements(in, out, n, [absmax, reciprocal](float x) {
         const float dequantized =
-            nearestCodeValue(x / absmax, std::make_index_sequence<kThresholds.size()>()) * absmax;
+            nearestCodeValue(x * reciprocal, std::make_index_sequence<kThresholds.size()>()) * absmax;
         return select(std::isnan(x), x, dequantized);
     });
 }
