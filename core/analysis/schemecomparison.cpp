@@ -72,7 +72,7 @@ std::vector<ComparisonRow> compareSchemes(std::span<const float> values,
             row.skipped = quantized.error();
             return;
         }
-        row.error = compareValues(values, quantized->dequantized);
+        row.error = compareValues(values, quantized->dequantized, rowControl);
     };
     QThreadPool pool;
     pool.setMaxThreadCount(control.threads > 0 ? control.threads : QThread::idealThreadCount());

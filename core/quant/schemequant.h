@@ -51,6 +51,10 @@ struct ValueError {
     double cosine = 1.0; ///< cosine similarity of x and x̂ (1 when both are all zero)
 };
 
-ValueError compareValues(std::span<const float> x, std::span<const float> dequantized);
+/// One chunked pass on control's threads (cancellation is not checked: the pass is one read);
+/// sums in float within fixed blocks of 64 and in double across them, in a fixed order, so the
+/// figures are the same at any thread count.
+ValueError compareValues(std::span<const float> x, std::span<const float> dequantized,
+                         const RunControl &control = {});
 
 } // namespace qs

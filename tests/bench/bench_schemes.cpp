@@ -1,0 +1,123 @@
+// Times every scheme family on one 4096x4096 F32 tensor at 2 threads against the per-tensor
+// analysis, and prints a Markdown table of medians for the README. Usage: bench_schemes [runs]
+#include "analysis/schemecomparison.h"
+#include "analysis/tensoranalyzer.h"
+#include "quant/numberformat.h"
+#include "quant/schemequant.h"
+#include "stats/tensorstats.h"
+
+#include <QCoreApplication>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr std::int64_t kSide = 4096;
+constexpr int kThreads = 2;
+
+using Clock = std::chrono::steady_clock;
+
+// Weight-like values: normal with a few outliers, as bench_analysis uses.
+std::vector<float> weights(std::size_t n) {
+    std::mt19937 rng(42);
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    std::vector<float> values(n);
+    for (float &v : values)
+        v = normal(rng);
+    for (std::size_t i = 0; i < n; i += 4099)
+        values[i] *= 12.0f;
+    return values;
+}
+
+double medianMs(int runs, const std::function<void()> &step) {
+    std::vector<double> times;
+    for (int i = 0; i < runs; ++i) {
+        const auto start = Clock::now();
+        step();
+        times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+    std::nth_element(times.begin(), times.begin() + runs / 2, times.end());
+    return times[std::size_t(runs / 2)];
+}
+
+std::string loadAverage() {
+    std::ifstream file("/proc/loadavg");
+    std::string oneMinute;
+    file >> oneMinute;
+    return oneMinute.empty() ? std::string("unknown") : oneMinute;
+}
+
+qs::QuantSpec int4(const char *granularity) {
+    qs::QuantSpec spec = qs::intSpec(4, qs::Scheme::Symmetric);
+    spec.granularity = qs::parseGranularity(granularity).value();
+    return spec;
+}
+
+qs::QuantSpec formatSpec(qs::NumberFormat format) {
+    qs::QuantSpec spec;
+    spec.format = format;
+    return spec;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    QCoreApplication app(argc, argv);
+    const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
+    const std::string loadBefore = loadAverage();
+    const std::vector<float> values = weights(std::size_t(kSide * kSide));
+    const std::vector<std::int64_t> shape = {kSide, kSide};
+    qs::RunControl control;
+    control.threads = kThreads;
+    volatile double sink = 0.0;
+
+    // The per-tensor analysis the others are measured against: the exact error pass and the
+    // threshold sweep for int4 per tensor, on statistics computed once (as when a tensor is open).
+    auto tensor = std::make_shared<qs::TensorAnalysis>();
+    tensor->stats = *qs::computeStats(values, control);
+    qs::TensorInfo info;
+    info.name = "bench";
+    info.shape = shape;
+    tensor->tensor = qs::FloatTensor::fromView(info, values, nullptr);
+    const double perTensor = medianMs(
+        runs, [&] { sink = qs::analyzeQuant(*tensor, int4("tensor"), false, control).value()->error.mse; });
+
+    struct Row {
+        std::string scheme;
+        double ms;
+    };
+    std::vector<Row> rows;
+    auto timeScheme = [&](const std::string &name, const qs::QuantSpec &spec) {
+        rows.push_back({name, medianMs(runs, [&] {
+                            const auto quantized = qs::quantizeScheme(values, shape, spec, control);
+                            sink = qs::compareValues(values, quantized.value().dequantized).mse;
+                        })});
+    };
+    timeScheme("int4 per channel: x̂, MSE, SQNR, cosine", int4("channel"));
+    timeScheme("int4 group 128: x̂, MSE, SQNR, cosine", int4("group:128"));
+    for (const qs::FormatTraits &traits : qs::numberFormats())
+        if (traits.family != qs::FormatFamily::Integer)
+            timeScheme(std::string(traits.name) + ": x̂, MSE, SQNR, cosine", formatSpec(traits.format));
+    const double compareAll = medianMs(
+        std::max(1, runs / 2), [&] { sink = double(qs::compareSchemes(values, shape, control).size()); });
+
+    std::printf("4096x4096 F32 tensor (64 MiB), %d threads, median of %d runs, times in ms "
+                "(load average before/after: %s/%s)\n\n",
+                kThreads, runs, loadBefore.c_str(), loadAverage().c_str());
+    std::printf("| scheme | ms | × per-tensor |\n|---|---:|---:|\n");
+    std::printf("| int4 per tensor: error pass + threshold sweep (the reference) | %.1f | 1.0 |\n",
+                perTensor);
+    for (const Row &row : rows)
+        std::printf("| %s | %.1f | %.1f |\n", row.scheme.c_str(), row.ms, row.ms / perTensor);
+    std::printf("| compare: every row (%zu schemes) | %.0f | %.1f |\n", qs::comparisonSchemes().size(),
+                compareAll, compareAll / perTensor);
+    return 0;
+}
