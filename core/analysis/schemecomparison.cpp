@@ -1,5 +1,7 @@
 #include "analysis/schemecomparison.h"
 
+#include "quant/schememeasure.h"
+
 #include <QThread>
 #include <QThreadPool>
 #include <QtConcurrent/QtConcurrentMap>
@@ -67,12 +69,12 @@ std::vector<ComparisonRow> compareSchemes(std::span<const float> values,
         RunControl rowControl;
         rowControl.threads = 1;
         rowControl.isCanceled = control.isCanceled;
-        const auto quantized = quantizeScheme(values, shape, row.spec, rowControl);
-        if (!quantized) {
-            row.skipped = quantized.error();
+        const auto measured = measureScheme(values, shape, row.spec, rowControl);
+        if (!measured) {
+            row.skipped = measured.error();
             return;
         }
-        row.error = compareValues(values, quantized->dequantized, rowControl);
+        row.error = measured->error;
     };
     QThreadPool pool;
     pool.setMaxThreadCount(control.threads > 0 ? control.threads : QThread::idealThreadCount());

@@ -8,11 +8,6 @@
 #include "quant/minifloat.h"
 #include "quant/nf4.h"
 #include "quant/quantizer.h"
-#include "stats/blockedsum.h"
-#include "util/parallel.h"
-
-#include <Eigen/Core>
-
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -287,102 +282,6 @@ Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
     if (out)
         out.value().bitsPerWeight = schemeBitsPerWeight(spec, shape);
     return out;
-}
-
-namespace {
-
-// Σx², Σ(x - x̂)², Σx·x̂ and Σx̂² of one chunk, and its largest |x - x̂|.
-struct ValueErrorPartial {
-    double sumSquares = 0.0;
-    double sumErrorSquares = 0.0;
-    double sumProducts = 0.0;
-    double sumDequantizedSquares = 0.0;
-    float maxError = 0.0f;
-    std::int64_t count = 0;
-};
-
-constexpr std::size_t kCompareBlock = 1024;
-
-// A block of finite values: float reductions in blocks of 64, vectorised, summed in double.
-void addFiniteBlock(const float *x, const float *y, std::size_t n, double sumSquares, ValueErrorPartial &p) {
-    using detail::blockedSum;
-    alignas(16) float error[kCompareBlock];
-    alignas(16) float product[kCompareBlock];
-    const detail::FloatMap a(x, Eigen::Index(n));
-    const detail::FloatMap b(y, Eigen::Index(n));
-    Eigen::Map<Eigen::ArrayXf>(error, Eigen::Index(n)) = a - b;
-    Eigen::Map<Eigen::ArrayXf>(product, Eigen::Index(n)) = a * b;
-    p.sumSquares += sumSquares;
-    p.sumErrorSquares += blockedSum(error, n, [](const auto &block) { return block.square().sum(); });
-    p.sumProducts += blockedSum(product, n, [](const auto &block) { return block.sum(); });
-    p.sumDequantizedSquares += blockedSum(y, n, [](const auto &block) { return block.square().sum(); });
-    p.maxError =
-        std::max(p.maxError, Eigen::Map<const Eigen::ArrayXf>(error, Eigen::Index(n)).abs().maxCoeff());
-    p.count += std::int64_t(n);
-}
-
-// A block holding a NaN or an Inf in x (or in x̂): element by element, skipping non-finite x.
-void addMixedBlock(const float *x, const float *y, std::size_t n, ValueErrorPartial &p) {
-    for (std::size_t i = 0; i < n; ++i) {
-        if (!std::isfinite(x[i]))
-            continue;
-        const float e = x[i] - y[i];
-        p.sumSquares += double(x[i]) * double(x[i]);
-        p.sumErrorSquares += double(e) * double(e);
-        p.sumProducts += double(x[i]) * double(y[i]);
-        p.sumDequantizedSquares += double(y[i]) * double(y[i]);
-        p.maxError = std::max(p.maxError, std::abs(e));
-        ++p.count;
-    }
-}
-
-ValueErrorPartial compareChunk(const float *x, const float *y, std::size_t n) {
-    using detail::blockedSum;
-    ValueErrorPartial p;
-    for (std::size_t i = 0; i < n; i += kCompareBlock) {
-        const std::size_t m = std::min(kCompareBlock, n - i);
-        const double sumSquares =
-            blockedSum(x + i, m, [](const auto &block) { return block.square().sum(); });
-        const double check = blockedSum(y + i, m, [](const auto &block) { return block.sum(); });
-        if (std::isfinite(sumSquares) && std::isfinite(check))
-            addFiniteBlock(x + i, y + i, m, sumSquares, p);
-        else
-            addMixedBlock(x + i, y + i, m, p);
-    }
-    return p;
-}
-
-} // namespace
-
-ValueError compareValues(std::span<const float> x, std::span<const float> dequantized,
-                         const RunControl &control) {
-    const std::size_t n = std::min(x.size(), dequantized.size());
-    std::vector<ValueErrorPartial> partials(chunkCount(n));
-    RunControl threadsOnly;
-    threadsOnly.threads = control.threads;
-    parallelChunks(n, kChunkSize, threadsOnly, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
-        partials[chunk] = compareChunk(x.data() + begin, dequantized.data() + begin, end - begin);
-    });
-    ValueErrorPartial total;
-    for (const ValueErrorPartial &p : partials) { // in chunk order: the same at any thread count
-        total.sumSquares += p.sumSquares;
-        total.sumErrorSquares += p.sumErrorSquares;
-        total.sumProducts += p.sumProducts;
-        total.sumDequantizedSquares += p.sumDequantizedSquares;
-        total.maxError = std::max(total.maxError, p.maxError);
-        total.count += p.count;
-    }
-    ValueError error;
-    if (total.count == 0)
-        return error;
-    error.mse = total.sumErrorSquares / double(total.count);
-    error.maxAbsError = double(total.maxError);
-    if (total.sumErrorSquares > 0.0)
-        error.sqnrDb = 10.0 * std::log10(total.sumSquares / total.sumErrorSquares);
-    const double norms = std::sqrt(total.sumSquares) * std::sqrt(total.sumDequantizedSquares);
-    error.cosine = norms > 0.0 ? total.sumProducts / norms
-                               : (total.sumSquares == total.sumDequantizedSquares ? 1.0 : 0.0);
-    return error;
 }
 
 } // namespace qs

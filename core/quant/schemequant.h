@@ -1,6 +1,7 @@
 #pragma once
 
 #include "quant/quantspec.h"
+#include "quant/valueerror.h"
 #include "util/result.h"
 #include "util/runcontrol.h"
 
@@ -42,19 +43,5 @@ double schemeBitsPerWeight(const QuantSpec &spec, const std::vector<std::int64_t
 Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
                                           const std::vector<std::int64_t> &shape, const QuantSpec &spec,
                                           const RunControl &control = {});
-
-/// Error figures of x̂ against x over the elements whose x is finite.
-struct ValueError {
-    double mse = 0.0;
-    std::optional<double> sqnrDb; ///< nullopt when there is no error
-    double maxAbsError = 0.0;
-    double cosine = 1.0; ///< cosine similarity of x and x̂ (1 when both are all zero)
-};
-
-/// One chunked pass on control's threads (cancellation is not checked: the pass is one read);
-/// sums in float within fixed blocks of 64 and in double across them, in a fixed order, so the
-/// figures are the same at any thread count.
-ValueError compareValues(std::span<const float> x, std::span<const float> dequantized,
-                         const RunControl &control = {});
 
 } // namespace qs

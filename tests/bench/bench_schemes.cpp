@@ -1,8 +1,10 @@
 // Times every scheme family on one 4096x4096 F32 tensor at 2 threads against the per-tensor
-// analysis, and prints a Markdown table of medians for the README. Usage: bench_schemes [runs]
+// analysis, and prints a Markdown table of medians for the README.
+// Usage: bench_schemes [runs [only]]: only times the schemes whose name contains `only`.
 #include "analysis/schemecomparison.h"
 #include "analysis/tensoranalyzer.h"
 #include "quant/numberformat.h"
+#include "quant/schememeasure.h"
 #include "quant/schemequant.h"
 #include "stats/tensorstats.h"
 
@@ -72,6 +74,7 @@ qs::QuantSpec formatSpec(qs::NumberFormat format) {
 int main(int argc, char **argv) {
     QCoreApplication app(argc, argv);
     const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
+    const std::string only = argc > 2 ? argv[2] : "";
     const std::string loadBefore = loadAverage();
     const std::vector<float> values = weights(std::size_t(kSide * kSide));
     const std::vector<std::int64_t> shape = {kSide, kSide};
@@ -96,9 +99,10 @@ int main(int argc, char **argv) {
     };
     std::vector<Row> rows;
     auto timeScheme = [&](const std::string &name, const qs::QuantSpec &spec) {
+        if (name.find(only) == std::string::npos)
+            return;
         rows.push_back({name, medianMs(runs, [&] {
-                            const auto quantized = qs::quantizeScheme(values, shape, spec, control);
-                            sink = qs::compareValues(values, quantized.value().dequantized).mse;
+                            sink = qs::measureScheme(values, shape, spec, control).value().error.mse;
                         })});
     };
     timeScheme("int4 per channel: x̂, MSE, SQNR, cosine", int4("channel"));
@@ -106,8 +110,10 @@ int main(int argc, char **argv) {
     for (const qs::FormatTraits &traits : qs::numberFormats())
         if (traits.family != qs::FormatFamily::Integer)
             timeScheme(std::string(traits.name) + ": x̂, MSE, SQNR, cosine", formatSpec(traits.format));
-    const double compareAll = medianMs(
-        std::max(1, runs / 2), [&] { sink = double(qs::compareSchemes(values, shape, control).size()); });
+    const bool timeCompare = only.empty() || only == "compare";
+    const double compareAll = !timeCompare ? 0.0 : medianMs(std::max(1, runs / 2), [&] {
+        sink = double(qs::compareSchemes(values, shape, control).size());
+    });
 
     std::printf("4096x4096 F32 tensor (64 MiB), %d threads, median of %d runs, times in ms "
                 "(load average before/after: %s/%s)\n\n",
@@ -117,7 +123,8 @@ int main(int argc, char **argv) {
                 perTensor);
     for (const Row &row : rows)
         std::printf("| %s | %.1f | %.1f |\n", row.scheme.c_str(), row.ms, row.ms / perTensor);
-    std::printf("| compare: every row (%zu schemes) | %.0f | %.1f |\n", qs::comparisonSchemes().size(),
-                compareAll, compareAll / perTensor);
+    if (timeCompare)
+        std::printf("| compare: every row (%zu schemes) | %.0f | %.1f |\n", qs::comparisonSchemes().size(),
+                    compareAll, compareAll / perTensor);
     return 0;
 }

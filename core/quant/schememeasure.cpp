@@ -1,0 +1,392 @@
+#include "quant/schememeasure.h"
+
+#include "io/ggmlblocks.h"
+#include "quant/blocklayout.h"
+#include "quant/ggmlencode.h"
+#include "quant/granularity.h"
+#include "quant/groupquant.h"
+#include "quant/microscaling.h"
+#include "quant/minifloat.h"
+#include "quant/nf4.h"
+#include "quant/quantizer.h"
+#include "util/parallel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <limits>
+#include <numeric>
+#include <string>
+
+namespace qs {
+
+namespace {
+
+// What one chunk gives back: the parameters of its groups (in grid order) and its error sums.
+struct ChunkResult {
+    std::vector<float> scales;
+    std::vector<std::int64_t> zeroPoints;
+    detail::ValueErrorPartial error;
+    std::string failure;
+};
+
+// Quantizes the chunk's values [begin, end) into out (same length) and appends its groups'
+// parameters to result; sets result.failure on an error.
+using ChunkKernel = std::function<void(std::size_t begin, std::span<const float> in, std::span<float> out,
+                                       ChunkResult &result)>;
+
+// How a spec is cut into chunks, and the kernel that quantizes one.
+struct ChunkPlan {
+    std::size_t chunkElements = kChunkSize;
+    ChunkKernel kernel;
+    std::vector<std::int64_t> paramShape;
+};
+
+std::int64_t elementCount(const std::vector<std::int64_t> &shape) {
+    return std::accumulate(shape.begin(), shape.end(), std::int64_t(1), std::multiplies<>());
+}
+
+std::size_t lastDimension(const std::vector<std::int64_t> &shape) {
+    return shape.empty() ? 1 : std::size_t(shape.back());
+}
+
+// Chunks of whole units (rows, tiles, blocks) of about kChunkSize values.
+std::size_t chunkOfUnits(std::size_t unit) {
+    unit = std::max<std::size_t>(unit, 1);
+    return unit * std::max<std::size_t>(1, kChunkSize / unit);
+}
+
+// The finite [min, max] and largest finite magnitude of the whole tensor, in parallel.
+struct TensorRange {
+    float lo = 0.0f;
+    float hi = 0.0f;
+    float amax = 0.0f;
+};
+
+std::optional<TensorRange> tensorRange(std::span<const float> values, const RunControl &control) {
+    std::vector<std::pair<float, float>> parts(
+        chunkCount(values.size()),
+        {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()});
+    const bool done =
+        parallelChunks(values.size(), kChunkSize, control, [&](std::size_t c, std::size_t b, std::size_t e) {
+            float lo = std::numeric_limits<float>::infinity();
+            float hi = -std::numeric_limits<float>::infinity();
+            for (std::size_t i = b; i < e; ++i) {
+                const float x = values[i];
+                if (std::isfinite(x)) {
+                    lo = std::min(lo, x);
+                    hi = std::max(hi, x);
+                }
+            }
+            parts[c] = {lo, hi};
+        });
+    if (!done)
+        return std::nullopt;
+    TensorRange range{std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(), 0.0f};
+    for (const auto &[lo, hi] : parts) {
+        range.lo = std::min(range.lo, lo);
+        range.hi = std::max(range.hi, hi);
+    }
+    if (!(range.lo <= range.hi))
+        return TensorRange{};
+    range.amax = std::max(std::abs(range.lo), std::abs(range.hi));
+    return range;
+}
+
+// A chunk of whole 2-D rows viewed as its own tensor: the groups of a row-aligned granularity
+// (channel 0, group, block) fall in it exactly as in the whole tensor, in the same order.
+std::vector<std::int64_t> chunkShape(std::size_t elements, std::int64_t cols) {
+    return {std::int64_t(elements) / std::max<std::int64_t>(cols, 1), cols};
+}
+
+ChunkPlan intPlan(const QuantSpec &spec, const ParamGrid &grid, const std::optional<TensorRange> &range) {
+    ChunkPlan plan;
+    plan.paramShape = grid.shape();
+    if (grid.granularity().kind == Granularity::Kind::Tensor) {
+        // Per tensor: one set of parameters from the whole tensor, as quantizeScheme finds them.
+        const QuantParams p = spec.rangeMode == RangeMode::Saturating
+                                  ? computeParams(spec, spec.clipLo, spec.clipHi)
+                                  : computeParams(spec, double(range->lo * float(spec.clipRatio)),
+                                                  double(range->hi * float(spec.clipRatio)));
+        plan.kernel = [p](std::size_t begin, std::span<const float> in, std::span<float> out,
+                          ChunkResult &r) {
+            fakeQuantize(in, out, p);
+            if (begin == 0) {
+                r.scales.push_back(p.scale);
+                r.zeroPoints.push_back(p.zeroPoint);
+            }
+        };
+        return plan;
+    }
+    const std::int64_t cols = grid.cols();
+    const std::int64_t unitRows =
+        grid.granularity().kind == Granularity::Kind::Block ? grid.granularity().rows : 1;
+    plan.chunkElements = chunkOfUnits(std::size_t(unitRows * cols));
+    plan.kernel = [spec, cols](std::size_t, std::span<const float> in, std::span<float> out, ChunkResult &r) {
+        const ParamGrid sub = ParamGrid::make(chunkShape(in.size(), cols), spec.granularity).value();
+        const GroupParams params = intGroupParams(in, sub, spec, spec.clipRatio);
+        fakeQuantizeGroups(in, params, out);
+        for (const QuantParams &p : params.groups) {
+            r.scales.push_back(p.scale);
+            r.zeroPoints.push_back(p.zeroPoint);
+        }
+    };
+    return plan;
+}
+
+MiniFloat miniFloatOf(NumberFormat format) {
+    return format == NumberFormat::Fp8E5M2 ? MiniFloat::E5M2 : MiniFloat::E4M3;
+}
+
+ChunkPlan fp8Plan(const QuantSpec &spec, const ParamGrid &grid, const std::optional<TensorRange> &range) {
+    ChunkPlan plan;
+    plan.paramShape = grid.shape();
+    const MiniFloat format = miniFloatOf(spec.format);
+    const float ratio = float(spec.clipRatio);
+    if (grid.granularity().kind == Granularity::Kind::Tensor) {
+        const float scale = miniFloatScale(format, range->amax * ratio);
+        plan.kernel = [format, scale](std::size_t begin, std::span<const float> in, std::span<float> out,
+                                      ChunkResult &r) {
+            fakeQuantizeScaled(format, in, out, scale);
+            if (begin == 0)
+                r.scales.push_back(scale);
+        };
+        return plan;
+    }
+    const std::int64_t cols = grid.cols();
+    const std::int64_t unitRows =
+        grid.granularity().kind == Granularity::Kind::Block ? grid.granularity().rows : 1;
+    plan.chunkElements = chunkOfUnits(std::size_t(unitRows * cols));
+    plan.kernel = [spec, cols, format, ratio](std::size_t, std::span<const float> in, std::span<float> out,
+                                              ChunkResult &r) {
+        const ParamGrid sub = ParamGrid::make(chunkShape(in.size(), cols), spec.granularity).value();
+        std::vector<float> group;
+        std::vector<float> result;
+        for (std::int64_t g = 0; g < sub.groupCount(); ++g) {
+            group.clear();
+            sub.forEachRun(g, [&](std::int64_t b, std::int64_t e) {
+                group.insert(group.end(), in.begin() + b, in.begin() + e);
+            });
+            result.resize(group.size());
+            const float scale = miniFloatScale(format, finiteAbsMax(group) * ratio);
+            fakeQuantizeScaled(format, group, result, scale);
+            r.scales.push_back(scale);
+            std::size_t next = 0;
+            sub.forEachRun(g, [&](std::int64_t b, std::int64_t e) {
+                std::copy_n(result.begin() + std::ptrdiff_t(next), e - b, out.begin() + b);
+                next += std::size_t(e - b);
+            });
+        }
+    };
+    return plan;
+}
+
+GgmlType ggmlTypeOf(NumberFormat format) {
+    switch (format) {
+    case NumberFormat::Q8_0:
+        return GgmlType::Q8_0;
+    case NumberFormat::Q4_0:
+        return GgmlType::Q4_0;
+    case NumberFormat::Q4_1:
+        return GgmlType::Q4_1;
+    case NumberFormat::Q5_0:
+        return GgmlType::Q5_0;
+    case NumberFormat::Q5_1:
+        return GgmlType::Q5_1;
+    case NumberFormat::Q2_K:
+        return GgmlType::Q2_K;
+    case NumberFormat::Q3_K:
+        return GgmlType::Q3_K;
+    case NumberFormat::Q4_K:
+        return GgmlType::Q4_K;
+    case NumberFormat::Q5_K:
+        return GgmlType::Q5_K;
+    default:
+        return GgmlType::Q6_K;
+    }
+}
+
+// Keeps a kernel's Result-returning call short: its scales appended, or its error recorded.
+void takeScales(Result<std::vector<float>> scales, ChunkResult &r) {
+    if (!scales) {
+        r.failure = scales.error();
+        return;
+    }
+    r.scales.insert(r.scales.end(), scales->begin(), scales->end());
+}
+
+ChunkPlan blockPlan(const QuantSpec &spec, const std::vector<std::int64_t> &shape,
+                    const std::optional<TensorRange> &range) {
+    ChunkPlan plan;
+    const std::size_t cols = lastDimension(shape);
+    const std::int64_t rows = cols == 0 ? 0 : elementCount(shape) / std::int64_t(cols);
+    plan.chunkElements = chunkOfUnits(cols);
+    switch (spec.format) {
+    case NumberFormat::MxFp4:
+    case NumberFormat::MxFp8: {
+        const MxFormat mx = spec.format == NumberFormat::MxFp4 ? MxFormat::MxFp4 : MxFormat::MxFp8;
+        plan.paramShape = {rows, std::int64_t(cols / kMxBlockSize)};
+        plan.kernel = [mx, cols](std::size_t, std::span<const float> in, std::span<float> out,
+                                 ChunkResult &r) {
+            takeScales(fakeQuantizeMx(mx, in, out, in.size() / cols, cols), r);
+        };
+        return plan;
+    }
+    case NumberFormat::NvFp4: {
+        const float global = nvFp4GlobalScale(range->amax);
+        plan.paramShape = {rows, std::int64_t(cols / kNvFp4BlockSize)};
+        plan.kernel = [global, cols](std::size_t, std::span<const float> in, std::span<float> out,
+                                     ChunkResult &r) {
+            const std::size_t first = r.scales.size();
+            takeScales(fakeQuantizeNvFp4(in, out, in.size() / cols, cols, global), r);
+            for (std::size_t i = first; i < r.scales.size(); ++i)
+                r.scales[i] /= global; // the block's effective scale s_b / g
+        };
+        return plan;
+    }
+    case NumberFormat::Nf4: {
+        const auto n = std::size_t(elementCount(shape));
+        plan.chunkElements = chunkOfUnits(kNf4BlockSize);
+        plan.paramShape = {std::int64_t((n + kNf4BlockSize - 1) / kNf4BlockSize)};
+        plan.kernel = [](std::size_t, std::span<const float> in, std::span<float> out, ChunkResult &r) {
+            takeScales(fakeQuantizeNf4(in, out), r);
+        };
+        return plan;
+    }
+    default: {
+        const GgmlType type = ggmlTypeOf(spec.format);
+        const std::size_t perScale = ggmlScaleGroupElements(type);
+        plan.paramShape = {rows, std::int64_t(perScale == 0 ? 0 : cols / perScale)};
+        plan.kernel = [type, cols, perScale](std::size_t, std::span<const float> in, std::span<float> out,
+                                             ChunkResult &r) {
+            RunControl one;
+            one.threads = 1;
+            auto blocks = quantizeGgmlTensor(type, in, in.size() / cols, cols, one);
+            if (!blocks) {
+                r.failure = blocks.error();
+                return;
+            }
+            if (const Status decoded = dequantizeGgml(type, blocks.value(), out); !decoded) {
+                r.failure = decoded.error();
+                return;
+            }
+            std::vector<float> scales(in.size() / perScale);
+            if (const Status ok = ggmlEffectiveScales(type, blocks.value(), scales); !ok) {
+                r.failure = ok.error();
+                return;
+            }
+            r.scales.insert(r.scales.end(), scales.begin(), scales.end());
+        };
+        return plan;
+    }
+    }
+}
+
+// Whether the chunked path covers spec; the others (channels along an inner axis, calibration
+// methods) take quantizeScheme's whole-tensor path.
+bool chunkable(const QuantSpec &spec) {
+    if (spec.method != CalibMethod::MinMax)
+        return false;
+    const FormatFamily family = formatTraits(spec.format).family;
+    if (family != FormatFamily::Integer && family != FormatFamily::Minifloat)
+        return true;
+    return spec.granularity.kind != Granularity::Kind::Channel || spec.granularity.axis == 0;
+}
+
+bool needsTensorRange(const QuantSpec &spec) {
+    const FormatFamily family = formatTraits(spec.format).family;
+    if (family == FormatFamily::Integer)
+        return spec.granularity.kind == Granularity::Kind::Tensor &&
+               spec.rangeMode == RangeMode::NonSaturating;
+    if (family == FormatFamily::Minifloat)
+        return spec.granularity.kind == Granularity::Kind::Tensor;
+    return spec.format == NumberFormat::NvFp4;
+}
+
+// quantizeScheme's whole-tensor x̂, measured and copied out.
+Result<SchemeMeasurement> measureWhole(std::span<const float> values, const std::vector<std::int64_t> &shape,
+                                       const QuantSpec &spec, const RunControl &control,
+                                       std::span<float> dequantized) {
+    auto quantized = quantizeScheme(values, shape, spec, control);
+    if (!quantized)
+        return Error{quantized.error()};
+    SchemeMeasurement m;
+    m.quantization = std::move(quantized).value();
+    m.error = compareValues(values, m.quantization.dequantized, control);
+    if (dequantized.size() == values.size())
+        std::copy(m.quantization.dequantized.begin(), m.quantization.dequantized.end(), dequantized.begin());
+    m.quantization.dequantized = {};
+    return m;
+}
+
+} // namespace
+
+Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std::vector<std::int64_t> &shape,
+                                        const QuantSpec &spec, const RunControl &control,
+                                        std::span<float> dequantized) {
+    if (const Status ok = checkScheme(spec, shape); !ok)
+        return Error{ok.error()};
+    if (std::int64_t(values.size()) != elementCount(shape))
+        return Error{std::to_string(values.size()) + " values for a tensor of " +
+                     std::to_string(elementCount(shape)) + " elements"};
+    if (!chunkable(spec))
+        return measureWhole(values, shape, spec, control, dequantized);
+    RunControl quiet = control;
+    quiet.progress = nullptr;
+    std::optional<TensorRange> range;
+    if (needsTensorRange(spec) && !(range = tensorRange(values, quiet)))
+        return Error{"cancelled"};
+
+    const FormatFamily family = formatTraits(spec.format).family;
+    ChunkPlan plan;
+    if (family == FormatFamily::Integer || family == FormatFamily::Minifloat) {
+        const ParamGrid grid = ParamGrid::make(shape, spec.granularity).value();
+        plan = family == FormatFamily::Integer ? intPlan(spec, grid, range) : fp8Plan(spec, grid, range);
+    } else {
+        plan = blockPlan(spec, shape, range);
+    }
+
+    std::vector<ChunkResult> results(chunkCount(values.size(), plan.chunkElements));
+    std::atomic<bool> failed{false};
+    RunControl stopping = control;
+    stopping.isCanceled = [&] { return failed.load(std::memory_order_relaxed) || control.canceled(); };
+    const bool done = parallelChunks(
+        values.size(), plan.chunkElements, stopping, [&](std::size_t c, std::size_t begin, std::size_t end) {
+            thread_local std::vector<float> buffer;
+            buffer.resize(end - begin);
+            const std::span<const float> in = values.subspan(begin, end - begin);
+            const std::span<float> out = dequantized.size() == values.size()
+                                             ? dequantized.subspan(begin, end - begin)
+                                             : std::span<float>(buffer);
+            ChunkResult &r = results[c];
+            plan.kernel(begin, in, out, r);
+            if (!r.failure.empty()) {
+                failed = true;
+                return;
+            }
+            r.error = detail::compareChunk(in.data(), out.data(), in.size());
+        });
+    // A chunk names a bad value by its place in the chunk; the whole-tensor path names it by its
+    // place in the tensor, and failing is not the case to be fast for.
+    if (failed)
+        return measureWhole(values, shape, spec, control, dequantized);
+    if (!done)
+        return Error{"cancelled"};
+
+    SchemeMeasurement m;
+    std::vector<detail::ValueErrorPartial> partials;
+    partials.reserve(results.size());
+    for (ChunkResult &r : results) {
+        partials.push_back(r.error);
+        m.quantization.scales.insert(m.quantization.scales.end(), r.scales.begin(), r.scales.end());
+        if (family == FormatFamily::Integer)
+            m.quantization.zeroPoints.insert(m.quantization.zeroPoints.end(), r.zeroPoints.begin(),
+                                             r.zeroPoints.end());
+    }
+    m.error = detail::finishValueError(partials);
+    m.quantization.paramShape = plan.paramShape;
+    m.quantization.bitsPerWeight = schemeBitsPerWeight(spec, shape);
+    return m;
+}
+
+} // namespace qs
