@@ -151,7 +151,6 @@ Result<SchemeQuantization> quantizeFp8(std::span<const float> values, const Para
             return cancelled();
         ratios = std::move(*searched);
     }
-    const float largest = miniFloatInfo(format).maxValue;
     SchemeQuantization out;
     out.dequantized.resize(values.size());
     out.paramShape = grid.shape();
@@ -163,11 +162,12 @@ Result<SchemeQuantization> quantizeFp8(std::span<const float> values, const Para
             in.insert(in.end(), values.begin() + begin, values.begin() + end);
         });
         result.resize(in.size());
-        const float scale = fp8Scale(format, in, ratios[std::size_t(g)]);
+        const float amax = finiteAbsMax(in) * ratios[std::size_t(g)];
+        const float scale = miniFloatScale(format, amax);
         fakeQuantizeScaled(format, in, result, scale);
         out.scales.push_back(scale);
-        out.clipMin.push_back(-double(scale * largest));
-        out.clipMax.push_back(double(scale * largest));
+        out.clipMin.push_back(-double(amax));
+        out.clipMax.push_back(double(amax));
         std::size_t next = 0;
         grid.forEachRun(g, [&](std::int64_t begin, std::int64_t end) {
             std::copy(result.begin() + std::ptrdiff_t(next),

@@ -25,8 +25,9 @@ struct SchemeQuantization {
     /// scale. Empty otherwise.
     std::vector<float> zeroPointsFloat;
     /// Int and FP8: each group's clip range in value units, row-major over paramShape: what the
-    /// group quantized (int: its parameters' clipMin / clipMax; fp8: ± the amax its scale maps to
-    /// the largest value; hqq: its lowest and highest level). Empty for block and codebook formats.
+    /// group quantized (int: its parameters' clipMin / clipMax; fp8: ± its amax times its ratio,
+    /// which the scale maps to the largest value; hqq: its lowest and highest level). Empty for block and
+    /// codebook formats.
     std::vector<double> clipMin;
     std::vector<double> clipMax;
     double bitsPerWeight = 0.0;
