@@ -1,5 +1,6 @@
 #include "analysis/tensoranalyzer.h"
 
+#include "calib/calibmethods.h"
 #include "calib/mseestimator.h"
 #include "quant/quantizer.h"
 #include "stats/errorstats.h"
@@ -55,10 +56,16 @@ Result<std::shared_ptr<const QuantAnalysis>> analyzeQuant(const TensorAnalysis &
     if (control.canceled())
         return cancelled();
     ThresholdSweep sweep = sweepThresholds(tensor.stats, spec);
-    if (suggest) {
-        spec.rangeMode = RangeMode::Saturating;
-        spec.clipLo = sweep.best.clipLo;
-        spec.clipHi = sweep.best.clipHi;
+    if (suggest)
+        spec.method = CalibMethod::Mse;
+    if (const TensorClipFunction method = calibMethodEntry(spec.method).tensorClip) {
+        // mse is the sweep's best, as mseClip computes it; the others look at the values.
+        const auto clip = spec.method == CalibMethod::Mse
+                              ? std::optional(ClipRange{sweep.best.clipLo, sweep.best.clipHi})
+                              : method(tensor.tensor->values(), tensor.stats, spec, control);
+        if (!clip)
+            return cancelled();
+        spec = resolvedSpec(spec, *clip);
         // The held-end curves go through the thresholds actually applied.
         sweep.heldEnds = heldEndCurves(tensor.stats, spec);
     }

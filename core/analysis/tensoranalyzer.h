@@ -14,9 +14,13 @@ namespace qs {
 Result<std::shared_ptr<const TensorAnalysis>> analyzeTensor(const CheckpointReader &reader, std::size_t index,
                                                             const RunControl &control = {});
 
-/// Computes the parameters, the exact error pass and the threshold sweep for spec.
-/// When suggest is true the spec is first turned into a saturating one at the sweep's best
-/// threshold. Fails only when cancelled.
+/// Computes the parameters, the exact error pass and the threshold sweep for spec, taken as a
+/// per-tensor int spec. A method that picks a clip range (mse: the sweep's best threshold;
+/// percentile, entropy, histogram-l2: see core/calib) turns the spec into a saturating one at
+/// that range first; the result's spec then keeps the method with the resolved clip, and its
+/// params are what quantizeScheme gives the same spec. suggest is an alias for method mse (it
+/// replaces spec.method). Other methods (hqq) leave the range as the spec sets it. Fails only
+/// when cancelled.
 Result<std::shared_ptr<const QuantAnalysis>> analyzeQuant(const TensorAnalysis &tensor, QuantSpec spec,
                                                           bool suggest = false,
                                                           const RunControl &control = {});

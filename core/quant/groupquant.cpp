@@ -39,6 +39,36 @@ GroupParams intGroupParams(std::span<const float> values, const ParamGrid &grid,
     return result;
 }
 
+GroupParams intGroupParams(std::span<const float> values, const ParamGrid &grid, const QuantSpec &spec,
+                           std::span<const float> ratios) {
+    GroupParams result{grid, {}};
+    const auto ranges = groupRanges(values, grid);
+    result.groups.reserve(ranges.size());
+    for (std::size_t g = 0; g < ranges.size(); ++g) {
+        const float ratio = g < ratios.size() ? ratios[g] : 1.0f;
+        result.groups.push_back(
+            computeParams(spec, double(ranges[g].first * ratio), double(ranges[g].second * ratio)));
+    }
+    return result;
+}
+
+void fakeQuantizeIntGroup(std::span<const float> group, const QuantSpec &spec, float ratio,
+                          std::span<float> out) {
+    float lo = std::numeric_limits<float>::infinity();
+    float hi = -std::numeric_limits<float>::infinity();
+    for (float x : group) {
+        if (std::isfinite(x)) {
+            lo = std::min(lo, x);
+            hi = std::max(hi, x);
+        }
+    }
+    if (!(lo <= hi))
+        lo = hi = 0.0f;
+    const QuantParams p = computeParams(spec, double(lo * ratio), double(hi * ratio));
+    for (std::size_t i = 0; i < group.size() && i < out.size(); ++i)
+        out[i] = fakeQuantizeByReciprocal(group[i], p);
+}
+
 void fakeQuantizeGroups(std::span<const float> values, const GroupParams &params, std::span<float> out) {
     for (std::int64_t g = 0; g < params.grid.groupCount(); ++g) {
         const QuantParams &p = params.groups[std::size_t(g)];

@@ -28,6 +28,16 @@ std::vector<std::pair<float, float>> groupRanges(std::span<const float> values, 
 GroupParams intGroupParams(std::span<const float> values, const ParamGrid &grid, const QuantSpec &spec,
                            double clipRatio = 1.0);
 
+/// intGroupParams with a ratio per group (ratios.size() == grid.groupCount()), as the per-group
+/// MSE search picks them.
+GroupParams intGroupParams(std::span<const float> values, const ParamGrid &grid, const QuantSpec &spec,
+                           std::span<const float> ratios);
+
+/// One group's values (gathered) fake-quantized with the parameters intGroupParams gives a group
+/// of these values at this ratio, into out (same size).
+void fakeQuantizeIntGroup(std::span<const float> group, const QuantSpec &spec, float ratio,
+                          std::span<float> out);
+
 /// x̂ = (clamp(round(x · (1/s)) + z, qmin, qmax) − z) · s with each element's group parameters,
 /// multiplying by the reciprocal of the scale as torch.fake_quantize_per_channel_affine does.
 inline float fakeQuantizeByReciprocal(float x, const QuantParams &p) {

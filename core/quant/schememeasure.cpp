@@ -26,9 +26,25 @@ namespace {
 struct ChunkResult {
     std::vector<float> scales;
     std::vector<std::int64_t> zeroPoints;
+    std::vector<double> clipMin;
+    std::vector<double> clipMax;
     detail::ValueErrorPartial error;
     std::string failure;
 };
+
+void addParams(ChunkResult &r, const QuantParams &p) {
+    r.scales.push_back(p.scale);
+    r.zeroPoints.push_back(p.zeroPoint);
+    r.clipMin.push_back(p.clipMin);
+    r.clipMax.push_back(p.clipMax);
+}
+
+// An fp8 group's clip range is ± the amax its scale maps to the largest value.
+void addFp8Params(ChunkResult &r, float scale, float amax) {
+    r.scales.push_back(scale);
+    r.clipMin.push_back(-double(amax));
+    r.clipMax.push_back(double(amax));
+}
 
 // Quantizes the chunk's values [begin, end) into out (same length) and appends its groups'
 // parameters to result; sets result.failure on an error.
@@ -111,10 +127,8 @@ ChunkPlan intPlan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
         plan.kernel = [p](std::size_t begin, std::span<const float> in, std::span<float> out,
                           ChunkResult &r) {
             fakeQuantize(in, out, p);
-            if (begin == 0) {
-                r.scales.push_back(p.scale);
-                r.zeroPoints.push_back(p.zeroPoint);
-            }
+            if (begin == 0)
+                addParams(r, p);
         };
         return plan;
     }
@@ -126,10 +140,8 @@ ChunkPlan intPlan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
         const ParamGrid sub = ParamGrid::make(chunkShape(in.size(), cols), spec.granularity).value();
         const GroupParams params = intGroupParams(in, sub, spec, spec.clipRatio);
         fakeQuantizeGroups(in, params, out);
-        for (const QuantParams &p : params.groups) {
-            r.scales.push_back(p.scale);
-            r.zeroPoints.push_back(p.zeroPoint);
-        }
+        for (const QuantParams &p : params.groups)
+            addParams(r, p);
     };
     return plan;
 }
@@ -144,12 +156,13 @@ ChunkPlan fp8Plan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
     const MiniFloat format = miniFloatOf(spec.format);
     const float ratio = float(spec.clipRatio);
     if (grid.granularity().kind == Granularity::Kind::Tensor) {
-        const float scale = miniFloatScale(format, range->amax * ratio);
-        plan.kernel = [format, scale](std::size_t begin, std::span<const float> in, std::span<float> out,
-                                      ChunkResult &r) {
+        const float amax = range->amax * ratio;
+        const float scale = miniFloatScale(format, amax);
+        plan.kernel = [format, scale, amax](std::size_t begin, std::span<const float> in,
+                                            std::span<float> out, ChunkResult &r) {
             fakeQuantizeScaled(format, in, out, scale);
             if (begin == 0)
-                r.scales.push_back(scale);
+                addFp8Params(r, scale, amax);
         };
         return plan;
     }
@@ -168,9 +181,10 @@ ChunkPlan fp8Plan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
                 group.insert(group.end(), in.begin() + b, in.begin() + e);
             });
             result.resize(group.size());
-            const float scale = miniFloatScale(format, finiteAbsMax(group) * ratio);
+            const float amax = finiteAbsMax(group) * ratio;
+            const float scale = miniFloatScale(format, amax);
             fakeQuantizeScaled(format, group, result, scale);
-            r.scales.push_back(scale);
+            addFp8Params(r, scale, amax);
             std::size_t next = 0;
             sub.forEachRun(g, [&](std::int64_t b, std::int64_t e) {
                 std::copy_n(result.begin() + std::ptrdiff_t(next), e - b, out.begin() + b);
@@ -379,9 +393,10 @@ Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std
     for (ChunkResult &r : results) {
         partials.push_back(r.error);
         m.quantization.scales.insert(m.quantization.scales.end(), r.scales.begin(), r.scales.end());
-        if (family == FormatFamily::Integer)
-            m.quantization.zeroPoints.insert(m.quantization.zeroPoints.end(), r.zeroPoints.begin(),
-                                             r.zeroPoints.end());
+        auto &q = m.quantization;
+        q.zeroPoints.insert(q.zeroPoints.end(), r.zeroPoints.begin(), r.zeroPoints.end());
+        q.clipMin.insert(q.clipMin.end(), r.clipMin.begin(), r.clipMin.end());
+        q.clipMax.insert(q.clipMax.end(), r.clipMax.begin(), r.clipMax.end());
     }
     m.error = detail::finishValueError(partials);
     m.quantization.paramShape = plan.paramShape;

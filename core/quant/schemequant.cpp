@@ -1,5 +1,6 @@
 #include "quant/schemequant.h"
 
+#include "calib/calibmethods.h"
 #include "io/ggmlblocks.h"
 #include "quant/blocklayout.h"
 #include "quant/ggmlencode.h"
@@ -8,6 +9,8 @@
 #include "quant/minifloat.h"
 #include "quant/nf4.h"
 #include "quant/quantizer.h"
+#include "stats/tensorstats.h"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -46,29 +49,109 @@ double valuesPerGroup(const QuantSpec &spec, const std::vector<std::int64_t> &sh
     return double(grid->elementCount()) / double(grid->groupCount());
 }
 
-SchemeQuantization quantizeInt(std::span<const float> values, const ParamGrid &grid, const QuantSpec &spec) {
+Error cancelled() {
+    return Error{"cancelled"};
+}
+
+void addParams(SchemeQuantization &out, const QuantParams &p) {
+    out.scales.push_back(p.scale);
+    out.zeroPoints.push_back(p.zeroPoint);
+    out.clipMin.push_back(p.clipMin);
+    out.clipMax.push_back(p.clipMax);
+}
+
+// Per tensor, the method's clip range from the tensor's own statistics, so that the parameters
+// are those analyzeQuant gives the same spec.
+Result<SchemeQuantization> quantizeIntClipped(std::span<const float> values, const ParamGrid &grid,
+                                              const QuantSpec &spec, const RunControl &control) {
+    const auto stats = computeStats(values, control);
+    const auto clip = stats ? tensorClip(values, *stats, spec, control) : std::nullopt;
+    if (!clip)
+        return cancelled();
+    const QuantParams params = paramsForTensor(resolvedSpec(spec, *clip), stats->min, stats->max);
     SchemeQuantization out;
-    GroupParams params;
-    if (grid.granularity().kind == Granularity::Kind::Tensor && spec.rangeMode == RangeMode::Saturating)
-        params = {grid, {computeParams(spec, spec.clipLo, spec.clipHi)}};
-    else
-        params = intGroupParams(values, grid, spec, spec.clipRatio);
     out.dequantized.resize(values.size());
-    if (grid.granularity().kind == Granularity::Kind::Tensor)
-        fakeQuantize(values, out.dequantized, params.groups.front()); // as analyze's per-tensor pass
-    else
-        fakeQuantizeGroups(values, params, out.dequantized);
-    for (const QuantParams &p : params.groups) {
-        out.scales.push_back(p.scale);
-        out.zeroPoints.push_back(p.zeroPoint);
+    fakeQuantize(values, out.dequantized, params); // as analyze's per-tensor pass
+    addParams(out, params);
+    out.paramShape = grid.shape();
+    return out;
+}
+
+Result<SchemeQuantization> quantizeHqq(std::span<const float> values, const ParamGrid &grid,
+                                       const QuantSpec &spec, const RunControl &control) {
+    const auto params = solveHqq(values, grid, spec.bits, {}, control);
+    if (!params)
+        return cancelled();
+    SchemeQuantization out;
+    out.dequantized.resize(values.size());
+    hqqDequantize(values, grid, spec.bits, *params, out.dequantized);
+    out.scales = params->scales;
+    out.zeroPointsFloat = params->zeroPoints;
+    const double qmax = double((std::int64_t(1) << spec.bits) - 1);
+    for (std::size_t g = 0; g < out.scales.size(); ++g) {
+        out.clipMin.push_back(double((0.0f - out.zeroPointsFloat[g]) * out.scales[g]));
+        out.clipMax.push_back(double((float(qmax) - out.zeroPointsFloat[g]) * out.scales[g]));
     }
     out.paramShape = grid.shape();
     return out;
 }
 
-// FP8 at any granularity: each group gathered, scaled to the format's range, put back.
-SchemeQuantization quantizeFp8(std::span<const float> values, const ParamGrid &grid, MiniFloat format,
-                               double clipRatio) {
+Result<SchemeQuantization> quantizeInt(std::span<const float> values, const ParamGrid &grid,
+                                       const QuantSpec &spec, const RunControl &control) {
+    const bool perTensor = grid.granularity().kind == Granularity::Kind::Tensor;
+    if (usesTensorClip(spec))
+        return quantizeIntClipped(values, grid, spec, control);
+    if (spec.method == CalibMethod::Hqq)
+        return quantizeHqq(values, grid, spec, control);
+    GroupParams params;
+    if (perTensor && spec.rangeMode == RangeMode::Saturating) {
+        params = {grid, {computeParams(spec, spec.clipLo, spec.clipHi)}};
+    } else if (spec.method == CalibMethod::Mse) {
+        const auto ratios = mseShrinkRatios(
+            values, grid,
+            [&spec](std::span<const float> group, float ratio, std::span<float> out) {
+                fakeQuantizeIntGroup(group, spec, ratio, out);
+            },
+            control);
+        if (!ratios)
+            return cancelled();
+        params = intGroupParams(values, grid, spec, *ratios);
+    } else {
+        params = intGroupParams(values, grid, spec, spec.clipRatio);
+    }
+    SchemeQuantization out;
+    out.dequantized.resize(values.size());
+    if (perTensor)
+        fakeQuantize(values, out.dequantized, params.groups.front()); // as analyze's per-tensor pass
+    else
+        fakeQuantizeGroups(values, params, out.dequantized);
+    for (const QuantParams &p : params.groups)
+        addParams(out, p);
+    out.paramShape = grid.shape();
+    return out;
+}
+
+float fp8Scale(MiniFloat format, std::span<const float> group, float ratio) {
+    return miniFloatScale(format, finiteAbsMax(group) * ratio);
+}
+
+// FP8 at any granularity: each group gathered, scaled to the format's range, put back. Method mse
+// picks each group's ratio; otherwise every group takes the spec's clip ratio.
+Result<SchemeQuantization> quantizeFp8(std::span<const float> values, const ParamGrid &grid,
+                                       const QuantSpec &spec, const RunControl &control) {
+    const MiniFloat format = miniFloatOf(spec.format);
+    std::vector<float> ratios(std::size_t(grid.groupCount()), float(spec.clipRatio));
+    if (spec.method == CalibMethod::Mse) {
+        auto searched = mseShrinkRatios(
+            values, grid,
+            [format](std::span<const float> group, float ratio, std::span<float> out) {
+                fakeQuantizeScaled(format, group, out, fp8Scale(format, group, ratio));
+            },
+            control);
+        if (!searched)
+            return cancelled();
+        ratios = std::move(*searched);
+    }
     SchemeQuantization out;
     out.dequantized.resize(values.size());
     out.paramShape = grid.shape();
@@ -80,9 +163,12 @@ SchemeQuantization quantizeFp8(std::span<const float> values, const ParamGrid &g
             in.insert(in.end(), values.begin() + begin, values.begin() + end);
         });
         result.resize(in.size());
-        const float scale = miniFloatScale(format, finiteAbsMax(in) * float(clipRatio));
+        const float amax = finiteAbsMax(in) * ratios[std::size_t(g)];
+        const float scale = miniFloatScale(format, amax);
         fakeQuantizeScaled(format, in, result, scale);
         out.scales.push_back(scale);
+        out.clipMin.push_back(-double(amax));
+        out.clipMax.push_back(double(amax));
         std::size_t next = 0;
         grid.forEachRun(g, [&](std::int64_t begin, std::int64_t end) {
             std::copy(result.begin() + std::ptrdiff_t(next),
@@ -273,9 +359,8 @@ Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
     Result<SchemeQuantization> out = Error{"unsupported format " + formatName(spec)};
     if (traits.family == FormatFamily::Integer || traits.family == FormatFamily::Minifloat) {
         const ParamGrid grid = ParamGrid::make(shape, spec.granularity).value();
-        out = traits.family == FormatFamily::Integer
-                  ? quantizeInt(values, grid, spec)
-                  : quantizeFp8(values, grid, miniFloatOf(spec.format), spec.clipRatio);
+        out = traits.family == FormatFamily::Integer ? quantizeInt(values, grid, spec, control)
+                                                     : quantizeFp8(values, grid, spec, control);
     } else {
         out = quantizeBlocks(values, shape, spec, control);
     }

@@ -19,8 +19,18 @@ struct SchemeQuantization {
     /// Each group's or block's scale (its effective scale for two-level formats: NVFP4's s_b / g,
     /// NF4's absmax), row-major over paramShape.
     std::vector<float> scales;
-    /// Zero points of the int format (0 when symmetric); empty for other formats.
+    /// Zero points of the int format (0 when symmetric); empty for other formats and for hqq.
     std::vector<std::int64_t> zeroPoints;
+    /// Method hqq only: each group's zero point as HQQ keeps it, a float in code units, not
+    /// rounded: q = clamp(round(x · inverse + z), 0, 2^b - 1) with HQQ's inverse scale, x̂ = (q - z) ·
+    /// scale. Empty otherwise.
+    std::vector<float> zeroPointsFloat;
+    /// Int and FP8: each group's clip range in value units, row-major over paramShape: what the
+    /// group quantized (int: its parameters' clipMin / clipMax; fp8: ± its amax times its ratio,
+    /// which the scale maps to the largest value; hqq: its lowest and highest level). Empty for block and
+    /// codebook formats.
+    std::vector<double> clipMin;
+    std::vector<double> clipMax;
     double bitsPerWeight = 0.0;
 };
 
@@ -37,9 +47,14 @@ double schemeBitsPerWeight(const QuantSpec &spec, const std::vector<std::int64_t
 
 /// Quantizes values (row-major, shape) with spec: int at any granularity (PyTorch's observer
 /// per group, by the scale's reciprocal), FP8 at any granularity, MX, NVFP4, NF4 and llama.cpp's
-/// block types (its reference quantizer, bit for bit). Fails as checkScheme does, and for a block
-/// type on a non-finite value. control's threads and cancellation reach the block-type encoder. NaN stays NaN
-/// in x̂; see each format's kernel for ±Inf.
+/// block types (its reference quantizer, bit for bit). The spec's calibration method sets the
+/// range (core/calib): per tensor, int with mse, percentile, entropy or histogram-l2 is quantized
+/// saturating at the method's clip range (the parameters analyzeQuant gives the same spec); mse
+/// at any other granularity and for fp8 shrinks each group's range by the candidate with the least
+/// exact MSE; hqq solves float zero points (zeroPointsFloat). Fails as checkScheme does, for a
+/// block type on a non-finite value, and with "cancelled". control's threads and cancellation
+/// reach the methods and the block-type encoder; results are the same at any thread count. NaN
+/// stays NaN in x̂; see each format's kernel for ±Inf.
 Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
                                           const std::vector<std::int64_t> &shape, const QuantSpec &spec,
                                           const RunControl &control = {});

@@ -109,6 +109,8 @@ void TestSchemeMeasure::sameAsQuantizeScheme() {
     for (std::size_t g = 0; g < whole->scales.size(); ++g)
         QVERIFY(identical(one->quantization.scales[g], whole->scales[g]));
     QCOMPARE(one->quantization.zeroPoints, whole->zeroPoints);
+    QCOMPARE(one->quantization.clipMin, whole->clipMin);
+    QCOMPARE(one->quantization.clipMax, whole->clipMax);
     QCOMPARE(one->quantization.bitsPerWeight, whole->bitsPerWeight);
     QVERIFY(one->quantization.dequantized.empty());
 
