@@ -14,7 +14,7 @@ struct DTypeEntry {
     std::size_t size;
 };
 
-constexpr std::array<DTypeEntry, 12> kDTypes{{
+constexpr std::array<DTypeEntry, 15> kDTypes{{
     {DType::F64, "F64", 8},
     {DType::F32, "F32", 4},
     {DType::F16, "F16", 2},
@@ -25,6 +25,9 @@ constexpr std::array<DTypeEntry, 12> kDTypes{{
     {DType::I32, "I32", 4},
     {DType::I16, "I16", 2},
     {DType::I8, "I8", 1},
+    {DType::U64, "U64", 8},
+    {DType::U32, "U32", 4},
+    {DType::U16, "U16", 2},
     {DType::U8, "U8", 1},
     {DType::BOOL, "BOOL", 1},
 }};

@@ -9,7 +9,7 @@ namespace qs {
 
 /// Element types of stored tensors. Names follow safetensors ("F32", "BF16", ...) for every
 /// format, so that scripts see one vocabulary.
-enum class DType { F64, F32, F16, BF16, F8_E4M3, F8_E5M2, I64, I32, I16, I8, U8, BOOL };
+enum class DType { F64, F32, F16, BF16, F8_E4M3, F8_E5M2, I64, I32, I16, I8, U64, U32, U16, U8, BOOL };
 
 /// The safetensors name of a dtype, e.g. "BF16".
 std::string_view dtypeName(DType type);

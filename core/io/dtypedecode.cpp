@@ -43,6 +43,12 @@ DecodeFn littleEndianDecoder(DType dtype) {
         return &decodeLittleEndian<std::int16_t>;
     case DType::I8:
         return &decodeLittleEndian<std::int8_t>;
+    case DType::U64:
+        return &decodeLittleEndian<std::uint64_t>;
+    case DType::U32:
+        return &decodeLittleEndian<std::uint32_t>;
+    case DType::U16:
+        return &decodeLittleEndian<std::uint16_t>;
     case DType::U8:
         return &decodeLittleEndian<std::uint8_t>;
     case DType::BOOL:

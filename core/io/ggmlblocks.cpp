@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <string>
 
 namespace qs {
@@ -25,6 +26,20 @@ constexpr const GgmlBlockLayout &kQ4_K = ggmlBlockLayout(GgmlType::Q4_K);
 constexpr const GgmlBlockLayout &kQ5_K = ggmlBlockLayout(GgmlType::Q5_K);
 constexpr const GgmlBlockLayout &kQ6_K = ggmlBlockLayout(GgmlType::Q6_K);
 constexpr const GgmlBlockLayout &kQ8_K = ggmlBlockLayout(GgmlType::Q8_K);
+constexpr const GgmlBlockLayout &kIQ4_NL = ggmlBlockLayout(GgmlType::IQ4_NL);
+constexpr const GgmlBlockLayout &kIQ4_XS = ggmlBlockLayout(GgmlType::IQ4_XS);
+constexpr const GgmlBlockLayout &kTQ1_0 = ggmlBlockLayout(GgmlType::TQ1_0);
+constexpr const GgmlBlockLayout &kTQ2_0 = ggmlBlockLayout(GgmlType::TQ2_0);
+constexpr const GgmlBlockLayout &kMXFP4 = ggmlBlockLayout(GgmlType::MXFP4);
+
+// The 16 levels of IQ4_NL and IQ4_XS (ggml-common.h's kvalues_iq4nl): a non-uniform grid
+// denser near zero, as int8 so that each value is d · level like ggml computes it.
+constexpr std::array<std::int8_t, 16> kIq4Levels{-127, -104, -83, -65, -49, -35, -22, -10,
+                                                 1,    13,   25,  38,  53,  69,  89,  113};
+
+// MXFP4's E2M1 values doubled to integers (ggml's kvalues_mxfp4): bit 3 is the sign, the low
+// three bits index 0, 0.5, 1, 1.5, 2, 3, 4, 6. The block scale is halved to compensate.
+constexpr std::array<std::int8_t, 16> kMxfp4Levels{0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
 std::uint8_t byteAt(const std::byte *p, std::size_t i) {
     return std::uint8_t(p[i]);
@@ -246,13 +261,114 @@ void decodeQ8_K(const std::byte *src, float *dst, std::size_t blocks) {
     }
 }
 
+// IQ4_NL: d (f16), qs[16]; as Q4_0's nibble order, value = d · kIq4Levels[nibble].
+void decodeIQ4_NL(const std::byte *src, float *dst, std::size_t blocks) {
+    for (std::size_t b = 0; b < blocks; ++b, src += kIQ4_NL.blockBytes, dst += kIQ4_NL.blockElements) {
+        const float d = halfAt(src + kIQ4_NL.d);
+        for (std::size_t j = 0; j < 16; ++j) {
+            const std::uint8_t q = byteAt(src, kIQ4_NL.qs + j);
+            dst[j] = d * float(kIq4Levels[q & 0x0F]);
+            dst[j + 16] = d * float(kIq4Levels[q >> 4]);
+        }
+    }
+}
+
+// The 6-bit scale of sub-block ib (0..7) of an IQ4_XS block: its low 4 bits are a nibble of
+// scales_l[ib / 2], its high 2 bits bits 2·ib of the u16 scales_h; stored with an offset of 32.
+int iq4xsScale(const std::byte *scales, std::size_t ib) {
+    const auto high = loadLittleEndian<std::uint16_t>(scales);
+    const int low = (byteAt(scales, 2 + ib / 2) >> (4 * (ib % 2))) & 0x0F;
+    return (low | (((high >> (2 * ib)) & 3) << 4)) - 32;
+}
+
+// IQ4_XS: d (f16), scales_h (u16), scales_l[4], qs[128]; eight 32-value sub-blocks, each 16 qs
+// bytes in Q4_0's nibble order; value = (d · scale) · kIq4Levels[nibble].
+void decodeIQ4_XS(const std::byte *src, float *dst, std::size_t blocks) {
+    for (std::size_t b = 0; b < blocks; ++b, src += kIQ4_XS.blockBytes, dst += kIQ4_XS.blockElements) {
+        const float d = halfAt(src + kIQ4_XS.d);
+        for (std::size_t ib = 0; ib < 8; ++ib) {
+            const float dl = d * float(iq4xsScale(src + kIQ4_XS.scales, ib));
+            const std::byte *q = src + kIQ4_XS.qs + 16 * ib;
+            float *y = dst + 32 * ib;
+            for (std::size_t j = 0; j < 16; ++j) {
+                y[j] = dl * float(kIq4Levels[byteAt(q, j) & 0x0F]);
+                y[j + 16] = dl * float(kIq4Levels[byteAt(q, j) >> 4]);
+            }
+        }
+    }
+}
+
+// Trit n (0 = most significant) of a byte holding up to five base-3 digits as a fixed-point
+// fraction of 256 (what TQ1_0 stores): multiplying by 3^n (mod 256) shifts trit n to the top,
+// and the top trit of q is (q · 3) >> 8. Returns -1, 0 or 1.
+int tritAt(std::uint8_t packed, int n) {
+    static constexpr std::array<std::uint8_t, 5> kPow3{1, 3, 9, 27, 81};
+    const auto q = std::uint8_t(packed * kPow3[std::size_t(n)]);
+    return ((int(q) * 3) >> 8) - 1;
+}
+
+// TQ1_0: qs[48] (5 trits a byte), qh[4] (4 trits a byte), d (f16); value = trit · d. The first
+// 32 qs bytes give 5 runs of 32 values (trit n of every byte, n = 0..4), the next 16 bytes 5 runs
+// of 16, and qh 4 runs of 4: 160 + 80 + 16 = 256.
+void decodeTQ1_0(const std::byte *src, float *dst, std::size_t blocks) {
+    for (std::size_t b = 0; b < blocks; ++b, src += kTQ1_0.blockBytes, dst += kTQ1_0.blockElements) {
+        const float d = halfAt(src + kTQ1_0.d);
+        float *y = dst;
+        const auto runs = [&](const std::byte *bytes, std::size_t count, int trits) {
+            for (int n = 0; n < trits; ++n) {
+                for (std::size_t m = 0; m < count; ++m)
+                    *y++ = float(tritAt(byteAt(bytes, m), n)) * d;
+            }
+        };
+        runs(src + kTQ1_0.qs, 32, 5);
+        runs(src + kTQ1_0.qs + 32, 16, 5);
+        runs(src + kTQ1_0.qh, 4, 4);
+    }
+}
+
+// TQ2_0: qs[64] (2-bit trits stored as 0, 1, 2), d (f16); each 32-byte half gives 4 runs of 32
+// values at shifts 0, 2, 4, 6; value = (q - 1) · d.
+void decodeTQ2_0(const std::byte *src, float *dst, std::size_t blocks) {
+    for (std::size_t b = 0; b < blocks; ++b, src += kTQ2_0.blockBytes, dst += kTQ2_0.blockElements) {
+        const float d = halfAt(src + kTQ2_0.d);
+        float *y = dst;
+        for (std::size_t half = 0; half < 2; ++half) {
+            const std::byte *q = src + kTQ2_0.qs + 32 * half;
+            for (std::size_t shift = 0; shift < 8; shift += 2) {
+                for (std::size_t m = 0; m < 32; ++m)
+                    *y++ = float(((byteAt(q, m) >> shift) & 3) - 1) * d;
+            }
+        }
+    }
+}
+
+// Half the value of an E8M0 scale byte e, 2^(e - 128), built from its float32 bits as ggml's
+// GGML_E8M0_TO_FP32_HALF does: e = 0 and 1 are the subnormals 2^-128 and 2^-127, every other e
+// the normal with exponent field e - 1. e = 255 gives 2^127, not NaN.
+float e8m0Half(std::uint8_t e) {
+    const std::uint32_t bits = e < 2 ? std::uint32_t(0x00200000u) << e : std::uint32_t(e - 1) << 23;
+    return std::bit_cast<float>(bits);
+}
+
+// MXFP4: e (E8M0), qs[16]; Q4_0's nibble order, value = kMxfp4Levels[nibble] · 2^(e - 128).
+void decodeMXFP4(const std::byte *src, float *dst, std::size_t blocks) {
+    for (std::size_t b = 0; b < blocks; ++b, src += kMXFP4.blockBytes, dst += kMXFP4.blockElements) {
+        const float d = e8m0Half(byteAt(src, kMXFP4.d));
+        for (std::size_t j = 0; j < 16; ++j) {
+            const std::uint8_t q = byteAt(src, kMXFP4.qs + j);
+            dst[j] = float(kMxfp4Levels[q & 0x0F]) * d;
+            dst[j + 16] = float(kMxfp4Levels[q >> 4]) * d;
+        }
+    }
+}
+
 // Name and sizes from the layout table; the decoder and, for plain types, the dtype here.
 constexpr GgmlTypeTraits traitsOf(GgmlType type, std::optional<DType> plainType, GgmlBlockDecoder decode) {
     const GgmlBlockLayout &layout = ggmlBlockLayout(type);
     return {type, layout.name, layout.blockElements, layout.blockBytes, plainType, decode};
 }
 
-constexpr std::array<GgmlTypeTraits, 19> kTypes{{
+constexpr std::array<GgmlTypeTraits, 24> kTypes{{
     traitsOf(GgmlType::F32, DType::F32, &decodeLittleEndian<float>),
     traitsOf(GgmlType::F16, DType::F16, &decodeLittleEndian<Eigen::half>),
     traitsOf(GgmlType::BF16, DType::BF16, &decodeLittleEndian<Eigen::bfloat16>),
@@ -272,6 +388,11 @@ constexpr std::array<GgmlTypeTraits, 19> kTypes{{
     traitsOf(GgmlType::Q5_K, std::nullopt, &decodeQ5_K),
     traitsOf(GgmlType::Q6_K, std::nullopt, &decodeQ6_K),
     traitsOf(GgmlType::Q8_K, std::nullopt, &decodeQ8_K),
+    traitsOf(GgmlType::IQ4_NL, std::nullopt, &decodeIQ4_NL),
+    traitsOf(GgmlType::IQ4_XS, std::nullopt, &decodeIQ4_XS),
+    traitsOf(GgmlType::TQ1_0, std::nullopt, &decodeTQ1_0),
+    traitsOf(GgmlType::TQ2_0, std::nullopt, &decodeTQ2_0),
+    traitsOf(GgmlType::MXFP4, std::nullopt, &decodeMXFP4),
 }};
 
 struct KnownName {
@@ -280,19 +401,15 @@ struct KnownName {
 };
 
 // Types ggml defines that we recognise by name but cannot decode.
-constexpr std::array<KnownName, 12> kUnsupported{{
+constexpr std::array<KnownName, 8> kUnsupported{{
     {9, "Q8_1"},
     {16, "IQ2_XXS"},
     {17, "IQ2_XS"},
     {18, "IQ3_XXS"},
     {19, "IQ1_S"},
-    {20, "IQ4_NL"},
     {21, "IQ3_S"},
     {22, "IQ2_S"},
-    {23, "IQ4_XS"},
     {29, "IQ1_M"},
-    {34, "TQ1_0"},
-    {35, "TQ2_0"},
 }};
 
 } // namespace

@@ -55,23 +55,11 @@ std::string_view valueTypeName(std::uint32_t type) {
 
 // llama.cpp's llama_ftype values, for general.file_type.
 std::string_view fileTypeName(std::uint64_t fileType) {
-    static constexpr std::array<std::pair<std::uint64_t, std::string_view>, 16> kNames{{
-        {0, "all F32"},
-        {1, "mostly F16"},
-        {2, "Q4_0"},
-        {3, "Q4_1"},
-        {7, "Q8_0"},
-        {8, "Q5_0"},
-        {9, "Q5_1"},
-        {10, "Q2_K"},
-        {11, "Q3_K_S"},
-        {12, "Q3_K_M"},
-        {13, "Q3_K_L"},
-        {14, "Q4_K_S"},
-        {15, "Q4_K_M"},
-        {16, "Q5_K_S"},
-        {17, "Q5_K_M"},
-        {18, "Q6_K"},
+    static constexpr std::array<std::pair<std::uint64_t, std::string_view>, 21> kNames{{
+        {0, "all F32"}, {1, "mostly F16"}, {2, "Q4_0"},       {3, "Q4_1"},    {7, "Q8_0"},    {8, "Q5_0"},
+        {9, "Q5_1"},    {10, "Q2_K"},      {11, "Q3_K_S"},    {12, "Q3_K_M"}, {13, "Q3_K_L"}, {14, "Q4_K_S"},
+        {15, "Q4_K_M"}, {16, "Q5_K_S"},    {17, "Q5_K_M"},    {18, "Q6_K"},   {25, "IQ4_NL"}, {30, "IQ4_XS"},
+        {36, "TQ1_0"},  {37, "TQ2_0"},     {38, "MXFP4_MOE"},
     }};
     if (fileType == 32)
         return "mostly BF16";

@@ -15,9 +15,9 @@ namespace qs {
 /// length, dimension and offset is validated when opening, before any tensor data is touched.
 ///
 /// Plain ggml types (F32, F16, BF16, F64, I8 ... I64) appear with their dtype; block types
-/// (Q4_0 ... Q6_K, Q8_K) appear as dtype F32 with storageType set to ggml's name and are
-/// dequantized by loadFloat(). Shapes are reversed from GGUF's fastest-first order to the
-/// row-major order users know ([rows, cols]).
+/// (Q4_0 ... Q6_K, Q8_K, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, MXFP4) appear as dtype F32 with
+/// storageType set to ggml's name and are dequantized by loadFloat(). Shapes are reversed from
+/// GGUF's fastest-first order to the row-major order users know ([rows, cols]).
 class GgufReader final : public CheckpointReader {
 public:
     /// Largest rank ggml supports.

@@ -40,7 +40,7 @@ struct TypeCode {
     DType dtype;
 };
 
-constexpr std::array<TypeCode, 9> kTypeCodes{{
+constexpr std::array<TypeCode, 12> kTypeCodes{{
     {"f8", DType::F64},
     {"f4", DType::F32},
     {"f2", DType::F16},
@@ -48,6 +48,9 @@ constexpr std::array<TypeCode, 9> kTypeCodes{{
     {"i4", DType::I32},
     {"i2", DType::I16},
     {"i1", DType::I8},
+    {"u8", DType::U64},
+    {"u4", DType::U32},
+    {"u2", DType::U16},
     {"u1", DType::U8},
     {"b1", DType::BOOL},
 }};
@@ -62,7 +65,7 @@ Result<ParsedDescr> parseDescr(const std::string &descr) {
         return Error{"descr '" + descr +
                      "' is an object array of pickled Python objects, which is not supported "
                      "(loading never runs pickle)"};
-    const std::string supported = " (supported: f8 f4 f2 i8 i4 i2 i1 u1 b1, with < or > byte order)";
+    const std::string supported = " (supported: f8 f4 f2 i8 i4 i2 i1 u8 u4 u2 u1 b1, with < or > byte order)";
     if (descr.size() != 3 || (descr[0] != '<' && descr[0] != '>' && descr[0] != '|'))
         return Error{"unsupported descr '" + descr + "'" + supported};
     for (const TypeCode &type : kTypeCodes) {
@@ -360,6 +363,12 @@ RangeDecoder rangeDecoderFor(DType dtype) {
         return &decodeRange<std::int16_t>;
     case DType::I8:
         return &decodeRange<std::int8_t>;
+    case DType::U64:
+        return &decodeRange<std::uint64_t>;
+    case DType::U32:
+        return &decodeRange<std::uint32_t>;
+    case DType::U16:
+        return &decodeRange<std::uint16_t>;
     case DType::U8:
         return &decodeRange<std::uint8_t>;
     default:

@@ -42,7 +42,7 @@ Result<std::uint64_t> npyHeaderExtent(std::span<const std::byte> prefix);
 
 /// Parses the preamble and header dict at the start of bytes (which may hold only the header):
 /// {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), } with a strict literal parser
-/// (no evaluation). Supported descr: f8 f4 f2 i8 i4 i2 i1 u1 b1 in either byte order.
+/// (no evaluation). Supported descr: f8 f4 f2 i8 i4 i2 i1 u8 u4 u2 u1 b1 in either byte order.
 /// Errors say what is wrong, without a file name; callers prefix it.
 Result<NpyHeader> parseNpyHeader(std::span<const std::byte> bytes);
 

@@ -2,6 +2,8 @@
 
 #include <QTest>
 
+#include <cmath>
+#include <limits>
 #include <vector>
 
 using namespace qs;
@@ -79,6 +81,7 @@ private Q_SLOTS:
     void layout();
     void dequantize_data();
     void dequantize();
+    void mxfp4ScaleExtremes();
     void blocksFollowEachOther();
     void rejectsPartialBlocks();
     void namesUnsupportedTypes();
@@ -101,6 +104,13 @@ void TestGgmlBlocks::layout_data() {
     QTest::addRow("Q5_K") << 13 << "Q5_K" << 256 << 176;
     QTest::addRow("Q6_K") << 14 << "Q6_K" << 256 << 210;
     QTest::addRow("Q8_K") << 15 << "Q8_K" << 256 << 292;
+    // IQ4_NL = f16 + 16; IQ4_XS = f16 + u16 + 4 + 128; TQ1_0 = 48 + 4 + f16; TQ2_0 = 64 + f16;
+    // MXFP4 = 1 (E8M0) + 16.
+    QTest::addRow("IQ4_NL") << 20 << "IQ4_NL" << 32 << 18;
+    QTest::addRow("IQ4_XS") << 23 << "IQ4_XS" << 256 << 136;
+    QTest::addRow("TQ1_0") << 34 << "TQ1_0" << 256 << 54;
+    QTest::addRow("TQ2_0") << 35 << "TQ2_0" << 256 << 66;
+    QTest::addRow("MXFP4") << 39 << "MXFP4" << 32 << 17;
     QTest::addRow("BF16") << 30 << "BF16" << 1 << 2;
     QTest::addRow("F64") << 28 << "F64" << 1 << 8;
 }
@@ -313,6 +323,102 @@ void TestGgmlBlocks::dequantize_data() {
         << BlockBuilder(292).u32(0, 0x3F000000u).byte(4, 0xFD).byte(4 + 255, 100).byte(260, 0x77).bytes()
         << Expected(256, 0.0f).at(0, -1.5f).at(255, 50.0f).values();
 
+    // The codebook of IQ4_NL and IQ4_XS (ggml-common.h's kvalues_iq4nl), by index:
+    //   0: -127, 1: -104, 2: -83, 3: -65, 4: -49, 5: -35, 6: -22, 7: -10,
+    //   8: 1, 9: 13, 10: 25, 11: 38, 12: 53, 13: 69, 14: 89, 15: 113.
+    // IQ4_NL (d, qs[16]): y[j] = d·kv[lo(qs[j])], y[j+16] = d·kv[hi(qs[j])]; d = 0.5.
+    // qs = 0x88 elsewhere: 0.5·kv[8] = 0.5·1 = 0.5.
+    // qs[0] = 0x30: y0 = 0.5·kv[0] = -63.5, y16 = 0.5·kv[3] = 0.5·-65 = -32.5.
+    // qs[15] = 0xF7: y15 = 0.5·kv[7] = -5, y31 = 0.5·kv[15] = 56.5.
+    BlockBuilder iq4nl(18);
+    iq4nl.half(0, kHalfHalf);
+    for (int j = 0; j < 16; ++j)
+        iq4nl.byte(2 + j, 0x88);
+    iq4nl.byte(2, 0x30).byte(2 + 15, 0xF7);
+    QTest::addRow("IQ4_NL")
+        << 20 << iq4nl.bytes()
+        << Expected(32, 0.5f).at(0, -63.5f).at(16, -32.5f).at(15, -5.0f).at(31, 56.5f).values();
+
+    // IQ4_XS (d, scales_h u16, scales_l[4], qs[128]): sub-block ib (32 values, qs[16ib ..]) has
+    // scale ls = (nibble ib%2 of scales_l[ib/2] | bits 2ib..2ib+1 of scales_h << 4) - 32 and
+    // y = (d·ls)·kv[nibble] in IQ4_NL's order; d = 0.25, qs = 0x88 (kv 1) everywhere but below.
+    // Most sub-blocks: low nibble 1, high bits 2: 33 - 32 = 1, y = 0.25·1·1 = 0.25.
+    // ib = 3: low nibble 0 (scales_l[1] = 0x01), high bits 0: ls = -32, y = (0.25·-32)·1 = -8;
+    //   qs[48 + 5] = 0x70: y101 = -8·kv[0] = 1016, y117 = -8·kv[7] = 80.
+    // ib = 7: low nibble 15 (scales_l[3] = 0xF1), high bits 3 (scales_h bits 14-15, its high
+    //   byte): ls = 63 - 32 = 31, y = 7.75.
+    // ib = 0: qs[0] = 0x0F: y0 = 0.25·kv[15] = 28.25, y16 = 0.25·kv[0] = -31.75.
+    // scales_h = 0xAAAA with bits 6-7 cleared and 14-15 set = 0xEA2A.
+    BlockBuilder iq4xs(136);
+    iq4xs.half(0, kHalfQuarter).half(2, 0xEA2A).byte(4, 0x11).byte(5, 0x01).byte(6, 0x11).byte(7, 0xF1);
+    for (int j = 0; j < 128; ++j)
+        iq4xs.byte(8 + j, 0x88);
+    iq4xs.byte(8, 0x0F).byte(8 + 48 + 5, 0x70);
+    QTest::addRow("IQ4_XS") << 23 << iq4xs.bytes()
+                            << Expected(256, 0.25f)
+                                   .at(0, 28.25f)
+                                   .at(16, -31.75f)
+                                   .range(96, 128, -8.0f)
+                                   .at(101, 1016.0f)
+                                   .at(117, 80.0f)
+                                   .range(224, 256, 7.75f)
+                                   .values();
+
+    // TQ1_0 (qs[48], qh[4], d): a byte holds base-3 digits t0 t1 t2 t3 t4 (t0 first) as
+    // q = ceil(v·256/243) with v = 81 t0 + 27 t1 + 9 t2 + 3 t3 + t4; trit n is
+    // ((q·3^n mod 256)·3) >> 8 and the value (trit - 1)·d. qs[0..31] give y[32n + m],
+    // qs[32..47] y[160 + 16n + m], qh[0..3] (trits 0..3) y[240 + 4n + j]; d = 0.5.
+    // 0x80 (all trits 1: v = 121, q = 128) everywhere else gives 0.
+    // qs[0] = 0x00: every trit 0: y0, y32, y64, y96, y128 = -0.5.
+    // qs[1] = 0xFF (22222: v = 242, q = 255): y1, y33, y65, y97, y129 = +0.5.
+    // qs[40] = 0xBB (20120: v = 177, q = 187): y168 = +0.5, y184 = -0.5, y200 = 0, y216 = +0.5,
+    //   y232 = -0.5.
+    // qh[2] = 0x43 (0210 then ·3: v = 63, q = 67): y242 = -0.5, y246 = +0.5, y250 = 0, y254 = -0.5.
+    BlockBuilder tq1(54);
+    for (int j = 0; j < 52; ++j)
+        tq1.byte(j, 0x80);
+    tq1.byte(0, 0x00).byte(1, 0xFF).byte(40, 0xBB).byte(48 + 2, 0x43).half(52, kHalfHalf);
+    Expected tq1Values(256, 0.0f);
+    for (std::size_t n = 0; n < 5; ++n)
+        tq1Values.at(32 * n, -0.5f).at(32 * n + 1, 0.5f);
+    QTest::addRow("TQ1_0") << 34 << tq1.bytes()
+                           << tq1Values.at(168, 0.5f)
+                                  .at(184, -0.5f)
+                                  .at(216, 0.5f)
+                                  .at(232, -0.5f)
+                                  .at(242, -0.5f)
+                                  .at(246, 0.5f)
+                                  .at(254, -0.5f)
+                                  .values();
+
+    // TQ2_0 (qs[64], d): each 32-byte half h gives y[128h + 32l + m] = (((qs[32h + m] >> 2l) & 3) - 1)·d;
+    // d = 2, 0x55 (every field 1) elsewhere gives 0.
+    // qs[0] = 0x1B (fields 3, 2, 1, 0 from the low bits): y0 = 2·2 = 4 (3 is not a trit but
+    //   decodes as ggml does), y32 = 2, y64 = 0, y96 = -2.
+    // qs[63] = 0x00: y159, y191, y223, y255 = -2.
+    BlockBuilder tq2(66);
+    for (int j = 0; j < 64; ++j)
+        tq2.byte(j, 0x55);
+    tq2.byte(0, 0x1B).byte(63, 0x00).half(64, kHalfTwo);
+    QTest::addRow("TQ2_0") << 35 << tq2.bytes()
+                           << Expected(256, 0.0f)
+                                  .at(0, 4.0f)
+                                  .at(32, 2.0f)
+                                  .at(96, -2.0f)
+                                  .at(159, -2.0f)
+                                  .at(191, -2.0f)
+                                  .at(223, -2.0f)
+                                  .at(255, -2.0f)
+                                  .values();
+
+    // MXFP4 (e, qs[16]): y[j] = kv[lo(qs[j])]·2^(e - 128), y[j+16] = kv[hi(qs[j])]·2^(e - 128)
+    // with ggml's doubled E2M1 table kv = 0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12.
+    // e = 130: scale 2^(130-127) = 8, halved 4. qs = 0 elsewhere gives 0.
+    // qs[0] = 0x97: y0 = 12·4 = 48 (E2M1 6 times 8), y16 = -1·4 = -4 (E2M1 -0.5 times 8).
+    // qs[15] = 0x8B: y15 = -3·4 = -12, y31 = 0 (code 8 is E2M1's -0).
+    QTest::addRow("MXFP4") << 39 << BlockBuilder(17).byte(0, 130).byte(1, 0x97).byte(1 + 15, 0x8B).bytes()
+                           << Expected(32, 0.0f).at(0, 48.0f).at(16, -4.0f).at(15, -12.0f).values();
+
     // Plain types: F16 0x3C00 = 1, 0xC000 = -2; BF16 0x3F80 = 1, 0xC040 = -3; I16 0xFFFE = -2.
     QTest::addRow("F16") << 1 << BlockBuilder(4).half(0, 0x3C00).half(2, 0xC000).bytes()
                          << std::vector<float>{1.0f, -2.0f};
@@ -331,6 +437,28 @@ void TestGgmlBlocks::dequantize() {
             QFAIL(qPrintable(
                 QStringLiteral("value %1: got %2, expected %3").arg(i).arg(actual[i]).arg(expected[i])));
     }
+}
+
+void TestGgmlBlocks::mxfp4ScaleExtremes() {
+    // One block per scale byte e, each with qs[0] = 0x71: y0 = kv[1]·2^(e-128) = 2^(e-128) and
+    // y16 = kv[7]·2^(e-128) = 12·2^(e-128). e = 0 and 1 are float subnormals (2^-128, 2^-127),
+    // e = 2 the smallest normal 2^-126; e = 255 is 2^127, not NaN as in the OCP spec, and
+    // 12·2^127 overflows to +inf, which is what ggml's float arithmetic gives too.
+    const std::vector<int> scales{0, 1, 2, 127, 128, 254, 255};
+    QByteArray bytes;
+    for (int e : scales)
+        bytes += BlockBuilder(17).byte(0, quint8(e)).byte(1, 0x71).bytes();
+    const std::vector<float> values = decode(GgmlType::MXFP4, bytes, 32 * scales.size());
+    for (std::size_t b = 0; b < scales.size(); ++b) {
+        const float scale = std::ldexp(1.0f, scales[b] - 128);
+        QCOMPARE(values[32 * b], scale);
+        QCOMPARE(values[32 * b + 1], 0.0f);
+        QCOMPARE(values[32 * b + 16], 12.0f * scale);
+    }
+    QCOMPARE(values[0], 0x1p-128f);
+    QVERIFY(std::fpclassify(values[0]) == FP_SUBNORMAL);
+    QCOMPARE(values[32 * 6], 0x1p127f);
+    QCOMPARE(values[32 * 6 + 16], std::numeric_limits<float>::infinity());
 }
 
 void TestGgmlBlocks::blocksFollowEachOther() {
@@ -362,7 +490,10 @@ void TestGgmlBlocks::rejectsPartialBlocks() {
 }
 
 void TestGgmlBlocks::namesUnsupportedTypes() {
-    // ggml.h: 16 = IQ2_XXS (known, not decodable), 4 was removed, 999 never existed.
+    // ggml.h: 16 = IQ2_XXS (known, not decodable), 4 was removed, 999 never existed; 20 (IQ4_NL),
+    // 23 (IQ4_XS), 34 (TQ1_0), 35 (TQ2_0) and 39 (MXFP4) decode.
+    for (std::uint32_t id : {20u, 23u, 34u, 35u, 39u})
+        QVERIFY(ggmlTypeTraits(id));
     QVERIFY(!ggmlTypeTraits(16u));
     QCOMPARE(std::string(ggmlTypeName(16)), std::string("IQ2_XXS"));
     QVERIFY(ggmlTypeName(4).empty());

@@ -135,6 +135,16 @@ QByteArray unitBlock(quint32 type) {
         return repeat(0x11, 128) + repeat(char(0xAA), 64) + repeat(1, 16) + halfBits(kOne);
     case 15: // Q8_K: 1·1
         return f32(1.0f) + repeat(1, 256) + repeat(0, 32);
+    case 20: // IQ4_NL: 1·kvalues_iq4nl[8] = 1·1
+        return halfBits(kOne) + repeat(char(0x88), 16);
+    case 23: // IQ4_XS: scales (low nibble 1 | high bits 2 << 4) - 32 = 1 (scales_h 0xAAAA), 1·1·kv[8]
+        return halfBits(kOne) + halfBits(0xAAAA) + repeat(0x11, 4) + repeat(char(0x88), 128);
+    case 34: // TQ1_0: every trit 2 (0xFF: 5 trits 22222, 4 trits 2222), (2 - 1)·1
+        return repeat(char(0xFF), 48) + repeat(char(0xFF), 4) + halfBits(kOne);
+    case 35: // TQ2_0: every 2-bit field 2, (2 - 1)·1
+        return repeat(char(0xAA), 64) + halfBits(kOne);
+    case 39: // MXFP4: E8M0 128 halves to 2^0 = 1, code 1 (E2M1 0.5, doubled 1): 1·1
+        return QByteArray(1, char(128)) + repeat(0x11, 16);
     }
     return {};
 }
@@ -189,6 +199,8 @@ private Q_SLOTS:
     void metadata();
     void blockTensors_data();
     void blockTensors();
+    void newFileTypes_data();
+    void newFileTypes();
     void plainTensors();
     void alignmentAndOrder();
     void recognisedByContent();
@@ -264,6 +276,11 @@ void TestGguf::blockTensors_data() {
     QTest::addRow("Q5_K") << 13u << "Q5_K" << 256 << 176 * 8 / 256.0 << 1.0f;
     QTest::addRow("Q6_K") << 14u << "Q6_K" << 256 << 210 * 8 / 256.0 << 1.0f;
     QTest::addRow("Q8_K") << 15u << "Q8_K" << 256 << 292 * 8 / 256.0 << 1.0f;
+    QTest::addRow("IQ4_NL") << 20u << "IQ4_NL" << 32 << 18 * 8 / 32.0 << 1.0f;    // 4.5
+    QTest::addRow("IQ4_XS") << 23u << "IQ4_XS" << 256 << 136 * 8 / 256.0 << 1.0f; // 4.25
+    QTest::addRow("TQ1_0") << 34u << "TQ1_0" << 256 << 54 * 8 / 256.0 << 1.0f;    // 1.6875
+    QTest::addRow("TQ2_0") << 35u << "TQ2_0" << 256 << 66 * 8 / 256.0 << 1.0f;    // 2.0625
+    QTest::addRow("MXFP4") << 39u << "MXFP4" << 32 << 17 * 8 / 32.0 << 1.0f;      // 4.25
 }
 
 void TestGguf::blockTensors() {
@@ -287,6 +304,30 @@ void TestGguf::blockTensors() {
     QCOMPARE(tensor.value()->values().size(), std::size_t(2 * blockElements));
     for (float v : tensor.value()->values())
         QCOMPARE(v, value);
+}
+
+void TestGguf::newFileTypes_data() {
+    QTest::addColumn<quint32>("fileType");
+    QTest::addColumn<QString>("text");
+    // llama.h's llama_ftype: MOSTLY_IQ4_NL 25, MOSTLY_IQ4_XS 30, MOSTLY_TQ1_0 36, MOSTLY_TQ2_0 37,
+    // MOSTLY_MXFP4_MOE 38.
+    QTest::addRow("25") << 25u << "25 (IQ4_NL)";
+    QTest::addRow("30") << 30u << "30 (IQ4_XS)";
+    QTest::addRow("36") << 36u << "36 (TQ1_0)";
+    QTest::addRow("37") << 37u << "37 (TQ2_0)";
+    QTest::addRow("38") << 38u << "38 (MXFP4_MOE)";
+}
+
+void TestGguf::newFileTypes() {
+    QFETCH(quint32, fileType);
+    QFETCH(QString, text);
+    Layout layout;
+    layout.pairs = kv("general.file_type", kU32, le32(fileType));
+    layout.pairCount = 1;
+    const auto reader =
+        openOrFail(writeFile(m_dir, QStringLiteral("ftype%1.gguf").arg(fileType), ggufFile(layout)));
+    QVERIFY(reader);
+    QCOMPARE(QString::fromStdString(reader->metadata().at("general.file_type")), text);
 }
 
 void TestGguf::plainTensors() {
@@ -540,6 +581,18 @@ void TestGguf::malformed_data() {
     QTest::addRow("unknown ggml type")
         << one(tensorInfo("w", {8}, 99, 0), QByteArray(32, '\0')) << "unknown ggml type 99"
         << "tensor 'w'";
+    // A new block type cut short: two MXFP4 rows need 2 · 17 bytes, one block is there; TQ1_0's
+    // 256 values need 54 bytes, 53 are there.
+    QTest::addRow("truncated MXFP4") << one(tensorInfo("w", {32, 2}, 39, 0), QByteArray(17, '\0'))
+                                     << "of 34 bytes runs past the end of the data section (17 bytes)"
+                                     << "tensor 'w'";
+    QTest::addRow("truncated TQ1_0") << one(tensorInfo("w", {256}, 34, 0), QByteArray(53, '\0'))
+                                     << "of 54 bytes runs past the end of the data section (53 bytes)"
+                                     << "tensor 'w'";
+    QTest::addRow("IQ4_XS row not whole blocks")
+        << one(tensorInfo("w", {32}, 23, 0), QByteArray(136, '\0'))
+        << "row length 32 is not a multiple of the IQ4_XS block size 256"
+        << "tensor 'w'";
     QTest::addRow("unsupported ggml type")
         << one(tensorInfo("w", {256}, 16, 0), QByteArray(66, '\0')) << "IQ2_XXS (16) is not supported"
         << "tensor 'w'";
@@ -589,9 +642,9 @@ void TestGguf::writeSeeds() {
     };
     write(QStringLiteral("metadata_v2.gguf"), metadataFile(2));
     write(QStringLiteral("metadata_v3.gguf"), metadataFile(3));
-    const std::vector<std::pair<quint32, int>> types{{2, 32},   {3, 32},   {6, 32},   {7, 32},
-                                                     {8, 32},   {10, 256}, {11, 256}, {12, 256},
-                                                     {13, 256}, {14, 256}, {15, 256}};
+    const std::vector<std::pair<quint32, int>> types{
+        {2, 32},   {3, 32},   {6, 32},   {7, 32},  {8, 32},   {10, 256}, {11, 256}, {12, 256},
+        {13, 256}, {14, 256}, {15, 256}, {20, 32}, {23, 256}, {34, 256}, {35, 256}, {39, 32}};
     for (const auto &[type, elements] : types)
         write(QStringLiteral("type%1.gguf").arg(type), blockFile(type, elements));
     write(QStringLiteral("truncated_metadata.gguf"), metadataFile(3).left(200));

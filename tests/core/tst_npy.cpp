@@ -86,6 +86,8 @@ private Q_SLOTS:
     void versions();
     void dtypes_data();
     void dtypes();
+    void unsignedTypeNames_data();
+    void unsignedTypeNames();
     void fortranOrder2x3();
     void fortranOrder3d();
     void fortranVectorNeedsNoTranspose_data();
@@ -178,6 +180,16 @@ void TestNpy::dtypes_data() {
                   << std::vector<float>{-1, 100000};
         row("i8") << descr("i8") << elements({0xFFFFFFFFFFFFFFFE, 0x100000000}, 8, big) << DType::I64
                   << std::vector<float>{-2, 4294967296.0f};
+        // Unsigned: the same bit patterns as the signed rows read without a sign. Values beyond
+        // float32's 24-bit significand round to nearest, ties to even, as a conversion does:
+        // 2^32 - 1 -> 2^32; 2^24 + 1 -> 2^24 (tie, even); 2^24 + 3 -> 2^24 + 4 (tie, even);
+        // 2^64 - 1 -> 2^64; 2^63 is exact.
+        row("u2") << descr("u2") << elements({0xFFFF, 0x012C, 0x8000}, 2, big) << DType::U16
+                  << std::vector<float>{65535, 300, 32768};
+        row("u4") << descr("u4") << elements({0xFFFFFFFF, 0x01000001, 0x000186A0}, 4, big) << DType::U32
+                  << std::vector<float>{4294967296.0f, 16777216.0f, 100000};
+        row("u8") << descr("u8") << elements({0xFFFFFFFFFFFFFFFF, 0x8000000000000000, 0x1000003, 0}, 8, big)
+                  << DType::U64 << std::vector<float>{0x1p64f, 0x1p63f, 16777220.0f, 0};
         // One-byte types have no byte order; NumPy writes '|', '<' and '>' are accepted too.
         row("i1") << descr("i1") << QByteArray("\x80\xFF\x7F", 3) << DType::I8
                   << std::vector<float>{-128, -1, 127};
@@ -205,6 +217,33 @@ void TestNpy::dtypes() {
     auto tensor = reader->loadFloat(0);
     QVERIFY2(tensor.ok(), tensor.error().c_str());
     QVERIFY(sameFloats(tensor.value()->values(), expected));
+}
+
+void TestNpy::unsignedTypeNames_data() {
+    QTest::addColumn<QByteArray>("descr");
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("size");
+    // safetensors' names for NumPy's uint16/32/64; the browser and `list` show typeName().
+    QTest::addRow("u2") << QByteArray("<u2") << "U16" << 2;
+    QTest::addRow("u4") << QByteArray("<u4") << "U32" << 4;
+    QTest::addRow("u8") << QByteArray(">u8") << "U64" << 8;
+}
+
+void TestNpy::unsignedTypeNames() {
+    QFETCH(QByteArray, descr);
+    QFETCH(QString, name);
+    QFETCH(int, size);
+    const QString path =
+        write(QStringLiteral("u.npy"), npyFile(1, dict(descr, "(2, 3)"), QByteArray(6 * size, '\x01')));
+    auto reader = openOrFail(path);
+    QVERIFY(reader);
+    const TensorInfo &info = reader->tensors()[0];
+    QCOMPARE(QString::fromStdString(info.typeName()), name);
+    QCOMPARE(dtypeFromName(name.toStdString()), std::optional<DType>(info.dtype));
+    QCOMPARE(int(dtypeSize(info.dtype)), size);
+    QVERIFY(!isFloatingPoint(info.dtype));
+    QCOMPARE(info.byteSize, std::uint64_t(6 * size));
+    QCOMPARE(info.bitsPerWeight(), 8.0 * size);
 }
 
 void TestNpy::fortranOrder2x3() {
@@ -388,8 +427,11 @@ void TestNpy::malformed_data() {
         << npyFile(1, "['<f4', False, (3,)]", f4x3) << QStringLiteral("not a Python dict literal");
     QTest::addRow("unknown descr") << npyFile(1, dict("<c8", "(3,)"), f4x3)
                                    << QStringLiteral("unsupported descr '<c8'");
-    QTest::addRow("unsigned 32-bit") << npyFile(1, dict("<u4", "(3,)"), f4x3)
-                                     << QStringLiteral("unsupported descr '<u4'");
+    QTest::addRow("complex128") << npyFile(1, dict("<c16", "(3,)"), f4x3)
+                                << QStringLiteral("unsupported descr '<c16'");
+    // Unsigned 64-bit is read, and named U64 in a complaint: 3 elements need 24 bytes.
+    QTest::addRow("unsigned data too short")
+        << npyFile(1, dict(">u8", "(3,)"), f4x3) << QStringLiteral("shape (3,) of U64 needs 24 bytes but 12");
     QTest::addRow("object array") << npyFile(1, dict("|O", "(3,)"), f4x3) << QStringLiteral("pickled");
     QTest::addRow("no byte order") << npyFile(1, dict("|f4", "(3,)"), f4x3)
                                    << QStringLiteral("no byte order");
