@@ -147,11 +147,10 @@ QHash<QString, OptionDef> optionsFor(Command command) {
                      o.spec.narrow = true;
                      return std::nullopt;
                  }});
-    defs.insert(QStringLiteral("suggest"),
-                {false, [](CliOptions &o, const QString &) -> std::optional<QString> {
-                     o.spec.method = CalibMethod::Mse; // an alias of --method mse
-                     return std::nullopt;
-                 }});
+    // An alias of --method mse, applied once all options are read (see applyAliases).
+    defs.insert(
+        QStringLiteral("suggest"),
+        {false, [](CliOptions &, const QString &) -> std::optional<QString> { return std::nullopt; }});
     defs.insert(QStringLiteral("format"), {true, setFormat});
     defs.insert(QStringLiteral("granularity"), {true, setGranularity});
     defs.insert(QStringLiteral("method"), {true, setMethod});
@@ -226,6 +225,12 @@ std::optional<QString> checkSaveTarget(const CliOptions &o) {
         return QStringLiteral("--save-dequantized %1 is the input file; refusing to overwrite it")
             .arg(o.saveDequantized);
     return std::nullopt;
+}
+
+// --suggest means --method mse, whichever of the two comes first.
+void applyAliases(CliOptions &o) {
+    if (o.given.contains(QStringLiteral("suggest")) && !o.given.contains(QStringLiteral("method")))
+        o.spec.method = CalibMethod::Mse;
 }
 
 // Combinations that each option alone cannot judge.
@@ -315,6 +320,7 @@ Result<CliOptions> parseArguments(const QStringList &args) {
     o.file = positional->first();
     if (o.file.isEmpty())
         return usage(QStringLiteral("the FILE argument is empty"));
+    applyAliases(o);
     if (auto problem = checkCombination(o))
         return usage(*problem);
     return o;

@@ -500,6 +500,8 @@ void TestCli::errors_data() {
         << a({"--clip-ratio=0.5", "--method=mse"}) << 2 << "--clip-ratio and --method mse exclude each other";
     QTest::addRow("suggest and method") << a({"--suggest", "--method=entropy"}) << 2
                                         << "--suggest is --method mse and excludes --method entropy";
+    QTest::addRow("method before suggest") << a({"--method=minmax", "--suggest"}) << 2
+                                           << "--suggest is --method mse and excludes --method minmax";
     QTest::addRow("method unknown") << a({"--method=fastest"}) << 2 << "unknown method 'fastest'";
     QTest::addRow("method value") << a({"--method=mse:3"}) << 2 << "method mse takes no value";
     QTest::addRow("percentile 120") << a({"--method=percentile:120"}) << 2
