@@ -1,5 +1,8 @@
 #include "cliargs.h"
 
+#include "quant/schemequant.h"
+
+#include <QFileInfo>
 #include <QHash>
 
 #include <cmath>
@@ -56,6 +59,53 @@ std::optional<QString> setClip(CliOptions &o, const QString &value) {
     return std::nullopt;
 }
 
+std::optional<QString> setFormat(CliOptions &o, const QString &value) {
+    const auto format = formatFromName(value.toStdString());
+    if (!format) {
+        QStringList names;
+        for (const FormatTraits &traits : numberFormats())
+            names.append(QString::fromUtf8(traits.name.data(), qsizetype(traits.name.size())));
+        return QStringLiteral("--format must be one of %1, not \"%2\"")
+            .arg(names.join(QStringLiteral(", ")), value);
+    }
+    o.spec.format = *format;
+    return std::nullopt;
+}
+
+std::optional<QString> setGranularity(CliOptions &o, const QString &value) {
+    auto granularity = parseGranularity(value.toStdString());
+    if (!granularity)
+        return QString::fromStdString(granularity.error()); // "granularity 'x': why (use ...)"
+    o.spec.granularity = granularity.value();
+    return std::nullopt;
+}
+
+std::optional<QString> setMethod(CliOptions &o, const QString &value) {
+    const auto choice = parseMethod(value.toStdString());
+    if (!choice)
+        return QStringLiteral("--method: %1").arg(QString::fromStdString(choice.error()));
+    o.spec.method = choice->method;
+    o.spec.percentile = choice->percentile;
+    return std::nullopt;
+}
+
+std::optional<QString> setClipRatio(CliOptions &o, const QString &value) {
+    bool ok = false;
+    const double ratio = value.toDouble(&ok);
+    if (!ok || !(ratio > 0.0 && ratio <= 1.0))
+        return QStringLiteral("--clip-ratio must be a number in (0, 1], not \"%1\"").arg(value);
+    o.spec.clipRatio = ratio;
+    return std::nullopt;
+}
+
+std::optional<QString> setSaveDequantized(CliOptions &o, const QString &value) {
+    if (!value.endsWith(QLatin1String(".npy")))
+        return QStringLiteral("--save-dequantized writes a NumPy file: OUT must end in .npy, not \"%1\"")
+            .arg(value);
+    o.saveDequantized = value;
+    return std::nullopt;
+}
+
 std::optional<QString> setThreads(CliOptions &o, const QString &value) {
     bool ok = false;
     const int threads = value.toInt(&ok);
@@ -97,7 +147,16 @@ QHash<QString, OptionDef> optionsFor(Command command) {
                      o.spec.narrow = true;
                      return std::nullopt;
                  }});
-    defs.insert(QStringLiteral("suggest"), flag(&CliOptions::suggest));
+    // An alias of --method mse, applied once all options are read (see applyAliases).
+    defs.insert(
+        QStringLiteral("suggest"),
+        {false, [](CliOptions &, const QString &) -> std::optional<QString> { return std::nullopt; }});
+    defs.insert(QStringLiteral("format"), {true, setFormat});
+    defs.insert(QStringLiteral("granularity"), {true, setGranularity});
+    defs.insert(QStringLiteral("method"), {true, setMethod});
+    defs.insert(QStringLiteral("clip-ratio"), {true, setClipRatio});
+    defs.insert(QStringLiteral("params"), flag(&CliOptions::params));
+    defs.insert(QStringLiteral("save-dequantized"), {true, setSaveDequantized});
     return defs;
 }
 
@@ -113,6 +172,67 @@ std::optional<Command> commandFromName(const QString &name) {
     return std::nullopt;
 }
 
+QString methodText(const QuantSpec &spec) {
+    return QString::fromStdString(methodLabel(spec));
+}
+
+// Options that set the range in two ways at once.
+std::optional<QString> checkRangeOptions(const CliOptions &o) {
+    const bool clip = o.given.contains(QStringLiteral("clip"));
+    const bool method = o.given.contains(QStringLiteral("method"));
+    if (o.given.contains(QStringLiteral("suggest")) && method && o.spec.method != CalibMethod::Mse)
+        return QStringLiteral("--suggest is --method mse and excludes --method %1").arg(methodText(o.spec));
+    if (clip && o.given.contains(QStringLiteral("suggest")))
+        return QStringLiteral("--clip and --suggest exclude each other");
+    if (clip && o.spec.method != CalibMethod::MinMax)
+        return QStringLiteral("--clip and --method %1 exclude each other: both set the range")
+            .arg(methodText(o.spec));
+    if (o.given.contains(QStringLiteral("clip-ratio")) && o.spec.method != CalibMethod::MinMax)
+        return QStringLiteral("--clip-ratio and --method %1 exclude each other: both set the range")
+            .arg(methodText(o.spec));
+    if (clip && o.given.contains(QStringLiteral("clip-ratio")))
+        return QStringLiteral("--clip and --clip-ratio exclude each other: both set the range");
+    return std::nullopt;
+}
+
+// An explicit --bits, --scheme or --narrow on a format that has no such choice.
+std::optional<QString> checkIntOnlyOptions(const CliOptions &o) {
+    const FormatTraits &traits = formatTraits(o.spec.format);
+    if (traits.takesBits)
+        return std::nullopt;
+    for (const char *key : {"bits", "scheme", "narrow"})
+        if (o.given.contains(QLatin1String(key)))
+            return QStringLiteral("%1 does not apply to %2")
+                .arg(QLatin1String(key),
+                     QString::fromUtf8(traits.name.data(), qsizetype(traits.name.size())));
+    return std::nullopt;
+}
+
+// A shape every format and granularity fits (rows of 256 hold every block size; the channel axis
+// exists), so that checkScheme reports only what no tensor could fix.
+std::vector<std::int64_t> shapeThatFits(const QuantSpec &spec) {
+    std::vector<std::int64_t> shape(std::size_t(std::max(2, spec.granularity.axis + 1)), 1);
+    shape.back() = 256;
+    return shape;
+}
+
+std::optional<QString> checkSaveTarget(const CliOptions &o) {
+    if (o.saveDequantized.isEmpty())
+        return std::nullopt;
+    const QFileInfo out(o.saveDequantized);
+    const QFileInfo in(o.file);
+    if (out.exists() && out.canonicalFilePath() == in.canonicalFilePath())
+        return QStringLiteral("--save-dequantized %1 is the input file; refusing to overwrite it")
+            .arg(o.saveDequantized);
+    return std::nullopt;
+}
+
+// --suggest means --method mse, whichever of the two comes first.
+void applyAliases(CliOptions &o) {
+    if (o.given.contains(QStringLiteral("suggest")) && !o.given.contains(QStringLiteral("method")))
+        o.spec.method = CalibMethod::Mse;
+}
+
 // Combinations that each option alone cannot judge.
 std::optional<QString> checkCombination(const CliOptions &o) {
     if (o.command == Command::Compare && o.tensor.isEmpty())
@@ -121,11 +241,15 @@ std::optional<QString> checkCombination(const CliOptions &o) {
         return std::nullopt;
     if (o.tensor.isEmpty())
         return QStringLiteral("analyze needs --tensor NAME");
-    if (o.suggest && o.spec.rangeMode == RangeMode::Saturating)
-        return QStringLiteral("--clip and --suggest exclude each other");
+    if (auto problem = checkRangeOptions(o))
+        return problem;
+    if (auto problem = checkIntOnlyOptions(o))
+        return problem;
     if (o.spec.narrow && o.spec.scheme == Scheme::Asymmetric)
         return QStringLiteral("--narrow applies to the symmetric scheme only");
-    return std::nullopt;
+    if (const Status fits = checkScheme(o.spec, shapeThatFits(o.spec)); !fits)
+        return QString::fromStdString(fits.error());
+    return checkSaveTarget(o);
 }
 
 // Applies the option at args[i], moving i past a separate value; returns the problem, if any.
@@ -137,6 +261,7 @@ std::optional<QString> applyOption(const QHash<QString, OptionDef> &defs, const 
     if (!arg.startsWith(QLatin1String("--")) || !defs.contains(name))
         return QStringLiteral("unknown option \"%1\" for %2").arg(arg, args.first());
     const OptionDef &def = defs[name];
+    o.given.insert(name);
     if (!def.takesValue && eq >= 0)
         return QStringLiteral("option --%1 takes no value").arg(name);
     QString value;
@@ -195,24 +320,41 @@ Result<CliOptions> parseArguments(const QStringList &args) {
     o.file = positional->first();
     if (o.file.isEmpty())
         return usage(QStringLiteral("the FILE argument is empty"));
+    applyAliases(o);
     if (auto problem = checkCombination(o))
         return usage(*problem);
     return o;
 }
 
 QString usageText() {
+    QStringList formats;
+    for (const FormatTraits &traits : numberFormats())
+        formats.append(QString::fromUtf8(traits.name.data(), qsizetype(traits.name.size())));
     return QStringLiteral(
                "Usage:\n"
                "  quantscope-cli list FILE [--json]\n"
                "      List the tensors of a checkpoint: name, dtype, shape, elements.\n"
-               "  quantscope-cli analyze FILE --tensor NAME [--bits B] [--scheme symmetric|asymmetric]\n"
-               "                 [--narrow] [--clip=LO,HI | --suggest] [--threads N] [--json]\n"
+               "  quantscope-cli analyze FILE --tensor NAME [--format F] [--granularity G] [--bits B]\n"
+               "                 [--scheme symmetric|asymmetric] [--narrow] [--method M]\n"
+               "                 [--clip=LO,HI | --clip-ratio R | --suggest] [--params]\n"
+               "                 [--save-dequantized OUT.npy] [--threads N] [--json]\n"
                "      Quantize one tensor and report the mapping and its error.\n"
-               "      --bits B        bit width, %1 to %2 (default 8)\n"
-               "      --scheme S      symmetric (default) or asymmetric\n"
-               "      --narrow        symmetric only: qmin = -(2^(B-1) - 1)\n"
-               "      --clip=LO,HI    saturating range with these thresholds (default: non-saturating)\n"
-               "      --suggest       saturating range at the threshold that minimises the MSE\n"
+               "      --format F      number format (default int):\n"
+               "                      %3\n"
+               "      --granularity G which values share parameters (int and fp8): tensor (default),\n"
+               "                      channel[:AXIS], group:G or block:RxC\n"
+               "      --bits B        int only: bit width, %1 to %2 (default 8)\n"
+               "      --scheme S      int only: symmetric (default) or asymmetric\n"
+               "      --narrow        int, symmetric only: qmin = -(2^(B-1) - 1)\n"
+               "      --method M      how each range is found: minmax (default), mse, percentile[:P],\n"
+               "                      entropy, histogram-l2 or hqq\n"
+               "      --clip=LO,HI    int per tensor: saturating range with these thresholds\n"
+               "      --clip-ratio R  every min-max range scaled by R, 0 < R <= 1 (int and fp8)\n"
+               "      --suggest       the same as --method mse\n"
+               "      --params        also report the parameter grid: param_shape, scales, zero_points\n"
+               "      --save-dequantized OUT.npy\n"
+               "                      write the dequantized tensor as float32 with the tensor's shape\n"
+               "                      (never over the input file)\n"
                "      --threads N     worker threads (default 0: one per core)\n"
                "  quantscope-cli compare FILE --tensor NAME [--threads N] [--json]\n"
                "      Quantize one tensor with every scheme family and bit width (int per tensor,\n"
@@ -222,9 +364,11 @@ QString usageText() {
                "      Write the demo checkpoint.\n"
                "  quantscope-cli --help | --version\n"
                "\n"
-               "Exit status: 0 success, 1 a file could not be read or written, 2 bad arguments.\n")
+               "Exit status: 0 success, 1 a file could not be read or written, or the scheme does not\n"
+               "fit the tensor's shape; 2 bad arguments.\n")
         .arg(kMinBits)
-        .arg(kMaxBits);
+        .arg(kMaxBits)
+        .arg(formats.join(QStringLiteral(", ")));
 }
 
 } // namespace qs::cli

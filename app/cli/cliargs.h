@@ -3,6 +3,7 @@
 #include "quant/quantspec.h"
 #include "util/result.h"
 
+#include <QSet>
 #include <QString>
 #include <QStringList>
 
@@ -25,9 +26,12 @@ struct CliOptions {
     bool json = false;
     // analyze and compare
     QString tensor;
-    QuantSpec spec;
-    bool suggest = false;
+    QuantSpec spec; ///< --suggest is stored as method mse
     int threads = 0;
+    // analyze only
+    bool params = false;     ///< --params: every group's scale and zero point in the report
+    QString saveDequantized; ///< --save-dequantized OUT.npy, empty when not asked for
+    QSet<QString> given;     ///< the options named on the command line, without "--"
 };
 
 /// Parses the arguments after the program name. Errors are usage errors (exit status 2).

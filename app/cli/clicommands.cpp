@@ -110,35 +110,16 @@ int runList(const CliOptions &options) {
     return kExitOk;
 }
 
-int runAnalyze(const CliOptions &options) {
+Result<std::shared_ptr<const TensorAnalysis>> openTensor(const CliOptions &options,
+                                                         const RunControl &control) {
     auto opened = openCheckpoint(options.file.toStdString());
-    if (!opened) {
-        printError(qstr(opened.error()));
-        return kExitFileError;
-    }
+    if (!opened)
+        return Error{opened.error()};
     const CheckpointReader &reader = *opened.value();
     const auto index = findTensor(reader.tensors(), options.tensor.toStdString());
-    if (!index) {
-        printError(unknownTensorMessage(reader, options.tensor));
-        return kExitFileError;
-    }
-    RunControl control;
-    control.threads = options.threads;
-    auto tensor = analyzeTensor(reader, *index, control);
-    if (!tensor) {
-        printError(qstr(tensor.error()));
-        return kExitFileError;
-    }
-    auto quant = analyzeQuant(*tensor.value(), options.spec, options.suggest, control);
-    if (!quant) {
-        printError(qstr(quant.error()));
-        return kExitFileError;
-    }
-    if (options.json)
-        printJson(analysisJson(*tensor.value(), *quant.value()));
-    else
-        printOut(analysisText(*tensor.value(), *quant.value()));
-    return kExitOk;
+    if (!index)
+        return Error{unknownTensorMessage(reader, options.tensor).toStdString()};
+    return analyzeTensor(reader, *index, control);
 }
 
 int runDemo(const CliOptions &options) {

@@ -2,6 +2,10 @@
 
 #include "cliargs.h"
 
+#include "analysis/analysisresult.h"
+#include "util/result.h"
+#include "util/runcontrol.h"
+
 #include <QString>
 
 namespace qs::cli {
@@ -9,8 +13,12 @@ namespace qs::cli {
 /// Each command prints its report on stdout, or one "error: ..." line on stderr, and returns
 /// the exit status.
 int runList(const CliOptions &options);
-int runAnalyze(const CliOptions &options);
 int runDemo(const CliOptions &options);
+
+/// Opens options.file, finds options.tensor and computes its statistics. The error names the file
+/// and, for an unknown tensor, the closest names.
+Result<std::shared_ptr<const TensorAnalysis>> openTensor(const CliOptions &options,
+                                                         const RunControl &control);
 
 /// Writes text to stdout as UTF-8.
 void printOut(const QString &text);

@@ -4,7 +4,6 @@
 
 #include "analysis/schemecomparison.h"
 #include "analysis/tensoranalyzer.h"
-#include "io/checkpointreader.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -58,24 +57,9 @@ QString rowText(const ComparisonRow &row) {
 } // namespace
 
 int runCompare(const CliOptions &options) {
-    auto opened = openCheckpoint(options.file.toStdString());
-    if (!opened) {
-        printError(QString::fromStdString(opened.error()));
-        return kExitFileError;
-    }
-    const CheckpointReader &reader = *opened.value();
-    std::optional<std::size_t> index;
-    for (std::size_t i = 0; i < reader.tensors().size() && !index; ++i)
-        if (reader.tensors()[i].name == options.tensor.toStdString())
-            index = i;
-    if (!index) {
-        printError(QStringLiteral("%1: no tensor named \"%2\"")
-                       .arg(QString::fromStdString(reader.path()), options.tensor));
-        return kExitFileError;
-    }
     RunControl control;
     control.threads = options.threads;
-    auto tensor = analyzeTensor(reader, *index, control);
+    auto tensor = openTensor(options, control);
     if (!tensor) {
         printError(QString::fromStdString(tensor.error()));
         return kExitFileError;

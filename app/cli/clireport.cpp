@@ -1,6 +1,8 @@
 #include "clireport.h"
 
+#include "analysis/schemecomparison.h"
 #include "io/dtype.h"
+#include "quant/quantizer.h"
 
 #include <QJsonArray>
 #include <QStringList>
@@ -72,6 +74,148 @@ QString distinctText(const TensorAnalysis &tensor) {
     return tensor.alreadyQuantized() ? count + QStringLiteral(" (already quantized)") : count;
 }
 
+bool isInt(const QuantSpec &spec) {
+    return spec.format == NumberFormat::Int;
+}
+
+QString formatName(const QuantSpec &spec) {
+    return qstr(formatTraits(spec.format).name);
+}
+
+// A single scale exists for int and fp8 per tensor; every other scheme has a grid of them.
+std::optional<double> singleScale(const AnalyzeReport &r) {
+    const bool perTensor = r.spec.granularity.kind == Granularity::Kind::Tensor;
+    if (!perTensor || formatTraits(r.spec.format).fixedBlock > 0 || r.scales.size() != 1)
+        return std::nullopt;
+    return double(r.scales.front());
+}
+
+QJsonValue intOnly(const QuantSpec &spec, const QJsonValue &value) {
+    return isInt(spec) ? value : QJsonValue(QJsonValue::Null);
+}
+
+void insertScheme(QJsonObject &o, const AnalyzeReport &r) {
+    const QuantSpec &spec = r.spec;
+    o.insert(QStringLiteral("format"), formatName(spec));
+    o.insert(QStringLiteral("bits"), nominalBits(spec));
+    o.insert(QStringLiteral("scheme"), intOnly(spec, qstr(schemeName(spec.scheme))));
+    o.insert(QStringLiteral("narrow"), intOnly(spec, spec.narrow));
+    o.insert(QStringLiteral("granularity"), QString::fromStdString(granularityName(spec.granularity)));
+    o.insert(QStringLiteral("method"), QString::fromStdString(methodLabel(spec)));
+    o.insert(QStringLiteral("clip_ratio"), spec.clipRatio);
+    o.insert(QStringLiteral("range_mode"), intOnly(spec, qstr(rangeModeName(spec.rangeMode))));
+    o.insert(QStringLiteral("bits_per_weight"), number(r.bitsPerWeight));
+}
+
+void insertMapping(QJsonObject &o, const AnalyzeReport &r) {
+    const std::optional<QuantParams> &p = r.perTensor;
+    const auto [qmin, qmax] = integerRange(r.spec);
+    o.insert(QStringLiteral("clip_min"), p ? number(p->clipMin) : QJsonValue(QJsonValue::Null));
+    o.insert(QStringLiteral("clip_max"), p ? number(p->clipMax) : QJsonValue(QJsonValue::Null));
+    o.insert(QStringLiteral("qmin"), intOnly(r.spec, qint64(qmin)));
+    o.insert(QStringLiteral("qmax"), intOnly(r.spec, qint64(qmax)));
+    o.insert(QStringLiteral("scale"), number(singleScale(r)));
+    o.insert(QStringLiteral("zero_point"),
+             p ? QJsonValue(qint64(p->zeroPoint)) : QJsonValue(QJsonValue::Null));
+}
+
+void insertParams(QJsonObject &o, const AnalyzeReport &r) {
+    QJsonArray scales;
+    for (float s : r.scales)
+        scales.append(number(double(s)));
+    o.insert(QStringLiteral("param_shape"), shapeJson(r.paramShape));
+    o.insert(QStringLiteral("scales"), scales);
+    if (!isInt(r.spec)) {
+        o.insert(QStringLiteral("zero_points"), QJsonValue(QJsonValue::Null));
+        return;
+    }
+    QJsonArray zeroPoints;
+    for (std::int64_t z : r.zeroPoints)
+        zeroPoints.append(qint64(z));
+    o.insert(QStringLiteral("zero_points"), zeroPoints);
+}
+
+// At most this many of a grid's values go into the text report; --json has them all.
+constexpr std::size_t kTextParams = 16;
+
+template <typename T>
+QString listText(const std::vector<T> &values) {
+    QStringList items;
+    for (std::size_t i = 0; i < values.size() && i < kTextParams; ++i)
+        items.append(figure(double(values[i])));
+    QString text = items.join(QStringLiteral(", "));
+    if (values.size() > kTextParams)
+        text += QStringLiteral(", ... (%1 more; --json lists all)").arg(values.size() - kTextParams);
+    return text;
+}
+
+QString schemeText(const QuantSpec &spec) {
+    if (!isInt(spec))
+        return formatName(spec);
+    const QString scheme =
+        qstr(schemeName(spec.scheme)) + (spec.narrow ? QStringLiteral(", narrow") : QString());
+    return QStringLiteral("int, %1 bits, %2, %3")
+        .arg(spec.bits)
+        .arg(scheme, qstr(rangeModeName(spec.rangeMode)));
+}
+
+QString methodText(const QuantSpec &spec) {
+    QString text = QString::fromStdString(methodLabel(spec));
+    if (spec.clipRatio != 1.0)
+        text += QStringLiteral(", clip ratio %1").arg(figure(spec.clipRatio));
+    return text;
+}
+
+QString mappingText(const AnalyzeReport &r) {
+    QString text;
+    if (const auto &p = r.perTensor) {
+        text += line(QStringLiteral("clip range"),
+                     QStringLiteral("[%1, %2]").arg(figure(p->clipMin), figure(p->clipMax)));
+        text += line(QStringLiteral("integer range"), QStringLiteral("[%1, %2]").arg(p->qmin).arg(p->qmax));
+        text += line(QStringLiteral("scale"), figure(p->scale));
+        text += line(QStringLiteral("zero point"), QString::number(p->zeroPoint));
+        return text;
+    }
+    if (isInt(r.spec)) {
+        const auto [qmin, qmax] = integerRange(r.spec);
+        text += line(QStringLiteral("integer range"), QStringLiteral("[%1, %2]").arg(qmin).arg(qmax));
+    }
+    if (const auto scale = singleScale(r))
+        text += line(QStringLiteral("scale"), figure(*scale));
+    return text;
+}
+
+QString errorText(const AnalyzeReport &r) {
+    QString text;
+    text += line(QStringLiteral("MSE"), figure(r.mse));
+    text += line(QStringLiteral("SQNR"), r.sqnrDb ? figure(*r.sqnrDb) + QStringLiteral(" dB")
+                                                  : QStringLiteral("no error (infinite)"));
+    text += line(QStringLiteral("max abs error"), figure(r.maxAbsError));
+    text += line(QStringLiteral("cosine"), figure(r.cosine));
+    if (r.clippedFraction)
+        text += line(QStringLiteral("clipped"), figure(100.0 * *r.clippedFraction) + QStringLiteral(" %"));
+    return text;
+}
+
+QString paramsText(const AnalyzeReport &r) {
+    QString text = line(QStringLiteral("parameter grid"), shapeText(r.paramShape));
+    text += line(QStringLiteral("scales"), listText(r.scales));
+    if (isInt(r.spec))
+        text += line(QStringLiteral("zero points"), listText(r.zeroPoints));
+    return text;
+}
+
+QString statsText(const TensorAnalysis &tensor) {
+    const TensorStats &s = tensor.stats;
+    QString text;
+    text += line(QStringLiteral("values"),
+                 QStringLiteral("%1 finite, %2 NaN, %3 Inf").arg(s.count).arg(s.nanCount).arg(s.infCount));
+    text += line(QStringLiteral("min, max"), figure(s.min) + QStringLiteral(", ") + figure(s.max));
+    text += line(QStringLiteral("mean, std"), figure(s.mean) + QStringLiteral(", ") + figure(s.std));
+    text += line(QStringLiteral("distinct values"), distinctText(tensor));
+    return text;
+}
+
 } // namespace
 
 QJsonObject tensorListJson(const std::vector<TensorInfo> &tensors) {
@@ -107,62 +251,39 @@ QString tensorListText(const std::vector<TensorInfo> &tensors) {
     return text;
 }
 
-QJsonObject analysisJson(const TensorAnalysis &tensor, const QuantAnalysis &quant) {
-    const QuantSpec &spec = quant.spec;
-    const QuantParams &p = quant.params;
-    const ErrorStats &e = quant.error;
+QJsonObject analysisJson(const TensorAnalysis &tensor, const AnalyzeReport &report) {
     QJsonObject o;
     o.insert(QStringLiteral("tensor"), qstr(tensor.info().name));
     o.insert(QStringLiteral("dtype"), QString::fromStdString(tensor.info().typeName()));
     o.insert(QStringLiteral("shape"), shapeJson(tensor.info().shape));
-    o.insert(QStringLiteral("bits"), spec.bits);
-    o.insert(QStringLiteral("scheme"), qstr(schemeName(spec.scheme)));
-    o.insert(QStringLiteral("narrow"), spec.narrow);
-    o.insert(QStringLiteral("range_mode"), qstr(rangeModeName(spec.rangeMode)));
-    o.insert(QStringLiteral("clip_min"), number(p.clipMin));
-    o.insert(QStringLiteral("clip_max"), number(p.clipMax));
-    o.insert(QStringLiteral("qmin"), qint64(p.qmin));
-    o.insert(QStringLiteral("qmax"), qint64(p.qmax));
-    o.insert(QStringLiteral("scale"), number(double(p.scale)));
-    o.insert(QStringLiteral("zero_point"), qint64(p.zeroPoint));
-    o.insert(QStringLiteral("mse"), number(e.mse));
-    o.insert(QStringLiteral("sqnr_db"), number(e.sqnrDb));
-    o.insert(QStringLiteral("max_abs_error"), number(e.maxAbsError));
-    o.insert(QStringLiteral("clipped_fraction"), number(e.clippedFraction));
+    insertScheme(o, report);
+    insertMapping(o, report);
+    o.insert(QStringLiteral("mse"), number(report.mse));
+    o.insert(QStringLiteral("sqnr_db"), number(report.sqnrDb));
+    o.insert(QStringLiteral("max_abs_error"), number(report.maxAbsError));
+    o.insert(QStringLiteral("cosine"), number(report.cosine));
+    o.insert(QStringLiteral("clipped_fraction"), number(report.clippedFraction));
+    if (report.withParams)
+        insertParams(o, report);
     o.insert(QStringLiteral("stats"), statsJson(tensor));
     return o;
 }
 
-QString analysisText(const TensorAnalysis &tensor, const QuantAnalysis &quant) {
-    const QuantSpec &spec = quant.spec;
-    const QuantParams &p = quant.params;
-    const ErrorStats &e = quant.error;
-    const TensorStats &s = tensor.stats;
-    const QString scheme =
-        qstr(schemeName(spec.scheme)) + (spec.narrow ? QStringLiteral(", narrow") : QString());
+QString analysisText(const TensorAnalysis &tensor, const AnalyzeReport &report) {
     QString text;
     text += line(QStringLiteral("tensor"), qstr(tensor.info().name));
     text += line(QStringLiteral("dtype, shape"), QString::fromStdString(tensor.info().typeName()) +
                                                      QStringLiteral(", ") + shapeText(tensor.info().shape));
-    text += line(
-        QStringLiteral("quantization"),
-        QStringLiteral("%1 bits, %2, %3").arg(spec.bits).arg(scheme, qstr(rangeModeName(spec.rangeMode))));
-    text += line(QStringLiteral("clip range"),
-                 QStringLiteral("[%1, %2]").arg(figure(p.clipMin), figure(p.clipMax)));
-    text += line(QStringLiteral("integer range"), QStringLiteral("[%1, %2]").arg(p.qmin).arg(p.qmax));
-    text += line(QStringLiteral("scale"), figure(p.scale));
-    text += line(QStringLiteral("zero point"), QString::number(p.zeroPoint));
-    text += line(QStringLiteral("MSE"), figure(e.mse));
-    text += line(QStringLiteral("SQNR"), e.sqnrDb ? figure(*e.sqnrDb) + QStringLiteral(" dB")
-                                                  : QStringLiteral("no error (infinite)"));
-    text += line(QStringLiteral("max abs error"), figure(e.maxAbsError));
-    text += line(QStringLiteral("clipped"), figure(100.0 * e.clippedFraction) + QStringLiteral(" %"));
-    text += line(QStringLiteral("values"),
-                 QStringLiteral("%1 finite, %2 NaN, %3 Inf").arg(s.count).arg(s.nanCount).arg(s.infCount));
-    text += line(QStringLiteral("min, max"), figure(s.min) + QStringLiteral(", ") + figure(s.max));
-    text += line(QStringLiteral("mean, std"), figure(s.mean) + QStringLiteral(", ") + figure(s.std));
-    text += line(QStringLiteral("distinct values"), distinctText(tensor));
-    return text;
+    text += line(QStringLiteral("quantization"), schemeText(report.spec));
+    text +=
+        line(QStringLiteral("granularity"), QString::fromStdString(granularityName(report.spec.granularity)));
+    text += line(QStringLiteral("method"), methodText(report.spec));
+    text += line(QStringLiteral("bits per weight"), figure(report.bitsPerWeight));
+    text += mappingText(report);
+    text += errorText(report);
+    if (report.withParams)
+        text += paramsText(report);
+    return text + statsText(tensor);
 }
 
 } // namespace qs::cli

@@ -6,9 +6,27 @@
 #include <QJsonObject>
 #include <QString>
 
+#include <optional>
 #include <vector>
 
 namespace qs::cli {
+
+/// What analyze found, from either path: the per-tensor int pass (perTensor set) or a whole-tensor
+/// quantizeScheme (every other scheme).
+struct AnalyzeReport {
+    QuantSpec spec; ///< as applied (--suggest: saturating at the suggested thresholds)
+    double bitsPerWeight = 0.0;
+    std::optional<QuantParams> perTensor; ///< int per tensor: the one mapping
+    double mse = 0.0;
+    std::optional<double> sqnrDb;
+    double maxAbsError = 0.0;
+    double cosine = 1.0;
+    std::optional<double> clippedFraction; ///< int per tensor only
+    bool withParams = false;               ///< --params: list the grid below
+    std::vector<std::int64_t> paramShape;
+    std::vector<float> scales;
+    std::vector<std::int64_t> zeroPoints; ///< int only; empty otherwise
+};
 
 /// {"tensors": [{"name", "dtype", "shape"}, ...]}
 QJsonObject tensorListJson(const std::vector<TensorInfo> &tensors);
@@ -16,7 +34,7 @@ QJsonObject tensorListJson(const std::vector<TensorInfo> &tensors);
 QString tensorListText(const std::vector<TensorInfo> &tensors);
 
 /// The analyze report: the spec, the mapping, the error and the tensor's statistics.
-QJsonObject analysisJson(const TensorAnalysis &tensor, const QuantAnalysis &quant);
-QString analysisText(const TensorAnalysis &tensor, const QuantAnalysis &quant);
+QJsonObject analysisJson(const TensorAnalysis &tensor, const AnalyzeReport &report);
+QString analysisText(const TensorAnalysis &tensor, const AnalyzeReport &report);
 
 } // namespace qs::cli

@@ -1,3 +1,4 @@
+#include "clianalyze.h"
 #include "cliargs.h"
 #include "clicommands.h"
 #include "clicompare.h"

@@ -92,14 +92,14 @@ void fakeQuantize(std::span<const float> in, std::span<float> out, const QuantPa
     const Eigen::Map<const Eigen::ArrayXf> x(in.data(), n);
     Eigen::Map<Eigen::ArrayXf> y(out.data(), n);
     const float zeroPoint = float(p.zeroPoint);
-    // Limiting x / scale to one step beyond the codes first changes no result (those values
+    // Limiting x · (1/scale) to one step beyond the codes first changes no result (those values
     // clamp anyway) and keeps |t| < 2^22, where adding and subtracting 1.5·2^23 rounds half to
     // even exactly like nearbyint, for a fraction of the cost of a general rint. Integers below
     // 2^24 are exact in float, so (q - zero point) matches the int64 subtraction of the scalar
     // path: the results are identical.
     const float below = float(p.qmin - p.zeroPoint) - 1.0f;
     const float above = float(p.qmax - p.zeroPoint) + 1.0f;
-    const auto t = (x / p.scale).max(below).min(above);
+    const auto t = (x * inverseScale(p)).max(below).min(above);
     const auto rounded = (t + kRoundingMagic) - kRoundingMagic;
     y = ((rounded + zeroPoint).max(float(p.qmin)).min(float(p.qmax)) - zeroPoint) * p.scale;
 }

@@ -31,9 +31,16 @@ QuantParams computeParams(const QuantSpec &spec, double lo, double hi);
 /// requestedRange followed by computeParams.
 QuantParams paramsForTensor(const QuantSpec &spec, double tensorMin, double tensorMax);
 
-/// q = clamp(round_half_even(x / scale) + zero_point, qmin, qmax), computed in float32.
+/// The float32 reciprocal of the scale that quantizeValue multiplies by.
+inline float inverseScale(const QuantParams &p) {
+    return 1.0f / p.scale;
+}
+
+/// q = clamp(round_half_even(x · (1/scale)) + zero_point, qmin, qmax), computed in float32:
+/// multiplying by the float32 reciprocal of the scale, as torch.fake_quantize_per_tensor_affine
+/// and torch.fake_quantize_per_channel_affine do (so x̂ is bit-identical to theirs).
 inline std::int64_t quantizeValue(float x, const QuantParams &p) {
-    const float q = std::nearbyint(x / p.scale) + float(p.zeroPoint);
+    const float q = std::nearbyint(x * inverseScale(p)) + float(p.zeroPoint);
     return std::int64_t(std::clamp(q, float(p.qmin), float(p.qmax)));
 }
 
@@ -42,7 +49,8 @@ inline float dequantizeValue(std::int64_t q, const QuantParams &p) {
     return float(q - p.zeroPoint) * p.scale;
 }
 
-/// quantize then dequantize ("fake quantization").
+/// quantize then dequantize ("fake quantization"):
+/// x̂ = (clamp(round(x · (1/s)) + z, qmin, qmax) − z) · s.
 inline float fakeQuantize(float x, const QuantParams &p) {
     return dequantizeValue(quantizeValue(x, p), p);
 }

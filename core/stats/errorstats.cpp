@@ -16,22 +16,34 @@ namespace qs {
 
 namespace {
 
-using detail::blockedSum;
 using detail::FloatMap;
-using detail::kSumBlock;
-using detail::SumBlock;
 
 // Values are fake-quantized this many at a time into a buffer on the stack.
 constexpr std::size_t kBlock = 1024;
 // Headroom on the error histogram's half-width for float rounding in the quantizer.
 constexpr double kHalfWidthMargin = 1e-3;
 
+// Running sums in double, value by value in index order: on a tensor of one chunk they are
+// compareValues' sums to the last bit, so a per-tensor analyze and compare's row agree exactly.
 struct ErrorPartial {
     std::int64_t count = 0;
     std::int64_t clipped = 0;
     double sumErrorSquares = 0.0;
     double sumSquares = 0.0;
-    float maxAbsError = 0.0f;
+    double sumProducts = 0.0;
+    double sumDequantizedSquares = 0.0;
+    double maxAbsError = 0.0;
+
+    void add(float x, float dequantized) {
+        const double a = x;
+        const double b = dequantized;
+        const double e = a - b;
+        sumSquares += a * a;
+        sumErrorSquares += e * e;
+        sumProducts += a * b;
+        sumDequantizedSquares += b * b;
+        maxAbsError = std::max(maxAbsError, std::abs(e));
+    }
 };
 
 // Everything a chunk needs, computed once per pass.
@@ -109,19 +121,18 @@ void countErrorBins(float *error, std::size_t n, const ErrorContext &c, std::int
         ++counts[int(error[k])];
 }
 
-void addFiniteBlock(const float *x, std::size_t n, double sumSquares, const ErrorContext &c,
-                    std::int64_t *counts, ErrorPartial &p) {
+void addFiniteBlock(const float *x, std::size_t n, const ErrorContext &c, std::int64_t *counts,
+                    ErrorPartial &p) {
+    alignas(16) float dequantized[kBlock];
     alignas(16) float error[kBlock];
     const FloatMap in(x, Eigen::Index(n));
-    Eigen::Map<Eigen::ArrayXf> e(error, Eigen::Index(n));
-    fakeQuantize(std::span<const float>(x, n), std::span<float>(error, n), c.params);
-    e = in - e;
+    fakeQuantize(std::span<const float>(x, n), std::span<float>(dequantized, n), c.params);
+    for (std::size_t i = 0; i < n; ++i)
+        p.add(x[i], dequantized[i]);
     p.count += std::int64_t(n);
     p.clipped += countClipped(in, c);
-    p.maxAbsError = std::max(p.maxAbsError, e.abs().maxCoeff());
-    p.sumErrorSquares += blockedSum(error, n, [](const auto &b) { return b.square().sum(); });
-    p.sumSquares += sumSquares;
-    countErrorBins(error, n, c, counts); // overwrites the errors
+    Eigen::Map<Eigen::ArrayXf>(error, Eigen::Index(n)) = in - FloatMap(dequantized, Eigen::Index(n));
+    countErrorBins(error, n, c, counts);
 }
 
 void addMixedBlock(const float *x, std::size_t n, const ErrorContext &c, std::int64_t *counts,
@@ -129,13 +140,11 @@ void addMixedBlock(const float *x, std::size_t n, const ErrorContext &c, std::in
     for (std::size_t i = 0; i < n; ++i) {
         if (!std::isfinite(x[i]))
             continue;
-        const float e = x[i] - fakeQuantize(x[i], c.params);
+        const float dequantized = fakeQuantize(x[i], c.params);
+        p.add(x[i], dequantized);
         ++p.count;
         p.clipped += c.clipped(x[i]) ? 1 : 0;
-        p.maxAbsError = std::max(p.maxAbsError, std::abs(e));
-        p.sumErrorSquares += double(e) * double(e);
-        p.sumSquares += double(x[i]) * double(x[i]);
-        ++counts[c.binOf(e)];
+        ++counts[c.binOf(x[i] - dequantized)];
     }
 }
 
@@ -143,10 +152,9 @@ ErrorPartial errorChunk(const float *x, std::size_t n, const ErrorContext &c, st
     ErrorPartial p;
     for (std::size_t i = 0; i < n; i += kBlock) {
         const std::size_t m = std::min(kBlock, n - i);
-        // A non-finite Σx² means a NaN or an Inf (or a float overflow): the careful path.
-        const double sumSquares = blockedSum(x + i, m, [](const auto &b) { return b.square().sum(); });
-        if (std::isfinite(sumSquares))
-            addFiniteBlock(x + i, m, sumSquares, c, counts, p);
+        // A block with a NaN or an Inf takes the careful path.
+        if (FloatMap(x + i, Eigen::Index(m)).allFinite())
+            addFiniteBlock(x + i, m, c, counts, p);
         else
             addMixedBlock(x + i, m, c, counts, p);
     }
@@ -160,6 +168,8 @@ ErrorStats finish(const std::vector<ErrorPartial> &partials, Histogram histogram
         total.clipped += p.clipped;
         total.sumErrorSquares += p.sumErrorSquares;
         total.sumSquares += p.sumSquares;
+        total.sumProducts += p.sumProducts;
+        total.sumDequantizedSquares += p.sumDequantizedSquares;
         total.maxAbsError = std::max(total.maxAbsError, p.maxAbsError);
     }
     ErrorStats s;
@@ -167,7 +177,10 @@ ErrorStats finish(const std::vector<ErrorPartial> &partials, Histogram histogram
     s.mse = total.sumErrorSquares / n;
     if (total.sumErrorSquares > 0.0)
         s.sqnrDb = 10.0 * std::log10(total.sumSquares / total.sumErrorSquares);
-    s.maxAbsError = double(total.maxAbsError);
+    const double norms = std::sqrt(total.sumSquares) * std::sqrt(total.sumDequantizedSquares);
+    s.cosine = norms > 0.0 ? total.sumProducts / norms
+                           : (total.sumSquares == total.sumDequantizedSquares ? 1.0 : 0.0);
+    s.maxAbsError = total.maxAbsError;
     s.clippedCount = total.clipped;
     s.clippedFraction = double(total.clipped) / n;
     s.errorHistogram = std::move(histogram);

@@ -1,4 +1,5 @@
 #include "quant/quantizer.h"
+#include "quant/schemequant.h"
 #include "stats/errorstats.h"
 #include "stats/tensorstats.h"
 #include "util/parallel.h"
@@ -53,7 +54,8 @@ bool sameBits(double a, double b) {
 bool identical(const ErrorStats &a, const ErrorStats &b) {
     return sameBits(a.mse, b.mse) && a.sqnrDb.has_value() == b.sqnrDb.has_value() &&
            (!a.sqnrDb || sameBits(*a.sqnrDb, *b.sqnrDb)) && sameBits(a.maxAbsError, b.maxAbsError) &&
-           a.clippedCount == b.clippedCount && sameBits(a.clippedFraction, b.clippedFraction) &&
+           sameBits(a.cosine, b.cosine) && a.clippedCount == b.clippedCount &&
+           sameBits(a.clippedFraction, b.clippedFraction) &&
            sameBits(a.errorHistogram.lo, b.errorHistogram.lo) &&
            a.errorHistogram.counts == b.errorHistogram.counts;
 }
@@ -63,6 +65,7 @@ struct Reference {
     double mse = 0.0;
     double sqnrDb = 0.0;
     double maxAbsError = 0.0;
+    double cosine = 0.0;
     std::int64_t clipped = 0;
 };
 
@@ -70,19 +73,25 @@ Reference reference(const std::vector<float> &values, const QuantParams &p) {
     Reference r;
     double errors = 0.0;
     double signal = 0.0;
+    double products = 0.0;
+    double dequantizedSignal = 0.0;
     std::int64_t n = 0;
     for (float x : values) {
         if (!std::isfinite(x))
             continue;
-        const double e = double(x) - double(fakeQuantize(x, p));
+        const double dequantized = fakeQuantize(x, p);
+        const double e = double(x) - dequantized;
         errors += e * e;
         signal += double(x) * double(x);
+        products += double(x) * dequantized;
+        dequantizedSignal += dequantized * dequantized;
         r.maxAbsError = std::max(r.maxAbsError, std::abs(e));
         r.clipped += (x < p.clipMin || x > p.clipMax) ? 1 : 0;
         ++n;
     }
     r.mse = errors / double(n);
     r.sqnrDb = 10.0 * std::log10(signal / errors);
+    r.cosine = products / std::sqrt(signal * dequantizedSignal);
     return r;
 }
 
@@ -110,6 +119,8 @@ private Q_SLOTS:
     void handComputed();
     void matchesReferenceAtAnyThreadCount_data();
     void matchesReferenceAtAnyThreadCount();
+    void matchesCompareValuesBitForBit_data();
+    void matchesCompareValuesBitForBit();
     void exactQuantizationHasNoSqnr_data();
     void exactQuantizationHasNoSqnr();
     void nonFiniteValuesAreSkipped();
@@ -126,19 +137,24 @@ void TestErrorStats::handComputed_data() {
     QTest::addColumn<double>("mse");
     QTest::addColumn<double>("sqnrDb");
     QTest::addColumn<double>("maxAbsError");
+    QTest::addColumn<double>("cosine");
     QTest::addColumn<qint64>("clipped");
     // Asymmetric 2 bits on [0, 3]: scale 1, z 0, codes 0..3. 0 -> 0, 0.3 -> 0, 1 -> 1,
     // -2 -> clamped to 0. Errors 0, 0.3, 0, -2: Σe² = 0.09 + 4 = 4.09, mse = 4.09 / 4;
     // Σx² = 0.09 + 1 + 4 = 5.09, SQNR = 10·log10(5.09 / 4.09); -2 lies below clip_min 0.
+    // x̂ = {0, 0, 1, 0}: Σx·x̂ = 1, Σx̂² = 1, cosine = 1 / √5.09.
     QTest::addRow("asym 2 bits") << std::vector<float>{0.0f, 0.3f, 1.0f, -2.0f}
                                  << makeSpec(2, Scheme::Asymmetric) << 0.0 << 3.0 << 4.09 / 4.0
-                                 << 10.0 * std::log10(5.09 / 4.09) << 2.0 << qint64(1);
+                                 << 10.0 * std::log10(5.09 / 4.09) << 2.0 << 1.0 / std::sqrt(5.09)
+                                 << qint64(1);
     // Symmetric 8 bits on ±63.75: scale = 63.75 / 127.5 = 0.5. 0.3 -> 0.6 -> 1 -> 0.5 (e -0.2),
     // 1 -> 2 -> 1, -2 -> -4 -> -2, 70 -> 140 -> clamped 127 -> 63.5 (e 6.5), 0 -> 0.
     // Σe² = 0.04 + 42.25 = 42.29 over 5 values; Σx² = 0.09 + 1 + 4 + 4900 = 4905.09.
+    // Σx·x̂ = 0.15 + 1 + 4 + 4445 = 4450.15; Σx̂² = 0.25 + 1 + 4 + 4032.25 = 4037.5.
     QTest::addRow("sym 8 bits with outlier")
         << std::vector<float>{0.0f, 0.3f, 1.0f, -2.0f, 70.0f} << makeSpec(8, Scheme::Symmetric) << -63.75
-        << 63.75 << 42.29 / 5.0 << 10.0 * std::log10(4905.09 / 42.29) << 6.5 << qint64(1);
+        << 63.75 << 42.29 / 5.0 << 10.0 * std::log10(4905.09 / 42.29) << 6.5
+        << 4450.15 / std::sqrt(4905.09 * 4037.5) << qint64(1);
 }
 
 void TestErrorStats::handComputed() {
@@ -149,6 +165,7 @@ void TestErrorStats::handComputed() {
     QFETCH(double, mse);
     QFETCH(double, sqnrDb);
     QFETCH(double, maxAbsError);
+    QFETCH(double, cosine);
     QFETCH(qint64, clipped);
     const QuantParams p = computeParams(spec, lo, hi);
     const ErrorStats e = errorAt(values, p, 2);
@@ -157,6 +174,7 @@ void TestErrorStats::handComputed() {
     QVERIFY(e.sqnrDb.has_value());
     QVERIFY2(close(*e.sqnrDb, sqnrDb, 1e-6), qPrintable(QString::number(*e.sqnrDb, 'g', 17)));
     QVERIFY(close(e.maxAbsError, maxAbsError, 1e-6));
+    QVERIFY2(close(e.cosine, cosine, 1e-6), qPrintable(QString::number(e.cosine, 'g', 17)));
     QCOMPARE(e.clippedCount, clipped);
     QCOMPARE(e.clippedFraction, double(clipped) / double(values.size()));
     QCOMPARE(e.errorHistogram.total(), qint64(values.size()));
@@ -185,16 +203,55 @@ void TestErrorStats::matchesReferenceAtAnyThreadCount() {
     QVERIFY(identical(one, errorAt(values, p, 8)));
 
     const Reference ref = reference(values, p);
-    // Squared errors are summed in float within 64-value blocks: ~1e-7 relative.
-    QVERIFY2(close(one.mse, ref.mse, 1e-6), qPrintable(QStringLiteral("%1 vs %2").arg(one.mse).arg(ref.mse)));
-    QVERIFY(close(*one.sqnrDb, ref.sqnrDb, 1e-6));
-    QVERIFY(close(one.maxAbsError, ref.maxAbsError, 1e-6));
+    // The sums run in double in the reference's order within each chunk; only the chunks' partial
+    // sums are added apart, which moves the last few bits.
+    QVERIFY2(close(one.mse, ref.mse, 1e-12),
+             qPrintable(QStringLiteral("%1 vs %2").arg(one.mse).arg(ref.mse)));
+    QVERIFY(close(*one.sqnrDb, ref.sqnrDb, 1e-12));
+    QCOMPARE(one.maxAbsError, ref.maxAbsError);
+    QVERIFY(close(one.cosine, ref.cosine, 1e-12));
+    QVERIFY(one.cosine < 1.0);
     // Clipping is decided exactly, value by value.
     QCOMPARE(one.clippedCount, ref.clipped);
     QCOMPARE(one.clippedFraction, double(ref.clipped) / double(values.size()));
     if (spec.rangeMode == RangeMode::Saturating)
         QVERIFY(one.clippedCount > 0);
     QCOMPARE(one.errorHistogram.total(), qint64(values.size()));
+}
+
+void TestErrorStats::matchesCompareValuesBitForBit_data() {
+    QTest::addColumn<QuantSpec>("spec");
+    QTest::addColumn<qsizetype>("size");
+    QTest::addColumn<bool>("withSpecials");
+    QTest::addRow("sym 8") << makeSpec(8, Scheme::Symmetric) << qsizetype(5000) << false;
+    QTest::addRow("asym 3, NaN and Inf") << makeSpec(3, Scheme::Asymmetric) << qsizetype(3001) << true;
+    QTest::addRow("sym 4 clipped") << saturating(makeSpec(4, Scheme::Symmetric), -0.02, 0.03)
+                                   << qsizetype(kChunkSize) << false;
+}
+
+// On a tensor of one chunk the exact pass and compareValues (compare's figures) sum the same
+// terms in the same order: a per-tensor analyze and compare's row print the same numbers.
+void TestErrorStats::matchesCompareValuesBitForBit() {
+    QFETCH(QuantSpec, spec);
+    QFETCH(qsizetype, size);
+    QFETCH(bool, withSpecials);
+    std::vector<float> values = laplaceValues(std::size_t(size), 11);
+    if (withSpecials) {
+        values[7] = kNaN;
+        values[1500] = kInf;
+        values.back() = -kInf;
+    }
+    const TensorStats stats = statsOf(values);
+    const QuantParams p = paramsForTensor(spec, stats.min, stats.max);
+    std::vector<float> dequantized(values.size());
+    fakeQuantize(values, dequantized, p);
+    const ValueError expected = compareValues(values, dequantized);
+    const ErrorStats e = errorAt(values, p, 2);
+    QVERIFY2(sameBits(e.mse, expected.mse),
+             qPrintable(QStringLiteral("%1 vs %2").arg(e.mse).arg(expected.mse)));
+    QVERIFY(e.sqnrDb && expected.sqnrDb && sameBits(*e.sqnrDb, *expected.sqnrDb));
+    QVERIFY(sameBits(e.maxAbsError, expected.maxAbsError));
+    QVERIFY(sameBits(e.cosine, expected.cosine));
 }
 
 void TestErrorStats::exactQuantizationHasNoSqnr_data() {
@@ -214,6 +271,7 @@ void TestErrorStats::exactQuantizationHasNoSqnr() {
     QCOMPARE(e.mse, 0.0);
     QVERIFY(!e.sqnrDb.has_value());
     QCOMPARE(e.maxAbsError, 0.0);
+    QCOMPARE(e.cosine, 1.0); // x̂ = x; all zero counts as parallel, as compareValues has it
     QCOMPARE(e.clippedCount, qint64(0));
 }
 
@@ -230,6 +288,7 @@ void TestErrorStats::nonFiniteValuesAreSkipped() {
     const ErrorStats withSpecials = errorAt(mixed, p, 2);
     QVERIFY(close(withSpecials.mse, clean.mse, 1e-6));
     QCOMPARE(withSpecials.maxAbsError, clean.maxAbsError);
+    QVERIFY(close(withSpecials.cosine, clean.cosine, 1e-12));
     QCOMPARE(withSpecials.clippedCount, clean.clippedCount);
     QVERIFY(close(*withSpecials.sqnrDb, *clean.sqnrDb, 1e-6));
     QCOMPARE(withSpecials.errorHistogram.total(), qint64(finite.size()));

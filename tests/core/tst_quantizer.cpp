@@ -170,35 +170,43 @@ void TestQuantizer::quantize_data() {
     QTest::addColumn<double>("hi");
     QTest::addColumn<float>("x");
     QTest::addColumn<qint64>("q");
-    // scale = float32(1/127.5) = 0.0078431377 is a little above 1/127.5, so -1 / scale =
-    // -127.49999 rounds to -127 (not to the tie -127.5).
+    // x is multiplied by the float32 reciprocal of the scale, as PyTorch's fake quantization does.
+    // scale = float32(1/127.5) = 0.0078431377 is a little above 1/127.5, so 1/scale = 127.49999
+    // and -1 · (1/scale) = -127.49999 rounds to -127 (not to the tie -127.5).
     QTest::addRow("sym 8 x=-1") << symmetric(8) << -1.0 << 0.5 << -1.0f << qint64(-127);
     QTest::addRow("sym 8 x=1") << symmetric(8) << -1.0 << 0.5 << 1.0f << qint64(127);
-    // 0.5 / scale = 63.749996 -> 64.
+    // 0.5 · (1/scale) = 63.749996 -> 64.
     QTest::addRow("sym 8 x=0.5") << symmetric(8) << -1.0 << 0.5 << 0.5f << qint64(64);
-    // ±2 / scale = ±254.99998 -> ±255, clamped to qmin = -128 and qmax = 127.
+    // Where the reciprocal and the division part: [-0.3, 0.3], scale = float32(0.3f / 127.5) =
+    // 0.0023529413, 1/scale = 424.99997 (float32). -0.3f · (1/scale) = -127.49999 -> -127, where
+    // -0.3f / scale would be the tie -127.5 -> -128; likewise -0.29764709f (the tie -126.5
+    // by the reciprocal, -> -126 even; -126.50001 -> -127 by division).
+    QTest::addRow("reciprocal x=-0.3") << symmetric(8) << -0.3 << 0.3 << -0.3f << qint64(-127);
+    QTest::addRow("reciprocal tie") << symmetric(8) << -0.3 << 0.3 << -0.297647088766098f << qint64(-126);
+    // ±2 · (1/scale) = ±254.99998 -> ±255, clamped to qmin = -128 and qmax = 127.
     QTest::addRow("sym 8 clamp low") << symmetric(8) << -1.0 << 0.5 << -2.0f << qint64(-128);
     QTest::addRow("sym 8 clamp high") << symmetric(8) << -1.0 << 0.5 << 2.0f << qint64(127);
-    // Narrow: scale = float32(1/127); 1 / scale = 127 exactly; -2 -> -254 clamps to -127.
+    // Narrow: scale = float32(1/127); 1/scale = 127 exactly; -2 -> -254 clamps to -127.
     QTest::addRow("narrow 8 x=-1") << narrowSymmetric(8) << -1.0 << 0.5 << -1.0f << qint64(-127);
     QTest::addRow("narrow 8 clamp") << narrowSymmetric(8) << -1.0 << 0.5 << -2.0f << qint64(-127);
-    // Asymmetric [-0.2, 1], z = 42: -0.2 / scale = -42.5 -> -42, + 42 = 0;
-    // 1 / scale = 212.49998 -> 212, + 42 = 254; 0 -> 42.
+    // Asymmetric [-0.2, 1], z = 42 (the zero point divides: -0.2 / scale = -42.5 -> -42);
+    // 1/scale = 212.49998: -0.2 -> -42.499996 -> -42, + 42 = 0; 1 -> 212.49998 -> 212, + 42 = 254;
+    // 0 -> 42.
     QTest::addRow("asym 8 x=-0.2") << asymmetric(8) << -0.2 << 1.0 << -0.2f << qint64(0);
     QTest::addRow("asym 8 x=1") << asymmetric(8) << -0.2 << 1.0 << 1.0f << qint64(254);
     QTest::addRow("asym 8 x=0") << asymmetric(8) << -0.2 << 1.0 << 0.0f << qint64(42);
     QTest::addRow("asym 8 clamp low") << asymmetric(8) << -0.2 << 1.0 << -1.0f << qint64(0);
-    // Widened [0, 2]: 0.5 / (2/255) = 63.749996 -> 64; 2 / scale = 254.99998 -> 255.
+    // Widened [0, 2]: 1/scale = 127.49999; 0.5 -> 63.749996 -> 64; 2 -> 254.99998 -> 255.
     QTest::addRow("asym 8 [0.5,2] x=0.5") << asymmetric(8) << 0.5 << 2.0 << 0.5f << qint64(64);
     QTest::addRow("asym 8 [0.5,2] x=2") << asymmetric(8) << 0.5 << 2.0 << 2.0f << qint64(255);
-    // 2 bits, scale = float32(1/1.5): -1 / scale = -1.5 exactly -> -2 (even); 0.3 -> 0.45 -> 0;
-    // 0.5 -> 0.75 -> 1; 1 -> 1.4999999 -> 1.
+    // 2 bits, scale = float32(1/1.5), 1/scale = 1.5 exactly: -1 -> -1.5 -> -2 (even);
+    // 0.3 -> 0.45 -> 0; 0.5 -> 0.75 -> 1; 1 -> 1.5 -> 2, clamped to qmax 1.
     QTest::addRow("sym 2 x=-1") << symmetric(2) << -1.0 << 1.0 << -1.0f << qint64(-2);
     QTest::addRow("sym 2 x=0.3") << symmetric(2) << -1.0 << 1.0 << 0.3f << qint64(0);
     QTest::addRow("sym 2 x=0.5") << symmetric(2) << -1.0 << 1.0 << 0.5f << qint64(1);
     QTest::addRow("sym 2 x=1") << symmetric(2) << -1.0 << 1.0 << 1.0f << qint64(1);
-    // 16 bits, scale = float32(1/32767.5): -1 / scale = -32767.5 exactly -> -32768 (even);
-    // 0.25 / scale = 8191.875 -> 8192.
+    // 16 bits, scale = float32(1/32767.5), 1/scale = 32767.5 exactly: -1 -> -32767.5 -> -32768
+    // (even); 0.25 -> 8191.875 -> 8192.
     QTest::addRow("sym 16 x=-1") << symmetric(16) << -1.0 << 1.0 << -1.0f << qint64(-32768);
     QTest::addRow("sym 16 x=0.25") << symmetric(16) << -1.0 << 1.0 << 0.25f << qint64(8192);
     // 16 bits asymmetric [0, 65535], scale 1: values are their own codes, clamped to [0, 65535].
@@ -225,7 +233,7 @@ void TestQuantizer::quantize() {
 void TestQuantizer::tiesGoToEven_data() {
     QTest::addColumn<float>("x");
     QTest::addColumn<qint64>("q");
-    // Symmetric 8 bits on [-127.5, 127.5] has scale exactly 1, so x / scale is x itself and
+    // Symmetric 8 bits on [-127.5, 127.5] has scale exactly 1, so x · (1/scale) is x itself and
     // halves are true ties: round half to even.
     QTest::addRow("0.5") << 0.5f << qint64(0);
     QTest::addRow("1.5") << 1.5f << qint64(2);

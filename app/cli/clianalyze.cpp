@@ -1,0 +1,131 @@
+#include "clianalyze.h"
+
+#include "clicommands.h"
+#include "clireport.h"
+#include "npywriter.h"
+
+#include "analysis/tensoranalyzer.h"
+#include "quant/quantizer.h"
+#include "quant/schemequant.h"
+
+#include <QJsonDocument>
+
+namespace qs::cli {
+
+namespace {
+
+// The report and, when --save-dequantized asks for it, x̂.
+struct Analyzed {
+    AnalyzeReport report;
+    std::vector<float> dequantized;
+};
+
+bool isPerTensorInt(const QuantSpec &spec) {
+    return spec.format == NumberFormat::Int && spec.granularity.kind == Granularity::Kind::Tensor;
+}
+
+QString tensorContext(const CliOptions &options) {
+    return QStringLiteral("%1: tensor \"%2\"").arg(options.file, options.tensor);
+}
+
+// A clip ratio per tensor is PyTorch's observer range min·r, max·r (in float32, as quantizeScheme
+// scales each group's range) taken as saturating thresholds, so both paths agree bit for bit.
+QuantSpec withRatioApplied(QuantSpec spec, const TensorStats &stats) {
+    if (spec.clipRatio == 1.0)
+        return spec;
+    const auto ratio = float(spec.clipRatio);
+    spec.rangeMode = RangeMode::Saturating;
+    spec.clipLo = double(float(stats.min) * ratio);
+    spec.clipHi = double(float(stats.max) * ratio);
+    return spec;
+}
+
+Result<Analyzed> analyzePerTensor(const TensorAnalysis &tensor, const CliOptions &options,
+                                  const RunControl &control) {
+    const QuantSpec spec = withRatioApplied(options.spec, tensor.stats);
+    const auto quant = analyzeQuant(tensor, spec, spec.method == CalibMethod::Mse, control);
+    if (!quant)
+        return Error{quant.error()};
+    const QuantAnalysis &q = *quant.value();
+    Analyzed out;
+    AnalyzeReport &r = out.report;
+    r.spec = q.spec;
+    r.withParams = options.params;
+    r.bitsPerWeight = schemeBitsPerWeight(q.spec, tensor.info().shape);
+    r.perTensor = q.params;
+    r.mse = q.error.mse;
+    r.sqnrDb = q.error.sqnrDb;
+    r.maxAbsError = q.error.maxAbsError;
+    r.cosine = q.error.cosine;
+    r.clippedFraction = q.error.clippedFraction;
+    r.paramShape = {1};
+    r.scales = {q.params.scale};
+    r.zeroPoints = {q.params.zeroPoint};
+    if (!options.saveDequantized.isEmpty()) {
+        out.dequantized.resize(tensor.tensor->values().size());
+        fakeQuantize(tensor.tensor->values(), out.dequantized, q.params);
+    }
+    return out;
+}
+
+Result<Analyzed> analyzeScheme(const TensorAnalysis &tensor, const CliOptions &options,
+                               const RunControl &control) {
+    const std::span<const float> values = tensor.tensor->values();
+    auto quantized = quantizeScheme(values, tensor.info().shape, options.spec, control);
+    if (!quantized)
+        return Error{quantized.error()};
+    SchemeQuantization &q = quantized.value();
+    const ValueError error = compareValues(values, q.dequantized);
+    Analyzed out;
+    AnalyzeReport &r = out.report;
+    r.spec = options.spec;
+    r.withParams = options.params;
+    r.bitsPerWeight = q.bitsPerWeight;
+    r.mse = error.mse;
+    r.sqnrDb = error.sqnrDb;
+    r.maxAbsError = error.maxAbsError;
+    r.cosine = error.cosine;
+    r.paramShape = std::move(q.paramShape);
+    r.scales = std::move(q.scales);
+    r.zeroPoints = std::move(q.zeroPoints);
+    out.dequantized = std::move(q.dequantized);
+    return out;
+}
+
+} // namespace
+
+int runAnalyze(const CliOptions &options) {
+    RunControl control;
+    control.threads = options.threads;
+    auto tensor = openTensor(options, control);
+    if (!tensor) {
+        printError(QString::fromStdString(tensor.error()));
+        return kExitFileError;
+    }
+    const TensorAnalysis &t = *tensor.value();
+    // The options fit some tensor (parseArguments checked); this one's shape may not.
+    if (const Status fits = checkScheme(options.spec, t.info().shape); !fits) {
+        printError(tensorContext(options) + QStringLiteral(": ") + QString::fromStdString(fits.error()));
+        return kExitFileError;
+    }
+    auto analyzed = isPerTensorInt(options.spec) ? analyzePerTensor(t, options, control)
+                                                 : analyzeScheme(t, options, control);
+    if (!analyzed) {
+        printError(tensorContext(options) + QStringLiteral(": ") + QString::fromStdString(analyzed.error()));
+        return kExitFileError;
+    }
+    if (!options.saveDequantized.isEmpty())
+        if (const auto problem =
+                writeNpyFloat32(options.saveDequantized, analyzed->dequantized, t.info().shape)) {
+            printError(*problem);
+            return kExitFileError;
+        }
+    if (options.json)
+        printOut(QString::fromUtf8(
+            QJsonDocument(analysisJson(t, analyzed->report)).toJson(QJsonDocument::Indented)));
+    else
+        printOut(analysisText(t, analyzed->report));
+    return kExitOk;
+}
+
+} // namespace qs::cli
