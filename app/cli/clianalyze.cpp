@@ -6,6 +6,7 @@
 
 #include "analysis/tensoranalyzer.h"
 #include "quant/quantizer.h"
+#include "quant/schememeasure.h"
 #include "quant/schemequant.h"
 
 #include <QJsonDocument>
@@ -71,12 +72,15 @@ Result<Analyzed> analyzePerTensor(const TensorAnalysis &tensor, const CliOptions
 Result<Analyzed> analyzeScheme(const TensorAnalysis &tensor, const CliOptions &options,
                                const RunControl &control) {
     const std::span<const float> values = tensor.tensor->values();
-    auto quantized = quantizeScheme(values, tensor.info().shape, options.spec, control);
-    if (!quantized)
-        return Error{quantized.error()};
-    SchemeQuantization &q = quantized.value();
-    const ValueError error = compareValues(values, q.dequantized);
     Analyzed out;
+    // compare measures its rows the same way, so the figures agree with its row to the last bit.
+    if (!options.saveDequantized.isEmpty())
+        out.dequantized.resize(values.size());
+    auto measured = measureScheme(values, tensor.info().shape, options.spec, control, out.dequantized);
+    if (!measured)
+        return Error{measured.error()};
+    SchemeQuantization &q = measured.value().quantization;
+    const ValueError &error = measured.value().error;
     AnalyzeReport &r = out.report;
     r.spec = options.spec;
     r.withParams = options.params;
@@ -88,7 +92,7 @@ Result<Analyzed> analyzeScheme(const TensorAnalysis &tensor, const CliOptions &o
     r.paramShape = std::move(q.paramShape);
     r.scales = std::move(q.scales);
     r.zeroPoints = std::move(q.zeroPoints);
-    out.dequantized = std::move(q.dequantized);
+    r.zeroPointsFloat = std::move(q.zeroPointsFloat);
     return out;
 }
 

@@ -132,6 +132,8 @@ void insertParams(QJsonObject &o, const AnalyzeReport &r) {
     QJsonArray zeroPoints;
     for (std::int64_t z : r.zeroPoints)
         zeroPoints.append(qint64(z));
+    for (float z : r.zeroPointsFloat) // hqq keeps its zero points unrounded
+        zeroPoints.append(number(double(z)));
     o.insert(QStringLiteral("zero_points"), zeroPoints);
 }
 
@@ -200,8 +202,10 @@ QString errorText(const AnalyzeReport &r) {
 QString paramsText(const AnalyzeReport &r) {
     QString text = line(QStringLiteral("parameter grid"), shapeText(r.paramShape));
     text += line(QStringLiteral("scales"), listText(r.scales));
-    if (isInt(r.spec))
+    if (isInt(r.spec) && r.zeroPointsFloat.empty())
         text += line(QStringLiteral("zero points"), listText(r.zeroPoints));
+    else if (isInt(r.spec))
+        text += line(QStringLiteral("zero points"), listText(r.zeroPointsFloat));
     return text;
 }
 

@@ -25,7 +25,8 @@ struct AnalyzeReport {
     bool withParams = false;               ///< --params: list the grid below
     std::vector<std::int64_t> paramShape;
     std::vector<float> scales;
-    std::vector<std::int64_t> zeroPoints; ///< int only; empty otherwise
+    std::vector<std::int64_t> zeroPoints; ///< int only; empty otherwise (and for hqq)
+    std::vector<float> zeroPointsFloat;   ///< hqq's float zero points; empty otherwise
 };
 
 /// {"tensors": [{"name", "dtype", "shape"}, ...]}

@@ -33,19 +33,28 @@ void addFiniteBlock(const float *x, const float *y, std::size_t n, double sumSqu
     p.count += std::int64_t(n);
 }
 
-// A block holding a NaN or an Inf in x (or in x̂): element by element, skipping non-finite x.
+// A block holding a NaN or an Inf in x (or in x̂): element by element in double, skipping
+// non-finite x. The block's sums are added to p whole, as a finite block's are, so the result
+// is the same whether a chunk is compared at once or block by block.
 void addMixedBlock(const float *x, const float *y, std::size_t n, detail::ValueErrorPartial &p) {
+    detail::ValueErrorPartial block;
     for (std::size_t i = 0; i < n; ++i) {
         if (!std::isfinite(x[i]))
             continue;
         const float e = x[i] - y[i];
-        p.sumSquares += double(x[i]) * double(x[i]);
-        p.sumErrorSquares += double(e) * double(e);
-        p.sumProducts += double(x[i]) * double(y[i]);
-        p.sumDequantizedSquares += double(y[i]) * double(y[i]);
-        p.maxError = std::max(p.maxError, std::abs(e));
-        ++p.count;
+        block.sumSquares += double(x[i]) * double(x[i]);
+        block.sumErrorSquares += double(e) * double(e);
+        block.sumProducts += double(x[i]) * double(y[i]);
+        block.sumDequantizedSquares += double(y[i]) * double(y[i]);
+        block.maxError = std::max(block.maxError, std::abs(e));
+        ++block.count;
     }
+    p.sumSquares += block.sumSquares;
+    p.sumErrorSquares += block.sumErrorSquares;
+    p.sumProducts += block.sumProducts;
+    p.sumDequantizedSquares += block.sumDequantizedSquares;
+    p.maxError = std::max(p.maxError, block.maxError);
+    p.count += block.count;
 }
 
 } // namespace

@@ -1,5 +1,7 @@
 #include "stats/errorstats.h"
 
+#include "quant/valueerror.h"
+
 #include "quant/quantizer.h"
 #include "stats/bincountspool.h"
 #include "stats/blockedsum.h"
@@ -23,26 +25,19 @@ constexpr std::size_t kBlock = 1024;
 // Headroom on the error histogram's half-width for float rounding in the quantizer.
 constexpr double kHalfWidthMargin = 1e-3;
 
-// Running sums in double, value by value in index order: on a tensor of one chunk they are
-// compareValues' sums to the last bit, so a per-tensor analyze and compare's row agree exactly.
+// The sums are compareValues' (detail::compareChunk on the same 1024-value blocks of the same
+// chunks), so a per-tensor analyze and compare's row for it agree to the last bit.
 struct ErrorPartial {
-    std::int64_t count = 0;
     std::int64_t clipped = 0;
-    double sumErrorSquares = 0.0;
-    double sumSquares = 0.0;
-    double sumProducts = 0.0;
-    double sumDequantizedSquares = 0.0;
-    double maxAbsError = 0.0;
+    detail::ValueErrorPartial sums;
 
-    void add(float x, float dequantized) {
-        const double a = x;
-        const double b = dequantized;
-        const double e = a - b;
-        sumSquares += a * a;
-        sumErrorSquares += e * e;
-        sumProducts += a * b;
-        sumDequantizedSquares += b * b;
-        maxAbsError = std::max(maxAbsError, std::abs(e));
+    void add(const detail::ValueErrorPartial &block) {
+        sums.sumSquares += block.sumSquares;
+        sums.sumErrorSquares += block.sumErrorSquares;
+        sums.sumProducts += block.sumProducts;
+        sums.sumDequantizedSquares += block.sumDequantizedSquares;
+        sums.maxError = std::max(sums.maxError, block.maxError);
+        sums.count += block.count;
     }
 };
 
@@ -121,68 +116,60 @@ void countErrorBins(float *error, std::size_t n, const ErrorContext &c, std::int
         ++counts[int(error[k])];
 }
 
-void addFiniteBlock(const float *x, std::size_t n, const ErrorContext &c, std::int64_t *counts,
-                    ErrorPartial &p) {
-    alignas(16) float dequantized[kBlock];
+void addFiniteBlock(const float *x, const float *dequantized, std::size_t n, const ErrorContext &c,
+                    std::int64_t *counts, ErrorPartial &p) {
     alignas(16) float error[kBlock];
     const FloatMap in(x, Eigen::Index(n));
-    fakeQuantize(std::span<const float>(x, n), std::span<float>(dequantized, n), c.params);
-    for (std::size_t i = 0; i < n; ++i)
-        p.add(x[i], dequantized[i]);
-    p.count += std::int64_t(n);
     p.clipped += countClipped(in, c);
     Eigen::Map<Eigen::ArrayXf>(error, Eigen::Index(n)) = in - FloatMap(dequantized, Eigen::Index(n));
     countErrorBins(error, n, c, counts);
 }
 
-void addMixedBlock(const float *x, std::size_t n, const ErrorContext &c, std::int64_t *counts,
-                   ErrorPartial &p) {
+void addMixedBlock(const float *x, const float *dequantized, std::size_t n, const ErrorContext &c,
+                   std::int64_t *counts, ErrorPartial &p) {
     for (std::size_t i = 0; i < n; ++i) {
         if (!std::isfinite(x[i]))
             continue;
-        const float dequantized = fakeQuantize(x[i], c.params);
-        p.add(x[i], dequantized);
-        ++p.count;
         p.clipped += c.clipped(x[i]) ? 1 : 0;
-        ++counts[c.binOf(x[i] - dequantized)];
+        ++counts[c.binOf(x[i] - dequantized[i])];
     }
 }
 
 ErrorPartial errorChunk(const float *x, std::size_t n, const ErrorContext &c, std::int64_t *counts) {
     ErrorPartial p;
+    alignas(16) float dequantized[kBlock];
     for (std::size_t i = 0; i < n; i += kBlock) {
         const std::size_t m = std::min(kBlock, n - i);
+        fakeQuantize(std::span<const float>(x + i, m), std::span<float>(dequantized, m), c.params);
+        p.add(detail::compareChunk(x + i, dequantized, m));
         // A block with a NaN or an Inf takes the careful path.
         if (FloatMap(x + i, Eigen::Index(m)).allFinite())
-            addFiniteBlock(x + i, m, c, counts, p);
+            addFiniteBlock(x + i, dequantized, m, c, counts, p);
         else
-            addMixedBlock(x + i, m, c, counts, p);
+            addMixedBlock(x + i, dequantized, m, c, counts, p);
     }
     return p;
 }
 
 ErrorStats finish(const std::vector<ErrorPartial> &partials, Histogram histogram) {
-    ErrorPartial total;
+    std::vector<detail::ValueErrorPartial> sums;
+    sums.reserve(partials.size());
+    std::int64_t clipped = 0;
     for (const ErrorPartial &p : partials) {
-        total.count += p.count;
-        total.clipped += p.clipped;
-        total.sumErrorSquares += p.sumErrorSquares;
-        total.sumSquares += p.sumSquares;
-        total.sumProducts += p.sumProducts;
-        total.sumDequantizedSquares += p.sumDequantizedSquares;
-        total.maxAbsError = std::max(total.maxAbsError, p.maxAbsError);
+        sums.push_back(p.sums);
+        clipped += p.clipped;
     }
+    const ValueError figures = detail::finishValueError(sums);
+    std::int64_t count = 0;
+    for (const detail::ValueErrorPartial &p : sums)
+        count += p.count;
     ErrorStats s;
-    const double n = double(std::max<std::int64_t>(total.count, 1));
-    s.mse = total.sumErrorSquares / n;
-    if (total.sumErrorSquares > 0.0)
-        s.sqnrDb = 10.0 * std::log10(total.sumSquares / total.sumErrorSquares);
-    const double norms = std::sqrt(total.sumSquares) * std::sqrt(total.sumDequantizedSquares);
-    s.cosine = norms > 0.0 ? total.sumProducts / norms
-                           : (total.sumSquares == total.sumDequantizedSquares ? 1.0 : 0.0);
-    s.maxAbsError = total.maxAbsError;
-    s.clippedCount = total.clipped;
-    s.clippedFraction = double(total.clipped) / n;
+    s.mse = figures.mse;
+    s.sqnrDb = figures.sqnrDb;
+    s.cosine = figures.cosine;
+    s.maxAbsError = figures.maxAbsError;
+    s.clippedCount = clipped;
+    s.clippedFraction = double(clipped) / double(std::max<std::int64_t>(count, 1));
     s.errorHistogram = std::move(histogram);
     return s;
 }

@@ -22,9 +22,9 @@ struct ErrorStats {
     Histogram errorHistogram; ///< of x - x̂, symmetric around 0
 };
 
-/// One chunked multithreaded pass; identical results at any thread count. The sums run in double,
-/// value by value within each chunk of kChunkSize values and chunk by chunk after: on a tensor
-/// of at most one chunk mse, sqnrDb, maxAbsError and cosine equal compareValues' bit for bit. `stats`
+/// One chunked multithreaded pass; identical results at any thread count. The sums are
+/// compareValues' (the same blocks of the same chunks), so mse, sqnrDb, maxAbsError and cosine
+/// equal compareValues' on fakeQuantize's x̂ bit for bit. `stats`
 /// supplies the tensor's min/max (to size the error histogram) and count. Returns nullopt if cancelled.
 std::optional<ErrorStats> computeError(std::span<const float> values, const QuantParams &params,
                                        const TensorStats &stats, const RunControl &control = {},

@@ -203,13 +203,12 @@ void TestErrorStats::matchesReferenceAtAnyThreadCount() {
     QVERIFY(identical(one, errorAt(values, p, 8)));
 
     const Reference ref = reference(values, p);
-    // The sums run in double in the reference's order within each chunk; only the chunks' partial
-    // sums are added apart, which moves the last few bits.
-    QVERIFY2(close(one.mse, ref.mse, 1e-12),
-             qPrintable(QStringLiteral("%1 vs %2").arg(one.mse).arg(ref.mse)));
-    QVERIFY(close(*one.sqnrDb, ref.sqnrDb, 1e-12));
-    QCOMPARE(one.maxAbsError, ref.maxAbsError);
-    QVERIFY(close(one.cosine, ref.cosine, 1e-12));
+    // The sums run in float within blocks of 64 values and in double across them (compareValues'
+    // sums): float precision against the reference's value-by-value double sums.
+    QVERIFY2(close(one.mse, ref.mse, 1e-6), qPrintable(QStringLiteral("%1 vs %2").arg(one.mse).arg(ref.mse)));
+    QVERIFY(close(*one.sqnrDb, ref.sqnrDb, 1e-6));
+    QVERIFY(close(one.maxAbsError, ref.maxAbsError, 1e-7)); // x - x̂ is taken in float
+    QVERIFY(close(one.cosine, ref.cosine, 1e-6));
     QVERIFY(one.cosine < 1.0);
     // Clipping is decided exactly, value by value.
     QCOMPARE(one.clippedCount, ref.clipped);
@@ -227,10 +226,12 @@ void TestErrorStats::matchesCompareValuesBitForBit_data() {
     QTest::addRow("asym 3, NaN and Inf") << makeSpec(3, Scheme::Asymmetric) << qsizetype(3001) << true;
     QTest::addRow("sym 4 clipped") << saturating(makeSpec(4, Scheme::Symmetric), -0.02, 0.03)
                                    << qsizetype(kChunkSize) << false;
+    QTest::addRow("asym 8, three chunks, NaN")
+        << makeSpec(8, Scheme::Asymmetric) << qsizetype(2 * kChunkSize + 777) << true;
 }
 
-// On a tensor of one chunk the exact pass and compareValues (compare's figures) sum the same
-// terms in the same order: a per-tensor analyze and compare's row print the same numbers.
+// The exact pass and compareValues (compare's figures) sum the same terms in the same blocks and
+// chunks: a per-tensor analyze and compare's row print the same numbers.
 void TestErrorStats::matchesCompareValuesBitForBit() {
     QFETCH(QuantSpec, spec);
     QFETCH(qsizetype, size);
@@ -288,7 +289,7 @@ void TestErrorStats::nonFiniteValuesAreSkipped() {
     const ErrorStats withSpecials = errorAt(mixed, p, 2);
     QVERIFY(close(withSpecials.mse, clean.mse, 1e-6));
     QCOMPARE(withSpecials.maxAbsError, clean.maxAbsError);
-    QVERIFY(close(withSpecials.cosine, clean.cosine, 1e-12));
+    QVERIFY(close(withSpecials.cosine, clean.cosine, 1e-6));
     QCOMPARE(withSpecials.clippedCount, clean.clippedCount);
     QVERIFY(close(*withSpecials.sqnrDb, *clean.sqnrDb, 1e-6));
     QCOMPARE(withSpecials.errorHistogram.total(), qint64(finite.size()));
