@@ -1,4 +1,5 @@
 #include "quant/ggmlblockencoders.h"
+#include "quant/ggmllanes.h"
 #include "quant/ggmllayout.h"
 
 #include <algorithm>
@@ -9,7 +10,8 @@
 // The 256-value "super-block" types Q2_K ... Q6_K: fit each sub-block, quantize the sub-block
 // scales (and mins) against one f16 d (and dmin), then requantize every value with the scale it
 // will be decoded with. The reference path (quantize_row_q*_K_ref) and the importance-weighted
-// one (quantize_row_q*_K_impl) differ only in the first two steps.
+// one (quantize_row_q*_K_impl) differ only in the first two steps. Sub-blocks are fitted eight
+// at a time by the *Lanes fits, which give what fitting them one by one gives.
 
 namespace qs::ggml {
 
@@ -27,8 +29,17 @@ constexpr float kWeightedRmin = -0.9f;
 constexpr float kWeightedRdelta = 0.05f;
 constexpr int kWeightedSteps = 36;
 
-int clampLevel(int level, int lo, int hi) {
-    return std::max(lo, std::min(hi, level));
+// Levels of n values (a multiple of 8) against the scale dl they decode with:
+// clamp(nearestInt((x + ml) / dl), lo, hi) - lo, or without ml for the signed types. Eight values
+// at a time, each by its own scalar operations (ggmllanes.h), so the levels are the scalar ones.
+template <bool Offset, typename Level>
+void requantizeRun(const float *x, int n, float dl, float ml, float lo, float hi, Level *levels) {
+    for (int i = 0; i < n; i += kLanes) {
+        const FloatLanes v = Offset ? loadFloats(x + i) + ml : loadFloats(x + i);
+        const FloatLanes l = clampLanes(nearestLanes(v / dl), lo, hi) - lo;
+        for (int g = 0; g < kLanes; ++g)
+            levels[i + g] = Level(int(l[g]));
+    }
 }
 
 // Four 2-bit levels per byte: byte l of each 128-value half holds values l, l + 32, l + 64, l + 96.
@@ -74,21 +85,43 @@ struct AffineGroups {
     Maxima maxima;
 };
 
+// Fits every sub-block of N values of a super-block (weights one per value), kFitLanes at a time.
+template <int N, std::size_t Groups>
+void fitAffineSubBlocks(const float *x, const float *weights, const AffineSearch &search,
+                        std::uint8_t *levels, AffineGroups<Groups> &groups) {
+    static_assert(Groups % kFitLanes == 0);
+    for (std::size_t first = 0; first < Groups; first += kFitLanes) {
+        const std::size_t at = N * first;
+        const auto fits = fitAffineLevelsLanes<N>(x + at, weights + at, search, levels + at);
+        for (std::size_t g = 0; g < kFitLanes; ++g) {
+            groups.scales[first + g] = fits[g].scale;
+            groups.mins[first + g] = fits[g].negatedMin;
+        }
+    }
+}
+
+// Importance weights of every sub-block of N values into `weights`, their sums into weightSums.
+template <int N, std::size_t Groups>
+void subBlockWeightsAll(const float *x, const float *importance, float meanSquare, float *weights,
+                        std::array<float, Groups> &weightSums) {
+    for (std::size_t j = 0; j < Groups; ++j) {
+        std::array<float, N> w{};
+        weightSums[j] = subBlockWeights(x + N * j, importance + N * j, meanSquare, w);
+        std::copy(w.begin(), w.end(), weights + N * j);
+    }
+}
+
 // ---- Q2_K: 16 sub-blocks of 16, 4-bit scale and min each.
 
 // Reference: weights |x|, scales and mins quantized against their maxima.
 void chooseScalesQ2K(const float *x, std::uint8_t *block, std::uint8_t *levels) {
+    std::array<float, kSuper> weights{};
+    for (int i = 0; i < kSuper; ++i)
+        weights[i] = std::fabs(x[i]);
     AffineGroups<16> groups;
-    for (int j = 0; j < 16; ++j) {
-        std::array<float, 16> weights{};
-        for (int l = 0; l < 16; ++l)
-            weights[l] = std::fabs(x[16 * j + l]);
-        const AffineFit fit =
-            fitAffineLevels({x + 16 * j, 16}, weights, {3, -0.5f, 0.1f, 15, true}, {levels + 16 * j, 16});
-        groups.scales[j] = fit.scale;
-        groups.mins[j] = fit.negatedMin;
-        trackMaxima(groups.maxima, fit.scale, fit.negatedMin);
-    }
+    fitAffineSubBlocks<16>(x, weights.data(), {3, -0.5f, 0.1f, 15, true}, levels, groups);
+    for (int j = 0; j < 16; ++j)
+        trackMaxima(groups.maxima, groups.scales[j], groups.mins[j]);
     std::uint8_t *packed = block + kQ2_K.scales;
     if (groups.maxima.scale > 0.0f) {
         const float iscale = 15.0f / groups.maxima.scale;
@@ -109,15 +142,10 @@ void chooseScalesQ2KWeighted(const float *x, const float *importance, std::uint8
                              std::uint8_t *levels) {
     const float meanSquare = sumOfSquares({x, kSuper}) / float(kSuper);
     AffineGroups<16> groups;
-    for (int j = 0; j < 16; ++j) {
-        std::array<float, 16> weights{};
-        groups.weightSums[j] = subBlockWeights(x + 16 * j, importance + 16 * j, meanSquare, weights);
-        const AffineFit fit = fitAffineLevels({x + 16 * j, 16}, weights,
-                                              {3, kWeightedRmin, kWeightedRdelta, kWeightedSteps, false},
-                                              {levels + 16 * j, 16});
-        groups.scales[j] = fit.scale;
-        groups.mins[j] = fit.negatedMin;
-    }
+    std::array<float, kSuper> weights{};
+    subBlockWeightsAll<16>(x, importance, meanSquare, weights.data(), groups.weightSums);
+    fitAffineSubBlocks<16>(x, weights.data(), {3, kWeightedRmin, kWeightedRdelta, kWeightedSteps, false},
+                           levels, groups);
     std::array<std::uint8_t, 16> ls{};
     std::array<std::uint8_t, 16> lm{};
     const float d = fitPositiveLevels(groups.scales, 15, groups.weightSums, ls);
@@ -137,8 +165,7 @@ void requantizeQ2K(const float *x, const std::uint8_t *block, std::uint8_t *leve
         if (dl == 0.0f)
             continue; // keeps the fitted levels, as ggml does
         const float ml = dmin * float(packed[j] >> 4);
-        for (int i = 16 * j; i < 16 * j + 16; ++i)
-            levels[i] = std::uint8_t(clampLevel(nearestInt((x[i] + ml) / dl), 0, 3));
+        requantizeRun<true>(x + 16 * j, 16, dl, ml, 0.0f, 3.0f, levels + 16 * j);
     }
 }
 
@@ -162,8 +189,11 @@ void chooseScalesQ3K(const float *x, std::uint8_t *block, std::int8_t *levels) {
     std::array<float, 16> scales{};
     float maxScale = 0.0f;
     float maxMagnitude = 0.0f;
+    for (int first = 0; first < 16; first += kFitLanes) {
+        const auto fitted = fitSignedLevelsByValueLanes<16>(x + 16 * first, 4, levels + 16 * first);
+        std::copy(fitted.begin(), fitted.end(), scales.begin() + first);
+    }
     for (int j = 0; j < 16; ++j) {
-        scales[j] = fitSignedLevelsByValue({x + 16 * j, 16}, 4, {levels + 16 * j, 16});
         if (std::fabs(scales[j]) > maxMagnitude) {
             maxMagnitude = std::fabs(scales[j]);
             maxScale = scales[j];
@@ -188,10 +218,12 @@ void chooseScalesQ3KWeighted(const float *x, const float *importance, std::uint8
     const float meanSquare = 2.0f * sumOfSquares({x, kSuper}) / float(kSuper);
     std::array<float, 16> scales{};
     std::array<float, 16> weightSums{};
-    for (int j = 0; j < 16; ++j) {
-        std::array<float, 16> weights{};
-        weightSums[j] = subBlockWeights(x + 16 * j, importance + 16 * j, meanSquare, weights);
-        scales[j] = fitSignedLevels({x + 16 * j, 16}, 4, weights, {levels + 16 * j, 16});
+    std::array<float, kSuper> weights{};
+    subBlockWeightsAll<16>(x, importance, meanSquare, weights.data(), weightSums);
+    for (int first = 0; first < 16; first += kFitLanes) {
+        const int at = 16 * first;
+        const auto fitted = fitSignedLevelsLanes<16>(x + at, 4, weights.data() + at, levels + at);
+        std::copy(fitted.begin(), fitted.end(), scales.begin() + first);
     }
     std::array<std::int8_t, 16> ls{};
     const float d = fitSignedLevels(scales, 32, weightSums, ls);
@@ -207,8 +239,7 @@ void requantizeQ3K(const float *x, const std::uint8_t *block, std::int8_t *level
         const float dl = d * float(std::int8_t(unpackScaleQ3K(block + kQ3_K.scales, j)));
         if (dl == 0.0f)
             continue;
-        for (int i = 16 * j; i < 16 * j + 16; ++i)
-            levels[i] = std::int8_t(clampLevel(nearestInt(x[i] / dl), -4, 3) + 4);
+        requantizeRun<false>(x + 16 * j, 16, dl, 0.0f, -4.0f, 3.0f, levels + 16 * j);
     }
 }
 
@@ -243,18 +274,17 @@ void packScaleMinK4(const std::array<std::uint8_t, 8> &ls, const std::array<std:
 // Reference: weights rms + |x|, scales and mins against their maxima (nmax 15 or 31).
 void chooseScalesQk(const float *x, std::uint8_t *block, const GgmlBlockLayout &layout,
                     const AffineSearch &search, std::uint8_t *levels) {
-    AffineGroups<8> groups;
+    std::array<float, kSuper> weights{};
     for (int j = 0; j < 8; ++j) {
         const float *v = x + 32 * j;
         const float rms = std::sqrt(sumOfSquares({v, 32}) / 32.0f);
-        std::array<float, 32> weights{};
         for (int l = 0; l < 32; ++l)
-            weights[l] = rms + std::fabs(v[l]);
-        const AffineFit fit = fitAffineLevels({v, 32}, weights, search, {levels + 32 * j, 32});
-        groups.scales[j] = fit.scale;
-        groups.mins[j] = fit.negatedMin;
-        trackMaxima(groups.maxima, fit.scale, fit.negatedMin);
+            weights[32 * j + l] = rms + std::fabs(v[l]);
     }
+    AffineGroups<8> groups;
+    fitAffineSubBlocks<32>(x, weights.data(), search, levels, groups);
+    for (int j = 0; j < 8; ++j)
+        trackMaxima(groups.maxima, groups.scales[j], groups.mins[j]);
     const float invScale = groups.maxima.scale > 0.0f ? 63.0f / groups.maxima.scale : 0.0f;
     const float invMin = groups.maxima.min > 0.0f ? 63.0f / groups.maxima.min : 0.0f;
     std::array<std::uint8_t, 8> ls{};
@@ -274,15 +304,10 @@ void chooseScalesQkWeighted(const float *x, const float *importance, std::uint8_
                             const GgmlBlockLayout &layout, int nmax, std::uint8_t *levels) {
     const float meanSquare = 2.0f * sumOfSquares({x, kSuper}) / float(kSuper);
     AffineGroups<8> groups;
-    for (int j = 0; j < 8; ++j) {
-        std::array<float, 32> weights{};
-        groups.weightSums[j] = subBlockWeights(x + 32 * j, importance + 32 * j, meanSquare, weights);
-        const AffineFit fit = fitAffineLevels({x + 32 * j, 32}, weights,
-                                              {nmax, kWeightedRmin, kWeightedRdelta, kWeightedSteps, false},
-                                              {levels + 32 * j, 32});
-        groups.scales[j] = fit.scale;
-        groups.mins[j] = fit.negatedMin;
-    }
+    std::array<float, kSuper> weights{};
+    subBlockWeightsAll<32>(x, importance, meanSquare, weights.data(), groups.weightSums);
+    fitAffineSubBlocks<32>(x, weights.data(), {nmax, kWeightedRmin, kWeightedRdelta, kWeightedSteps, false},
+                           levels, groups);
     std::array<std::uint8_t, 8> ls{};
     std::array<std::uint8_t, 8> lm{};
     const float d = fitPositiveLevels(groups.scales, 63, groups.weightSums, ls);
@@ -308,8 +333,7 @@ void requantizeQk(const float *x, const std::uint8_t *block, const GgmlBlockLayo
         if (dl == 0.0f)
             continue;
         const float ml = dmin * float(sm.min);
-        for (int i = 32 * j; i < 32 * j + 32; ++i)
-            levels[i] = std::uint8_t(clampLevel(nearestInt((x[i] + ml) / dl), 0, nmax));
+        requantizeRun<true>(x + 32 * j, 32, dl, ml, 0.0f, float(nmax), levels + 32 * j);
     }
 }
 
@@ -402,11 +426,14 @@ void encodeQ6_K(const float *x, const Importance *importance, std::uint8_t *bloc
     std::array<float, 16> scales{};
     float maxScale = 0.0f;
     float maxMagnitude = 0.0f;
-    for (int j = 0; j < 16; ++j) {
+    for (int first = 0; first < 16; first += kFitLanes) {
         // With importance, ggml uses the weights as they are (no σ² term) for Q6_K.
-        const std::span<const float> weights =
-            importance ? std::span<const float>(importance->weights + 16 * j, 16) : std::span<const float>();
-        scales[j] = fitSignedLevels({x + 16 * j, 16}, 32, weights, {levels.data() + 16 * j, 16});
+        const int at = 16 * first;
+        const float *weights = importance ? importance->weights + at : nullptr;
+        const auto fitted = fitSignedLevelsLanes<16>(x + at, 32, weights, levels.data() + at);
+        std::copy(fitted.begin(), fitted.end(), scales.begin() + first);
+    }
+    for (int j = 0; j < 16; ++j) {
         if (std::fabs(scales[j]) > maxMagnitude) {
             maxMagnitude = std::fabs(scales[j]);
             maxScale = scales[j];
@@ -426,8 +453,7 @@ void encodeQ6_K(const float *x, const Importance *importance, std::uint8_t *bloc
         const float dl = d * float(packedScales[j]);
         if (dl == 0.0f)
             continue;
-        for (int i = 16 * j; i < 16 * j + 16; ++i)
-            levels[i] = std::int8_t(clampLevel(nearestInt(x[i] / dl), -32, 31) + 32);
+        requantizeRun<false>(x + 16 * j, 16, dl, 0.0f, -32.0f, 31.0f, levels.data() + 16 * j);
     }
     packQ6K(levels.data(), block + kQ6_K.qs, block + kQ6_K.qh);
 }
