@@ -244,11 +244,13 @@ void requantizeQ3K(const float *x, const std::uint8_t *block, std::int8_t *level
 }
 
 // Moves the third bit of each level (0 ... 7) to hmask: bit k of hmask[m] is value 32·k + m.
+// Without branches: whether a level exceeds 3 is a coin flip the branch predictor loses.
 void splitHighBitQ3K(std::uint8_t *levels, std::uint8_t *hmask) {
-    for (int j = 0; j < kSuper; ++j) {
-        if (levels[j] > 3) {
-            hmask[j % 32] = std::uint8_t(hmask[j % 32] | (1u << (j / 32)));
-            levels[j] = std::uint8_t(levels[j] - 4);
+    for (int k = 0; k < kSuper / 32; ++k) {
+        for (int m = 0; m < 32; ++m) {
+            std::uint8_t &level = levels[32 * k + m];
+            hmask[m] = std::uint8_t(hmask[m] | ((level >> 2) << k));
+            level = std::uint8_t(level & 3);
         }
     }
 }

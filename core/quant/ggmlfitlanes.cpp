@@ -16,8 +16,9 @@ namespace {
 
 // x ≈ scale · level + offset: error summed in order, as fitError.
 template <int N>
-FloatLanes affineError(const FloatLanes (&x)[N], const FloatLanes (&w)[N], const FloatLanes (&levels)[N],
-                       FloatLanes scale, FloatLanes offset, bool absolute) {
+[[gnu::always_inline]] inline FloatLanes affineError(const FloatLanes (&x)[N], const FloatLanes (&w)[N],
+                                                     const FloatLanes (&levels)[N], FloatLanes scale,
+                                                     FloatLanes offset, bool absolute) {
     FloatLanes error = splat(0.0f);
     for (int i = 0; i < N; ++i) {
         const FloatLanes diff = scale * levels[i] + offset - x[i];
@@ -27,14 +28,15 @@ FloatLanes affineError(const FloatLanes (&x)[N], const FloatLanes (&w)[N], const
 }
 
 template <int N>
-void quantizeAffine(const FloatLanes (&x)[N], FloatLanes iscale, FloatLanes offset, float nmax,
-                    FloatLanes (&levels)[N]) {
+[[gnu::always_inline]] inline void quantizeAffine(const FloatLanes (&x)[N], FloatLanes iscale,
+                                                  FloatLanes offset, float nmax, FloatLanes (&levels)[N]) {
     for (int i = 0; i < N; ++i)
         levels[i] = clampLanes(nearestLanes(iscale * (x[i] - offset)), 0.0f, nmax);
 }
 
 template <typename Level, int N>
-void storeLevels(const FloatLanes (&levels)[N], MaskLanes zero, float add, Level *out) {
+[[gnu::always_inline]] inline void storeLevels(const FloatLanes (&levels)[N], MaskLanes zero, float add,
+                                               Level *out) {
     for (int i = 0; i < N; ++i) {
         const FloatLanes l = select(zero, splat(0.0f), levels[i] + add);
         for (int g = 0; g < kLanes; ++g)
@@ -77,11 +79,11 @@ std::array<AffineFit, kFitLanes> fitAffineLevelsLanes(const float *xs, const flo
 
     for (int step = 0; step <= search.steps; ++step) {
         iscale = (search.rmin + search.rdelta * float(step) + nmax) / (max - min);
-        quantizeAffine(x, iscale, min, nmax, levels);
         FloatLanes sumL = splat(0.0f);
         FloatLanes sumL2 = splat(0.0f);
         FloatLanes sumXL = splat(0.0f);
         for (int i = 0; i < N; ++i) {
+            levels[i] = clampLanes(nearestLanes(iscale * (x[i] - min)), 0.0f, nmax);
             const FloatLanes wl = w[i] * levels[i];
             sumL += wl;
             sumL2 += wl * levels[i];
@@ -120,7 +122,7 @@ namespace {
 // The first value of largest magnitude per lane (signedMax in ggmlfit.cpp), and which lanes
 // are below kGroupMaxEps (all-zero groups: levels 0, scale 0).
 template <int N>
-FloatLanes signedMaxLanes(const FloatLanes (&x)[N], MaskLanes &zero) {
+[[gnu::always_inline]] inline FloatLanes signedMaxLanes(const FloatLanes (&x)[N], MaskLanes &zero) {
     FloatLanes value = splat(0.0f);
     FloatLanes magnitude = splat(0.0f);
     for (int i = 0; i < N; ++i) {
@@ -134,7 +136,8 @@ FloatLanes signedMaxLanes(const FloatLanes (&x)[N], MaskLanes &zero) {
 }
 
 template <int N>
-void quantizeSigned(const FloatLanes (&x)[N], FloatLanes iscale, float nmax, FloatLanes (&levels)[N]) {
+[[gnu::always_inline]] inline void quantizeSigned(const FloatLanes (&x)[N], FloatLanes iscale, float nmax,
+                                                  FloatLanes (&levels)[N]) {
     for (int i = 0; i < N; ++i)
         levels[i] = clampLanes(nearestLanes(iscale * x[i]), -nmax, nmax - 1.0f);
 }
@@ -145,7 +148,8 @@ struct SumsLanes {
 };
 
 template <int N>
-SumsLanes signedSums(const FloatLanes (&wx)[N], const FloatLanes (&w)[N], const FloatLanes (&levels)[N]) {
+[[gnu::always_inline]] inline SumsLanes signedSums(const FloatLanes (&wx)[N], const FloatLanes (&w)[N],
+                                                   const FloatLanes (&levels)[N]) {
     SumsLanes sums{splat(0.0f), splat(0.0f)};
     for (int i = 0; i < N; ++i) {
         sums.sumLX += wx[i] * levels[i];
@@ -209,8 +213,9 @@ namespace {
 // keeps its state, so running more sweeps on it than the scalar code would (which stops at the
 // first such sweep) changes nothing either.
 template <int N>
-bool refineLanes(const FloatLanes (&x)[N], const FloatLanes (&w)[N], const FloatLanes (&wx)[N], float nmax,
-                 FloatLanes (&levels)[N], SumsLanes &sums) {
+[[gnu::always_inline]] inline bool refineLanes(const FloatLanes (&x)[N], const FloatLanes (&w)[N],
+                                               const FloatLanes (&wx)[N], float nmax, FloatLanes (&levels)[N],
+                                               SumsLanes &sums) {
     MaskLanes changed = {};
     for (int i = 0; i < N; ++i) {
         const FloatLanes old = levels[i];

@@ -126,10 +126,17 @@ QS_LANES_INLINE FloatLanes nearestLanes(FloatLanes x) {
     return {nearest4(x.lo), nearest4(x.hi)};
 }
 
-/// std::max(lo, std::min(hi, level)) lane-wise, for exact integer levels.
+/// std::max(lo, std::min(hi, level)) lane-wise, for exact integer levels. The ternaries are what
+/// std::min / std::max compute and compile to one minps / maxps each.
+QS_LANES_INLINE Float4 clamp4(Float4 level, Float4 lo, Float4 hi) {
+    const Float4 capped = level < hi ? level : hi;
+    return lo < capped ? capped : lo;
+}
+
 QS_LANES_INLINE FloatLanes clampLanes(FloatLanes level, float lo, float hi) {
-    const FloatLanes capped = select(level < hi, level, splat(hi));
-    return select(lo < capped, capped, splat(lo));
+    const Float4 lo4 = {lo, lo, lo, lo};
+    const Float4 hi4 = {hi, hi, hi, hi};
+    return {clamp4(level.lo, lo4, hi4), clamp4(level.hi, lo4, hi4)};
 }
 
 QS_LANES_INLINE bool anyLane(MaskLanes mask) {
