@@ -91,6 +91,11 @@ float sumOfSquares(std::span<const float> x);
 /// Sub-blocks the *Lanes fits below take at once (ggmllanes.h's kLanes).
 inline constexpr int kFitLanes = 8;
 
+/// The vector width the *Lanes fits run at: the widest the CPU has (AVX2 or SSE2 on x86-64), or
+/// always the baseline one. The results are the same; tests use this to check both builds.
+enum class LaneWidth { Widest, Baseline };
+void setLaneWidth(LaneWidth width);
+
 /// fitAffineLevels on kFitLanes consecutive groups of N (16 or 32) values at once: x, weights and
 /// levels hold kFitLanes · N values, group g at g · N. Bit for bit what kFitLanes calls of
 /// fitAffineLevels give, several times faster (ggmlfitlanes.cpp).

@@ -2,6 +2,7 @@
 #include "quant/ggmlencode.h"
 #include "quant/ggmlfit.h"
 
+#include <QScopeGuard>
 #include <QTest>
 
 #include <atomic>
@@ -204,6 +205,7 @@ private Q_SLOTS:
     void allZeros();
     void matchesLlamaCppReference();
     void matchesLlamaCppReferenceDigests();
+    void matchesLlamaCppReferenceAtBaselineWidth();
     void roundTrip_data();
     void roundTrip();
     void reencodingIsStable_data();
@@ -466,6 +468,15 @@ void TestGgmlEncode::matchesLlamaCppReferenceDigests() {
                                      QLatin1String(nameOf(type)),
                                      ref.weighted ? QStringLiteral(" with importance") : QString())));
     }
+}
+
+void TestGgmlEncode::matchesLlamaCppReferenceAtBaselineWidth() {
+    // The K types fit sub-blocks with the widest vectors the CPU has; the baseline (SSE2) build
+    // of those fits must give llama.cpp's blocks too.
+    ggml::setLaneWidth(ggml::LaneWidth::Baseline);
+    const auto restore = qScopeGuard([] { ggml::setLaneWidth(ggml::LaneWidth::Widest); });
+    matchesLlamaCppReference();
+    matchesLlamaCppReferenceDigests();
 }
 
 void TestGgmlEncode::roundTrip_data() {
