@@ -5,7 +5,8 @@
 
 #include "quant/ggmlfitlanes.h"
 
-namespace qs::ggml::avx2 {
+namespace qs::ggml {
+inline namespace avx2 {
 
 template std::array<AffineFit, kFitLanes> fitAffineKernel<16>(const float *, const float *,
                                                               const AffineSearch &, std::uint8_t *);
@@ -15,6 +16,7 @@ template std::array<float, kFitLanes> fitSignedKernel<16>(const float *, int, co
 template std::array<float, kFitLanes> fitSignedKernel<32>(const float *, int, const float *, std::int8_t *);
 template std::array<float, kFitLanes> fitSignedByValueKernel<16>(const float *, int, std::int8_t *);
 
-} // namespace qs::ggml::avx2
+} // namespace avx2
+} // namespace qs::ggml
 
 #endif

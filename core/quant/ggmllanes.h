@@ -13,8 +13,10 @@
 // live in different inline namespaces, so both can be linked into one program.
 
 #include <bit>
+#include <concepts>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 
 #if defined(__AVX2__)
 #define QS_LANES_ISA avx2
@@ -51,49 +53,6 @@ struct FloatLanes {
 
 #define QS_LANES_INLINE [[gnu::always_inline]] inline
 
-// Applies `expr` (in terms of part p) to every part.
-#define QS_LANES_EACH(Type, expr)                                                                            \
-    Type r;                                                                                                  \
-    for (int p = 0; p < kParts; ++p)                                                                         \
-        r.part[p] = expr;                                                                                    \
-    return r;
-
-#define QS_LANES_BINARY(op)                                                                                  \
-    QS_LANES_INLINE FloatLanes operator op(FloatLanes a, FloatLanes b){                                      \
-        QS_LANES_EACH(FloatLanes, a.part[p] op b.part[p])} QS_LANES_INLINE FloatLanes                        \
-    operator op(FloatLanes a, float b){QS_LANES_EACH(FloatLanes, a.part[p] op b)} QS_LANES_INLINE FloatLanes \
-    operator op(float a,                                                                                     \
-                FloatLanes b){QS_LANES_EACH(FloatLanes, a op b.part[p])} QS_LANES_INLINE FloatLanes &        \
-    operator op##=(FloatLanes &a, FloatLanes b) {                                                            \
-        return a = a op b;                                                                                   \
-    }
-QS_LANES_BINARY(+)
-QS_LANES_BINARY(-)
-QS_LANES_BINARY(*)
-QS_LANES_BINARY(/)
-#undef QS_LANES_BINARY
-
-#define QS_LANES_COMPARE(op)                                                                                 \
-    QS_LANES_INLINE MaskLanes operator op(FloatLanes a, FloatLanes b){                                       \
-        QS_LANES_EACH(MaskLanes, a.part[p] op b.part[p])} QS_LANES_INLINE MaskLanes                          \
-    operator op(FloatLanes a, float b) {                                                                     \
-        QS_LANES_EACH(MaskLanes, a.part[p] op b)                                                             \
-    }
-QS_LANES_COMPARE(<)
-QS_LANES_COMPARE(>)
-QS_LANES_COMPARE(==)
-QS_LANES_COMPARE(!=)
-#undef QS_LANES_COMPARE
-
-QS_LANES_INLINE MaskLanes operator&(MaskLanes a, MaskLanes b){
-    QS_LANES_EACH(MaskLanes, a.part[p] & b.part[p])} QS_LANES_INLINE MaskLanes
-operator|(MaskLanes a,
-          MaskLanes b){QS_LANES_EACH(MaskLanes, a.part[p] | b.part[p])} QS_LANES_INLINE MaskLanes &
-operator|=(MaskLanes &a, MaskLanes b) {
-    return a = a | b;
-}
-QS_LANES_INLINE MaskLanes operator~(MaskLanes a){QS_LANES_EACH(MaskLanes, ~a.part[p])}
-
 QS_LANES_INLINE FloatPart splatPart(float v) {
     FloatPart r;
     for (int i = 0; i < kPartWidth; ++i)
@@ -101,8 +60,97 @@ QS_LANES_INLINE FloatPart splatPart(float v) {
     return r;
 }
 
-QS_LANES_INLINE FloatLanes splat(float v){// Not `FloatLanes{} + v`: 0 + (-0) is +0.
-                                          QS_LANES_EACH(FloatLanes, splatPart(v))}
+/// Every lane v. (Not `FloatLanes{} + v`: 0 + (-0) is +0.)
+QS_LANES_INLINE FloatLanes splat(float v) {
+    FloatLanes r;
+    for (int p = 0; p < kParts; ++p)
+        r.part[p] = splatPart(v);
+    return r;
+}
+
+// The operators below take lanes and floats in either order; a float stands for every lane.
+template <typename T>
+concept LaneOperand = std::same_as<T, FloatLanes> || std::same_as<T, float>;
+template <typename A, typename B>
+concept LaneOperands =
+    LaneOperand<A> && LaneOperand<B> && !(std::same_as<A, float> && std::same_as<B, float>);
+
+QS_LANES_INLINE FloatLanes lanesOf(FloatLanes v) {
+    return v;
+}
+QS_LANES_INLINE FloatLanes lanesOf(float v) {
+    return splat(v);
+}
+
+// op applied part by part, each part's lanes by the vector extension's lane-wise operator.
+template <typename Result, typename A, typename B, typename Op>
+QS_LANES_INLINE Result zip(A a, B b, Op op) {
+    const FloatLanes x = lanesOf(a);
+    const FloatLanes y = lanesOf(b);
+    Result r;
+    for (int p = 0; p < kParts; ++p)
+        r.part[p] = op(x.part[p], y.part[p]);
+    return r;
+}
+
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE FloatLanes operator+(A a, B b) {
+    return zip<FloatLanes>(a, b, std::plus<>());
+}
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE FloatLanes operator-(A a, B b) {
+    return zip<FloatLanes>(a, b, std::minus<>());
+}
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE FloatLanes operator*(A a, B b) {
+    return zip<FloatLanes>(a, b, std::multiplies<>());
+}
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE FloatLanes operator/(A a, B b) {
+    return zip<FloatLanes>(a, b, std::divides<>());
+}
+QS_LANES_INLINE FloatLanes &operator+=(FloatLanes &a, FloatLanes b) {
+    return a = a + b;
+}
+QS_LANES_INLINE FloatLanes &operator-=(FloatLanes &a, FloatLanes b) {
+    return a = a - b;
+}
+
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE MaskLanes operator<(A a, B b) {
+    return zip<MaskLanes>(a, b, std::less<>());
+}
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE MaskLanes operator>(A a, B b) {
+    return zip<MaskLanes>(a, b, std::greater<>());
+}
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE MaskLanes operator==(A a, B b) {
+    return zip<MaskLanes>(a, b, std::equal_to<>());
+}
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE MaskLanes operator!=(A a, B b) {
+    return zip<MaskLanes>(a, b, std::not_equal_to<>());
+}
+
+QS_LANES_INLINE MaskLanes operator&(MaskLanes a, MaskLanes b) {
+    for (int p = 0; p < kParts; ++p)
+        a.part[p] &= b.part[p];
+    return a;
+}
+QS_LANES_INLINE MaskLanes operator|(MaskLanes a, MaskLanes b) {
+    for (int p = 0; p < kParts; ++p)
+        a.part[p] |= b.part[p];
+    return a;
+}
+QS_LANES_INLINE MaskLanes &operator|=(MaskLanes &a, MaskLanes b) {
+    return a = a | b;
+}
+QS_LANES_INLINE MaskLanes operator~(MaskLanes a) {
+    for (int p = 0; p < kParts; ++p)
+        a.part[p] = ~a.part[p];
+    return a;
+}
 
 QS_LANES_INLINE FloatLanes loadFloats(const float *at) {
     FloatLanes v;
@@ -116,11 +164,17 @@ QS_LANES_INLINE FloatPart selectPart(MaskPart mask, FloatPart a, FloatPart b) {
 }
 
 /// Where mask is set a, elsewhere b (bits only, no arithmetic).
-QS_LANES_INLINE FloatLanes select(MaskLanes mask, FloatLanes a, FloatLanes b){
-    QS_LANES_EACH(FloatLanes, selectPart(mask.part[p], a.part[p], b.part[p]))}
+QS_LANES_INLINE FloatLanes select(MaskLanes mask, FloatLanes a, FloatLanes b) {
+    for (int p = 0; p < kParts; ++p)
+        a.part[p] = selectPart(mask.part[p], a.part[p], b.part[p]);
+    return a;
+}
 
-QS_LANES_INLINE FloatLanes absLanes(FloatLanes v){
-    QS_LANES_EACH(FloatLanes, std::bit_cast<FloatPart>(std::bit_cast<MaskPart>(v.part[p]) & 0x7fffffff))}
+QS_LANES_INLINE FloatLanes absLanes(FloatLanes v) {
+    for (int p = 0; p < kParts; ++p)
+        v.part[p] = std::bit_cast<FloatPart>(std::bit_cast<MaskPart>(v.part[p]) & 0x7fffffff);
+    return v;
+}
 
 QS_LANES_INLINE FloatPart nearestPart(FloatPart x) {
     const MaskPart bits = std::bit_cast<MaskPart>(x + 12582912.0f);
@@ -130,7 +184,11 @@ QS_LANES_INLINE FloatPart nearestPart(FloatPart x) {
 /// nearestInt (ggmlfit.h) of every lane, as an exact float: the bit trick yields integers in
 /// [-2^22, 2^22), which float32 holds exactly, so clamping and comparing them as floats gives
 /// what the scalar code's int clamps and compares give.
-QS_LANES_INLINE FloatLanes nearestLanes(FloatLanes x){QS_LANES_EACH(FloatLanes, nearestPart(x.part[p]))}
+QS_LANES_INLINE FloatLanes nearestLanes(FloatLanes x) {
+    for (int p = 0; p < kParts; ++p)
+        x.part[p] = nearestPart(x.part[p]);
+    return x;
+}
 
 QS_LANES_INLINE FloatPart clampPart(FloatPart level, FloatPart lo, FloatPart hi) {
     // What std::min(hi, level) and std::max(lo, ·) compute, as one minps and one maxps.
@@ -139,8 +197,11 @@ QS_LANES_INLINE FloatPart clampPart(FloatPart level, FloatPart lo, FloatPart hi)
 }
 
 /// std::max(lo, std::min(hi, level)) lane-wise, for exact integer levels.
-QS_LANES_INLINE FloatLanes clampLanes(FloatLanes level, float lo, float hi){
-    QS_LANES_EACH(FloatLanes, clampPart(level.part[p], splatPart(lo), splatPart(hi)))}
+QS_LANES_INLINE FloatLanes clampLanes(FloatLanes level, float lo, float hi) {
+    for (int p = 0; p < kParts; ++p)
+        level.part[p] = clampPart(level.part[p], splatPart(lo), splatPart(hi));
+    return level;
+}
 
 QS_LANES_INLINE bool anyLane(MaskLanes mask) {
     MaskPart any = mask.part[0];
@@ -160,7 +221,6 @@ QS_LANES_INLINE void loadGroups(const float *x, FloatLanes (&out)[N]) {
             out[i].set(g, x[g * N + i]);
 }
 
-#undef QS_LANES_EACH
 #undef QS_LANES_INLINE
 
 } // namespace QS_LANES_ISA
