@@ -10,7 +10,7 @@
 // The 256-value "super-block" types Q2_K ... Q6_K: fit each sub-block, quantize the sub-block
 // scales (and mins) against one f16 d (and dmin), then requantize every value with the scale it
 // will be decoded with. The reference path (quantize_row_q*_K_ref) and the importance-weighted
-// one (quantize_row_q*_K_impl) differ only in the first two steps. Sub-blocks are fitted eight
+// one (quantize_row_q*_K_impl) differ only in the first two steps. Sub-blocks are fitted sixteen
 // at a time by the *Lanes fits, which give what fitting them one by one gives.
 
 namespace qs::ggml {
@@ -30,7 +30,7 @@ constexpr float kWeightedRdelta = 0.05f;
 constexpr int kWeightedSteps = 36;
 
 // Levels of n values (a multiple of 8) against the scale dl they decode with:
-// clamp(nearestInt((x + ml) / dl), lo, hi) - lo, or without ml for the signed types. Eight values
+// clamp(nearestInt((x + ml) / dl), lo, hi) - lo, or without ml for the signed types. kLanes values
 // at a time, each by its own scalar operations (ggmllanes.h), so the levels are the scalar ones.
 template <bool Offset, typename Level>
 void requantizeRun(const float *x, int n, float dl, float ml, float lo, float hi, Level *levels) {
@@ -273,18 +273,51 @@ void packScaleMinK4(const std::array<std::uint8_t, 8> &ls, const std::array<std:
     }
 }
 
-// Reference: weights rms + |x|, scales and mins against their maxima (nmax 15 or 31).
-void chooseScalesQk(const float *x, std::uint8_t *block, const GgmlBlockLayout &layout,
-                    const AffineSearch &search, std::uint8_t *levels) {
-    std::array<float, kSuper> weights{};
+// Q4_K and Q5_K have 8 sub-blocks, half of kFitLanes: two super-blocks are fitted in one call
+// (a lone block's other lanes fit zeros, whose results go unused).
+constexpr int kQkPerCall = kFitLanes / 8;
+
+// Reference weights rms + |x| (rms of the sub-block), or the importance path's
+// qw·sqrt(2σ² + x²) with the super-block's σ² and the sub-blocks' weight sums.
+void weightsQk(const float *x, const float *importance, float *weights, AffineGroups<8> &groups) {
+    if (importance) {
+        const float meanSquare = 2.0f * sumOfSquares({x, kSuper}) / float(kSuper);
+        subBlockWeightsAll<32>(x, importance, meanSquare, weights, groups.weightSums);
+        return;
+    }
     for (int j = 0; j < 8; ++j) {
         const float *v = x + 32 * j;
         const float rms = std::sqrt(sumOfSquares({v, 32}) / 32.0f);
         for (int l = 0; l < 32; ++l)
             weights[32 * j + l] = rms + std::fabs(v[l]);
     }
-    AffineGroups<8> groups;
-    fitAffineSubBlocks<32>(x, weights.data(), search, levels, groups);
+}
+
+// Fits the sub-blocks of `count` (1 ... kQkPerCall) consecutive super-blocks in one lane call.
+void fitQk(const float *x, const float *importance, int count, AffineSearch search,
+           std::array<AffineGroups<8>, kQkPerCall> &groups, std::uint8_t *levels) {
+    std::array<float, kQkPerCall * kSuper> padded{};
+    std::array<float, kQkPerCall * kSuper> weights{};
+    for (int b = 0; b < count; ++b)
+        weightsQk(x + kSuper * b, importance ? importance + kSuper * b : nullptr, weights.data() + kSuper * b,
+                  groups[std::size_t(b)]);
+    if (count < kQkPerCall) {
+        std::copy(x, x + kSuper * count, padded.begin());
+        x = padded.data();
+    }
+    if (importance)
+        search = {search.nmax, kWeightedRmin, kWeightedRdelta, kWeightedSteps, false};
+    const auto fits = fitAffineLevelsLanes<32>(x, weights.data(), search, levels);
+    for (int b = 0; b < count; ++b) {
+        for (std::size_t j = 0; j < 8; ++j) {
+            groups[std::size_t(b)].scales[j] = fits[8 * std::size_t(b) + j].scale;
+            groups[std::size_t(b)].mins[j] = fits[8 * std::size_t(b) + j].negatedMin;
+        }
+    }
+}
+
+// Reference: scales and mins against their maxima.
+void chooseScalesQk(AffineGroups<8> &groups, std::uint8_t *block, const GgmlBlockLayout &layout) {
     for (int j = 0; j < 8; ++j)
         trackMaxima(groups.maxima, groups.scales[j], groups.mins[j]);
     const float invScale = groups.maxima.scale > 0.0f ? 63.0f / groups.maxima.scale : 0.0f;
@@ -300,16 +333,9 @@ void chooseScalesQk(const float *x, std::uint8_t *block, const GgmlBlockLayout &
     storeHalf(block + layout.dmin, fp16Bits(groups.maxima.min / 63.0f));
 }
 
-// Importance: weights qw·sqrt(2σ² + x²), scales and mins by make_qp_quants. ggml caps the 6-bit
-// levels at 63 for Q5_K only.
-void chooseScalesQkWeighted(const float *x, const float *importance, std::uint8_t *block,
-                            const GgmlBlockLayout &layout, int nmax, std::uint8_t *levels) {
-    const float meanSquare = 2.0f * sumOfSquares({x, kSuper}) / float(kSuper);
-    AffineGroups<8> groups;
-    std::array<float, kSuper> weights{};
-    subBlockWeightsAll<32>(x, importance, meanSquare, weights.data(), groups.weightSums);
-    fitAffineSubBlocks<32>(x, weights.data(), {nmax, kWeightedRmin, kWeightedRdelta, kWeightedSteps, false},
-                           levels, groups);
+// Importance: scales and mins by make_qp_quants. ggml caps the 6-bit levels at 63 for Q5_K only.
+void chooseScalesQkWeighted(const AffineGroups<8> &groups, std::uint8_t *block,
+                            const GgmlBlockLayout &layout) {
     std::array<std::uint8_t, 8> ls{};
     std::array<std::uint8_t, 8> lm{};
     const float d = fitPositiveLevels(groups.scales, 63, groups.weightSums, ls);
@@ -339,14 +365,57 @@ void requantizeQk(const float *x, const std::uint8_t *block, const GgmlBlockLayo
     }
 }
 
-void encodeQk(const float *x, const Importance *importance, std::uint8_t *block,
-              const GgmlBlockLayout &layout, const AffineSearch &search, std::uint8_t *levels) {
-    if (importance)
-        chooseScalesQkWeighted(x, importance->weights, block, layout, search.nmax, levels);
-    else
-        chooseScalesQk(x, block, layout, search, levels);
-    requantizeQk(x, block, layout, search.nmax, levels);
+// Each 64-value group: value l in the low nibble of byte l, value l + 32 in the high one.
+void packQ4K(const std::uint8_t *levels, std::uint8_t *block) {
+    std::uint8_t *qs = block + kQ4_K.qs;
+    for (int group = 0; group < kSuper; group += 64, qs += 32) {
+        for (int l = 0; l < 32; ++l)
+            qs[l] = std::uint8_t(levels[group + l] | (levels[group + l + 32] << 4));
+    }
 }
+
+// As Q4_K, with the fifth bit of group g's low / high nibble value in qh[l] bit 2g / 2g + 1.
+void packQ5K(const std::uint8_t *levels, std::uint8_t *block) {
+    std::uint8_t *qs = block + kQ5_K.qs;
+    std::uint8_t *qh = block + kQ5_K.qh;
+    for (int group = 0; group < 4; ++group, qs += 32) {
+        for (int l = 0; l < 32; ++l) {
+            int lo = levels[64 * group + l];
+            int hi = levels[64 * group + l + 32];
+            if (lo > 15) {
+                lo -= 16;
+                qh[l] = std::uint8_t(qh[l] | (1u << (2 * group)));
+            }
+            if (hi > 15) {
+                hi -= 16;
+                qh[l] = std::uint8_t(qh[l] | (2u << (2 * group)));
+            }
+            qs[l] = std::uint8_t(lo | (hi << 4));
+        }
+    }
+}
+
+// Encodes `count` consecutive Q4_K / Q5_K super-blocks (x: count · 256 values).
+void encodeQk(const float *x, const Importance *importance, std::uint8_t *blocks, int count,
+              const GgmlBlockLayout &layout, const AffineSearch &search,
+              void (*pack)(const std::uint8_t *, std::uint8_t *)) {
+    std::array<AffineGroups<8>, kQkPerCall> groups{};
+    std::array<std::uint8_t, kQkPerCall * kSuper> levels{};
+    fitQk(x, importance ? importance->weights : nullptr, count, search, groups, levels.data());
+    for (int b = 0; b < count; ++b) {
+        std::uint8_t *block = blocks + layout.blockBytes * std::size_t(b);
+        std::uint8_t *blockLevels = levels.data() + kSuper * b;
+        if (importance)
+            chooseScalesQkWeighted(groups[std::size_t(b)], block, layout);
+        else
+            chooseScalesQk(groups[std::size_t(b)], block, layout);
+        requantizeQk(x + kSuper * b, block, layout, search.nmax, blockLevels);
+        pack(blockLevels, block);
+    }
+}
+
+constexpr AffineSearch kSearchQ4K = {15, -1.0f, 0.1f, 20, false};
+constexpr AffineSearch kSearchQ5K = {31, -0.5f, 0.1f, 15, false};
 
 // ---- Q6_K: 16 sub-blocks of 16, int8 scales, levels -32 ... 31.
 
@@ -390,37 +459,19 @@ void encodeQ3_K(const float *x, const Importance *importance, std::uint8_t *bloc
 }
 
 void encodeQ4_K(const float *x, const Importance *importance, std::uint8_t *block) {
-    std::array<std::uint8_t, kSuper> levels{};
-    encodeQk(x, importance, block, kQ4_K, {15, -1.0f, 0.1f, 20, false}, levels.data());
-    // Each 64-value group: value l in the low nibble of byte l, value l + 32 in the high one.
-    std::uint8_t *qs = block + kQ4_K.qs;
-    for (int group = 0; group < kSuper; group += 64, qs += 32) {
-        for (int l = 0; l < 32; ++l)
-            qs[l] = std::uint8_t(levels[group + l] | (levels[group + l + 32] << 4));
-    }
+    encodeQk(x, importance, block, 1, kQ4_K, kSearchQ4K, packQ4K);
+}
+
+void encodeQ4_KPair(const float *x, const Importance *importance, std::uint8_t *blocks) {
+    encodeQk(x, importance, blocks, 2, kQ4_K, kSearchQ4K, packQ4K);
 }
 
 void encodeQ5_K(const float *x, const Importance *importance, std::uint8_t *block) {
-    std::array<std::uint8_t, kSuper> levels{};
-    encodeQk(x, importance, block, kQ5_K, {31, -0.5f, 0.1f, 15, false}, levels.data());
-    // As Q4_K, with the fifth bit of group g's low / high nibble value in qh[l] bit 2g / 2g + 1.
-    std::uint8_t *qs = block + kQ5_K.qs;
-    std::uint8_t *qh = block + kQ5_K.qh;
-    for (int group = 0; group < 4; ++group, qs += 32) {
-        for (int l = 0; l < 32; ++l) {
-            int lo = levels[64 * group + l];
-            int hi = levels[64 * group + l + 32];
-            if (lo > 15) {
-                lo -= 16;
-                qh[l] = std::uint8_t(qh[l] | (1u << (2 * group)));
-            }
-            if (hi > 15) {
-                hi -= 16;
-                qh[l] = std::uint8_t(qh[l] | (2u << (2 * group)));
-            }
-            qs[l] = std::uint8_t(lo | (hi << 4));
-        }
-    }
+    encodeQk(x, importance, block, 1, kQ5_K, kSearchQ5K, packQ5K);
+}
+
+void encodeQ5_KPair(const float *x, const Importance *importance, std::uint8_t *blocks) {
+    encodeQk(x, importance, blocks, 2, kQ5_K, kSearchQ5K, packQ5K);
 }
 
 void encodeQ6_K(const float *x, const Importance *importance, std::uint8_t *block) {

@@ -89,7 +89,7 @@ void importanceWeights(std::span<const float> x, const float *importance, float 
 float sumOfSquares(std::span<const float> x);
 
 /// Sub-blocks the *Lanes fits below take at once (ggmllanes.h's kLanes).
-inline constexpr int kFitLanes = 8;
+inline constexpr int kFitLanes = 16;
 
 /// The vector width the *Lanes fits run at: the widest the CPU has (AVX2 or SSE2 on x86-64), or
 /// always the baseline one. The results are the same; tests use this to check both builds.

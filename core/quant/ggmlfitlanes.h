@@ -1,6 +1,6 @@
 #pragma once
 
-// Internal to ggmlfitlanes*.cpp: the fits of ggmlfit.cpp on eight sub-blocks at once, one per
+// Internal to ggmlfitlanes*.cpp: the fits of ggmlfit.cpp on kLanes (16) sub-blocks at once, one per
 // lane (see ggmllanes.h for why each lane is bit-identical to the scalar fit), built once per
 // vector width. The scalar code's per-group branches become masks: a lane that the scalar code
 // would skip ("continue") still computes, but a select keeps its old state. Sums still run from
@@ -39,11 +39,14 @@ template <int N>
 template <typename Level, int N>
 [[gnu::always_inline]] inline void storeLevels(const FloatLanes (&levels)[N], MaskLanes zero, float add,
                                                Level *out) {
-    for (int i = 0; i < N; ++i) {
-        const FloatLanes l = select(zero, splat(0.0f), levels[i] + add);
-        for (int g = 0; g < kLanes; ++g)
-            out[g * N + i] = Level(int(l[g]));
-    }
+    FloatLanes shifted[N];
+    for (int i = 0; i < N; ++i)
+        shifted[i] = select(zero, splat(0.0f), levels[i] + add);
+    float lanes[N][kLanes];
+    storeLanes(shifted, lanes);
+    for (int g = 0; g < kLanes; ++g)
+        for (int i = 0; i < N; ++i)
+            out[g * N + i] = Level(int(lanes[i][g]));
 }
 
 template <int N>

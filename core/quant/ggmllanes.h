@@ -1,15 +1,16 @@
 #pragma once
 
-// Internal to the ggml encoders: eight float32 lanes (GCC / Clang vector extensions) that run
-// eight independent sub-blocks side by side. Every lane performs exactly the IEEE operations the
+// Internal to the ggml encoders: sixteen float32 lanes (GCC / Clang vector extensions) that run
+// sixteen independent sub-blocks side by side. Every lane performs exactly the IEEE operations the
 // scalar code performs on its own sub-block, in the same order: vector +, −, ·, / and comparisons
 // are lane-wise IEEE float32 operations, selects, min and max only pick one of their operands,
 // and the files using this are compiled with -ffp-contract=off. So each lane's result is bit for
 // bit the scalar one, at any vector width. Never reduce ACROSS lanes in float: a lane is one
 // sub-block.
 //
-// The lanes are one AVX register in a translation unit built for AVX2 and two SSE registers
-// otherwise (GCC lowers comparisons of 8-wide vectors to scalar code without AVX). The two builds
+// The lanes are two AVX registers in a translation unit built for AVX2 and four SSE registers
+// otherwise (GCC lowers comparisons of 8-wide vectors to scalar code without AVX). Two or more
+// registers per operation also give two independent chains to each lane-wise sum. The two builds
 // live in different inline namespaces, so both can be linked into one program.
 
 #include <bit>
@@ -33,7 +34,7 @@ inline constexpr int kPartWidth = 8;
 inline constexpr int kPartWidth = 4;
 #endif
 
-inline constexpr int kLanes = 8;
+inline constexpr int kLanes = 16;
 inline constexpr int kParts = kLanes / kPartWidth;
 
 using FloatPart = float __attribute__((vector_size(kPartWidth * sizeof(float))));
@@ -46,7 +47,7 @@ struct MaskLanes {
 
 struct FloatLanes {
     FloatPart part[kParts];
-    /// Lane g (0 ... 7).
+    /// Lane g (0 ... kLanes - 1).
     float operator[](int g) const { return part[g / kPartWidth][g % kPartWidth]; }
     void set(int g, float v) { part[g / kPartWidth][g % kPartWidth] = v; }
 };
@@ -213,12 +214,23 @@ QS_LANES_INLINE bool anyLane(MaskLanes mask) {
     return bits != 0;
 }
 
-/// Lane g of out[i] = x[g · N + i]: eight consecutive groups of N values, one per lane.
+static_assert(sizeof(FloatLanes) == kLanes * sizeof(float));
+
+/// Lane g of out[i] = x[g · N + i]: kLanes consecutive groups of N values, one per lane.
+/// Transposed through plain floats: setting lanes one by one goes through memory anyway.
 template <int N>
 QS_LANES_INLINE void loadGroups(const float *x, FloatLanes (&out)[N]) {
-    for (int i = 0; i < N; ++i)
-        for (int g = 0; g < kLanes; ++g)
-            out[i].set(g, x[g * N + i]);
+    float lanes[N][kLanes];
+    for (int g = 0; g < kLanes; ++g)
+        for (int i = 0; i < N; ++i)
+            lanes[i][g] = x[g * N + i];
+    std::memcpy(out, lanes, sizeof lanes);
+}
+
+/// The lanes as plain floats, lanes[i][g] = lane g of v[i].
+template <int N>
+QS_LANES_INLINE void storeLanes(const FloatLanes (&v)[N], float (&lanes)[N][kLanes]) {
+    std::memcpy(lanes, v, sizeof lanes);
 }
 
 #undef QS_LANES_INLINE

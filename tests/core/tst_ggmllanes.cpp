@@ -1,3 +1,4 @@
+#include "quant/ggmlencode.h"
 #include "quant/ggmlfit.h"
 
 #include <QTest>
@@ -160,6 +161,8 @@ private Q_SLOTS:
     void affineLanesMatchScalar();
     void signedLanesMatchScalar_data();
     void signedLanesMatchScalar();
+    void blockPairsMatchSingleBlocks_data();
+    void blockPairsMatchSingleBlocks();
 };
 
 void TestGgmlLanes::affineLanesMatchScalar_data() {
@@ -200,6 +203,48 @@ void TestGgmlLanes::signedLanesMatchScalar() {
         QVERIFY(signedMatches<32>(rng, 8, true, false));
         QVERIFY(signedMatches<32>(rng, 16, true, false));
         QVERIFY(signedMatches<16>(rng, 4, false, true));
+    }
+}
+
+void TestGgmlLanes::blockPairsMatchSingleBlocks_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<bool>("weighted");
+    for (GgmlType type : {GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+        const char *name = ggmlBlockLayout(type).name.data();
+        QTest::addRow("%s", name) << int(type) << false;
+        QTest::addRow("%s with importance", name) << int(type) << true;
+    }
+}
+
+void TestGgmlLanes::blockPairsMatchSingleBlocks() {
+    // Q4_K and Q5_K fit two super-blocks per call when a row has two left (the golden rows are
+    // one block each): a row of three blocks must give the bytes of its blocks encoded alone.
+    QFETCH(int, type);
+    QFETCH(bool, weighted);
+    const GgmlType ggmlType = GgmlType(type);
+    const std::size_t blockBytes = ggmlBlockLayout(ggmlType).blockBytes;
+    std::mt19937 rng(13);
+    for (int row = 0; row < 40; ++row) {
+        // Gaussian rows, a quarter of their 32-value groups of the odd kinds above.
+        std::vector<float> values(3 * 256);
+        std::normal_distribution<float> normal(0.0f, 1.0f);
+        for (float &v : values)
+            v = normal(rng);
+        for (std::size_t at = 0; at < values.size(); at += 32)
+            if (rng() % 4 == 0)
+                fillGroup(rng, values.data() + at, 32);
+        const std::vector<float> importance = weighted ? randomWeights(rng, values) : std::vector<float>();
+        std::vector<std::byte> whole(3 * blockBytes);
+        QVERIFY(quantizeGgmlRow(ggmlType, values, whole, importance));
+        for (std::size_t b = 0; b < 3; ++b) {
+            std::vector<std::byte> single(blockBytes);
+            const auto slice = [b](const std::vector<float> &v) {
+                return v.empty() ? std::span<const float>() : std::span<const float>(v).subspan(256 * b, 256);
+            };
+            QVERIFY(quantizeGgmlRow(ggmlType, slice(values), single, slice(importance)));
+            QVERIFY2(std::equal(single.begin(), single.end(), whole.begin() + std::ptrdiff_t(b * blockBytes)),
+                     qPrintable(QStringLiteral("row %1, block %2").arg(row).arg(b)));
+        }
     }
 }
 
