@@ -375,22 +375,16 @@ void packQ4K(const std::uint8_t *levels, std::uint8_t *block) {
 }
 
 // As Q4_K, with the fifth bit of group g's low / high nibble value in qh[l] bit 2g / 2g + 1.
+// Levels are 0 ... 31, so the fifth bit is level >> 4; no branch on it (a coin flip per value).
 void packQ5K(const std::uint8_t *levels, std::uint8_t *block) {
     std::uint8_t *qs = block + kQ5_K.qs;
     std::uint8_t *qh = block + kQ5_K.qh;
     for (int group = 0; group < 4; ++group, qs += 32) {
         for (int l = 0; l < 32; ++l) {
-            int lo = levels[64 * group + l];
-            int hi = levels[64 * group + l + 32];
-            if (lo > 15) {
-                lo -= 16;
-                qh[l] = std::uint8_t(qh[l] | (1u << (2 * group)));
-            }
-            if (hi > 15) {
-                hi -= 16;
-                qh[l] = std::uint8_t(qh[l] | (2u << (2 * group)));
-            }
-            qs[l] = std::uint8_t(lo | (hi << 4));
+            const unsigned lo = levels[64 * group + l];
+            const unsigned hi = levels[64 * group + l + 32];
+            qh[l] = std::uint8_t(qh[l] | ((lo >> 4) << (2 * group)) | ((hi >> 4) << (2 * group + 1)));
+            qs[l] = std::uint8_t((lo & 0x0F) | ((hi & 0x0F) << 4));
         }
     }
 }
