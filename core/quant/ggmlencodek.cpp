@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <span>
 
 // The 256-value "super-block" types Q2_K ... Q6_K: fit each sub-block, quantize the sub-block
@@ -29,17 +30,21 @@ constexpr float kWeightedRmin = -0.9f;
 constexpr float kWeightedRdelta = 0.05f;
 constexpr int kWeightedSteps = 36;
 
-// Levels of n values (a multiple of 8) against the scale dl they decode with:
+// Levels of N values (a multiple of kLanes) against the scale dl they decode with:
 // clamp(nearestInt((x + ml) / dl), lo, hi) - lo, or without ml for the signed types. kLanes values
 // at a time, each by its own scalar operations (ggmllanes.h), so the levels are the scalar ones.
-template <bool Offset, typename Level>
-void requantizeRun(const float *x, int n, float dl, float ml, float lo, float hi, Level *levels) {
-    for (int i = 0; i < n; i += kLanes) {
-        const FloatLanes v = Offset ? loadFloats(x + i) + ml : loadFloats(x + i);
-        const FloatLanes l = clampLanes(nearestLanes(v / dl), lo, hi) - lo;
-        for (int g = 0; g < kLanes; ++g)
-            levels[i + g] = Level(int(l[g]));
+template <bool Offset, int N, typename Level>
+void requantizeRun(const float *x, float dl, float ml, float lo, float hi, Level *levels) {
+    static_assert(N % kLanes == 0);
+    FloatLanes l[N / kLanes];
+    for (int c = 0; c < N / kLanes; ++c) {
+        const FloatLanes v = Offset ? loadFloats(x + kLanes * c) + ml : loadFloats(x + kLanes * c);
+        l[c] = clampLanes(nearestLanes(v / dl), lo, hi) - lo;
     }
+    float plain[N];
+    std::memcpy(plain, l, sizeof plain);
+    for (int i = 0; i < N; ++i)
+        levels[i] = Level(int(plain[i]));
 }
 
 // Four 2-bit levels per byte: byte l of each 128-value half holds values l, l + 32, l + 64, l + 96.
@@ -165,7 +170,7 @@ void requantizeQ2K(const float *x, const std::uint8_t *block, std::uint8_t *leve
         if (dl == 0.0f)
             continue; // keeps the fitted levels, as ggml does
         const float ml = dmin * float(packed[j] >> 4);
-        requantizeRun<true>(x + 16 * j, 16, dl, ml, 0.0f, 3.0f, levels + 16 * j);
+        requantizeRun<true, 16>(x + 16 * j, dl, ml, 0.0f, 3.0f, levels + 16 * j);
     }
 }
 
@@ -239,7 +244,7 @@ void requantizeQ3K(const float *x, const std::uint8_t *block, std::int8_t *level
         const float dl = d * float(std::int8_t(unpackScaleQ3K(block + kQ3_K.scales, j)));
         if (dl == 0.0f)
             continue;
-        requantizeRun<false>(x + 16 * j, 16, dl, 0.0f, -4.0f, 3.0f, levels + 16 * j);
+        requantizeRun<false, 16>(x + 16 * j, dl, 0.0f, -4.0f, 3.0f, levels + 16 * j);
     }
 }
 
@@ -361,7 +366,7 @@ void requantizeQk(const float *x, const std::uint8_t *block, const GgmlBlockLayo
         if (dl == 0.0f)
             continue;
         const float ml = dmin * float(sm.min);
-        requantizeRun<true>(x + 32 * j, 32, dl, ml, 0.0f, float(nmax), levels + 32 * j);
+        requantizeRun<true, 32>(x + 32 * j, dl, ml, 0.0f, float(nmax), levels + 32 * j);
     }
 }
 
@@ -500,7 +505,7 @@ void encodeQ6_K(const float *x, const Importance *importance, std::uint8_t *bloc
         const float dl = d * float(packedScales[j]);
         if (dl == 0.0f)
             continue;
-        requantizeRun<false>(x + 16 * j, 16, dl, 0.0f, -32.0f, 31.0f, levels.data() + 16 * j);
+        requantizeRun<false, 16>(x + 16 * j, dl, 0.0f, -32.0f, 31.0f, levels.data() + 16 * j);
     }
     packQ6K(levels.data(), block + kQ6_K.qs, block + kQ6_K.qh);
 }

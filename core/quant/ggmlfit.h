@@ -91,9 +91,10 @@ float sumOfSquares(std::span<const float> x);
 /// Sub-blocks the *Lanes fits below take at once (ggmllanes.h's kLanes).
 inline constexpr int kFitLanes = 16;
 
-/// The vector width the *Lanes fits run at: the widest the CPU has (AVX2 or SSE2 on x86-64), or
-/// always the baseline one. The results are the same; tests use this to check both builds.
-enum class LaneWidth { Widest, Baseline };
+/// The vector width the *Lanes fits run at: the widest the CPU has (AVX-512, AVX2 or SSE2 on
+/// x86-64), at most AVX2, or always the baseline. The results are the same; tests use this to
+/// check every build.
+enum class LaneWidth { Widest, Avx2, Baseline };
 void setLaneWidth(LaneWidth width);
 
 /// fitAffineLevels on kFitLanes consecutive groups of N (16 or 32) values at once: x, weights and

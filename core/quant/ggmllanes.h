@@ -8,10 +8,10 @@
 // bit the scalar one, at any vector width. Never reduce ACROSS lanes in float: a lane is one
 // sub-block.
 //
-// The lanes are two AVX registers in a translation unit built for AVX2 and four SSE registers
-// otherwise (GCC lowers comparisons of 8-wide vectors to scalar code without AVX). Two or more
-// registers per operation also give two independent chains to each lane-wise sum. The two builds
-// live in different inline namespaces, so both can be linked into one program.
+// The lanes are one AVX-512 register in a translation unit built for AVX-512, two AVX registers in
+// one built for AVX2, and four SSE registers otherwise (GCC lowers comparisons of 8-wide vectors
+// to scalar code without AVX). The builds live in different inline namespaces, so all can be
+// linked into one program.
 
 #include <bit>
 #include <concepts>
@@ -19,7 +19,9 @@
 #include <cstring>
 #include <functional>
 
-#if defined(__AVX2__)
+#if defined(__AVX512F__)
+#define QS_LANES_ISA avx512
+#elif defined(__AVX2__)
 #define QS_LANES_ISA avx2
 #else
 #define QS_LANES_ISA sse2
@@ -28,7 +30,9 @@
 namespace qs::ggml {
 inline namespace QS_LANES_ISA {
 
-#if defined(__AVX2__)
+#if defined(__AVX512F__)
+inline constexpr int kPartWidth = 16;
+#elif defined(__AVX2__)
 inline constexpr int kPartWidth = 8;
 #else
 inline constexpr int kPartWidth = 4;

@@ -205,7 +205,7 @@ private Q_SLOTS:
     void allZeros();
     void matchesLlamaCppReference();
     void matchesLlamaCppReferenceDigests();
-    void matchesLlamaCppReferenceAtBaselineWidth();
+    void matchesLlamaCppReferenceAtNarrowerWidths();
     void roundTrip_data();
     void roundTrip();
     void reencodingIsStable_data();
@@ -470,13 +470,15 @@ void TestGgmlEncode::matchesLlamaCppReferenceDigests() {
     }
 }
 
-void TestGgmlEncode::matchesLlamaCppReferenceAtBaselineWidth() {
-    // The K types fit sub-blocks with the widest vectors the CPU has; the baseline (SSE2) build
-    // of those fits must give llama.cpp's blocks too.
-    ggml::setLaneWidth(ggml::LaneWidth::Baseline);
+void TestGgmlEncode::matchesLlamaCppReferenceAtNarrowerWidths() {
+    // The K types fit sub-blocks with the widest vectors the CPU has; the AVX2 and baseline (SSE2)
+    // builds of those fits must give llama.cpp's blocks too.
     const auto restore = qScopeGuard([] { ggml::setLaneWidth(ggml::LaneWidth::Widest); });
-    matchesLlamaCppReference();
-    matchesLlamaCppReferenceDigests();
+    for (ggml::LaneWidth width : {ggml::LaneWidth::Avx2, ggml::LaneWidth::Baseline}) {
+        ggml::setLaneWidth(width);
+        matchesLlamaCppReference();
+        matchesLlamaCppReferenceDigests();
+    }
 }
 
 void TestGgmlEncode::roundTrip_data() {

@@ -153,6 +153,8 @@ bool signedMatches(std::mt19937 &rng, int nmax, bool weighted, bool byValue) {
 
 } // namespace
 
+Q_DECLARE_METATYPE(qs::ggml::LaneWidth)
+
 class TestGgmlLanes : public QObject {
     Q_OBJECT
 
@@ -166,16 +168,18 @@ private Q_SLOTS:
 };
 
 void TestGgmlLanes::affineLanesMatchScalar_data() {
-    QTest::addColumn<bool>("baseline");
-    QTest::newRow("widest") << false;
-    QTest::newRow("baseline") << true;
+    // Widest is AVX-512 where the CPU has it; rows for widths it lacks run the next one down.
+    QTest::addColumn<LaneWidth>("width");
+    QTest::newRow("widest") << LaneWidth::Widest;
+    QTest::newRow("at most AVX2") << LaneWidth::Avx2;
+    QTest::newRow("baseline") << LaneWidth::Baseline;
 }
 
 void TestGgmlLanes::affineLanesMatchScalar() {
     // Every make_qkx2/qkx3_quants search the encoders run (Q2_K, Q4_K, Q5_K and their
-    // importance paths, whose search Q4_1 / Q5_1 share), at both vector widths.
-    QFETCH(bool, baseline);
-    const WidthGuard width(baseline ? LaneWidth::Baseline : LaneWidth::Widest);
+    // importance paths, whose search Q4_1 / Q5_1 share), at every vector width.
+    QFETCH(LaneWidth, width);
+    const WidthGuard guard(width);
     std::mt19937 rng(11);
     for (int call = 0; call < kCalls; ++call) {
         QVERIFY(affineMatches<16>(rng, {3, -0.5f, 0.1f, 15, true}));
@@ -193,8 +197,8 @@ void TestGgmlLanes::signedLanesMatchScalar_data() {
 void TestGgmlLanes::signedLanesMatchScalar() {
     // make_qx_quants as Q6_K (nmax 32, with and without weights), Q3_K's importance path (nmax 4)
     // and Q4_0 / Q5_0's (32 values, nmax 8 and 16); make_q3_quants as Q3_K (nmax 4, by value).
-    QFETCH(bool, baseline);
-    const WidthGuard width(baseline ? LaneWidth::Baseline : LaneWidth::Widest);
+    QFETCH(LaneWidth, width);
+    const WidthGuard guard(width);
     std::mt19937 rng(12);
     for (int call = 0; call < kCalls; ++call) {
         QVERIFY(signedMatches<16>(rng, 32, false, false));
