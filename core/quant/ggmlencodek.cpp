@@ -30,23 +30,6 @@ constexpr float kWeightedRmin = -0.9f;
 constexpr float kWeightedRdelta = 0.05f;
 constexpr int kWeightedSteps = 36;
 
-// Levels of N values (a multiple of kLanes) against the scale dl they decode with:
-// clamp(nearestInt((x + ml) / dl), lo, hi) - lo, or without ml for the signed types. kLanes values
-// at a time, each by its own scalar operations (ggmllanes.h), so the levels are the scalar ones.
-template <bool Offset, int N, typename Level>
-void requantizeRun(const float *x, float dl, float ml, float lo, float hi, Level *levels) {
-    static_assert(N % kLanes == 0);
-    FloatLanes l[N / kLanes];
-    for (int c = 0; c < N / kLanes; ++c) {
-        const FloatLanes v = Offset ? loadFloats(x + kLanes * c) + ml : loadFloats(x + kLanes * c);
-        l[c] = clampLanes(nearestLanes(v / dl), lo, hi) - lo;
-    }
-    float plain[N];
-    std::memcpy(plain, l, sizeof plain);
-    for (int i = 0; i < N; ++i)
-        levels[i] = Level(int(plain[i]));
-}
-
 // Four 2-bit levels per byte: byte l of each 128-value half holds values l, l + 32, l + 64, l + 96.
 void pack2Bit(const std::uint8_t *levels, std::uint8_t *qs) {
     for (int half = 0; half < kSuper; half += 128) {
@@ -165,13 +148,13 @@ void requantizeQ2K(const float *x, const std::uint8_t *block, std::uint8_t *leve
     const float d = loadHalf(block + kQ2_K.d);
     const float dmin = loadHalf(block + kQ2_K.dmin);
     const std::uint8_t *packed = block + kQ2_K.scales;
+    std::array<float, 16> dl{};
+    std::array<float, 16> ml{};
     for (int j = 0; j < 16; ++j) {
-        const float dl = d * float(packed[j] & 0x0F);
-        if (dl == 0.0f)
-            continue; // keeps the fitted levels, as ggml does
-        const float ml = dmin * float(packed[j] >> 4);
-        requantizeRun<true, 16>(x + 16 * j, dl, ml, 0.0f, 3.0f, levels + 16 * j);
+        dl[j] = d * float(packed[j] & 0x0F);
+        ml[j] = dmin * float(packed[j] >> 4);
     }
+    requantizeGroups<16>(x, 16, dl.data(), ml.data(), 0.0f, 3.0f, levels);
 }
 
 // ---- Q3_K: 16 sub-blocks of 16, signed 6-bit scales, levels -4 ... 3.
@@ -240,12 +223,10 @@ void chooseScalesQ3KWeighted(const float *x, const float *importance, std::uint8
 
 void requantizeQ3K(const float *x, const std::uint8_t *block, std::int8_t *levels) {
     const float d = loadHalf(block + kQ3_K.d);
-    for (int j = 0; j < 16; ++j) {
-        const float dl = d * float(std::int8_t(unpackScaleQ3K(block + kQ3_K.scales, j)));
-        if (dl == 0.0f)
-            continue;
-        requantizeRun<false, 16>(x + 16 * j, dl, 0.0f, -4.0f, 3.0f, levels + 16 * j);
-    }
+    std::array<float, 16> dl{};
+    for (int j = 0; j < 16; ++j)
+        dl[j] = d * float(std::int8_t(unpackScaleQ3K(block + kQ3_K.scales, j)));
+    requantizeGroups<16>(x, 16, dl.data(), nullptr, -4.0f, 3.0f, levels);
 }
 
 // Moves the third bit of each level (0 ... 7) to hmask: bit k of hmask[m] is value 32·k + m.
@@ -360,14 +341,14 @@ void requantizeQk(const float *x, const std::uint8_t *block, const GgmlBlockLayo
                   std::uint8_t *levels) {
     const float d = loadHalf(block + layout.d);
     const float dmin = loadHalf(block + layout.dmin);
+    std::array<float, 8> dl{};
+    std::array<float, 8> ml{};
     for (int j = 0; j < 8; ++j) {
         const PackedScaleMin sm = unpackScaleMinK4(block + layout.scales, j);
-        const float dl = d * float(sm.scale);
-        if (dl == 0.0f)
-            continue;
-        const float ml = dmin * float(sm.min);
-        requantizeRun<true, 32>(x + 32 * j, dl, ml, 0.0f, float(nmax), levels + 32 * j);
+        dl[j] = d * float(sm.scale);
+        ml[j] = dmin * float(sm.min);
     }
+    requantizeGroups<32>(x, 8, dl.data(), ml.data(), 0.0f, float(nmax), levels);
 }
 
 // Each 64-value group: value l in the low nibble of byte l, value l + 32 in the high one.
@@ -501,12 +482,10 @@ void encodeQ6_K(const float *x, const Importance *importance, std::uint8_t *bloc
         packedScales[j] = std::int8_t(std::min(127, nearestInt(iscale * scales[j])));
 
     const float d = loadHalf(block + kQ6_K.d);
-    for (int j = 0; j < 16; ++j) {
-        const float dl = d * float(packedScales[j]);
-        if (dl == 0.0f)
-            continue;
-        requantizeRun<false, 16>(x + 16 * j, dl, 0.0f, -32.0f, 31.0f, levels.data() + 16 * j);
-    }
+    std::array<float, 16> dl{};
+    for (int j = 0; j < 16; ++j)
+        dl[j] = d * float(packedScales[j]);
+    requantizeGroups<16>(x, 16, dl.data(), nullptr, -32.0f, 31.0f, levels.data());
     packQ6K(levels.data(), block + kQ6_K.qs, block + kQ6_K.qh);
 }
 

@@ -114,6 +114,14 @@ std::array<float, kFitLanes> fitSignedLevelsLanes(const float *x, int nmax, cons
 template <int N>
 std::array<float, kFitLanes> fitSignedLevelsByValueLanes(const float *x, int nmax, std::int8_t *levels);
 
+/// The last step of the K types: `groups` consecutive groups of N (16 or 32) values requantized
+/// against the scales they decode with, levels = clamp(nearestInt((x + ml) / dl), lo, hi) - lo
+/// (x / dl when ml is null), with dl and ml one per group. Groups whose dl is 0 keep their levels,
+/// as ggml's do.
+template <int N, typename Level>
+void requantizeGroups(const float *x, int groups, const float *dl, const float *ml, float lo, float hi,
+                      Level *levels);
+
 /// The 6-bit scale and min j (0 ... 7) packed in the 12 scale bytes of Q4_K / Q5_K (get_scale_min_k4).
 struct PackedScaleMin {
     std::uint8_t scale;

@@ -19,6 +19,8 @@ namespace qs::ggml {
     std::array<float, kFitLanes> fitSignedKernel(const float *, int, const float *, std::int8_t *);          \
     template <int N>                                                                                         \
     std::array<float, kFitLanes> fitSignedByValueKernel(const float *, int, std::int8_t *);                  \
+    template <int N, typename Level>                                                                         \
+    void requantizeKernel(const float *, int, const float *, const float *, float, float, Level *);          \
     }
 QS_DECLARE_KERNELS(avx2)
 QS_DECLARE_KERNELS(avx512)
@@ -51,7 +53,7 @@ void setLaneWidth(LaneWidth width) {
 }
 
 #if defined(QS_DISPATCH_WIDE)
-// Calls kernel<N>(args...) of the build the CPU and setLaneWidth allow.
+// Calls kernel<N>(args...) (further template arguments deduced) of the build the CPU and setLaneWidth allow.
 #define QS_DISPATCH(kernel, ...)                                                                             \
     switch (buildToUse()) {                                                                                  \
     case Build::Avx512:                                                                                      \
@@ -83,6 +85,12 @@ std::array<float, kFitLanes> fitSignedLevelsByValueLanes(const float *x, int nma
     QS_DISPATCH(fitSignedByValueKernel, x, nmax, levels)
 }
 
+template <int N, typename Level>
+void requantizeGroups(const float *x, int groups, const float *dl, const float *ml, float lo, float hi,
+                      Level *levels) {
+    QS_DISPATCH(requantizeKernel, x, groups, dl, ml, lo, hi, levels)
+}
+
 #undef QS_DISPATCH
 
 template std::array<AffineFit, kFitLanes> fitAffineLevelsLanes<16>(const float *, const float *,
@@ -94,5 +102,11 @@ template std::array<float, kFitLanes> fitSignedLevelsLanes<16>(const float *, in
 template std::array<float, kFitLanes> fitSignedLevelsLanes<32>(const float *, int, const float *,
                                                                std::int8_t *);
 template std::array<float, kFitLanes> fitSignedLevelsByValueLanes<16>(const float *, int, std::int8_t *);
+template void requantizeGroups<16>(const float *, int, const float *, const float *, float, float,
+                                   std::uint8_t *);
+template void requantizeGroups<16>(const float *, int, const float *, const float *, float, float,
+                                   std::int8_t *);
+template void requantizeGroups<32>(const float *, int, const float *, const float *, float, float,
+                                   std::uint8_t *);
 
 } // namespace qs::ggml

@@ -260,5 +260,26 @@ std::array<float, kFitLanes> fitSignedByValueKernel(const float *xs, int nmaxInt
     return scales;
 }
 
+// requantizeGroups (ggmlfit.h): here the lanes are kLanes consecutive values of one group, not
+// one group each; every value still gets its own scalar operations.
+template <int N, typename Level>
+void requantizeKernel(const float *x, int groups, const float *dl, const float *ml, float lo, float hi,
+                      Level *levels) {
+    static_assert(N % kLanes == 0);
+    for (int j = 0; j < groups; ++j, x += N, levels += N) {
+        if (dl[j] == 0.0f)
+            continue; // keeps the fitted levels, as ggml does
+        FloatLanes l[N / kLanes];
+        for (int c = 0; c < N / kLanes; ++c) {
+            const FloatLanes v = ml ? loadFloats(x + kLanes * c) + ml[j] : loadFloats(x + kLanes * c);
+            l[c] = clampLanes(nearestLanes(v / dl[j]), lo, hi) - lo;
+        }
+        float plain[N];
+        std::memcpy(plain, l, sizeof plain);
+        for (int i = 0; i < N; ++i)
+            levels[i] = Level(int(plain[i]));
+    }
+}
+
 } // namespace QS_LANES_ISA
 } // namespace qs::ggml
