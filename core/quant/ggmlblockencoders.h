@@ -32,6 +32,11 @@ void encodeQ4_K(const float *x, const Importance *importance, std::uint8_t *bloc
 void encodeQ5_K(const float *x, const Importance *importance, std::uint8_t *block);
 void encodeQ6_K(const float *x, const Importance *importance, std::uint8_t *block);
 
+/// Two consecutive Q4_K / Q5_K blocks at once (x: 512 values, importance weights likewise): their
+/// 16 sub-blocks fill the lanes of one fit. The bytes are those of two single-block calls.
+void encodeQ4_KPair(const float *x, const Importance *importance, std::uint8_t *blocks);
+void encodeQ5_KPair(const float *x, const Importance *importance, std::uint8_t *blocks);
+
 /// Writes an f16 little-endian.
 inline void storeHalf(std::uint8_t *at, std::uint16_t bits) {
     at[0] = std::uint8_t(bits & 0xFF);

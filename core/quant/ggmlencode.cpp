@@ -16,20 +16,21 @@ namespace {
 struct EncoderEntry {
     GgmlType type;
     ggml::BlockEncoder encode;
-    std::size_t scaleGroup; // values per effective scale
+    std::size_t scaleGroup;        // values per effective scale
+    ggml::BlockEncoder encodePair; // two blocks at once where that is faster, else null
 };
 
 constexpr std::array<EncoderEntry, 10> kEncoders{{
-    {GgmlType::Q4_0, &ggml::encodeQ4_0, 32},
-    {GgmlType::Q4_1, &ggml::encodeQ4_1, 32},
-    {GgmlType::Q5_0, &ggml::encodeQ5_0, 32},
-    {GgmlType::Q5_1, &ggml::encodeQ5_1, 32},
-    {GgmlType::Q8_0, &ggml::encodeQ8_0, 32},
-    {GgmlType::Q2_K, &ggml::encodeQ2_K, 16},
-    {GgmlType::Q3_K, &ggml::encodeQ3_K, 16},
-    {GgmlType::Q4_K, &ggml::encodeQ4_K, 32},
-    {GgmlType::Q5_K, &ggml::encodeQ5_K, 32},
-    {GgmlType::Q6_K, &ggml::encodeQ6_K, 16},
+    {GgmlType::Q4_0, &ggml::encodeQ4_0, 32, nullptr},
+    {GgmlType::Q4_1, &ggml::encodeQ4_1, 32, nullptr},
+    {GgmlType::Q5_0, &ggml::encodeQ5_0, 32, nullptr},
+    {GgmlType::Q5_1, &ggml::encodeQ5_1, 32, nullptr},
+    {GgmlType::Q8_0, &ggml::encodeQ8_0, 32, nullptr},
+    {GgmlType::Q2_K, &ggml::encodeQ2_K, 16, nullptr},
+    {GgmlType::Q3_K, &ggml::encodeQ3_K, 16, nullptr},
+    {GgmlType::Q4_K, &ggml::encodeQ4_K, 32, &ggml::encodeQ4_KPair},
+    {GgmlType::Q5_K, &ggml::encodeQ5_K, 32, &ggml::encodeQ5_KPair},
+    {GgmlType::Q6_K, &ggml::encodeQ6_K, 16, nullptr},
 }};
 
 const EncoderEntry *encoderFor(GgmlType type) {
@@ -65,9 +66,14 @@ void encodeRow(const EncoderEntry &encoder, std::span<const float> row, std::spa
     ggml::Importance weights{nullptr, 0.0f};
     if (!importance.empty() && !row.empty())
         weights.rowMeanSquare = ggml::sumOfSquares(row) / float(row.size());
-    for (std::size_t at = 0; at < row.size(); at += layout.blockElements, block += layout.blockBytes) {
+    for (std::size_t at = 0; at < row.size();) {
+        const bool pair = encoder.encodePair && row.size() - at >= 2 * layout.blockElements;
         weights.weights = importance.empty() ? nullptr : importance.data() + at;
-        encoder.encode(row.data() + at, importance.empty() ? nullptr : &weights, block);
+        (pair ? encoder.encodePair : encoder.encode)(row.data() + at, importance.empty() ? nullptr : &weights,
+                                                     block);
+        const std::size_t blocks = pair ? 2 : 1;
+        at += blocks * layout.blockElements;
+        block += blocks * layout.blockBytes;
     }
 }
 

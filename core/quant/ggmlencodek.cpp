@@ -1,15 +1,18 @@
 #include "quant/ggmlblockencoders.h"
+#include "quant/ggmllanes.h"
 #include "quant/ggmllayout.h"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <span>
 
 // The 256-value "super-block" types Q2_K ... Q6_K: fit each sub-block, quantize the sub-block
 // scales (and mins) against one f16 d (and dmin), then requantize every value with the scale it
 // will be decoded with. The reference path (quantize_row_q*_K_ref) and the importance-weighted
-// one (quantize_row_q*_K_impl) differ only in the first two steps.
+// one (quantize_row_q*_K_impl) differ only in the first two steps. Sub-blocks are fitted sixteen
+// at a time by the *Lanes fits, which give what fitting them one by one gives.
 
 namespace qs::ggml {
 
@@ -26,10 +29,6 @@ constexpr int kSuper = 256;
 constexpr float kWeightedRmin = -0.9f;
 constexpr float kWeightedRdelta = 0.05f;
 constexpr int kWeightedSteps = 36;
-
-int clampLevel(int level, int lo, int hi) {
-    return std::max(lo, std::min(hi, level));
-}
 
 // Four 2-bit levels per byte: byte l of each 128-value half holds values l, l + 32, l + 64, l + 96.
 void pack2Bit(const std::uint8_t *levels, std::uint8_t *qs) {
@@ -74,21 +73,43 @@ struct AffineGroups {
     Maxima maxima;
 };
 
+// Fits every sub-block of N values of a super-block (weights one per value), kFitLanes at a time.
+template <int N, std::size_t Groups>
+void fitAffineSubBlocks(const float *x, const float *weights, const AffineSearch &search,
+                        std::uint8_t *levels, AffineGroups<Groups> &groups) {
+    static_assert(Groups % kFitLanes == 0);
+    for (std::size_t first = 0; first < Groups; first += kFitLanes) {
+        const std::size_t at = N * first;
+        const auto fits = fitAffineLevelsLanes<N>(x + at, weights + at, search, levels + at);
+        for (std::size_t g = 0; g < kFitLanes; ++g) {
+            groups.scales[first + g] = fits[g].scale;
+            groups.mins[first + g] = fits[g].negatedMin;
+        }
+    }
+}
+
+// Importance weights of every sub-block of N values into `weights`, their sums into weightSums.
+template <int N, std::size_t Groups>
+void subBlockWeightsAll(const float *x, const float *importance, float meanSquare, float *weights,
+                        std::array<float, Groups> &weightSums) {
+    for (std::size_t j = 0; j < Groups; ++j) {
+        std::array<float, N> w{};
+        weightSums[j] = subBlockWeights(x + N * j, importance + N * j, meanSquare, w);
+        std::copy(w.begin(), w.end(), weights + N * j);
+    }
+}
+
 // ---- Q2_K: 16 sub-blocks of 16, 4-bit scale and min each.
 
 // Reference: weights |x|, scales and mins quantized against their maxima.
 void chooseScalesQ2K(const float *x, std::uint8_t *block, std::uint8_t *levels) {
+    std::array<float, kSuper> weights{};
+    for (int i = 0; i < kSuper; ++i)
+        weights[i] = std::fabs(x[i]);
     AffineGroups<16> groups;
-    for (int j = 0; j < 16; ++j) {
-        std::array<float, 16> weights{};
-        for (int l = 0; l < 16; ++l)
-            weights[l] = std::fabs(x[16 * j + l]);
-        const AffineFit fit =
-            fitAffineLevels({x + 16 * j, 16}, weights, {3, -0.5f, 0.1f, 15, true}, {levels + 16 * j, 16});
-        groups.scales[j] = fit.scale;
-        groups.mins[j] = fit.negatedMin;
-        trackMaxima(groups.maxima, fit.scale, fit.negatedMin);
-    }
+    fitAffineSubBlocks<16>(x, weights.data(), {3, -0.5f, 0.1f, 15, true}, levels, groups);
+    for (int j = 0; j < 16; ++j)
+        trackMaxima(groups.maxima, groups.scales[j], groups.mins[j]);
     std::uint8_t *packed = block + kQ2_K.scales;
     if (groups.maxima.scale > 0.0f) {
         const float iscale = 15.0f / groups.maxima.scale;
@@ -109,15 +130,10 @@ void chooseScalesQ2KWeighted(const float *x, const float *importance, std::uint8
                              std::uint8_t *levels) {
     const float meanSquare = sumOfSquares({x, kSuper}) / float(kSuper);
     AffineGroups<16> groups;
-    for (int j = 0; j < 16; ++j) {
-        std::array<float, 16> weights{};
-        groups.weightSums[j] = subBlockWeights(x + 16 * j, importance + 16 * j, meanSquare, weights);
-        const AffineFit fit = fitAffineLevels({x + 16 * j, 16}, weights,
-                                              {3, kWeightedRmin, kWeightedRdelta, kWeightedSteps, false},
-                                              {levels + 16 * j, 16});
-        groups.scales[j] = fit.scale;
-        groups.mins[j] = fit.negatedMin;
-    }
+    std::array<float, kSuper> weights{};
+    subBlockWeightsAll<16>(x, importance, meanSquare, weights.data(), groups.weightSums);
+    fitAffineSubBlocks<16>(x, weights.data(), {3, kWeightedRmin, kWeightedRdelta, kWeightedSteps, false},
+                           levels, groups);
     std::array<std::uint8_t, 16> ls{};
     std::array<std::uint8_t, 16> lm{};
     const float d = fitPositiveLevels(groups.scales, 15, groups.weightSums, ls);
@@ -132,14 +148,13 @@ void requantizeQ2K(const float *x, const std::uint8_t *block, std::uint8_t *leve
     const float d = loadHalf(block + kQ2_K.d);
     const float dmin = loadHalf(block + kQ2_K.dmin);
     const std::uint8_t *packed = block + kQ2_K.scales;
+    std::array<float, 16> dl{};
+    std::array<float, 16> ml{};
     for (int j = 0; j < 16; ++j) {
-        const float dl = d * float(packed[j] & 0x0F);
-        if (dl == 0.0f)
-            continue; // keeps the fitted levels, as ggml does
-        const float ml = dmin * float(packed[j] >> 4);
-        for (int i = 16 * j; i < 16 * j + 16; ++i)
-            levels[i] = std::uint8_t(clampLevel(nearestInt((x[i] + ml) / dl), 0, 3));
+        dl[j] = d * float(packed[j] & 0x0F);
+        ml[j] = dmin * float(packed[j] >> 4);
     }
+    requantizeGroups<16>(x, 16, dl.data(), ml.data(), 0.0f, 3.0f, levels);
 }
 
 // ---- Q3_K: 16 sub-blocks of 16, signed 6-bit scales, levels -4 ... 3.
@@ -162,8 +177,11 @@ void chooseScalesQ3K(const float *x, std::uint8_t *block, std::int8_t *levels) {
     std::array<float, 16> scales{};
     float maxScale = 0.0f;
     float maxMagnitude = 0.0f;
+    for (int first = 0; first < 16; first += kFitLanes) {
+        const auto fitted = fitSignedLevelsByValueLanes<16>(x + 16 * first, 4, levels + 16 * first);
+        std::copy(fitted.begin(), fitted.end(), scales.begin() + first);
+    }
     for (int j = 0; j < 16; ++j) {
-        scales[j] = fitSignedLevelsByValue({x + 16 * j, 16}, 4, {levels + 16 * j, 16});
         if (std::fabs(scales[j]) > maxMagnitude) {
             maxMagnitude = std::fabs(scales[j]);
             maxScale = scales[j];
@@ -188,10 +206,12 @@ void chooseScalesQ3KWeighted(const float *x, const float *importance, std::uint8
     const float meanSquare = 2.0f * sumOfSquares({x, kSuper}) / float(kSuper);
     std::array<float, 16> scales{};
     std::array<float, 16> weightSums{};
-    for (int j = 0; j < 16; ++j) {
-        std::array<float, 16> weights{};
-        weightSums[j] = subBlockWeights(x + 16 * j, importance + 16 * j, meanSquare, weights);
-        scales[j] = fitSignedLevels({x + 16 * j, 16}, 4, weights, {levels + 16 * j, 16});
+    std::array<float, kSuper> weights{};
+    subBlockWeightsAll<16>(x, importance, meanSquare, weights.data(), weightSums);
+    for (int first = 0; first < 16; first += kFitLanes) {
+        const int at = 16 * first;
+        const auto fitted = fitSignedLevelsLanes<16>(x + at, 4, weights.data() + at, levels + at);
+        std::copy(fitted.begin(), fitted.end(), scales.begin() + first);
     }
     std::array<std::int8_t, 16> ls{};
     const float d = fitSignedLevels(scales, 32, weightSums, ls);
@@ -203,21 +223,20 @@ void chooseScalesQ3KWeighted(const float *x, const float *importance, std::uint8
 
 void requantizeQ3K(const float *x, const std::uint8_t *block, std::int8_t *levels) {
     const float d = loadHalf(block + kQ3_K.d);
-    for (int j = 0; j < 16; ++j) {
-        const float dl = d * float(std::int8_t(unpackScaleQ3K(block + kQ3_K.scales, j)));
-        if (dl == 0.0f)
-            continue;
-        for (int i = 16 * j; i < 16 * j + 16; ++i)
-            levels[i] = std::int8_t(clampLevel(nearestInt(x[i] / dl), -4, 3) + 4);
-    }
+    std::array<float, 16> dl{};
+    for (int j = 0; j < 16; ++j)
+        dl[j] = d * float(std::int8_t(unpackScaleQ3K(block + kQ3_K.scales, j)));
+    requantizeGroups<16>(x, 16, dl.data(), nullptr, -4.0f, 3.0f, levels);
 }
 
 // Moves the third bit of each level (0 ... 7) to hmask: bit k of hmask[m] is value 32·k + m.
+// Without branches: whether a level exceeds 3 is a coin flip the branch predictor loses.
 void splitHighBitQ3K(std::uint8_t *levels, std::uint8_t *hmask) {
-    for (int j = 0; j < kSuper; ++j) {
-        if (levels[j] > 3) {
-            hmask[j % 32] = std::uint8_t(hmask[j % 32] | (1u << (j / 32)));
-            levels[j] = std::uint8_t(levels[j] - 4);
+    for (int k = 0; k < kSuper / 32; ++k) {
+        for (int m = 0; m < 32; ++m) {
+            std::uint8_t &level = levels[32 * k + m];
+            hmask[m] = std::uint8_t(hmask[m] | ((level >> 2) << k));
+            level = std::uint8_t(level & 3);
         }
     }
 }
@@ -240,21 +259,53 @@ void packScaleMinK4(const std::array<std::uint8_t, 8> &ls, const std::array<std:
     }
 }
 
-// Reference: weights rms + |x|, scales and mins against their maxima (nmax 15 or 31).
-void chooseScalesQk(const float *x, std::uint8_t *block, const GgmlBlockLayout &layout,
-                    const AffineSearch &search, std::uint8_t *levels) {
-    AffineGroups<8> groups;
+// Q4_K and Q5_K have 8 sub-blocks, half of kFitLanes: two super-blocks are fitted in one call
+// (a lone block's other lanes fit zeros, whose results go unused).
+constexpr int kQkPerCall = kFitLanes / 8;
+
+// Reference weights rms + |x| (rms of the sub-block), or the importance path's
+// qw·sqrt(2σ² + x²) with the super-block's σ² and the sub-blocks' weight sums.
+void weightsQk(const float *x, const float *importance, float *weights, AffineGroups<8> &groups) {
+    if (importance) {
+        const float meanSquare = 2.0f * sumOfSquares({x, kSuper}) / float(kSuper);
+        subBlockWeightsAll<32>(x, importance, meanSquare, weights, groups.weightSums);
+        return;
+    }
     for (int j = 0; j < 8; ++j) {
         const float *v = x + 32 * j;
         const float rms = std::sqrt(sumOfSquares({v, 32}) / 32.0f);
-        std::array<float, 32> weights{};
         for (int l = 0; l < 32; ++l)
-            weights[l] = rms + std::fabs(v[l]);
-        const AffineFit fit = fitAffineLevels({v, 32}, weights, search, {levels + 32 * j, 32});
-        groups.scales[j] = fit.scale;
-        groups.mins[j] = fit.negatedMin;
-        trackMaxima(groups.maxima, fit.scale, fit.negatedMin);
+            weights[32 * j + l] = rms + std::fabs(v[l]);
     }
+}
+
+// Fits the sub-blocks of `count` (1 ... kQkPerCall) consecutive super-blocks in one lane call.
+void fitQk(const float *x, const float *importance, int count, AffineSearch search,
+           std::array<AffineGroups<8>, kQkPerCall> &groups, std::uint8_t *levels) {
+    std::array<float, kQkPerCall * kSuper> padded{};
+    std::array<float, kQkPerCall * kSuper> weights{};
+    for (int b = 0; b < count; ++b)
+        weightsQk(x + kSuper * b, importance ? importance + kSuper * b : nullptr, weights.data() + kSuper * b,
+                  groups[std::size_t(b)]);
+    if (count < kQkPerCall) {
+        std::copy(x, x + kSuper * count, padded.begin());
+        x = padded.data();
+    }
+    if (importance)
+        search = {search.nmax, kWeightedRmin, kWeightedRdelta, kWeightedSteps, false};
+    const auto fits = fitAffineLevelsLanes<32>(x, weights.data(), search, levels);
+    for (int b = 0; b < count; ++b) {
+        for (std::size_t j = 0; j < 8; ++j) {
+            groups[std::size_t(b)].scales[j] = fits[8 * std::size_t(b) + j].scale;
+            groups[std::size_t(b)].mins[j] = fits[8 * std::size_t(b) + j].negatedMin;
+        }
+    }
+}
+
+// Reference: scales and mins against their maxima.
+void chooseScalesQk(AffineGroups<8> &groups, std::uint8_t *block, const GgmlBlockLayout &layout) {
+    for (int j = 0; j < 8; ++j)
+        trackMaxima(groups.maxima, groups.scales[j], groups.mins[j]);
     const float invScale = groups.maxima.scale > 0.0f ? 63.0f / groups.maxima.scale : 0.0f;
     const float invMin = groups.maxima.min > 0.0f ? 63.0f / groups.maxima.min : 0.0f;
     std::array<std::uint8_t, 8> ls{};
@@ -268,21 +319,9 @@ void chooseScalesQk(const float *x, std::uint8_t *block, const GgmlBlockLayout &
     storeHalf(block + layout.dmin, fp16Bits(groups.maxima.min / 63.0f));
 }
 
-// Importance: weights qw·sqrt(2σ² + x²), scales and mins by make_qp_quants. ggml caps the 6-bit
-// levels at 63 for Q5_K only.
-void chooseScalesQkWeighted(const float *x, const float *importance, std::uint8_t *block,
-                            const GgmlBlockLayout &layout, int nmax, std::uint8_t *levels) {
-    const float meanSquare = 2.0f * sumOfSquares({x, kSuper}) / float(kSuper);
-    AffineGroups<8> groups;
-    for (int j = 0; j < 8; ++j) {
-        std::array<float, 32> weights{};
-        groups.weightSums[j] = subBlockWeights(x + 32 * j, importance + 32 * j, meanSquare, weights);
-        const AffineFit fit = fitAffineLevels({x + 32 * j, 32}, weights,
-                                              {nmax, kWeightedRmin, kWeightedRdelta, kWeightedSteps, false},
-                                              {levels + 32 * j, 32});
-        groups.scales[j] = fit.scale;
-        groups.mins[j] = fit.negatedMin;
-    }
+// Importance: scales and mins by make_qp_quants. ggml caps the 6-bit levels at 63 for Q5_K only.
+void chooseScalesQkWeighted(const AffineGroups<8> &groups, std::uint8_t *block,
+                            const GgmlBlockLayout &layout) {
     std::array<std::uint8_t, 8> ls{};
     std::array<std::uint8_t, 8> lm{};
     const float d = fitPositiveLevels(groups.scales, 63, groups.weightSums, ls);
@@ -302,25 +341,61 @@ void requantizeQk(const float *x, const std::uint8_t *block, const GgmlBlockLayo
                   std::uint8_t *levels) {
     const float d = loadHalf(block + layout.d);
     const float dmin = loadHalf(block + layout.dmin);
+    std::array<float, 8> dl{};
+    std::array<float, 8> ml{};
     for (int j = 0; j < 8; ++j) {
         const PackedScaleMin sm = unpackScaleMinK4(block + layout.scales, j);
-        const float dl = d * float(sm.scale);
-        if (dl == 0.0f)
-            continue;
-        const float ml = dmin * float(sm.min);
-        for (int i = 32 * j; i < 32 * j + 32; ++i)
-            levels[i] = std::uint8_t(clampLevel(nearestInt((x[i] + ml) / dl), 0, nmax));
+        dl[j] = d * float(sm.scale);
+        ml[j] = dmin * float(sm.min);
+    }
+    requantizeGroups<32>(x, 8, dl.data(), ml.data(), 0.0f, float(nmax), levels);
+}
+
+// Each 64-value group: value l in the low nibble of byte l, value l + 32 in the high one.
+void packQ4K(const std::uint8_t *levels, std::uint8_t *block) {
+    std::uint8_t *qs = block + kQ4_K.qs;
+    for (int group = 0; group < kSuper; group += 64, qs += 32) {
+        for (int l = 0; l < 32; ++l)
+            qs[l] = std::uint8_t(levels[group + l] | (levels[group + l + 32] << 4));
     }
 }
 
-void encodeQk(const float *x, const Importance *importance, std::uint8_t *block,
-              const GgmlBlockLayout &layout, const AffineSearch &search, std::uint8_t *levels) {
-    if (importance)
-        chooseScalesQkWeighted(x, importance->weights, block, layout, search.nmax, levels);
-    else
-        chooseScalesQk(x, block, layout, search, levels);
-    requantizeQk(x, block, layout, search.nmax, levels);
+// As Q4_K, with the fifth bit of group g's low / high nibble value in qh[l] bit 2g / 2g + 1.
+// Levels are 0 ... 31, so the fifth bit is level >> 4; no branch on it (a coin flip per value).
+void packQ5K(const std::uint8_t *levels, std::uint8_t *block) {
+    std::uint8_t *qs = block + kQ5_K.qs;
+    std::uint8_t *qh = block + kQ5_K.qh;
+    for (int group = 0; group < 4; ++group, qs += 32) {
+        for (int l = 0; l < 32; ++l) {
+            const unsigned lo = levels[64 * group + l];
+            const unsigned hi = levels[64 * group + l + 32];
+            qh[l] = std::uint8_t(qh[l] | ((lo >> 4) << (2 * group)) | ((hi >> 4) << (2 * group + 1)));
+            qs[l] = std::uint8_t((lo & 0x0F) | ((hi & 0x0F) << 4));
+        }
+    }
 }
+
+// Encodes `count` consecutive Q4_K / Q5_K super-blocks (x: count · 256 values).
+void encodeQk(const float *x, const Importance *importance, std::uint8_t *blocks, int count,
+              const GgmlBlockLayout &layout, const AffineSearch &search,
+              void (*pack)(const std::uint8_t *, std::uint8_t *)) {
+    std::array<AffineGroups<8>, kQkPerCall> groups{};
+    std::array<std::uint8_t, kQkPerCall * kSuper> levels{};
+    fitQk(x, importance ? importance->weights : nullptr, count, search, groups, levels.data());
+    for (int b = 0; b < count; ++b) {
+        std::uint8_t *block = blocks + layout.blockBytes * std::size_t(b);
+        std::uint8_t *blockLevels = levels.data() + kSuper * b;
+        if (importance)
+            chooseScalesQkWeighted(groups[std::size_t(b)], block, layout);
+        else
+            chooseScalesQk(groups[std::size_t(b)], block, layout);
+        requantizeQk(x + kSuper * b, block, layout, search.nmax, blockLevels);
+        pack(blockLevels, block);
+    }
+}
+
+constexpr AffineSearch kSearchQ4K = {15, -1.0f, 0.1f, 20, false};
+constexpr AffineSearch kSearchQ5K = {31, -0.5f, 0.1f, 15, false};
 
 // ---- Q6_K: 16 sub-blocks of 16, int8 scales, levels -32 ... 31.
 
@@ -364,37 +439,19 @@ void encodeQ3_K(const float *x, const Importance *importance, std::uint8_t *bloc
 }
 
 void encodeQ4_K(const float *x, const Importance *importance, std::uint8_t *block) {
-    std::array<std::uint8_t, kSuper> levels{};
-    encodeQk(x, importance, block, kQ4_K, {15, -1.0f, 0.1f, 20, false}, levels.data());
-    // Each 64-value group: value l in the low nibble of byte l, value l + 32 in the high one.
-    std::uint8_t *qs = block + kQ4_K.qs;
-    for (int group = 0; group < kSuper; group += 64, qs += 32) {
-        for (int l = 0; l < 32; ++l)
-            qs[l] = std::uint8_t(levels[group + l] | (levels[group + l + 32] << 4));
-    }
+    encodeQk(x, importance, block, 1, kQ4_K, kSearchQ4K, packQ4K);
+}
+
+void encodeQ4_KPair(const float *x, const Importance *importance, std::uint8_t *blocks) {
+    encodeQk(x, importance, blocks, 2, kQ4_K, kSearchQ4K, packQ4K);
 }
 
 void encodeQ5_K(const float *x, const Importance *importance, std::uint8_t *block) {
-    std::array<std::uint8_t, kSuper> levels{};
-    encodeQk(x, importance, block, kQ5_K, {31, -0.5f, 0.1f, 15, false}, levels.data());
-    // As Q4_K, with the fifth bit of group g's low / high nibble value in qh[l] bit 2g / 2g + 1.
-    std::uint8_t *qs = block + kQ5_K.qs;
-    std::uint8_t *qh = block + kQ5_K.qh;
-    for (int group = 0; group < 4; ++group, qs += 32) {
-        for (int l = 0; l < 32; ++l) {
-            int lo = levels[64 * group + l];
-            int hi = levels[64 * group + l + 32];
-            if (lo > 15) {
-                lo -= 16;
-                qh[l] = std::uint8_t(qh[l] | (1u << (2 * group)));
-            }
-            if (hi > 15) {
-                hi -= 16;
-                qh[l] = std::uint8_t(qh[l] | (2u << (2 * group)));
-            }
-            qs[l] = std::uint8_t(lo | (hi << 4));
-        }
-    }
+    encodeQk(x, importance, block, 1, kQ5_K, kSearchQ5K, packQ5K);
+}
+
+void encodeQ5_KPair(const float *x, const Importance *importance, std::uint8_t *blocks) {
+    encodeQk(x, importance, blocks, 2, kQ5_K, kSearchQ5K, packQ5K);
 }
 
 void encodeQ6_K(const float *x, const Importance *importance, std::uint8_t *block) {
@@ -402,11 +459,14 @@ void encodeQ6_K(const float *x, const Importance *importance, std::uint8_t *bloc
     std::array<float, 16> scales{};
     float maxScale = 0.0f;
     float maxMagnitude = 0.0f;
-    for (int j = 0; j < 16; ++j) {
+    for (int first = 0; first < 16; first += kFitLanes) {
         // With importance, ggml uses the weights as they are (no σ² term) for Q6_K.
-        const std::span<const float> weights =
-            importance ? std::span<const float>(importance->weights + 16 * j, 16) : std::span<const float>();
-        scales[j] = fitSignedLevels({x + 16 * j, 16}, 32, weights, {levels.data() + 16 * j, 16});
+        const int at = 16 * first;
+        const float *weights = importance ? importance->weights + at : nullptr;
+        const auto fitted = fitSignedLevelsLanes<16>(x + at, 32, weights, levels.data() + at);
+        std::copy(fitted.begin(), fitted.end(), scales.begin() + first);
+    }
+    for (int j = 0; j < 16; ++j) {
         if (std::fabs(scales[j]) > maxMagnitude) {
             maxMagnitude = std::fabs(scales[j]);
             maxScale = scales[j];
@@ -422,13 +482,10 @@ void encodeQ6_K(const float *x, const Importance *importance, std::uint8_t *bloc
         packedScales[j] = std::int8_t(std::min(127, nearestInt(iscale * scales[j])));
 
     const float d = loadHalf(block + kQ6_K.d);
-    for (int j = 0; j < 16; ++j) {
-        const float dl = d * float(packedScales[j]);
-        if (dl == 0.0f)
-            continue;
-        for (int i = 16 * j; i < 16 * j + 16; ++i)
-            levels[i] = std::int8_t(clampLevel(nearestInt(x[i] / dl), -32, 31) + 32);
-    }
+    std::array<float, 16> dl{};
+    for (int j = 0; j < 16; ++j)
+        dl[j] = d * float(packedScales[j]);
+    requantizeGroups<16>(x, 16, dl.data(), nullptr, -32.0f, 31.0f, levels.data());
     packQ6K(levels.data(), block + kQ6_K.qs, block + kQ6_K.qh);
 }
 

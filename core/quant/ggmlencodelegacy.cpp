@@ -51,6 +51,14 @@ Range rangeOf(const float *x) {
     return r;
 }
 
+// std::round for |v| < 2^23, as an int: v - trunc(v) is exact there, and round() moves away
+// from zero exactly when that fraction reaches ±0.5.
+std::int32_t roundHalfAway(float v) {
+    const std::int32_t t = std::int32_t(v);
+    const float fraction = v - float(t);
+    return t + std::int32_t(fraction >= 0.5f) - std::int32_t(fraction <= -0.5f);
+}
+
 float inverseOf(float d) {
     return d != 0.0f ? 1.0f / d : 0.0f;
 }
@@ -187,9 +195,17 @@ void encodeQ8_0(const float *x, const Importance *, std::uint8_t *block) {
     const float d = amax / 127.0f;
     const float id = inverseOf(d);
     storeHalf(block + kQ8_0.d, fp16Bits(d));
+    std::uint8_t *qs = block + kQ8_0.qs;
+    // |x · id| ≤ amax · id (rounding is monotonic): below 2^23 every product has an exact integer
+    // part, and roundHalfAway replaces libm's roundf call with the same result.
+    if (amax * id < 8388608.0f) {
+        for (int j = 0; j < kBlock; ++j)
+            qs[j] = std::uint8_t(std::int8_t(roundHalfAway(x[j] * id)));
+        return;
+    }
     // roundf: halves away from zero, unlike nearest_int.
     for (int j = 0; j < kBlock; ++j)
-        block[kQ8_0.qs + j] = std::uint8_t(std::int8_t(truncateToInt32(std::round(x[j] * id))));
+        qs[j] = std::uint8_t(std::int8_t(truncateToInt32(std::round(x[j] * id))));
 }
 
 } // namespace qs::ggml

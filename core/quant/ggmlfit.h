@@ -4,6 +4,7 @@
 // (ggml-quants.c, quantize_row_*_ref) builds its blocks from, redone in float32 in the same
 // order so that the bytes come out the same. Compiled with -ffp-contract=off (core/CMakeLists.txt).
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -86,6 +87,40 @@ void importanceWeights(std::span<const float> x, const float *importance, float 
 
 /// Σ x² in order, as ggml sums it for σ².
 float sumOfSquares(std::span<const float> x);
+
+/// Sub-blocks the *Lanes fits below take at once (ggmllanes.h's kLanes).
+inline constexpr int kFitLanes = 16;
+
+/// The vector width the *Lanes fits run at: the widest the CPU has (AVX-512, AVX2 or SSE2 on
+/// x86-64), at most AVX2, or always the baseline. The results are the same; tests use this to
+/// check every build.
+enum class LaneWidth { Widest, Avx2, Baseline };
+void setLaneWidth(LaneWidth width);
+
+/// fitAffineLevels on kFitLanes consecutive groups of N (16 or 32) values at once: x, weights and
+/// levels hold kFitLanes · N values, group g at g · N. Bit for bit what kFitLanes calls of
+/// fitAffineLevels give, several times faster (ggmlfitlanes.cpp).
+template <int N>
+std::array<AffineFit, kFitLanes> fitAffineLevelsLanes(const float *x, const float *weights,
+                                                      const AffineSearch &search, std::uint8_t *levels);
+
+/// fitSignedLevels on kFitLanes consecutive groups of N values, as fitAffineLevelsLanes; weights
+/// may be null (then x², as with an empty span).
+template <int N>
+std::array<float, kFitLanes> fitSignedLevelsLanes(const float *x, int nmax, const float *weights,
+                                                  std::int8_t *levels);
+
+/// fitSignedLevelsByValue on kFitLanes consecutive groups of N values, as fitAffineLevelsLanes.
+template <int N>
+std::array<float, kFitLanes> fitSignedLevelsByValueLanes(const float *x, int nmax, std::int8_t *levels);
+
+/// The last step of the K types: `groups` consecutive groups of N (16 or 32) values requantized
+/// against the scales they decode with, levels = clamp(nearestInt((x + ml) / dl), lo, hi) - lo
+/// (x / dl when ml is null), with dl and ml one per group. Groups whose dl is 0 keep their levels,
+/// as ggml's do.
+template <int N, typename Level>
+void requantizeGroups(const float *x, int groups, const float *dl, const float *ml, float lo, float hi,
+                      Level *levels);
 
 /// The 6-bit scale and min j (0 ... 7) packed in the 12 scale bytes of Q4_K / Q5_K (get_scale_min_k4).
 struct PackedScaleMin {

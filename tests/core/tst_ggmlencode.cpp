@@ -2,6 +2,7 @@
 #include "quant/ggmlencode.h"
 #include "quant/ggmlfit.h"
 
+#include <QScopeGuard>
 #include <QTest>
 
 #include <atomic>
@@ -204,6 +205,7 @@ private Q_SLOTS:
     void allZeros();
     void matchesLlamaCppReference();
     void matchesLlamaCppReferenceDigests();
+    void matchesLlamaCppReferenceAtNarrowerWidths();
     void roundTrip_data();
     void roundTrip();
     void reencodingIsStable_data();
@@ -465,6 +467,17 @@ void TestGgmlEncode::matchesLlamaCppReferenceDigests() {
         QVERIFY2(h == ref.fnv1a, qPrintable(QStringLiteral("%1%2").arg(
                                      QLatin1String(nameOf(type)),
                                      ref.weighted ? QStringLiteral(" with importance") : QString())));
+    }
+}
+
+void TestGgmlEncode::matchesLlamaCppReferenceAtNarrowerWidths() {
+    // The K types fit sub-blocks with the widest vectors the CPU has; the AVX2 and baseline (SSE2)
+    // builds of those fits must give llama.cpp's blocks too.
+    const auto restore = qScopeGuard([] { ggml::setLaneWidth(ggml::LaneWidth::Widest); });
+    for (ggml::LaneWidth width : {ggml::LaneWidth::Avx2, ggml::LaneWidth::Baseline}) {
+        ggml::setLaneWidth(width);
+        matchesLlamaCppReference();
+        matchesLlamaCppReferenceDigests();
     }
 }
 

@@ -1,0 +1,285 @@
+#pragma once
+
+// Internal to ggmlfitlanes*.cpp: the fits of ggmlfit.cpp on kLanes (16) sub-blocks at once, one per
+// lane (see ggmllanes.h for why each lane is bit-identical to the scalar fit), built once per
+// vector width. The scalar code's per-group branches become masks: a lane that the scalar code
+// would skip ("continue") still computes, but a select keeps its old state. Sums still run from
+// the first value to the last within each lane. Instead of copying a trial's levels whenever it
+// wins, the lanes remember the winning trial's inputs and quantize once at the end, which gives
+// the same levels.
+
+#include "quant/ggmlfit.h"
+#include "quant/ggmllanes.h"
+
+namespace qs::ggml {
+inline namespace QS_LANES_ISA {
+
+static_assert(kFitLanes == kLanes);
+
+// x ≈ scale · level + offset: error summed in order, as fitError.
+template <int N>
+[[gnu::always_inline]] inline FloatLanes affineError(const FloatLanes (&x)[N], const FloatLanes (&w)[N],
+                                                     const FloatLanes (&levels)[N], FloatLanes scale,
+                                                     FloatLanes offset, bool absolute) {
+    FloatLanes error = splat(0.0f);
+    for (int i = 0; i < N; ++i) {
+        const FloatLanes diff = scale * levels[i] + offset - x[i];
+        error += w[i] * (absolute ? absLanes(diff) : diff * diff);
+    }
+    return error;
+}
+
+template <int N>
+[[gnu::always_inline]] inline void quantizeAffine(const FloatLanes (&x)[N], FloatLanes iscale,
+                                                  FloatLanes offset, float nmax, FloatLanes (&levels)[N]) {
+    for (int i = 0; i < N; ++i)
+        levels[i] = clampLanes(nearestLanes(iscale * (x[i] - offset)), 0.0f, nmax);
+}
+
+template <typename Level, int N>
+[[gnu::always_inline]] inline void storeLevels(const FloatLanes (&levels)[N], MaskLanes zero, float add,
+                                               Level *out) {
+    FloatLanes shifted[N];
+    for (int i = 0; i < N; ++i)
+        shifted[i] = select(zero, splat(0.0f), levels[i] + add);
+    float lanes[N][kLanes];
+    storeLanes(shifted, lanes);
+    for (int g = 0; g < kLanes; ++g)
+        for (int i = 0; i < N; ++i)
+            out[g * N + i] = Level(int(lanes[i][g]));
+}
+
+template <int N>
+std::array<AffineFit, kFitLanes> fitAffineKernel(const float *xs, const float *ws, const AffineSearch &search,
+                                                 std::uint8_t *out) {
+    FloatLanes x[N];
+    FloatLanes w[N];
+    loadGroups(xs, x);
+    loadGroups(ws, w);
+    FloatLanes min = x[0];
+    FloatLanes max = x[0];
+    FloatLanes sumW = w[0];
+    FloatLanes sumX = w[0] * x[0];
+    for (int i = 1; i < N; ++i) {
+        min = select(x[i] < min, x[i], min);
+        max = select(x[i] > max, x[i], max);
+        sumW += w[i];
+        sumX += w[i] * x[i];
+    }
+    min = select(min > 0.0f, splat(0.0f), min);
+    // Flat lanes return before any trial in the scalar fit: their result is fixed here.
+    const MaskLanes flat = max == min;
+    const FloatLanes flatMin = min;
+
+    const float nmax = float(search.nmax);
+    FloatLanes iscale = nmax / (max - min);
+    FloatLanes scale = 1.0f / iscale;
+    FloatLanes levels[N];
+    quantizeAffine(x, iscale, min, nmax, levels);
+    FloatLanes bestError = affineError(x, w, levels, scale, min, search.absoluteError);
+    FloatLanes bestIscale = iscale;
+    FloatLanes bestOffset = min;
+
+    for (int step = 0; step <= search.steps; ++step) {
+        iscale = (search.rmin + search.rdelta * float(step) + nmax) / (max - min);
+        FloatLanes sumL = splat(0.0f);
+        FloatLanes sumL2 = splat(0.0f);
+        FloatLanes sumXL = splat(0.0f);
+        for (int i = 0; i < N; ++i) {
+            levels[i] = clampLanes(nearestLanes(iscale * (x[i] - min)), 0.0f, nmax);
+            const FloatLanes wl = w[i] * levels[i];
+            sumL += wl;
+            sumL2 += wl * levels[i];
+            sumXL += wl * x[i];
+        }
+        const FloatLanes det = sumW * sumL2 - sumL * sumL;
+        const MaskLanes solvable = det > 0.0f;
+        if (!anyLane(solvable))
+            continue;
+        FloatLanes trialScale = (sumW * sumXL - sumX * sumL) / det;
+        FloatLanes trialMin = (sumL2 * sumX - sumL * sumXL) / det;
+        const MaskLanes positive = trialMin > 0.0f;
+        trialMin = select(positive, splat(0.0f), trialMin);
+        trialScale = select(positive, sumXL / sumL2, trialScale);
+        const FloatLanes error = affineError(x, w, levels, trialScale, trialMin, search.absoluteError);
+        const MaskLanes better = solvable & (error < bestError);
+        bestIscale = select(better, iscale, bestIscale);
+        bestOffset = select(better, min, bestOffset); // the offset this trial quantized with
+        bestError = select(better, error, bestError);
+        scale = select(better, trialScale, scale);
+        min = select(better, trialMin, min);
+    }
+
+    quantizeAffine(x, bestIscale, bestOffset, nmax, levels);
+    storeLevels(levels, flat, 0.0f, out);
+    scale = select(flat, splat(0.0f), scale);
+    min = select(flat, flatMin, min);
+    std::array<AffineFit, kFitLanes> fits{};
+    for (int g = 0; g < kLanes; ++g)
+        fits[std::size_t(g)] = {scale[g], -min[g]};
+    return fits;
+}
+
+// The first value of largest magnitude per lane (signedMax in ggmlfit.cpp), and which lanes
+// are below kGroupMaxEps (all-zero groups: levels 0, scale 0).
+template <int N>
+[[gnu::always_inline]] inline FloatLanes signedMaxLanes(const FloatLanes (&x)[N], MaskLanes &zero) {
+    FloatLanes value = splat(0.0f);
+    FloatLanes magnitude = splat(0.0f);
+    for (int i = 0; i < N; ++i) {
+        const FloatLanes a = absLanes(x[i]);
+        const MaskLanes larger = a > magnitude;
+        value = select(larger, x[i], value);
+        magnitude = select(larger, a, magnitude);
+    }
+    zero = magnitude < kGroupMaxEps;
+    return value;
+}
+
+template <int N>
+[[gnu::always_inline]] inline void quantizeSigned(const FloatLanes (&x)[N], FloatLanes iscale, float nmax,
+                                                  FloatLanes (&levels)[N]) {
+    for (int i = 0; i < N; ++i)
+        levels[i] = clampLanes(nearestLanes(iscale * x[i]), -nmax, nmax - 1.0f);
+}
+
+struct SumsLanes {
+    FloatLanes sumLX; // Σ w·x·l, w·x hoisted (the same product the scalar code forms first)
+    FloatLanes sumL2; // Σ w·l·l
+};
+
+template <int N>
+[[gnu::always_inline]] inline SumsLanes signedSums(const FloatLanes (&wx)[N], const FloatLanes (&w)[N],
+                                                   const FloatLanes (&levels)[N]) {
+    SumsLanes sums{splat(0.0f), splat(0.0f)};
+    for (int i = 0; i < N; ++i) {
+        sums.sumLX += wx[i] * levels[i];
+        sums.sumL2 += w[i] * levels[i] * levels[i];
+    }
+    return sums;
+}
+
+template <int N>
+std::array<float, kFitLanes> fitSignedKernel(const float *xs, int nmaxInt, const float *ws,
+                                             std::int8_t *out) {
+    FloatLanes x[N];
+    FloatLanes w[N];
+    FloatLanes wx[N];
+    loadGroups(xs, x);
+    if (ws)
+        loadGroups(ws, w);
+    for (int i = 0; i < N; ++i) {
+        if (!ws)
+            w[i] = x[i] * x[i];
+        wx[i] = w[i] * x[i];
+    }
+    MaskLanes zero;
+    const FloatLanes max = signedMaxLanes(x, zero);
+    const float nmax = float(nmaxInt);
+
+    FloatLanes iscale = float(-nmaxInt) / max;
+    FloatLanes levels[N];
+    quantizeSigned(x, iscale, nmax, levels);
+    SumsLanes sums = signedSums(wx, w, levels);
+    FloatLanes scale = select(sums.sumL2 != 0.0f, sums.sumLX / sums.sumL2, splat(0.0f));
+    FloatLanes best = scale * sums.sumLX;
+    FloatLanes bestIscale = iscale;
+    for (int step = -9; step <= 9; ++step) {
+        if (step == 0)
+            continue;
+        iscale = -(nmax + 0.1f * float(step)) / max;
+        quantizeSigned(x, iscale, nmax, levels);
+        sums = signedSums(wx, w, levels);
+        const MaskLanes better = (sums.sumL2 > 0.0f) & (sums.sumLX * sums.sumLX > best * sums.sumL2);
+        if (!anyLane(better))
+            continue;
+        bestIscale = select(better, iscale, bestIscale);
+        scale = select(better, sums.sumLX / sums.sumL2, scale);
+        best = select(better, scale * sums.sumLX, best);
+    }
+    quantizeSigned(x, bestIscale, nmax, levels);
+    storeLevels(levels, zero, nmax, out);
+    scale = select(zero, splat(0.0f), scale);
+    std::array<float, kFitLanes> scales{};
+    for (int g = 0; g < kLanes; ++g)
+        scales[std::size_t(g)] = scale[g];
+    return scales;
+}
+
+// One sweep of refineByValue (ggmlfit.cpp) in every lane. A lane whose sweep changes nothing
+// keeps its state, so running more sweeps on it than the scalar code would (which stops at the
+// first such sweep) changes nothing either.
+template <int N>
+[[gnu::always_inline]] inline bool refineLanes(const FloatLanes (&x)[N], const FloatLanes (&w)[N],
+                                               const FloatLanes (&wx)[N], float nmax, FloatLanes (&levels)[N],
+                                               SumsLanes &sums) {
+    MaskLanes changed = {};
+    for (int i = 0; i < N; ++i) {
+        const FloatLanes old = levels[i];
+        FloatLanes slx = sums.sumLX - wx[i] * old;
+        const MaskLanes positive = slx > 0.0f;
+        FloatLanes sl2 = sums.sumL2 - w[i] * old * old;
+        const FloatLanes level = clampLanes(nearestLanes(x[i] * sl2 / slx), -nmax, nmax - 1.0f);
+        slx += wx[i] * level;
+        sl2 += w[i] * level * level;
+        const MaskLanes accept = positive & (level != old) & (sl2 > 0.0f) &
+                                 (slx * slx * sums.sumL2 > sums.sumLX * sums.sumLX * sl2);
+        levels[i] = select(accept, level, old);
+        sums.sumLX = select(accept, slx, sums.sumLX);
+        sums.sumL2 = select(accept, sl2, sums.sumL2);
+        changed |= accept;
+    }
+    return anyLane(changed);
+}
+
+template <int N>
+std::array<float, kFitLanes> fitSignedByValueKernel(const float *xs, int nmaxInt, std::int8_t *out) {
+    FloatLanes x[N];
+    FloatLanes w[N];
+    FloatLanes wx[N];
+    loadGroups(xs, x);
+    for (int i = 0; i < N; ++i) {
+        w[i] = x[i] * x[i];
+        wx[i] = w[i] * x[i];
+    }
+    MaskLanes zero;
+    const FloatLanes max = signedMaxLanes(x, zero);
+    const float nmax = float(nmaxInt);
+    FloatLanes levels[N];
+    quantizeSigned(x, float(-nmaxInt) / max, nmax, levels);
+    SumsLanes sums = signedSums(wx, w, levels);
+    for (int sweep = 0; sweep < 5; ++sweep) {
+        if (!refineLanes(x, w, wx, nmax, levels, sums))
+            break;
+    }
+    storeLevels(levels, zero, nmax, out);
+    const FloatLanes scale = select(zero | ~(sums.sumL2 > 0.0f), splat(0.0f), sums.sumLX / sums.sumL2);
+    std::array<float, kFitLanes> scales{};
+    for (int g = 0; g < kLanes; ++g)
+        scales[std::size_t(g)] = scale[g];
+    return scales;
+}
+
+// requantizeGroups (ggmlfit.h): here the lanes are kLanes consecutive values of one group, not
+// one group each; every value still gets its own scalar operations.
+template <int N, typename Level>
+void requantizeKernel(const float *x, int groups, const float *dl, const float *ml, float lo, float hi,
+                      Level *levels) {
+    static_assert(N % kLanes == 0);
+    for (int j = 0; j < groups; ++j, x += N, levels += N) {
+        if (dl[j] == 0.0f)
+            continue; // keeps the fitted levels, as ggml does
+        FloatLanes l[N / kLanes];
+        for (int c = 0; c < N / kLanes; ++c) {
+            const FloatLanes v = ml ? loadFloats(x + kLanes * c) + ml[j] : loadFloats(x + kLanes * c);
+            l[c] = clampLanes(nearestLanes(v / dl[j]), lo, hi) - lo;
+        }
+        float plain[N];
+        std::memcpy(plain, l, sizeof plain);
+        for (int i = 0; i < N; ++i)
+            levels[i] = Level(int(plain[i]));
+    }
+}
+
+} // namespace QS_LANES_ISA
+} // namespace qs::ggml

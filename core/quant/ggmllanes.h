@@ -1,0 +1,243 @@
+#pragma once
+
+// Internal to the ggml encoders: sixteen float32 lanes (GCC / Clang vector extensions) that run
+// sixteen independent sub-blocks side by side. Every lane performs exactly the IEEE operations the
+// scalar code performs on its own sub-block, in the same order: vector +, −, ·, / and comparisons
+// are lane-wise IEEE float32 operations, selects, min and max only pick one of their operands,
+// and the files using this are compiled with -ffp-contract=off. So each lane's result is bit for
+// bit the scalar one, at any vector width. Never reduce ACROSS lanes in float: a lane is one
+// sub-block.
+//
+// The lanes are one AVX-512 register in a translation unit built for AVX-512, two AVX registers in
+// one built for AVX2, and four SSE registers otherwise (GCC lowers comparisons of 8-wide vectors
+// to scalar code without AVX). The builds live in different inline namespaces, so all can be
+// linked into one program.
+
+#include <bit>
+#include <concepts>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+
+#if defined(__AVX512F__)
+#define QS_LANES_ISA avx512
+#elif defined(__AVX2__)
+#define QS_LANES_ISA avx2
+#else
+#define QS_LANES_ISA sse2
+#endif
+
+namespace qs::ggml {
+inline namespace QS_LANES_ISA {
+
+#if defined(__AVX512F__)
+inline constexpr int kPartWidth = 16;
+#elif defined(__AVX2__)
+inline constexpr int kPartWidth = 8;
+#else
+inline constexpr int kPartWidth = 4;
+#endif
+
+inline constexpr int kLanes = 16;
+inline constexpr int kParts = kLanes / kPartWidth;
+
+using FloatPart = float __attribute__((vector_size(kPartWidth * sizeof(float))));
+using MaskPart = std::int32_t __attribute__((vector_size(kPartWidth * sizeof(std::int32_t))));
+
+/// Comparison results: -1 (all bits set) in a lane where true, 0 where false.
+struct MaskLanes {
+    MaskPart part[kParts];
+};
+
+struct FloatLanes {
+    FloatPart part[kParts];
+    /// Lane g (0 ... kLanes - 1).
+    float operator[](int g) const { return part[g / kPartWidth][g % kPartWidth]; }
+    void set(int g, float v) { part[g / kPartWidth][g % kPartWidth] = v; }
+};
+
+#define QS_LANES_INLINE [[gnu::always_inline]] inline
+
+QS_LANES_INLINE FloatPart splatPart(float v) {
+    FloatPart r;
+    for (int i = 0; i < kPartWidth; ++i)
+        r[i] = v;
+    return r;
+}
+
+/// Every lane v. (Not `FloatLanes{} + v`: 0 + (-0) is +0.)
+QS_LANES_INLINE FloatLanes splat(float v) {
+    FloatLanes r;
+    for (int p = 0; p < kParts; ++p)
+        r.part[p] = splatPart(v);
+    return r;
+}
+
+// The operators below take lanes and floats in either order; a float stands for every lane.
+template <typename T>
+concept LaneOperand = std::same_as<T, FloatLanes> || std::same_as<T, float>;
+template <typename A, typename B>
+concept LaneOperands =
+    LaneOperand<A> && LaneOperand<B> && !(std::same_as<A, float> && std::same_as<B, float>);
+
+QS_LANES_INLINE FloatLanes lanesOf(FloatLanes v) {
+    return v;
+}
+QS_LANES_INLINE FloatLanes lanesOf(float v) {
+    return splat(v);
+}
+
+// op applied part by part, each part's lanes by the vector extension's lane-wise operator.
+template <typename Result, typename A, typename B, typename Op>
+QS_LANES_INLINE Result zip(A a, B b, Op op) {
+    const FloatLanes x = lanesOf(a);
+    const FloatLanes y = lanesOf(b);
+    Result r;
+    for (int p = 0; p < kParts; ++p)
+        r.part[p] = op(x.part[p], y.part[p]);
+    return r;
+}
+
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE FloatLanes operator+(A a, B b) {
+    return zip<FloatLanes>(a, b, std::plus<>());
+}
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE FloatLanes operator-(A a, B b) {
+    return zip<FloatLanes>(a, b, std::minus<>());
+}
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE FloatLanes operator*(A a, B b) {
+    return zip<FloatLanes>(a, b, std::multiplies<>());
+}
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE FloatLanes operator/(A a, B b) {
+    return zip<FloatLanes>(a, b, std::divides<>());
+}
+QS_LANES_INLINE FloatLanes &operator+=(FloatLanes &a, FloatLanes b) {
+    return a = a + b;
+}
+QS_LANES_INLINE FloatLanes &operator-=(FloatLanes &a, FloatLanes b) {
+    return a = a - b;
+}
+
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE MaskLanes operator<(A a, B b) {
+    return zip<MaskLanes>(a, b, std::less<>());
+}
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE MaskLanes operator>(A a, B b) {
+    return zip<MaskLanes>(a, b, std::greater<>());
+}
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE MaskLanes operator==(A a, B b) {
+    return zip<MaskLanes>(a, b, std::equal_to<>());
+}
+template <typename A, typename B>
+requires LaneOperands<A, B> QS_LANES_INLINE MaskLanes operator!=(A a, B b) {
+    return zip<MaskLanes>(a, b, std::not_equal_to<>());
+}
+
+QS_LANES_INLINE MaskLanes operator&(MaskLanes a, MaskLanes b) {
+    for (int p = 0; p < kParts; ++p)
+        a.part[p] &= b.part[p];
+    return a;
+}
+QS_LANES_INLINE MaskLanes operator|(MaskLanes a, MaskLanes b) {
+    for (int p = 0; p < kParts; ++p)
+        a.part[p] |= b.part[p];
+    return a;
+}
+QS_LANES_INLINE MaskLanes &operator|=(MaskLanes &a, MaskLanes b) {
+    return a = a | b;
+}
+QS_LANES_INLINE MaskLanes operator~(MaskLanes a) {
+    for (int p = 0; p < kParts; ++p)
+        a.part[p] = ~a.part[p];
+    return a;
+}
+
+QS_LANES_INLINE FloatLanes loadFloats(const float *at) {
+    FloatLanes v;
+    std::memcpy(&v.part, at, sizeof v.part);
+    return v;
+}
+
+QS_LANES_INLINE FloatPart selectPart(MaskPart mask, FloatPart a, FloatPart b) {
+    return std::bit_cast<FloatPart>((mask & std::bit_cast<MaskPart>(a)) |
+                                    (~mask & std::bit_cast<MaskPart>(b)));
+}
+
+/// Where mask is set a, elsewhere b (bits only, no arithmetic).
+QS_LANES_INLINE FloatLanes select(MaskLanes mask, FloatLanes a, FloatLanes b) {
+    for (int p = 0; p < kParts; ++p)
+        a.part[p] = selectPart(mask.part[p], a.part[p], b.part[p]);
+    return a;
+}
+
+QS_LANES_INLINE FloatLanes absLanes(FloatLanes v) {
+    for (int p = 0; p < kParts; ++p)
+        v.part[p] = std::bit_cast<FloatPart>(std::bit_cast<MaskPart>(v.part[p]) & 0x7fffffff);
+    return v;
+}
+
+QS_LANES_INLINE FloatPart nearestPart(FloatPart x) {
+    const MaskPart bits = std::bit_cast<MaskPart>(x + 12582912.0f);
+    return __builtin_convertvector((bits & 0x007fffff) - 0x00400000, FloatPart);
+}
+
+/// nearestInt (ggmlfit.h) of every lane, as an exact float: the bit trick yields integers in
+/// [-2^22, 2^22), which float32 holds exactly, so clamping and comparing them as floats gives
+/// what the scalar code's int clamps and compares give.
+QS_LANES_INLINE FloatLanes nearestLanes(FloatLanes x) {
+    for (int p = 0; p < kParts; ++p)
+        x.part[p] = nearestPart(x.part[p]);
+    return x;
+}
+
+QS_LANES_INLINE FloatPart clampPart(FloatPart level, FloatPart lo, FloatPart hi) {
+    // What std::min(hi, level) and std::max(lo, ·) compute, as one minps and one maxps.
+    const FloatPart capped = level < hi ? level : hi;
+    return lo < capped ? capped : lo;
+}
+
+/// std::max(lo, std::min(hi, level)) lane-wise, for exact integer levels.
+QS_LANES_INLINE FloatLanes clampLanes(FloatLanes level, float lo, float hi) {
+    for (int p = 0; p < kParts; ++p)
+        level.part[p] = clampPart(level.part[p], splatPart(lo), splatPart(hi));
+    return level;
+}
+
+QS_LANES_INLINE bool anyLane(MaskLanes mask) {
+    MaskPart any = mask.part[0];
+    for (int p = 1; p < kParts; ++p)
+        any |= mask.part[p];
+    std::int32_t bits = 0;
+    for (int i = 0; i < kPartWidth; ++i)
+        bits |= any[i];
+    return bits != 0;
+}
+
+static_assert(sizeof(FloatLanes) == kLanes * sizeof(float));
+
+/// Lane g of out[i] = x[g · N + i]: kLanes consecutive groups of N values, one per lane.
+/// Transposed through plain floats: setting lanes one by one goes through memory anyway.
+template <int N>
+QS_LANES_INLINE void loadGroups(const float *x, FloatLanes (&out)[N]) {
+    float lanes[N][kLanes];
+    for (int g = 0; g < kLanes; ++g)
+        for (int i = 0; i < N; ++i)
+            lanes[i][g] = x[g * N + i];
+    std::memcpy(out, lanes, sizeof lanes);
+}
+
+/// The lanes as plain floats, lanes[i][g] = lane g of v[i].
+template <int N>
+QS_LANES_INLINE void storeLanes(const FloatLanes (&v)[N], float (&lanes)[N][kLanes]) {
+    std::memcpy(lanes, v, sizeof lanes);
+}
+
+#undef QS_LANES_INLINE
+
+} // namespace QS_LANES_ISA
+} // namespace qs::ggml
