@@ -277,7 +277,9 @@ void ErrorPlot::updateLegend() {
 // and as many ticks as have room.
 void ErrorPlot::updateCurveLabel() {
     const QStringList labels =
-        m_scheme ? QStringList{tr("clip ratio ρ (each group's range × ρ)"), tr("clip ratio ρ")}
+        m_scheme && m_scheme->ratioSweep.empty()
+            ? QStringList{tr("no clip ratio: each block scales to its maximum"), tr("no clip ratio")}
+        : m_scheme ? QStringList{tr("clip ratio ρ (each group's range × ρ)"), tr("clip ratio ρ")}
         : m_asymmetric
             ? QStringList{tr("clip_min (dashed) · clip_max (value units)"),
                           tr("clip_min (dashed) · clip_max")}
@@ -810,7 +812,7 @@ void ErrorPlot::showRatioCurve(double ratio, double mse) {
         for (QCPGraph *graph : {m_currentMarker, m_suggestedMarker, m_minMaxMarker})
             graph->data()->clear();
         m_currentLine[0]->setVisible(false);
-        m_curve->xAxis->setLabel(tr("no clip ratio: each block scales to its maximum"));
+        m_curve->xAxis->setRange(0.0, 1.0);
         m_curve->setToolTip(tr("This format scales each block to its own maximum: there is no clip ratio "
                                "to choose."));
         m_curve->replot(QCustomPlot::rpQueuedReplot);
