@@ -1,10 +1,12 @@
 #include "analysiscontroller.h"
 
+#include "groupbar.h"
 #include "plots/errorplot.h"
 #include "plots/histogramplot.h"
 #include "plots/mappingplot.h"
 #include "quant/quantizer.h"
 #include "quantcontrols.h"
+#include "schemecontrols.h"
 #include "statspanel.h"
 
 #include <algorithm>
@@ -51,7 +53,16 @@ AnalysisController::AnalysisController(const AnalysisViews &views, QObject *pare
             &AnalysisController::onThresholdsDragged);
     connect(m_views.histogram, &HistogramPlot::thresholdsDragFinished, this,
             &AnalysisController::onThresholdsDragFinished);
+    connect(m_views.histogram, &HistogramPlot::ratioDragged, this, &AnalysisController::onRatioDragged);
+    connect(m_views.histogram, &HistogramPlot::ratioDragFinished, this,
+            &AnalysisController::onRatioDragFinished);
+    connect(m_views.scheme, &SchemeControls::schemeEdited, this, &AnalysisController::onSchemeEdited);
+    connect(m_views.scheme, &SchemeControls::presetChosen, this,
+            [this](const qs::QuantSpec &spec) { onPresetChosen(spec); });
+    connect(m_views.groups, &GroupBar::groupChosen, this, &AnalysisController::selectGroup);
+    connect(m_views.groups, &GroupBar::normalisedToggled, this, &AnalysisController::setNormalisedView);
     m_views.controls->setEnabled(false);
+    m_views.groups->hide();
 }
 
 void AnalysisController::setReader(std::shared_ptr<const qs::CheckpointReader> reader,
@@ -65,12 +76,14 @@ void AnalysisController::setReader(std::shared_ptr<const qs::CheckpointReader> r
     m_specBeforeDrag.reset();
     m_spec = m_session.defaultSpec();
     m_views.controls->setSpec(m_spec);
+    m_views.scheme->setSpec(m_spec);
     m_views.controls->setEnabled(false);
     clearViews();
     m_views.stats->clear();
 }
 
 void AnalysisController::clearViews() {
+    leaveScheme();
     m_views.histogram->setTensor(nullptr);
     m_views.mapping->clear();
     m_views.error->clear();
@@ -87,7 +100,9 @@ void AnalysisController::selectTensor(std::size_t index) {
     m_specBeforeDrag.reset();
     m_session.visit(index);
     m_spec = m_session.spec(index);
+    leaveScheme();
     m_views.controls->setSpec(m_spec);
+    m_views.scheme->setSpec(m_spec);
     m_views.controls->setEnabled(true);
     m_views.stats->setNotice(QString::fromStdString(reader->tensors()[index].name), tr("Loading…"));
     m_clearTimer.start();
@@ -133,8 +148,16 @@ void AnalysisController::onTensorReady(quint64 generation, std::shared_ptr<const
     m_views.histogram->setTensor(m_tensor);
     m_views.stats->setTensor(*m_tensor);
     m_spec = withValidThresholds(m_spec);
+    if (const qs::Status ok = qs::checkScheme(m_spec, m_tensor->info().shape); !ok) {
+        // The scheme chosen elsewhere does not fit this tensor: per-tensor int instead, and why.
+        Q_EMIT statusMessage(
+            tr("%1: %2; showing per-tensor int instead")
+                .arg(QString::fromStdString(m_tensor->info().name), QString::fromStdString(ok.error())));
+        m_spec = qs::intSpec(m_spec.bits, m_spec.scheme, m_spec.narrow);
+    }
     m_session.setSpec(*m_current, m_spec);
     m_views.controls->setSpec(m_spec);
+    m_views.scheme->setSpec(m_spec);
     showEstimate();
     if (auto known = m_session.exact(*m_current)) {
         showExact(std::move(known));
@@ -165,8 +188,10 @@ void AnalysisController::onFailed(quint64 generation, const QString &message) {
                                  tr("Could not be loaded."));
         m_current.reset();
     }
-    if (generation == m_tensorGeneration || generation == m_quantGeneration)
+    if (generation == m_tensorGeneration)
         Q_EMIT errorOccurred(message);
+    else if (generation == m_quantGeneration)
+        Q_EMIT statusMessage(message); // the previous view stays
 }
 
 void AnalysisController::onSpecEdited(const qs::QuantSpec &edited) {
@@ -176,13 +201,13 @@ void AnalysisController::onSpecEdited(const qs::QuantSpec &edited) {
     spec.narrow = edited.narrow;
     spec.rangeMode = edited.rangeMode;
     m_session.setDefaultSpec(spec);
-    if (!m_current)
+    if (!m_current || !acceptsScheme(spec))
         return;
     applyUserSpec(m_spec, withValidThresholds(spec), ChangeKind::Controls);
 }
 
 void AnalysisController::onThresholdsDragged(double clipLo, double clipHi) {
-    if (!m_tensor)
+    if (!m_tensor || !qs::isPerTensorInt(m_spec))
         return;
     // No request while dragging: the estimate follows the mouse, the exact pass the release.
     if (!m_specBeforeDrag)
@@ -196,7 +221,7 @@ void AnalysisController::onThresholdsDragged(double clipLo, double clipHi) {
 void AnalysisController::onThresholdsDragFinished(double clipLo, double clipHi) {
     const qs::QuantSpec before = m_specBeforeDrag.value_or(m_spec);
     m_specBeforeDrag.reset();
-    if (!m_tensor)
+    if (!m_tensor || !qs::isPerTensorInt(m_spec))
         return;
     applyUserSpec(before, draggedSpec(clipLo, clipHi), ChangeKind::Threshold);
 }
@@ -204,6 +229,10 @@ void AnalysisController::onThresholdsDragFinished(double clipLo, double clipHi) 
 void AnalysisController::onSuggestRequested() {
     if (!m_current)
         return;
+    if (!qs::isPerTensorInt(m_spec)) {
+        trySuggestRatio();
+        return;
+    }
     if (m_exact && m_tensor && trySuggestFrom(*m_exact))
         return;
     // The sweep for the current bits / scheme is on its way; apply it when it lands.
@@ -234,6 +263,7 @@ void AnalysisController::applySpec(const qs::QuantSpec &spec, bool exact) {
     m_spec = spec;
     m_session.setSpec(*m_current, spec);
     m_views.controls->setSpec(spec);
+    m_views.scheme->setSpec(spec);
     Q_EMIT tensorConfigured(*m_current);
     if (!m_tensor)
         return; // onTensorReady picks m_spec up
@@ -247,6 +277,11 @@ void AnalysisController::applySpec(const qs::QuantSpec &spec, bool exact) {
 }
 
 void AnalysisController::showEstimate() {
+    if (!qs::isPerTensorInt(m_spec)) {
+        showSchemeEstimate();
+        return;
+    }
+    leaveScheme();
     const qs::TensorStats &stats = m_tensor->stats;
     const qs::QuantParams params = qs::paramsForTensor(m_spec, stats.min, stats.max);
     const qs::ErrorEstimate estimate = qs::estimateError(stats, params);
@@ -258,6 +293,11 @@ void AnalysisController::showEstimate() {
 }
 
 void AnalysisController::showExact(std::shared_ptr<const qs::QuantAnalysis> analysis) {
+    if (analysis->scheme) {
+        showSchemeExact(std::move(analysis));
+        return;
+    }
+    leaveScheme();
     const qs::TensorStats &stats = m_tensor->stats;
     m_exact = analysis;
     m_views.histogram->setQuantization(analysis->spec, analysis->params, analysis->error.clippedFraction);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "analysis/analysisservice.h"
+#include "calib/groupedestimate.h"
 #include "tensorsession.h"
 
 #include <QObject>
@@ -12,7 +13,9 @@
 namespace qs::ui {
 
 class ErrorPlot;
+class GroupBar;
 class HistogramPlot;
+class SchemeControls;
 class MappingPlot;
 class QuantControls;
 class StatsPanel;
@@ -23,6 +26,8 @@ struct AnalysisViews {
     ErrorPlot *error = nullptr;
     StatsPanel *stats = nullptr;
     QuantControls *controls = nullptr;
+    SchemeControls *scheme = nullptr;
+    GroupBar *groups = nullptr;
 };
 
 // Keeps the views of the selected tensor in step with its spec. Loads and exact passes go to
@@ -32,7 +37,7 @@ class AnalysisController : public QObject {
     Q_OBJECT
 public:
     // What made the user's change, for naming it in the Edit menu.
-    enum class ChangeKind { Controls, Threshold, Suggested };
+    enum class ChangeKind { Controls, Threshold, Suggested, Scheme, Preset, Ratio };
 
     explicit AnalysisController(const AnalysisViews &views, QObject *parent = nullptr);
 
@@ -53,6 +58,17 @@ public:
     void setTensorSpec(std::size_t index, const qs::QuantSpec &spec);
     void cancel();
 
+    // Schemes with groups (any spec but per-tensor int): the plots show one group, or all of
+    // them normalised by their scales.
+    void selectGroup(std::int64_t group);
+    std::int64_t currentGroup() const { return m_group; }
+    void setNormalisedView(bool on);
+    bool normalisedView() const { return m_normalised; }
+    // The scheme analysis on screen; null while per-tensor int is shown.
+    std::shared_ptr<const qs::SchemeAnalysis> currentScheme() const { return m_scheme; }
+    // New tensors start from spec's scheme (restored settings, a preset chosen with no tensor).
+    void setDefaultScheme(const qs::QuantSpec &spec);
+
 Q_SIGNALS:
     void tensorShown(std::size_t index);
     // The exact figures for the current spec are on screen.
@@ -63,6 +79,12 @@ Q_SIGNALS:
     void specChangedByUser(std::size_t index, const qs::QuantSpec &before, const qs::QuantSpec &after,
                            qs::ui::AnalysisController::ChangeKind kind);
     void errorOccurred(const QString &message);
+    // For the status bar: a scheme that does not apply to the tensor, a failed pass.
+    void statusMessage(const QString &message);
+    // The group the plots show changed (a new scheme opens on its worst group).
+    void groupSelected(std::int64_t group);
+    // An exact scheme analysis is on screen (for views that draw per-group figures).
+    void schemeAnalysisShown(std::shared_ptr<const qs::SchemeAnalysis> analysis);
 
 private:
     void onTensorReady(quint64 generation, std::shared_ptr<const qs::TensorAnalysis> tensor);
@@ -84,6 +106,21 @@ private:
     qs::QuantSpec withValidThresholds(qs::QuantSpec spec) const;
     qs::QuantSpec draggedSpec(double clipLo, double clipHi) const;
 
+    // Scheme views (analysiscontrollerscheme.cpp).
+    void onSchemeEdited(const qs::QuantSpec &edited);
+    void onPresetChosen(const qs::QuantSpec &preset);
+    void onRatioDragged(double ratio);
+    void onRatioDragFinished(double ratio);
+    bool acceptsScheme(const qs::QuantSpec &spec);
+    bool schemeMatches(const qs::QuantSpec &spec) const;
+    void showSchemeEstimate();
+    void showSchemeExact(std::shared_ptr<const qs::QuantAnalysis> analysis);
+    void showScheme(double ratio, const std::optional<qs::GroupedEstimate> &estimate);
+    void showSchemeHistogram(double ratio, bool exactRatio, double clippedFraction);
+    void showSchemeFigures(double ratio, const std::optional<qs::GroupedEstimate> &estimate);
+    void leaveScheme();
+    bool trySuggestRatio();
+
     AnalysisViews m_views;
     qs::AnalysisService m_service;
     TensorSession m_session;
@@ -96,6 +133,13 @@ private:
     bool m_suggestPending = false;
     std::optional<qs::QuantSpec> m_specBeforeDrag; // set while a handle is being dragged
     QTimer m_clearTimer; // clears the plots only if a load takes long enough to notice
+    std::shared_ptr<const qs::SchemeAnalysis> m_scheme; // on screen, for the current tensor
+    std::int64_t m_group = 0;
+    bool m_normalised = false;
+    // The selected group's histogram, kept while the group and analysis stay the same.
+    qs::Histogram m_groupData;
+    const qs::SchemeAnalysis *m_groupDataFor = nullptr;
+    std::int64_t m_groupDataGroup = -1;
 };
 
 } // namespace qs::ui

@@ -7,6 +7,7 @@
 #include "democheckpointfile.h"
 #include "displayformat.h"
 #include "dockwidths.h"
+#include "groupbar.h"
 #include "helpdialogs.h"
 #include "hintbar.h"
 #include "io/checkpointformats.h"
@@ -17,6 +18,8 @@
 #include "plots/qcustomplotinclude.h"
 #include "quantcontrols.h"
 #include "recentfiles.h"
+#include "schemecontrols.h"
+#include "schemepresets.h"
 #include "shortcutsdialog.h"
 #include "specundo.h"
 #include "statspanel.h"
@@ -62,6 +65,8 @@ const QString kShowMappingKey = QStringLiteral("view/showMapping");
 const QString kShowErrorKey = QStringLiteral("view/showError");
 const QString kLastDirectoryKey = QStringLiteral("files/lastDirectory");
 const QString kHintKey = QStringLiteral("hints/firstStartDismissed");
+const QString kPresetKey = QStringLiteral("scheme/preset");
+const QString kFormatKey = QStringLiteral("scheme/format");
 constexpr int kStatusMessageMs = 6000;
 constexpr int kMaxListedNames = 15;
 
@@ -112,6 +117,8 @@ void MainWindow::createPanels() {
     m_error = new ErrorPlot(this);
     m_stats = new StatsPanel(this);
     m_controls = new QuantControls(this);
+    m_schemeControls = new SchemeControls(this);
+    m_groupBar = new GroupBar(this);
     m_browser = new TensorBrowser(this);
 
     m_lowerSplitter = new QSplitter(Qt::Horizontal, this);
@@ -135,10 +142,12 @@ void MainWindow::createPanels() {
     centralLayout->setContentsMargins(0, 0, 0, 0);
     centralLayout->setSpacing(2);
     centralLayout->addWidget(m_hint);
+    centralLayout->addWidget(m_groupBar);
     centralLayout->addWidget(m_plotSplitter, 1);
     setCentralWidget(central);
 
-    m_controller = new AnalysisController({m_histogram, m_mapping, m_error, m_stats, m_controls}, this);
+    m_controller = new AnalysisController(
+        {m_histogram, m_mapping, m_error, m_stats, m_controls, m_schemeControls, m_groupBar}, this);
     m_exporter = new ConfigExporter(this);
     m_undo = new SpecUndo(m_controller, this);
     m_recent = new RecentFiles(this);
@@ -303,6 +312,9 @@ void MainWindow::createMenus() {
     QAction *toolBarToggle = m_toolBar->toggleViewAction();
     toolBarToggle->setText(tr("Tool&bar"));
     view->addAction(toolBarToggle);
+    QAction *schemeToggle = m_schemeToolBar->toggleViewAction();
+    schemeToggle->setText(tr("&Scheme Bar"));
+    view->addAction(schemeToggle);
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Formulas and Conventions"), this, [this] { showConventionsDialog(this); });
@@ -321,6 +333,12 @@ void MainWindow::createToolBar() {
     m_toolBar->addAction(m_exportAction);
     m_toolBar->addSeparator();
     m_toolBar->addWidget(m_controls);
+    // The scheme gets a row of its own: both rows fit a 1024-pixel window.
+    addToolBarBreak();
+    m_schemeToolBar = addToolBar(tr("Scheme"));
+    m_schemeToolBar->setObjectName(QStringLiteral("schemeToolBar"));
+    m_schemeToolBar->setMovable(false);
+    m_schemeToolBar->addWidget(m_schemeControls);
 }
 
 void MainWindow::createStatusBar() {
@@ -334,6 +352,8 @@ void MainWindow::connectPanels() {
     connect(m_browser, &TensorBrowser::tensorSelected, m_controller, &AnalysisController::selectTensor);
     connect(m_controller, &AnalysisController::tensorConfigured, this,
             [this](std::size_t index) { m_browser->setConfigured(index, true); });
+    connect(m_controller, &AnalysisController::statusMessage, this,
+            [this](const QString &message) { statusBar()->showMessage(message, kStatusMessageMs * 2); });
     connect(m_controller, &AnalysisController::errorOccurred, this, [this](const QString &message) {
         showMessage(QMessageBox::Warning, tr("Analysis Failed"), message);
     });
@@ -367,6 +387,22 @@ void MainWindow::restoreSettings() {
     m_showMappingAction->setChecked(settings.value(kShowMappingKey, true).toBool());
     m_showErrorAction->setChecked(settings.value(kShowErrorKey, true).toBool());
     updatePlotVisibility();
+    restoreScheme(settings);
+}
+
+// New tensors start from the last preset, or failing that the last format.
+void MainWindow::restoreScheme(const QSettings &settings) {
+    if (const auto preset = presetByKey(settings.value(kPresetKey).toString())) {
+        m_controller->setDefaultScheme(preset->spec);
+        return;
+    }
+    const auto format = qs::formatFromName(settings.value(kFormatKey).toString().toStdString());
+    if (!format || *format == qs::NumberFormat::Int)
+        return;
+    qs::QuantSpec spec = m_controller->session().defaultSpec();
+    spec.format = *format;
+    spec.granularity = {};
+    m_controller->setDefaultScheme(spec);
 }
 
 void MainWindow::saveSettings() const {
@@ -381,6 +417,10 @@ void MainWindow::saveSettings() const {
     settings.setValue(kErrorLogKey, m_errorLogAction->isChecked());
     settings.setValue(kShowMappingKey, m_showMappingAction->isChecked());
     settings.setValue(kShowErrorKey, m_showErrorAction->isChecked());
+    const qs::QuantSpec &scheme = m_controller->session().defaultSpec();
+    const auto preset = presetMatching(scheme);
+    settings.setValue(kPresetKey, preset ? preset->key : QString());
+    settings.setValue(kFormatKey, QString::fromUtf8(qs::formatTraits(scheme.format).name.data()));
 }
 
 void MainWindow::showEvent(QShowEvent *event) {

@@ -13,6 +13,7 @@ class QAction;
 class QDockWidget;
 class QLabel;
 class QMenu;
+class QSettings;
 class QSplitter;
 class QToolBar;
 
@@ -23,11 +24,13 @@ class BusyIndicator;
 class CheckpointPropertiesDialog;
 class DockWidths;
 class ErrorPlot;
+class GroupBar;
 class HintBar;
 class HistogramPlot;
 class MappingPlot;
 class QuantControls;
 class RecentFiles;
+class SchemeControls;
 class ShortcutsDialog;
 class SpecUndo;
 class StatsPanel;
@@ -70,6 +73,8 @@ public:
     QString currentFile() const { return m_currentFile; }
     TensorBrowser *browser() const { return m_browser; }
     QuantControls *controls() const { return m_controls; }
+    SchemeControls *schemeControls() const { return m_schemeControls; }
+    GroupBar *groupBar() const { return m_groupBar; }
     HistogramPlot *histogramPlot() const { return m_histogram; }
     MappingPlot *mappingPlot() const { return m_mapping; }
     ErrorPlot *errorPlot() const { return m_error; }
@@ -106,6 +111,7 @@ private:
     void createStatusBar();
     void connectPanels();
     void restoreSettings();
+    void restoreScheme(const QSettings &settings);
     void saveSettings() const;
     // True when nothing unexported would be lost, or the user chose to discard it. "Save" starts
     // an export and returns false: the pending action does not happen.
@@ -129,6 +135,8 @@ private:
 
     TensorBrowser *m_browser = nullptr;
     QuantControls *m_controls = nullptr;
+    SchemeControls *m_schemeControls = nullptr;
+    GroupBar *m_groupBar = nullptr;
     HistogramPlot *m_histogram = nullptr;
     MappingPlot *m_mapping = nullptr;
     ErrorPlot *m_error = nullptr;
@@ -163,6 +171,7 @@ private:
     QAction *m_filterAction = nullptr;
     QMenu *m_recentMenu = nullptr;
     QToolBar *m_toolBar = nullptr;
+    QToolBar *m_schemeToolBar = nullptr;
     QPointer<CheckpointPropertiesDialog> m_properties;
     bool m_splittersRestored = false; // else they get default proportions once shown
     bool m_closeAfterExport = false;

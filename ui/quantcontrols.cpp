@@ -93,18 +93,29 @@ QAction *QuantControls::makeAction(const QString &text, const QKeySequence &shor
 }
 
 void QuantControls::createActions() {
-    makeAction(tr("&More Bits"), QKeySequence(Qt::CTRL | Qt::Key_Up), tr("One more bit"),
-               [this] { m_bits->stepUp(); });
-    makeAction(tr("&Fewer Bits"), QKeySequence(Qt::CTRL | Qt::Key_Down), tr("One bit fewer"),
-               [this] { m_bits->stepDown(); });
+    makeAction(tr("&More Bits"), QKeySequence(Qt::CTRL | Qt::Key_Up), tr("One more bit"), [this] {
+        if (m_bits->isEnabled())
+            m_bits->stepUp();
+    });
+    makeAction(tr("&Fewer Bits"), QKeySequence(Qt::CTRL | Qt::Key_Down), tr("One bit fewer"), [this] {
+        if (m_bits->isEnabled())
+            m_bits->stepDown();
+    });
     makeAction(tr("S&ymmetric / Asymmetric"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A),
-               tr("Switch between symmetric and asymmetric"),
-               [this] { (m_symmetric->isChecked() ? m_asymmetric : m_symmetric)->setChecked(true); });
+               tr("Switch between symmetric and asymmetric"), [this] {
+                   if (m_symmetric->isEnabled())
+                       (m_symmetric->isChecked() ? m_asymmetric : m_symmetric)->setChecked(true);
+               });
     makeAction(tr("&Non-saturating / Saturating"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T),
-               tr("Switch between the whole range and the clip thresholds"),
-               [this] { (m_saturating->isChecked() ? m_nonSaturating : m_saturating)->setChecked(true); });
+               tr("Switch between the whole range and the clip thresholds"), [this] {
+                   if (m_saturating->isEnabled())
+                       (m_saturating->isChecked() ? m_nonSaturating : m_saturating)->setChecked(true);
+               });
     makeAction(tr("Use &Suggested Threshold"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_G),
-               tr("Clip at the threshold with the smallest estimated MSE"), [this] { m_suggest->click(); });
+               tr("Clip at the threshold with the smallest estimated MSE"), [this] {
+                   if (m_suggest->isEnabled())
+                       m_suggest->click();
+               });
 }
 
 QWidget *QuantControls::createSeparator() {
@@ -142,7 +153,31 @@ void QuantControls::readControls() {
 }
 
 void QuantControls::updateEnabled() {
-    m_narrow->setEnabled(m_symmetric->isChecked());
+    const qs::FormatTraits &traits = qs::formatTraits(m_spec.format);
+    const QString format = QString::fromUtf8(traits.name.data(), qsizetype(traits.name.size()));
+    const QString notInt = tr("Does not apply to %1: its elements have a fixed format").arg(format);
+    for (QWidget *widget : {static_cast<QWidget *>(m_bits), static_cast<QWidget *>(m_symmetric),
+                            static_cast<QWidget *>(m_asymmetric)})
+        setApplies(widget, traits.takesBits, notInt);
+    setApplies(m_narrow, traits.takesBits && m_symmetric->isChecked(),
+               traits.takesBits ? tr("Narrow range is a symmetric convention") : notInt);
+    const bool perTensorInt = traits.takesBits && m_spec.granularity.kind == qs::Granularity::Kind::Tensor;
+    const QString notPerTensor =
+        traits.fixedBlock > 0 ? tr("Does not apply to %1: each block scales to its own maximum").arg(format)
+                              : tr("A fixed clip range applies per tensor only: with groups, drag a handle "
+                                   "to set the clip ratio");
+    setApplies(m_nonSaturating, perTensorInt, notPerTensor);
+    setApplies(m_saturating, perTensorInt, notPerTensor);
+    setApplies(m_suggest, traits.fixedBlock == 0,
+               tr("Does not apply to %1: each block scales to its own maximum").arg(format));
+}
+
+// A control that does not apply is disabled and says why; its own tooltip returns with it.
+void QuantControls::setApplies(QWidget *widget, bool applies, const QString &why) {
+    if (!m_tips.contains(widget))
+        m_tips.insert(widget, widget->toolTip());
+    widget->setEnabled(applies);
+    widget->setToolTip(applies ? m_tips.value(widget) : why);
 }
 
 } // namespace qs::ui

@@ -2,6 +2,7 @@
 
 #include "quant/quantspec.h"
 
+#include <QHash>
 #include <QKeySequence>
 #include <QList>
 #include <QWidget>
@@ -18,7 +19,8 @@ namespace qs::ui {
 
 // The toolbar controls of a spec: bit width, symmetric / asymmetric, narrow range (symmetric
 // only), non-saturating / saturating and "Use suggested threshold". Thresholds are not edited
-// here (the histogram handles are); spec() returns them unchanged from setSpec().
+// here (the histogram handles are); spec() returns them unchanged from setSpec(). Controls that
+// do not apply to the spec's format or granularity are disabled, their tooltips saying why.
 class QuantControls : public QWidget {
     Q_OBJECT
 public:
@@ -48,6 +50,7 @@ Q_SIGNALS:
 private:
     void readControls();
     void updateEnabled();
+    void setApplies(QWidget *widget, bool applies, const QString &why);
     QWidget *createSeparator();
     void createActions();
     QAction *makeAction(const QString &text, const QKeySequence &shortcut, const QString &tip,
@@ -62,6 +65,7 @@ private:
     QRadioButton *m_saturating = nullptr;
     QPushButton *m_suggest = nullptr;
     QList<QAction *> m_actions;
+    QHash<QWidget *, QString> m_tips; // each control's own tooltip, shown while it applies
 };
 
 } // namespace qs::ui

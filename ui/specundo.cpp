@@ -1,6 +1,7 @@
 #include "specundo.h"
 
 #include "analysiscontroller.h"
+#include "schemepresets.h"
 
 #include <QUndoCommand>
 #include <QUndoStack>
@@ -66,6 +67,20 @@ QString SpecUndo::describe(const qs::QuantSpec &before, const qs::QuantSpec &aft
         return tr("Clip Threshold");
     if (kind == AnalysisController::ChangeKind::Suggested)
         return tr("Suggested Threshold");
+    if (kind == AnalysisController::ChangeKind::Ratio)
+        return tr("Clip Ratio %1").arg(after.clipRatio, 0, 'g', 3);
+    if (kind == AnalysisController::ChangeKind::Preset) {
+        const auto preset = presetMatching(after);
+        return tr("Preset %1").arg(preset ? preset->name : tr("Custom"));
+    }
+    if (before.format != after.format) {
+        const std::string_view name = qs::formatTraits(after.format).name;
+        return tr("Format %1").arg(QString::fromUtf8(name.data(), qsizetype(name.size())));
+    }
+    if (before.granularity != after.granularity)
+        return tr("Granularity %1").arg(QString::fromStdString(qs::granularityName(after.granularity)));
+    if (before.method != after.method)
+        return tr("Method %1").arg(QString::fromStdString(qs::methodLabel(after)));
     if (before.bits != after.bits)
         return tr("Bits %1 → %2").arg(before.bits).arg(after.bits);
     if (before.scheme != after.scheme)

@@ -191,7 +191,7 @@ void StatsPanel::addSection(QVBoxLayout *layout, const QString &title,
     m_sections.push_back({title, figures});
 }
 
-void StatsPanel::setFigure(Figure figure, const QString &text, bool estimate) {
+void StatsPanel::setFigure(Figure figure, const QString &text, bool estimate, const QString &note) {
     Row &row = m_rows[std::size_t(figure)];
     row.estimate = estimate;
     row.value->setText(estimate ? kEstimateMark + text : text);
@@ -199,8 +199,12 @@ void StatsPanel::setFigure(Figure figure, const QString &text, bool estimate) {
     font.setItalic(estimate);
     row.value->setFont(font);
 
-    QString tip = tr(kFigureTexts[std::size_t(figure)].meaning);
-    if (estimate)
+    QString tip = note.isEmpty() ? tr(kFigureTexts[std::size_t(figure)].meaning) : note;
+    if (estimate && !note.isEmpty())
+        tip +=
+            QStringLiteral("\n\n") + tr("Estimated in O(bins) from histograms of x / s weighted by s² while "
+                                        "the ratio is dragged; the exact pass replaces it.");
+    else if (estimate)
         tip += QStringLiteral("\n\n") + tr("Estimated in O(bins) from the %1-bin histogram while dragging; "
                                            "the exact pass over all values replaces it.")
                                             .arg(qs::kFineBins);
@@ -304,6 +308,25 @@ void StatsPanel::setExact(const qs::QuantAnalysis &analysis) {
     setFigure(Figure::MaxError, formatNumber(error.maxAbsError));
     setFigure(Figure::Clipped, formatPercent(error.clippedFraction) + QStringLiteral(" (") +
                                    formatCount(error.clippedCount) + QLatin1Char(')'));
+}
+
+void StatsPanel::setScheme(const SchemeFigures &f) {
+    setFigure(Figure::Scale, f.scale, false,
+              tr("The selected group's scale: its step (int), the factor of its codes (FP8, NF4's absmax, "
+                 "MX and NVFP4's block scale) or its effective sub-block scale (llama.cpp)."));
+    setFigure(Figure::ZeroPoint, f.zeroPoint, false, tr("The selected group's zero point (asymmetric int)."));
+    setFigure(Figure::IntegerRange, f.grid, false,
+              tr("The format, its grid and the bits per weight with scales."));
+    setFigure(Figure::ClipRange, f.clip, f.estimate,
+              tr("The clip ratio ρ: each group's min-max range scaled by ρ; the selected group's range."));
+    const QString error = tr("Over all finite values of the tensor, x̂ what the scheme dequantizes to.");
+    setFigure(Figure::Mse, formatNumber(f.mse), f.estimate, tr("Mean of (x − x̂)². ") + error);
+    setFigure(Figure::Sqnr, f.sqnrDb ? formatDb(*f.sqnrDb) : QStringLiteral("∞ dB"), f.estimate,
+              tr("10 · log10(Σx² / Σ(x − x̂)²). ") + error);
+    setFigure(Figure::MaxError, f.maxAbsError ? formatNumber(*f.maxAbsError) : QStringLiteral("–"), false,
+              tr("Largest |x − x̂|. ") + error);
+    setFigure(Figure::Clipped, formatPercent(f.clippedFraction), f.estimate,
+              tr("Share of values beyond their group's outermost level (int, FP8)."));
 }
 
 QString StatsPanel::text(Figure figure) const {

@@ -6,6 +6,7 @@
 #include <QWidget>
 
 #include <array>
+#include <optional>
 #include <vector>
 
 class QLabel;
@@ -55,6 +56,21 @@ public:
     void setEstimate(const qs::QuantParams &params, const qs::ErrorEstimate &estimate, double maxAbsError);
     void setExact(const qs::QuantAnalysis &analysis);
 
+    // A scheme's figures: the mapping rows describe the selected group and the scheme (already
+    // formatted), the error rows the whole tensor, estimated while the ratio is dragged.
+    struct SchemeFigures {
+        QString scale;
+        QString zeroPoint;
+        QString grid;
+        QString clip;
+        double mse = 0.0;
+        std::optional<double> sqnrDb;
+        std::optional<double> maxAbsError; // none while estimated
+        double clippedFraction = 0.0;
+        bool estimate = false;
+    };
+    void setScheme(const SchemeFigures &figures);
+
     // The whole text of a figure (its label may show it elided).
     QString text(Figure figure) const;
     bool isEstimate(Figure figure) const;
@@ -80,7 +96,7 @@ private:
     void createTitle();
     void setTitle(const QString &title);
     void addSection(QVBoxLayout *layout, const QString &title, std::initializer_list<Figure> figures);
-    void setFigure(Figure figure, const QString &text, bool estimate = false);
+    void setFigure(Figure figure, const QString &text, bool estimate = false, const QString &note = {});
     void setParams(const qs::QuantParams &params);
     void clearFigures(std::initializer_list<Figure> figures);
     void setStorage(const qs::TensorAnalysis &tensor);

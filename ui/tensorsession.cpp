@@ -18,6 +18,10 @@ void TensorSession::setDefaultSpec(const qs::QuantSpec &spec) {
     m_default.bits = spec.bits;
     m_default.scheme = spec.scheme;
     m_default.narrow = spec.narrow;
+    m_default.format = spec.format;
+    m_default.granularity = spec.granularity;
+    m_default.method = spec.method;
+    m_default.percentile = spec.percentile;
 }
 
 qs::QuantSpec TensorSession::spec(std::size_t index) const {

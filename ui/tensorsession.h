@@ -30,7 +30,8 @@ public:
     const std::string &checkpointName() const { return m_checkpointName; }
 
     const qs::QuantSpec &defaultSpec() const { return m_default; }
-    // Takes bits, scheme and narrow from spec; new tensors start non-saturating.
+    // Takes bits, scheme, narrow, format, granularity and method from spec; new tensors start
+    // non-saturating at clip ratio 1.
     void setDefaultSpec(const qs::QuantSpec &spec);
 
     qs::QuantSpec spec(std::size_t index) const;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "analysis/schemeanalysis.h"
 #include "calib/mseestimator.h"
 #include "io/floattensor.h"
 #include "quant/quantspec.h"
@@ -27,9 +28,18 @@ struct TensorAnalysis {
 /// The exact outcome of one spec on one tensor. Immutable.
 struct QuantAnalysis {
     QuantSpec spec;
-    QuantParams params;
-    ErrorStats error;
-    ThresholdSweep sweep; ///< for spec's bits / scheme / narrow
+    QuantParams params;   ///< per-tensor int; for a scheme, its first group's int parameters
+    ErrorStats error;     ///< for a scheme: its MSE, SQNR, max error and clipped fraction
+    ThresholdSweep sweep; ///< for spec's bits / scheme / narrow; empty for a scheme
+    /// Set for every spec but per-tensor int (another format or granularity): the scheme's
+    /// quantization, per-group figures and views.
+    std::shared_ptr<const SchemeAnalysis> scheme;
 };
+
+/// True for the specs analyzeQuant handles (the int format per tensor); every other spec goes
+/// through analyzeScheme.
+inline bool isPerTensorInt(const QuantSpec &spec) {
+    return spec.format == NumberFormat::Int && spec.granularity.kind == Granularity::Kind::Tensor;
+}
 
 } // namespace qs

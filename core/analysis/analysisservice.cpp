@@ -1,6 +1,9 @@
 #include "analysis/analysisservice.h"
 
 #include "analysis/tensoranalyzer.h"
+#include "quant/quantizer.h"
+
+#include <cmath>
 
 #include <QFuture>
 #include <QFutureWatcher>
@@ -26,6 +29,31 @@ Outcome<T> toOutcome(Result<std::shared_ptr<const T>> result) {
     if (!result)
         return {nullptr, QString::fromStdString(result.error())};
     return {std::move(result).value(), {}};
+}
+
+// A scheme's analysis wrapped as a QuantAnalysis, whose error figures are the scheme's.
+Result<std::shared_ptr<const QuantAnalysis>>
+schemeQuantAnalysis(const TensorAnalysis &tensor, const QuantSpec &spec, const RunControl &control) {
+    auto scheme = analyzeScheme(tensor, spec, control);
+    if (!scheme)
+        return Error{scheme.error()};
+    auto analysis = std::make_shared<QuantAnalysis>();
+    analysis->spec = spec;
+    const SchemeAnalysis &s = *scheme.value();
+    if (!s.quantization.scales.empty() && formatTraits(spec.format).family == FormatFamily::Integer) {
+        analysis->params = computeParams(spec, 0.0, 0.0);
+        analysis->params.scale = s.quantization.scales.front();
+        analysis->params.zeroPoint =
+            s.quantization.zeroPoints.empty() ? 0 : s.quantization.zeroPoints.front();
+    }
+    analysis->error.mse = s.error.mse;
+    analysis->error.sqnrDb = s.error.sqnrDb;
+    analysis->error.maxAbsError = s.error.maxAbsError;
+    analysis->error.clippedFraction = s.clippedFraction;
+    analysis->error.clippedCount = std::llround(s.clippedFraction * double(tensor.stats.count));
+    analysis->error.errorHistogram = s.errorHistogram;
+    analysis->scheme = std::move(scheme).value();
+    return std::shared_ptr<const QuantAnalysis>(std::move(analysis));
 }
 
 QString tensorName(const CheckpointReader *reader, std::size_t index) {
@@ -85,7 +113,9 @@ quint64 AnalysisService::requestQuant(std::shared_ptr<const TensorAnalysis> tens
     return startJob<QuantAnalysis>(*m_quantJob, what, [tensor, spec](const RunControl &control) {
         if (!tensor)
             return Outcome<QuantAnalysis>{nullptr, QStringLiteral("no tensor is loaded")};
-        return toOutcome(analyzeQuant(*tensor, spec, false, control));
+        if (isPerTensorInt(spec))
+            return toOutcome(analyzeQuant(*tensor, spec, false, control));
+        return toOutcome(schemeQuantAnalysis(*tensor, spec, control));
     });
 }
 

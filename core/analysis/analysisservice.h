@@ -29,7 +29,9 @@ public:
     /// Loads tensor `index` and computes its statistics; emits tensorReady or failed.
     /// Cancels a pending tensor request and any pending quant request. Returns the generation.
     quint64 requestTensor(std::size_t index);
-    /// Runs analyzeQuant on tensor; emits quantReady. Cancels a pending quant request.
+    /// Runs analyzeQuant on tensor (per-tensor int) or analyzeScheme (every other spec, as
+    /// QuantAnalysis::scheme); emits quantReady, or failed with checkScheme's message. Cancels a
+    /// pending quant request.
     quint64 requestQuant(std::shared_ptr<const TensorAnalysis> tensor, const QuantSpec &spec);
     /// Cancels all pending requests; their results are dropped.
     void cancelAll();

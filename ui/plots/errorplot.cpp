@@ -277,9 +277,13 @@ void ErrorPlot::updateLegend() {
 // and as many ticks as have room.
 void ErrorPlot::updateCurveLabel() {
     const QStringList labels =
-        m_asymmetric ? QStringList{tr("clip_min (dashed) · clip_max (value units)"),
-                                   tr("clip_min (dashed) · clip_max")}
-                     : QStringList{tr("clip threshold clip_max (value units)"), tr("clip_max (value units)")};
+        m_scheme && m_scheme->ratioSweep.empty()
+            ? QStringList{tr("no clip ratio: each block scales to its maximum"), tr("no clip ratio")}
+        : m_scheme ? QStringList{tr("clip ratio ρ (each group's range × ρ)"), tr("clip ratio ρ")}
+        : m_asymmetric
+            ? QStringList{tr("clip_min (dashed) · clip_max (value units)"),
+                          tr("clip_min (dashed) · clip_max")}
+            : QStringList{tr("clip threshold clip_max (value units)"), tr("clip_max (value units)")};
     const QFontMetrics metrics(m_curve->xAxis->labelFont());
     const int available = m_curve->width() - kLabelMarginPx;
     QString label = labels.back();
@@ -295,6 +299,7 @@ void ErrorPlot::updateCurveLabel() {
 
 void ErrorPlot::clear() {
     m_analysis.reset();
+    m_scheme.reset();
     m_current = {};
     m_hasContext = false;
     m_showsEstimate = false;
@@ -336,6 +341,7 @@ bool ErrorPlot::sameContext(const std::shared_ptr<const TensorAnalysis> &tensor,
 }
 
 void ErrorPlot::setQuantAnalysis(std::shared_ptr<const qs::QuantAnalysis> analysis) {
+    leaveScheme();
     if (!analysis) {
         clear();
         return;
@@ -358,6 +364,7 @@ void ErrorPlot::setEstimate(const std::shared_ptr<const qs::TensorAnalysis> &ten
                             qs::Histogram errorHistogram) {
     if (!tensor)
         return;
+    leaveScheme();
     if (!sameContext(tensor, spec)) {
         startContext(tensor, spec);
         m_analysis.reset(); // another tensor or mapping: its curves say nothing here
@@ -733,6 +740,99 @@ QString ErrorPlot::markerTexts(double px) const {
             break;
         }
     return text;
+}
+
+} // namespace qs::ui
+
+namespace qs::ui {
+
+// Back to an int mapping: its axes fit afresh and the ±s/2 lines return.
+void ErrorPlot::leaveScheme() {
+    if (!m_scheme)
+        return;
+    m_scheme.reset();
+    m_hasContext = false;
+    m_histogramFitted = false;
+    m_curveFitted = false;
+    m_curve->legend->setVisible(true);
+}
+
+void ErrorPlot::setSchemeAnalysis(std::shared_ptr<const qs::SchemeAnalysis> analysis, double ratio,
+                                  double mse, bool estimated) {
+    if (!analysis) {
+        clear();
+        return;
+    }
+    if (analysis != m_scheme) {
+        QuantSpec before = m_scheme ? m_scheme->spec : QuantSpec{};
+        QuantSpec after = analysis->spec;
+        before.clipRatio = after.clipRatio = 1.0;
+        // Another tensor or scheme, not just another ratio: the axes fit afresh.
+        if (!m_scheme || before != after || m_scheme->shape != analysis->shape) {
+            m_histogramFitted = false;
+            m_curveFitted = false;
+        }
+        m_analysis.reset();
+        m_hasContext = false;
+        m_asymmetric = false;
+        m_scheme = std::move(analysis);
+        m_halfStepValue = 0.0;
+        showErrorHistogram(m_scheme->errorHistogram, false);
+        for (int i = 0; i < 2; ++i) {
+            m_halfStep[i]->setVisible(false);
+            m_halfStepLabel[i]->setVisible(false);
+        }
+        m_histogram->setToolTip(tr("<b>Error histogram</b> of x − x̂ over all %1 values, x̂ what the scheme "
+                                   "dequantizes to; each group has its own step, so there is no single ±s/2.")
+                                    .arg(m_errorDisplay.total()));
+        m_histogram->replot(QCustomPlot::rpQueuedReplot);
+    }
+    m_estimateNote->setText(estimated ? tr("≈ estimated") : QString());
+    showRatioCurve(ratio, mse);
+}
+
+void ErrorPlot::showRatioCurve(double ratio, double mse) {
+    updateLegend();
+    m_mseCurve->setVisible(true);
+    m_lowerCurve->setVisible(false);
+    m_upperCurve->setVisible(false);
+    m_currentLine[1]->setVisible(false);
+    const std::vector<RatioPoint> &sweep = m_scheme->ratioSweep;
+    QVector<QCPGraphData> data;
+    double floor = std::numeric_limits<double>::infinity();
+    for (const RatioPoint &point : sweep)
+        if (point.mse > 0)
+            floor = std::min(floor, point.mse / 10.0);
+    floor = std::isfinite(floor) ? floor : 1e-12;
+    for (const RatioPoint &point : sweep)
+        data.append(QCPGraphData(point.ratio, loggable(point.mse, floor)));
+    m_mseCurve->data()->set(data, true);
+    m_curve->legend->setVisible(!sweep.empty());
+    if (sweep.empty()) {
+        for (QCPGraph *graph : {m_currentMarker, m_suggestedMarker, m_minMaxMarker})
+            graph->data()->clear();
+        m_currentLine[0]->setVisible(false);
+        m_curve->xAxis->setRange(0.0, 1.0);
+        m_curve->setToolTip(tr("This format scales each block to its own maximum: there is no clip ratio "
+                               "to choose."));
+        m_curve->replot(QCustomPlot::rpQueuedReplot);
+        return;
+    }
+    m_current = Current{-ratio, ratio, mse, true};
+    setPoint(m_currentMarker, ratio, loggable(mse, floor));
+    placeVertical(m_currentLine[0], ratio);
+    setPoint(m_suggestedMarker, m_scheme->bestRatio.ratio, loggable(m_scheme->bestRatio.mse, floor));
+    setPoint(m_minMaxMarker, sweep.back().ratio, loggable(sweep.back().mse, floor));
+    m_curve->setToolTip(tr("<b>MSE against the clip ratio ρ</b>: every group's min-max range scaled by ρ, "
+                           "estimated in O(bins) from histograms of x / s₁ (s₁ each group's scale at ρ = 1) "
+                           "weighted by s₁², for %1 ratios. Suggested: ρ = %2 (MSE %3); current: ρ = %4 "
+                           "(MSE %5).")
+                            .arg(sweep.size())
+                            .arg(formatNumber(m_scheme->bestRatio.ratio, 3),
+                                 formatNumber(m_scheme->bestRatio.mse, 3), formatNumber(ratio, 3),
+                                 formatNumber(mse, 3)));
+    fitCurveAxes();
+    m_curve->replot(QCustomPlot::rpQueuedReplot);
 }
 
 } // namespace qs::ui

@@ -34,6 +34,14 @@ public:
     /// tensor, bits, scheme or narrow change.
     void setEstimate(const std::shared_ptr<const qs::TensorAnalysis> &tensor, const qs::QuantSpec &spec,
                      const qs::QuantParams &params, double mse, qs::Histogram errorHistogram);
+    /// A scheme other than per-tensor int: its exact error histogram (without ±s/2, the step
+    /// differs by group) and its estimated MSE against the clip ratio with the current ratio
+    /// (mse estimated while dragging), the suggested and the min-max ratio marked. Formats
+    /// without a clip ratio show no curve.
+    void setSchemeAnalysis(std::shared_ptr<const qs::SchemeAnalysis> analysis, double ratio, double mse,
+                           bool estimated);
+    /// True while a scheme's figures are drawn.
+    bool showsScheme() const { return bool(m_scheme); }
     /// Moves the "current" marker to threshold clipHi (value units; symmetric: ±clipHi) with
     /// MSE mse.
     void setCurrent(double clipHi, double mse);
@@ -76,6 +84,8 @@ private:
                      const qs::QuantSpec &spec) const;
     void showErrorHistogram(const qs::Histogram &fine, bool estimated);
     void fitHistogramRange();
+    void leaveScheme();
+    void showRatioCurve(double ratio, double mse);
     void layoutHalfStepLabels();
     void showCurves();
     void showJointCurve(double floor);
@@ -106,6 +116,7 @@ private:
     QCPGraph *m_minMaxMarker = nullptr;
     QCPItemStraightLine *m_currentLine[2] = {};
     std::shared_ptr<const qs::QuantAnalysis> m_analysis;
+    std::shared_ptr<const qs::SchemeAnalysis> m_scheme; ///< set while a scheme is drawn
     qs::Histogram m_errorDisplay; ///< the error histogram as drawn (merged for small tensors)
     double m_halfStepValue = 0.0; ///< s/2 of what the histogram shows
     bool m_showsEstimate = false;

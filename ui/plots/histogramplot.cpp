@@ -216,7 +216,7 @@ QCPItemLine *HistogramPlot::Private::levelLine(std::size_t i) {
 
 // Runs after every layout, so levels, band and shading follow zoom, pan and resizes.
 void HistogramPlot::Private::updateOverlay() {
-    const bool shown = m_tensor && m_params;
+    const bool shown = hasHandles();
     for (int i : {Lower, Upper}) {
         m_handles[i]->setVisible(shown);
         m_grabMarks[i]->setVisible(shown);
@@ -234,18 +234,77 @@ void HistogramPlot::Private::updateBars() {
         return;
     const double widthPx = std::max(m_plot->axisRect()->width(), 1);
     const double minBinWidth = kMinDisplayBinPx * m_plot->xAxis->range().size() / widthPx;
-    const std::size_t factor = displayFactor(m_tensor->stats.histogram, minBinWidth);
+    const std::size_t factor = displayFactor(source(), minBinWidth);
     if (factor == m_displayFactor)
         return;
     m_displayFactor = factor;
-    m_display = mergeBins(m_tensor->stats.histogram, factor);
+    m_display = mergeBins(source(), factor);
     setHistogramData(m_bars, m_display, m_owner->logScale());
     fitCountAxis(m_plot->yAxis, m_display, m_owner->logScale());
     // The axis ticks were laid out for the old count range.
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
+const Histogram &HistogramPlot::Private::source() const {
+    return m_view ? m_view->data : m_tensor->stats.histogram;
+}
+
+// Handles show for an int mapping, and for a scheme whose clip ratio they set.
+bool HistogramPlot::Private::hasHandles() const {
+    if (!m_tensor)
+        return false;
+    return m_view ? m_view->ratioBase.has_value() : m_params.has_value();
+}
+
+void HistogramPlot::Private::setRatioHandles(double ratio) {
+    if (!m_view || !m_view->ratioBase)
+        return;
+    m_view->ratio = ratio;
+    m_clipLo = ratio * m_view->ratioBase->first;
+    m_clipHi = ratio * m_view->ratioBase->second;
+}
+
+// A scheme's levels, uniform or not: a line each while the visible ones are a few pixels apart
+// on average, a band over their span otherwise.
+void HistogramPlot::Private::updateViewLevels() {
+    m_band->setVisible(false);
+    const std::vector<double> &levels = m_view->levels;
+    const QCPRange view = m_plot->xAxis->range();
+    std::vector<double> visible;
+    for (double level : levels)
+        if (level >= view.lower && level <= view.upper)
+            visible.push_back(level);
+    std::size_t used = 0;
+    const double widthPx = m_plot->axisRect()->width();
+    if (!visible.empty() && widthPx > 0) {
+        const double span = visible.size() > 1 ? visible.back() - visible.front() : view.size();
+        const double spacingPx =
+            span / view.size() * widthPx / double(std::max<std::size_t>(visible.size() - 1, 1));
+        if (spacingPx >= kMinLevelSpacingPx && std::int64_t(visible.size()) <= kMaxLevelLines) {
+            showViewLevelLines(visible);
+            used = visible.size();
+        } else {
+            showBand(visible.front(), visible.back(), spacingPx);
+        }
+    }
+    for (std::size_t i = used; i < m_levelLines.size(); ++i)
+        m_levelLines[i]->setVisible(false);
+}
+
+void HistogramPlot::Private::showViewLevelLines(const std::vector<double> &visible) {
+    for (std::size_t i = 0; i < visible.size(); ++i) {
+        QCPItemLine *line = levelLine(i);
+        placeVertical(line, visible[i]);
+        line->setVisible(true);
+    }
+    setLevelInfo(tr("each level drawn"));
+}
+
 void HistogramPlot::Private::updateLevels() {
+    if (m_view) {
+        updateViewLevels();
+        return;
+    }
     m_band->setVisible(false);
     std::size_t used = 0;
     if (m_tensor && m_params && m_plot->axisRect()->width() > 0) {
@@ -296,6 +355,13 @@ void HistogramPlot::Private::showBand(double x0, double x1, double spacingPx) {
 }
 
 void HistogramPlot::Private::setLevelInfo(const QString &mode) {
+    if (m_view) {
+        const QString text =
+            tr("%1 levels · %2 · %3").arg(m_view->levels.size()).arg(m_view->description, mode);
+        if (m_info->text() != text)
+            m_info->setText(text);
+        return;
+    }
     const QuantParams &p = *m_params;
     const QString text =
         tr("%1 levels, s = %2 · %3").arg(p.qmax - p.qmin + 1).arg(formatNumber(double(p.scale), 3), mode);
@@ -304,7 +370,7 @@ void HistogramPlot::Private::setLevelInfo(const QString &mode) {
 }
 
 void HistogramPlot::Private::updateShading() {
-    const bool shown = m_tensor && m_params;
+    const bool shown = hasHandles();
     const QCPRange view = m_plot->xAxis->range();
     placeSpan(m_shades[Lower], view.lower, std::min(m_clipLo, view.upper));
     placeSpan(m_shades[Upper], std::max(m_clipHi, view.lower), view.upper);
@@ -315,7 +381,7 @@ void HistogramPlot::Private::updateShading() {
 // Each label in its own tail, clear of the other label and inside the plot area (even when its
 // handle is out of view), so both stay readable whenever both tails clip something.
 void HistogramPlot::Private::placeTailLabels() {
-    const bool shown = m_tensor && m_params;
+    const bool shown = hasHandles();
     std::array<QSizeF, 2> sizes;
     for (int i : {Lower, Upper}) {
         QCPItemText *label = m_tailLabels[i];
@@ -337,12 +403,20 @@ void HistogramPlot::Private::updateTailLabels() {
     double below = 0.0;
     double above = 0.0;
     if (m_tensor) {
-        const Histogram &h = m_tensor->stats.histogram;
+        const Histogram &h = source();
         for (std::size_t i = 0; i < h.bins(); ++i) {
             const double centre = h.binCenter(i);
             below += centre < m_clipLo ? double(h.counts[i]) : 0.0;
             above += centre > m_clipHi ? double(h.counts[i]) : 0.0;
         }
+    }
+    if (m_view) {
+        // The figure is the whole tensor's; the bars may show one group only.
+        m_tailLabels[Lower]->setText(QString());
+        m_tailLabels[Upper]->setText(
+            m_clippedFraction > 0 ? tr("%1 clipped (all groups) ▶").arg(formatPercent(m_clippedFraction))
+                                  : QString());
+        below = above = 0.0;
     }
     const double total = below + above;
     const double lowShare = total > 0 ? m_clippedFraction * below / total : m_clippedFraction / 2;
@@ -353,8 +427,10 @@ void HistogramPlot::Private::updateTailLabels() {
         const QString figure = tr("%1 clipped").arg(formatPercent(share));
         return low ? QStringLiteral("◀ ") + figure : figure + QStringLiteral(" ▶");
     };
-    m_tailLabels[Lower]->setText(text(lowShare, true));
-    m_tailLabels[Upper]->setText(text(highShare, false));
+    if (!m_view) {
+        m_tailLabels[Lower]->setText(text(lowShare, true));
+        m_tailLabels[Upper]->setText(text(highShare, false));
+    }
     const QPalette palette = m_plot->palette();
     QColor background = palette.color(QPalette::Base);
     background.setAlpha(210);
@@ -391,10 +467,20 @@ void HistogramPlot::Private::fitRange() {
 }
 
 QCPRange HistogramPlot::Private::fullRange() const {
-    const Histogram &h = m_tensor->stats.histogram;
+    const Histogram &h = source();
     double lo = h.counts.empty() ? m_tensor->stats.min : h.lo;
     double hi = h.counts.empty() ? m_tensor->stats.max : h.hi;
-    if (m_params) {
+    if (m_view) {
+        if (!m_view->levels.empty()) {
+            lo = std::min(lo, m_view->levels.front());
+            hi = std::max(hi, m_view->levels.back());
+        }
+        if (m_view->ratioBase) {
+            // The handles may sit past the outermost levels (symmetric int: at ±amax).
+            lo = std::min(lo, m_view->ratio * m_view->ratioBase->first);
+            hi = std::max(hi, m_view->ratio * m_view->ratioBase->second);
+        }
+    } else if (m_params) {
         // The outermost levels can lie just past the clip range (symmetric: qmin·s < clip_min).
         lo = std::min({lo, m_params->clipMin, double(dequantizeValue(m_params->qmin, *m_params))});
         hi = std::max({hi, m_params->clipMax, double(dequantizeValue(m_params->qmax, *m_params))});
@@ -448,6 +534,7 @@ HistogramPlot::~HistogramPlot() = default;
 
 void HistogramPlot::setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor) {
     d->m_tensor = std::move(tensor);
+    d->m_view.reset();
     if (!d->m_tensor) {
         d->m_bars->data()->clear();
         d->m_params.reset();
@@ -456,6 +543,7 @@ void HistogramPlot::setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor) 
         m_plot->replot(QCustomPlot::rpQueuedReplot);
         return;
     }
+    d->m_displayFactor = 0;
     d->m_committed.reset();
     const QString dtype = QString::fromStdString(d->m_tensor->info().typeName());
     m_plot->xAxis->setLabel(tr("weight value (%1)").arg(dtype));
@@ -467,6 +555,16 @@ void HistogramPlot::setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor) 
 
 void HistogramPlot::setQuantization(const qs::QuantSpec &spec, const qs::QuantParams &params,
                                     double clippedFraction) {
+    if (d->m_view) {
+        // Back from a scheme's view: the tensor's own histogram and axis again.
+        d->m_view.reset();
+        d->m_displayFactor = 0;
+        d->m_committed.reset();
+        if (d->m_tensor)
+            m_plot->xAxis->setLabel(
+                tr("weight value (%1)").arg(QString::fromStdString(d->m_tensor->info().typeName())));
+        d->updateBars();
+    }
     d->m_spec = spec;
     d->m_params = params;
     d->m_clippedFraction = clippedFraction;
@@ -480,6 +578,50 @@ void HistogramPlot::setQuantization(const qs::QuantSpec &spec, const qs::QuantPa
     d->placeHandles();
     d->updateTailLabels();
     m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HistogramPlot::setLevelView(const LevelView &view) {
+    if (!d->m_tensor)
+        return;
+    const bool newData = !d->m_view || d->m_view->data.lo != view.data.lo ||
+                         d->m_view->data.hi != view.data.hi || d->m_view->data.counts != view.data.counts;
+    d->m_view = view;
+    d->m_clippedFraction = view.clippedFraction;
+    m_plot->xAxis->setLabel(view.axisLabel);
+    if (newData) {
+        d->m_displayFactor = 0;
+        d->updateBars();
+    }
+    if (d->m_drag == Private::None) {
+        d->setRatioHandles(view.ratio);
+        if (newData && d->m_autoRange)
+            d->fitRange();
+    }
+    d->placeHandles();
+    d->updateTailLabels();
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HistogramPlot::setViewRatio(double ratio, std::vector<double> levels, double clippedFraction) {
+    if (!d->m_view)
+        return;
+    d->m_view->levels = std::move(levels);
+    d->m_view->clippedFraction = clippedFraction;
+    d->m_clippedFraction = clippedFraction;
+    if (d->m_drag == Private::None)
+        d->setRatioHandles(ratio);
+    d->m_view->ratio = ratio;
+    d->placeHandles();
+    d->updateTailLabels();
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+bool HistogramPlot::showsLevelView() const {
+    return d->m_view.has_value();
+}
+
+std::vector<double> HistogramPlot::viewLevels() const {
+    return d->m_view ? d->m_view->levels : std::vector<double>{};
 }
 
 void HistogramPlot::setLogScale(bool on) {

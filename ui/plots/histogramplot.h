@@ -6,6 +6,9 @@
 #include <QWidget>
 
 #include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
 
 class QCustomPlot;
 
@@ -19,6 +22,20 @@ namespace qs::ui {
 class HistogramPlot : public QWidget {
     Q_OBJECT
 public:
+    /// What a scheme other than per-tensor int draws: a histogram (one group's values, or all
+    /// groups' values in units of their scales), the levels over it, and, for schemes with a clip
+    /// ratio, handles at ratio × the clip range of ratio 1.
+    struct LevelView {
+        qs::Histogram data;
+        std::vector<double> levels; ///< ascending, in the units of data
+        /// The clip range at ratio 1 in data's units; none: no handles (the scale is fixed).
+        std::optional<std::pair<double, double>> ratioBase;
+        double ratio = 1.0;
+        double clippedFraction = 0.0;
+        QString axisLabel;
+        QString description; ///< what is shown, for the info line ("group 12 of 256")
+    };
+
     explicit HistogramPlot(QWidget *parent = nullptr);
 
     /// Shows tensor's fine histogram; nullptr clears the plot.
@@ -27,6 +44,16 @@ public:
     /// Fits the view unless the user zoomed or panned, or the spec is what the last drag or nudge
     /// committed (so the handles stay under the mouse).
     void setQuantization(const qs::QuantSpec &spec, const qs::QuantParams &params, double clippedFraction);
+    /// Draws view instead of the tensor's histogram and an int mapping (until the next
+    /// setQuantization or setTensor). Fits the view when the data's range changed, unless the
+    /// user zoomed or panned.
+    void setLevelView(const LevelView &view);
+    /// While the ratio is dragged: moves the handles and redraws the levels.
+    void setViewRatio(double ratio, std::vector<double> levels, double clippedFraction);
+    /// True while a LevelView is shown.
+    bool showsLevelView() const;
+    /// The levels drawn in a LevelView (empty otherwise).
+    std::vector<double> viewLevels() const;
     void setLogScale(bool on);
     bool logScale() const { return m_logScale; }
     /// Shows the whole tensor range again.
@@ -45,6 +72,10 @@ Q_SIGNALS:
     /// When the drag ends, and on each arrow-key nudge: the thresholds to commit.
     void thresholdsDragFinished(double clipLo, double clipHi);
     void logScaleChanged(bool on);
+    /// LevelView: while a handle is dragged, the clip ratio it implies (in (0, 1]).
+    void ratioDragged(double ratio);
+    /// LevelView: when the drag ends, and on each arrow-key nudge (±0.01): the ratio to commit.
+    void ratioDragFinished(double ratio);
 
 private:
     class Private;

@@ -40,6 +40,11 @@ public:
     void updateOverlay();
     void updateBars();
     void updateLevels();
+    void updateViewLevels();
+    void showViewLevelLines(const std::vector<double> &visible);
+    const Histogram &source() const;
+    bool hasHandles() const;
+    void setRatioHandles(double ratio);
     void showLevelLines(std::int64_t qa, std::int64_t qb);
     void showBand(double x0, double x1, double spacingPx);
     void updateShading();
@@ -83,6 +88,7 @@ public:
     std::array<QCPItemText *, 2> m_tailLabels{};
 
     std::shared_ptr<const TensorAnalysis> m_tensor;
+    std::optional<HistogramPlot::LevelView> m_view; ///< set while a scheme's levels are drawn
     Histogram m_display; ///< what is drawn: the fine histogram, merged for the zoom and size
     std::size_t m_displayFactor = 0;
     std::optional<QuantParams> m_params;

@@ -20,6 +20,9 @@ namespace {
 constexpr int kMinGrabRadiusPx = 10;
 constexpr double kReferenceDpi = 96.0;
 constexpr int kNudgeStepsWithShift = 10;
+// The smallest clip ratio a handle sets, and the ratio one arrow key press moves it by.
+constexpr double kMinRatio = 0.05;
+constexpr double kRatioNudge = 0.01;
 
 QString helpText() {
     return HistogramPlot::tr(
@@ -31,7 +34,7 @@ QString helpText() {
 } // namespace
 
 HistogramPlot::Private::Handle HistogramPlot::Private::handleAt(const QPoint &pos) const {
-    if (!m_tensor || !m_params)
+    if (!hasHandles())
         return None;
     const QRect rect = m_plot->axisRect()->rect();
     if (pos.y() < rect.top() || pos.y() > rect.bottom())
@@ -52,9 +55,14 @@ double HistogramPlot::Private::minGap() const {
     return std::max(span * 1e-6, 1e-12);
 }
 
-// Symmetric mappings mirror the other handle around 0; neither handle passes the other.
+// Symmetric mappings mirror the other handle around 0; neither handle passes the other. A
+// scheme's clip ratio scales both ends together: each handle sets the ratio.
 void HistogramPlot::Private::moveHandle(Handle handle, double x) {
-    if (m_spec.scheme == Scheme::Symmetric) {
+    if (m_view) {
+        const double base = handle == Upper ? m_view->ratioBase->second : m_view->ratioBase->first;
+        const double ratio = base != 0.0 ? x / base : 1.0;
+        setRatioHandles(std::clamp(ratio, kMinRatio, 1.0));
+    } else if (m_spec.scheme == Scheme::Symmetric) {
         const double amax = std::max(handle == Upper ? x : -x, minGap());
         m_clipLo = -amax;
         m_clipHi = amax;
@@ -68,6 +76,12 @@ void HistogramPlot::Private::moveHandle(Handle handle, double x) {
 }
 
 void HistogramPlot::Private::dragTo(double x) {
+    if (m_view) {
+        moveHandle(m_drag, x);
+        m_dragMoved = true;
+        Q_EMIT m_owner->ratioDragged(m_view->ratio);
+        return;
+    }
     // A symmetric handle dragged across 0 keeps mirroring the mouse.
     if (m_spec.scheme == Scheme::Symmetric)
         x = m_drag == Upper ? std::abs(x) : -std::abs(x);
@@ -78,6 +92,13 @@ void HistogramPlot::Private::dragTo(double x) {
 
 // One step s of the current mapping per key press, so each press moves the levels by one code.
 void HistogramPlot::Private::nudge(int steps) {
+    if (m_view) {
+        setRatioHandles(std::clamp(m_view->ratio + steps * kRatioNudge, kMinRatio, 1.0));
+        placeHandles();
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
+        commitThresholds();
+        return;
+    }
     const double x = m_selected == Upper ? m_clipHi : m_clipLo;
     moveHandle(m_selected, x + steps * double(m_params->scale));
     commitThresholds();
@@ -90,6 +111,10 @@ void HistogramPlot::Private::select(Handle handle) {
 }
 
 void HistogramPlot::Private::commitThresholds() {
+    if (m_view) {
+        Q_EMIT m_owner->ratioDragFinished(m_view->ratio);
+        return;
+    }
     // The spec the controller makes of these thresholds (saturating, the rest unchanged).
     QuantSpec committed = m_spec;
     committed.rangeMode = RangeMode::Saturating;
@@ -168,7 +193,7 @@ bool HistogramPlot::Private::onRelease(QMouseEvent *event) {
 }
 
 bool HistogramPlot::Private::onKey(QKeyEvent *event) {
-    if (!m_tensor || !m_params || m_drag != None)
+    if (!hasHandles() || m_drag != None)
         return false;
     switch (event->key()) {
     case Qt::Key_Left:
@@ -204,7 +229,15 @@ QString HistogramPlot::Private::describeAt(double x) const {
                     .arg(formatNumber(h.binLow(bin)), formatNumber(h.binLow(bin) + h.binWidth()))
                     .arg(h.counts[bin]);
     }
-    if (m_params) {
+    if (m_view && !m_view->levels.empty()) {
+        const auto it = std::lower_bound(m_view->levels.begin(), m_view->levels.end(), x);
+        double nearest = it == m_view->levels.end() ? m_view->levels.back() : *it;
+        if (it != m_view->levels.begin() && (it == m_view->levels.end() || x - *(it - 1) < *it - x))
+            nearest = *(it - 1);
+        text += tr("<br>x = %1 → nearest level %2").arg(formatNumber(x), formatNumber(nearest));
+        text += tr("<br><span style='color:%1'>Vertical lines</span>: the levels of %2.")
+                    .arg(colors::levels().name(), m_view->description.toHtmlEscaped());
+    } else if (m_params) {
         const std::int64_t q = quantizeValue(float(x), *m_params);
         text += tr("<br>x = %1 → q = %2 → (q − z)·s = %3")
                     .arg(formatNumber(x))

@@ -258,6 +258,7 @@ public:
     QCPItemText *m_caption;
     std::vector<QCPItemLine *> m_sampleLines;
     std::vector<QCPItemText *> m_sampleLabels;
+    std::vector<QCPItemLine *> m_levelLinks;
 };
 
 MappingPlot::Items::Items(QCustomPlot *plot)
@@ -417,7 +418,11 @@ bool MappingPlot::eventFilter(QObject *watched, QEvent *event) {
 MappingPlot::~MappingPlot() = default;
 
 void MappingPlot::redraw() {
-    if (m_shown) {
+    if (m_levelsShown) {
+        const LevelsShown shown = *m_levelsShown;
+        const std::vector<double> levels = m_levels;
+        setLevels(levels, shown.dataMin, shown.dataMax, shown.description);
+    } else if (m_shown) {
         const Shown shown = *m_shown;
         setMapping(shown.tensorMin, shown.tensorMax, shown.spec, shown.params);
     } else {
@@ -427,6 +432,8 @@ void MappingPlot::redraw() {
 
 void MappingPlot::clear() {
     m_shown.reset();
+    m_levelsShown.reset();
+    m_levels.clear();
     for (QCPAbstractItem *item : m_plot->findChildren<QCPAbstractItem *>())
         item->setVisible(false);
     for (QCPCurve *curve : m_items->m_saturated)
@@ -451,6 +458,8 @@ void MappingPlot::setMapping(double tensorMin, double tensorMax, const qs::Quant
     }
     m_shown = Shown{tensorMin, tensorMax, spec, params};
     const QScopedValueRollback drawing(m_drawing, true);
+    m_items->m_caption->setText(tr("q = clamp(round(x / s) + z, qmin, qmax)"));
+    m_items->m_titles[1]->setText(tr("int"));
     setAxisRanges(tensorMin, tensorMax, params);
     applyMargins(0, 0); // the rows depend on the horizontal layout alone
     const KeyRows floatRows = floatKeyRows(tensorMin, tensorMax, spec, params);
@@ -700,6 +709,110 @@ QCPItemText *MappingPlot::sampleLabel(std::size_t i) {
         applyStyle();
     }
     return m_items->m_sampleLabels[i];
+}
+
+} // namespace qs::ui
+
+namespace qs::ui {
+
+namespace {
+// More level links than this make a solid fan; every k-th is drawn instead.
+constexpr std::size_t kMaxLevelLinks = 64;
+} // namespace
+
+void MappingPlot::setLevels(const std::vector<double> &levels, double dataMin, double dataMax,
+                            const QString &description) {
+    clear();
+    if (levels.empty())
+        return;
+    if (!std::isfinite(dataMin) || !std::isfinite(dataMax)) {
+        dataMin = levels.front();
+        dataMax = levels.back();
+    }
+    m_levels = levels;
+    m_levelsShown = LevelsShown{dataMin, dataMax, description};
+    const QScopedValueRollback drawing(m_drawing, true);
+    const double lo = std::min(dataMin, levels.front());
+    const double hi = std::max(dataMax, levels.back());
+    double pad = (hi - lo) * kFloatPadding;
+    if (!(pad > 0))
+        pad = std::max(std::abs(lo) * 0.1, 1e-3);
+    m_plot->xAxis2->setRange(lo - pad, hi + pad);
+    const double last = double(levels.size() - 1);
+    const double inset = std::max(last, 1.0) * kIntegerInset / (1.0 - 2.0 * kIntegerInset);
+    m_plot->xAxis->setRange(-inset, last + inset);
+    m_items->m_caption->setText(tr("x → the nearest level; code = its index"));
+    m_items->m_titles[1]->setText(tr("code"));
+    applyMargins(0, 0);
+
+    const auto floatCandidate = [](double value, const QString &key, const QString &name) {
+        return KeyCandidate{value, formatNumber(value, 3), key, name};
+    };
+    std::vector<KeyCandidate> floats = {
+        floatCandidate(levels.front(), QStringLiteral("lowest"), tr("lowest")),
+        floatCandidate(levels.back(), QStringLiteral("highest"), tr("highest"))};
+    if (levels.front() < 0 && levels.back() > 0)
+        floats.insert(floats.begin(), floatCandidate(0.0, QStringLiteral("0"), QString()));
+    KeyRows floatRows = KeyRows::merged(floats, m_plot->xAxis2, m_items->m_floatKeys.front());
+    floatRows.place(m_plot->axisRect()->left(), m_plot->width() - kEdgePx);
+    const std::vector<KeyCandidate> codes = {
+        KeyCandidate{0.0, QStringLiteral("0"), QStringLiteral("first"), QString()},
+        KeyCandidate{last, QString::number(levels.size() - 1), QStringLiteral("last"), QString()}};
+    KeyRows codeRows = KeyRows::merged(codes, m_plot->xAxis, m_items->m_codeKeys.front());
+    codeRows.place(m_plot->axisRect()->left(), m_plot->width() - kEdgePx);
+    const bool showCaption = layOutAxisRect(floatRows, codeRows);
+
+    m_items->m_floatAxis->start->setCoords(lo, 1.0);
+    m_items->m_floatAxis->end->setCoords(hi, 1.0);
+    m_items->m_floatAxis->setVisible(true);
+    m_items->m_tensorRange->start->setCoords(dataMin, 1.0);
+    m_items->m_tensorRange->end->setCoords(dataMax, 1.0);
+    m_items->m_tensorRange->setVisible(true);
+    m_items->m_integerAxis->start->setCoords(0.0, 0.0);
+    m_items->m_integerAxis->end->setCoords(last, 0.0);
+    m_items->m_integerAxis->setVisible(true);
+    for (const auto &[axis, rows] :
+         {std::pair{m_plot->xAxis2, &floatRows}, std::pair{m_plot->xAxis, &codeRows}}) {
+        QMap<double, QString> ticks;
+        for (const KeyRows::Label &label : rows->labels)
+            ticks.insert(label.value, QString());
+        axis->ticker().staticCast<QCPAxisTickerText>()->setTicks(ticks);
+    }
+    drawLevelLinks(levels);
+    drawLabels(floatRows, codeRows, showCaption);
+    QLabel *info = findChild<QLabel *>(QStringLiteral("mappingInfo"));
+    info->setText(tr("%1 levels · %2").arg(levels.size()).arg(description));
+    m_plot->setToolTip(tr("<b>Float → code</b> for %1: each of the %2 levels (top, value units) and the "
+                          "code that stores it (bottom, its index). Uneven spacing on top is a non-uniform "
+                          "grid; x goes to the nearest level.")
+                           .arg(description.toHtmlEscaped())
+                           .arg(levels.size()));
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void MappingPlot::drawLevelLinks(const std::vector<double> &levels) {
+    const std::size_t stride = (levels.size() + kMaxLevelLinks - 1) / kMaxLevelLinks;
+    std::size_t used = 0;
+    for (std::size_t k = 0; k < levels.size(); k += stride)
+        setMappingLine(levelLink(used++), levels[k], double(k));
+    if ((levels.size() - 1) % stride != 0)
+        setMappingLine(levelLink(used++), levels.back(), double(levels.size() - 1));
+    const double spacingPx = m_plot->axisRect()->width() / m_plot->xAxis->range().size();
+    if (spacingPx < kMinCodeSpacingPx)
+        return;
+    QVector<QCPGraphData> data;
+    for (std::size_t k = 0; k < levels.size(); ++k)
+        data.append(QCPGraphData(double(k), 0.06));
+    m_items->m_codeTicks->data()->set(data, true);
+}
+
+QCPItemLine *MappingPlot::levelLink(std::size_t i) {
+    while (m_items->m_levelLinks.size() <= i) {
+        QColor color = colors::levels();
+        color.setAlpha(170);
+        m_items->m_levelLinks.push_back(makeMappingLine(m_plot, QStringLiteral("levelLink"), QPen(color, 1)));
+    }
+    return m_items->m_levelLinks[i];
 }
 
 } // namespace qs::ui

@@ -2,6 +2,7 @@
 
 #include "quant/quantspec.h"
 
+#include <QString>
 #include <QWidget>
 
 #include <memory>
@@ -30,6 +31,13 @@ public:
     /// tensorMin/Max: the tensor's finite range; spec/params: the current mapping.
     void setMapping(double tensorMin, double tensorMax, const qs::QuantSpec &spec,
                     const qs::QuantParams &params);
+    /// A scheme's levels (ascending, value units), uniform or not: the float axis (the data's
+    /// [dataMin, dataMax] and every level) above the code axis 0 … n − 1, each level joined to
+    /// its code (every k-th when there are more than fit). description goes in the header.
+    void setLevels(const std::vector<double> &levels, double dataMin, double dataMax,
+                   const QString &description);
+    /// The levels setLevels drew; empty while an int mapping is shown.
+    const std::vector<double> &shownLevels() const { return m_levels; }
     void clear();
     QCustomPlot *plot() const { return m_plot; }
 
@@ -67,10 +75,20 @@ private:
                      std::vector<QRectF> &taken);
     QCPItemLine *sampleLine(std::size_t i);
     QCPItemText *sampleLabel(std::size_t i);
+    QCPItemLine *levelLink(std::size_t i);
+    void drawLevelLinks(const std::vector<double> &levels);
+
+    struct LevelsShown {
+        double dataMin;
+        double dataMax;
+        QString description;
+    };
 
     QCustomPlot *m_plot = nullptr;
     std::unique_ptr<Items> m_items;
     std::optional<Shown> m_shown;
+    std::vector<double> m_levels;
+    std::optional<LevelsShown> m_levelsShown;
     bool m_drawing = false; // asking for more height may resize the plot in the middle of a draw
 };
 

@@ -1,0 +1,263 @@
+// AnalysisController's scheme views: every spec but per-tensor int (another format or a
+// granularity), drawn group by group from a SchemeAnalysis.
+
+#include "analysiscontroller.h"
+
+#include "groupbar.h"
+#include "plots/errorplot.h"
+#include "plots/histogramplot.h"
+#include "plots/mappingplot.h"
+#include "plots/plotstyle.h"
+#include "quantcontrols.h"
+#include "schemecontrols.h"
+#include "statspanel.h"
+
+#include <algorithm>
+
+namespace qs::ui {
+
+namespace {
+
+QString formatLabel(const qs::QuantSpec &spec) {
+    const qs::FormatTraits &traits = qs::formatTraits(spec.format);
+    QString name = QString::fromUtf8(traits.name.data(), qsizetype(traits.name.size()));
+    if (traits.takesBits)
+        name =
+            AnalysisController::tr("int%1 %2%3")
+                .arg(spec.bits)
+                .arg(spec.scheme == qs::Scheme::Symmetric ? AnalysisController::tr("sym")
+                                                          : AnalysisController::tr("asym"))
+                .arg(spec.narrow && spec.scheme == qs::Scheme::Symmetric ? AnalysisController::tr(" narrow")
+                                                                         : QString());
+    if (traits.fixedBlock == 0)
+        name += QStringLiteral(" · ") + QString::fromStdString(qs::granularityName(spec.granularity));
+    return name;
+}
+
+// The spec without its clip ratio: what one analysis serves while the ratio moves.
+qs::QuantSpec withoutRatio(qs::QuantSpec spec) {
+    spec.clipRatio = 1.0;
+    return spec;
+}
+
+} // namespace
+
+void AnalysisController::setDefaultScheme(const qs::QuantSpec &spec) {
+    m_session.setDefaultSpec(spec);
+    if (m_current)
+        return;
+    m_spec = m_session.defaultSpec();
+    m_views.controls->setSpec(m_spec);
+    m_views.scheme->setSpec(m_spec);
+}
+
+void AnalysisController::selectGroup(std::int64_t group) {
+    if (!m_scheme)
+        return;
+    group = std::clamp<std::int64_t>(group, 0, std::max<std::int64_t>(m_scheme->grid.groupCount() - 1, 0));
+    if (group == m_group)
+        return;
+    m_group = group;
+    showSchemeEstimate();
+    Q_EMIT groupSelected(group);
+}
+
+void AnalysisController::setNormalisedView(bool on) {
+    if (on == m_normalised)
+        return;
+    m_normalised = on;
+    m_views.groups->setNormalised(on);
+    if (m_scheme)
+        showSchemeEstimate();
+}
+
+// A combination checkScheme rejects is not applied: the message goes to the status bar and the
+// controls show the spec that is on screen again.
+bool AnalysisController::acceptsScheme(const qs::QuantSpec &spec) {
+    if (!m_tensor)
+        return true;
+    const qs::Status ok = qs::checkScheme(spec, m_tensor->info().shape);
+    if (ok)
+        return true;
+    Q_EMIT statusMessage(
+        tr("%1: %2").arg(QString::fromStdString(m_tensor->info().name), QString::fromStdString(ok.error())));
+    m_views.controls->setSpec(m_spec);
+    m_views.scheme->setSpec(m_spec);
+    return false;
+}
+
+void AnalysisController::onSchemeEdited(const qs::QuantSpec &edited) {
+    qs::QuantSpec spec = m_spec;
+    if (spec.format != edited.format)
+        spec.clipRatio = 1.0; // another grid: its ratio starts at min-max
+    spec.format = edited.format;
+    spec.granularity = edited.granularity;
+    spec.method = edited.method;
+    const qs::FormatTraits &traits = qs::formatTraits(spec.format);
+    if (traits.fixedBlock > 0)
+        spec.granularity = {}; // the format carries its own blocks
+    if (!qs::isPerTensorInt(spec))
+        spec.rangeMode = qs::RangeMode::NonSaturating; // a fixed clip is per tensor only
+    if (spec.method != qs::CalibMethod::MinMax)
+        spec.clipRatio = 1.0; // the method sets the range
+    m_session.setDefaultSpec(spec);
+    if (!m_current) {
+        setDefaultScheme(spec);
+        return;
+    }
+    if (acceptsScheme(spec))
+        applyUserSpec(m_spec, withValidThresholds(spec), ChangeKind::Scheme);
+}
+
+void AnalysisController::onPresetChosen(const qs::QuantSpec &preset) {
+    m_session.setDefaultSpec(preset);
+    if (!m_current) {
+        setDefaultScheme(preset);
+        return;
+    }
+    if (acceptsScheme(preset))
+        applyUserSpec(m_spec, preset, ChangeKind::Preset);
+}
+
+void AnalysisController::onRatioDragged(double ratio) {
+    if (!m_scheme || !m_current)
+        return;
+    if (!m_specBeforeDrag)
+        m_specBeforeDrag = m_spec;
+    m_spec.clipRatio = ratio;
+    m_session.setSpec(*m_current, m_spec);
+    showSchemeEstimate();
+}
+
+void AnalysisController::onRatioDragFinished(double ratio) {
+    const qs::QuantSpec before = m_specBeforeDrag.value_or(m_spec);
+    m_specBeforeDrag.reset();
+    if (!m_scheme || !m_current)
+        return;
+    qs::QuantSpec spec = m_spec;
+    spec.clipRatio = ratio;
+    applyUserSpec(before, spec, ChangeKind::Ratio);
+}
+
+bool AnalysisController::trySuggestRatio() {
+    if (!m_scheme || !schemeMatches(m_spec) || m_scheme->ratioSweep.empty())
+        return false;
+    qs::QuantSpec spec = m_spec;
+    spec.clipRatio = m_scheme->bestRatio.ratio;
+    applyUserSpec(m_spec, spec, ChangeKind::Suggested);
+    return true;
+}
+
+bool AnalysisController::schemeMatches(const qs::QuantSpec &spec) const {
+    return m_scheme && withoutRatio(m_scheme->spec) == withoutRatio(spec);
+}
+
+// The exact analysis of the same scheme at another ratio serves an O(bins) estimate; without
+// one the previous view stays until the exact pass lands (the status bar shows its progress).
+void AnalysisController::showSchemeEstimate() {
+    if (!m_scheme || !schemeMatches(m_spec))
+        return;
+    const double ratio = m_spec.clipRatio;
+    if (ratio == m_scheme->spec.clipRatio || m_scheme->estimator.empty())
+        showScheme(m_scheme->spec.clipRatio, std::nullopt);
+    else
+        showScheme(ratio, qs::estimateGroupedError(m_scheme->estimator, ratio));
+}
+
+void AnalysisController::showSchemeExact(std::shared_ptr<const qs::QuantAnalysis> analysis) {
+    const bool sameGrid = schemeMatches(analysis->spec);
+    m_exact = analysis;
+    m_scheme = analysis->scheme;
+    if (!sameGrid) {
+        m_group = m_scheme->worstGroup; // a new scheme opens on the group with the largest error
+        Q_EMIT groupSelected(m_group);
+    }
+    showScheme(m_scheme->spec.clipRatio, std::nullopt);
+    Q_EMIT schemeAnalysisShown(m_scheme);
+    Q_EMIT exactShown(*m_current);
+}
+
+void AnalysisController::leaveScheme() {
+    m_scheme.reset();
+    m_groupDataFor = nullptr;
+    m_views.groups->hide();
+}
+
+void AnalysisController::showScheme(double ratio, const std::optional<qs::GroupedEstimate> &estimate) {
+    const qs::SchemeAnalysis &a = *m_scheme;
+    m_group = std::clamp<std::int64_t>(m_group, 0, std::max<std::int64_t>(a.grid.groupCount() - 1, 0));
+    const double clipped = estimate ? estimate->clippedFraction : a.clippedFraction;
+    showSchemeHistogram(ratio, !estimate, clipped);
+    const double mse = estimate ? estimate->mse : a.error.mse;
+    m_views.error->setSchemeAnalysis(m_scheme, ratio, mse, estimate.has_value());
+    showSchemeFigures(ratio, estimate);
+    const QString summary =
+        tr("worst: %1 · this group's MSE %2 · %3")
+            .arg(a.worstGroup)
+            .arg(formatNumber(a.groupMse.empty() ? 0.0 : a.groupMse[std::size_t(m_group)], 3),
+                 formatLabel(a.spec));
+    m_views.groups->setGroups(a.grid.groupCount(), m_group, a.worstGroup, summary);
+    m_views.groups->setNormalised(m_normalised);
+    m_views.groups->show();
+}
+
+void AnalysisController::showSchemeHistogram(double ratio, bool exactRatio, double clippedFraction) {
+    const qs::SchemeAnalysis &a = *m_scheme;
+    const std::int64_t g = m_group;
+    HistogramPlot::LevelView view;
+    view.ratio = ratio;
+    view.clippedFraction = clippedFraction;
+    view.ratioBase = qs::ratioBase(a, g);
+    const QString groupText = tr("group %1 of %2").arg(g).arg(a.grid.groupCount());
+    if (m_normalised) {
+        const double s = qs::normalisingScale(a, g);
+        view.data = a.normalised;
+        view.levels = qs::normalisedLevels(a, g, ratio);
+        if (view.ratioBase && s > 0.0)
+            view.ratioBase = std::pair{view.ratioBase->first / s, view.ratioBase->second / s};
+        else
+            view.ratioBase.reset();
+        view.axisLabel = tr("x / s of its group (all %1 groups)").arg(a.grid.groupCount());
+        view.description = tr("all groups, the grid of group %1").arg(g);
+    } else {
+        if (m_groupDataFor != &a || m_groupDataGroup != g) {
+            m_groupData = qs::groupHistogram(m_tensor->tensor->values(), a.grid, g);
+            m_groupDataFor = &a;
+            m_groupDataGroup = g;
+        }
+        view.data = m_groupData;
+        view.levels = exactRatio ? qs::groupLevels(a, g) : qs::groupLevelsAtRatio(a, g, ratio);
+        view.axisLabel =
+            tr("weight value (%1), %2").arg(QString::fromStdString(m_tensor->info().typeName()), groupText);
+        view.description = groupText;
+    }
+    if (view.data.counts.empty())
+        view.data = m_tensor->stats.histogram; // a group without finite values
+    m_views.histogram->setLevelView(view);
+    const double lo = view.data.counts.empty() ? 0.0 : view.data.lo;
+    const double hi = view.data.counts.empty() ? 0.0 : view.data.hi;
+    m_views.mapping->setLevels(view.levels, lo, hi,
+                               formatLabel(a.spec) + QStringLiteral(" · ") + view.description);
+}
+
+void AnalysisController::showSchemeFigures(double ratio, const std::optional<qs::GroupedEstimate> &estimate) {
+    const qs::SchemeAnalysis &a = *m_scheme;
+    const auto g = std::size_t(m_group);
+    StatsPanel::SchemeFigures figures;
+    figures.scale = g < a.quantization.scales.size() ? formatNumber(double(a.quantization.scales[g]))
+                                                     : QStringLiteral("–");
+    figures.zeroPoint = g < a.quantization.zeroPoints.size() ? QString::number(a.quantization.zeroPoints[g])
+                                                             : QStringLiteral("–");
+    figures.grid = formatLabel(a.spec) + tr(" · %1 b/w").arg(a.quantization.bitsPerWeight, 0, 'g', 4);
+    // The ratio alone: the group's outermost levels are on the histogram and in the mapping.
+    figures.clip = tr("ρ = %1").arg(formatNumber(ratio, 3));
+    figures.estimate = estimate.has_value();
+    figures.mse = estimate ? estimate->mse : a.error.mse;
+    figures.sqnrDb = estimate ? estimate->sqnrDb : a.error.sqnrDb;
+    if (!estimate)
+        figures.maxAbsError = a.error.maxAbsError;
+    figures.clippedFraction = estimate ? estimate->clippedFraction : a.clippedFraction;
+    m_views.stats->setScheme(figures);
+}
+
+} // namespace qs::ui
