@@ -11,12 +11,14 @@
 #include "hintbar.h"
 #include "io/checkpointformats.h"
 #include "plotexport.h"
+#include "plots/bitserrorchart.h"
 #include "plots/errorplot.h"
 #include "plots/histogramplot.h"
 #include "plots/mappingplot.h"
 #include "plots/qcustomplotinclude.h"
 #include "quantcontrols.h"
 #include "recentfiles.h"
+#include "schemeinsights.h"
 #include "shortcutsdialog.h"
 #include "specundo.h"
 #include "statspanel.h"
@@ -95,6 +97,7 @@ MainWindow::MainWindow(QWidget *parent)
     setDockNestingEnabled(false);
     createPanels();
     createDocks();
+    setupSchemeDock();
     createActions();
     createToolBar();
     createMenus();
@@ -162,6 +165,46 @@ void MainWindow::createDocks() {
     m_statsDock->setWidget(scroll);
     addDockWidget(Qt::RightDockWidgetArea, m_statsDock);
     m_dockWidths = new DockWidths(this, m_browserDock, m_statsDock);
+}
+
+// The Scheme panel (per-channel ranges, group heatmap, bits against error, methods) at the
+// bottom. Closed at first: at 1024×700 the plots above need the height. Its state is saved
+// with the other docks'.
+void MainWindow::setupSchemeDock() {
+    m_insights = new SchemeInsights(this);
+    m_schemeDock = new QDockWidget(tr("Scheme"), this);
+    m_schemeDock->setObjectName(QStringLiteral("schemeDock"));
+    m_schemeDock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable);
+    m_schemeDock->setWidget(m_insights);
+    addDockWidget(Qt::BottomDockWidgetArea, m_schemeDock);
+    m_schemeDock->hide();
+    connect(m_controller, &AnalysisController::tensorShown, m_insights, [this] {
+        m_insights->setTensor(m_controller->currentAnalysis());
+        m_insights->setCurrentSpec(m_controller->currentSpec());
+    });
+    connect(m_controller, &AnalysisController::tensorConfigured, m_insights,
+            [this] { m_insights->setCurrentSpec(m_controller->currentSpec()); });
+    connect(this, &MainWindow::fileOpened, m_insights, &SchemeInsights::clear);
+    connect(m_insights, &SchemeInsights::schemeChosen, this, &MainWindow::applyChosenScheme);
+    connect(m_insights, &SchemeInsights::applyRequested, this, &MainWindow::applyChosenScheme);
+}
+
+// A scheme picked in the Scheme panel becomes the current tensor's spec, as one undoable step.
+void MainWindow::applyChosenScheme(const qs::QuantSpec &spec) {
+    const auto index = m_controller->currentTensor();
+    const qs::QuantSpec before = m_controller->currentSpec();
+    if (!index || spec == before)
+        return;
+    // The controller and the toolbar handle per-tensor int specs only, so far.
+    if (spec.format != qs::NumberFormat::Int || spec.granularity.kind != qs::Granularity::Kind::Tensor) {
+        statusBar()->showMessage(
+            tr("%1 cannot be applied yet: the window quantizes per-tensor int schemes only")
+                .arg(BitsErrorChart::schemeName(spec)),
+            kStatusMessageMs);
+        return;
+    }
+    m_controller->setTensorSpec(*index, spec);
+    m_undo->record({{*index, before, spec}}, tr("Scheme %1").arg(BitsErrorChart::schemeName(spec)));
 }
 
 void MainWindow::createActions() {
@@ -298,6 +341,10 @@ void MainWindow::createMenus() {
     QAction *statsToggle = m_statsDock->toggleViewAction();
     statsToggle->setText(tr("&Figures Panel"));
     view->addAction(statsToggle);
+    QAction *schemeToggle = m_schemeDock->toggleViewAction();
+    schemeToggle->setText(tr("&Scheme Panel"));
+    schemeToggle->setToolTip(tr("Channel ranges, group heatmap, bits against error and methods"));
+    view->addAction(schemeToggle);
     view->addAction(m_showMappingAction);
     view->addAction(m_showErrorAction);
     QAction *toolBarToggle = m_toolBar->toggleViewAction();
