@@ -197,6 +197,10 @@ void SchemeInsights::cancelComparison() {
     m_bits->setCancelled();
 }
 
+bool SchemeInsights::isComparing() const {
+    return m_comparisonJob.watcher != nullptr;
+}
+
 bool SchemeInsights::isComputing() const {
     return m_channelJob.watcher || m_comparisonJob.watcher;
 }

@@ -49,6 +49,7 @@ public:
     // Stops the comparison; its tab offers to compute it again.
     void cancelComparison();
     bool isComputing() const;
+    bool isComparing() const;
 
     QTabWidget *tabs() const { return m_tabs; }
     ChannelRangePlot *channelPlot() const { return m_channels; }

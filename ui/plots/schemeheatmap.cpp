@@ -238,13 +238,19 @@ void SchemeHeatmap::setSelectedGroup(std::optional<qint64> group) {
 }
 
 std::optional<qint64> SchemeHeatmap::groupAt(QPointF pos) const {
-    if (isEmpty() || !m_plot->axisRect()->rect().contains(pos.toPoint()))
+    if (isEmpty())
         return std::nullopt;
-    const qint64 c = qint64(std::floor(m_plot->xAxis->pixelToCoord(pos.x()) + 0.5));
-    const qint64 r = qint64(std::floor(m_plot->yAxis->pixelToCoord(pos.y()) + 0.5));
-    if (c < 0 || c >= m_groupsPerRow || r < 0 || r >= m_rows)
+    // Cell c spans [c − 0.5, c + 0.5]; the far edge of the last cell still belongs to it.
+    const auto cellOf = [](double coord, qint64 count) -> std::optional<qint64> {
+        if (!(coord >= -0.5 && coord <= double(count) - 0.5))
+            return std::nullopt;
+        return std::clamp<qint64>(qint64(std::floor(coord + 0.5)), 0, count - 1);
+    };
+    const auto c = cellOf(m_plot->xAxis->pixelToCoord(pos.x()), m_groupsPerRow);
+    const auto r = cellOf(m_plot->yAxis->pixelToCoord(pos.y()), m_rows);
+    if (!c || !r)
         return std::nullopt;
-    return r * m_groupsPerRow + c;
+    return *r * m_groupsPerRow + *c;
 }
 
 bool SchemeHeatmap::eventFilter(QObject *watched, QEvent *event) {
