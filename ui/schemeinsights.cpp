@@ -197,6 +197,11 @@ void SchemeInsights::cancelComparison() {
     m_bits->setCancelled();
 }
 
+// Tall enough for a plot with readable ticks when the dock opens.
+QSize SchemeInsights::sizeHint() const {
+    return QSize(800, 300);
+}
+
 bool SchemeInsights::isComparing() const {
     return m_comparisonJob.watcher != nullptr;
 }

@@ -50,6 +50,7 @@ public:
     void cancelComparison();
     bool isComputing() const;
     bool isComparing() const;
+    QSize sizeHint() const override;
 
     QTabWidget *tabs() const { return m_tabs; }
     ChannelRangePlot *channelPlot() const { return m_channels; }

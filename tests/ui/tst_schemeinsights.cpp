@@ -189,7 +189,7 @@ void TestSchemeInsights::heatmapSizedToGrid() {
     showAndLayout(&map, {map.plot()});
     QCOMPARE(map.colorMap()->data()->keySize(), groups);
     QCOMPARE(map.colorMap()->data()->valueSize(), rows);
-    QVERIFY(map.plot()->itemCount() <= 2);
+    QVERIFY(map.plot()->itemCount() <= 2); // the outline and its halo
     QVERIFY(map.colorScale()->axis()->label().contains(QStringLiteral("(value units)")));
     map.quantityBox()->setCurrentIndex(map.quantityBox()->findData(int(SchemeHeatmap::Quantity::Error)));
     QCOMPARE(map.quantity(), SchemeHeatmap::Quantity::Error);
@@ -213,7 +213,8 @@ void TestSchemeInsights::heatmapEmptyState() {
     QVERIFY(!insights.heatmap()->plot()->isVisible());
     insights.tabs()->setCurrentIndex(SchemeInsights::MethodsTab);
     QVERIFY(insights.methodTable()->emptyLabel()->isVisible());
-    QCOMPARE(insights.methodTable()->emptyLabel()->text(), QStringLiteral("Methods appear for per-tensor int schemes"));
+    QCOMPARE(insights.methodTable()->emptyLabel()->text(),
+             QStringLiteral("Methods appear for per-tensor int schemes"));
     insights.setMethodRows(methodRows());
     QVERIFY(!insights.methodTable()->emptyLabel()->isVisible());
     QVERIFY(insights.methodTable()->view()->isVisible());
@@ -274,8 +275,10 @@ void TestSchemeInsights::channelRangesComputedFromTensor() {
     QCOMPARE(insights.channelPlot()->minGraph()->dataCount(), 5);
     for (int r = 0; r < 5; ++r) {
         const auto row = values.subspan(std::size_t(r) * 40, 40);
-        QCOMPARE(insights.channelPlot()->minGraph()->data()->at(r)->value, double(*std::min_element(row.begin(), row.end())));
-        QCOMPARE(insights.channelPlot()->maxGraph()->data()->at(r)->value, double(*std::max_element(row.begin(), row.end())));
+        QCOMPARE(insights.channelPlot()->minGraph()->data()->at(r)->value,
+                 double(*std::min_element(row.begin(), row.end())));
+        QCOMPARE(insights.channelPlot()->maxGraph()->data()->at(r)->value,
+                 double(*std::max_element(row.begin(), row.end())));
     }
     // The comparison waits for its tab: nothing runs for a tab nobody looks at.
     QVERIFY(insights.bitsChart()->rows().empty());
@@ -320,7 +323,8 @@ void TestSchemeInsights::bitsChartSeriesFromComparison() {
     QVERIFY(chart.footnote()->text().contains(QStringLiteral("q4_k")));
 
     // The ring sits on the int4 per-tensor row.
-    const auto at = std::find_if(rows.begin(), rows.end(), [&](const ComparisonRow &row) { return row.spec == current; });
+    const auto at =
+        std::find_if(rows.begin(), rows.end(), [&](const ComparisonRow &row) { return row.spec == current; });
     QVERIFY(at != rows.end());
     QCOMPARE(chart.currentRow(), std::optional<std::size_t>(std::size_t(at - rows.begin())));
     QCOMPARE(chart.currentMarker()->dataCount(), 1);
@@ -375,7 +379,8 @@ void TestSchemeInsights::comparisonLatestWinsAndCancels() {
     QVERIFY(shown.wait(kTimeoutMs));
     QTest::qWait(200);
     QCOMPARE(shown.size(), 1);
-    const std::vector<ComparisonRow> expected = compareSchemes(second->tensor->values(), second->info().shape);
+    const std::vector<ComparisonRow> expected =
+        compareSchemes(second->tensor->values(), second->info().shape);
     const auto &rows = insights.bitsChart()->rows();
     QCOMPARE(rows.size(), expected.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -406,21 +411,27 @@ void TestSchemeInsights::methodTableSortsAppliesCopies() {
     QVERIFY(QTest::qWaitForWindowExposed(&table));
 
     // Units in the headers, numbers right-aligned.
-    const auto header = [&](int column) { return table.model()->headerData(column, Qt::Horizontal).toString(); };
+    const auto header = [&](int column) {
+        return table.model()->headerData(column, Qt::Horizontal).toString();
+    };
     QCOMPARE(header(MethodTableModel::Sqnr), QStringLiteral("SQNR (dB)"));
     QVERIFY(header(MethodTableModel::Mse).contains(QStringLiteral("(value²)")));
     QVERIFY(header(MethodTableModel::Clipped).contains(QStringLiteral("(%)")));
     QVERIFY(header(MethodTableModel::ClipLo).contains(QStringLiteral("(value)")));
-    const auto alignment = table.model()->index(0, MethodTableModel::Mse).data(Qt::TextAlignmentRole).value<Qt::Alignment>();
+    const auto alignment =
+        table.model()->index(0, MethodTableModel::Mse).data(Qt::TextAlignmentRole).value<Qt::Alignment>();
     QVERIFY(alignment & Qt::AlignRight);
     QCOMPARE(table.model()->index(1, MethodTableModel::Clipped).data().toString(), QStringLiteral("0.12"));
 
     // Sorted by MSE at first, then by SQNR (descending) and by label.
-    QCOMPARE(viewLabels(table), (QStringList{QStringLiteral("mse"), QStringLiteral("percentile:99.99"), QStringLiteral("minmax")}));
+    QCOMPARE(viewLabels(table), (QStringList{QStringLiteral("mse"), QStringLiteral("percentile:99.99"),
+                                             QStringLiteral("minmax")}));
     table.view()->sortByColumn(MethodTableModel::Sqnr, Qt::DescendingOrder);
-    QCOMPARE(viewLabels(table), (QStringList{QStringLiteral("mse"), QStringLiteral("percentile:99.99"), QStringLiteral("minmax")}));
+    QCOMPARE(viewLabels(table), (QStringList{QStringLiteral("mse"), QStringLiteral("percentile:99.99"),
+                                             QStringLiteral("minmax")}));
     table.view()->sortByColumn(MethodTableModel::ClipHi, Qt::DescendingOrder);
-    QCOMPARE(viewLabels(table), (QStringList{QStringLiteral("minmax"), QStringLiteral("percentile:99.99"), QStringLiteral("mse")}));
+    QCOMPARE(viewLabels(table), (QStringList{QStringLiteral("minmax"), QStringLiteral("percentile:99.99"),
+                                             QStringLiteral("mse")}));
 
     // The first view row's Apply button carries its own row's spec after sorting.
     QSignalSpy applied(&table, &MethodTable::applyRequested);
@@ -438,9 +449,9 @@ void TestSchemeInsights::methodTableSortsAppliesCopies() {
     QCOMPARE(applied.last().first().value<QuantSpec>().method, CalibMethod::Mse);
 
     // Ctrl+C: the selection as TSV, in view order, headed by the columns with their units.
-    table.view()->selectionModel()->select(
-        QItemSelection(table.proxy()->index(0, MethodTableModel::Method), table.proxy()->index(1, MethodTableModel::Sqnr)),
-        QItemSelectionModel::ClearAndSelect);
+    table.view()->selectionModel()->select(QItemSelection(table.proxy()->index(0, MethodTableModel::Method),
+                                                          table.proxy()->index(1, MethodTableModel::Sqnr)),
+                                           QItemSelectionModel::ClearAndSelect);
     table.view()->setFocus();
     QApplication::clipboard()->clear();
     QTest::keyClick(table.view(), Qt::Key_C, Qt::ControlModifier);

@@ -174,6 +174,7 @@ BitsErrorChart::BitsErrorChart(QWidget *parent)
     m_plot->installEventFilter(this);
     connect(m_plot, &QCustomPlot::afterLayout, this, &BitsErrorChart::placeMarkerLabel);
     installPlotContextMenu(m_plot, tr("SQNR Against Bits per Weight"));
+    setBusy(false);
     clear();
 }
 
@@ -217,11 +218,19 @@ void BitsErrorChart::createSeries() {
     QColor fill = palette().color(QPalette::Base);
     fill.setAlpha(210);
     m_currentLabel->setBrush(fill);
-    // The legend beside the plot, so it never hides a point.
-    m_plot->legend->setVisible(true);
-    m_plot->legend->setIconSize(22, 12);
-    m_plot->plotLayout()->addElement(0, 1, m_plot->legend);
+    m_current->removeFromLegend(); // its label on the plot says what it is
+    // The legend beside the plot, so it never hides a point: two columns, at the top.
+    auto *side = new QCPLayoutGrid;
+    m_plot->plotLayout()->addElement(0, 1, side);
     m_plot->plotLayout()->setColumnStretchFactor(1, 0.001);
+    side->addElement(0, 0, m_plot->legend);
+    side->addElement(1, 0, new QCPLayoutElement(m_plot));
+    side->setRowStretchFactor(0, 0.001);
+    m_plot->legend->setVisible(true);
+    m_plot->legend->setFillOrder(QCPLayoutGrid::foRowsFirst);
+    m_plot->legend->setWrap(4);
+    m_plot->legend->setIconSize(18, 10);
+    m_plot->legend->setRowSpacing(0);
     m_plot->legend->setMargins(QMargins(4, 2, 4, 2));
     m_plot->setToolTip(QString()); // the event filter explains the points
 }
@@ -253,13 +262,14 @@ void BitsErrorChart::redraw() {
         points[std::size_t(*family)].append(QCPGraphData(m_rows[i].bitsPerWeight, *m_rows[i].error.sqnrDb));
         m_drawn.push_back(i);
     }
+    // An empty family stays out of the legend rather than promising a series; the others keep
+    // their order.
+    for (QCPGraph *series : m_series)
+        series->removeFromLegend();
     for (std::size_t f = 0; f < points.size(); ++f) {
         m_series[f]->data()->set(points[f]);
-        // An empty family stays out of the legend rather than promising a series.
         m_series[f]->setVisible(!points[f].isEmpty());
-        if (points[f].isEmpty())
-            m_series[f]->removeFromLegend();
-        else
+        if (!points[f].isEmpty())
             m_series[f]->addToLegend();
     }
     fitAxes();
@@ -286,18 +296,23 @@ void BitsErrorChart::fitAxes() {
     m_plot->yAxis->setRange(minY - kDbPadding, maxY + kDbPadding);
 }
 
+// Names only, so the line stays short; why each is missing is in the tooltip.
 void BitsErrorChart::updateFootnote() {
-    QStringList notes;
+    QStringList names;
+    QStringList reasons;
     for (const ComparisonRow &row : m_rows) {
-        if (!row.skipped.empty())
-            notes << tr("%1: %2").arg(schemeName(row.spec), QString::fromStdString(row.skipped));
-        else if (!plottable(row))
-            notes << tr("%1: no error (SQNR ∞)").arg(schemeName(row.spec));
+        if (plottable(row))
+            continue;
+        const QString name = schemeName(row.spec);
+        names << name;
+        reasons << name + QStringLiteral(": ") +
+                       (row.skipped.empty() ? tr("no error (SQNR ∞)") : QString::fromStdString(row.skipped));
     }
-    m_footnote->setVisible(!notes.isEmpty());
-    m_footnote->setText(notes.isEmpty() ? QString() : tr("Not drawn: ") + notes.join(QStringLiteral(" · ")));
+    m_footnote->setVisible(!names.isEmpty());
+    m_footnote->setText(names.isEmpty() ? QString()
+                                        : tr("Not drawn: %1").arg(names.join(QStringLiteral(", "))));
     if (auto *elider = LabelElider::of(m_footnote))
-        elider->setDescription(tr("Schemes of the comparison that are not drawn, and why."));
+        elider->setDescription(reasons.join(QLatin1Char('\n')));
 }
 
 void BitsErrorChart::updateMarker() {

@@ -17,21 +17,9 @@ namespace {
 
 // Bars while each channel has at least this many pixels; a band of the envelope below.
 constexpr double kMinBarSpacingPx = 3.0;
-// Room above the tensor's max and below its min for the reference labels.
-constexpr double kRangePadding = 0.14;
+// Room above the tensor's max and below its min, so the reference lines stand clear of the frame.
+constexpr double kRangePadding = 0.08;
 constexpr int kBandAlpha = 110;
-
-QCPItemText *makeReferenceLabel(QCustomPlot *plot, Qt::Alignment vertical) {
-    auto *label = new QCPItemText(plot);
-    label->setObjectName(QStringLiteral("tensorRangeLabel"));
-    label->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
-    label->position->setTypeY(QCPItemPosition::ptPlotCoords);
-    label->setPositionAlignment(Qt::AlignRight | vertical);
-    label->setPadding(QMargins(3, 1, 3, 1));
-    label->setColor(plot->palette().color(QPalette::Text));
-    label->setVisible(false);
-    return label;
-}
 
 QCPItemStraightLine *makeReferenceLine(QCustomPlot *plot) {
     auto *line = new QCPItemStraightLine(plot);
@@ -64,18 +52,24 @@ ChannelRangePlot::ChannelRangePlot(QWidget *parent)
     m_bars->setErrorType(QCPErrorBars::etValueError);
     m_tensorMinLine = makeReferenceLine(m_plot);
     m_tensorMaxLine = makeReferenceLine(m_plot);
-    m_tensorMinLabel = makeReferenceLabel(m_plot, Qt::AlignTop);
-    m_tensorMaxLabel = makeReferenceLabel(m_plot, Qt::AlignBottom);
+    // The right axis names the reference lines, outside the data, where nothing clips them.
+    m_references = QSharedPointer<QCPAxisTickerText>::create();
+    m_plot->yAxis2->setVisible(true);
+    m_plot->yAxis2->setTicker(m_references);
+    m_plot->yAxis2->setSubTicks(false);
+    connect(m_plot->yAxis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), m_plot->yAxis2,
+            qOverload<const QCPRange &>(&QCPAxis::setRange));
 
     m_plot->xAxis->setLabel(tr("output channel (index, axis 0)"));
-    m_plot->yAxis->setLabel(tr("channel range (value units)"));
+    m_plot->yAxis->setLabel(tr("range (value)"));
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->axisRect()->setRangeZoom(Qt::Horizontal);
     m_plot->axisRect()->setRangeDrag(Qt::Horizontal);
-    m_plot->setToolTip(tr("<b>Range per output channel</b>: the smallest and largest finite value of each "
-                          "channel (row of the weight matrix). Dashed lines: the whole tensor's range, "
-                          "which one per-tensor scale must cover. Channels far inside it lose resolution "
-                          "under per-tensor quantization; per-channel scales fit each bar."));
+    m_plot->setToolTip(
+        tr("<b>Range per output channel</b>: the smallest and largest finite value of each "
+           "channel (row of the weight matrix). Dashed lines (named on the right): the whole tensor's range, "
+           "which one per-tensor scale must cover. Channels far inside it lose resolution "
+           "under per-tensor quantization; per-channel scales fit each bar."));
     installPlotContextMenu(m_plot, tr("Range per Channel"));
     connect(m_plot, &QCustomPlot::afterLayout, this, &ChannelRangePlot::updateDensity);
     applyStyle();
@@ -131,22 +125,20 @@ void ChannelRangePlot::setRanges(std::vector<float> mins, std::vector<float> max
     m_plot->xAxis->setRange(-0.5, std::max(0.5, double(channels) - 0.5));
     m_plot->yAxis->setRange(known ? lo - kRangePadding * span : -1.0,
                             known ? hi + kRangePadding * span : 1.0);
-    placeReference(m_tensorMinLine, m_tensorMinLabel, known ? lo : NAN, tr("tensor min %1"));
-    placeReference(m_tensorMaxLine, m_tensorMaxLabel, known ? hi : NAN, tr("tensor max %1"));
+    m_references->clear();
+    placeReference(m_tensorMinLine, known ? lo : NAN, tr("min %1"));
+    placeReference(m_tensorMaxLine, known ? hi : NAN, tr("max %1"));
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
-void ChannelRangePlot::placeReference(QCPItemStraightLine *line, QCPItemText *label, double value,
-                                      const QString &text) {
+void ChannelRangePlot::placeReference(QCPItemStraightLine *line, double value, const QString &text) {
     const bool shown = std::isfinite(value);
     line->setVisible(shown);
-    label->setVisible(shown);
     if (!shown)
         return;
     line->point1->setCoords(0.0, value);
     line->point2->setCoords(1.0, value);
-    label->position->setCoords(1.0, value);
-    label->setText(text.arg(formatNumber(value, 3)));
+    m_references->addTick(value, text.arg(formatNumber(value, 3)));
 }
 
 bool ChannelRangePlot::drawsBars() const {

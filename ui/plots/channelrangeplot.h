@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QSharedPointer>
 #include <QWidget>
 
 #include <vector>
@@ -8,7 +9,7 @@ class QCustomPlot;
 class QCPErrorBars;
 class QCPGraph;
 class QCPItemStraightLine;
-class QCPItemText;
+class QCPAxisTickerText;
 class QLabel;
 
 namespace qs::ui {
@@ -36,7 +37,7 @@ public:
 private:
     void applyStyle();
     void updateDensity();
-    void placeReference(QCPItemStraightLine *line, QCPItemText *label, double value, const QString &text);
+    void placeReference(QCPItemStraightLine *line, double value, const QString &text);
 
     QCustomPlot *m_plot = nullptr;
     QLabel *m_info = nullptr;
@@ -46,8 +47,7 @@ private:
     QCPErrorBars *m_bars = nullptr;
     QCPItemStraightLine *m_tensorMinLine = nullptr;
     QCPItemStraightLine *m_tensorMaxLine = nullptr;
-    QCPItemText *m_tensorMinLabel = nullptr;
-    QCPItemText *m_tensorMaxLabel = nullptr;
+    QSharedPointer<QCPAxisTickerText> m_references;
     std::size_t m_channels = 0;
 };
 

@@ -41,6 +41,14 @@ QCPColorGradient heatGradient() {
     return gradient;
 }
 
+// Rows and groups are whole numbers: ticks on integers only, no sub-ticks between them.
+QSharedPointer<QCPAxisTickerFixed> integerTicker() {
+    auto ticker = QSharedPointer<QCPAxisTickerFixed>::create();
+    ticker->setTickStep(1.0);
+    ticker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    return ticker;
+}
+
 struct ValueRange {
     double lo = std::numeric_limits<double>::infinity();
     double hi = -std::numeric_limits<double>::infinity();
@@ -103,15 +111,22 @@ SchemeHeatmap::SchemeHeatmap(QWidget *parent)
     auto *margins = new QCPMarginGroup(m_plot);
     m_plot->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
     m_scale->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
-    m_outline = new QCPItemRect(m_plot);
+    // A light halo under the dark outline keeps it visible on every colour of the map.
+    for (QCPItemRect **rect : {&m_halo, &m_outline}) {
+        *rect = new QCPItemRect(m_plot);
+        (*rect)->topLeft->setType(QCPItemPosition::ptAbsolute);
+        (*rect)->bottomRight->setType(QCPItemPosition::ptAbsolute);
+        (*rect)->setVisible(false);
+    }
     m_outline->setObjectName(QStringLiteral("selectedGroup"));
-    m_outline->topLeft->setType(QCPItemPosition::ptAbsolute);
-    m_outline->bottomRight->setType(QCPItemPosition::ptAbsolute);
-    m_outline->setVisible(false);
 
     m_plot->xAxis->setLabel(tr("group within row (index)"));
-    m_plot->yAxis->setLabel(tr("row (output channel index)"));
+    m_plot->yAxis->setLabel(tr("row (index)"));
     m_plot->yAxis->setRangeReversed(true); // row 0 at the top, as the matrix is written
+    for (QCPAxis *axis : {m_plot->xAxis, m_plot->yAxis}) {
+        axis->setTicker(integerTicker());
+        axis->setSubTicks(false);
+    }
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->installEventFilter(this);
     connect(m_plot, &QCustomPlot::afterLayout, this, [this] { setSelectedGroup(m_selected); });
@@ -125,6 +140,8 @@ void SchemeHeatmap::applyStyle() {
     const QColor text = palette().color(QPalette::Text);
     m_outline->setPen(QPen(text, 2));
     m_outline->setBrush(Qt::NoBrush);
+    m_halo->setPen(QPen(palette().color(QPalette::Base), 5));
+    m_halo->setBrush(Qt::NoBrush);
     QCPAxis *axis = m_scale->axis();
     axis->setBasePen(QPen(text, 1));
     axis->setTickPen(QPen(text, 1));
@@ -184,9 +201,10 @@ void SchemeHeatmap::fillMap() {
     setCountAxisLog(m_scale->axis(), log);
     if (!log)
         m_scale->axis()->setNumberFormat(QStringLiteral("g"));
-    const QCPRange colours = range.known()
-                                 ? QCPRange(range.lo, range.hi > range.lo ? range.hi : range.lo + 1e-12)
-                                 : QCPRange(0, 1);
+    // Equal values get a span around them, so the scale's ticks stay distinct.
+    const double spread =
+        range.known() && range.hi <= range.lo ? std::max(std::abs(range.lo) * 0.05, 1e-12) : 0.0;
+    const QCPRange colours = range.known() ? QCPRange(range.lo - spread, range.hi + spread) : QCPRange(0, 1);
     m_map->setDataRange(colours);
     m_scale->axis()->setLabel(scale ? tr("scale s (value units)") : tr("MSE (value units²)"));
     m_plot->xAxis->setRange(-0.5, double(keys) - 0.5);
@@ -219,6 +237,7 @@ void SchemeHeatmap::setSelectedGroup(std::optional<qint64> group) {
     const bool changed = group != m_selected;
     m_selected = group;
     m_outline->setVisible(bool(group));
+    m_halo->setVisible(bool(group));
     if (group) {
         const double c = double(*group % m_groupsPerRow);
         const double r = double(*group / m_groupsPerRow);
@@ -228,8 +247,10 @@ void SchemeHeatmap::setSelectedGroup(std::optional<qint64> group) {
         const double grow = std::max(0.0, (kMinOutlinePx - cell.height()) / 2.0);
         const double widen = std::max(0.0, (kMinOutlinePx - cell.width()) / 2.0);
         cell.adjust(-widen, -grow, widen, grow);
-        m_outline->topLeft->setCoords(cell.topLeft());
-        m_outline->bottomRight->setCoords(cell.bottomRight());
+        for (QCPItemRect *rect : {m_halo, m_outline}) {
+            rect->topLeft->setCoords(cell.topLeft());
+            rect->bottomRight->setCoords(cell.bottomRight());
+        }
     }
     if (changed) {
         updateInfo();

@@ -63,6 +63,7 @@ private:
     QCPColorMap *m_map = nullptr;
     QCPColorScale *m_scale = nullptr;
     QCPItemRect *m_outline = nullptr;
+    QCPItemRect *m_halo = nullptr;
     QComboBox *m_quantityBox = nullptr;
     QLabel *m_info = nullptr;
     QLabel *m_empty = nullptr;
