@@ -174,8 +174,16 @@ void MainWindow::setupSchemeDock() {
     m_insights = new SchemeInsights(this);
     m_schemeDock = new QDockWidget(tr("Scheme"), this);
     m_schemeDock->setObjectName(QStringLiteral("schemeDock"));
-    m_schemeDock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable);
-    m_schemeDock->setWidget(m_insights);
+    // On a small screen the plots above keep their room: the panel scrolls (or floats) rather
+    // than push the window past the screen's bottom. Its title runs down the side.
+    auto *scroll = new QScrollArea(this);
+    scroll->setWidget(m_insights);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_schemeDock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable |
+                              QDockWidget::DockWidgetFloatable | QDockWidget::DockWidgetVerticalTitleBar);
+    m_schemeDock->setWidget(scroll);
     addDockWidget(Qt::BottomDockWidgetArea, m_schemeDock);
     m_schemeDock->hide();
     connect(m_controller, &AnalysisController::tensorShown, m_insights, [this] {

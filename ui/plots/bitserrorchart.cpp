@@ -5,6 +5,7 @@
 #include "plots/plotstyle.h"
 #include "plots/qcustomplotinclude.h"
 
+#include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QHelpEvent>
 #include <QLabel>
@@ -24,6 +25,9 @@ namespace qs::ui {
 namespace {
 
 constexpr int kClickSlopPx = 4;
+// The Scheme dock may be squeezed this far on a small screen rather than push the window
+// past it; the user drags it taller.
+constexpr int kMinPlotHeightPx = 50;
 // A click or hover this close to a point picks it.
 constexpr double kPickRadiusPx = 9.0;
 constexpr double kMarkerSizePx = 17.0;
@@ -166,7 +170,7 @@ BitsErrorChart::BitsErrorChart(QWidget *parent)
     layout->addLayout(header);
     layout->addWidget(m_plot, 1);
     layout->addWidget(m_footnote);
-    m_plot->setMinimumHeight(120);
+    m_plot->setMinimumHeight(kMinPlotHeightPx);
 
     createSeries();
     m_plot->xAxis->setLabel(tr("storage (bits per weight, scales included)"));
@@ -332,7 +336,7 @@ void BitsErrorChart::updateMarker() {
         m_currentLabel->setText(tr("current: %1").arg(schemeName(m_rows[*m_currentRow].spec)));
 }
 
-// Beside the ring, on the side with more room, so it stays inside the plot.
+// Beside the ring, on the side with more room, and moved along to stay inside the plot.
 void BitsErrorChart::placeMarkerLabel() {
     if (!m_currentRow)
         return;
@@ -342,10 +346,18 @@ void BitsErrorChart::placeMarkerLabel() {
     const QRect rect = m_plot->axisRect()->rect();
     const bool left = at.x() > rect.center().x();
     const bool below = at.y() < rect.center().y();
-    m_currentLabel->setPositionAlignment((left ? Qt::AlignRight : Qt::AlignLeft) |
-                                         (below ? Qt::AlignTop : Qt::AlignBottom));
-    m_currentLabel->position->setCoords(
-        at + QPointF(left ? -kLabelGapPx : kLabelGapPx, below ? kLabelGapPx : -kLabelGapPx));
+    const QMargins pad = m_currentLabel->padding();
+    const QSize text = QFontMetrics(m_currentLabel->font()).size(0, m_currentLabel->text());
+    const QSizeF size(text.width() + pad.left() + pad.right(), text.height() + pad.top() + pad.bottom());
+    QPointF topLeft(left ? at.x() - kLabelGapPx - size.width() : at.x() + kLabelGapPx,
+                    below ? at.y() + kLabelGapPx : at.y() - kLabelGapPx - size.height());
+    const QRectF bounds = QRectF(m_plot->rect()).adjusted(2, 2, -2, -2);
+    topLeft.setX(
+        std::clamp(topLeft.x(), bounds.left(), std::max(bounds.left(), bounds.right() - size.width())));
+    topLeft.setY(
+        std::clamp(topLeft.y(), bounds.top(), std::max(bounds.top(), bounds.bottom() - size.height())));
+    m_currentLabel->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_currentLabel->position->setCoords(topLeft);
 }
 
 void BitsErrorChart::setBusy(bool busy, const QString &what) {

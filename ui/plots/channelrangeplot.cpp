@@ -17,6 +17,9 @@ namespace {
 
 // Bars while each channel has at least this many pixels; a band of the envelope below.
 constexpr double kMinBarSpacingPx = 3.0;
+// The Scheme dock may be squeezed this far on a small screen rather than push the window
+// past it; the user drags it taller.
+constexpr int kMinPlotHeightPx = 50;
 // Room above the tensor's max and below its min, so the reference lines stand clear of the frame.
 constexpr double kRangePadding = 0.08;
 constexpr int kBandAlpha = 110;
@@ -40,7 +43,7 @@ ChannelRangePlot::ChannelRangePlot(QWidget *parent)
     layout->setSpacing(0);
     layout->addLayout(makePlotHeader(tr("Range per output channel"), m_info));
     layout->addWidget(m_plot, 1);
-    m_plot->setMinimumHeight(120);
+    m_plot->setMinimumHeight(kMinPlotHeightPx);
 
     m_min = m_plot->addGraph();
     m_max = m_plot->addGraph();
