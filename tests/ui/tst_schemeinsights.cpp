@@ -10,6 +10,7 @@
 #include "plots/channelrangeplot.h"
 #include "plots/schemeheatmap.h"
 #include "schemeinsights.h"
+#include "specundo.h"
 #include "tensorbrowser.h"
 
 #include "plotfixtures.h"
@@ -29,10 +30,12 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QToolButton>
+#include <QUndoStack>
 
 #include <cmath>
 #include <random>
@@ -116,6 +119,7 @@ private Q_SLOTS:
     void methodTableSortsAppliesCopies();
     void windowAxesLabelledAndTextsApart_data();
     void windowAxesLabelledAndTextsApart();
+    void windowAppliesChosenSchemeAndRemembersDock();
 
 private:
     QTemporaryDir m_dir;
@@ -508,6 +512,44 @@ void TestSchemeInsights::windowAxesLabelledAndTextsApart() {
         QCOMPARE(firstTextOutside(plot), QString());
         saveGrab(&window, QStringLiteral("window-%1x%2-tab%3").arg(size.width()).arg(size.height()).arg(tab));
     }
+}
+
+// A per-tensor int scheme chosen in the chart becomes the tensor's spec as one undo step; a
+// scheme the window cannot show yet says so and changes nothing. The dock's visibility is
+// saved with the window state.
+void TestSchemeInsights::windowAppliesChosenSchemeAndRemembersDock() {
+    {
+        MainWindow window;
+        window.setAskHandler([](const QString &, const QString &) { return QMessageBox::Discard; });
+        window.resize(1400, 900);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QSignalSpy shown(window.controller(), &AnalysisController::tensorShown);
+        QVERIFY(window.openFile(m_demo));
+        QVERIFY(shown.wait(kTimeoutMs));
+        const int steps = window.undo()->stack()->count();
+        const QuantSpec int4 = intSpec(4, Scheme::Symmetric);
+        Q_EMIT window.schemeInsights()->bitsChart()->schemeChosen(int4);
+        QCOMPARE(window.controller()->currentSpec(), int4);
+        QCOMPARE(window.undo()->stack()->count(), steps + 1);
+        QVERIFY(window.undo()->stack()->undoText().contains(QStringLiteral("int4 per tensor")));
+
+        QuantSpec nf4;
+        nf4.format = NumberFormat::Nf4;
+        Q_EMIT window.schemeInsights()->methodTable()->applyRequested(nf4);
+        QCOMPARE(window.controller()->currentSpec(), int4);
+        QCOMPARE(window.undo()->stack()->count(), steps + 1);
+        QVERIFY(window.statusBar()->currentMessage().contains(QStringLiteral("nf4")));
+
+        window.schemeDock()->toggleViewAction()->trigger();
+        QVERIFY(window.schemeDock()->isVisible());
+        QVERIFY(window.close());
+    }
+    MainWindow again;
+    again.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&again));
+    QVERIFY(again.schemeDock()->isVisible());
+    QVERIFY(again.schemeDock()->toggleViewAction()->isChecked());
 }
 
 QTEST_MAIN(TestSchemeInsights)
