@@ -246,6 +246,7 @@ bool AnalysisController::trySuggestFrom(const qs::QuantAnalysis &analysis) {
         return false;
     m_suggestPending = false;
     qs::QuantSpec spec = m_spec;
+    spec.method = qs::CalibMethod::MinMax; // the suggested threshold is a fixed clip from now on
     spec.rangeMode = qs::RangeMode::Saturating;
     spec.clipLo = analysis.sweep.best.clipLo;
     spec.clipHi = analysis.sweep.best.clipHi;
@@ -324,6 +325,7 @@ qs::QuantSpec AnalysisController::withValidThresholds(qs::QuantSpec spec) const 
 
 qs::QuantSpec AnalysisController::draggedSpec(double clipLo, double clipHi) const {
     qs::QuantSpec spec = m_spec;
+    spec.method = qs::CalibMethod::MinMax; // a dragged threshold replaces the method's range
     spec.rangeMode = qs::RangeMode::Saturating;
     spec.clipLo = std::min(clipLo, clipHi);
     spec.clipHi = std::max(clipLo, clipHi);

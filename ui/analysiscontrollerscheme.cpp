@@ -98,8 +98,10 @@ void AnalysisController::onSchemeEdited(const qs::QuantSpec &edited) {
         spec.granularity = {}; // the format carries its own blocks
     if (!qs::isPerTensorInt(spec))
         spec.rangeMode = qs::RangeMode::NonSaturating; // a fixed clip is per tensor only
-    if (spec.method != qs::CalibMethod::MinMax)
-        spec.clipRatio = 1.0; // the method sets the range
+    if (spec.method != qs::CalibMethod::MinMax) {      // the method sets the range
+        spec.clipRatio = 1.0;
+        spec.rangeMode = qs::RangeMode::NonSaturating;
+    }
     m_session.setDefaultSpec(spec);
     if (!m_current) {
         setDefaultScheme(spec);
@@ -125,6 +127,7 @@ void AnalysisController::onRatioDragged(double ratio) {
     if (!m_specBeforeDrag)
         m_specBeforeDrag = m_spec;
     m_spec.clipRatio = ratio;
+    m_spec.method = qs::CalibMethod::MinMax; // a dragged ratio replaces the method's range
     m_session.setSpec(*m_current, m_spec);
     showSchemeEstimate();
 }
@@ -136,6 +139,7 @@ void AnalysisController::onRatioDragFinished(double ratio) {
         return;
     qs::QuantSpec spec = m_spec;
     spec.clipRatio = ratio;
+    spec.method = qs::CalibMethod::MinMax;
     applyUserSpec(before, spec, ChangeKind::Ratio);
 }
 
@@ -144,6 +148,7 @@ bool AnalysisController::trySuggestRatio() {
         return false;
     qs::QuantSpec spec = m_spec;
     spec.clipRatio = m_scheme->bestRatio.ratio;
+    spec.method = qs::CalibMethod::MinMax;
     applyUserSpec(m_spec, spec, ChangeKind::Suggested);
     return true;
 }

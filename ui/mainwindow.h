@@ -31,6 +31,7 @@ class MappingPlot;
 class QuantControls;
 class RecentFiles;
 class SchemeControls;
+class SchemeInsights;
 class ShortcutsDialog;
 class SpecUndo;
 class StatsPanel;
@@ -84,6 +85,8 @@ public:
     HintBar *hintBar() const { return m_hint; }
     QDockWidget *browserDock() const { return m_browserDock; }
     QDockWidget *statsDock() const { return m_statsDock; }
+    SchemeInsights *schemeInsights() const { return m_insights; }
+    QDockWidget *schemeDock() const { return m_schemeDock; }
 
 Q_SIGNALS:
     void fileOpened(const QString &path);
@@ -99,6 +102,9 @@ protected:
 private:
     void createPanels();
     void createDocks();
+    void setupSchemeDock();
+    void applyChosenScheme(const qs::QuantSpec &spec);
+    void showSchemeGrid(const std::shared_ptr<const qs::SchemeAnalysis> &analysis);
     void createActions();
     void createFileActions();
     void createEditActions();
@@ -145,6 +151,8 @@ private:
     QSplitter *m_lowerSplitter = nullptr;
     QDockWidget *m_browserDock = nullptr;
     QDockWidget *m_statsDock = nullptr;
+    SchemeInsights *m_insights = nullptr;
+    QDockWidget *m_schemeDock = nullptr;
     BusyIndicator *m_busy = nullptr;
     HintBar *m_hint = nullptr;
     DockWidths *m_dockWidths = nullptr;

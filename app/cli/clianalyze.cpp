@@ -21,10 +21,6 @@ struct Analyzed {
     std::vector<float> dequantized;
 };
 
-bool isPerTensorInt(const QuantSpec &spec) {
-    return spec.format == NumberFormat::Int && spec.granularity.kind == Granularity::Kind::Tensor;
-}
-
 QString tensorContext(const CliOptions &options) {
     return QStringLiteral("%1: tensor \"%2\"").arg(options.file, options.tensor);
 }
