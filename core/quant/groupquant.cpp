@@ -2,11 +2,23 @@
 
 #include "quant/quantizer.h"
 
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace qs {
+
+namespace {
+
+// Runs of finite values (nearly all of them) take vectorised paths; a run holding a NaN or an
+// Inf goes value by value.
+Eigen::Map<const Eigen::ArrayXf> runOf(std::span<const float> values, std::int64_t begin, std::int64_t end) {
+    return {values.data() + begin, Eigen::Index(end - begin)};
+}
+
+} // namespace
 
 std::vector<std::pair<float, float>> groupRanges(std::span<const float> values, const ParamGrid &grid) {
     std::vector<std::pair<float, float>> ranges(std::size_t(grid.groupCount()));
@@ -14,6 +26,12 @@ std::vector<std::pair<float, float>> groupRanges(std::span<const float> values, 
         float lo = std::numeric_limits<float>::infinity();
         float hi = -std::numeric_limits<float>::infinity();
         grid.forEachRun(g, [&](std::int64_t begin, std::int64_t end) {
+            const auto run = runOf(values, begin, end);
+            if (begin < end && run.allFinite()) {
+                lo = std::min(lo, run.minCoeff());
+                hi = std::max(hi, run.maxCoeff());
+                return;
+            }
             for (std::int64_t i = begin; i < end; ++i) {
                 const float x = values[std::size_t(i)];
                 if (std::isfinite(x)) {
@@ -73,6 +91,12 @@ void fakeQuantizeGroups(std::span<const float> values, const GroupParams &params
     for (std::int64_t g = 0; g < params.grid.groupCount(); ++g) {
         const QuantParams &p = params.groups[std::size_t(g)];
         params.grid.forEachRun(g, [&](std::int64_t begin, std::int64_t end) {
+            // The vectorised kernel gives fakeQuantizeByReciprocal's result for every finite x.
+            if (runOf(values, begin, end).allFinite()) {
+                const auto n = std::size_t(end - begin);
+                fakeQuantize(values.subspan(std::size_t(begin), n), out.subspan(std::size_t(begin), n), p);
+                return;
+            }
             for (std::int64_t i = begin; i < end; ++i)
                 out[std::size_t(i)] = fakeQuantizeByReciprocal(values[std::size_t(i)], p);
         });
