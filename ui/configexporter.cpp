@@ -69,6 +69,21 @@ void ConfigExporter::exportTo(const QString &path, std::shared_ptr<const qs::Che
         Q_EMIT finished(path, Outcome::Failed, tr("An export is already running."));
         return;
     }
+    // The config format (version 1) describes per-tensor int; writing group 0's parameters for a
+    // grouped or non-int scheme would describe another scheme, so say so and write nothing.
+    for (const std::size_t index : session->configured()) {
+        const qs::QuantSpec spec = session->spec(index);
+        if (qs::isPerTensorInt(spec))
+            continue;
+        Q_EMIT finished(path, Outcome::Failed,
+                        tr("%1 uses %2 %3, and a configuration file describes per-tensor int "
+                           "schemes only. Choose a per-tensor int scheme for it, or use "
+                           "quantscope-cli analyze --params for its parameters.")
+                            .arg(QString::fromStdString(session->tensors()[index].name),
+                                 QString::fromUtf8(qs::formatTraits(spec.format).name),
+                                 QString::fromStdString(qs::granularityName(spec.granularity))));
+        return;
+    }
     m_path = path;
     m_reader = std::move(reader);
     m_session = session;

@@ -3,6 +3,7 @@
 // Usage: bench_schemes [runs [only]]: only times the schemes whose name contains `only`.
 #include "analysis/schemecomparison.h"
 #include "analysis/tensoranalyzer.h"
+#include "calib/groupedestimate.h"
 #include "quant/numberformat.h"
 #include "quant/schememeasure.h"
 #include "quant/schemequant.h"
@@ -110,6 +111,25 @@ int main(int argc, char **argv) {
     for (const qs::FormatTraits &traits : qs::numberFormats())
         if (traits.family != qs::FormatFamily::Integer)
             timeScheme(std::string(traits.name) + ": x̂, MSE, SQNR, cosine", formatSpec(traits.format));
+    // The estimate a drag shows in grouped mode: one O(classes x bins) call per mouse move.
+    std::vector<std::pair<std::string, double>> drags;
+    for (const char *granularity : {"group:128", "channel"}) {
+        for (const qs::Scheme scheme : {qs::Scheme::Symmetric, qs::Scheme::Asymmetric}) {
+            qs::QuantSpec spec = int4(granularity);
+            spec.scheme = scheme;
+            const std::string name = std::string("int4 ") + granularity + " " +
+                                     std::string(qs::schemeName(scheme)) +
+                                     ": drag estimate at one clip ratio (mean of 1000 calls, 1 thread)";
+            if (name.find(only) == std::string::npos)
+                continue;
+            const qs::ParamGrid grid = qs::ParamGrid::make(shape, spec.granularity).value();
+            const qs::GroupedEstimateInput input = qs::groupedEstimateInput(values, grid, spec);
+            drags.emplace_back(name, medianMs(runs, [&] {
+                                         for (int i = 0; i < 1000; ++i)
+                                             sink = qs::estimateGroupedError(input, 0.5 + 0.0005 * i).mse;
+                                     }) / 1000.0);
+        }
+    }
     const bool timeCompare = only.empty() || only == "compare";
     const double compareAll = !timeCompare ? 0.0 : medianMs(std::max(1, runs / 2), [&] {
         sink = double(qs::compareSchemes(values, shape, control).size());
@@ -123,6 +143,8 @@ int main(int argc, char **argv) {
                 perTensor);
     for (const Row &row : rows)
         std::printf("| %s | %.1f | %.1f |\n", row.scheme.c_str(), row.ms, row.ms / perTensor);
+    for (const auto &[name, ms] : drags)
+        std::printf("| %s | %.3f | %.2f |\n", name.c_str(), ms, ms / perTensor);
     if (timeCompare)
         std::printf("| compare: every row (%zu schemes) | %.0f | %.1f |\n", qs::comparisonSchemes().size(),
                     compareAll, compareAll / perTensor);

@@ -97,6 +97,7 @@ private Q_SLOTS:
     void suggestedThreshold();
     void importReportsUnknownTensors();
     void exportComputesMissingFigures();
+    void exportRefusesSchemesItCannotDescribe();
     void dropOpensFile();
     void recentFiles();
     void settingsRemembered();
@@ -380,6 +381,26 @@ void TestMainWindow::exportComputesMissingFigures() {
     const double scale = entry.value(QStringLiteral("scale")).toDouble();
     const double mse = entry.value(QStringLiteral("mse")).toDouble();
     QVERIFY2(mse > 0.0 && mse < scale * scale / 4, qPrintable(QString::number(mse)));
+}
+
+// A grouped scheme in the session makes the export fail with a message naming the tensor and its
+// scheme, and nothing is written (the config format describes per-tensor int only).
+void TestMainWindow::exportRefusesSchemesItCannotDescribe() {
+    openDemo();
+    const std::size_t k = tensorIndex("model.layers.1.self_attn.k_proj.weight");
+    qs::QuantSpec grouped = qs::intSpec(4, qs::Scheme::Symmetric);
+    grouped.granularity = qs::parseGranularity("group:128").value();
+    m_window->controller()->setTensorSpec(k, grouped);
+    const QString json = m_dir.filePath(QStringLiteral("grouped.json"));
+    QSignalSpy exported(m_window.get(), &MainWindow::configExported);
+    m_window->exportConfigTo(json);
+    QTRY_COMPARE_WITH_TIMEOUT(exported.count(), 1, kTimeoutMs);
+    QVERIFY(!exported.last().at(1).toBool());
+    QVERIFY(!QFileInfo::exists(json));
+    QCOMPARE(m_messages.size(), 1);
+    const QString text = m_messages.last().text;
+    QVERIFY2(text.contains(QStringLiteral("k_proj")) && text.contains(QStringLiteral("group:128")),
+             qPrintable(text));
 }
 
 void TestMainWindow::dropOpensFile() {
