@@ -2,6 +2,7 @@
 
 #include "io/ggmlblocks.h"
 #include "quant/blocklayout.h"
+#include "quant/formatkernels.h"
 #include "quant/ggmlencode.h"
 #include "quant/granularity.h"
 #include "quant/groupquant.h"
@@ -146,10 +147,6 @@ ChunkPlan intPlan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
     return plan;
 }
 
-MiniFloat miniFloatOf(NumberFormat format) {
-    return format == NumberFormat::Fp8E5M2 ? MiniFloat::E5M2 : MiniFloat::E4M3;
-}
-
 ChunkPlan fp8Plan(const QuantSpec &spec, const ParamGrid &grid, const std::optional<TensorRange> &range) {
     ChunkPlan plan;
     plan.paramShape = grid.shape();
@@ -193,31 +190,6 @@ ChunkPlan fp8Plan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
         }
     };
     return plan;
-}
-
-GgmlType ggmlTypeOf(NumberFormat format) {
-    switch (format) {
-    case NumberFormat::Q8_0:
-        return GgmlType::Q8_0;
-    case NumberFormat::Q4_0:
-        return GgmlType::Q4_0;
-    case NumberFormat::Q4_1:
-        return GgmlType::Q4_1;
-    case NumberFormat::Q5_0:
-        return GgmlType::Q5_0;
-    case NumberFormat::Q5_1:
-        return GgmlType::Q5_1;
-    case NumberFormat::Q2_K:
-        return GgmlType::Q2_K;
-    case NumberFormat::Q3_K:
-        return GgmlType::Q3_K;
-    case NumberFormat::Q4_K:
-        return GgmlType::Q4_K;
-    case NumberFormat::Q5_K:
-        return GgmlType::Q5_K;
-    default:
-        return GgmlType::Q6_K;
-    }
 }
 
 // Keeps a kernel's Result-returning call short: its scales appended, or its error recorded.

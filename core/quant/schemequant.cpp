@@ -3,6 +3,7 @@
 #include "calib/calibmethods.h"
 #include "io/ggmlblocks.h"
 #include "quant/blocklayout.h"
+#include "quant/formatkernels.h"
 #include "quant/ggmlencode.h"
 #include "quant/groupquant.h"
 #include "quant/microscaling.h"
@@ -35,10 +36,6 @@ std::int64_t rowLength(const std::vector<std::int64_t> &shape) {
 
 std::string formatName(const QuantSpec &spec) {
     return std::string(formatTraits(spec.format).name);
-}
-
-MiniFloat miniFloatOf(NumberFormat format) {
-    return format == NumberFormat::Fp8E5M2 ? MiniFloat::E5M2 : MiniFloat::E4M3;
 }
 
 // Average values per parameter group, for the overhead of one F16 scale each.
@@ -178,31 +175,6 @@ Result<SchemeQuantization> quantizeFp8(std::span<const float> values, const Para
         });
     }
     return out;
-}
-
-GgmlType ggmlTypeOf(NumberFormat format) {
-    switch (format) {
-    case NumberFormat::Q8_0:
-        return GgmlType::Q8_0;
-    case NumberFormat::Q4_0:
-        return GgmlType::Q4_0;
-    case NumberFormat::Q4_1:
-        return GgmlType::Q4_1;
-    case NumberFormat::Q5_0:
-        return GgmlType::Q5_0;
-    case NumberFormat::Q5_1:
-        return GgmlType::Q5_1;
-    case NumberFormat::Q2_K:
-        return GgmlType::Q2_K;
-    case NumberFormat::Q3_K:
-        return GgmlType::Q3_K;
-    case NumberFormat::Q4_K:
-        return GgmlType::Q4_K;
-    case NumberFormat::Q5_K:
-        return GgmlType::Q5_K;
-    default:
-        return GgmlType::Q6_K;
-    }
 }
 
 // llama.cpp's reference quantizer, then the GGUF reader's decoder: x̂ is what llama.cpp reads.

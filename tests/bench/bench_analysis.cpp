@@ -1,5 +1,6 @@
 // Times the analysis of one 4096x4096 F32 tensor, step by step, at 1 and 2 threads, and
 // prints a Markdown table of medians. Usage: bench_analysis [runs]
+#include "benchtiming.h"
 #include "calib/mseestimator.h"
 #include "io/checkpointreader.h"
 #include "io/safetensorswriter.h"
@@ -27,30 +28,10 @@ constexpr std::size_t kLargeCount = 50'000'000;
 constexpr int kEstimateCalls = 10'000;
 constexpr int kThreadCounts[] = {1, 2};
 
-using Clock = std::chrono::steady_clock;
-
-// Weight-like values: normal with a few outliers, so clipping and the sweep have work to do.
-std::vector<float> weights(std::size_t n) {
-    std::mt19937 rng(42);
-    std::normal_distribution<float> normal(0.0f, 0.02f);
-    std::vector<float> values(n);
-    for (float &v : values)
-        v = normal(rng);
-    for (std::size_t i = 0; i < n; i += 4099)
-        values[i] *= 12.0f;
-    return values;
-}
-
-double medianMs(int runs, const std::function<void()> &step) {
-    std::vector<double> times;
-    for (int i = 0; i < runs; ++i) {
-        const auto start = Clock::now();
-        step();
-        times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-    }
-    std::nth_element(times.begin(), times.begin() + runs / 2, times.end());
-    return times[std::size_t(runs / 2)];
-}
+using qs::bench::Clock;
+using qs::bench::loadAverage;
+using qs::bench::medianMs;
+using qs::bench::weights;
 
 struct Row {
     std::string step;
@@ -140,14 +121,6 @@ void timeSteps(const std::string &path, const std::vector<float> &large, int thr
         medianMs(runs, [&] { sink = qs::sweepThresholds(stats, spec).best.fraction; }));
     add("computeStats on 50M elements",
         medianMs(std::max(1, runs / 2), [&] { sink = qs::computeStats(large, c)->std; }));
-}
-
-// Other work on the machine slows every figure; the load average says how much to trust them.
-std::string loadAverage() {
-    std::ifstream file("/proc/loadavg");
-    std::string oneMinute;
-    file >> oneMinute;
-    return oneMinute.empty() ? std::string("unknown") : oneMinute;
 }
 
 void printTable(const std::vector<Row> &rows, int runs, const std::string &loadBefore) {

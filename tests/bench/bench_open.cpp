@@ -3,6 +3,7 @@
 // model.safetensors.index.json) is generated in a temporary directory as sparse files: only
 // the headers and the two timed tensors hold real bytes (about 100 MB on disk).
 // Usage: bench_open [runs]
+#include "benchtiming.h"
 #include "io/checkpointreader.h"
 #include "io/safetensorswriter.h"
 #include "stats/tensorstats.h"
@@ -32,7 +33,10 @@ constexpr std::int64_t kRows = 1536, kCols = 1024; // every other tensor: 6 MiB 
 constexpr const char *kF32Name = "model.embed_tokens.weight";
 constexpr const char *kBf16Name = "lm_head.weight";
 
-using Clock = std::chrono::steady_clock;
+using qs::bench::Clock;
+using qs::bench::loadAverage;
+using qs::bench::medianMs;
+using qs::bench::weights;
 
 struct Planned {
     std::string name;
@@ -77,15 +81,6 @@ std::string headerJson(const std::vector<Planned> &tensors) {
     json += "}";
     json.append((8 - json.size() % 8) % 8, ' '); // keeps the data 8-byte aligned
     return json;
-}
-
-std::vector<float> weights(std::size_t n) {
-    std::mt19937 rng(7);
-    std::normal_distribution<float> normal(0.0f, 0.02f);
-    std::vector<float> values(n);
-    for (float &v : values)
-        v = normal(rng);
-    return values;
 }
 
 void writeAt(QFile &file, std::uint64_t offset, const std::vector<std::byte> &bytes) {
@@ -144,17 +139,6 @@ Generated generate(const QTemporaryDir &dir) {
     return out;
 }
 
-double medianMs(int runs, const std::function<void()> &step) {
-    std::vector<double> times;
-    for (int i = 0; i < runs; ++i) {
-        const auto start = Clock::now();
-        step();
-        times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-    }
-    std::nth_element(times.begin(), times.begin() + runs / 2, times.end());
-    return times[std::size_t(runs / 2)];
-}
-
 std::shared_ptr<const qs::CheckpointReader> openOrDie(const std::string &path) {
     auto reader = qs::openCheckpoint(path);
     if (!reader)
@@ -183,13 +167,6 @@ double loadAndStats(const qs::CheckpointReader &reader, std::size_t index) {
     if (!tensor)
         die(tensor.error());
     return qs::computeStats(tensor.value()->values())->std;
-}
-
-std::string loadAverage() {
-    std::ifstream file("/proc/loadavg");
-    std::string one;
-    file >> one;
-    return one;
 }
 
 } // namespace

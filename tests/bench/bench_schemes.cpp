@@ -3,6 +3,7 @@
 // Usage: bench_schemes [runs [only]]: only times the schemes whose name contains `only`.
 #include "analysis/schemecomparison.h"
 #include "analysis/tensoranalyzer.h"
+#include "benchtiming.h"
 #include "calib/groupedestimate.h"
 #include "quant/numberformat.h"
 #include "quant/schememeasure.h"
@@ -26,37 +27,10 @@ namespace {
 constexpr std::int64_t kSide = 4096;
 constexpr int kThreads = 2;
 
-using Clock = std::chrono::steady_clock;
-
-// Weight-like values: normal with a few outliers, as bench_analysis uses.
-std::vector<float> weights(std::size_t n) {
-    std::mt19937 rng(42);
-    std::normal_distribution<float> normal(0.0f, 0.02f);
-    std::vector<float> values(n);
-    for (float &v : values)
-        v = normal(rng);
-    for (std::size_t i = 0; i < n; i += 4099)
-        values[i] *= 12.0f;
-    return values;
-}
-
-double medianMs(int runs, const std::function<void()> &step) {
-    std::vector<double> times;
-    for (int i = 0; i < runs; ++i) {
-        const auto start = Clock::now();
-        step();
-        times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
-    }
-    std::nth_element(times.begin(), times.begin() + runs / 2, times.end());
-    return times[std::size_t(runs / 2)];
-}
-
-std::string loadAverage() {
-    std::ifstream file("/proc/loadavg");
-    std::string oneMinute;
-    file >> oneMinute;
-    return oneMinute.empty() ? std::string("unknown") : oneMinute;
-}
+using qs::bench::Clock;
+using qs::bench::loadAverage;
+using qs::bench::medianMs;
+using qs::bench::weights;
 
 qs::QuantSpec int4(const char *granularity) {
     qs::QuantSpec spec = qs::intSpec(4, qs::Scheme::Symmetric);

@@ -2,6 +2,8 @@
 #include "quant/schememeasure.h"
 #include "quant/schemequant.h"
 
+#include "schemefixtures.h"
+
 #include <QTest>
 
 #include <cmath>
@@ -10,18 +12,9 @@
 
 using namespace qs;
 using qs::test::identical;
+using qs::test::schemeOf;
 
 namespace {
-
-QuantSpec schemeOf(NumberFormat format, const char *granularity = "tensor", int bits = 8,
-                   Scheme scheme = Scheme::Symmetric) {
-    QuantSpec spec;
-    spec.format = format;
-    spec.bits = bits;
-    spec.scheme = scheme;
-    spec.granularity = parseGranularity(granularity).value();
-    return spec;
-}
 
 // Rows whose spread grows along the tensor, so every group's parameters differ.
 std::vector<float> weights(std::int64_t rows, std::int64_t cols) {

@@ -6,6 +6,8 @@
 #include "quant/minifloat.h"
 #include "quant/schemequant.h"
 
+#include "schemefixtures.h"
+
 #include <QTest>
 
 #include <limits>
@@ -14,18 +16,9 @@
 #include <random>
 
 using namespace qs;
+using qs::test::schemeOf;
 
 namespace {
-
-QuantSpec schemeOf(NumberFormat format, const char *granularity = "tensor", int bits = 8,
-                   Scheme scheme = Scheme::Symmetric) {
-    QuantSpec spec;
-    spec.format = format;
-    spec.bits = bits;
-    spec.scheme = scheme;
-    spec.granularity = parseGranularity(granularity).value();
-    return spec;
-}
 
 // Weight-like rows: a normal bulk whose spread grows tenfold from the first row to the last, so
 // per-channel scales matter.

@@ -1,0 +1,51 @@
+#pragma once
+
+// What every timing program shares: weight-like values, the median of repeated runs, and the
+// load average that says how far to trust the figures.
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace qs::bench {
+
+using Clock = std::chrono::steady_clock;
+
+// Weight-like values: normal with a few outliers, so clipping and the sweep have work to do.
+inline std::vector<float> weights(std::size_t n) {
+    std::mt19937 rng(42);
+    std::normal_distribution<float> normal(0.0f, 0.02f);
+    std::vector<float> values(n);
+    for (float &v : values)
+        v = normal(rng);
+    for (std::size_t i = 0; i < n; i += 4099)
+        values[i] *= 12.0f;
+    return values;
+}
+
+// The median of runs timings of step, in milliseconds.
+inline double medianMs(int runs, const std::function<void()> &step) {
+    std::vector<double> times;
+    for (int i = 0; i < runs; ++i) {
+        const auto start = Clock::now();
+        step();
+        times.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    }
+    std::nth_element(times.begin(), times.begin() + runs / 2, times.end());
+    return times[std::size_t(runs / 2)];
+}
+
+// Other work on the machine slows every figure; the load average says how much to trust them.
+inline std::string loadAverage() {
+    std::ifstream file("/proc/loadavg");
+    std::string oneMinute;
+    file >> oneMinute;
+    return oneMinute.empty() ? std::string("unknown") : oneMinute;
+}
+
+} // namespace qs::bench
