@@ -7,21 +7,7 @@
 
 namespace qs::ggml {
 inline namespace avx2 {
-
-template std::array<AffineFit, kFitLanes> fitAffineKernel<16>(const float *, const float *,
-                                                              const AffineSearch &, std::uint8_t *);
-template std::array<AffineFit, kFitLanes> fitAffineKernel<32>(const float *, const float *,
-                                                              const AffineSearch &, std::uint8_t *);
-template std::array<float, kFitLanes> fitSignedKernel<16>(const float *, int, const float *, std::int8_t *);
-template std::array<float, kFitLanes> fitSignedKernel<32>(const float *, int, const float *, std::int8_t *);
-template std::array<float, kFitLanes> fitSignedByValueKernel<16>(const float *, int, std::int8_t *);
-template void requantizeKernel<16>(const float *, int, const float *, const float *, float, float,
-                                   std::uint8_t *);
-template void requantizeKernel<16>(const float *, int, const float *, const float *, float, float,
-                                   std::int8_t *);
-template void requantizeKernel<32>(const float *, int, const float *, const float *, float, float,
-                                   std::uint8_t *);
-
+#include "quant/ggmlfitlanesinstances.inc"
 } // namespace avx2
 } // namespace qs::ggml
 
