@@ -6,11 +6,13 @@
 #include "analysiscontroller.h"
 #include "groupbar.h"
 #include "mainwindow.h"
+#include "methodtable.h"
 #include "plots/histogramplot.h"
 #include "plots/mappingplot.h"
 #include "plots/plotstyle.h"
 #include "quantcontrols.h"
 #include "schemecontrols.h"
+#include "schemeinsights.h"
 #include "specundo.h"
 #include "statspanel.h"
 #include "tensorbrowser.h"
@@ -20,10 +22,15 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDockWidget>
+#include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSortFilterProxyModel>
 #include <QSpinBox>
 #include <QStatusBar>
+#include <QTabWidget>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUndoStack>
@@ -32,6 +39,10 @@
 
 using qs::ui::AnalysisController;
 using qs::ui::MainWindow;
+using qs::ui::MethodRow;
+using qs::ui::MethodTable;
+using qs::ui::MethodTableModel;
+using qs::ui::SchemeInsights;
 using qs::ui::StatsPanel;
 
 namespace {
@@ -57,6 +68,7 @@ private Q_SLOTS:
     void intControlsDisabledForOtherFormats();
     void undoCoversSchemeChanges();
     void presetRemembered();
+    void methodFromTableApplies();
 
 private:
     void openAndSelect(const char *name);
@@ -320,6 +332,50 @@ void TestSchemeView::presetRemembered() {
     QCOMPARE(spec.bits, 4);
     QCOMPARE(spec.granularity.size, std::int64_t(128));
     QVERIFY(m_window->schemeControls()->presetBox()->currentText().contains(QStringLiteral("W4A16")));
+}
+
+// The flow continued: on W4A16 the Scheme panel's Methods tab lists the methods that
+// apply to int4 groups of 128, and the mse row's Apply button applies it as one undo step;
+// the window then shows that scheme's exact figures, the row's own.
+void TestSchemeView::methodFromTableApplies() {
+    openAndSelect(kProjection);
+    choosePreset(QStringLiteral("w4a16"));
+    AnalysisController *controller = m_window->controller();
+    m_window->schemeDock()->show();
+    SchemeInsights *insights = m_window->schemeInsights();
+    insights->tabs()->setCurrentIndex(SchemeInsights::MethodsTab);
+    MethodTable *table = insights->methodTable();
+    QTRY_VERIFY_WITH_TIMEOUT(!table->model()->rows().empty(), kTimeoutMs);
+    QStringList labels;
+    for (const MethodRow &row : table->model()->rows())
+        labels << row.label;
+    // Per-tensor methods and hqq (asymmetric only) do not apply to symmetric groups.
+    QCOMPARE(labels, QStringList({QStringLiteral("minmax"), QStringLiteral("mse")}));
+
+    QSortFilterProxyModel *proxy = table->proxy();
+    int viewRow = -1;
+    for (int r = 0; r < proxy->rowCount(); ++r)
+        if (proxy->index(r, MethodTableModel::Method).data().toString() == QStringLiteral("mse"))
+            viewRow = r;
+    QVERIFY(viewRow >= 0);
+    const MethodRow mseRow =
+        table->model()
+            ->rows()[std::size_t(proxy->mapToSource(proxy->index(viewRow, MethodTableModel::Method)).row())];
+    const int steps = m_window->undo()->stack()->count();
+    auto *apply = qobject_cast<QPushButton *>(
+        table->view()->indexWidget(proxy->index(viewRow, MethodTableModel::Apply)));
+    QVERIFY(apply);
+    QTest::mouseClick(apply, Qt::LeftButton);
+    QCOMPARE(int(controller->currentSpec().method), int(qs::CalibMethod::Mse));
+    QCOMPARE(controller->currentSpec().granularity.size, std::int64_t(128));
+    QCOMPARE(m_window->undo()->stack()->count(), steps + 1);
+    QTRY_VERIFY_WITH_TIMEOUT(controller->currentScheme() &&
+                                 controller->currentScheme()->spec.method == qs::CalibMethod::Mse,
+                             kTimeoutMs);
+    const double shown = controller->currentScheme()->error.mse;
+    QVERIFY2(std::abs(shown / mseRow.mse - 1.0) < 1e-9,
+             qPrintable(QStringLiteral("%1 vs %2").arg(shown).arg(mseRow.mse)));
+    QVERIFY(shown <= table->model()->rows().front().mse); // never worse than min-max
 }
 
 QTEST_MAIN(TestSchemeView)
