@@ -41,6 +41,9 @@ void TestDType::namesAndSizes_data() {
     QTest::addRow("I16") << DType::I16 << "I16" << 2 << false;
     QTest::addRow("I8") << DType::I8 << "I8" << 1 << false;
     QTest::addRow("U8") << DType::U8 << "U8" << 1 << false;
+    QTest::addRow("U16") << DType::U16 << "U16" << 2 << false;
+    QTest::addRow("U32") << DType::U32 << "U32" << 4 << false;
+    QTest::addRow("U64") << DType::U64 << "U64" << 8 << false;
     QTest::addRow("BOOL") << DType::BOOL << "BOOL" << 1 << false;
 }
 

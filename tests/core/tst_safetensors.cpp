@@ -173,6 +173,15 @@ void TestSafetensors::storedTypes_data() {
                          << QByteArray("\xFE\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x00\x00\x00\x00\x01\x00\x00\x00", 16)
                          << std::vector<float>{-2, 4294967296.0f}; // 2^32
     QTest::addRow("BOOL") << DType::BOOL << QByteArray("\x00\x01\x02", 3) << std::vector<float>{0, 1, 1};
+    // Little-endian unsigned integers, hand-encoded; beyond 2^24 they round as a float conversion.
+    QTest::addRow("U16") << DType::U16 << QByteArray("\xFF\xFF\x39\x30", 4) // 65535, 0x3039 = 12345
+                         << std::vector<float>{65535, 12345};
+    QTest::addRow("U32") << DType::U32 << QByteArray("\xFF\xFF\xFF\xFF\x01\x00\x00\x01", 8)
+                         << std::vector<float>{4294967296.0f,
+                                               16777216.0f}; // 2^32 - 1 → 2^32; 2^24 + 1 → 2^24
+    QTest::addRow("U64") << DType::U64
+                         << QByteArray("\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x40\x42\x0F\x00\x00\x00\x00\x00", 16)
+                         << std::vector<float>{18446744073709551616.0f, 1000000}; // 2^64 - 1 → 2^64
     // OCP FP8 goldens, as in tst_dtype.
     QTest::addRow("F8_E4M3") << DType::F8_E4M3 << QByteArray("\x38\x7E\xB0", 3)
                              << std::vector<float>{1, 448, -0.5f};
