@@ -226,7 +226,11 @@ void AnalysisController::showSchemeHistogram(double ratio, bool exactRatio, doub
         view.description = tr("all groups, the grid of group %1").arg(g);
     } else {
         if (m_groupDataFor != &a || m_groupDataGroup != g) {
-            m_groupData = qs::groupHistogram(m_tensor->tensor->values(), a.grid, g);
+            // One group is the whole tensor, whose histogram is already there: a pass over every
+            // value does not belong on the GUI thread.
+            m_groupData = a.grid.groupCount() == 1
+                              ? m_tensor->stats.histogram
+                              : qs::groupHistogram(m_tensor->tensor->values(), a.grid, g);
             m_groupDataFor = &a;
             m_groupDataGroup = g;
         }
