@@ -24,7 +24,6 @@ namespace qs::ui {
 
 namespace {
 
-constexpr int kClickSlopPx = 4;
 // The Scheme dock may be squeezed this far on a small screen rather than push the window
 // past it; the user drags it taller.
 constexpr int kMinPlotHeightPx = 50;
@@ -411,18 +410,9 @@ QString BitsErrorChart::rowDescription(std::size_t i) const {
 bool BitsErrorChart::eventFilter(QObject *watched, QEvent *event) {
     if (watched != m_plot)
         return QWidget::eventFilter(watched, event);
-    if (event->type() == QEvent::MouseButtonPress) {
-        const auto *mouse = static_cast<QMouseEvent *>(event);
-        if (mouse->button() == Qt::LeftButton)
-            m_pressPos = mouse->position().toPoint();
-    } else if (event->type() == QEvent::MouseButtonRelease) {
-        const auto *mouse = static_cast<QMouseEvent *>(event);
-        const QPoint pos = mouse->position().toPoint();
-        const bool click = m_pressPos && (pos - *m_pressPos).manhattanLength() <= kClickSlopPx;
-        m_pressPos.reset();
-        if (mouse->button() == Qt::LeftButton && click)
-            if (const auto row = rowAt(pos))
-                Q_EMIT schemeChosen(m_rows[*row].spec);
+    if (const auto click = m_click.feed(event)) {
+        if (const auto row = rowAt(*click))
+            Q_EMIT schemeChosen(m_rows[*row].spec);
     } else if (event->type() == QEvent::ToolTip) {
         const auto *help = static_cast<QHelpEvent *>(event);
         const auto row = rowAt(help->pos());

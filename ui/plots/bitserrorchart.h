@@ -1,5 +1,7 @@
 #pragma once
 
+#include "plots/plotclick.h"
+
 #include "analysis/schemecomparison.h"
 
 #include <QPoint>
@@ -90,7 +92,7 @@ private:
     std::optional<qs::QuantSpec> m_spec;
     std::optional<std::size_t> m_currentRow;
     bool m_busy = false;
-    std::optional<QPoint> m_pressPos;
+    PlotClick m_click; // a click, not a drag, chooses
 };
 
 } // namespace qs::ui

@@ -22,7 +22,6 @@ namespace qs::ui {
 namespace {
 
 // A press and release closer than this is a click; further apart it was a drag of the view.
-constexpr int kClickSlopPx = 4;
 // The selected cell's outline stays at least this big, so one row of 4096 can still be seen.
 constexpr double kMinOutlinePx = 7.0;
 // Log colours once the values span this factor (scales and MSEs often span decades).
@@ -277,20 +276,10 @@ std::optional<qint64> SchemeHeatmap::groupAt(QPointF pos) const {
 bool SchemeHeatmap::eventFilter(QObject *watched, QEvent *event) {
     if (watched != m_plot)
         return QWidget::eventFilter(watched, event);
-    if (event->type() == QEvent::MouseButtonPress) {
-        const auto *mouse = static_cast<QMouseEvent *>(event);
-        if (mouse->button() == Qt::LeftButton)
-            m_pressPos = mouse->position().toPoint();
-    } else if (event->type() == QEvent::MouseButtonRelease) {
-        const auto *mouse = static_cast<QMouseEvent *>(event);
-        const QPoint pos = mouse->position().toPoint();
-        const bool click = m_pressPos && (pos - *m_pressPos).manhattanLength() <= kClickSlopPx;
-        m_pressPos.reset();
-        if (mouse->button() == Qt::LeftButton && click) {
-            if (const auto group = groupAt(pos)) {
-                setSelectedGroup(group);
-                Q_EMIT groupClicked(*group);
-            }
+    if (const auto click = m_click.feed(event)) {
+        if (const auto group = groupAt(*click)) {
+            setSelectedGroup(group);
+            Q_EMIT groupClicked(*group);
         }
     } else if (event->type() == QEvent::ToolTip) {
         const auto *help = static_cast<QHelpEvent *>(event);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "plots/plotclick.h"
+
 #include <QPoint>
 #include <QWidget>
 
@@ -74,7 +76,7 @@ private:
     std::vector<double> m_errors;
     Quantity m_quantity = Quantity::Scale;
     std::optional<qint64> m_selected;
-    std::optional<QPoint> m_pressPos; // a click, not a drag, selects
+    PlotClick m_click; // a click, not a drag, chooses
 };
 
 } // namespace qs::ui
