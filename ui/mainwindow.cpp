@@ -1,6 +1,5 @@
 #include "mainwindow.h"
 
-#include "analysis/schemeanalysis.h"
 #include "analysiscontroller.h"
 #include "busyindicator.h"
 #include "checkpointpropertiesdialog.h"
@@ -13,13 +12,10 @@
 #include "hintbar.h"
 #include "io/checkpointformats.h"
 #include "plotexport.h"
-#include "plots/bitserrorchart.h"
 #include "plots/errorplot.h"
 #include "plots/histogramplot.h"
 #include "plots/mappingplot.h"
 #include "plots/qcustomplotinclude.h"
-#include "plots/schemeheatmap.h"
-#include "quant/schemequant.h"
 #include "quantcontrols.h"
 #include "recentfiles.h"
 #include "schemecontrols.h"
@@ -42,7 +38,6 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMimeData>
-#include <QScrollArea>
 #include <QSettings>
 #include <QSplitter>
 #include <QStandardPaths>
@@ -72,7 +67,6 @@ const QString kLastDirectoryKey = QStringLiteral("files/lastDirectory");
 const QString kHintKey = QStringLiteral("hints/firstStartDismissed");
 const QString kPresetKey = QStringLiteral("scheme/preset");
 const QString kFormatKey = QStringLiteral("scheme/format");
-constexpr int kStatusMessageMs = 6000;
 constexpr int kMaxListedNames = 15;
 
 struct DemoOutcome {
@@ -182,80 +176,6 @@ void MainWindow::createDocks() {
 // The Scheme panel (per-channel ranges, group heatmap, bits against error, methods) at the
 // bottom. Closed at first: at 1024×700 the plots above need the height. Its state is saved
 // with the other docks'.
-void MainWindow::setupSchemeDock() {
-    m_insights = new SchemeInsights(this);
-    m_schemeDock = new QDockWidget(tr("Scheme"), this);
-    m_schemeDock->setObjectName(QStringLiteral("schemeDock"));
-    // On a small screen the plots above keep their room: the panel scrolls (or floats) rather
-    // than push the window past the screen's bottom. Its title runs down the side.
-    auto *scroll = new QScrollArea(this);
-    scroll->setWidget(m_insights);
-    scroll->setWidgetResizable(true);
-    scroll->setFrameShape(QFrame::NoFrame);
-    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    m_schemeDock->setFeatures(QDockWidget::DockWidgetClosable | QDockWidget::DockWidgetMovable |
-                              QDockWidget::DockWidgetFloatable | QDockWidget::DockWidgetVerticalTitleBar);
-    m_schemeDock->setWidget(scroll);
-    addDockWidget(Qt::BottomDockWidgetArea, m_schemeDock);
-    m_schemeDock->hide();
-    connect(m_controller, &AnalysisController::tensorShown, m_insights, [this] {
-        m_insights->setTensor(m_controller->currentAnalysis());
-        m_insights->setCurrentSpec(m_controller->currentSpec());
-    });
-    connect(m_controller, &AnalysisController::tensorConfigured, m_insights,
-            [this] { m_insights->setCurrentSpec(m_controller->currentSpec()); });
-    connect(this, &MainWindow::fileOpened, m_insights, &SchemeInsights::clear);
-    connect(m_insights, &SchemeInsights::schemeChosen, this, &MainWindow::applyChosenScheme);
-    connect(m_insights, &SchemeInsights::applyRequested, this, &MainWindow::applyChosenScheme);
-    // The heatmap shows the grouped scheme on screen, and selects groups with the group bar.
-    connect(m_controller, &AnalysisController::schemeAnalysisShown, m_insights,
-            [this](const std::shared_ptr<const qs::SchemeAnalysis> &analysis) {
-                showSchemeGrid(analysis);
-                m_insights->setMethodSpec(m_controller->currentSpec());
-            });
-    connect(m_controller, &AnalysisController::exactShown, m_insights, [this] {
-        if (!m_controller->currentScheme())
-            showSchemeGrid(nullptr);
-        m_insights->setMethodSpec(m_controller->currentSpec());
-    });
-    connect(m_insights, &SchemeInsights::groupClicked, m_controller, &AnalysisController::selectGroup);
-    connect(m_controller, &AnalysisController::groupSelected, m_insights,
-            [this](std::int64_t group) { m_insights->heatmap()->setSelectedGroup(group); });
-}
-
-// A grouped scheme's scales and errors over its grid; per tensor there is no grid to show.
-void MainWindow::showSchemeGrid(const std::shared_ptr<const qs::SchemeAnalysis> &analysis) {
-    if (!analysis || analysis->grid.groupCount() <= 1) {
-        m_insights->heatmap()->clear();
-        return;
-    }
-    const std::vector<std::int64_t> &shape = analysis->grid.shape();
-    const qint64 rows = shape.empty() ? 1 : shape.front();
-    const qint64 perRow = shape.size() >= 2 ? shape[1] : 1;
-    m_insights->setGroupGrid(rows, perRow, analysis->quantization.scales, analysis->groupMse);
-    m_insights->heatmap()->setSelectedGroup(m_controller->currentGroup());
-}
-
-// A scheme picked in the Scheme panel becomes the current tensor's spec, as one undoable step.
-void MainWindow::applyChosenScheme(const qs::QuantSpec &spec) {
-    const auto index = m_controller->currentTensor();
-    const qs::QuantSpec before = m_controller->currentSpec();
-    if (!index || spec == before)
-        return;
-    if (const auto tensor = m_controller->currentAnalysis()) {
-        if (const qs::Status ok = qs::checkScheme(spec, tensor->info().shape); !ok) {
-            statusBar()->showMessage(tr("%1 does not apply to %2: %3")
-                                         .arg(BitsErrorChart::schemeName(spec),
-                                              QString::fromStdString(tensor->info().name),
-                                              QString::fromStdString(ok.error())),
-                                     kStatusMessageMs);
-            return;
-        }
-    }
-    m_controller->setTensorSpec(*index, spec);
-    m_undo->record({{*index, before, spec}}, tr("Scheme %1").arg(BitsErrorChart::schemeName(spec)));
-}
-
 void MainWindow::createActions() {
     createFileActions();
     createEditActions();

@@ -100,6 +100,8 @@ protected:
     void dropEvent(QDropEvent *event) override;
 
 private:
+    // How long a status-bar message stays.
+    static constexpr int kStatusMessageMs = 6000;
     void createPanels();
     void createDocks();
     void setupSchemeDock();
