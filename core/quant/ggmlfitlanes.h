@@ -29,11 +29,53 @@ template <int N>
     return error;
 }
 
+// The values of a lane lie in [lowest, highest]; rounding is monotonic, so no |iscale · (x −
+// offset)| exceeds the same product at either end, and the native rounding may stand in for
+// nearestInt when both ends are below its limit.
+[[gnu::always_inline]] inline bool affineRoundable(FloatLanes iscale, FloatLanes offset, FloatLanes lowest,
+                                                   FloatLanes highest) {
+    return nativeRoundable(absLanes(iscale) *
+                           maxLanes(absLanes(lowest - offset), absLanes(highest - offset)));
+}
+
+template <bool Native, int N>
+[[gnu::always_inline]] inline void quantizeAffineWith(const FloatLanes (&x)[N], FloatLanes iscale,
+                                                      FloatLanes offset, float nmax,
+                                                      FloatLanes (&levels)[N]) {
+    for (int i = 0; i < N; ++i)
+        levels[i] = clampLanes(roundLanes<Native>(iscale * (x[i] - offset)), 0.0f, nmax);
+}
+
 template <int N>
 [[gnu::always_inline]] inline void quantizeAffine(const FloatLanes (&x)[N], FloatLanes iscale,
-                                                  FloatLanes offset, float nmax, FloatLanes (&levels)[N]) {
-    for (int i = 0; i < N; ++i)
-        levels[i] = clampLanes(nearestLanes(iscale * (x[i] - offset)), 0.0f, nmax);
+                                                  FloatLanes offset, float nmax, FloatLanes lowest,
+                                                  FloatLanes highest, FloatLanes (&levels)[N]) {
+    if (affineRoundable(iscale, offset, lowest, highest))
+        quantizeAffineWith<true>(x, iscale, offset, nmax, levels);
+    else
+        quantizeAffineWith<false>(x, iscale, offset, nmax, levels);
+}
+
+struct AffineSums {
+    FloatLanes sumL;
+    FloatLanes sumL2;
+    FloatLanes sumXL;
+};
+
+// One trial of the scale search: the levels at iscale and their weighted sums, in order.
+template <bool Native, int N>
+[[gnu::always_inline]] inline AffineSums affineTrial(const FloatLanes (&x)[N], const FloatLanes (&w)[N],
+                                                     FloatLanes iscale, FloatLanes offset, float nmax,
+                                                     FloatLanes (&levels)[N]) {
+    AffineSums sums{splat(0.0f), splat(0.0f), splat(0.0f)};
+    for (int i = 0; i < N; ++i) {
+        levels[i] = clampLanes(roundLanes<Native>(iscale * (x[i] - offset)), 0.0f, nmax);
+        const FloatLanes wl = w[i] * levels[i];
+        sums.sumL += wl;
+        sums.sumL2 += wl * levels[i];
+        sums.sumXL += wl * x[i];
+    }
+    return sums;
 }
 
 template <typename Level, int N>
@@ -66,6 +108,7 @@ std::array<AffineFit, kFitLanes> fitAffineKernel(const float *xs, const float *w
         sumW += w[i];
         sumX += w[i] * x[i];
     }
+    const FloatLanes lowest = min;
     min = select(min > 0.0f, splat(0.0f), min);
     // Flat lanes return before any trial in the scalar fit: their result is fixed here.
     const MaskLanes flat = max == min;
@@ -75,23 +118,16 @@ std::array<AffineFit, kFitLanes> fitAffineKernel(const float *xs, const float *w
     FloatLanes iscale = nmax / (max - min);
     FloatLanes scale = 1.0f / iscale;
     FloatLanes levels[N];
-    quantizeAffine(x, iscale, min, nmax, levels);
+    quantizeAffine(x, iscale, min, nmax, lowest, max, levels);
     FloatLanes bestError = affineError(x, w, levels, scale, min, search.absoluteError);
     FloatLanes bestIscale = iscale;
     FloatLanes bestOffset = min;
 
     for (int step = 0; step <= search.steps; ++step) {
         iscale = (search.rmin + search.rdelta * float(step) + nmax) / (max - min);
-        FloatLanes sumL = splat(0.0f);
-        FloatLanes sumL2 = splat(0.0f);
-        FloatLanes sumXL = splat(0.0f);
-        for (int i = 0; i < N; ++i) {
-            levels[i] = clampLanes(nearestLanes(iscale * (x[i] - min)), 0.0f, nmax);
-            const FloatLanes wl = w[i] * levels[i];
-            sumL += wl;
-            sumL2 += wl * levels[i];
-            sumXL += wl * x[i];
-        }
+        const auto [sumL, sumL2, sumXL] = affineRoundable(iscale, min, lowest, max)
+                                              ? affineTrial<true>(x, w, iscale, min, nmax, levels)
+                                              : affineTrial<false>(x, w, iscale, min, nmax, levels);
         const FloatLanes det = sumW * sumL2 - sumL * sumL;
         const MaskLanes solvable = det > 0.0f;
         if (!anyLane(solvable))
@@ -110,7 +146,7 @@ std::array<AffineFit, kFitLanes> fitAffineKernel(const float *xs, const float *w
         min = select(better, trialMin, min);
     }
 
-    quantizeAffine(x, bestIscale, bestOffset, nmax, levels);
+    quantizeAffine(x, bestIscale, bestOffset, nmax, lowest, max, levels);
     storeLevels(levels, flat, 0.0f, out);
     scale = select(flat, splat(0.0f), scale);
     min = select(flat, flatMin, min);
@@ -136,11 +172,21 @@ template <int N>
     return value;
 }
 
+template <bool Native, int N>
+[[gnu::always_inline]] inline void quantizeSignedWith(const FloatLanes (&x)[N], FloatLanes iscale, float nmax,
+                                                      FloatLanes (&levels)[N]) {
+    for (int i = 0; i < N; ++i)
+        levels[i] = clampLanes(roundLanes<Native>(iscale * x[i]), -nmax, nmax - 1.0f);
+}
+
+// magnitude: each lane's largest |x|, which bounds every |iscale · x| (rounding is monotonic).
 template <int N>
 [[gnu::always_inline]] inline void quantizeSigned(const FloatLanes (&x)[N], FloatLanes iscale, float nmax,
-                                                  FloatLanes (&levels)[N]) {
-    for (int i = 0; i < N; ++i)
-        levels[i] = clampLanes(nearestLanes(iscale * x[i]), -nmax, nmax - 1.0f);
+                                                  FloatLanes magnitude, FloatLanes (&levels)[N]) {
+    if (nativeRoundable(absLanes(iscale) * magnitude))
+        quantizeSignedWith<true>(x, iscale, nmax, levels);
+    else
+        quantizeSignedWith<false>(x, iscale, nmax, levels);
 }
 
 struct SumsLanes {
@@ -175,11 +221,12 @@ std::array<float, kFitLanes> fitSignedKernel(const float *xs, int nmaxInt, const
     }
     MaskLanes zero;
     const FloatLanes max = signedMaxLanes(x, zero);
+    const FloatLanes magnitude = absLanes(max);
     const float nmax = float(nmaxInt);
 
     FloatLanes iscale = float(-nmaxInt) / max;
     FloatLanes levels[N];
-    quantizeSigned(x, iscale, nmax, levels);
+    quantizeSigned(x, iscale, nmax, magnitude, levels);
     SumsLanes sums = signedSums(wx, w, levels);
     FloatLanes scale = select(sums.sumL2 != 0.0f, sums.sumLX / sums.sumL2, splat(0.0f));
     FloatLanes best = scale * sums.sumLX;
@@ -188,7 +235,7 @@ std::array<float, kFitLanes> fitSignedKernel(const float *xs, int nmaxInt, const
         if (step == 0)
             continue;
         iscale = -(nmax + 0.1f * float(step)) / max;
-        quantizeSigned(x, iscale, nmax, levels);
+        quantizeSigned(x, iscale, nmax, magnitude, levels);
         sums = signedSums(wx, w, levels);
         const MaskLanes better = (sums.sumL2 > 0.0f) & (sums.sumLX * sums.sumLX > best * sums.sumL2);
         if (!anyLane(better))
@@ -197,7 +244,7 @@ std::array<float, kFitLanes> fitSignedKernel(const float *xs, int nmaxInt, const
         scale = select(better, sums.sumLX / sums.sumL2, scale);
         best = select(better, scale * sums.sumLX, best);
     }
-    quantizeSigned(x, bestIscale, nmax, levels);
+    quantizeSigned(x, bestIscale, nmax, magnitude, levels);
     storeLevels(levels, zero, nmax, out);
     scale = select(zero, splat(0.0f), scale);
     std::array<float, kFitLanes> scales{};
@@ -246,7 +293,7 @@ std::array<float, kFitLanes> fitSignedByValueKernel(const float *xs, int nmaxInt
     const FloatLanes max = signedMaxLanes(x, zero);
     const float nmax = float(nmaxInt);
     FloatLanes levels[N];
-    quantizeSigned(x, float(-nmaxInt) / max, nmax, levels);
+    quantizeSigned(x, float(-nmaxInt) / max, nmax, absLanes(max), levels);
     SumsLanes sums = signedSums(wx, w, levels);
     for (int sweep = 0; sweep < 5; ++sweep) {
         if (!refineLanes(x, w, wx, nmax, levels, sums))

@@ -19,6 +19,10 @@
 #include <cstring>
 #include <functional>
 
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
+
 #if defined(__AVX512F__)
 #define QS_LANES_ISA avx512
 #elif defined(__AVX2__)
@@ -195,6 +199,41 @@ QS_LANES_INLINE FloatLanes nearestLanes(FloatLanes x) {
     return x;
 }
 
+#if defined(__AVX512F__) || defined(__AVX2__)
+/// Whether roundLanes<true> has a native round-to-nearest-even instruction in this build.
+inline constexpr bool kNativeRound = true;
+#else
+inline constexpr bool kNativeRound = false;
+#endif
+
+/// Below this magnitude nearestInt's bit trick and IEEE round-to-nearest-even give the same
+/// integer: x + 1.5 · 2^23 then lies in [2^23, 2^24), where float32's spacing is 1, so the
+/// addition itself rounds x to the nearest integer, ties to even. (The trick holds up to 2^22;
+/// the margin leaves no doubt at the edge.)
+inline constexpr float kNativeRoundLimit = 2097152.0f; // 2^21
+
+QS_LANES_INLINE FloatPart roundEvenPart(FloatPart x) {
+#if defined(__AVX512F__)
+    // The masked form: GCC 12 warns that the plain one reads an undefined source.
+    return (FloatPart)_mm512_mask_roundscale_ps((__m512)x, __mmask16(0xffff), (__m512)x,
+                                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+#elif defined(__AVX2__)
+    return (FloatPart)_mm256_round_ps((__m256)x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+#else
+    return nearestPart(x);
+#endif
+}
+
+/// nearestLanes when Native is false; when true, one native rounding instruction, which gives
+/// the same floats for lanes below kNativeRoundLimit in magnitude (the caller's promise; see
+/// nativeRoundable).
+template <bool Native>
+QS_LANES_INLINE FloatLanes roundLanes(FloatLanes x) {
+    for (int p = 0; p < kParts; ++p)
+        x.part[p] = Native ? roundEvenPart(x.part[p]) : nearestPart(x.part[p]);
+    return x;
+}
+
 QS_LANES_INLINE FloatPart clampPart(FloatPart level, FloatPart lo, FloatPart hi) {
     // What std::min(hi, level) and std::max(lo, ·) compute, as one minps and one maxps.
     const FloatPart capped = level < hi ? level : hi;
@@ -212,10 +251,32 @@ QS_LANES_INLINE bool anyLane(MaskLanes mask) {
     MaskPart any = mask.part[0];
     for (int p = 1; p < kParts; ++p)
         any |= mask.part[p];
+        // A mask lane is all ones or all zeros, so its sign bit says which.
+#if defined(__AVX512F__)
+    return _mm512_test_epi32_mask((__m512i)any, (__m512i)any) != 0;
+#elif defined(__AVX2__)
+    return _mm256_movemask_ps((__m256)any) != 0;
+#elif defined(__SSE2__)
+    return _mm_movemask_ps((__m128)any) != 0;
+#else
     std::int32_t bits = 0;
     for (int i = 0; i < kPartWidth; ++i)
         bits |= any[i];
     return bits != 0;
+#endif
+}
+
+/// Whether this build can round natively and every lane's bound is below kNativeRoundLimit (a
+/// NaN bound is not).
+QS_LANES_INLINE bool nativeRoundable(FloatLanes bound) {
+    if constexpr (!kNativeRound)
+        return false;
+    return !anyLane(~(bound < kNativeRoundLimit));
+}
+
+/// The larger of a and b in every lane.
+QS_LANES_INLINE FloatLanes maxLanes(FloatLanes a, FloatLanes b) {
+    return select(a > b, a, b);
 }
 
 static_assert(sizeof(FloatLanes) == kLanes * sizeof(float));
