@@ -16,10 +16,18 @@ namespace qs {
 struct GroupParams {
     ParamGrid grid;
     std::vector<QuantParams> groups; ///< one per group, row-major over grid.shape()
+    /// One per group when known (intGroupParams fills it): whether every value of the group is
+    /// finite, so fakeQuantizeGroups need not look again. Empty means unknown.
+    std::vector<std::uint8_t> finite;
 };
 
 /// Each group's finite [min, max] (0, 0 for a group without a finite value), in group order.
 std::vector<std::pair<float, float>> groupRanges(std::span<const float> values, const ParamGrid &grid);
+
+/// groupRanges, also saying for each group whether all its values are finite (finite.size() ==
+/// grid.groupCount()).
+std::vector<std::pair<float, float>> groupRanges(std::span<const float> values, const ParamGrid &grid,
+                                                 std::span<std::uint8_t> finite);
 
 /// PyTorch's per-channel observer generalised to any granularity: each group's finite
 /// [min, max], both ends scaled by clipRatio (in (0, 1]; 1 is min-max), goes through

@@ -40,6 +40,35 @@ void addParams(ChunkResult &r, const QuantParams &p) {
     r.clipMax.push_back(p.clipMax);
 }
 
+void reserveParams(ChunkResult &r, std::size_t groups) {
+    r.scales.reserve(groups);
+    r.zeroPoints.reserve(groups);
+    r.clipMin.reserve(groups);
+    r.clipMax.reserve(groups);
+}
+
+// Appends every chunk's parameters in chunk order, each array allocated once.
+void gatherParams(std::vector<ChunkResult> &results, SchemeQuantization &q) {
+    std::size_t scales = 0;
+    std::size_t zeroPoints = 0;
+    std::size_t clips = 0;
+    for (const ChunkResult &r : results) {
+        scales += r.scales.size();
+        zeroPoints += r.zeroPoints.size();
+        clips += r.clipMin.size();
+    }
+    q.scales.reserve(scales);
+    q.zeroPoints.reserve(zeroPoints);
+    q.clipMin.reserve(clips);
+    q.clipMax.reserve(clips);
+    for (const ChunkResult &r : results) {
+        q.scales.insert(q.scales.end(), r.scales.begin(), r.scales.end());
+        q.zeroPoints.insert(q.zeroPoints.end(), r.zeroPoints.begin(), r.zeroPoints.end());
+        q.clipMin.insert(q.clipMin.end(), r.clipMin.begin(), r.clipMin.end());
+        q.clipMax.insert(q.clipMax.end(), r.clipMax.begin(), r.clipMax.end());
+    }
+}
+
 // An fp8 group's clip range is ± the amax its scale maps to the largest value.
 void addFp8Params(ChunkResult &r, float scale, float amax) {
     r.scales.push_back(scale);
@@ -141,6 +170,7 @@ ChunkPlan intPlan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
         const ParamGrid sub = ParamGrid::make(chunkShape(in.size(), cols), spec.granularity).value();
         const GroupParams params = intGroupParams(in, sub, spec, spec.clipRatio);
         fakeQuantizeGroups(in, params, out);
+        reserveParams(r, params.groups.size());
         for (const QuantParams &p : params.groups)
             addParams(r, p);
     };
@@ -170,6 +200,7 @@ ChunkPlan fp8Plan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
     plan.kernel = [spec, cols, format, ratio](std::size_t, std::span<const float> in, std::span<float> out,
                                               ChunkResult &r) {
         const ParamGrid sub = ParamGrid::make(chunkShape(in.size(), cols), spec.granularity).value();
+        reserveParams(r, std::size_t(sub.groupCount()));
         std::vector<float> group;
         std::vector<float> result;
         for (std::int64_t g = 0; g < sub.groupCount(); ++g) {
@@ -256,12 +287,9 @@ ChunkPlan blockPlan(const QuantSpec &spec, const std::vector<std::int64_t> &shap
                 r.failure = decoded.error();
                 return;
             }
-            std::vector<float> scales(in.size() / perScale);
-            if (const Status ok = ggmlEffectiveScales(type, blocks.value(), scales); !ok) {
+            r.scales.resize(in.size() / perScale);
+            if (const Status ok = ggmlEffectiveScales(type, blocks.value(), r.scales); !ok)
                 r.failure = ok.error();
-                return;
-            }
-            r.scales.insert(r.scales.end(), scales.begin(), scales.end());
         };
         return plan;
     }
@@ -362,14 +390,9 @@ Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std
     SchemeMeasurement m;
     std::vector<detail::ValueErrorPartial> partials;
     partials.reserve(results.size());
-    for (ChunkResult &r : results) {
+    for (const ChunkResult &r : results)
         partials.push_back(r.error);
-        m.quantization.scales.insert(m.quantization.scales.end(), r.scales.begin(), r.scales.end());
-        auto &q = m.quantization;
-        q.zeroPoints.insert(q.zeroPoints.end(), r.zeroPoints.begin(), r.zeroPoints.end());
-        q.clipMin.insert(q.clipMin.end(), r.clipMin.begin(), r.clipMin.end());
-        q.clipMax.insert(q.clipMax.end(), r.clipMax.begin(), r.clipMax.end());
-    }
+    gatherParams(results, m.quantization);
     m.error = detail::finishValueError(partials);
     m.quantization.paramShape = plan.paramShape;
     m.quantization.bitsPerWeight = schemeBitsPerWeight(spec, shape);
