@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 
 using namespace qs;
 
@@ -28,6 +29,7 @@ private Q_SLOTS:
     void groupsWithShortTail();
     void clipRatioScalesEachRange();
     void nonFiniteValuesIgnored();
+    void rangesMatchValueByValue();
     void fakeQuantizeUsesReciprocal();
 };
 
@@ -107,4 +109,44 @@ void TestGroupQuant::fakeQuantizeUsesReciprocal() {
 }
 
 QTEST_GUILESS_MAIN(TestGroupQuant)
+// The one-pass range (four lanes, then a tail) gives what a plain loop over the finite values
+// gives, wherever a NaN or an infinity sits: in the lanes, in the tail, or nowhere; and each group's
+// finite flag says whether it held one.
+void TestGroupQuant::rangesMatchValueByValue() {
+    std::mt19937 rng(7);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    const float specials[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                              -std::numeric_limits<float>::infinity()};
+    for (const std::int64_t cols : {1, 3, 4, 7, 37, 128}) {
+        const std::int64_t rows = 12;
+        std::vector<float> values(std::size_t(rows * cols));
+        for (float &v : values)
+            v = normal(rng);
+        for (std::int64_t r = 0; r < rows; r += 2) // every other row gets a special value somewhere
+            values[std::size_t(r * cols + (r * 5) % cols)] = specials[(r / 2) % 3];
+        const auto grid = ParamGrid::make({rows, cols}, parseGranularity("channel").value()).value();
+        std::vector<std::uint8_t> finite(static_cast<std::size_t>(rows));
+        const auto ranges = groupRanges(values, grid, finite);
+        for (std::int64_t r = 0; r < rows; ++r) {
+            float lo = std::numeric_limits<float>::infinity();
+            float hi = -lo;
+            bool allFinite = true;
+            for (std::int64_t c = 0; c < cols; ++c) {
+                const float x = values[std::size_t(r * cols + c)];
+                allFinite = allFinite && std::isfinite(x);
+                if (std::isfinite(x)) {
+                    lo = std::min(lo, x);
+                    hi = std::max(hi, x);
+                }
+            }
+            if (!(lo <= hi))
+                lo = hi = 0.0f;
+            QCOMPARE(ranges[std::size_t(r)].first, lo);
+            QCOMPARE(ranges[std::size_t(r)].second, hi);
+            QCOMPARE(finite[std::size_t(r)] != 0, allFinite);
+            QCOMPARE(allFinite, r % 2 == 1);
+        }
+    }
+}
+
 #include "tst_groupquant.moc"
