@@ -1,6 +1,7 @@
 // Times every scheme family on one 4096x4096 F32 tensor at 2 threads against the per-tensor
 // analysis, and prints a Markdown table of medians for the README.
-// Usage: bench_schemes [runs [only]]: only times the schemes whose name contains `only`.
+// Usage: bench_schemes [runs [only [threads]]]: only times the schemes whose name contains `only`
+// (empty: all); threads defaults to 2.
 #include "analysis/schemecomparison.h"
 #include "analysis/tensoranalyzer.h"
 #include "benchtiming.h"
@@ -25,7 +26,7 @@
 namespace {
 
 constexpr std::int64_t kSide = 4096;
-constexpr int kThreads = 2;
+constexpr int kDefaultThreads = 2;
 
 using qs::bench::Clock;
 using qs::bench::loadAverage;
@@ -50,11 +51,12 @@ int main(int argc, char **argv) {
     QCoreApplication app(argc, argv);
     const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
     const std::string only = argc > 2 ? argv[2] : "";
+    const int threads = argc > 3 ? std::max(1, std::atoi(argv[3])) : kDefaultThreads;
     const std::string loadBefore = loadAverage();
     const std::vector<float> values = weights(std::size_t(kSide * kSide));
     const std::vector<std::int64_t> shape = {kSide, kSide};
     qs::RunControl control;
-    control.threads = kThreads;
+    control.threads = threads;
     volatile double sink = 0.0;
 
     // The per-tensor analysis the others are measured against: the exact error pass and the
@@ -111,7 +113,7 @@ int main(int argc, char **argv) {
 
     std::printf("4096x4096 F32 tensor (64 MiB), %d threads, median of %d runs, times in ms "
                 "(load average before/after: %s/%s)\n\n",
-                kThreads, runs, loadBefore.c_str(), loadAverage().c_str());
+                threads, runs, loadBefore.c_str(), loadAverage().c_str());
     std::printf("| scheme | ms | × per-tensor |\n|---|---:|---:|\n");
     std::printf("| int4 per tensor: error pass + threshold sweep (the reference) | %.1f | 1.0 |\n",
                 perTensor);
