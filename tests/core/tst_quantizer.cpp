@@ -386,6 +386,19 @@ void TestQuantizer::spanMatchesScalar() {
     fakeQuantize(in, out, p);
     for (std::size_t i = 0; i < in.size(); ++i)
         QVERIFY2(sameBits(out[i], fakeQuantize(in[i], p)), qPrintable(QString::number(in[i], 'g', 9)));
+
+    // NaN stays NaN and ±inf clamps, in the vector body and in the tail alike.
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const std::size_t tail = in.size() - 1; // 10007 values: the last three are the tail
+    for (const std::size_t at : {std::size_t(12), tail})
+        in[at] = nan;
+    in[13] = kInfF;
+    in[tail - 1] = -kInfF;
+    fakeQuantize(in, out, p);
+    for (const std::size_t at : {std::size_t(12), tail})
+        QVERIFY(std::isnan(out[at]));
+    QVERIFY(sameBits(out[13], fakeQuantize(kInfF, p)));
+    QVERIFY(sameBits(out[tail - 1], fakeQuantize(-kInfF, p)));
 }
 
 void TestQuantizer::namesRoundTrip() {
