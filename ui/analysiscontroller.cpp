@@ -173,7 +173,7 @@ void AnalysisController::onQuantReady(quint64 generation, std::shared_ptr<const 
         return;
     if (m_suggestPending && trySuggestFrom(*analysis))
         return;
-    if (analysis->spec != m_spec)
+    if (!answersSpec(*analysis, m_spec))
         return; // the user moved on (a drag or an edit); a newer request follows
     m_session.setExact(*m_current, analysis);
     showExact(std::move(analysis));
