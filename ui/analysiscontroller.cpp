@@ -59,6 +59,7 @@ AnalysisController::AnalysisController(const AnalysisViews &views, QObject *pare
     connect(m_views.scheme, &SchemeControls::schemeEdited, this, &AnalysisController::onSchemeEdited);
     connect(m_views.scheme, &SchemeControls::presetChosen, this,
             [this](const qs::QuantSpec &spec) { onPresetChosen(spec); });
+    connect(m_views.scheme, &SchemeControls::inputRejected, this, &AnalysisController::statusMessage);
     connect(m_views.groups, &GroupBar::groupChosen, this, &AnalysisController::selectGroup);
     connect(m_views.groups, &GroupBar::normalisedToggled, this, &AnalysisController::setNormalisedView);
     m_views.controls->setEnabled(false);
@@ -76,6 +77,7 @@ void AnalysisController::setReader(std::shared_ptr<const qs::CheckpointReader> r
     m_specBeforeDrag.reset();
     m_spec = m_session.defaultSpec();
     m_views.controls->setSpec(m_spec);
+    m_views.scheme->setTensorRank(0);
     m_views.scheme->setSpec(m_spec);
     m_views.controls->setEnabled(false);
     clearViews();
@@ -102,6 +104,7 @@ void AnalysisController::selectTensor(std::size_t index) {
     m_spec = m_session.spec(index);
     leaveScheme();
     m_views.controls->setSpec(m_spec);
+    m_views.scheme->setTensorRank(int(reader->tensors()[index].shape.size()));
     m_views.scheme->setSpec(m_spec);
     m_views.controls->setEnabled(true);
     m_views.stats->setNotice(QString::fromStdString(reader->tensors()[index].name), tr("Loading…"));
@@ -173,7 +176,7 @@ void AnalysisController::onQuantReady(quint64 generation, std::shared_ptr<const 
         return;
     if (m_suggestPending && trySuggestFrom(*analysis))
         return;
-    if (analysis->spec != m_spec)
+    if (!answersSpec(*analysis, m_spec))
         return; // the user moved on (a drag or an edit); a newer request follows
     m_session.setExact(*m_current, analysis);
     showExact(std::move(analysis));

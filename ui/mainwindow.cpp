@@ -20,7 +20,7 @@
 #include "recentfiles.h"
 #include "schemecontrols.h"
 #include "schemeinsights.h"
-#include "schemepresets.h"
+#include "schemesettings.h"
 #include "shortcutsdialog.h"
 #include "specundo.h"
 #include "statspanel.h"
@@ -65,8 +65,6 @@ const QString kShowMappingKey = QStringLiteral("view/showMapping");
 const QString kShowErrorKey = QStringLiteral("view/showError");
 const QString kLastDirectoryKey = QStringLiteral("files/lastDirectory");
 const QString kHintKey = QStringLiteral("hints/firstStartDismissed");
-const QString kPresetKey = QStringLiteral("scheme/preset");
-const QString kFormatKey = QStringLiteral("scheme/format");
 constexpr int kMaxListedNames = 15;
 
 struct DemoOutcome {
@@ -397,19 +395,9 @@ void MainWindow::restoreSettings() {
     restoreScheme(settings);
 }
 
-// New tensors start from the last preset, or failing that the last format.
+// New tensors start from the last scheme.
 void MainWindow::restoreScheme(const QSettings &settings) {
-    if (const auto preset = presetByKey(settings.value(kPresetKey).toString())) {
-        m_controller->setDefaultScheme(preset->spec);
-        return;
-    }
-    const auto format = qs::formatFromName(settings.value(kFormatKey).toString().toStdString());
-    if (!format || *format == qs::NumberFormat::Int)
-        return;
-    qs::QuantSpec spec = m_controller->session().defaultSpec();
-    spec.format = *format;
-    spec.granularity = {};
-    m_controller->setDefaultScheme(spec);
+    m_controller->setDefaultScheme(restoredScheme(settings, m_controller->session().defaultSpec()));
 }
 
 void MainWindow::saveSettings() const {
@@ -424,10 +412,7 @@ void MainWindow::saveSettings() const {
     settings.setValue(kErrorLogKey, m_errorLogAction->isChecked());
     settings.setValue(kShowMappingKey, m_showMappingAction->isChecked());
     settings.setValue(kShowErrorKey, m_showErrorAction->isChecked());
-    const qs::QuantSpec &scheme = m_controller->session().defaultSpec();
-    const auto preset = presetMatching(scheme);
-    settings.setValue(kPresetKey, preset ? preset->key : QString());
-    settings.setValue(kFormatKey, QString::fromUtf8(qs::formatTraits(scheme.format).name.data()));
+    saveScheme(settings, m_controller->session().defaultSpec());
 }
 
 void MainWindow::showEvent(QShowEvent *event) {

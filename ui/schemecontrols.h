@@ -2,14 +2,17 @@
 
 #include "quant/quantspec.h"
 
+#include <QHash>
 #include <QWidget>
 
 class QComboBox;
+class QDoubleSpinBox;
 
 namespace qs::ui {
 
 // The scheme row of the toolbar: a preset (what people deploy), the number format, the
-// granularity and the calibration method. Bits, symmetric / asymmetric and narrow stay in
+// granularity (the common ones in a list, any other typed as --granularity spells it) and the
+// calibration method with the percentile's P. Bits, symmetric / asymmetric and narrow stay in
 // QuantControls; setSpec shows a spec without emitting anything.
 class SchemeControls : public QWidget {
     Q_OBJECT
@@ -18,20 +21,26 @@ public:
 
     void setSpec(const qs::QuantSpec &spec);
     qs::QuantSpec spec() const { return m_spec; }
+    // The rank of the tensor on screen (0: none): the list offers channel:1 … channel:rank-1.
+    void setTensorRank(int rank);
 
     QComboBox *presetBox() const { return m_preset; }
     QComboBox *formatBox() const { return m_format; }
+    // Editable: typing a granularity and pressing Enter (or leaving the box) applies it.
     QComboBox *granularityBox() const { return m_granularity; }
     QComboBox *methodBox() const { return m_method; }
+    QDoubleSpinBox *percentileBox() const { return m_percentile; }
     // Chooses the preset with this key ("w4a16", …) as the user would.
     bool choosePreset(const QString &key);
 
 Q_SIGNALS:
-    // The user changed the format, granularity or method; spec carries them (bits, scheme and
-    // narrow as last shown).
+    // The user changed the format, granularity, method or P; spec carries them (bits, scheme
+    // and narrow as last shown).
     void schemeEdited(const qs::QuantSpec &spec);
     // The user picked a preset: its whole scheme.
     void presetChosen(const qs::QuantSpec &spec, const QString &key, const QString &name);
+    // Typed text that is no granularity, and why; the box shows the spec's granularity again.
+    void inputRejected(const QString &message);
 
 private:
     void fillPresets();
@@ -40,14 +49,23 @@ private:
     void fillMethods();
     void showGranularity(const qs::Granularity &granularity);
     void onPresetActivated(int index);
+    void onGranularityActivated(int index);
+    void onGranularityTyped();
+    void onPercentileChanged(double percentile);
     void readControls();
+    void edit(const qs::QuantSpec &spec);
     void updateEnabled();
+    void setApplies(QWidget *widget, bool applies, const QString &why);
 
     qs::QuantSpec m_spec;
+    int m_rank = 0;
+    int m_listedGranularities = 0; // entries after these show a spec's unlisted granularity
     QComboBox *m_preset = nullptr;
     QComboBox *m_format = nullptr;
     QComboBox *m_granularity = nullptr;
     QComboBox *m_method = nullptr;
+    QDoubleSpinBox *m_percentile = nullptr;
+    QHash<QWidget *, QString> m_tips; // each control's own tooltip, shown while it applies
 };
 
 } // namespace qs::ui

@@ -17,6 +17,13 @@ qs::Granularity granularity(qs::Granularity::Kind kind, std::int64_t size = 0) {
     return g;
 }
 
+qs::Granularity blocks(std::int64_t rows, std::int64_t cols) {
+    qs::Granularity g = granularity(qs::Granularity::Kind::Block);
+    g.rows = rows;
+    g.cols = cols;
+    return g;
+}
+
 qs::QuantSpec intPreset(int bits, qs::Scheme scheme, bool narrow, qs::Granularity g) {
     qs::QuantSpec spec = qs::intSpec(bits, scheme, narrow);
     spec.granularity = g;
@@ -49,6 +56,10 @@ std::vector<SchemePreset> makePresets() {
         {QStringLiteral("fp8"), tr("compressed-tensors FP8"),
          tr("fp8 e4m3 weights with one scale per output channel"),
          formatPreset(F::Fp8E4M3, granularity(K::Channel))},
+        {QStringLiteral("fp8_block"), tr("compressed-tensors FP8 block"),
+         tr("fp8 e4m3 weights with one scale per 128 × 128 tile: DeepSeek-V3's block-wise recipe, "
+            "FP8_BLOCK in compressed-tensors"),
+         formatPreset(F::Fp8E4M3, blocks(128, 128))},
         {QStringLiteral("nf4"), tr("bitsandbytes NF4"),
          tr("4-bit NormalFloat codes, one absmax per 64 values of the flattened tensor"),
          formatPreset(F::Nf4)},

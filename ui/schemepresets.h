@@ -17,8 +17,8 @@ struct SchemePreset {
     qs::QuantSpec spec;
 };
 
-// PyTorch's default, TensorRT INT8, compressed-tensors W4A16 / W8A8 / FP8, bitsandbytes NF4,
-// MXFP4, NVFP4 and llama.cpp's Q4_K, Q6_K and Q8_0, in that order.
+// PyTorch's default, TensorRT INT8, compressed-tensors W4A16 / W8A8 / FP8 / FP8 block,
+// bitsandbytes NF4, MXFP4, NVFP4 and llama.cpp's Q4_K, Q6_K and Q8_0, in that order.
 const std::vector<SchemePreset> &schemePresets();
 // The preset whose spec equals spec's format, granularity, bits, scheme, narrow and method
 // (thresholds and clip ratio aside), if any.

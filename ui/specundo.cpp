@@ -79,7 +79,7 @@ QString SpecUndo::describe(const qs::QuantSpec &before, const qs::QuantSpec &aft
     }
     if (before.granularity != after.granularity)
         return tr("Granularity %1").arg(QString::fromStdString(qs::granularityName(after.granularity)));
-    if (before.method != after.method)
+    if (before.method != after.method || before.percentile != after.percentile)
         return tr("Method %1").arg(QString::fromStdString(qs::methodLabel(after)));
     if (before.bits != after.bits)
         return tr("Bits %1 → %2").arg(before.bits).arg(after.bits);

@@ -1,8 +1,16 @@
 #include "tensorsession.h"
 
+#include "calib/calibmethods.h"
 #include "io/dtype.h"
 
 namespace qs::ui {
+
+bool answersSpec(const qs::QuantAnalysis &analysis, const qs::QuantSpec &spec) {
+    if (analysis.spec == spec)
+        return true;
+    return qs::usesTensorClip(spec) &&
+           analysis.spec == qs::resolvedSpec(spec, {analysis.spec.clipLo, analysis.spec.clipHi});
+}
 
 void TensorSession::reset(std::vector<qs::TensorInfo> tensors, std::string checkpointName) {
     m_tensors = std::move(tensors);
@@ -45,7 +53,7 @@ void TensorSession::setSpec(std::size_t index, const qs::QuantSpec &spec) {
 
 void TensorSession::setExact(std::size_t index, std::shared_ptr<const qs::QuantAnalysis> analysis) {
     const auto it = m_entries.find(index);
-    if (it != m_entries.end() && analysis && analysis->spec == it->second.spec)
+    if (it != m_entries.end() && analysis && answersSpec(*analysis, it->second.spec))
         it->second.exact = std::move(analysis);
 }
 
@@ -82,7 +90,7 @@ qs::QuantConfig TensorSession::toConfig() const {
         tensor.name = info.name;
         tensor.shape = info.shape;
         tensor.dtype = info.typeName();
-        tensor.spec = entry.spec;
+        tensor.spec = entry.exact->spec; // a method's spec as quantized: saturating at its clip
         tensor.params = entry.exact->params;
         tensor.mse = entry.exact->error.mse;
         tensor.sqnrDb = entry.exact->error.sqnrDb;

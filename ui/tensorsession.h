@@ -14,6 +14,10 @@
 
 namespace qs::ui {
 
+// True when analysis is the exact result for spec: computed for it, or, for a per-tensor method
+// that picks the clip (percentile, mse, entropy, histogram-l2), for spec resolved to that clip.
+bool answersSpec(const qs::QuantAnalysis &analysis, const qs::QuantSpec &spec);
+
 // What the user decided for the tensors of one open checkpoint: each configured (visited or
 // changed) tensor keeps its own spec while browsing, plus the latest exact result computed
 // for exactly that spec, which is what an export writes. Tensors not configured yet start from
@@ -30,7 +34,7 @@ public:
     const std::string &checkpointName() const { return m_checkpointName; }
 
     const qs::QuantSpec &defaultSpec() const { return m_default; }
-    // Takes bits, scheme, narrow, format, granularity and method from spec; new tensors start
+    // Takes bits, scheme, narrow, format, granularity, method and P from spec; new tensors start
     // non-saturating at clip ratio 1.
     void setDefaultSpec(const qs::QuantSpec &spec);
 
@@ -40,7 +44,7 @@ public:
     void visit(std::size_t index);
     // Marks it configured; drops a stored exact result that no longer matches.
     void setSpec(std::size_t index, const qs::QuantSpec &spec);
-    // Kept only when analysis was computed for the tensor's current spec.
+    // Kept only when analysis answers the tensor's current spec (answersSpec).
     void setExact(std::size_t index, std::shared_ptr<const qs::QuantAnalysis> analysis);
     std::shared_ptr<const qs::QuantAnalysis> exact(std::size_t index) const;
 
