@@ -103,23 +103,27 @@ void AnalysisController::onSchemeEdited(const qs::QuantSpec &edited) {
         spec.clipRatio = 1.0;
         spec.rangeMode = qs::RangeMode::NonSaturating;
     }
+    // A scheme the tensor on screen refuses changes nothing, not even the default for the next
+    // tensor: the bar goes back to what is shown, and so does everything else.
+    if (m_current && !acceptsScheme(spec))
+        return;
     m_session.setDefaultSpec(spec);
     if (!m_current) {
         setDefaultScheme(spec);
         return;
     }
-    if (acceptsScheme(spec))
-        applyUserSpec(m_spec, withValidThresholds(spec), ChangeKind::Scheme);
+    applyUserSpec(m_spec, withValidThresholds(spec), ChangeKind::Scheme);
 }
 
 void AnalysisController::onPresetChosen(const qs::QuantSpec &preset) {
+    if (m_current && !acceptsScheme(preset))
+        return; // as a refused scheme: nothing changes
     m_session.setDefaultSpec(preset);
     if (!m_current) {
         setDefaultScheme(preset);
         return;
     }
-    if (acceptsScheme(preset))
-        applyUserSpec(m_spec, preset, ChangeKind::Preset);
+    applyUserSpec(m_spec, preset, ChangeKind::Preset);
 }
 
 void AnalysisController::onRatioDragged(double ratio) {

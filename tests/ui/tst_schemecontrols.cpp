@@ -208,6 +208,7 @@ void TestSchemeControls::invalidGranularityRefused() {
     const qs::QuantSpec before = controller->currentSpec();
     const auto schemeBefore = controller->currentScheme();
     const int steps = m_window->undo()->stack()->count();
+    const qs::QuantSpec defaultBefore = controller->session().defaultSpec();
     typeGranularity(typed);
     QVERIFY2(m_window->statusBar()->currentMessage().contains(message),
              qPrintable(m_window->statusBar()->currentMessage()));
@@ -215,6 +216,8 @@ void TestSchemeControls::invalidGranularityRefused() {
     QCOMPARE(controller->currentScheme(), schemeBefore);
     QCOMPARE(controls()->granularityBox()->currentText(), QStringLiteral("group:128"));
     QCOMPARE(m_window->undo()->stack()->count(), steps);
+    // Nor does the refused scheme become the default the next tensor opens with.
+    QCOMPARE(controller->session().defaultSpec(), defaultBefore);
     QVERIFY(m_messages.isEmpty());
 }
 
