@@ -341,4 +341,28 @@ Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
     return out;
 }
 
+std::optional<double> clippedFraction(std::span<const float> values, const std::vector<std::int64_t> &shape,
+                                      const QuantSpec &spec, const SchemeQuantization &q) {
+    const auto grid = ParamGrid::make(shape, spec.granularity);
+    if (!grid || q.clipMin.empty() || q.clipMin.size() != std::size_t(grid->groupCount()) ||
+        q.clipMax.size() != q.clipMin.size())
+        return std::nullopt;
+    std::int64_t finite = 0;
+    std::int64_t outside = 0;
+    for (std::int64_t g = 0; g < grid->groupCount(); ++g) {
+        const double lo = q.clipMin[std::size_t(g)];
+        const double hi = q.clipMax[std::size_t(g)];
+        grid->forEachRun(g, [&](std::int64_t begin, std::int64_t end) {
+            for (std::int64_t i = begin; i < end; ++i) {
+                const double x = values[std::size_t(i)];
+                if (!std::isfinite(x))
+                    continue;
+                ++finite;
+                outside += (x < lo || x > hi) ? 1 : 0;
+            }
+        });
+    }
+    return finite > 0 ? double(outside) / double(finite) : 0.0;
+}
+
 } // namespace qs

@@ -59,4 +59,10 @@ Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
                                           const std::vector<std::int64_t> &shape, const QuantSpec &spec,
                                           const RunControl &control = {});
 
+/// The fraction of finite values outside their group's [clipMin, clipMax] in q (values and
+/// shape as quantized, spec's granularity); nullopt when q has no clip ranges (block and codebook
+/// formats) or they do not match spec's grid.
+std::optional<double> clippedFraction(std::span<const float> values, const std::vector<std::int64_t> &shape,
+                                      const QuantSpec &spec, const SchemeQuantization &q);
+
 } // namespace qs

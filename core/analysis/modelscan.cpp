@@ -1,0 +1,191 @@
+#include "analysis/modelscan.h"
+
+#include "quant/schememeasure.h"
+#include "quant/schemequant.h"
+#include "util/parallel.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace qs {
+
+namespace {
+
+// Count, mean and central moment sums (Σd², Σd³, Σd⁴) of a run of finite values, and its
+// largest magnitude: the partial that merges pairwise.
+struct MomentPartial {
+    double n = 0.0;
+    double mean = 0.0;
+    double m2 = 0.0;
+    double m3 = 0.0;
+    double m4 = 0.0;
+    double sumSquares = 0.0;
+    double maxAbs = 0.0;
+};
+
+// Two passes over one chunk, which the cache holds: the mean, then the moments about it.
+MomentPartial chunkMoments(const float *x, std::size_t n) {
+    MomentPartial p;
+    double sum = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(x[i]))
+            continue;
+        const double v = x[i];
+        p.n += 1.0;
+        sum += v;
+        p.sumSquares += v * v;
+        p.maxAbs = std::max(p.maxAbs, std::abs(v));
+    }
+    if (p.n == 0.0)
+        return p;
+    p.mean = sum / p.n;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(x[i]))
+            continue;
+        const double d = double(x[i]) - p.mean;
+        const double d2 = d * d;
+        p.m2 += d2;
+        p.m3 += d2 * d;
+        p.m4 += d2 * d2;
+    }
+    return p;
+}
+
+// Chan et al.'s and Pébay's pairwise update of the central moment sums.
+MomentPartial merge(const MomentPartial &a, const MomentPartial &b) {
+    if (a.n == 0.0)
+        return b;
+    if (b.n == 0.0)
+        return a;
+    MomentPartial r;
+    r.n = a.n + b.n;
+    const double delta = b.mean - a.mean;
+    const double d2 = delta * delta;
+    const double ab = a.n * b.n;
+    r.mean = a.mean + delta * b.n / r.n;
+    r.m2 = a.m2 + b.m2 + d2 * ab / r.n;
+    r.m3 = a.m3 + b.m3 + d2 * delta * ab * (a.n - b.n) / (r.n * r.n) +
+           3.0 * delta * (a.n * b.m2 - b.n * a.m2) / r.n;
+    r.m4 = a.m4 + b.m4 + d2 * d2 * ab * (a.n * a.n - ab + b.n * b.n) / (r.n * r.n * r.n) +
+           6.0 * d2 * (a.n * a.n * b.m2 + b.n * b.n * a.m2) / (r.n * r.n) +
+           4.0 * delta * (a.n * b.m3 - b.n * a.m3) / r.n;
+    r.sumSquares = a.sumSquares + b.sumSquares;
+    r.maxAbs = std::max(a.maxAbs, b.maxAbs);
+    return r;
+}
+
+// What the stored tensor costs, for kept and skipped tensors alike.
+TensorSummary summaryOf(const TensorInfo &info, std::size_t index) {
+    TensorSummary s;
+    s.index = index;
+    s.name = info.name;
+    s.shape = info.shape;
+    s.dtype = info.typeName();
+    s.params = info.elementCount();
+    s.storedBytes = info.byteSize;
+    s.bitsPerWeight = info.bitsPerWeight();
+    return s;
+}
+
+} // namespace
+
+std::optional<double> ValueMoments::maxOverStd() const {
+    if (!(std > 0.0))
+        return std::nullopt;
+    return maxAbs / std;
+}
+
+std::optional<ValueMoments> computeMoments(std::span<const float> values, const RunControl &control) {
+    std::vector<MomentPartial> partials(chunkCount(values.size()));
+    RunControl quiet = control;
+    quiet.progress = nullptr;
+    const bool done = parallelChunks(values.size(), kChunkSize, quiet,
+                                     [&](std::size_t c, std::size_t begin, std::size_t end) {
+                                         partials[c] = chunkMoments(values.data() + begin, end - begin);
+                                     });
+    if (!done)
+        return std::nullopt;
+    MomentPartial total;
+    for (const MomentPartial &p : partials) // in chunk order: the same at any thread count
+        total = merge(total, p);
+    ValueMoments m;
+    m.count = std::int64_t(total.n);
+    if (total.n == 0.0)
+        return m;
+    m.mean = total.mean;
+    m.std = std::sqrt(total.m2 / total.n);
+    m.rms = std::sqrt(total.sumSquares / total.n);
+    m.maxAbs = total.maxAbs;
+    m.kurtosis = total.m2 > 0.0 ? total.n * total.m4 / (total.m2 * total.m2) - 3.0 : 0.0;
+    return m;
+}
+
+TensorSummary scanTensor(const CheckpointReader &reader, std::size_t index, const TensorDecision &decision,
+                         const RunControl &control) {
+    const TensorInfo &info = reader.tensors().at(index);
+    TensorSummary s = summaryOf(info, index);
+    if (decision.keep) {
+        s.kept = true;
+        s.keptBecause = decision.keptBecause;
+        return s;
+    }
+    if (const Status ok = checkScheme(decision.spec, info.shape); !ok) {
+        s.skipped = ok.error();
+        return s;
+    }
+    const auto tensor = reader.loadFloat(index, control);
+    if (!tensor) {
+        s.skipped = tensor.error();
+        return s;
+    }
+    const std::span<const float> values = tensor.value()->values();
+    const auto moments = computeMoments(values, control);
+    const auto measured = moments ? measureScheme(values, info.shape, decision.spec, control)
+                                  : Result<SchemeMeasurement>(Error{"cancelled"});
+    if (!measured) {
+        s.skipped = measured.error();
+        return s;
+    }
+    s.spec = decision.spec;
+    s.bitsPerWeight = measured->quantization.bitsPerWeight;
+    s.moments = moments;
+    s.error = measured->error;
+    if (moments->rms > 0.0)
+        s.relRmse = std::sqrt(measured->error.mse) / moments->rms;
+    s.clippedFraction = clippedFraction(values, info.shape, decision.spec, measured->quantization);
+    return s;
+}
+
+Result<ScanTotals> scanModel(const CheckpointReader &reader, const DecideTensor &decide,
+                             const SummarySink &sink, const RunControl &control) {
+    const std::vector<TensorInfo> &tensors = reader.tensors();
+    double allParams = 0.0;
+    for (const TensorInfo &info : tensors)
+        allParams += double(info.elementCount());
+    RunControl perTensor = control;
+    perTensor.progress = nullptr;
+    ScanTotals totals;
+    double paramsDone = 0.0;
+    double bits = 0.0;
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+        if (control.canceled())
+            return Error{"cancelled"};
+        TensorSummary s = scanTensor(reader, i, decide(tensors[i]), perTensor);
+        if (control.canceled())
+            return Error{"cancelled"}; // a cancel mid-tensor reads as a skip; it is not one
+        ++totals.tensors;
+        totals.totalParams += s.params;
+        totals.kept += s.kept ? 1 : 0;
+        totals.skipped += s.skipped ? 1 : 0;
+        totals.quantized += s.error ? 1 : 0;
+        bits += s.bitsPerWeight * double(s.params);
+        paramsDone += double(s.params);
+        sink(std::move(s));
+        control.report(allParams > 0.0 ? paramsDone / allParams : double(i + 1) / double(tensors.size()));
+    }
+    totals.totalBytes = bits / 8.0;
+    totals.avgBitsPerWeight = totals.totalParams > 0 ? bits / double(totals.totalParams) : 0.0;
+    return totals;
+}
+
+} // namespace qs

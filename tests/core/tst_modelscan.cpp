@@ -1,0 +1,226 @@
+#include "analysis/modelscan.h"
+#include "io/safetensorswriter.h"
+#include "quant/schememeasure.h"
+#include "quant/schemequant.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+using namespace qs;
+
+namespace {
+
+std::vector<float> normalValues(std::size_t n, std::uint32_t seed, float sigma = 0.02f) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> normal(0.0f, sigma);
+    std::vector<float> v(n);
+    for (float &x : v)
+        x = normal(rng);
+    return v;
+}
+
+TensorBlob blobOf(const std::string &name, const std::vector<std::int64_t> &shape,
+                  const std::vector<float> &values, DType dtype = DType::F32) {
+    return {name, dtype, shape, encodeFloats(values, dtype)};
+}
+
+QuantSpec int4Group128() {
+    QuantSpec spec = intSpec(4, Scheme::Symmetric);
+    spec.granularity = parseGranularity("group:128").value();
+    return spec;
+}
+
+QuantSpec q4k() {
+    QuantSpec spec;
+    spec.format = NumberFormat::Q4_K;
+    return spec;
+}
+
+} // namespace
+
+// The whole-model sweep's core: moments of each tensor, and a scan that measures every tensor
+// under its decided scheme one at a time.
+class TestModelScan : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void momentsByHand();
+    void momentsIgnoreNonFinite();
+    void momentsSameAtAnyThreadCount();
+    void momentsOfConstantTensor();
+    void scanMeasuresKeepsAndSkips();
+    void scanCancels();
+};
+
+// 1, 2, 3, 4: mean 2.5, deviations ±0.5 and ±1.5, so Σd² = 5 and Σd⁴ = 2 · (0.0625 + 5.0625) =
+// 10.25; std = sqrt(5 / 4); excess kurtosis = 4 · 10.25 / 5² − 3 = −1.36; rms = sqrt(30 / 4).
+void TestModelScan::momentsByHand() {
+    const std::vector<float> x{1.0f, 2.0f, 3.0f, 4.0f};
+    const auto m = computeMoments(x);
+    QVERIFY(m);
+    QCOMPARE(m->count, std::int64_t(4));
+    QCOMPARE(m->mean, 2.5);
+    QCOMPARE(m->std, std::sqrt(1.25));
+    QVERIFY(std::abs(m->kurtosis - (-1.36)) < 1e-12);
+    QCOMPARE(m->rms, std::sqrt(7.5));
+    QCOMPARE(m->maxAbs, 4.0);
+    QCOMPARE(m->maxOverStd().value(), 4.0 / std::sqrt(1.25));
+}
+
+void TestModelScan::momentsIgnoreNonFinite() {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const float inf = std::numeric_limits<float>::infinity();
+    const std::vector<float> x{nan, 1.0f, -inf, 2.0f, 3.0f, inf, 4.0f};
+    const auto m = computeMoments(x);
+    QCOMPARE(m->count, std::int64_t(4));
+    QCOMPARE(m->mean, 2.5);
+    QCOMPARE(m->maxAbs, 4.0);
+}
+
+// Several chunks: the pairwise merge in chunk order gives the same bits at 1 and 3 threads, and
+// agrees with a direct two-pass computation in double to rounding.
+void TestModelScan::momentsSameAtAnyThreadCount() {
+    std::vector<float> x = normalValues(300'001, 3, 1.0f);
+    for (std::size_t i = 0; i < x.size(); i += 997)
+        x[i] *= 9.0f; // heavy tails: positive excess kurtosis
+    RunControl one;
+    one.threads = 1;
+    RunControl three;
+    three.threads = 3;
+    const auto a = computeMoments(x, one);
+    const auto b = computeMoments(x, three);
+    QCOMPARE(a->mean, b->mean);
+    QCOMPARE(a->std, b->std);
+    QCOMPARE(a->kurtosis, b->kurtosis);
+    double sum = 0.0;
+    for (float v : x)
+        sum += v;
+    const double mean = sum / double(x.size());
+    double m2 = 0.0;
+    double m4 = 0.0;
+    for (float v : x) {
+        const double d = double(v) - mean;
+        m2 += d * d;
+        m4 += d * d * d * d;
+    }
+    QVERIFY(std::abs(a->mean - mean) < 1e-12);
+    QVERIFY(std::abs(a->std - std::sqrt(m2 / double(x.size()))) < 1e-9);
+    const double kurtosis = double(x.size()) * m4 / (m2 * m2) - 3.0;
+    QVERIFY2(std::abs(a->kurtosis - kurtosis) < 1e-8 * std::abs(kurtosis),
+             qPrintable(QString::number(kurtosis)));
+    QVERIFY(a->kurtosis > 1.0);
+}
+
+void TestModelScan::momentsOfConstantTensor() {
+    const std::vector<float> x(1000, 0.5f);
+    const auto m = computeMoments(x);
+    QCOMPARE(m->std, 0.0);
+    QCOMPARE(m->kurtosis, 0.0);
+    QVERIFY(!m->maxOverStd());
+    const auto empty = computeMoments({});
+    QCOMPARE(empty->count, std::int64_t(0));
+}
+
+// A small model: a norm (kept), two projections quantized int4 g128 (one stored as BF16), and
+// one whose rows of 200 cannot take Q4_K's 256-value blocks (skipped with the reason). Each
+// measured tensor's figures are what measureScheme gives that tensor alone.
+void TestModelScan::scanMeasuresKeepsAndSkips() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("model.safetensors")).toStdString();
+    const auto q = normalValues(64 * 256, 1);
+    const auto up = normalValues(32 * 512, 2);
+    const auto odd = normalValues(8 * 200, 3);
+    const auto norm = normalValues(256, 4, 1.0f);
+    QVERIFY(writeSafetensors(path, {blobOf("layers.0.q_proj.weight", {64, 256}, q),
+                                    blobOf("layers.0.norm.weight", {256}, norm),
+                                    blobOf("layers.0.up_proj.weight", {32, 512}, up, DType::BF16),
+                                    blobOf("layers.0.odd_proj.weight", {8, 200}, odd)}));
+    const auto reader = openCheckpoint(path);
+    QVERIFY(reader);
+    const auto decide = [](const TensorInfo &info) {
+        TensorDecision d;
+        if (info.shape.size() == 1) {
+            d.keep = true;
+            d.keptBecause = "1-D tensor";
+        } else if (info.name.find("odd") != std::string::npos) {
+            d.spec = q4k();
+        } else {
+            d.spec = int4Group128();
+        }
+        return d;
+    };
+    std::vector<TensorSummary> seen;
+    std::vector<double> progress;
+    RunControl control;
+    control.progress = [&progress](double p) { progress.push_back(p); };
+    const auto totals = scanModel(
+        *reader.value(), decide, [&seen](TensorSummary &&s) { seen.push_back(std::move(s)); }, control);
+    QVERIFY(totals);
+    QCOMPARE(seen.size(), std::size_t(4));
+    for (std::size_t i = 0; i < seen.size(); ++i)
+        QCOMPARE(seen[i].index, i);
+    QCOMPARE(progress.size(), std::size_t(4));
+    QCOMPARE(progress.back(), 1.0);
+
+    const TensorSummary &norms = seen[1];
+    QVERIFY(norms.kept);
+    QCOMPARE(norms.keptBecause, std::string("1-D tensor"));
+    QCOMPARE(norms.bitsPerWeight, 32.0);
+    QVERIFY(!norms.error);
+
+    const TensorSummary &skipped = seen[3];
+    QVERIFY(skipped.skipped);
+    QVERIFY2(skipped.skipped->find("200") != std::string::npos &&
+                 skipped.skipped->find("256") != std::string::npos,
+             skipped.skipped->c_str());
+    QVERIFY(!skipped.error);
+
+    for (const std::size_t i : {std::size_t(0), std::size_t(2)}) {
+        const TensorSummary &s = seen[i];
+        QVERIFY(!s.kept && !s.skipped && s.error);
+        const auto tensor = reader.value()->loadFloat(i);
+        const auto direct = measureScheme(tensor.value()->values(), s.shape, int4Group128());
+        QCOMPARE(s.error->mse, direct->error.mse);
+        QCOMPARE(s.error->cosine, direct->error.cosine);
+        QCOMPARE(s.bitsPerWeight, direct->quantization.bitsPerWeight);
+        QCOMPARE(s.clippedFraction.value(), 0.0); // min-max ranges clip nothing
+        QVERIFY(s.relRmse && *s.relRmse > 0.0 && *s.relRmse < 0.5);
+        QCOMPARE(s.relRmse.value(), std::sqrt(s.error->mse) / s.moments->rms);
+    }
+    QCOMPARE(seen[2].dtype, std::string("BF16"));
+
+    QCOMPARE(totals->tensors, std::int64_t(4));
+    QCOMPARE(totals->kept, std::int64_t(1));
+    QCOMPARE(totals->skipped, std::int64_t(1));
+    QCOMPARE(totals->quantized, std::int64_t(2));
+    QCOMPARE(totals->totalParams, std::int64_t(64 * 256 + 256 + 32 * 512 + 8 * 200));
+    // Bits: the two measured tensors at their scheme's bits, the norm at 32, the skipped one at
+    // its stored 32.
+    const double bits =
+        seen[0].bitsPerWeight * 64 * 256 + 32.0 * 256 + seen[2].bitsPerWeight * 32 * 512 + 32.0 * 8 * 200;
+    QCOMPARE(totals->avgBitsPerWeight, bits / double(totals->totalParams));
+    QCOMPARE(totals->totalBytes, bits / 8.0);
+}
+
+void TestModelScan::scanCancels() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("model.safetensors")).toStdString();
+    QVERIFY(writeSafetensors(path, {blobOf("a.weight", {16, 128}, normalValues(2048, 5)),
+                                    blobOf("b.weight", {16, 128}, normalValues(2048, 6))}));
+    const auto reader = openCheckpoint(path);
+    int sunk = 0;
+    RunControl control;
+    control.isCanceled = [&sunk] { return sunk >= 1; };
+    const auto decide = [](const TensorInfo &) { return TensorDecision{false, {}, int4Group128()}; };
+    const auto totals = scanModel(
+        *reader.value(), decide, [&sunk](TensorSummary &&) { ++sunk; }, control);
+    QVERIFY(!totals);
+    QCOMPARE(QString::fromStdString(totals.error()), QStringLiteral("cancelled"));
+    QCOMPARE(sunk, 1);
+}
+
+QTEST_GUILESS_MAIN(TestModelScan)
+#include "tst_modelscan.moc"
