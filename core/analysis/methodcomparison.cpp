@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace qs {
 
@@ -88,6 +89,8 @@ Result<MethodRow> schemeRow(const TensorAnalysis &tensor, const QuantSpec &spec,
     row.mse = error.mse;
     row.sqnrDb = error.sqnrDb;
     row.clippedFraction = clippedFraction(values, tensor.info().shape, spec, quantized.value());
+    row.groupClipLo = std::move(quantized->clipMin);
+    row.groupClipHi = std::move(quantized->clipMax);
     return row;
 }
 
