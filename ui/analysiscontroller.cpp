@@ -32,6 +32,19 @@ bool sameMapping(const qs::QuantSpec &a, const qs::QuantSpec &b) {
     return a.bits == b.bits && a.scheme == b.scheme && a.narrow == b.narrow;
 }
 
+// True if analysis is spec's: analyzeQuant returns a range-picking method's spec resolved to
+// the clip it found (saturating at that range, the method kept).
+bool answers(const qs::QuantAnalysis &analysis, const qs::QuantSpec &spec) {
+    if (analysis.spec == spec)
+        return true;
+    qs::QuantSpec resolved = spec;
+    resolved.rangeMode = qs::RangeMode::Saturating;
+    resolved.clipLo = analysis.spec.clipLo;
+    resolved.clipHi = analysis.spec.clipHi;
+    return spec.method != qs::CalibMethod::MinMax && spec.rangeMode == qs::RangeMode::NonSaturating &&
+           analysis.spec == resolved;
+}
+
 } // namespace
 
 AnalysisController::AnalysisController(const AnalysisViews &views, QObject *parent)
@@ -173,7 +186,7 @@ void AnalysisController::onQuantReady(quint64 generation, std::shared_ptr<const 
         return;
     if (m_suggestPending && trySuggestFrom(*analysis))
         return;
-    if (analysis->spec != m_spec)
+    if (!answers(*analysis, m_spec))
         return; // the user moved on (a drag or an edit); a newer request follows
     m_session.setExact(*m_current, analysis);
     showExact(std::move(analysis));
