@@ -63,6 +63,7 @@ const QString kHistogramLogKey = QStringLiteral("view/histogramLog");
 const QString kErrorLogKey = QStringLiteral("view/errorLog");
 const QString kShowMappingKey = QStringLiteral("view/showMapping");
 const QString kShowErrorKey = QStringLiteral("view/showError");
+const QString kMethodThresholdsKey = QStringLiteral("view/methodThresholds");
 const QString kLastDirectoryKey = QStringLiteral("files/lastDirectory");
 const QString kHintKey = QStringLiteral("hints/firstStartDismissed");
 const QString kPresetKey = QStringLiteral("scheme/preset");
@@ -101,6 +102,7 @@ MainWindow::MainWindow(QWidget *parent)
     createDocks();
     setupSchemeDock();
     createActions();
+    setupMethodThresholds();
     createToolBar();
     createMenus();
     createStatusBar();
@@ -300,6 +302,7 @@ void MainWindow::createMenus() {
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_histogramLogAction);
     view->addAction(m_errorLogAction);
+    view->addAction(m_methodThresholdsAction);
     view->addAction(m_resetZoomAction);
     view->addSeparator();
     view->addAction(m_filterAction);
@@ -393,6 +396,7 @@ void MainWindow::restoreSettings() {
     m_error->setLogScale(m_errorLogAction->isChecked());
     m_showMappingAction->setChecked(settings.value(kShowMappingKey, true).toBool());
     m_showErrorAction->setChecked(settings.value(kShowErrorKey, true).toBool());
+    m_methodThresholdsAction->setChecked(settings.value(kMethodThresholdsKey, true).toBool());
     updatePlotVisibility();
     restoreScheme(settings);
 }
@@ -424,6 +428,7 @@ void MainWindow::saveSettings() const {
     settings.setValue(kErrorLogKey, m_errorLogAction->isChecked());
     settings.setValue(kShowMappingKey, m_showMappingAction->isChecked());
     settings.setValue(kShowErrorKey, m_showErrorAction->isChecked());
+    settings.setValue(kMethodThresholdsKey, m_methodThresholdsAction->isChecked());
     const qs::QuantSpec &scheme = m_controller->session().defaultSpec();
     const auto preset = presetMatching(scheme);
     settings.setValue(kPresetKey, preset ? preset->key : QString());
