@@ -83,6 +83,8 @@ Q_SIGNALS:
     void statusMessage(const QString &message);
     // The group the plots show changed (a new scheme opens on its worst group).
     void groupSelected(std::int64_t group);
+    // The plots switched between one group's values and all groups' in units of their scales.
+    void normalisedViewChanged(bool on);
     // An exact scheme analysis is on screen (for views that draw per-group figures).
     void schemeAnalysisShown(std::shared_ptr<const qs::SchemeAnalysis> analysis);
 

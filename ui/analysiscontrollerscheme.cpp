@@ -69,6 +69,7 @@ void AnalysisController::setNormalisedView(bool on) {
     m_views.groups->setNormalised(on);
     if (m_scheme)
         showSchemeEstimate();
+    Q_EMIT normalisedViewChanged(on);
 }
 
 // A combination checkScheme rejects is not applied: the message goes to the status bar and the

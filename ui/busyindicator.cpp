@@ -38,6 +38,10 @@ void BusyIndicator::setBusy(bool busy) {
     setVisible(busy);
 }
 
+void BusyIndicator::setCancelToolTip(const QString &text) {
+    m_cancel->setToolTip(text);
+}
+
 void BusyIndicator::setProgress(int percent, const QString &what) {
     m_what->setText(what);
     m_bar->setValue(percent);

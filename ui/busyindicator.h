@@ -16,6 +16,8 @@ public:
 
     void setBusy(bool busy);
     void setProgress(int percent, const QString &what);
+    // What Cancel stops (the default names the load or analysis).
+    void setCancelToolTip(const QString &text);
 
 Q_SIGNALS:
     void cancelRequested();

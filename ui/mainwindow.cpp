@@ -63,6 +63,7 @@ const QString kHistogramLogKey = QStringLiteral("view/histogramLog");
 const QString kErrorLogKey = QStringLiteral("view/errorLog");
 const QString kShowMappingKey = QStringLiteral("view/showMapping");
 const QString kShowErrorKey = QStringLiteral("view/showError");
+const QString kMethodThresholdsKey = QStringLiteral("view/methodThresholds");
 const QString kLastDirectoryKey = QStringLiteral("files/lastDirectory");
 const QString kHintKey = QStringLiteral("hints/firstStartDismissed");
 constexpr int kMaxListedNames = 15;
@@ -99,6 +100,7 @@ MainWindow::MainWindow(QWidget *parent)
     createDocks();
     setupSchemeDock();
     createActions();
+    setupMethodThresholds();
     createToolBar();
     createMenus();
     createStatusBar();
@@ -298,6 +300,7 @@ void MainWindow::createMenus() {
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_histogramLogAction);
     view->addAction(m_errorLogAction);
+    view->addAction(m_methodThresholdsAction);
     view->addAction(m_resetZoomAction);
     view->addSeparator();
     view->addAction(m_filterAction);
@@ -391,6 +394,7 @@ void MainWindow::restoreSettings() {
     m_error->setLogScale(m_errorLogAction->isChecked());
     m_showMappingAction->setChecked(settings.value(kShowMappingKey, true).toBool());
     m_showErrorAction->setChecked(settings.value(kShowErrorKey, true).toBool());
+    m_methodThresholdsAction->setChecked(settings.value(kMethodThresholdsKey, true).toBool());
     updatePlotVisibility();
     restoreScheme(settings);
 }
@@ -412,6 +416,7 @@ void MainWindow::saveSettings() const {
     settings.setValue(kErrorLogKey, m_errorLogAction->isChecked());
     settings.setValue(kShowMappingKey, m_showMappingAction->isChecked());
     settings.setValue(kShowErrorKey, m_showErrorAction->isChecked());
+    settings.setValue(kMethodThresholdsKey, m_methodThresholdsAction->isChecked());
     saveScheme(settings, m_controller->session().defaultSpec());
 }
 

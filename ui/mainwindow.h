@@ -28,6 +28,7 @@ class GroupBar;
 class HintBar;
 class HistogramPlot;
 class MappingPlot;
+class MethodThresholds;
 class QuantControls;
 class RecentFiles;
 class SchemeControls;
@@ -87,6 +88,8 @@ public:
     QDockWidget *statsDock() const { return m_statsDock; }
     SchemeInsights *schemeInsights() const { return m_insights; }
     QDockWidget *schemeDock() const { return m_schemeDock; }
+    MethodThresholds *methodThresholds() const { return m_methodThresholds; }
+    QAction *methodThresholdsAction() const { return m_methodThresholdsAction; }
 
 Q_SIGNALS:
     void fileOpened(const QString &path);
@@ -105,6 +108,7 @@ private:
     void createPanels();
     void createDocks();
     void setupSchemeDock();
+    void setupMethodThresholds();
     void applyChosenScheme(const qs::QuantSpec &spec);
     void showSchemeGrid(const std::shared_ptr<const qs::SchemeAnalysis> &analysis);
     void createActions();
@@ -155,7 +159,9 @@ private:
     QDockWidget *m_statsDock = nullptr;
     SchemeInsights *m_insights = nullptr;
     QDockWidget *m_schemeDock = nullptr;
+    MethodThresholds *m_methodThresholds = nullptr;
     BusyIndicator *m_busy = nullptr;
+    BusyIndicator *m_methodsBusy = nullptr;
     HintBar *m_hint = nullptr;
     DockWidths *m_dockWidths = nullptr;
     SpecUndo *m_undo = nullptr;
@@ -178,6 +184,7 @@ private:
     QAction *m_resetZoomAction = nullptr;
     QAction *m_showMappingAction = nullptr;
     QAction *m_showErrorAction = nullptr;
+    QAction *m_methodThresholdsAction = nullptr;
     QAction *m_filterAction = nullptr;
     QMenu *m_recentMenu = nullptr;
     QToolBar *m_toolBar = nullptr;

@@ -3,12 +3,16 @@
 
 #include "analysis/schemeanalysis.h"
 #include "analysiscontroller.h"
+#include "busyindicator.h"
+#include "methodcomparer.h"
+#include "methodthresholds.h"
 #include "plots/bitserrorchart.h"
 #include "plots/schemeheatmap.h"
 #include "quant/schemequant.h"
 #include "schemeinsights.h"
 #include "specundo.h"
 
+#include <QAction>
 #include <QDockWidget>
 #include <QScrollArea>
 #include <QStatusBar>
@@ -32,6 +36,8 @@ void MainWindow::setupSchemeDock() {
     addDockWidget(Qt::BottomDockWidgetArea, m_schemeDock);
     m_schemeDock->hide();
     connect(m_controller, &AnalysisController::tensorShown, m_insights, [this] {
+        // Tensor and spec together: no comparison of the new tensor under the old scheme.
+        m_insights->methodComparer()->setInput(m_controller->currentAnalysis(), m_controller->currentSpec());
         m_insights->setTensor(m_controller->currentAnalysis());
         m_insights->setCurrentSpec(m_controller->currentSpec());
     });
@@ -54,6 +60,34 @@ void MainWindow::setupSchemeDock() {
     connect(m_insights, &SchemeInsights::groupClicked, m_controller, &AnalysisController::selectGroup);
     connect(m_controller, &AnalysisController::groupSelected, m_insights,
             [this](std::int64_t group) { m_insights->heatmap()->setSelectedGroup(group); });
+}
+
+// View ▸ Method Thresholds: the Methods tab's comparison drawn on the histogram, computed (and
+// shown in the status bar) even while the Scheme panel is closed.
+void MainWindow::setupMethodThresholds() {
+    MethodComparer *comparer = m_insights->methodComparer();
+    m_methodThresholds = new MethodThresholds(m_controller, comparer, m_histogram, this);
+    m_methodThresholdsAction = createToggle(tr("Method T&hresholds"), true);
+    m_methodThresholdsAction->setToolTip(tr("Mark every calibration method's range on the weight histogram"));
+    m_methodThresholdsAction->setStatusTip(
+        tr("Marks the range each calibration method picks (min-max, mse, percentiles, …) on the weight "
+           "histogram; for grouped schemes, the range of the group shown"));
+    connect(m_methodThresholdsAction, &QAction::toggled, m_methodThresholds, &MethodThresholds::setEnabled);
+    m_methodThresholds->setEnabled(m_methodThresholdsAction->isChecked());
+
+    m_methodsBusy = new BusyIndicator(this);
+    m_methodsBusy->setObjectName(QStringLiteral("methodsBusy"));
+    m_methodsBusy->setCancelToolTip(tr("Stop comparing the calibration methods"));
+    statusBar()->addPermanentWidget(m_methodsBusy);
+    const QString what = tr("Comparing methods…");
+    connect(comparer, &MethodComparer::computingChanged, m_methodsBusy, [this, what](bool computing) {
+        m_methodsBusy->setBusy(computing);
+        if (computing)
+            m_methodsBusy->setProgress(0, what);
+    });
+    connect(comparer, &MethodComparer::progressChanged, m_methodsBusy,
+            [this, what](int percent) { m_methodsBusy->setProgress(percent, what); });
+    connect(m_methodsBusy, &BusyIndicator::cancelRequested, comparer, &MethodComparer::cancel);
 }
 
 // A grouped scheme's scales and errors over its grid; per tensor there is no grid to show.

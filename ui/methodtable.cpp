@@ -173,7 +173,7 @@ MethodTable::MethodTable(QWidget *parent)
     , m_model(new MethodTableModel(this))
     , m_proxy(new QSortFilterProxyModel(this))
     , m_view(new QTableView)
-    , m_empty(new QLabel(tr("Methods appear for per-tensor int schemes"))) {
+    , m_empty(new QLabel) {
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(Qt::UserRole);
     m_view->setModel(m_proxy);
@@ -196,6 +196,7 @@ MethodTable::MethodTable(QWidget *parent)
             [this](const QModelIndex &index) { applyViewRow(index.row()); });
     connect(m_view, &QWidget::customContextMenuRequested, this, &MethodTable::showContextMenu);
 
+    setComputing(false);
     m_empty->setAlignment(Qt::AlignCenter);
     m_empty->setWordWrap(true);
     m_empty->setForegroundRole(QPalette::PlaceholderText);
@@ -212,6 +213,11 @@ void MethodTable::setRows(std::vector<MethodRow> rows) {
     m_model->setRows(std::move(rows));
     m_stack->setCurrentWidget(m_model->rows().empty() ? static_cast<QWidget *>(m_empty) : m_view);
     createButtons();
+}
+
+void MethodTable::setComputing(bool computing) {
+    m_empty->setText(computing ? tr("Comparing the calibration methods on this tensor…")
+                               : tr("Methods appear for per-tensor int schemes"));
 }
 
 // A button per row; it stays with its row when the view is sorted (the proxy keeps the index).

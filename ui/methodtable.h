@@ -62,6 +62,8 @@ public:
 
     void setRows(std::vector<MethodRow> rows);
     void clear() { setRows({}); }
+    // While the rows are being computed, the empty table says so.
+    void setComputing(bool computing);
 
     QTableView *view() const { return m_view; }
     MethodTableModel *model() const { return m_model; }

@@ -2,16 +2,15 @@
 
 #include "analysis/methodcomparison.h"
 
+#include "methodcomparer.h"
 #include "plots/bitserrorchart.h"
 #include "plots/channelrangeplot.h"
 #include "plots/schemeheatmap.h"
 #include "quant/groupquant.h"
 
-#include <QFutureWatcher>
 #include <QPromise>
 #include <QTabWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace qs::ui {
 
@@ -38,24 +37,14 @@ ChannelRanges channelRangesOf(const qs::TensorAnalysis &tensor) {
 
 } // namespace
 
-// True if watcher's result is the newest request's and is there; the job is idle afterwards.
-template <typename T>
-bool SchemeInsights::finishes(Job &job, QFutureWatcher<T> *watcher, quint64 generation) {
-    if (job.watcher != watcher || job.generation != generation)
-        return false;
-    job.watcher = nullptr;
-    job.future = {};
-    watcher->deleteLater(); // we are inside its signal
-    return !watcher->isCanceled() && watcher->future().resultCount() > 0;
-}
-
 SchemeInsights::SchemeInsights(QWidget *parent)
     : QWidget(parent)
     , m_tabs(new QTabWidget)
     , m_channels(new ChannelRangePlot)
     , m_heatmap(new SchemeHeatmap)
     , m_bits(new BitsErrorChart)
-    , m_methods(new MethodTable) {
+    , m_methods(new MethodTable)
+    , m_comparer(new MethodComparer(this)) {
     m_tabs->setDocumentMode(true);
     m_tabs->addTab(m_channels, tr("Channels"));
     m_tabs->addTab(m_heatmap, tr("Heatmap"));
@@ -75,15 +64,9 @@ SchemeInsights::SchemeInsights(QWidget *parent)
     connect(m_bits, &BitsErrorChart::cancelRequested, this, &SchemeInsights::cancelComparison);
     connect(m_bits, &BitsErrorChart::recomputeRequested, this, &SchemeInsights::startComparison);
     connect(m_methods, &MethodTable::applyRequested, this, &SchemeInsights::applyRequested);
+    connect(m_comparer, &MethodComparer::rowsChanged, this, &SchemeInsights::showMethodRows);
+    connect(m_comparer, &MethodComparer::computingChanged, m_methods, &MethodTable::setComputing);
     m_bits->setBusy(false);
-}
-
-SchemeInsights::~SchemeInsights() {
-    for (Job *job : {&m_channelJob, &m_comparisonJob, &m_methodJob}) {
-        retire(*job);
-        for (QFuture<void> &future : job->retired)
-            future.waitForFinished();
-    }
 }
 
 void SchemeInsights::setChannelRanges(std::vector<float> mins, std::vector<float> maxs) {
@@ -111,18 +94,17 @@ void SchemeInsights::setMethodRows(std::vector<MethodRow> rows) {
 void SchemeInsights::setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor) {
     if (tensor == m_tensor)
         return;
-    retire(m_channelJob);
-    retire(m_comparisonJob);
-    retire(m_methodJob);
+    m_channelJob.cancel();
+    m_comparisonJob.cancel();
     m_tensor = std::move(tensor);
     m_channels->clear();
     m_bits->clear();
     m_bits->setBusy(false);
-    // Grids and methods come with a scheme; the new tensor has none of them yet.
+    // Grids come with a scheme; the new tensor has none yet.
     m_heatmap->clear();
     m_methods->clear();
+    m_comparer->setTensor(m_tensor);
     m_channelsStale = m_comparisonStale = bool(m_tensor);
-    m_methodsStale = bool(m_tensor) && m_methodSpec.has_value();
     refresh();
 }
 
@@ -135,32 +117,24 @@ void SchemeInsights::showEvent(QShowEvent *event) {
     refresh();
 }
 
+void SchemeInsights::hideEvent(QHideEvent *event) {
+    QWidget::hideEvent(event);
+    m_comparer->setWanted(MethodComparer::MethodsTab, false);
+}
+
 // Work only for what is on screen: a closed panel costs nothing while tensors are browsed.
 void SchemeInsights::refresh() {
+    m_comparer->setWanted(MethodComparer::MethodsTab, isVisible() && m_tabs->currentIndex() == MethodsTab);
     if (!m_tensor || !isVisible())
         return;
     if (m_channelsStale)
         startChannels();
     if (m_comparisonStale && m_tabs->currentIndex() == BitsTab)
         startComparison();
-    if (m_methodsStale && m_tabs->currentIndex() == MethodsTab)
-        startMethods();
 }
 
 void SchemeInsights::setMethodSpec(const qs::QuantSpec &spec) {
-    // The methods' rows depend on the format, bits, scheme and granularity, not on the range.
-    qs::QuantSpec base = spec;
-    base.method = qs::CalibMethod::MinMax;
-    base.rangeMode = qs::RangeMode::NonSaturating;
-    base.clipLo = base.clipHi = 0.0;
-    base.clipRatio = 1.0;
-    if (m_methodSpec == base)
-        return;
-    retire(m_methodJob);
-    m_methodSpec = base;
-    m_methods->clear();
-    m_methodsStale = bool(m_tensor);
-    refresh();
+    m_comparer->setSpec(spec);
 }
 
 namespace {
@@ -177,87 +151,49 @@ std::vector<MethodRow> methodRowsOf(const std::vector<qs::MethodRow> &rows) {
 
 } // namespace
 
-void SchemeInsights::startMethods() {
-    if (!m_tensor || !m_methodSpec)
-        return;
-    retire(m_methodJob);
-    m_methodsStale = false;
-    const quint64 generation = ++m_generation;
-    using Rows = std::vector<qs::MethodRow>;
-    auto *watcher = new QFutureWatcher<Rows>(this);
-    m_methodJob.generation = generation;
-    m_methodJob.watcher = watcher;
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
-        if (!finishes(m_methodJob, watcher, generation))
-            return;
-        m_methods->setRows(methodRowsOf(watcher->result()));
+void SchemeInsights::showMethodRows() {
+    const auto rows = m_comparer->rows();
+    m_methods->setRows(rows ? methodRowsOf(*rows) : std::vector<MethodRow>{});
+    if (rows)
         Q_EMIT methodsShown();
-    });
-    const QFuture<Rows> future =
-        QtConcurrent::run([tensor = m_tensor, spec = *m_methodSpec](QPromise<Rows> &promise) {
-            qs::RunControl control;
-            control.isCanceled = [&promise] { return promise.isCanceled(); };
-            auto rows = qs::compareMethods(*tensor, spec, control);
-            if (rows && !promise.isCanceled())
-                promise.addResult(std::move(rows).value());
-        });
-    watcher->setFuture(future);
-    m_methodJob.future = QFuture<void>(future);
 }
 
 void SchemeInsights::startChannels() {
-    retire(m_channelJob);
     m_channelsStale = false;
-    const quint64 generation = ++m_generation;
-    auto *watcher = new QFutureWatcher<ChannelRanges>(this);
-    m_channelJob.generation = generation;
-    m_channelJob.watcher = watcher;
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
-        if (!finishes(m_channelJob, watcher, generation))
-            return;
-        ChannelRanges ranges = watcher->result();
-        m_channels->setRanges(std::move(ranges.mins), std::move(ranges.maxs));
-        Q_EMIT channelRangesShown();
-    });
-    const QFuture<ChannelRanges> future =
-        QtConcurrent::run([tensor = m_tensor] { return channelRangesOf(*tensor); });
-    watcher->setFuture(future);
-    m_channelJob.future = QFuture<void>(future);
+    m_channelJob.run<ChannelRanges>(
+        this, [tensor = m_tensor] { return channelRangesOf(*tensor); },
+        [this](ChannelRanges ranges) {
+            m_channels->setRanges(std::move(ranges.mins), std::move(ranges.maxs));
+            Q_EMIT channelRangesShown();
+        });
 }
 
 void SchemeInsights::startComparison() {
     if (!m_tensor)
         return;
-    retire(m_comparisonJob);
     m_comparisonStale = false;
-    const quint64 generation = ++m_generation;
-    auto *watcher = new QFutureWatcher<std::vector<qs::ComparisonRow>>(this);
-    m_comparisonJob.generation = generation;
-    m_comparisonJob.watcher = watcher;
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
-        if (!finishes(m_comparisonJob, watcher, generation))
-            return;
-        m_bits->setBusy(false);
-        m_bits->setRows(watcher->result());
-        Q_EMIT comparisonShown();
-    });
     using Rows = std::vector<qs::ComparisonRow>;
-    const QFuture<Rows> future = QtConcurrent::run([tensor = m_tensor](QPromise<Rows> &promise) {
-        qs::RunControl control;
-        control.isCanceled = [&promise] { return promise.isCanceled(); };
-        Rows rows = qs::compareSchemes(tensor->tensor->values(), tensor->info().shape, control);
-        if (!promise.isCanceled())
-            promise.addResult(std::move(rows));
-    });
-    watcher->setFuture(future);
-    m_comparisonJob.future = QFuture<void>(future);
+    m_comparisonJob.run<Rows>(
+        this,
+        [tensor = m_tensor](QPromise<Rows> &promise) {
+            qs::RunControl control;
+            control.isCanceled = [&promise] { return promise.isCanceled(); };
+            Rows rows = qs::compareSchemes(tensor->tensor->values(), tensor->info().shape, control);
+            if (!promise.isCanceled())
+                promise.addResult(std::move(rows));
+        },
+        [this](Rows rows) {
+            m_bits->setBusy(false);
+            m_bits->setRows(std::move(rows));
+            Q_EMIT comparisonShown();
+        });
     m_bits->setBusy(true, tr("Comparing %n schemes…", nullptr, int(qs::comparisonSchemes().size())));
 }
 
 void SchemeInsights::cancelComparison() {
-    if (!m_comparisonJob.watcher)
+    if (!m_comparisonJob.isRunning())
         return;
-    retire(m_comparisonJob);
+    m_comparisonJob.cancel();
     m_bits->setCancelled();
 }
 
@@ -267,22 +203,11 @@ QSize SchemeInsights::sizeHint() const {
 }
 
 bool SchemeInsights::isComparing() const {
-    return m_comparisonJob.watcher != nullptr;
+    return m_comparisonJob.isRunning();
 }
 
 bool SchemeInsights::isComputing() const {
-    return m_channelJob.watcher || m_comparisonJob.watcher || m_methodJob.watcher;
-}
-
-void SchemeInsights::retire(Job &job) {
-    job.retired.removeIf([](const QFuture<void> &future) { return future.isFinished(); });
-    if (!job.watcher)
-        return;
-    job.future.cancel();
-    job.retired.append(job.future);
-    job.future = {};
-    delete job.watcher; // disconnects: a stale result is never shown
-    job.watcher = nullptr;
+    return m_channelJob.isRunning() || m_comparisonJob.isRunning() || m_comparer->isComputing();
 }
 
 } // namespace qs::ui

@@ -2,25 +2,21 @@
 
 #include "analysis/analysisresult.h"
 #include "analysis/schemecomparison.h"
+#include "latestjob.h"
 #include "methodtable.h"
 
-#include <QFuture>
-#include <QList>
 #include <QWidget>
 
 #include <memory>
-#include <optional>
 #include <vector>
 
-class QFutureWatcherBase;
-template <typename T>
-class QFutureWatcher;
 class QTabWidget;
 
 namespace qs::ui {
 
 class BitsErrorChart;
 class ChannelRangePlot;
+class MethodComparer;
 class SchemeHeatmap;
 
 // The Scheme panel: what a choice of scheme does to the current tensor, in four tabs: the range
@@ -28,14 +24,14 @@ class SchemeHeatmap;
 // weight for every scheme, and the calibration methods side by side. The setters take plain
 // data; setTensor computes what comes from the tensor alone (channel ranges, the scheme
 // comparison) off the GUI thread, only while the panel (and for the comparison, its tab) is
-// shown, and the newest tensor wins.
+// shown, and the newest tensor wins. The methods come from its MethodComparer, which other views
+// share.
 class SchemeInsights : public QWidget {
     Q_OBJECT
 public:
     enum Tab { ChannelsTab, HeatmapTab, BitsTab, MethodsTab };
 
     explicit SchemeInsights(QWidget *parent = nullptr);
-    ~SchemeInsights() override; // cancels and waits for its jobs
 
     void setChannelRanges(std::vector<float> mins, std::vector<float> maxs);
     void setGroupGrid(qint64 rows, qint64 groupsPerRow, std::vector<float> scales,
@@ -44,7 +40,8 @@ public:
     void setCurrentSpec(const qs::QuantSpec &spec);
     void setMethodRows(std::vector<MethodRow> rows);
     // Schedules the method comparison (qs::compareMethods) of the current tensor under spec:
-    // computed off the GUI thread while the Methods tab is on screen.
+    // computed off the GUI thread while the Methods tab is on screen (or another viewer of the
+    // comparer wants it).
     void setMethodSpec(const qs::QuantSpec &spec);
     // Schedules the channel ranges and the scheme comparison of tensor; nullptr clears.
     void setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor);
@@ -60,6 +57,7 @@ public:
     SchemeHeatmap *heatmap() const { return m_heatmap; }
     BitsErrorChart *bitsChart() const { return m_bits; }
     MethodTable *methodTable() const { return m_methods; }
+    MethodComparer *methodComparer() const { return m_comparer; }
 
 Q_SIGNALS:
     void groupClicked(qint64 group);
@@ -72,37 +70,25 @@ Q_SIGNALS:
 
 protected:
     void showEvent(QShowEvent *event) override;
+    void hideEvent(QHideEvent *event) override;
 
 private:
-    struct Job {
-        quint64 generation = 0;
-        QFutureWatcherBase *watcher = nullptr; // of the newest request; null when idle
-        QFuture<void> future;
-        QList<QFuture<void>> retired; // cancelled, maybe still running; waited for at the end
-    };
-
     void refresh();
     void startChannels();
     void startComparison();
-    void startMethods();
-    void retire(Job &job);
-    template <typename T>
-    bool finishes(Job &job, QFutureWatcher<T> *watcher, quint64 generation);
+    void showMethodRows();
 
     QTabWidget *m_tabs = nullptr;
     ChannelRangePlot *m_channels = nullptr;
     SchemeHeatmap *m_heatmap = nullptr;
     BitsErrorChart *m_bits = nullptr;
     MethodTable *m_methods = nullptr;
+    MethodComparer *m_comparer = nullptr;
     std::shared_ptr<const qs::TensorAnalysis> m_tensor;
-    Job m_channelJob;
-    Job m_comparisonJob;
-    Job m_methodJob;
-    std::optional<qs::QuantSpec> m_methodSpec;
-    quint64 m_generation = 0;
-    bool m_methodsStale = false;
     bool m_channelsStale = false;
     bool m_comparisonStale = false;
+    LatestJob m_channelJob;
+    LatestJob m_comparisonJob;
 };
 
 } // namespace qs::ui

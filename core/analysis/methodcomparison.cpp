@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace qs {
 
@@ -65,6 +66,8 @@ Result<MethodRow> schemeRow(const TensorAnalysis &tensor, const QuantSpec &spec,
     row.mse = error.mse;
     row.sqnrDb = error.sqnrDb;
     row.clippedFraction = clippedFraction(values, tensor.info().shape, spec, quantized.value()).value_or(0.0);
+    row.groupClipLo = std::move(quantized->clipMin);
+    row.groupClipHi = std::move(quantized->clipMax);
     return row;
 }
 

@@ -22,6 +22,12 @@ struct MethodRow {
     double mse = 0.0;             ///< over the finite values
     std::optional<double> sqnrDb; ///< nullopt when there is no error
     double clippedFraction = 0.0; ///< finite values outside their group's range
+    /// Each group's range, row-major over the scheme's parameter grid (the groups of
+    /// SchemeAnalysis::grid, in the same order): SchemeQuantization's clipMin / clipMax. Empty for
+    /// per-tensor int rows, whose one range is [clipLo, clipHi], and for formats without a clip
+    /// range (block and codebook formats).
+    std::vector<double> groupClipLo;
+    std::vector<double> groupClipHi;
 };
 
 /// The specs the table compares for spec on a tensor of this shape: minmax, mse, percentile at

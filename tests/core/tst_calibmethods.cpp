@@ -1,4 +1,5 @@
 #include "analysis/methodcomparison.h"
+#include "analysis/schemeanalysis.h"
 #include "analysis/tensoranalyzer.h"
 #include "calib/calibmethods.h"
 #include "quant/quantizer.h"
@@ -115,6 +116,8 @@ private Q_SLOTS:
     void methodTableRows_data();
     void methodTableRows();
     void methodTableMatchesAnalyze();
+    void methodRowsCarryGroupRanges_data();
+    void methodRowsCarryGroupRanges();
     void sameAtAnyThreadCount_data();
     void sameAtAnyThreadCount();
     void cancels_data();
@@ -486,6 +489,51 @@ void TestCalibMethods::methodTableMatchesAnalyze() {
         QCOMPARE(row.mse, analysis->error.mse);
         QCOMPARE(row.sqnrDb, analysis->error.sqnrDb);
         QCOMPARE(row.clippedFraction, analysis->error.clippedFraction);
+    }
+}
+
+void TestCalibMethods::methodRowsCarryGroupRanges_data() {
+    QTest::addColumn<QString>("granularity");
+    QTest::addColumn<int>("format");
+    QTest::addColumn<bool>("asymmetric");
+    QTest::addColumn<int>("groups");
+    QTest::addRow("int group symmetric") << "group:32" << int(NumberFormat::Int) << false << 16 * 4;
+    QTest::addRow("int channel asymmetric (hqq)") << "channel" << int(NumberFormat::Int) << true << 16;
+    QTest::addRow("fp8 group") << "group:64" << int(NumberFormat::Fp8E4M3) << false << 16 * 2;
+    QTest::addRow("fp8 tensor") << "tensor" << int(NumberFormat::Fp8E4M3) << false << 1;
+}
+
+// Grouped rows keep each group's range: the very ranges the window's scheme analysis of the
+// row's spec quantizes with (what the histogram draws for the selected group), in its grid's
+// order; clipLo / clipHi stay their lowest and highest. Per-tensor int rows keep none.
+void TestCalibMethods::methodRowsCarryGroupRanges() {
+    QFETCH(QString, granularity);
+    QFETCH(int, format);
+    QFETCH(bool, asymmetric);
+    QFETCH(int, groups);
+    const auto tensor = analysisOf(weights(16 * 128), {16, 128});
+    const QuantSpec spec = specOf("minmax", 4, asymmetric ? Scheme::Asymmetric : Scheme::Symmetric,
+                                  granularity.toLatin1().constData(), NumberFormat(format));
+    const auto rows = compareMethods(*tensor, spec).value();
+    QVERIFY(rows.size() >= 2);
+    for (const MethodRow &row : rows) {
+        const auto scheme = analyzeScheme(*tensor, row.spec).value();
+        QCOMPARE(scheme->grid.groupCount(), std::int64_t(groups));
+        QCOMPARE(row.groupClipLo, scheme->quantization.clipMin);
+        QCOMPARE(row.groupClipHi, scheme->quantization.clipMax);
+        QCOMPARE(row.groupClipLo.size(), std::size_t(groups));
+        QCOMPARE(row.clipLo, *std::min_element(row.groupClipLo.begin(), row.groupClipLo.end()));
+        QCOMPARE(row.clipHi, *std::max_element(row.groupClipHi.begin(), row.groupClipHi.end()));
+        for (std::size_t g = 0; g < row.groupClipLo.size(); ++g)
+            QVERIFY(row.groupClipLo[g] <= row.groupClipHi[g]);
+    }
+    // The methods differ group by group: mse narrows some group's range below min-max's.
+    QVERIFY(rows[1].groupClipHi != rows[0].groupClipHi);
+
+    const auto perTensor = compareMethods(*tensor, specOf("minmax", 4)).value();
+    for (const MethodRow &row : perTensor) {
+        QVERIFY(row.groupClipLo.empty());
+        QVERIFY(row.groupClipHi.empty());
     }
 }
 

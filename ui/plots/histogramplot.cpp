@@ -42,6 +42,7 @@ constexpr double kMinDisplayBinPx = 2.0;
 constexpr int kShadeAlpha = 55;
 
 const QString kLevelsLayer = QStringLiteral("levels");
+const QString kMethodsLayer = QStringLiteral("methods");
 const QString kShadingLayer = QStringLiteral("shading");
 const QString kHandlesLayer = QStringLiteral("handles");
 
@@ -142,6 +143,8 @@ void HistogramPlot::Private::createLayers() {
     m_plot->addLayer(kShadingLayer, m_plot->layer(QStringLiteral("main")), QCustomPlot::limBelow);
     m_plot->addLayer(kLevelsLayer, m_plot->layer(QStringLiteral("main")), QCustomPlot::limAbove);
     m_plot->addLayer(kHandlesLayer, m_plot->layer(kLevelsLayer), QCustomPlot::limAbove);
+    // Method markers over the levels, under the handles that one of them coincides with.
+    m_plot->addLayer(kMethodsLayer, m_plot->layer(kLevelsLayer), QCustomPlot::limAbove);
 }
 
 void HistogramPlot::Private::createItems() {
@@ -160,6 +163,7 @@ void HistogramPlot::Private::createItems() {
     for (int i : {Lower, Upper})
         createHandle(Handle(i));
     styleGrabMarks();
+    m_markers = new MethodMarkers(m_plot, kMethodsLayer);
     m_plot->setCurrentLayer(QStringLiteral("main"));
 }
 
@@ -506,6 +510,7 @@ void HistogramPlot::Private::restyle() {
     applyPlotStyle(m_plot);
     updateTailLabels();
     styleGrabMarks();
+    m_markers->restyle();
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -533,6 +538,8 @@ HistogramPlot::HistogramPlot(QWidget *parent)
 HistogramPlot::~HistogramPlot() = default;
 
 void HistogramPlot::setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor) {
+    if (tensor != d->m_tensor)
+        d->m_markers->setMarkers({});
     d->m_tensor = std::move(tensor);
     d->m_view.reset();
     if (!d->m_tensor) {
@@ -622,6 +629,15 @@ bool HistogramPlot::showsLevelView() const {
 
 std::vector<double> HistogramPlot::viewLevels() const {
     return d->m_view ? d->m_view->levels : std::vector<double>{};
+}
+
+void HistogramPlot::setMethodMarkers(std::vector<MethodMarker> markers) {
+    d->m_markers->setMarkers(std::move(markers));
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+MethodMarkers *HistogramPlot::methodMarkers() const {
+    return d->m_markers;
 }
 
 void HistogramPlot::setLogScale(bool on) {

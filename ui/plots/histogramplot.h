@@ -1,6 +1,7 @@
 #pragma once
 
 #include "analysis/analysisresult.h"
+#include "plots/methodmarkers.h"
 #include "quant/quantspec.h"
 
 #include <QWidget>
@@ -17,8 +18,9 @@ namespace qs::ui {
 /// The weight histogram of one tensor with the quantization levels x̂ = (q - z)·s drawn over
 /// it (each level while they are a few pixels apart, a density band beyond), the clip
 /// thresholds as draggable handles, and the saturated tails shaded and labelled with the
-/// fraction clipped. Zoom with the wheel, pan by dragging the background. With focus, the arrow
-/// keys nudge the selected handle by one quantization step (Shift: ten).
+/// fraction clipped. Calibration methods' ranges can be drawn over it as thin marker pairs with a
+/// legend row. Zoom with the wheel, pan by dragging the background. With focus, the arrow keys
+/// nudge the selected handle by one quantization step (Shift: ten).
 class HistogramPlot : public QWidget {
     Q_OBJECT
 public:
@@ -54,6 +56,11 @@ public:
     bool showsLevelView() const;
     /// The levels drawn in a LevelView (empty otherwise).
     std::vector<double> viewLevels() const;
+    /// Draws one marker pair per calibration method (in the units of what is shown); an empty
+    /// list removes them. A new tensor removes them too: they belong to one tensor.
+    void setMethodMarkers(std::vector<MethodMarker> markers);
+    /// The method markers' drawing (tests read its lines and legend).
+    MethodMarkers *methodMarkers() const;
     void setLogScale(bool on);
     bool logScale() const { return m_logScale; }
     /// Shows the whole tensor range again.

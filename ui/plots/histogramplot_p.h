@@ -79,6 +79,7 @@ public:
     QCustomPlot *m_plot;
     QLabel *m_info = nullptr;
     QCheckBox *m_logToggle = nullptr;
+    MethodMarkers *m_markers = nullptr;
     QCPGraph *m_bars = nullptr;
     QCPItemRect *m_band = nullptr;
     std::vector<QCPItemLine *> m_levelLines;

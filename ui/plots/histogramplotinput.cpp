@@ -153,6 +153,9 @@ bool HistogramPlot::Private::eventFilter(QObject *, QEvent *event) {
     case QEvent::PaletteChange:
         restyle();
         return false;
+    case QEvent::Resize:
+        m_markers->fitLegend();
+        return false;
     default:
         return false;
     }
@@ -211,10 +214,14 @@ bool HistogramPlot::Private::onKey(QKeyEvent *event) {
     }
 }
 
+// Method markers near the pointer (or their legend entry under it) come first.
 bool HistogramPlot::Private::onToolTip(QHelpEvent *event) {
     QString text = tr("<b>Weight histogram</b>: how many values fall in each of the fine bins.");
     if (m_tensor && m_plot->axisRect()->rect().contains(event->pos()))
         text = describeAt(m_plot->xAxis->pixelToCoord(event->pos().x()));
+    const QString markers = m_markers->toolTipAt(event->pos(), m_owner->grabRadiusPx() / 2);
+    if (!markers.isEmpty())
+        text = markers + QStringLiteral("<hr>") + text;
     QToolTip::showText(event->globalPos(), text + QStringLiteral("<br>") + helpText(), m_plot);
     return true;
 }

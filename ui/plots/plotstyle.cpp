@@ -6,10 +6,12 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPalette>
+#include <QPen>
 
 #include "plots/qcustomplotinclude.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace qs::ui {
@@ -79,6 +81,29 @@ QColor zeroPoint() {
     return textColor();
 }
 } // namespace colors
+
+QPen methodPen(int style, double width) {
+    struct Style {
+        QColor color;
+        QList<qreal> dashes;
+    };
+    // Index 0 (min-max) follows the theme; see methodPen's doc comment.
+    static const std::array<Style, kMethodStyleCount> kStyles{{
+        {QColor(), {2, 2}},
+        {QColor(0x22, 0x88, 0x33), {6, 3}},
+        {QColor(0xAA, 0x33, 0x77), {6, 2, 1, 2}},
+        {QColor(0xEE, 0x66, 0x77), {3, 2}},
+        {QColor(0x66, 0xCC, 0xEE), {8, 2, 2, 2}},
+        {QColor(0xCC, 0xBB, 0x44), {4, 2, 1, 2, 1, 2}},
+        {QColor(0x44, 0x77, 0xAA), {10, 3}},
+    }};
+    const Style &chosen =
+        kStyles[std::size_t(((style % kMethodStyleCount) + kMethodStyleCount) % kMethodStyleCount)];
+    QPen pen(chosen.color.isValid() ? chosen.color : textColor(), width);
+    pen.setDashPattern(chosen.dashes);
+    pen.setCapStyle(Qt::FlatCap);
+    return pen;
+}
 
 // Vertical axes get as many ticks as their height has room for, so a short plot's labels
 // ("10⁻⁴", "10⁻⁵", …) do not run into each other. Connected once per plot.

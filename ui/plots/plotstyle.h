@@ -4,6 +4,7 @@
 
 #include <QColor>
 #include <QFont>
+#include <QPen>
 #include <QString>
 
 class QCustomPlot;
@@ -24,6 +25,15 @@ QColor error();     ///< error histogram and MSE curve (bluish green)
 QColor suggested(); ///< suggested threshold marker (reddish purple)
 QColor zeroPoint(); ///< zero / zero point emphasis (black or white, following the theme)
 } // namespace colors
+
+/// How many calibration methods have a marker style of their own (methodPen).
+inline constexpr int kMethodStyleCount = 7;
+/// A calibration method's marker: its own colour and dash, so that colour is never the only
+/// difference. `style` is the method's place in the method table (minmax, mse, percentile 99.9,
+/// percentile 99.99, entropy, histogram-l2, hqq; taken modulo kMethodStyleCount). min-max takes
+/// the theme's text colour, as in the error plot; the others Paul Tol's colour-blind safe
+/// "bright" colours. Dash lengths are in pen widths.
+QPen methodPen(int style, double width);
 
 /// Applies the common look (theme-aware background, fonts, antialiasing, margins) to a plot.
 void applyPlotStyle(QCustomPlot *plot);
