@@ -205,7 +205,9 @@ PlanScheme planSchemeFromSpec(const QuantSpec &spec) {
     }
     if (traits.fixedBlock == 0)
         out.granularity = spec.granularity;
-    out.method = spec.method;
+    // Block and codebook formats have no method but minmax, and drop any other they inherit.
+    if (traits.fixedBlock == 0 || spec.method != CalibMethod::MinMax)
+        out.method = spec.method;
     if (spec.method == CalibMethod::Percentile)
         out.percentile = spec.percentile;
     if (spec.rangeMode == RangeMode::Saturating && traits.family == FormatFamily::Integer)

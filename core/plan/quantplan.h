@@ -50,8 +50,9 @@ std::string planNumber(double value);
 std::string planMethodText(CalibMethod method, double percentile);
 
 /// Every key of spec that applies to its format, given explicitly: the int keys for int only,
-/// granularity and clip_ratio (when not 1) for int and fp8, clip when saturating, method always.
-/// Merged onto any default it gives spec back.
+/// granularity and clip_ratio (when not 1) for int and fp8, clip when saturating, method unless
+/// it is minmax on a block or codebook format (which has no other). Merged onto any default it
+/// gives spec back.
 PlanScheme planSchemeFromSpec(const QuantSpec &spec);
 
 /// Checks the values of the keys given, whatever the format: bits from 2 to 16, clip finite with

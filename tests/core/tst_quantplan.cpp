@@ -397,6 +397,8 @@ void TestQuantPlan::specRoundTrip() {
     QuantSpec asymmetricMse = intSpec(2, Scheme::Asymmetric);
     asymmetricMse.method = CalibMethod::Mse;
     QCOMPARE(mustMerge(asymmetricMse, layer), spec);
+    if (spec.format == NumberFormat::Q6_K) // nothing but the format applies to a block type
+        QVERIFY(layer == formatScheme(NumberFormat::Q6_K));
 }
 
 void TestQuantPlan::skippedReason() {
