@@ -1,0 +1,37 @@
+#pragma once
+
+#include "export/quantconfig.h"
+#include "plan/quantplan.h"
+#include "util/result.h"
+
+#include <string>
+
+namespace qs {
+
+/// Schema identifier and version of plan files (see README "Plan files").
+inline constexpr const char *kPlanFormat = "quantscope-plan";
+inline constexpr int kPlanVersion = 1;
+
+/// The JSON text of a plan (UTF-8, indented): format, version, default, rules, ignore,
+/// ignore_defaults and overrides, each scheme with only its given keys. Parsing it gives plan
+/// back, and writing that again gives the same text.
+std::string planToJson(const QuantPlan &plan);
+
+/// Parses and checks a plan file's text. Strict: an unknown key, an unknown format, a value the
+/// CLI would refuse, a bad pattern, a key that does not apply to its format, a missing or other
+/// version are errors. Each error starts with source, then where it is (`default`, `rules[1]
+/// (*.v_proj.weight)`, `ignore[0]`, `overrides["name"]`) and names the key or the value.
+Result<QuantPlan> planFromJson(const std::string &json, const std::string &source);
+
+/// Writes atomically with QSaveFile: a failed save leaves any existing file untouched. Errors
+/// name the file.
+Status savePlan(const std::string &path, const QuantPlan &plan);
+/// Reads and checks a plan file of at most 16 MiB. Errors name the file.
+Result<QuantPlan> loadPlan(const std::string &path);
+
+/// A configuration ("quantscope-config") as plan overrides: each tensor by name, with every key
+/// of its spec given (int, its bits, scheme, narrow, per tensor, minmax, and its clip range when
+/// saturating), so the plan's default changes none of them.
+PlanOverrides configToOverrides(const QuantConfig &config);
+
+} // namespace qs
