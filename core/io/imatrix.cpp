@@ -35,12 +35,15 @@ std::string shapeText(std::span<const std::int64_t> shape) {
 
 // Importance is a mean square: a weight that is NaN, infinite or negative can only come from a
 // damaged file, and would silently poison every weighted error computed with it.
-Status checkWeights(const std::vector<float> &weights) {
-    for (std::size_t j = 0; j < weights.size(); ++j) {
-        const float w = weights[j];
-        if (!std::isfinite(w) || w < 0.0f)
-            return Error{"value " + std::to_string(j) + " is " + std::to_string(w) +
-                         " (an importance must be finite and not negative)"};
+Status checkWeights(const std::vector<float> &weights, std::int64_t rows) {
+    const std::size_t columns = weights.size() / std::size_t(rows);
+    for (std::size_t k = 0; k < weights.size(); ++k) {
+        const float w = weights[k];
+        if (std::isfinite(w) && w >= 0.0f)
+            continue;
+        const std::string row = rows > 1 ? "expert " + std::to_string(k / columns) + " " : "";
+        return Error{row + "column " + std::to_string(k % columns) + " has importance " + std::to_string(w) +
+                     " (it must be finite and not negative)"};
     }
     return {};
 }
@@ -154,7 +157,7 @@ Status readLegacyEntry(LegacyCursor &cursor, std::int32_t index,
     ImportanceEntry entry;
     entry.weights = legacyWeights(cursor, nval, ncall);
     cursor.skip(4 * std::uint64_t(nval));
-    if (const Status valid = checkWeights(entry.weights); !valid)
+    if (const Status valid = checkWeights(entry.weights, 1); !valid)
         return Error{named + valid.error()};
     if (!entries.emplace(std::move(name).value(), std::move(entry)).second)
         return Error{named + "duplicate entry"};
@@ -268,7 +271,7 @@ Result<ImportanceEntry> divideByCounts(std::span<const float> sums, std::span<co
         for (std::size_t j = r * columns; j < (r + 1) * columns; ++j)
             entry.weights[j] = count > 0.0f ? sums[j] / count : 1.0f;
     }
-    if (const Status valid = checkWeights(entry.weights); !valid)
+    if (const Status valid = checkWeights(entry.weights, rows); !valid)
         return Error{valid.error()};
     return entry;
 }

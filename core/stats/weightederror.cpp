@@ -74,6 +74,8 @@ Status ColumnErrorSums::addRows(std::span<const float> x, std::span<const float>
     if (expert < 0 || expert >= m_experts)
         return Error{"expert " + std::to_string(expert) + " is outside 0 to " +
                      std::to_string(m_experts - 1)};
+    if (x.empty())
+        return control.canceled() ? Status(Error{"cancelled"}) : Status();
     const std::size_t offset = std::size_t(expert * m_columns);
     const ColumnBlock block{
         x.data(),        xHat.data(),       x.size() / std::size_t(m_columns), std::size_t(m_columns),

@@ -298,13 +298,13 @@ void TestImatrix::malformed_data() {
         << legacyFile({good, le32(-1) + QByteArray(16, 'x')})
         << QStringLiteral("entry #1: name length -1 is outside 1 to 4096");
     QTest::addRow("NaN value") << legacyFile({legacyEntry("w", 1, {1.0f, std::nanf("")})})
-                               << QStringLiteral("entry #0 'w': value 1 is nan");
+                               << QStringLiteral("entry #0 'w': column 1 has importance nan");
     QTest::addRow("negative value")
         << legacyFile({legacyEntry("w", 1, {-2.0f})})
-        << QStringLiteral("value 0 is -2.000000 (an importance must be finite and not negative)");
+        << QStringLiteral("column 0 has importance -2.000000 (it must be finite and not negative)");
     QTest::addRow("infinite after division")
         << legacyFile({legacyEntry("w", 1, {std::numeric_limits<float>::infinity()})})
-        << QStringLiteral("value 0 is inf");
+        << QStringLiteral("column 0 has importance inf");
     QTest::addRow("duplicate entry") << legacyFile({good, good})
                                      << QStringLiteral("entry #1 'blk.0.attn_q.weight': duplicate entry");
     QTest::addRow("truncated trailer") << (legacyFile({good}) + QByteArray(2, '\0'))
@@ -350,8 +350,8 @@ void TestImatrix::malformed_data() {
         << pairOf(imatrixGguf().f32("w.in_sum2", {2}, {1, 1}).f32("w.counts", {1}, {std::nanf("")}))
         << QStringLiteral("entry 'w': count 0 is nan");
     QTest::addRow("GGUF negative sum")
-        << pairOf(imatrixGguf().f32("w.in_sum2", {2}, {1, -1}).f32("w.counts", {1}, {1}))
-        << QStringLiteral("entry 'w': value 1 is -1.000000");
+        << pairOf(imatrixGguf().f32("w.in_sum2", {2, 2}, {1, 1, -1, 1}).f32("w.counts", {1, 2}, {1, 1}))
+        << QStringLiteral("entry 'w': expert 1 column 0 has importance -1.000000");
     QTest::addRow("GGUF no entries")
         << pairOf(imatrixGguf())
         << QStringLiteral("no importance entries (no <name>.in_sum2 and <name>.counts tensors)");
