@@ -271,11 +271,16 @@ void weightsQk(const float *x, const float *importance, float *weights, AffineGr
         subBlockWeightsAll<32>(x, importance, meanSquare, weights, groups.weightSums);
         return;
     }
+    // Each sub-block's Σx² in its own order, the eight interleaved: eight independent chains of
+    // additions instead of one chain of 256, with the same sums (sumOfSquares per sub-block).
+    std::array<float, 8> sums{};
+    for (int l = 0; l < 32; ++l)
+        for (int j = 0; j < 8; ++j)
+            sums[std::size_t(j)] += x[32 * j + l] * x[32 * j + l];
     for (int j = 0; j < 8; ++j) {
-        const float *v = x + 32 * j;
-        const float rms = std::sqrt(sumOfSquares({v, 32}) / 32.0f);
+        const float rms = std::sqrt(sums[std::size_t(j)] / 32.0f);
         for (int l = 0; l < 32; ++l)
-            weights[32 * j + l] = rms + std::fabs(v[l]);
+            weights[32 * j + l] = rms + std::fabs(x[32 * j + l]);
     }
 }
 
