@@ -2,12 +2,11 @@
 
 #include "io/dtype.h"
 #include "quant/quantizer.h"
+#include "util/textfile.h"
 
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 #include <QSet>
 #include <QString>
 
@@ -263,31 +262,14 @@ Result<QuantConfig> configFromJson(const std::string &json, const std::string &s
 }
 
 Status saveConfig(const std::string &path, const QuantConfig &config) {
-    const QString fileName = qstr(path);
-    QSaveFile file(fileName);
-    if (!file.open(QIODevice::WriteOnly))
-        return Error{path + ": cannot write: " + file.errorString().toStdString()};
-    const std::string json = configToJson(config);
-    if (file.write(json.data(), qint64(json.size())) != qint64(json.size())) {
-        file.cancelWriting();
-        return Error{path + ": cannot write: " + file.errorString().toStdString()};
-    }
-    if (!file.commit())
-        return Error{path + ": cannot save: " + file.errorString().toStdString()};
-    return {};
+    return saveTextFile(path, configToJson(config));
 }
 
 Result<QuantConfig> loadConfig(const std::string &path) {
-    QFile file(qstr(path));
-    if (!file.open(QIODevice::ReadOnly))
-        return Error{path + ": cannot open: " + file.errorString().toStdString()};
-    if (file.size() > kMaxConfigBytes)
-        return Error{path + ": " + std::to_string(file.size()) +
-                     " bytes is too large for a configuration (the limit is 64 MiB)"};
-    const QByteArray bytes = file.read(kMaxConfigBytes + 1);
-    if (bytes.size() > kMaxConfigBytes)
-        return Error{path + ": too large for a configuration (the limit is 64 MiB)"};
-    return configFromJson(bytes.toStdString(), path);
+    const auto text = loadTextFile(path, kMaxConfigBytes, "a configuration");
+    if (!text)
+        return Error{text.error()};
+    return configFromJson(text.value(), path);
 }
 
 } // namespace qs

@@ -1,10 +1,9 @@
 #include "plan/planjson.h"
+#include "util/textfile.h"
 
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 #include <QString>
 #include <QStringList>
 
@@ -346,28 +345,14 @@ Result<QuantPlan> planFromJson(const std::string &json, const std::string &sourc
 }
 
 Status savePlan(const std::string &path, const QuantPlan &plan) {
-    QSaveFile file(qstr(path));
-    if (!file.open(QIODevice::WriteOnly))
-        return Error{path + ": cannot write: " + file.errorString().toStdString()};
-    const std::string json = planToJson(plan);
-    if (file.write(json.data(), qint64(json.size())) != qint64(json.size())) {
-        file.cancelWriting();
-        return Error{path + ": cannot write: " + file.errorString().toStdString()};
-    }
-    if (!file.commit())
-        return Error{path + ": cannot save: " + file.errorString().toStdString()};
-    return {};
+    return saveTextFile(path, planToJson(plan));
 }
 
 Result<QuantPlan> loadPlan(const std::string &path) {
-    QFile file(qstr(path));
-    if (!file.open(QIODevice::ReadOnly))
-        return Error{path + ": cannot open: " + file.errorString().toStdString()};
-    // Read one byte past the limit, so a file that grows or lies about its size is caught too.
-    const QByteArray bytes = file.read(kMaxPlanBytes + 1);
-    if (bytes.size() > kMaxPlanBytes)
-        return Error{path + ": too large for a plan (the limit is 16 MiB)"};
-    return planFromJson(bytes.toStdString(), path);
+    const auto text = loadTextFile(path, kMaxPlanBytes, "a plan");
+    if (!text)
+        return Error{text.error()};
+    return planFromJson(text.value(), path);
 }
 
 PlanOverrides configToOverrides(const QuantConfig &config) {

@@ -379,7 +379,7 @@ void TestPlanJson::loadErrorsNameTheFile() {
     QVERIFY(file.resize((qint64(16) << 20) + 1)); // sparse: no 16 MiB written
     file.close();
     QCOMPARE(QString::fromStdString(loadPlan(big.toStdString()).error()),
-             big + QStringLiteral(": too large for a plan (the limit is 16 MiB)"));
+             big + QStringLiteral(": 16777217 bytes is too large for a plan (the limit is 16 MiB)"));
 
     const QString broken = dir.filePath(QStringLiteral("broken.json"));
     QFile brokenFile(broken);

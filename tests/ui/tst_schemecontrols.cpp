@@ -12,6 +12,7 @@
 #include "tensorbrowser.h"
 #include "tensorsession.h"
 #include "windowfixture.h"
+#include "windowsteps.h"
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -104,20 +105,11 @@ void TestSchemeControls::cleanup() {
 }
 
 std::size_t TestSchemeControls::tensorIndex(const char *name) const {
-    return m_window->controller()->session().indexOf(name).value_or(std::size_t(-1));
+    return qs::test::tensorIndexOf(*m_window, name);
 }
 
 void TestSchemeControls::openAndSelect(const char *name) {
-    QSignalSpy shown(m_window->controller(), &AnalysisController::exactShown);
-    QVERIFY(m_window->openFile(m_demo));
-    QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), kTimeoutMs);
-    const std::size_t index = tensorIndex(name);
-    if (m_window->controller()->currentTensor() == index)
-        return;
-    shown.clear();
-    m_window->browser()->selectTensor(index);
-    QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty() && shown.last().at(0).value<std::size_t>() == index,
-                             kTimeoutMs);
+    QVERIFY2(qs::test::openAndSelectTensor(*m_window, m_demo, name, kTimeoutMs), name);
 }
 
 // As the user does it: select the box's text, type, press Enter.

@@ -17,6 +17,7 @@
 #include "statspanel.h"
 #include "tensorbrowser.h"
 #include "windowfixture.h"
+#include "windowsteps.h"
 
 #include <qcustomplot.h>
 
@@ -103,20 +104,11 @@ void TestSchemeView::cleanup() {
 }
 
 std::size_t TestSchemeView::tensorIndex(const char *name) const {
-    return m_window->controller()->session().indexOf(name).value_or(std::size_t(-1));
+    return qs::test::tensorIndexOf(*m_window, name);
 }
 
 void TestSchemeView::openAndSelect(const char *name) {
-    QSignalSpy shown(m_window->controller(), &AnalysisController::exactShown);
-    QVERIFY(m_window->openFile(m_demo));
-    QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), kTimeoutMs);
-    const std::size_t index = tensorIndex(name);
-    if (m_window->controller()->currentTensor() == index)
-        return;
-    shown.clear();
-    m_window->browser()->selectTensor(index);
-    QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty() && shown.last().at(0).value<std::size_t>() == index,
-                             kTimeoutMs);
+    QVERIFY2(qs::test::openAndSelectTensor(*m_window, m_demo, name, kTimeoutMs), name);
 }
 
 // As the user does it: pick the preset's entry in the combo.
