@@ -229,14 +229,10 @@ std::string configToJson(const QuantConfig &config) {
 }
 
 Result<QuantConfig> configFromJson(const std::string &json, const std::string &source) {
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(json), &parseError);
-    if (parseError.error != QJsonParseError::NoError)
-        return Error{source + ": not valid JSON at byte " + std::to_string(parseError.offset) + ": " +
-                     parseError.errorString().toStdString()};
-    if (!doc.isObject())
-        return Error{source + ": not a Quantscope configuration (the top level is not a JSON object)"};
-    const QJsonObject root = doc.object();
+    const auto object = parseJsonObject(json, source, "a Quantscope configuration");
+    if (!object)
+        return Error{object.error()};
+    const QJsonObject &root = object.value();
     QuantConfig config;
     if (Status header = readHeader(root, source, config); !header)
         return Error{header.error()};

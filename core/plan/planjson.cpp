@@ -331,15 +331,11 @@ std::string planToJson(const QuantPlan &plan) {
 }
 
 Result<QuantPlan> planFromJson(const std::string &json, const std::string &source) {
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(json), &parseError);
-    if (parseError.error != QJsonParseError::NoError)
-        return Error{source + ": not valid JSON at byte " + std::to_string(parseError.offset) + ": " +
-                     parseError.errorString().toStdString()};
-    if (!doc.isObject())
-        return Error{source + ": not a Quantscope plan (the top level is not a JSON object)"};
+    const auto object = parseJsonObject(json, source, "a Quantscope plan");
+    if (!object)
+        return Error{object.error()};
     QuantPlan plan;
-    if (Status read = readPlan(doc.object(), plan); !read)
+    if (Status read = readPlan(object.value(), plan); !read)
         return Error{source + ": " + read.error()};
     return plan;
 }

@@ -1,6 +1,8 @@
 #include "util/textfile.h"
 
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonParseError>
 #include <QSaveFile>
 
 namespace qs {
@@ -42,6 +44,18 @@ Result<std::string> loadTextFile(const std::string &path, std::int64_t maxBytes,
     if (bytes.size() > maxBytes)
         return Error{path + ": too large for " + what + " (the limit is " + mebibytes(maxBytes) + ")"};
     return bytes.toStdString();
+}
+
+Result<QJsonObject> parseJsonObject(const std::string &text, const std::string &source,
+                                    const std::string &what) {
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(text), &parseError);
+    if (parseError.error != QJsonParseError::NoError)
+        return Error{source + ": not valid JSON at byte " + std::to_string(parseError.offset) + ": " +
+                     parseError.errorString().toStdString()};
+    if (!doc.isObject())
+        return Error{source + ": not " + what + " (the top level is not a JSON object)"};
+    return doc.object();
 }
 
 } // namespace qs
