@@ -31,6 +31,32 @@ constexpr std::array<const char *, 20> kColumns{
     "mse",    "sqnr_db",  "rel_rmse",     "max_abs_error", "clipped_fraction",
     "cosine", "kurtosis", "weighted_mse", "reference_mse", "skipped"};
 
+// Indices into kColumns.
+enum Column : std::size_t {
+    Name,
+    Shape,
+    DTypeCol,
+    Params,
+    Kept,
+    Format,
+    Bits,
+    GranularityCol,
+    Method,
+    BitsPerWeight,
+    Mse,
+    SqnrDb,
+    RelRmse,
+    MaxAbsError,
+    ClippedFraction,
+    Cosine,
+    Kurtosis,
+    WeightedMse,
+    ReferenceMse,
+    Skipped,
+    ColumnCount
+};
+static_assert(ColumnCount == kColumns.size());
+
 using Row = std::array<QJsonValue, kColumns.size()>;
 
 QString qstr(std::string_view s) {
@@ -53,24 +79,24 @@ QJsonValue text(const std::optional<std::string> &value) {
 // The scheme's keys that apply to its format; the others stay null.
 void fillScheme(Row &row, const QuantSpec &spec) {
     const FormatTraits &traits = formatTraits(spec.format);
-    row[5] = qstr(traits.name);
+    row[Format] = qstr(traits.name);
     if (traits.takesBits)
-        row[6] = spec.bits;
+        row[Bits] = spec.bits;
     if (traits.fixedBlock == 0) // block and codebook formats carry their own grouping
-        row[7] = QString::fromStdString(granularityName(spec.granularity));
-    row[8] = QString::fromStdString(methodLabel(spec));
+        row[GranularityCol] = QString::fromStdString(granularityName(spec.granularity));
+    row[Method] = QString::fromStdString(methodLabel(spec));
 }
 
 void fillError(Row &row, const TensorSummary &s) {
-    row[10] = number(s.error->mse);
-    row[11] = number(s.error->sqnrDb);
-    row[12] = number(s.relRmse);
-    row[13] = number(s.error->maxAbsError);
-    row[14] = number(s.clippedFraction);
-    row[15] = number(s.error->cosine);
+    row[Mse] = number(s.error->mse);
+    row[SqnrDb] = number(s.error->sqnrDb);
+    row[RelRmse] = number(s.relRmse);
+    row[MaxAbsError] = number(s.error->maxAbsError);
+    row[ClippedFraction] = number(s.clippedFraction);
+    row[Cosine] = number(s.error->cosine);
     if (s.moments)
-        row[16] = number(s.moments->kurtosis);
-    row[17] = number(s.weightedMse);
+        row[Kurtosis] = number(s.moments->kurtosis);
+    row[WeightedMse] = number(s.weightedMse);
 }
 
 Row rowOf(const TensorSummary &s) {
@@ -79,17 +105,17 @@ Row rowOf(const TensorSummary &s) {
     QJsonArray shape;
     for (std::int64_t d : s.shape)
         shape.append(qint64(d));
-    row[0] = qstr(s.name);
-    row[1] = shape;
-    row[2] = qstr(s.dtype);
-    row[3] = qint64(s.params);
-    row[4] = s.kept;
+    row[Name] = qstr(s.name);
+    row[Shape] = shape;
+    row[DTypeCol] = qstr(s.dtype);
+    row[Params] = qint64(s.params);
+    row[Kept] = s.kept;
     if (s.spec)
         fillScheme(row, *s.spec);
-    row[9] = number(s.bitsPerWeight); // the stored type's when kept or skipped
+    row[BitsPerWeight] = number(s.bitsPerWeight); // the stored type's when kept or skipped
     if (s.error)
         fillError(row, s);
-    row[19] = text(s.skipped); // reference_mse (row[18]) waits for the A/B reference
+    row[Skipped] = text(s.skipped); // reference_mse stays null until the A/B reference
     return row;
 }
 
