@@ -124,18 +124,37 @@ OptionDef flag(bool CliOptions::*member) {
             }};
 }
 
+// An option with a value that sets one QString member as given.
+OptionDef text(QString CliOptions::*member) {
+    return {true, [member](CliOptions &o, const QString &value) -> std::optional<QString> {
+                o.*member = value;
+                return std::nullopt;
+            }};
+}
+
+// The options that set the scheme, which report's --plan replaces.
+const QStringList &schemeOptionNames() {
+    static const QStringList names{
+        QStringLiteral("format"),     QStringLiteral("bits"),        QStringLiteral("scheme"),
+        QStringLiteral("narrow"),     QStringLiteral("granularity"), QStringLiteral("method"),
+        QStringLiteral("clip-ratio"), QStringLiteral("clip"),        QStringLiteral("suggest")};
+    return names;
+}
+
 QHash<QString, OptionDef> optionsFor(Command command) {
     QHash<QString, OptionDef> defs;
     if (command == Command::Demo)
         return defs;
     defs.insert(QStringLiteral("json"), flag(&CliOptions::json));
-    if (command != Command::Analyze && command != Command::Compare)
+    if (command != Command::Analyze && command != Command::Compare && command != Command::Report)
         return defs;
-    defs.insert(QStringLiteral("tensor"),
-                {true, [](CliOptions &o, const QString &v) -> std::optional<QString> {
-                     o.tensor = v;
-                     return std::nullopt;
-                 }});
+    if (command == Command::Report) {
+        defs.insert(QStringLiteral("csv"), flag(&CliOptions::csv));
+        defs.insert(QStringLiteral("plan"), text(&CliOptions::planFile));
+        defs.insert(QStringLiteral("imatrix"), text(&CliOptions::imatrixFile));
+    } else {
+        defs.insert(QStringLiteral("tensor"), text(&CliOptions::tensor));
+    }
     defs.insert(QStringLiteral("threads"), {true, setThreads});
     if (command == Command::Compare)
         return defs;
@@ -155,6 +174,8 @@ QHash<QString, OptionDef> optionsFor(Command command) {
     defs.insert(QStringLiteral("granularity"), {true, setGranularity});
     defs.insert(QStringLiteral("method"), {true, setMethod});
     defs.insert(QStringLiteral("clip-ratio"), {true, setClipRatio});
+    if (command == Command::Report)
+        return defs;
     defs.insert(QStringLiteral("params"), flag(&CliOptions::params));
     defs.insert(QStringLiteral("save-dequantized"), {true, setSaveDequantized});
     return defs;
@@ -167,6 +188,8 @@ std::optional<Command> commandFromName(const QString &name) {
         return Command::Analyze;
     if (name == QLatin1String("compare"))
         return Command::Compare;
+    if (name == QLatin1String("report"))
+        return Command::Report;
     if (name == QLatin1String("demo"))
         return Command::Demo;
     return std::nullopt;
@@ -233,14 +256,8 @@ void applyAliases(CliOptions &o) {
         o.spec.method = CalibMethod::Mse;
 }
 
-// Combinations that each option alone cannot judge.
-std::optional<QString> checkCombination(const CliOptions &o) {
-    if (o.command == Command::Compare && o.tensor.isEmpty())
-        return QStringLiteral("compare needs --tensor NAME");
-    if (o.command != Command::Analyze)
-        return std::nullopt;
-    if (o.tensor.isEmpty())
-        return QStringLiteral("analyze needs --tensor NAME");
+// The scheme options together, as analyze and report take them.
+std::optional<QString> checkSchemeOptions(const CliOptions &o) {
     if (auto problem = checkRangeOptions(o))
         return problem;
     if (auto problem = checkIntOnlyOptions(o))
@@ -249,6 +266,36 @@ std::optional<QString> checkCombination(const CliOptions &o) {
         return QStringLiteral("--narrow applies to the symmetric scheme only");
     if (const Status fits = checkScheme(o.spec, shapeThatFits(o.spec)); !fits)
         return QString::fromStdString(fits.error());
+    return std::nullopt;
+}
+
+std::optional<QString> checkReport(const CliOptions &o) {
+    if (o.json == o.csv)
+        return o.json ? QStringLiteral("report writes --json or --csv, not both")
+                      : QStringLiteral("report needs --json or --csv");
+    if (o.given.contains(QStringLiteral("plan")) && o.planFile.isEmpty())
+        return QStringLiteral("--plan needs a file name");
+    if (o.given.contains(QStringLiteral("imatrix")) && o.imatrixFile.isEmpty())
+        return QStringLiteral("--imatrix needs a file name");
+    if (!o.planFile.isEmpty())
+        for (const QString &name : schemeOptionNames())
+            if (o.given.contains(name))
+                return QStringLiteral("--plan sets every scheme; it excludes --%1").arg(name);
+    return checkSchemeOptions(o);
+}
+
+// Combinations that each option alone cannot judge.
+std::optional<QString> checkCombination(const CliOptions &o) {
+    if (o.command == Command::Compare && o.tensor.isEmpty())
+        return QStringLiteral("compare needs --tensor NAME");
+    if (o.command == Command::Report)
+        return checkReport(o);
+    if (o.command != Command::Analyze)
+        return std::nullopt;
+    if (o.tensor.isEmpty())
+        return QStringLiteral("analyze needs --tensor NAME");
+    if (auto problem = checkSchemeOptions(o))
+        return problem;
     return checkSaveTarget(o);
 }
 
@@ -307,8 +354,9 @@ Result<CliOptions> parseArguments(const QStringList &args) {
     }
     const auto command = commandFromName(args.first());
     if (!command)
-        return usage(QStringLiteral("unknown command \"%1\" (expected list, analyze, compare or demo)")
-                         .arg(args.first()));
+        return usage(
+            QStringLiteral("unknown command \"%1\" (expected list, analyze, compare, report or demo)")
+                .arg(args.first()));
     o.command = *command;
     const auto positional = applyOptions(args, o);
     if (!positional)
@@ -360,6 +408,16 @@ QString usageText() {
                "      Quantize one tensor with every scheme family and bit width (int per tensor,\n"
                "      per channel, group 128 and 32 at 2-8 bits; fp8; mxfp4, nvfp4, nf4; llama.cpp's\n"
                "      block types) and report bits per weight, MSE, SQNR and cosine for each.\n"
+               "  quantscope-cli report FILE (--json | --csv) [scheme options as for analyze | --plan "
+               "PLAN.json]\n"
+               "                 [--imatrix FILE] [--threads N]\n"
+               "      Quantize every tensor of the model, one at a time, and report each one's error\n"
+               "      and the totals. Without --plan the scheme options set the default scheme, and\n"
+               "      1-D tensors, embeddings and the output head are kept in their stored type.\n"
+               "      --json          {\"tensors\": [...], \"summary\": {...}}\n"
+               "      --csv           one row per tensor; the summary goes to stderr\n"
+               "      --plan PLAN     a plan file (rules, ignore list, overrides)\n"
+               "      --imatrix FILE  a llama.cpp importance matrix: adds weighted_mse\n"
                "  quantscope-cli demo OUT.safetensors\n"
                "      Write the demo checkpoint.\n"
                "  quantscope-cli --help | --version\n"

@@ -17,17 +17,21 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFileError = 1;
 inline constexpr int kExitUsageError = 2;
 
-enum class Command { Help, Version, List, Analyze, Compare, Demo };
+enum class Command { Help, Version, List, Analyze, Compare, Report, Demo };
 
 /// Everything the command line asked for, validated.
 struct CliOptions {
     Command command = Command::Help;
     QString file;
     bool json = false;
-    // analyze and compare
+    // analyze, compare and report
     QString tensor;
     QuantSpec spec; ///< --suggest is stored as method mse
     int threads = 0;
+    // report only
+    bool csv = false;
+    QString planFile;    ///< --plan PLAN.json, empty when the scheme options set the default
+    QString imatrixFile; ///< --imatrix FILE, empty when not asked for
     // analyze only
     bool params = false;     ///< --params: every group's scale and zero point in the report
     QString saveDequantized; ///< --save-dequantized OUT.npy, empty when not asked for

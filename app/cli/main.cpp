@@ -2,6 +2,7 @@
 #include "cliargs.h"
 #include "clicommands.h"
 #include "clicompare.h"
+#include "climodelreport.h"
 
 #include <QCoreApplication>
 
@@ -30,6 +31,8 @@ int main(int argc, char *argv[]) {
         return runAnalyze(options.value());
     case Command::Compare:
         return runCompare(options.value());
+    case Command::Report:
+        return runReport(options.value());
     case Command::Demo:
         return runDemo(options.value());
     }

@@ -2,6 +2,7 @@
 
 #include "quant/schememeasure.h"
 #include "quant/schemequant.h"
+#include "stats/weightederror.h"
 #include "util/parallel.h"
 
 #include <algorithm>
@@ -140,11 +141,21 @@ TensorSummary scanTensor(const CheckpointReader &reader, std::size_t index, cons
     }
     const std::span<const float> values = tensor.value()->values();
     const auto moments = computeMoments(values, control);
-    const auto measured = moments ? measureScheme(values, info.shape, decision.spec, control)
+    // x̂ is kept only for the weighted error; otherwise measureScheme never holds it whole.
+    std::vector<float> dequantized(decision.importance ? values.size() : 0);
+    const auto measured = moments ? measureScheme(values, info.shape, decision.spec, control, dequantized)
                                   : Result<SchemeMeasurement>(Error{"cancelled"});
     if (!measured) {
         s.skipped = measured.error();
         return s;
+    }
+    if (const auto &w = decision.importance) {
+        const auto weighted = weightedMse(values, dequantized, w->weights, w->columns, control);
+        if (!weighted) {
+            s.skipped = "importance-weighted error: " + weighted.error();
+            return s;
+        }
+        s.weightedMse = weighted.value();
     }
     s.spec = decision.spec;
     s.bitsPerWeight = measured->quantization.bitsPerWeight;

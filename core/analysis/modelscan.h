@@ -1,6 +1,7 @@
 #pragma once
 
 #include "io/checkpointreader.h"
+#include "io/imatrix.h"
 #include "quant/quantspec.h"
 #include "quant/valueerror.h"
 #include "util/result.h"
@@ -37,6 +38,10 @@ struct TensorDecision {
     bool keep = false;
     std::string keptBecause; ///< e.g. "1-D tensor", "ignored by *.k_proj.weight"
     QuantSpec spec;
+    /// When set (and the tensor is quantized), the summary also gets the importance-weighted
+    /// error under these weights; x̂ is then held for the tensor, which it otherwise never is.
+    /// Views an ImportanceMatrix that must outlive the scan.
+    std::optional<TensorImportance> importance;
 };
 
 /// One tensor of a scanned model: its figures under its decided scheme, never its values.
@@ -56,6 +61,8 @@ struct TensorSummary {
     std::optional<ValueError> error;
     std::optional<double> relRmse;         ///< RMS error over RMS value
     std::optional<double> clippedFraction; ///< finite values outside their group's range
+    /// weightedMse(x, x̂, weights, columns) when the decision gave importance weights.
+    std::optional<double> weightedMse;
     std::optional<ValueMoments> moments;
 };
 

@@ -2,6 +2,7 @@
 #include "io/safetensorswriter.h"
 #include "quant/schememeasure.h"
 #include "quant/schemequant.h"
+#include "stats/weightederror.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -53,6 +54,7 @@ private Q_SLOTS:
     void momentsOfConstantTensor();
     void scanMeasuresKeepsAndSkips();
     void scanCancels();
+    void scanWeighsByImportance();
 };
 
 // 1, 2, 3, 4: mean 2.5, deviations ±0.5 and ±1.5, so Σd² = 5 and Σd⁴ = 2 · (0.0625 + 5.0625) =
@@ -214,12 +216,39 @@ void TestModelScan::scanCancels() {
     int sunk = 0;
     RunControl control;
     control.isCanceled = [&sunk] { return sunk >= 1; };
-    const auto decide = [](const TensorInfo &) { return TensorDecision{false, {}, int4Group128()}; };
+    const auto decide = [](const TensorInfo &) { return TensorDecision{false, {}, int4Group128(), {}}; };
     const auto totals = scanModel(
         *reader.value(), decide, [&sunk](TensorSummary &&) { ++sunk; }, control);
     QVERIFY(!totals);
     QCOMPARE(QString::fromStdString(totals.error()), QStringLiteral("cancelled"));
     QCOMPARE(sunk, 1);
+}
+
+void TestModelScan::scanWeighsByImportance() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath(QStringLiteral("model.safetensors")).toStdString();
+    const auto values = normalValues(16 * 256, 7);
+    QVERIFY(writeSafetensors(path, {blobOf("a.weight", {16, 256}, values)}));
+    const auto reader = openCheckpoint(path);
+    QVERIFY(reader);
+    std::vector<float> weights(256);
+    for (std::size_t j = 0; j < weights.size(); ++j)
+        weights[j] = float(1 + j % 7); // uneven, so the weighted error differs from the plain one
+    TensorDecision decision{false, {}, q4k(), {}};
+    const TensorSummary plain = scanTensor(*reader.value(), 0, decision);
+    QVERIFY(plain.error && !plain.weightedMse);
+    decision.importance = TensorImportance{"a.weight", weights, 1, 256};
+    const TensorSummary weighted = scanTensor(*reader.value(), 0, decision);
+    QVERIFY(weighted.error && weighted.weightedMse);
+    // The same figures as without weights, and the weighted error of measureScheme's x̂.
+    QCOMPARE(weighted.error->mse, plain.error->mse);
+    QCOMPARE(weighted.bitsPerWeight, plain.bitsPerWeight);
+    std::vector<float> xHat(values.size());
+    QVERIFY(measureScheme(values, {16, 256}, q4k(), {}, xHat));
+    const auto expected = weightedMse(values, xHat, weights, 256);
+    QVERIFY(expected);
+    QCOMPARE(*weighted.weightedMse, expected.value());
+    QVERIFY(*weighted.weightedMse != plain.error->mse);
 }
 
 QTEST_GUILESS_MAIN(TestModelScan)

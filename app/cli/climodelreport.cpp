@@ -1,0 +1,312 @@
+#include "climodelreport.h"
+
+#include "clicommands.h"
+
+#include "analysis/modelscan.h"
+#include "io/checkpointreader.h"
+#include "io/imatrix.h"
+#include "plan/planjson.h"
+#include "plan/quantplan.h"
+
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonValue>
+#include <QStringList>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <utility>
+
+namespace qs::cli {
+
+namespace {
+
+// One tensor's keys, in order: the JSON objects and the CSV header alike.
+constexpr std::array<const char *, 20> kColumns{
+    "name",   "shape",    "dtype",        "params",        "kept",
+    "format", "bits",     "granularity",  "method",        "bits_per_weight",
+    "mse",    "sqnr_db",  "rel_rmse",     "max_abs_error", "clipped_fraction",
+    "cosine", "kurtosis", "weighted_mse", "reference_mse", "skipped"};
+
+// Indices into kColumns.
+enum Column : std::size_t {
+    Name,
+    Shape,
+    DTypeCol,
+    Params,
+    Kept,
+    Format,
+    Bits,
+    GranularityCol,
+    Method,
+    BitsPerWeight,
+    Mse,
+    SqnrDb,
+    RelRmse,
+    MaxAbsError,
+    ClippedFraction,
+    Cosine,
+    Kurtosis,
+    WeightedMse,
+    ReferenceMse,
+    Skipped,
+    ColumnCount
+};
+static_assert(ColumnCount == kColumns.size());
+
+using Row = std::array<QJsonValue, kColumns.size()>;
+
+QString qstr(std::string_view s) {
+    return QString::fromUtf8(s.data(), qsizetype(s.size()));
+}
+
+// JSON has no NaN or infinity; such a figure is reported as null, as analyze reports it.
+QJsonValue number(double value) {
+    return std::isfinite(value) ? QJsonValue(value) : QJsonValue(QJsonValue::Null);
+}
+
+QJsonValue number(const std::optional<double> &value) {
+    return value ? number(*value) : QJsonValue(QJsonValue::Null);
+}
+
+QJsonValue text(const std::optional<std::string> &value) {
+    return value ? QJsonValue(qstr(*value)) : QJsonValue(QJsonValue::Null);
+}
+
+// The scheme's keys that apply to its format; the others stay null.
+void fillScheme(Row &row, const QuantSpec &spec) {
+    const FormatTraits &traits = formatTraits(spec.format);
+    row[Format] = qstr(traits.name);
+    if (traits.takesBits)
+        row[Bits] = spec.bits;
+    if (traits.fixedBlock == 0) // block and codebook formats carry their own grouping
+        row[GranularityCol] = QString::fromStdString(granularityName(spec.granularity));
+    row[Method] = QString::fromStdString(methodLabel(spec));
+}
+
+void fillError(Row &row, const TensorSummary &s) {
+    row[Mse] = number(s.error->mse);
+    row[SqnrDb] = number(s.error->sqnrDb);
+    row[RelRmse] = number(s.relRmse);
+    row[MaxAbsError] = number(s.error->maxAbsError);
+    row[ClippedFraction] = number(s.clippedFraction);
+    row[Cosine] = number(s.error->cosine);
+    if (s.moments)
+        row[Kurtosis] = number(s.moments->kurtosis);
+    row[WeightedMse] = number(s.weightedMse);
+}
+
+Row rowOf(const TensorSummary &s) {
+    Row row;
+    row.fill(QJsonValue(QJsonValue::Null));
+    QJsonArray shape;
+    for (std::int64_t d : s.shape)
+        shape.append(qint64(d));
+    row[Name] = qstr(s.name);
+    row[Shape] = shape;
+    row[DTypeCol] = qstr(s.dtype);
+    row[Params] = qint64(s.params);
+    row[Kept] = s.kept;
+    if (s.spec)
+        fillScheme(row, *s.spec);
+    row[BitsPerWeight] = number(s.bitsPerWeight); // the stored type's when kept or skipped
+    if (s.error)
+        fillError(row, s);
+    row[Skipped] = text(s.skipped); // reference_mse stays null until the A/B reference
+    return row;
+}
+
+// A value as QJsonDocument writes it, so numbers read back exactly as analyze's do.
+QByteArray jsonText(const QJsonValue &value) {
+    const QByteArray array = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
+    return array.mid(1, array.size() - 2);
+}
+
+// An object with its keys in the given order (QJsonObject would sort them), at an indent.
+template <std::size_t N>
+QByteArray orderedObject(const std::array<const char *, N> &keys, const std::array<QJsonValue, N> &values,
+                         int indent) {
+    const QByteArray pad(indent, ' ');
+    QByteArray out = "{\n";
+    for (std::size_t i = 0; i < N; ++i)
+        out += pad + "    " + jsonText(QString::fromLatin1(keys[i])) + ": " + jsonText(values[i]) +
+               (i + 1 < N ? ",\n" : "\n");
+    return out + pad + "}";
+}
+
+// RFC 4180: quoted when it holds a comma, a quote, a line break or edge spaces.
+QString csvCell(const QJsonValue &value) {
+    if (value.isNull())
+        return {};
+    if (value.isArray()) {
+        QStringList dims;
+        for (const QJsonValue &d : value.toArray())
+            dims.append(QString::number(d.toInteger()));
+        return dims.join(QLatin1Char('x'));
+    }
+    if (!value.isString())
+        return QString::fromUtf8(jsonText(value));
+    QString s = value.toString();
+    if (s.contains(QLatin1Char(',')) || s.contains(QLatin1Char('"')) || s.contains(QLatin1Char('\n')) ||
+        s.contains(QLatin1Char('\r')) || s.trimmed() != s)
+        s = QLatin1Char('"') + s.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"');
+    return s;
+}
+
+QString csvLine(const Row &row) {
+    QStringList cells;
+    for (const QJsonValue &value : row)
+        cells.append(csvCell(value));
+    return cells.join(QLatin1Char(',')) + QLatin1Char('\n');
+}
+
+QString csvHeader() {
+    QStringList names;
+    for (const char *key : kColumns)
+        names.append(QString::fromLatin1(key));
+    return names.join(QLatin1Char(',')) + QLatin1Char('\n');
+}
+
+// Writes the report as the tensors arrive: JSON's opening and closing around them, or CSV rows.
+class ReportWriter {
+public:
+    explicit ReportWriter(bool csv)
+        : m_csv(csv) {
+        printOut(m_csv ? csvHeader() : QStringLiteral("{\n    \"tensors\": ["));
+    }
+
+    void add(const TensorSummary &summary) {
+        const Row row = rowOf(summary);
+        if (m_csv) {
+            printOut(csvLine(row));
+            return;
+        }
+        const QByteArray object = orderedObject(kColumns, row, 8);
+        printOut(QString::fromUtf8((m_rows++ ? ",\n        " : "\n        ") + object));
+    }
+
+    void finish(const ScanTotals &totals, double seconds) {
+        if (m_csv) { // stdout stays pure CSV
+            printSummaryLine(totals, seconds);
+            return;
+        }
+        static constexpr std::array<const char *, 8> keys{
+            "tensors",     "quantized",           "kept",   "skipped", "total_params",
+            "total_bytes", "avg_bits_per_weight", "seconds"};
+        const std::array<QJsonValue, 8> values{qint64(totals.tensors),
+                                               qint64(totals.quantized),
+                                               qint64(totals.kept),
+                                               qint64(totals.skipped),
+                                               qint64(totals.totalParams),
+                                               number(totals.totalBytes),
+                                               number(totals.avgBitsPerWeight),
+                                               number(seconds)};
+        const QByteArray close = m_rows ? "\n    ],\n" : "],\n";
+        printOut(QString::fromUtf8(close + "    \"summary\": " + orderedObject(keys, values, 4) + "\n}\n"));
+    }
+
+private:
+    static void printSummaryLine(const ScanTotals &t, double seconds) {
+        const QByteArray line =
+            QStringLiteral("report: %1 tensors (%2 quantized, %3 kept, %4 skipped), %5 parameters, "
+                           "%6 bytes, %7 bits per weight on average, %8 s\n")
+                .arg(t.tensors)
+                .arg(t.quantized)
+                .arg(t.kept)
+                .arg(t.skipped)
+                .arg(t.totalParams)
+                .arg(t.totalBytes, 0, 'f', 0)
+                .arg(t.avgBitsPerWeight, 0, 'g', 6)
+                .arg(seconds, 0, 'f', 2)
+                .toUtf8();
+        std::fwrite(line.constData(), 1, std::size_t(line.size()), stderr);
+        std::fflush(stderr);
+    }
+
+    bool m_csv;
+    int m_rows = 0;
+};
+
+// The plan file, or the scheme options as the default over the default ignore list.
+Result<QuantPlan> planFor(const CliOptions &options) {
+    if (!options.planFile.isEmpty())
+        return loadPlan(options.planFile.toStdString());
+    QuantPlan plan;
+    plan.defaults = planSchemeFromSpec(options.spec);
+    return plan;
+}
+
+TensorDecision decide(const QuantPlan &plan, const TensorInfo &info, const ImportanceMatrix *matrix) {
+    const TensorResolution r = resolve(plan, info.name, info.shape);
+    TensorDecision d;
+    if (r.kept()) {
+        d.keep = true;
+        d.keptBecause = resolutionText(plan, r);
+        return d;
+    }
+    d.spec = r.spec; // a spec the shape cannot take is skipped by scanTensor with the same reason
+    if (matrix && r.quantized() && matrix->find(info.name))
+        if (auto weights = matrix->lookup(info.name, info.shape))
+            d.importance = weights.value();
+    return d;
+}
+
+// An entry whose length does not fit its tensor fails the run before anything is measured.
+Status checkImportance(const QuantPlan &plan, const CheckpointReader &reader,
+                       const ImportanceMatrix &matrix) {
+    if (const Status names = matrix.checkNames(reader.tensors()); !names)
+        return names;
+    for (const TensorInfo &info : reader.tensors()) {
+        if (!resolve(plan, info.name, info.shape).quantized() || !matrix.find(info.name))
+            continue;
+        if (const auto weights = matrix.lookup(info.name, info.shape); !weights)
+            return Error{weights.error()};
+    }
+    return {};
+}
+
+int fail(const std::string &message, int status = kExitFileError) {
+    printError(QString::fromStdString(message));
+    return status;
+}
+
+} // namespace
+
+int runReport(const CliOptions &options) {
+    QElapsedTimer timer;
+    timer.start();
+    const auto plan = planFor(options);
+    if (!plan)
+        return fail(plan.error());
+    // The scheme options fit some tensor (parseArguments checked); a plan layer may still refuse
+    // them, e.g. a key the format has no use for. That is the command line's fault.
+    if (const Status valid = validatePlan(plan.value()); !valid)
+        return fail(valid.error(), options.planFile.isEmpty() ? kExitUsageError : kExitFileError);
+    const auto reader = openCheckpoint(options.file.toStdString());
+    if (!reader)
+        return fail(reader.error());
+    std::shared_ptr<const ImportanceMatrix> matrix;
+    if (!options.imatrixFile.isEmpty()) {
+        auto loaded = loadImportanceMatrix(options.imatrixFile.toStdString());
+        if (!loaded)
+            return fail(loaded.error());
+        matrix = loaded.value();
+        if (const Status ok = checkImportance(plan.value(), *reader.value(), *matrix); !ok)
+            return fail(ok.error());
+    }
+    RunControl control;
+    control.threads = options.threads;
+    ReportWriter writer(options.csv);
+    const auto totals = scanModel(
+        *reader.value(), [&](const TensorInfo &info) { return decide(plan.value(), info, matrix.get()); },
+        [&writer](TensorSummary &&s) { writer.add(s); }, control);
+    if (!totals)
+        return fail(totals.error());
+    writer.finish(totals.value(), double(timer.nsecsElapsed()) / 1e9);
+    return kExitOk;
+}
+
+} // namespace qs::cli

@@ -1,0 +1,372 @@
+// quantscope-cli report: every tensor of a model under a plan, as JSON or CSV.
+
+#include "clifixture.h"
+
+#include "quant/schememeasure.h"
+#include "stats/weightederror.h"
+
+#include <QJsonArray>
+#include <QRegularExpression>
+#include <QtEndian>
+
+using namespace qs;
+using namespace qs::test;
+
+namespace {
+
+const QString kQ = QStringLiteral("model.layers.0.self_attn.q_proj.weight");
+const QString kUp = QStringLiteral("model.layers.0.mlp.up_proj.weight");
+const QString kDown = QStringLiteral("model.layers.0.mlp.down_proj.weight");
+const QString kEmbed = QStringLiteral("model.embed_tokens.weight");
+const QString kNorm = QStringLiteral("model.layers.0.input_layernorm.weight");
+const QString kOdd = QStringLiteral("odd,name \"x\".bias");
+
+const QStringList kKeys{QStringLiteral("name"),
+                        QStringLiteral("shape"),
+                        QStringLiteral("dtype"),
+                        QStringLiteral("params"),
+                        QStringLiteral("kept"),
+                        QStringLiteral("format"),
+                        QStringLiteral("bits"),
+                        QStringLiteral("granularity"),
+                        QStringLiteral("method"),
+                        QStringLiteral("bits_per_weight"),
+                        QStringLiteral("mse"),
+                        QStringLiteral("sqnr_db"),
+                        QStringLiteral("rel_rmse"),
+                        QStringLiteral("max_abs_error"),
+                        QStringLiteral("clipped_fraction"),
+                        QStringLiteral("cosine"),
+                        QStringLiteral("kurtosis"),
+                        QStringLiteral("weighted_mse"),
+                        QStringLiteral("reference_mse"),
+                        QStringLiteral("skipped")};
+
+std::vector<float> wave(int n, double frequency, float amplitude) {
+    std::vector<float> v;
+    for (int i = 0; i < n; ++i)
+        v.push_back(amplitude * float(std::sin(frequency * i) + 0.3 * std::cos(3.1 * frequency * i)));
+    return v;
+}
+
+QByteArray le32(qint32 value) {
+    QByteArray bytes(4, '\0');
+    qToLittleEndian(value, bytes.data());
+    return bytes;
+}
+
+// llama.cpp's imatrix.dat: int32 entry count; per entry int32 name length, name, int32 ncall,
+// int32 nval, nval float32 values. ncall 1, so each weight is its value.
+QByteArray legacyImatrix(const QList<QPair<QByteArray, std::vector<float>>> &entries) {
+    QByteArray out = le32(qint32(entries.size()));
+    for (const auto &[name, values] : entries) {
+        out += le32(qint32(name.size())) + name + le32(1) + le32(qint32(values.size()));
+        for (float v : values) {
+            QByteArray bytes(4, '\0');
+            qToLittleEndian(v, bytes.data());
+            out += bytes;
+        }
+    }
+    return out;
+}
+
+std::vector<float> columnWeights() {
+    std::vector<float> w(256);
+    for (std::size_t j = 0; j < w.size(); ++j)
+        w[j] = float(1 + j % 5);
+    return w;
+}
+
+QJsonObject byName(const QJsonObject &report, const QString &name) {
+    for (const QJsonValue &t : report.value(QStringLiteral("tensors")).toArray())
+        if (t.toObject().value(QStringLiteral("name")).toString() == name)
+            return t.toObject();
+    return {};
+}
+
+} // namespace
+
+class TestCliReport : public CliTestBase {
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void jsonKeysInOrderWithNulls();
+    void figuresEqualAnalyze();
+    void summaryAddsUp();
+    void planChangesOnlyMatchedTensors();
+    void badPlanFile();
+    void csvRows();
+    void imatrixWeightedError();
+    void imatrixUnmatchedNames();
+    void imatrixRowLengthMismatch();
+    void usageErrors();
+
+private:
+    QStringList report(const QStringList &extra) const {
+        return QStringList{QStringLiteral("report"), file("llama.safetensors")} + extra;
+    }
+    QString writeFile(const char *name, const QByteArray &bytes) {
+        QFile out(file(name));
+        [&] { QVERIFY(out.open(QIODevice::WriteOnly)); }();
+        out.write(bytes);
+        return out.fileName();
+    }
+};
+
+void TestCliReport::initTestCase() {
+    prepare();
+    const std::vector<TensorBlob> tensors{
+        blob(kEmbed.toStdString(), DType::BF16, {16, 256}, wave(16 * 256, 0.11, 0.5f)),
+        blob(kNorm.toStdString(), DType::F32, {256}, wave(256, 0.05, 1.0f)),
+        blob(kQ.toStdString(), DType::F32, {8, 256}, wave(8 * 256, 0.37, 0.02f)),
+        blob(kUp.toStdString(), DType::BF16, {16, 256}, wave(16 * 256, 0.23, 0.03f)),
+        blob(kDown.toStdString(), DType::F32, {4, 200}, wave(800, 0.19, 0.02f)), // q4_k needs rows of 256
+        blob(kOdd.toStdString(), DType::F32, {4}, {1, 2, 3, 4}),
+    };
+    const Status written = writeSafetensors(file("llama.safetensors").toStdString(), tensors);
+    QVERIFY2(written.ok(), written.error().c_str());
+}
+
+void TestCliReport::jsonKeysInOrderWithNulls() {
+    const Run r = run(report({QStringLiteral("--json"), QStringLiteral("--format"), QStringLiteral("q4_k")}));
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.err.isEmpty());
+    // QJsonDocument sorts keys, so the order is read from the text: every tensor's keys in turn.
+    QStringList keys;
+    static const QRegularExpression key(QStringLiteral("^ {12}\"([a-z_]+)\": "),
+                                        QRegularExpression::MultilineOption);
+    for (auto it = key.globalMatch(QString::fromUtf8(r.out)); it.hasNext();)
+        keys.append(it.next().captured(1));
+    QCOMPARE(keys.size(), kKeys.size() * 6);
+    for (qsizetype t = 0; t < 6; ++t)
+        QCOMPARE(keys.mid(t * kKeys.size(), kKeys.size()), kKeys);
+
+    const QJsonObject doc = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(doc.keys(), (QStringList{QStringLiteral("summary"), QStringLiteral("tensors")}));
+    const QJsonObject embed = byName(doc, kEmbed);
+    QCOMPARE(embed.value(QStringLiteral("kept")), QJsonValue(true));
+    QCOMPARE(embed.value(QStringLiteral("bits_per_weight")).toDouble(), 16.0); // stored BF16
+    QCOMPARE(embed.value(QStringLiteral("shape")).toArray(), (QJsonArray{16, 256}));
+    for (const char *k : {"format", "bits", "granularity", "method", "mse", "sqnr_db", "cosine", "kurtosis",
+                          "weighted_mse", "reference_mse", "skipped"})
+        QVERIFY2(embed.value(QLatin1String(k)).isNull(), k);
+    QCOMPARE(byName(doc, kNorm).value(QStringLiteral("kept")), QJsonValue(true));
+
+    const QJsonObject down = byName(doc, kDown);
+    QCOMPARE(down.value(QStringLiteral("kept")), QJsonValue(false));
+    const QString reason = down.value(QStringLiteral("skipped")).toString();
+    QVERIFY2(reason.contains(QStringLiteral("200")) && reason.contains(QStringLiteral("q4_k")),
+             qPrintable(reason));
+    QVERIFY(down.value(QStringLiteral("format")).isNull() && down.value(QStringLiteral("mse")).isNull());
+    QCOMPARE(down.value(QStringLiteral("bits_per_weight")).toDouble(), 32.0);
+
+    const QJsonObject q = byName(doc, kQ);
+    QCOMPARE(q.value(QStringLiteral("format")).toString(), QStringLiteral("q4_k"));
+    QVERIFY(q.value(QStringLiteral("bits")).isNull());        // q4_k has no bit width to choose
+    QVERIFY(q.value(QStringLiteral("granularity")).isNull()); // nor a granularity
+    QCOMPARE(q.value(QStringLiteral("method")).toString(), QStringLiteral("minmax"));
+    QVERIFY(q.value(QStringLiteral("kurtosis")).isDouble() && q.value(QStringLiteral("rel_rmse")).isDouble());
+    QVERIFY(q.value(QStringLiteral("skipped")).isNull() && q.value(QStringLiteral("reference_mse")).isNull());
+}
+
+void TestCliReport::figuresEqualAnalyze() {
+    const QList<QStringList> schemes{
+        {QStringLiteral("--format"), QStringLiteral("q4_k")},
+        {QStringLiteral("--bits"), QStringLiteral("4"), QStringLiteral("--granularity"),
+         QStringLiteral("group:32")},
+        {}, // int8 per tensor: analyze takes its per-tensor path, report measureScheme's
+    };
+    for (const QStringList &scheme : schemes) {
+        const QJsonObject doc = runJson(report(QStringList{QStringLiteral("--json")} + scheme));
+        for (const QString &name : {kQ, kUp}) {
+            const QJsonObject analyzed =
+                runJson(QStringList{QStringLiteral("analyze"), file("llama.safetensors"),
+                                    QStringLiteral("--tensor"), name, QStringLiteral("--json")} +
+                        scheme);
+            const QJsonObject row = byName(doc, name);
+            for (const char *k : {"mse", "sqnr_db", "cosine", "max_abs_error", "bits_per_weight"}) {
+                const QString what = scheme.join(QLatin1Char(' ')) + QLatin1Char(' ') + name +
+                                     QLatin1Char(' ') + QLatin1String(k);
+                QVERIFY2(row.value(QLatin1String(k)).isDouble(), qPrintable(what));
+                QVERIFY2(row.value(QLatin1String(k)) == analyzed.value(QLatin1String(k)), qPrintable(what));
+            }
+        }
+    }
+}
+
+void TestCliReport::summaryAddsUp() {
+    const QJsonObject doc =
+        runJson(report({QStringLiteral("--json"), QStringLiteral("--format"), QStringLiteral("q4_k")}));
+    qint64 params = 0;
+    int kept = 0;
+    int skipped = 0;
+    int quantized = 0;
+    double bits = 0.0;
+    for (const QJsonValue &v : doc.value(QStringLiteral("tensors")).toArray()) {
+        const QJsonObject t = v.toObject();
+        params += t.value(QStringLiteral("params")).toInteger();
+        kept += t.value(QStringLiteral("kept")).toBool() ? 1 : 0;
+        skipped += t.value(QStringLiteral("skipped")).isString() ? 1 : 0;
+        quantized += t.value(QStringLiteral("mse")).isDouble() ? 1 : 0;
+        bits += t.value(QStringLiteral("bits_per_weight")).toDouble() *
+                double(t.value(QStringLiteral("params")).toInteger());
+    }
+    const QJsonObject s = doc.value(QStringLiteral("summary")).toObject();
+    QCOMPARE(s.keys().size(), 8);
+    QCOMPARE(s.value(QStringLiteral("tensors")).toInteger(), 6);
+    QCOMPARE(s.value(QStringLiteral("kept")).toInteger(), kept);
+    QCOMPARE(kept, 3); // embedding, norm, 1-D bias
+    QCOMPARE(s.value(QStringLiteral("skipped")).toInteger(), skipped);
+    QCOMPARE(skipped, 1);
+    QCOMPARE(s.value(QStringLiteral("quantized")).toInteger(), quantized);
+    QCOMPARE(quantized, 2);
+    QCOMPARE(s.value(QStringLiteral("total_params")).toInteger(), params);
+    QCOMPARE(params, qint64(16 * 256 + 256 + 8 * 256 + 16 * 256 + 800 + 4));
+    // The same sum in the same order: the same bits.
+    QCOMPARE(s.value(QStringLiteral("avg_bits_per_weight")).toDouble(), bits / double(params));
+    QCOMPARE(s.value(QStringLiteral("total_bytes")).toDouble(), bits / 8.0);
+    QVERIFY(s.value(QStringLiteral("seconds")).toDouble() >= 0.0);
+}
+
+void TestCliReport::planChangesOnlyMatchedTensors() {
+    // The default int8 of the plain report, a rule for the MLP and an override for q_proj.
+    const QString plan = writeFile(
+        "plan.json", R"({"format": "quantscope-plan", "version": 1, "default": {"format": "int", "bits": 8},
+            "rules": [{"match": "*.mlp.*", "scheme": {"format": "q8_0"}}],
+            "overrides": {"model.layers.0.self_attn.q_proj.weight": {"bits": 4, "granularity": "group:32"}}})");
+    const QJsonObject plain = runJson(report({QStringLiteral("--json")}));
+    const QJsonObject planned = runJson(report({QStringLiteral("--json"), QStringLiteral("--plan"), plan}));
+    const QJsonArray a = plain.value(QStringLiteral("tensors")).toArray();
+    const QJsonArray b = planned.value(QStringLiteral("tensors")).toArray();
+    QCOMPARE(a.size(), b.size());
+    QStringList changed;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        if (a[i] != b[i])
+            changed.append(b[i].toObject().value(QStringLiteral("name")).toString());
+    QCOMPARE(changed, (QStringList{kQ, kUp, kDown}));
+    const QJsonObject q = byName(planned, kQ);
+    QCOMPARE(q.value(QStringLiteral("bits")).toInt(), 4);
+    QCOMPARE(q.value(QStringLiteral("granularity")).toString(), QStringLiteral("group:32"));
+    QCOMPARE(byName(planned, kUp).value(QStringLiteral("format")).toString(), QStringLiteral("q8_0"));
+    // q8_0's blocks of 32 do not divide rows of 200.
+    QVERIFY(
+        byName(planned, kDown).value(QStringLiteral("skipped")).toString().contains(QStringLiteral("q8_0")));
+}
+
+void TestCliReport::badPlanFile() {
+    const QString plan = writeFile("bad-plan.json", R"({"format": "quantscope-plan", "version": 1,
+        "default": {"format": "q4_k", "bits": 4}})");
+    const Run r = run(report({QStringLiteral("--json"), QStringLiteral("--plan"), plan}));
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.out.isEmpty());
+    QVERIFY2(r.err.startsWith(QStringLiteral("error: %1: ").arg(plan).toUtf8()), r.err.constData());
+    QVERIFY2(r.err.contains("bits"), r.err.constData());
+}
+
+void TestCliReport::csvRows() {
+    const QStringList args{QStringLiteral("--format"), QStringLiteral("q4_k")};
+    const Run r = run(report(QStringList{QStringLiteral("--csv")} + args));
+    QCOMPARE(r.exitCode, 0);
+    const QStringList lines = QString::fromUtf8(r.out).split(QLatin1Char('\n'));
+    QCOMPARE(lines.size(), 8); // header, six rows, the empty piece after the last newline
+    QCOMPARE(lines[0], kKeys.join(QLatin1Char(',')));
+    QVERIFY(lines.last().isEmpty());
+    const QJsonObject doc = runJson(report(QStringList{QStringLiteral("--json")} + args));
+    const QStringList q = lines[3].split(QLatin1Char(','));
+    QCOMPARE(q.size(), kKeys.size());
+    QCOMPARE(q[0], kQ);
+    QCOMPARE(q[1], QStringLiteral("8x256"));
+    QCOMPARE(q[4], QStringLiteral("false"));
+    QCOMPARE(q[5], QStringLiteral("q4_k"));
+    QVERIFY(q[6].isEmpty() && q[17].isEmpty() && q[18].isEmpty() && q[19].isEmpty());
+    QCOMPARE(q[10].toDouble(), byName(doc, kQ).value(QStringLiteral("mse")).toDouble());
+    QCOMPARE(q[15].toDouble(), byName(doc, kQ).value(QStringLiteral("cosine")).toDouble());
+    QVERIFY(lines[2].startsWith(kNorm + QStringLiteral(",256,F32,256,true,,,,,32,")));
+    QVERIFY2(lines[5].endsWith(byName(doc, kDown).value(QStringLiteral("skipped")).toString()),
+             qPrintable(lines[5]));
+    QVERIFY2(lines[6].startsWith(QStringLiteral("\"odd,name \"\"x\"\".bias\",4,F32,")), qPrintable(lines[6]));
+    // The summary is one line on stderr, so stdout stays pure CSV.
+    QVERIFY2(r.err.startsWith("report: 6 tensors (2 quantized, 3 kept, 1 skipped), 11300 parameters"),
+             r.err.constData());
+    QCOMPARE(r.err.count('\n'), 1);
+}
+
+void TestCliReport::imatrixWeightedError() {
+    const std::vector<float> weights = columnWeights();
+    const QString dat = writeFile("imatrix.dat", legacyImatrix({{"blk.0.attn_q.weight", weights}}));
+    const QJsonObject doc = runJson(report({QStringLiteral("--json"), QStringLiteral("--format"),
+                                            QStringLiteral("q4_k"), QStringLiteral("--imatrix"), dat}));
+    // The expected figure: weightedMse of measureScheme's x̂ for q_proj.
+    const auto reader = openCheckpoint(file("llama.safetensors").toStdString());
+    QVERIFY(reader);
+    const auto x = reader.value()->loadFloat(2);
+    QVERIFY(x);
+    QuantSpec spec;
+    spec.format = NumberFormat::Q4_K;
+    std::vector<float> xHat(x.value()->values().size());
+    QVERIFY(measureScheme(x.value()->values(), {8, 256}, spec, {}, xHat));
+    const auto expected = weightedMse(x.value()->values(), xHat, weights, 256);
+    QVERIFY(expected);
+    const QJsonObject q = byName(doc, kQ);
+    QCOMPARE(q.value(QStringLiteral("weighted_mse")).toDouble(), expected.value());
+    QVERIFY(expected.value() != q.value(QStringLiteral("mse")).toDouble());
+    QVERIFY(byName(doc, kUp).value(QStringLiteral("weighted_mse")).isNull()); // no entry
+    QVERIFY(byName(doc, kEmbed).value(QStringLiteral("weighted_mse")).isNull());
+}
+
+void TestCliReport::imatrixUnmatchedNames() {
+    const QString dat = writeFile("unmatched.dat", legacyImatrix({{"blk.0.attn_q.weight", columnWeights()},
+                                                                  {"blk.5.attn_q.weight", {1.0f}},
+                                                                  {"mystery", {1.0f}}}));
+    const Run r = run(report({QStringLiteral("--json"), QStringLiteral("--imatrix"), dat}));
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.out.isEmpty());
+    QVERIFY2(r.err.startsWith(QStringLiteral("error: %1: 2 of 3").arg(dat).toUtf8()), r.err.constData());
+    QVERIFY2(r.err.contains("'blk.5.attn_q.weight', 'mystery'"), r.err.constData());
+
+    const Run missing =
+        run(report({QStringLiteral("--json"), QStringLiteral("--imatrix"), file("none.dat")}));
+    QCOMPARE(missing.exitCode, 1);
+    QVERIFY2(missing.err.contains(file("none.dat").toUtf8()), missing.err.constData());
+}
+
+void TestCliReport::imatrixRowLengthMismatch() {
+    const QString dat = writeFile("short.dat", legacyImatrix({{"blk.0.attn_q.weight", {1.0f, 2.0f, 3.0f}}}));
+    const Run r = run(report({QStringLiteral("--csv"), QStringLiteral("--imatrix"), dat}));
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.out.isEmpty()); // refused before anything is measured
+    QVERIFY2(r.err.contains("has 3 values") && r.err.contains(kQ.toUtf8()) && r.err.contains("256 columns"),
+             r.err.constData());
+}
+
+void TestCliReport::usageErrors() {
+    const QList<QPair<QStringList, QByteArray>> cases{
+        {{QStringLiteral("--json"), QStringLiteral("--plan"), QStringLiteral("p.json"),
+          QStringLiteral("--bits"), QStringLiteral("4")},
+         "excludes --bits"},
+        {{}, "report needs --json or --csv"},
+        {{QStringLiteral("--json"), QStringLiteral("--csv")}, "not both"},
+        {{QStringLiteral("--json"), QStringLiteral("--tensor"), kQ}, "unknown option"},
+        {{QStringLiteral("--csv"), QStringLiteral("--params")}, "unknown option"},
+        {{QStringLiteral("--csv"), QStringLiteral("--format"), QStringLiteral("q4_k"),
+          QStringLiteral("--bits"), QStringLiteral("4")},
+         "does not apply"},
+    };
+    for (const auto &[args, message] : cases) {
+        const Run r = run(report(args));
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.out.isEmpty());
+        QVERIFY2(r.err.contains(message), r.err.constData());
+    }
+    const Run missing =
+        run({QStringLiteral("report"), file("nothing.safetensors"), QStringLiteral("--json")});
+    QCOMPARE(missing.exitCode, 1);
+    QVERIFY(missing.out.isEmpty());
+    const Run junk = run({QStringLiteral("report"), file("junk.safetensors"), QStringLiteral("--csv")});
+    QCOMPARE(junk.exitCode, 1);
+    QVERIFY(junk.out.isEmpty());
+}
+
+QTEST_GUILESS_MAIN(TestCliReport)
+#include "tst_clireport.moc"
