@@ -113,12 +113,18 @@ protected:
 private:
     // How long a status-bar message stays.
     static constexpr int kStatusMessageMs = 6000;
+    // Table rows the Model panel shows at least when it opens (room permitting).
+    static constexpr int kModelDockRows = 8;
+    // Fewer than this and the panel floats rather than squeeze the plots.
+    static constexpr int kModelDockMinRows = 5;
     void createPanels();
     void createDocks();
     void setupSchemeDock();
     void setupMethodThresholds();
     void setupModelDock();
     void connectModelSweep();
+    void ensureModelDockHeight();
+    void showModelDock();
     void applyChosenScheme(const qs::QuantSpec &spec);
     void showSchemeGrid(const std::shared_ptr<const qs::SchemeAnalysis> &analysis);
     void createActions();

@@ -11,6 +11,8 @@
 #include <QDockWidget>
 #include <QStatusBar>
 
+#include <algorithm>
+
 namespace qs::ui {
 
 namespace {
@@ -38,9 +40,16 @@ void MainWindow::setupModelDock() {
     addDockWidget(Qt::BottomDockWidgetArea, m_modelDock);
     tabifyDockWidget(m_schemeDock, m_modelDock);
     m_modelDock->hide();
+    connect(m_modelDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        if (visible)
+            ensureModelDockHeight();
+    });
 
-    m_modelPanelAction = m_modelDock->toggleViewAction();
-    m_modelPanelAction->setText(tr("M&odel Panel"));
+    // Not the dock's own toggle: showing goes through showModelDock, which finds it room.
+    m_modelPanelAction = createToggle(tr("M&odel Panel"), false);
+    connect(m_modelPanelAction, &QAction::triggered, this,
+            [this](bool on) { on ? showModelDock() : m_modelDock->hide(); });
+    connect(m_modelDock->toggleViewAction(), &QAction::toggled, m_modelPanelAction, &QAction::setChecked);
     m_modelPanelAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
     m_modelPanelAction->setToolTip(
         tr("Every tensor of the checkpoint with its error under the default scheme"));
@@ -84,11 +93,43 @@ void MainWindow::connectModelSweep() {
     });
 }
 
+// Docked at the bottom when the window has the height for a few rows of the table beside the
+// plots' minimum; else (a 1024×700 screen) floating over the lower part of the window, which
+// then keeps its size (and its status bar, which shows the sweep's progress, in view). Either way the dock's
+// state is saved with the others'.
+void MainWindow::showModelDock() {
+    if (!m_modelDock->isHidden() || m_modelDock->isFloating()) {
+        m_modelDock->show();
+        m_modelDock->raise();
+        return;
+    }
+    int room = height() - minimumSizeHint().height();
+    if (!m_schemeDock->isHidden() && !m_schemeDock->isFloating() &&
+        tabifiedDockWidgets(m_schemeDock).contains(m_modelDock))
+        room += m_schemeDock->height(); // the panels share one tab area
+    if (room < m_modelPanel->heightForRows(kModelDockMinRows)) {
+        m_modelDock->setFloating(true);
+        const int top = height() * 2 / 5;
+        m_modelDock->setGeometry(
+            QRect(mapToGlobal(QPoint(0, top)), QSize(width(), height() - top - statusBar()->height())));
+    }
+    m_modelDock->show();
+    m_modelDock->raise();
+}
+
+// A few rows at least, but no more than two fifths of the window: the plots above stay usable.
+void MainWindow::ensureModelDockHeight() {
+    const int wanted = std::min(m_modelPanel->heightForRows(kModelDockRows), height() * 2 / 5);
+    if (m_modelDock->isFloating() || dockWidgetArea(m_modelDock) != Qt::BottomDockWidgetArea ||
+        m_modelDock->height() >= wanted)
+        return;
+    resizeDocks({m_modelDock}, {wanted}, Qt::Vertical);
+}
+
 void MainWindow::sweepModel() {
     if (!m_controller->reader())
         return;
-    m_modelDock->show();
-    m_modelDock->raise();
+    showModelDock();
     m_modelSweep->start(m_controller->session().defaultSpec());
 }
 

@@ -8,9 +8,12 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QStyle>
 #include <QTableView>
 #include <QToolButton>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace qs::ui {
 
@@ -38,12 +41,9 @@ ModelPanel::ModelPanel(QWidget *parent)
     m_view->setTextElideMode(Qt::ElideMiddle); // a dotted name's ends say the most
     m_view->verticalHeader()->hide();
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
-    QHeaderView *header = m_view->horizontalHeader();
-    header->setSectionResizeMode(QHeaderView::Interactive);
-    header->setStretchLastSection(false);
-    header->setDefaultSectionSize(m_view->fontMetrics().horizontalAdvance(QStringLiteral("0.000e-00  ")));
-    header->resizeSection(ModelTableModel::Name, m_view->fontMetrics().averageCharWidth() * 34);
-    header->resizeSection(ModelTableModel::Scheme, m_view->fontMetrics().averageCharWidth() * 30);
+    m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    m_view->horizontalHeader()->setStretchLastSection(false);
+    sizeColumns();
     m_view->setToolTip(
         tr("<b>Every tensor</b> of the checkpoint with what the sweep measured under the "
            "default scheme. Click a header to sort; double-click (or Enter) opens the tensor."));
@@ -73,6 +73,56 @@ ModelPanel::ModelPanel(QWidget *parent)
     layout->addLayout(top);
     layout->addWidget(m_view, 1);
     updateSummary();
+}
+
+// Each column as wide as its title (with room for the sort arrow) or a typical value, whichever
+// is wider: the view's content is not there yet when the panel is built, and sizing to the
+// content on every arriving row would make the columns jump.
+void ModelPanel::sizeColumns() {
+    static const char *const typical[ModelTableModel::ColumnCount] = {
+        "model.layers.10.self_attn.q_proj.weig",
+        "13824 × 5120",
+        "BF16",
+        "2.10 M",
+        "int 8 · symmetric · tensor · minmax",
+        "16.00",
+        "4.00 MiB",
+        "5.39e-08",
+        "38.7",
+        "0.0123",
+        "4.02e-04",
+        "0.012 %",
+        "-1.20",
+        "12.3",
+    };
+    const QFontMetrics text = m_view->fontMetrics();
+    const QFontMetrics title = m_view->horizontalHeader()->fontMetrics();
+    const int arrow = m_view->style()->pixelMetric(QStyle::PM_HeaderMarkSize) + 16;
+    for (int column = 0; column < ModelTableModel::ColumnCount; ++column) {
+        const QString header = m_model->headerData(column, Qt::Horizontal).toString();
+        const int width = std::max(title.horizontalAdvance(header) + arrow,
+                                   text.horizontalAdvance(QString::fromUtf8(typical[column])) + 12);
+        m_view->horizontalHeader()->resizeSection(column, width);
+        m_idealWidths[std::size_t(column)] = width;
+    }
+}
+
+// Room the columns leave in a wide window goes to the names, down to their typical width.
+void ModelPanel::resizeEvent(QResizeEvent *event) {
+    QWidget::resizeEvent(event);
+    int others = 0;
+    for (int column = 1; column < ModelTableModel::ColumnCount; ++column)
+        others += m_view->horizontalHeader()->sectionSize(column);
+    const int name = m_idealWidths[ModelTableModel::Name];
+    m_view->horizontalHeader()->resizeSection(ModelTableModel::Name,
+                                              std::max(name, m_view->viewport()->width() - others));
+}
+
+int ModelPanel::heightForRows(int rows) const {
+    const int top = m_sweep->sizeHint().height() + 12;
+    const int header = m_view->horizontalHeader()->sizeHint().height();
+    const int scrollBar = m_view->style()->pixelMetric(QStyle::PM_ScrollBarExtent);
+    return top + header + rows * m_view->verticalHeader()->defaultSectionSize() + scrollBar + 4;
 }
 
 void ModelPanel::setTensors(const std::vector<qs::TensorInfo> &tensors) {

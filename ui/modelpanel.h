@@ -2,8 +2,11 @@
 
 #include "analysis/modelscan.h"
 #include "io/tensorinfo.h"
+#include "modeltablemodel.h"
 
 #include <QWidget>
+
+#include <array>
 
 #include <vector>
 
@@ -13,9 +16,6 @@ class QTableView;
 class QToolButton;
 
 namespace qs::ui {
-
-class ModelSortProxy;
-class ModelTableModel;
 
 // The Model panel: every tensor of the checkpoint in one sortable table with what the latest
 // sweep measured, a name filter, and the Sweep button. Activating a row (double-click, Enter)
@@ -33,6 +33,8 @@ public:
     void setSweepAction(QAction *action);
     void setSweeping(bool sweeping);
     void setFilterText(const QString &text);
+    // The panel's height that shows this many rows of the table.
+    int heightForRows(int rows) const;
 
     QTableView *view() const { return m_view; }
     ModelTableModel *model() const { return m_model; }
@@ -44,7 +46,11 @@ public:
 Q_SIGNALS:
     void tensorActivated(std::size_t index);
 
+protected:
+    void resizeEvent(QResizeEvent *event) override;
+
 private:
+    void sizeColumns();
     void updateSummary();
 
     ModelTableModel *m_model = nullptr;
@@ -54,6 +60,7 @@ private:
     QToolButton *m_sweep = nullptr;
     QLabel *m_summary = nullptr;
     bool m_sweeping = false;
+    std::array<int, ModelTableModel::ColumnCount> m_idealWidths{}; // by column: title or typical value
 };
 
 } // namespace qs::ui

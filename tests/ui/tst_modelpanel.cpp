@@ -20,6 +20,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -55,6 +56,10 @@ private Q_SLOTS:
     void openingFileCancelsSweep();
     void doubleClickOpensTensor();
     void enterOpensTensor();
+    void readableAtWindowSizes_data();
+    void readableAtWindowSizes();
+    void dockRemembered();
+    void panelActionTogglesDock();
 
 private:
     // Runs Sweep Model (through the dock's button) and waits for it to finish.
@@ -299,6 +304,77 @@ void TestModelPanel::enterOpensTensor() {
     view()->setCurrentIndex(view()->model()->index(row, 0));
     QTest::keyClick(view(), Qt::Key_Return);
     QCOMPARE(m_window->browser()->currentTensor(), std::optional<std::size_t>(index));
+}
+
+void TestModelPanel::readableAtWindowSizes_data() {
+    QTest::addColumn<QSize>("size");
+    QTest::addRow("1024x700") << QSize(1024, 700);
+    QTest::addRow("1920x1080") << QSize(1920, 1080);
+}
+
+// After a sweep at the sizes people use: the window keeps its size, the table shows several
+// rows, every column title fits its column, and the bar above the table keeps its texts apart.
+void TestModelPanel::readableAtWindowSizes() {
+    QFETCH(QSize, size);
+    m_window->resize(size);
+    QTRY_COMPARE(m_window->size(), size);
+    QVERIFY(sweep());
+    QCoreApplication::processEvents();
+    QCOMPARE(m_window->modelDock()->isFloating(), size.height() < 800); // the plots keep their room
+    QCOMPARE(m_window->size(), size);
+    const int rowHeight = view()->verticalHeader()->defaultSectionSize();
+    QVERIFY2(view()->viewport()->height() >= 5 * rowHeight,
+             qPrintable(QString::number(view()->viewport()->height())));
+    const QHeaderView *header = view()->horizontalHeader();
+    for (int column = 0; column < ModelTableModel::ColumnCount; ++column) {
+        const QString title = model()->headerData(column, Qt::Horizontal).toString();
+        QVERIFY2(header->sectionSize(column) > header->fontMetrics().horizontalAdvance(title),
+                 qPrintable(title));
+    }
+    const qs::ui::ModelPanel *panel = m_window->modelPanel();
+    const QRect button = panel->sweepButton()->geometry();
+    const QRect filter = panel->filterEdit()->geometry();
+    const QRect label = panel->summaryLabel()->geometry();
+    QVERIFY(!button.intersects(filter));
+    QVERIFY(!filter.intersects(label));
+    QVERIFY(panel->sweepButton()->width() >= panel->sweepButton()->sizeHint().width());
+    QVERIFY2(label.width() >=
+                 panel->summaryLabel()->fontMetrics().horizontalAdvance(panel->summaryLabel()->text()),
+             qPrintable(panel->summaryLabel()->text()));
+}
+
+// Like the other docks: open in the next session when it was open at quit.
+void TestModelPanel::dockRemembered() {
+    QVERIFY(sweep());
+    QVERIFY(m_window->modelDock()->isVisible());
+    QVERIFY(m_window->close());
+    m_window = std::make_unique<MainWindow>();
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    QVERIFY(m_window->modelDock()->isVisible());
+    m_window->modelDock()->hide();
+    QVERIFY(m_window->close());
+    m_window = std::make_unique<MainWindow>();
+    QVERIFY(!m_window->modelDock()->isVisible());
+    QVERIFY(!m_window->modelDock()->toggleViewAction()->isChecked());
+    QSettings().clear();
+}
+
+void TestModelPanel::panelActionTogglesDock() {
+    QAction *action = nullptr;
+    for (QAction *candidate : m_window->findChildren<QAction *>())
+        if (candidate->shortcut() == QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M))
+            action = candidate;
+    QVERIFY(action);
+    QVERIFY(!action->isChecked());
+    action->trigger();
+    QVERIFY(m_window->modelDock()->isVisible());
+    QVERIFY(action->isChecked());
+    QCOMPARE(model()->summaryCount(), 0); // showing the panel measures nothing
+    QVERIFY(m_window->modelPanel()->summaryLabel()->text().contains(QStringLiteral("not swept")));
+    action->trigger();
+    QVERIFY(!m_window->modelDock()->isVisible());
+    QVERIFY(!action->isChecked());
 }
 
 QTEST_MAIN(TestModelPanel)
