@@ -4,6 +4,7 @@
 #include "modeltablemodel.h"
 
 #include <QAction>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -44,6 +45,7 @@ ModelPanel::ModelPanel(QWidget *parent)
     m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     m_view->horizontalHeader()->setStretchLastSection(false);
     sizeColumns();
+    m_view->viewport()->installEventFilter(this);
     m_view->setToolTip(
         tr("<b>Every tensor</b> of the checkpoint with what the sweep measured under the "
            "default scheme. Click a header to sort; double-click (or Enter) opens the tensor."));
@@ -101,21 +103,26 @@ void ModelPanel::sizeColumns() {
     for (int column = 0; column < ModelTableModel::ColumnCount; ++column) {
         const QString header = m_model->headerData(column, Qt::Horizontal).toString();
         const int width = std::max(title.horizontalAdvance(header) + arrow,
-                                   text.horizontalAdvance(QString::fromUtf8(typical[column])) + 12);
+                                   text.horizontalAdvance(QString::fromUtf8(typical[column])) + 20);
         m_view->horizontalHeader()->resizeSection(column, width);
         m_idealWidths[std::size_t(column)] = width;
     }
 }
 
 // Room the columns leave in a wide window goes to the names, down to their typical width.
-void ModelPanel::resizeEvent(QResizeEvent *event) {
-    QWidget::resizeEvent(event);
+void ModelPanel::fitNameColumn() {
     int others = 0;
     for (int column = 1; column < ModelTableModel::ColumnCount; ++column)
         others += m_view->horizontalHeader()->sectionSize(column);
     const int name = m_idealWidths[ModelTableModel::Name];
     m_view->horizontalHeader()->resizeSection(ModelTableModel::Name,
                                               std::max(name, m_view->viewport()->width() - others));
+}
+
+bool ModelPanel::eventFilter(QObject *watched, QEvent *event) {
+    if (watched == m_view->viewport() && event->type() == QEvent::Resize)
+        fitNameColumn();
+    return QWidget::eventFilter(watched, event);
 }
 
 int ModelPanel::heightForRows(int rows) const {
@@ -127,6 +134,8 @@ int ModelPanel::heightForRows(int rows) const {
 
 void ModelPanel::setTensors(const std::vector<qs::TensorInfo> &tensors) {
     m_model->setTensors(tensors);
+    sizeColumns(); // the font is final by now
+    fitNameColumn();
     updateSummary();
 }
 

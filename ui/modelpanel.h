@@ -47,10 +47,11 @@ Q_SIGNALS:
     void tensorActivated(std::size_t index);
 
 protected:
-    void resizeEvent(QResizeEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void sizeColumns();
+    void fitNameColumn();
     void updateSummary();
 
     ModelTableModel *m_model = nullptr;

@@ -331,6 +331,22 @@ void TestModelPanel::readableAtWindowSizes() {
         QVERIFY2(header->sectionSize(column) > header->fontMetrics().horizontalAdvance(title),
                  qPrintable(title));
     }
+    // Every number shows whole (names and schemes may elide in the middle; their tooltips hold
+    // the whole text).
+    const QFontMetrics metrics = view()->fontMetrics();
+    for (int row = 0; row < model()->rowCount(); ++row)
+        for (int column = ModelTableModel::Shape; column < ModelTableModel::ColumnCount; ++column) {
+            if (column == ModelTableModel::Scheme)
+                continue;
+            const QString text = model()->index(row, column).data().toString();
+            QVERIFY2(metrics.horizontalAdvance(text) + 8 <= header->sectionSize(column), qPrintable(text));
+        }
+    if (size.width() >= 1920) { // spare width goes to the names: no empty band on the right
+        int total = 0;
+        for (int column = 0; column < ModelTableModel::ColumnCount; ++column)
+            total += header->sectionSize(column);
+        QVERIFY(total >= view()->viewport()->width());
+    }
     const qs::ui::ModelPanel *panel = m_window->modelPanel();
     const QRect button = panel->sweepButton()->geometry();
     const QRect filter = panel->filterEdit()->geometry();
