@@ -99,6 +99,7 @@ MainWindow::MainWindow(QWidget *parent)
     createPanels();
     createDocks();
     setupSchemeDock();
+    setupModelDock();
     createActions();
     setupMethodThresholds();
     createToolBar();
@@ -296,6 +297,8 @@ void MainWindow::createMenus() {
 
     QMenu *quantize = menuBar()->addMenu(tr("&Quantization"));
     quantize->addActions(m_controls->actions());
+    quantize->addSeparator();
+    quantize->addAction(m_sweepAction);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_histogramLogAction);
@@ -315,6 +318,7 @@ void MainWindow::createMenus() {
     schemePanelToggle->setText(tr("&Scheme Panel"));
     schemePanelToggle->setToolTip(tr("Channel ranges, group heatmap, bits against error and methods"));
     view->addAction(schemePanelToggle);
+    view->addAction(m_modelPanelAction);
     view->addAction(m_showMappingAction);
     view->addAction(m_showErrorAction);
     QAction *toolBarToggle = m_toolBar->toggleViewAction();
@@ -565,6 +569,7 @@ void MainWindow::updateFileState() {
     m_exportAction->setEnabled(open);
     m_importAction->setEnabled(open);
     m_propertiesAction->setEnabled(open);
+    m_sweepAction->setEnabled(open);
     if (!open) {
         setWindowTitle(tr("Quantscope"));
         m_fileLabel->setText(tr("No checkpoint open: File ▸ Open, or drop a file here"));

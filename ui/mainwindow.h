@@ -29,6 +29,8 @@ class HintBar;
 class HistogramPlot;
 class MappingPlot;
 class MethodThresholds;
+class ModelPanel;
+class ModelSweep;
 class QuantControls;
 class RecentFiles;
 class SchemeControls;
@@ -90,6 +92,12 @@ public:
     QDockWidget *schemeDock() const { return m_schemeDock; }
     MethodThresholds *methodThresholds() const { return m_methodThresholds; }
     QAction *methodThresholdsAction() const { return m_methodThresholdsAction; }
+    ModelPanel *modelPanel() const { return m_modelPanel; }
+    ModelSweep *modelSweep() const { return m_modelSweep; }
+    QDockWidget *modelDock() const { return m_modelDock; }
+    QAction *sweepAction() const { return m_sweepAction; }
+    // Sweep Model: measures every tensor under the default scheme in the background.
+    void sweepModel();
 
 Q_SIGNALS:
     void fileOpened(const QString &path);
@@ -105,10 +113,18 @@ protected:
 private:
     // How long a status-bar message stays.
     static constexpr int kStatusMessageMs = 6000;
+    // Table rows the Model panel shows at least when it opens (room permitting).
+    static constexpr int kModelDockRows = 8;
+    // Fewer than this and the panel floats rather than squeeze the plots.
+    static constexpr int kModelDockMinRows = 5;
     void createPanels();
     void createDocks();
     void setupSchemeDock();
     void setupMethodThresholds();
+    void setupModelDock();
+    void connectModelSweep();
+    void ensureModelDockHeight();
+    void showModelDock();
     void applyChosenScheme(const qs::QuantSpec &spec);
     void showSchemeGrid(const std::shared_ptr<const qs::SchemeAnalysis> &analysis);
     void createActions();
@@ -162,6 +178,10 @@ private:
     MethodThresholds *m_methodThresholds = nullptr;
     BusyIndicator *m_busy = nullptr;
     BusyIndicator *m_methodsBusy = nullptr;
+    ModelPanel *m_modelPanel = nullptr;
+    ModelSweep *m_modelSweep = nullptr;
+    QDockWidget *m_modelDock = nullptr;
+    BusyIndicator *m_modelBusy = nullptr;
     HintBar *m_hint = nullptr;
     DockWidths *m_dockWidths = nullptr;
     SpecUndo *m_undo = nullptr;
@@ -186,6 +206,8 @@ private:
     QAction *m_showErrorAction = nullptr;
     QAction *m_methodThresholdsAction = nullptr;
     QAction *m_filterAction = nullptr;
+    QAction *m_modelPanelAction = nullptr;
+    QAction *m_sweepAction = nullptr;
     QMenu *m_recentMenu = nullptr;
     QToolBar *m_toolBar = nullptr;
     QToolBar *m_schemeToolBar = nullptr;
