@@ -3,6 +3,7 @@
 #include "clireport.h"
 
 #include "analysis/tensoranalyzer.h"
+#include "clijson.h"
 #include "io/checkpointreader.h"
 #include "io/democheckpoint.h"
 
@@ -20,10 +21,6 @@ namespace {
 // Suggesting names costs O(tensors x name length^2); beyond this many it is not worth it.
 constexpr std::size_t kMaxTensorsToCompare = 20000;
 constexpr int kMaxSuggestions = 3;
-
-QString qstr(const std::string &s) {
-    return QString::fromStdString(s);
-}
 
 int editDistance(const QString &a, const QString &b) {
     std::vector<int> row(std::size_t(b.size()) + 1);

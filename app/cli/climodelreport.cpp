@@ -3,6 +3,7 @@
 #include "clicommands.h"
 
 #include "analysis/modelscan.h"
+#include "clijson.h"
 #include "io/checkpointreader.h"
 #include "io/imatrix.h"
 #include "plan/planjson.h"
@@ -58,19 +59,6 @@ enum Column : std::size_t {
 static_assert(ColumnCount == kColumns.size());
 
 using Row = std::array<QJsonValue, kColumns.size()>;
-
-QString qstr(std::string_view s) {
-    return QString::fromUtf8(s.data(), qsizetype(s.size()));
-}
-
-// JSON has no NaN or infinity; such a figure is reported as null, as analyze reports it.
-QJsonValue number(double value) {
-    return std::isfinite(value) ? QJsonValue(value) : QJsonValue(QJsonValue::Null);
-}
-
-QJsonValue number(const std::optional<double> &value) {
-    return value ? number(*value) : QJsonValue(QJsonValue::Null);
-}
 
 QJsonValue text(const std::optional<std::string> &value) {
     return value ? QJsonValue(qstr(*value)) : QJsonValue(QJsonValue::Null);

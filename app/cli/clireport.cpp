@@ -1,6 +1,7 @@
 #include "clireport.h"
 
 #include "analysis/schemecomparison.h"
+#include "clijson.h"
 #include "io/dtype.h"
 #include "quant/quantizer.h"
 
@@ -13,19 +14,6 @@
 namespace qs::cli {
 
 namespace {
-
-QString qstr(std::string_view s) {
-    return QString::fromUtf8(s.data(), qsizetype(s.size()));
-}
-
-// JSON has no NaN or infinity; such a figure is reported as null.
-QJsonValue number(double value) {
-    return std::isfinite(value) ? QJsonValue(value) : QJsonValue(QJsonValue::Null);
-}
-
-QJsonValue number(const std::optional<double> &value) {
-    return value ? number(*value) : QJsonValue(QJsonValue::Null);
-}
 
 QJsonArray shapeJson(const std::vector<std::int64_t> &shape) {
     QJsonArray array;
