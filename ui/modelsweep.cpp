@@ -21,11 +21,10 @@ void ModelSweep::setReader(std::shared_ptr<const qs::CheckpointReader> reader) {
     m_measured = 0;
 }
 
-qs::TensorDecision ModelSweep::decide(const qs::TensorInfo &info, const qs::QuantSpec &defaultSpec) {
+qs::QuantPlan ModelSweep::defaultPlan(const qs::QuantSpec &defaultSpec) {
     qs::QuantPlan plan;
     plan.defaults = qs::planSchemeFromSpec(defaultSpec);
-    const qs::TensorResolution r = qs::resolve(plan, info.name, info.shape);
-    return {r.kept(), r.kept() ? qs::resolutionText(plan, r) : std::string(), r.spec, {}};
+    return plan;
 }
 
 const qs::TensorSummary *ModelSweep::cached(std::size_t index, const qs::QuantSpec &spec) const {
@@ -50,8 +49,9 @@ void ModelSweep::start(const qs::QuantSpec &defaultSpec) {
     m_bytesLeft = 0.0;
     Q_EMIT started(m_total);
     std::vector<Pending> pending;
+    const qs::QuantPlan plan = defaultPlan(defaultSpec); // once, not per tensor
     for (std::size_t i = 0; i < tensors.size(); ++i) {
-        const qs::TensorDecision decision = decide(tensors[i], defaultSpec);
+        const qs::TensorDecision decision = qs::planDecision(plan, tensors[i]);
         if (decision.keep || !qs::checkScheme(decision.spec, tensors[i].shape)) {
             deliver(qs::scanTensor(*m_reader, i, decision)); // reads no value: O(1)
         } else if (const qs::TensorSummary *hit = cached(i, decision.spec)) {

@@ -32,8 +32,8 @@ public:
     bool isRunning() const { return m_job.isRunning(); }
     // Tensors measured in the background since the reader was set (cache hits are not counted).
     int measuredCount() const { return m_measured; }
-    // The decision the sweep's plan makes for a tensor under defaultSpec.
-    static qs::TensorDecision decide(const qs::TensorInfo &info, const qs::QuantSpec &defaultSpec);
+    // The plan the sweep decides with: defaultSpec and the default ignore list.
+    static qs::QuantPlan defaultPlan(const qs::QuantSpec &defaultSpec);
 
 Q_SIGNALS:
     void started(int tensors);

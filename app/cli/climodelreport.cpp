@@ -228,15 +228,8 @@ Result<QuantPlan> planFor(const CliOptions &options) {
 }
 
 TensorDecision decide(const QuantPlan &plan, const TensorInfo &info, const ImportanceMatrix *matrix) {
-    const TensorResolution r = resolve(plan, info.name, info.shape);
-    TensorDecision d;
-    if (r.kept()) {
-        d.keep = true;
-        d.keptBecause = resolutionText(plan, r);
-        return d;
-    }
-    d.spec = r.spec; // a spec the shape cannot take is skipped by scanTensor with the same reason
-    if (matrix && r.quantized() && matrix->find(info.name))
+    TensorDecision d = planDecision(plan, info);
+    if (!d.keep && matrix && resolve(plan, info.name, info.shape).quantized() && matrix->find(info.name))
         if (auto weights = matrix->lookup(info.name, info.shape))
             d.importance = weights.value();
     return d;

@@ -121,6 +121,17 @@ std::optional<ValueMoments> computeMoments(std::span<const float> values, const 
     return m;
 }
 
+TensorDecision planDecision(const QuantPlan &plan, const TensorInfo &info) {
+    const TensorResolution r = resolve(plan, info.name, info.shape);
+    TensorDecision d;
+    d.keep = r.kept();
+    if (d.keep)
+        d.keptBecause = resolutionText(plan, r);
+    else
+        d.spec = r.spec;
+    return d;
+}
+
 TensorSummary scanTensor(const CheckpointReader &reader, std::size_t index, const TensorDecision &decision,
                          const RunControl &control) {
     const TensorInfo &info = reader.tensors().at(index);

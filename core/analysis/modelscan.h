@@ -2,6 +2,7 @@
 
 #include "io/checkpointreader.h"
 #include "io/imatrix.h"
+#include "plan/quantplan.h"
 #include "quant/quantspec.h"
 #include "quant/valueerror.h"
 #include "util/result.h"
@@ -76,6 +77,11 @@ struct ScanTotals {
     double totalBytes = 0.0; ///< after the plan: quantized tensors at their bits per weight
     double avgBitsPerWeight = 0.0;
 };
+
+/// What plan does with info's tensor, as scanModel takes it: kept with resolutionText's words, or
+/// the resolved spec (one the shape cannot take is then skipped by scanTensor with checkScheme's
+/// reason). No importance weights.
+TensorDecision planDecision(const QuantPlan &plan, const TensorInfo &info);
 
 using DecideTensor = std::function<TensorDecision(const TensorInfo &)>;
 using SummarySink = std::function<void(TensorSummary &&)>;
