@@ -14,14 +14,6 @@
 
 namespace qs {
 
-/// A clip range [lo, hi] in value units.
-struct ClipRange {
-    double lo = 0.0;
-    double hi = 0.0;
-
-    bool operator==(const ClipRange &) const = default;
-};
-
 /// A per-tensor method: the clip range it picks for an int spec on a tensor's values (finite ones
 /// count; NaN and ±Inf are skipped) and their statistics (computeStats of the same values).
 /// Returns nullopt when control says cancel.

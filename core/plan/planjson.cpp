@@ -330,6 +330,18 @@ std::string planToJson(const QuantPlan &plan) {
     return QJsonDocument(root).toJson(QJsonDocument::Indented).toStdString();
 }
 
+std::string planSchemeToJson(const PlanScheme &scheme) {
+    return QJsonDocument(schemeToJson(scheme)).toJson(QJsonDocument::Compact).toStdString();
+}
+
+Result<PlanScheme> planSchemeFromJson(const std::string &text) {
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(QByteArray::fromStdString(text), &error);
+    if (error.error != QJsonParseError::NoError)
+        return Error{"not a JSON object: " + error.errorString().toStdString()};
+    return schemeFromJson(document.isObject() ? QJsonValue(document.object()) : QJsonValue(QJsonValue::Null));
+}
+
 Result<QuantPlan> planFromJson(const std::string &json, const std::string &source) {
     const auto object = parseJsonObject(json, source, "a Quantscope plan");
     if (!object)

@@ -23,6 +23,13 @@ std::string planToJson(const QuantPlan &plan);
 /// (*.v_proj.weight)`, `ignore[0]`, `overrides["name"]`) and names the key or the value.
 Result<QuantPlan> planFromJson(const std::string &json, const std::string &source);
 
+/// One scheme as a compact JSON object with only its given keys, e.g.
+/// {"bits":8,"granularity":"channel"}: what a plan editor shows in a cell.
+std::string planSchemeToJson(const PlanScheme &scheme);
+/// Parses one scheme object's text with the plan file's keys and checks, e.g. for an edited cell.
+/// Errors name the key or value ("unknown key \"bitz\"").
+Result<PlanScheme> planSchemeFromJson(const std::string &text);
+
 /// Writes atomically with QSaveFile: a failed save leaves any existing file untouched. Errors
 /// name the file.
 Status savePlan(const std::string &path, const QuantPlan &plan);

@@ -325,8 +325,10 @@ std::string resolutionText(const QuantPlan &plan, const TensorResolution &r) {
     case PlanLayer::Default:
         return "default";
     case PlanLayer::Rule:
+        // Counted from 1, as the Plan panel lists them.
         return r.ruleIndex >= 0 && std::size_t(r.ruleIndex) < plan.rules.size()
-                   ? ruleLabel(plan, std::size_t(r.ruleIndex))
+                   ? "rule " + std::to_string(r.ruleIndex + 1) + ": " +
+                         plan.rules[std::size_t(r.ruleIndex)].pattern.text()
                    : std::string("rule");
     case PlanLayer::Ignore:
         return keepText(plan, r);
@@ -384,6 +386,24 @@ bool clearOverride(QuantPlan &plan, std::string_view name) {
         return false;
     plan.overrides.erase(it);
     return true;
+}
+
+PlanSize planSize(const QuantPlan &plan, std::span<const TensorInfo> tensors) {
+    PlanSize size;
+    for (const TensorInfo &info : tensors) {
+        const std::int64_t params = info.elementCount();
+        size.params += params;
+        const TensorResolution resolution = resolve(plan, info.name, info.shape);
+        if (resolution.quantized()) {
+            size.bytes += double(params) * schemeBitsPerWeight(resolution.spec, info.shape) / 8.0;
+            ++size.quantized;
+            continue;
+        }
+        size.bytes += double(info.byteSize);
+        ++(resolution.kept() ? size.kept : size.skipped);
+    }
+    size.bitsPerWeight = size.params > 0 ? 8.0 * size.bytes / double(size.params) : 0.0;
+    return size;
 }
 
 } // namespace qs

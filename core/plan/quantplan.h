@@ -17,13 +17,6 @@
 
 namespace qs {
 
-/// A fixed clip range [lo, hi] in value units.
-struct ClipRange {
-    double lo = 0.0;
-    double hi = 0.0;
-    bool operator==(const ClipRange &) const = default;
-};
-
 /// A scheme with only some keys given, as a plan's default, rule or override writes it. Each
 /// member mirrors one key of the plan file (format, bits, scheme, narrow, granularity, method,
 /// clip, clip_ratio); an empty optional means the key was left out and comes from the layer below
@@ -168,6 +161,19 @@ struct RuleCount {
 };
 /// One count per rule of plan, in order, over tensors.
 std::vector<RuleCount> ruleCounts(const QuantPlan &plan, std::span<const TensorInfo> tensors);
+
+/// What a plan makes of a whole checkpoint's size, over every tensor: quantized ones at their
+/// scheme's bits per weight (schemeBitsPerWeight), kept and skipped ones at their stored size.
+struct PlanSize {
+    std::int64_t params = 0;
+    double bytes = 0.0;
+    double bitsPerWeight = 0.0; ///< 8 · bytes / params (0 without parameters)
+    int quantized = 0;
+    int kept = 0;
+    int skipped = 0;
+};
+/// The size of tensors under plan. O(tensors · rules): no values are read.
+PlanSize planSize(const QuantPlan &plan, std::span<const TensorInfo> tensors);
 
 /// Inserts rule before index (index == rules.size() appends); false, plan unchanged, past the end.
 bool insertRule(QuantPlan &plan, std::size_t index, PlanRule rule);

@@ -12,6 +12,14 @@
 
 namespace qs {
 
+/// A clip range [lo, hi] in value units.
+struct ClipRange {
+    double lo = 0.0;
+    double hi = 0.0;
+
+    bool operator==(const ClipRange &) const = default;
+};
+
 inline constexpr int kMinBits = 2;
 inline constexpr int kMaxBits = 16;
 

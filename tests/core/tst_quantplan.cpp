@@ -496,7 +496,7 @@ void TestQuantPlan::resolutionTexts() {
         return resolutionText(plan, resolve(plan, name, shape));
     };
     QCOMPARE(text("x.o_proj.weight", kMatrix), std::string("default"));
-    QCOMPARE(text("x.mlp.up_proj.weight", kMatrix), std::string("rules[0] (*.mlp.*)"));
+    QCOMPARE(text("x.mlp.up_proj.weight", kMatrix), std::string("rule 1: *.mlp.*"));
     QCOMPARE(text("x.norm.weight", {8}), std::string("ignored: rank 0 or 1 (norm or bias)"));
     QCOMPARE(text("x.embed_tokens.weight", kMatrix), std::string("ignored: embedding"));
     QCOMPARE(text("lm_head.weight", kMatrix), std::string("ignored: output head"));
