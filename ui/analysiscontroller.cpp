@@ -7,6 +7,7 @@
 #include "quant/quantizer.h"
 #include "quantcontrols.h"
 #include "schemecontrols.h"
+#include "schemepresets.h"
 #include "statspanel.h"
 
 #include <algorithm>
@@ -67,9 +68,10 @@ AnalysisController::AnalysisController(const AnalysisViews &views, QObject *pare
 }
 
 void AnalysisController::setReader(std::shared_ptr<const qs::CheckpointReader> reader,
-                                   const QString &checkpointName) {
+                                   const QString &checkpointName, qs::QuantPlan plan) {
     m_service.setReader(reader);
-    m_session.reset(reader ? reader->tensors() : std::vector<qs::TensorInfo>{}, checkpointName.toStdString());
+    m_session.reset(reader ? reader->tensors() : std::vector<qs::TensorInfo>{}, checkpointName.toStdString(),
+                    std::move(plan));
     m_current.reset();
     m_tensor.reset();
     m_exact.reset();
@@ -100,14 +102,14 @@ void AnalysisController::selectTensor(std::size_t index) {
     m_exact.reset();
     m_suggestPending = false;
     m_specBeforeDrag.reset();
-    m_session.visit(index);
-    m_spec = m_session.spec(index);
+    m_spec = m_session.spec(index); // the plan's: selecting changes no setting
     leaveScheme();
     m_views.controls->setSpec(m_spec);
     m_views.scheme->setTensorRank(int(reader->tensors()[index].shape.size()));
     m_views.scheme->setSpec(m_spec);
     m_views.controls->setEnabled(true);
     m_views.stats->setNotice(QString::fromStdString(reader->tensors()[index].name), tr("Loading…"));
+    showPlanSource();
     m_clearTimer.start();
     m_tensorGeneration = m_service.requestTensor(index);
     Q_EMIT tensorConfigured(index);
@@ -117,19 +119,50 @@ void AnalysisController::reloadCurrentSpec() {
     if (!m_current)
         return;
     m_suggestPending = false;
-    applySpec(withValidThresholds(m_session.spec(*m_current)), true);
+    showPlanSource();
+    applySpec(shownSpec(false), true);
 }
 
-void AnalysisController::setTensorSpec(std::size_t index, const qs::QuantSpec &spec) {
-    if (index >= m_session.tensors().size())
+void AnalysisController::showPlanSource() {
+    const qs::TensorResolution &resolution = m_session.resolution(*m_current);
+    QString text = QString::fromStdString(m_session.resolutionText(*m_current));
+    if (resolution.kept())
+        text += tr(" · kept in its stored type; shown under the default");
+    else if (!resolution.skipped.empty())
+        text += tr(" · skipped: %1").arg(QString::fromStdString(resolution.skipped));
+    m_views.stats->setPlanSource(text);
+}
+
+void AnalysisController::setPlan(const qs::QuantPlan &plan) {
+    m_session.setPlan(plan);
+    Q_EMIT planChanged();
+    reloadCurrentSpec();
+}
+
+void AnalysisController::commitPlan(const qs::QuantPlan &plan, const QString &text,
+                                    std::optional<std::size_t> tensor) {
+    if (plan == m_session.plan())
         return;
-    if (m_current == index) {
-        m_suggestPending = false;
-        applySpec(spec, true);
-        return;
+    const qs::QuantPlan before = m_session.plan();
+    m_session.setPlan(plan);
+    Q_EMIT planEdited(before, plan, text, tensor);
+    Q_EMIT planChanged();
+    reloadCurrentSpec();
+}
+
+qs::QuantSpec AnalysisController::shownSpec(bool explain) {
+    qs::QuantSpec spec = withValidThresholds(m_session.spec(*m_current));
+    if (!m_tensor)
+        return spec;
+    if (const qs::Status ok = qs::checkScheme(spec, m_tensor->info().shape); !ok) {
+        // The plan's scheme does not fit this tensor: per-tensor int on screen instead, and why.
+        if (explain)
+            Q_EMIT statusMessage(
+                tr("%1: %2; showing per-tensor int instead")
+                    .arg(QString::fromStdString(m_tensor->info().name), QString::fromStdString(ok.error())));
+        spec = qs::intSpec(spec.bits, spec.scheme, spec.narrow);
     }
-    m_session.setSpec(index, spec);
-    Q_EMIT tensorConfigured(index);
+    return spec;
 }
 
 void AnalysisController::cancel() {
@@ -150,15 +183,7 @@ void AnalysisController::onTensorReady(quint64 generation, std::shared_ptr<const
     m_tensor = std::move(tensor);
     m_views.histogram->setTensor(m_tensor);
     m_views.stats->setTensor(*m_tensor);
-    m_spec = withValidThresholds(m_spec);
-    if (const qs::Status ok = qs::checkScheme(m_spec, m_tensor->info().shape); !ok) {
-        // The scheme chosen elsewhere does not fit this tensor: per-tensor int instead, and why.
-        Q_EMIT statusMessage(
-            tr("%1: %2; showing per-tensor int instead")
-                .arg(QString::fromStdString(m_tensor->info().name), QString::fromStdString(ok.error())));
-        m_spec = qs::intSpec(m_spec.bits, m_spec.scheme, m_spec.narrow);
-    }
-    m_session.setSpec(*m_current, m_spec);
+    m_spec = shownSpec(true);
     m_views.controls->setSpec(m_spec);
     m_views.scheme->setSpec(m_spec);
     showEstimate();
@@ -203,8 +228,11 @@ void AnalysisController::onSpecEdited(const qs::QuantSpec &edited) {
     spec.scheme = edited.scheme;
     spec.narrow = edited.narrow;
     spec.rangeMode = edited.rangeMode;
-    m_session.setDefaultSpec(spec);
-    if (!m_current || !acceptsScheme(spec))
+    if (!m_current) {
+        setDefaultScheme(spec);
+        return;
+    }
+    if (!acceptsScheme(spec))
         return;
     applyUserSpec(m_spec, withValidThresholds(spec), ChangeKind::Controls);
 }
@@ -215,8 +243,7 @@ void AnalysisController::onThresholdsDragged(double clipLo, double clipHi) {
     // No request while dragging: the estimate follows the mouse, the exact pass the release.
     if (!m_specBeforeDrag)
         m_specBeforeDrag = m_spec;
-    m_spec = draggedSpec(clipLo, clipHi);
-    m_session.setSpec(*m_current, m_spec);
+    m_spec = draggedSpec(clipLo, clipHi); // the plan changes when the drag ends
     m_views.controls->setSpec(m_spec);
     showEstimate();
 }
@@ -257,15 +284,30 @@ bool AnalysisController::trySuggestFrom(const qs::QuantAnalysis &analysis) {
     return true;
 }
 
+// A clip or ratio of the user's belongs to this tensor: an override. A scheme change goes to
+// the plan's default unless the tensor has an override (TensorSession::planWithEdit); if a rule
+// or the ignore list decides the tensor, the status bar says why it did not change.
 void AnalysisController::applyUserSpec(qs::QuantSpec before, const qs::QuantSpec &spec, ChangeKind kind) {
-    applySpec(spec, true);
-    if (before != m_spec)
-        Q_EMIT specChangedByUser(*m_current, before, m_spec, kind);
+    if (!m_current)
+        return;
+    const bool rangeEdit = kind == ChangeKind::Threshold || kind == ChangeKind::Suggested ||
+                           kind == ChangeKind::Ratio || before.rangeMode != spec.rangeMode;
+    const std::size_t index = *m_current;
+    const bool toDefault = !rangeEdit && !m_session.hasOverride(index);
+    const qs::QuantPlan plan = m_session.planWithEdit(index, before, spec, rangeEdit);
+    if (plan == m_session.plan()) {
+        applySpec(shownSpec(false), true); // the controls go back to what the plan says
+        return;
+    }
+    commitPlan(plan, describeChange(before, spec, kind), index);
+    if (toDefault && m_session.resolution(index).layer == qs::PlanLayer::Rule)
+        Q_EMIT statusMessage(tr("The default scheme changed; %1 decides %2")
+                                 .arg(QString::fromStdString(m_session.resolutionText(index)),
+                                      QString::fromStdString(m_session.tensors()[index].name)));
 }
 
 void AnalysisController::applySpec(const qs::QuantSpec &spec, bool exact) {
     m_spec = spec;
-    m_session.setSpec(*m_current, spec);
     m_views.controls->setSpec(spec);
     m_views.scheme->setSpec(spec);
     Q_EMIT tensorConfigured(*m_current);
@@ -324,6 +366,37 @@ qs::QuantSpec AnalysisController::withValidThresholds(qs::QuantSpec spec) const 
     spec.clipLo = full.clipMin;
     spec.clipHi = full.clipMax;
     return spec;
+}
+
+QString AnalysisController::describeChange(const qs::QuantSpec &before, const qs::QuantSpec &after,
+                                           ChangeKind kind) {
+    if (kind == ChangeKind::Threshold)
+        return tr("Clip Threshold");
+    if (kind == ChangeKind::Suggested)
+        return tr("Suggested Threshold");
+    if (kind == ChangeKind::Ratio)
+        return tr("Clip Ratio %1").arg(after.clipRatio, 0, 'g', 3);
+    if (kind == ChangeKind::Preset) {
+        const auto preset = presetMatching(after);
+        return tr("Preset %1").arg(preset ? preset->name : tr("Custom"));
+    }
+    if (before.format != after.format) {
+        const std::string_view name = qs::formatTraits(after.format).name;
+        return tr("Format %1").arg(QString::fromUtf8(name.data(), qsizetype(name.size())));
+    }
+    if (before.granularity != after.granularity)
+        return tr("Granularity %1").arg(QString::fromStdString(qs::granularityName(after.granularity)));
+    if (before.method != after.method || before.percentile != after.percentile)
+        return tr("Method %1").arg(QString::fromStdString(qs::methodLabel(after)));
+    if (before.bits != after.bits)
+        return tr("Bits %1 → %2").arg(before.bits).arg(after.bits);
+    if (before.scheme != after.scheme)
+        return after.scheme == qs::Scheme::Symmetric ? tr("Symmetric") : tr("Asymmetric");
+    if (before.narrow != after.narrow)
+        return after.narrow ? tr("Narrow Range") : tr("Full Range");
+    if (before.rangeMode != after.rangeMode)
+        return after.rangeMode == qs::RangeMode::Saturating ? tr("Saturating") : tr("Non-saturating");
+    return tr("Change Scheme");
 }
 
 qs::QuantSpec AnalysisController::draggedSpec(double clipLo, double clipHi) const {

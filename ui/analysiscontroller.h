@@ -41,8 +41,13 @@ public:
 
     explicit AnalysisController(const AnalysisViews &views, QObject *parent = nullptr);
 
-    // Forgets the previous checkpoint's session; checkpointName goes into exports.
-    void setReader(std::shared_ptr<const qs::CheckpointReader> reader, const QString &checkpointName);
+    // "Bits 8 → 4", "Asymmetric", "Clip Threshold", …: what a change did, for the Edit menu.
+    static QString describeChange(const qs::QuantSpec &before, const qs::QuantSpec &after, ChangeKind kind);
+
+    // Forgets the previous checkpoint's session; its tensors start under plan. checkpointName
+    // goes into exports.
+    void setReader(std::shared_ptr<const qs::CheckpointReader> reader, const QString &checkpointName,
+                   qs::QuantPlan plan = {});
     std::shared_ptr<const qs::CheckpointReader> reader() const { return m_service.reader(); }
     qs::AnalysisService &service() { return m_service; }
     TensorSession &session() { return m_session; }
@@ -51,11 +56,14 @@ public:
     std::optional<std::size_t> currentTensor() const { return m_current; }
     std::shared_ptr<const qs::TensorAnalysis> currentAnalysis() const { return m_tensor; }
     const qs::QuantSpec &currentSpec() const { return m_spec; }
-    // Applies the session's spec of the current tensor again (after an import).
+    // Applies the session's spec of the current tensor again.
     void reloadCurrentSpec();
-    // Sets a tensor's spec, as undo and redo do: shown at once when it is the current tensor.
-    // Emits no specChangedByUser.
-    void setTensorSpec(std::size_t index, const qs::QuantSpec &spec);
+    // Replaces the plan, as undo and redo do: the current tensor shows its new spec at once.
+    // Emits planChanged, not planEdited.
+    void setPlan(const qs::QuantPlan &plan);
+    // A plan edit of the user's (the plan editor, the model table, a budget fit): applied, then
+    // reported by planEdited under text; tensor is the one it concerns, if a single one.
+    void commitPlan(const qs::QuantPlan &plan, const QString &text, std::optional<std::size_t> tensor = {});
     void cancel();
 
     // Schemes with groups (any spec but per-tensor int): the plots show one group, or all of
@@ -73,11 +81,15 @@ Q_SIGNALS:
     void tensorShown(std::size_t index);
     // The exact figures for the current spec are on screen.
     void exactShown(std::size_t index);
+    // The current tensor's spec was (re)applied to the views.
     void tensorConfigured(std::size_t index);
-    // The user changed a tensor's spec: a toolbar edit, a finished drag or nudge, the suggested
-    // threshold. Not emitted while a handle is still being dragged.
-    void specChangedByUser(std::size_t index, const qs::QuantSpec &before, const qs::QuantSpec &after,
-                           qs::ui::AnalysisController::ChangeKind kind);
+    // The user changed the plan: a toolbar edit (the default, or the tensor's override), a
+    // finished drag or nudge, the suggested threshold, or commitPlan. Not emitted while a handle
+    // is still being dragged.
+    void planEdited(const qs::QuantPlan &before, const qs::QuantPlan &after, const QString &text,
+                    std::optional<std::size_t> tensor);
+    // The plan changed, by the user or by undo and redo.
+    void planChanged();
     void errorOccurred(const QString &message);
     // For the status bar: a scheme that does not apply to the tensor, a failed pass.
     void statusMessage(const QString &message);
@@ -107,6 +119,11 @@ private:
     bool trySuggestFrom(const qs::QuantAnalysis &analysis);
     qs::QuantSpec withValidThresholds(qs::QuantSpec spec) const;
     qs::QuantSpec draggedSpec(double clipLo, double clipHi) const;
+    // The session's spec of the current tensor as the views can show it: with valid thresholds,
+    // and per-tensor int (with a message) when the tensor cannot take it.
+    qs::QuantSpec shownSpec(bool explain);
+    // The Figures panel says which layer of the plan decides the current tensor.
+    void showPlanSource();
 
     // Scheme views (analysiscontrollerscheme.cpp).
     void onSchemeEdited(const qs::QuantSpec &edited);

@@ -43,7 +43,11 @@ qs::QuantSpec withoutRatio(qs::QuantSpec spec) {
 } // namespace
 
 void AnalysisController::setDefaultScheme(const qs::QuantSpec &spec) {
-    m_session.setDefaultSpec(spec);
+    const qs::QuantPlan plan = m_session.planWithDefault(spec);
+    if (reader())
+        commitPlan(plan, tr("Default Scheme"));
+    else
+        m_session.setPlan(plan);
     if (m_current)
         return;
     m_spec = m_session.defaultSpec();
@@ -108,7 +112,6 @@ void AnalysisController::onSchemeEdited(const qs::QuantSpec &edited) {
     // tensor: the bar goes back to what is shown, and so does everything else.
     if (m_current && !acceptsScheme(spec))
         return;
-    m_session.setDefaultSpec(spec);
     if (!m_current) {
         setDefaultScheme(spec);
         return;
@@ -119,7 +122,6 @@ void AnalysisController::onSchemeEdited(const qs::QuantSpec &edited) {
 void AnalysisController::onPresetChosen(const qs::QuantSpec &preset) {
     if (m_current && !acceptsScheme(preset))
         return; // as a refused scheme: nothing changes
-    m_session.setDefaultSpec(preset);
     if (!m_current) {
         setDefaultScheme(preset);
         return;
@@ -134,7 +136,6 @@ void AnalysisController::onRatioDragged(double ratio) {
         m_specBeforeDrag = m_spec;
     m_spec.clipRatio = ratio;
     m_spec.method = qs::CalibMethod::MinMax; // a dragged ratio replaces the method's range
-    m_session.setSpec(*m_current, m_spec);
     showSchemeEstimate();
 }
 

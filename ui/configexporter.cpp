@@ -71,7 +71,7 @@ void ConfigExporter::exportTo(const QString &path, std::shared_ptr<const qs::Che
     }
     // The config format (version 1) describes per-tensor int; writing group 0's parameters for a
     // grouped or non-int scheme would describe another scheme, so say so and write nothing.
-    for (const std::size_t index : session->configured()) {
+    for (const std::size_t index : session->planned()) {
         const qs::QuantSpec spec = session->spec(index);
         if (qs::isPerTensorInt(spec))
             continue;
@@ -94,7 +94,7 @@ void ConfigExporter::exportTo(const QString &path, std::shared_ptr<const qs::Che
     }
     m_progress = new QProgressDialog(
         tr("Computing exact figures for %1…")
-            .arg(countOf(qint64(missing.size()), tr("configured tensor"), tr("configured tensors"))),
+            .arg(countOf(qint64(missing.size()), tr("planned tensor"), tr("planned tensors"))),
         tr("Cancel"), 0, kProgressSteps, m_dialogParent);
     m_progress->setWindowTitle(tr("Export Configuration"));
     m_progress->setWindowModality(Qt::WindowModal);

@@ -11,6 +11,8 @@
 #include "helpdialogs.h"
 #include "hintbar.h"
 #include "io/checkpointformats.h"
+#include "planmemory.h"
+#include "planundo.h"
 #include "plotexport.h"
 #include "plots/errorplot.h"
 #include "plots/histogramplot.h"
@@ -22,7 +24,6 @@
 #include "schemeinsights.h"
 #include "schemesettings.h"
 #include "shortcutsdialog.h"
-#include "specundo.h"
 #include "statspanel.h"
 #include "tensorbrowser.h"
 
@@ -100,6 +101,7 @@ MainWindow::MainWindow(QWidget *parent)
     createDocks();
     setupSchemeDock();
     setupModelDock();
+    setupPlanDock();
     createActions();
     setupMethodThresholds();
     createToolBar();
@@ -150,7 +152,7 @@ void MainWindow::createPanels() {
     m_controller = new AnalysisController(
         {m_histogram, m_mapping, m_error, m_stats, m_controls, m_schemeControls, m_groupBar}, this);
     m_exporter = new ConfigExporter(this);
-    m_undo = new SpecUndo(m_controller, this);
+    m_undo = new PlanUndo(m_controller, this);
     m_recent = new RecentFiles(this);
 }
 
@@ -283,6 +285,10 @@ void MainWindow::createMenus() {
     file->addSeparator();
     file->addAction(m_exportAction);
     file->addAction(m_importAction);
+    file->addAction(m_openPlanAction);
+    file->addAction(m_savePlanAction);
+    file->addAction(m_openSessionAction);
+    file->addAction(m_saveSessionAction);
     createExportPlotMenu(file->addMenu(tr("Export &Plot")));
     file->addSeparator();
     file->addAction(m_propertiesAction);
@@ -319,6 +325,7 @@ void MainWindow::createMenus() {
     schemePanelToggle->setToolTip(tr("Channel ranges, group heatmap, bits against error and methods"));
     view->addAction(schemePanelToggle);
     view->addAction(m_modelPanelAction);
+    view->addAction(m_planPanelAction);
     view->addAction(m_showMappingAction);
     view->addAction(m_showErrorAction);
     QAction *toolBarToggle = m_toolBar->toggleViewAction();
@@ -362,8 +369,7 @@ void MainWindow::createStatusBar() {
 
 void MainWindow::connectPanels() {
     connect(m_browser, &TensorBrowser::tensorSelected, m_controller, &AnalysisController::selectTensor);
-    connect(m_controller, &AnalysisController::tensorConfigured, this,
-            [this](std::size_t index) { m_browser->setConfigured(index, true); });
+    connect(m_controller, &AnalysisController::planChanged, this, &MainWindow::markOverrides);
     connect(m_controller, &AnalysisController::statusMessage, this,
             [this](const QString &message) { statusBar()->showMessage(message, kStatusMessageMs * 2); });
     connect(m_controller, &AnalysisController::errorOccurred, this, [this](const QString &message) {
@@ -376,7 +382,7 @@ void MainWindow::connectPanels() {
     connect(m_histogram, &HistogramPlot::logScaleChanged, m_histogramLogAction, &QAction::setChecked);
     connect(m_error, &ErrorPlot::logScaleChanged, m_errorLogAction, &QAction::setChecked);
     connect(m_recent, &RecentFiles::fileTriggered, this, &MainWindow::openFromUser);
-    connect(m_undo, &SpecUndo::revealTensor, m_browser, &TensorBrowser::selectTensor);
+    connect(m_undo, &PlanUndo::revealTensor, m_browser, &TensorBrowser::selectTensor);
     // Doing what the hint says is the best sign it was read.
     connect(m_histogram, &HistogramPlot::thresholdsDragFinished, m_hint, &HintBar::dismiss);
     connect(m_exporter, &ConfigExporter::finished, this, &MainWindow::onExportFinished);
@@ -422,6 +428,19 @@ void MainWindow::saveSettings() const {
     settings.setValue(kShowErrorKey, m_showErrorAction->isChecked());
     settings.setValue(kMethodThresholdsKey, m_methodThresholdsAction->isChecked());
     saveScheme(settings, m_controller->session().defaultSpec());
+    rememberPlan();
+}
+
+// The browser marks the tensors the plan overrides.
+void MainWindow::markOverrides() {
+    const TensorSession &session = m_controller->session();
+    for (std::size_t i = 0; i < session.tensors().size(); ++i)
+        m_browser->setConfigured(i, session.hasOverride(i));
+}
+
+void MainWindow::rememberPlan() const {
+    if (!m_currentFile.isEmpty() && m_currentFile != m_demoFile)
+        qs::ui::rememberPlan(m_currentFile, m_controller->session().plan());
 }
 
 void MainWindow::showEvent(QShowEvent *event) {
@@ -529,12 +548,16 @@ bool MainWindow::openFile(const QString &path) {
             m_recent->remove(absolute);
         return false;
     }
+    rememberPlan();
     m_currentFile = absolute;
     m_undo->clear();
     delete m_properties; // it describes the previous file
-    m_controller->setReader(reader.value(), QFileInfo(absolute).fileName());
+    // Reopening a checkpoint brings back its plan; another starts from the default scheme.
+    m_controller->setReader(reader.value(), QFileInfo(absolute).fileName(),
+                            rememberedPlan(absolute, m_controller->session().defaultSpec()));
     m_stats->setFormat(toQString(reader.value()->formatName()));
     m_browser->setTensors(reader.value()->tensors());
+    markOverrides();
     m_recent->add(absolute);
     updateFileState();
     if (!reader.value()->tensors().empty())
@@ -668,18 +691,9 @@ bool MainWindow::importConfigFrom(const QString &path) {
                     QString::fromStdString(config.error()));
         return false;
     }
-    TensorSession &session = m_controller->session();
-    std::vector<SpecUndo::Change> changes;
-    for (const qs::TensorConfig &tensor : config->tensors)
-        if (const auto index = session.indexOf(tensor.name))
-            changes.push_back({*index, session.spec(*index), tensor.spec});
-    const std::vector<std::string> unmatched = session.applyConfig(config.value());
-    m_undo->record(std::move(changes), tr("Import %1").arg(QFileInfo(path).fileName()));
-    for (const qs::TensorConfig &tensor : config->tensors) {
-        if (const auto index = session.indexOf(tensor.name))
-            m_browser->setConfigured(*index, true);
-    }
-    m_controller->reloadCurrentSpec();
+    std::vector<std::string> unmatched;
+    const qs::QuantPlan plan = m_controller->session().planWithConfig(config.value(), unmatched);
+    m_controller->commitPlan(plan, tr("Import %1").arg(QFileInfo(path).fileName()));
     const int applied = int(config->tensors.size() - unmatched.size());
     statusBar()->showMessage(
         tr("Applied the configuration of %1").arg(countOf(applied, tr("tensor"), tr("tensors"))),

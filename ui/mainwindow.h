@@ -1,6 +1,7 @@
 #pragma once
 
 #include "configexporter.h"
+#include "plan/quantplan.h"
 
 #include <QMainWindow>
 #include <QMessageBox>
@@ -8,6 +9,8 @@
 #include <QString>
 
 #include <functional>
+#include <optional>
+#include <vector>
 
 class QAction;
 class QDockWidget;
@@ -15,6 +18,7 @@ class QLabel;
 class QMenu;
 class QSettings;
 class QSplitter;
+class QTimer;
 class QToolBar;
 
 namespace qs::ui {
@@ -36,7 +40,9 @@ class RecentFiles;
 class SchemeControls;
 class SchemeInsights;
 class ShortcutsDialog;
-class SpecUndo;
+class PlanUndo;
+class PlanPanel;
+struct SessionState;
 class StatsPanel;
 class TensorBrowser;
 
@@ -84,7 +90,7 @@ public:
     ErrorPlot *errorPlot() const { return m_error; }
     StatsPanel *statsPanel() const { return m_stats; }
     AnalysisController *controller() const { return m_controller; }
-    SpecUndo *undo() const { return m_undo; }
+    PlanUndo *undo() const { return m_undo; }
     HintBar *hintBar() const { return m_hint; }
     QDockWidget *browserDock() const { return m_browserDock; }
     QDockWidget *statsDock() const { return m_statsDock; }
@@ -96,6 +102,15 @@ public:
     ModelSweep *modelSweep() const { return m_modelSweep; }
     QDockWidget *modelDock() const { return m_modelDock; }
     QAction *sweepAction() const { return m_sweepAction; }
+    PlanPanel *planPanel() const { return m_planPanel; }
+    QDockWidget *planDock() const { return m_planDock; }
+    // Plan files (File ▸ Open Plan / Save Plan); errors in a message box. True when done.
+    bool openPlanFrom(const QString &path);
+    bool savePlanTo(const QString &path);
+    // Session files (File ▸ Open Session / Save Session); errors in a message box.
+    bool openSessionFrom(const QString &path);
+    bool saveSessionTo(const QString &path);
+    SessionState sessionState() const;
     // Sweep Model: measures every tensor under the default scheme in the background.
     void sweepModel();
 
@@ -123,6 +138,16 @@ private:
     void setupMethodThresholds();
     void setupModelDock();
     void connectModelSweep();
+    void setupPlanDock();
+    void createPlanFileActions();
+    void createSessionActions();
+    // Loads a session's importance matrix and reference (each may be empty).
+    void restoreSessionInputs(const SessionState &state);
+    void setupModelContextMenu();
+    std::vector<std::size_t> selectedModelTensors() const;
+    static qs::PlanScheme overrideScheme(const qs::QuantSpec &spec);
+    void overrideTensors(const std::vector<std::size_t> &tensors,
+                         const std::optional<qs::PlanOverride> &override);
     void ensureModelDockHeight();
     void showModelDock();
     void applyChosenScheme(const qs::QuantSpec &spec);
@@ -141,6 +166,8 @@ private:
     void restoreSettings();
     void restoreScheme(const QSettings &settings);
     void saveSettings() const;
+    void markOverrides();
+    void rememberPlan() const;
     // True when nothing unexported would be lost, or the user chose to discard it. "Save" starts
     // an export and returns false: the pending action does not happen.
     bool confirmDiscard(const QString &action);
@@ -181,10 +208,13 @@ private:
     ModelPanel *m_modelPanel = nullptr;
     ModelSweep *m_modelSweep = nullptr;
     QDockWidget *m_modelDock = nullptr;
+    PlanPanel *m_planPanel = nullptr;
+    QDockWidget *m_planDock = nullptr;
+    QTimer *m_resweepTimer = nullptr;
     BusyIndicator *m_modelBusy = nullptr;
     HintBar *m_hint = nullptr;
     DockWidths *m_dockWidths = nullptr;
-    SpecUndo *m_undo = nullptr;
+    PlanUndo *m_undo = nullptr;
     QLabel *m_fileLabel = nullptr;
 
     AnalysisController *m_controller = nullptr;
@@ -208,6 +238,16 @@ private:
     QAction *m_filterAction = nullptr;
     QAction *m_modelPanelAction = nullptr;
     QAction *m_sweepAction = nullptr;
+    QAction *m_planPanelAction = nullptr;
+    QAction *m_openPlanAction = nullptr;
+    QAction *m_overrideAction = nullptr;
+    QAction *m_keepAction = nullptr;
+    QAction *m_clearOverrideAction = nullptr;
+    QAction *m_savePlanAction = nullptr;
+    QAction *m_openSessionAction = nullptr;
+    QAction *m_saveSessionAction = nullptr;
+    QString m_importancePath; // the loaded importance matrix, for sessions
+    QString m_referencePath;  // the open reference checkpoint, for sessions
     QMenu *m_recentMenu = nullptr;
     QToolBar *m_toolBar = nullptr;
     QToolBar *m_schemeToolBar = nullptr;

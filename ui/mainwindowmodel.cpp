@@ -130,7 +130,7 @@ void MainWindow::sweepModel() {
     if (!m_controller->reader())
         return;
     showModelDock();
-    m_modelSweep->start(m_controller->session().defaultSpec());
+    m_modelSweep->start(m_controller->session().plan());
 }
 
 } // namespace qs::ui

@@ -6,11 +6,11 @@
 #include "busyindicator.h"
 #include "methodcomparer.h"
 #include "methodthresholds.h"
+#include "planundo.h"
 #include "plots/bitserrorchart.h"
 #include "plots/schemeheatmap.h"
 #include "quant/schemequant.h"
 #include "schemeinsights.h"
-#include "specundo.h"
 
 #include <QAction>
 #include <QDockWidget>
@@ -103,7 +103,8 @@ void MainWindow::showSchemeGrid(const std::shared_ptr<const qs::SchemeAnalysis> 
     m_insights->heatmap()->setSelectedGroup(m_controller->currentGroup());
 }
 
-// A scheme picked in the Scheme panel becomes the current tensor's spec, as one undoable step.
+// A scheme picked in the Scheme panel for the tensor on screen becomes its override, as one
+// undoable step.
 void MainWindow::applyChosenScheme(const qs::QuantSpec &spec) {
     const auto index = m_controller->currentTensor();
     const qs::QuantSpec before = m_controller->currentSpec();
@@ -119,8 +120,8 @@ void MainWindow::applyChosenScheme(const qs::QuantSpec &spec) {
             return;
         }
     }
-    m_controller->setTensorSpec(*index, spec);
-    m_undo->record({{*index, before, spec}}, tr("Scheme %1").arg(BitsErrorChart::schemeName(spec)));
+    m_controller->commitPlan(m_controller->session().planWithOverride(*index, spec),
+                             tr("Scheme %1").arg(BitsErrorChart::schemeName(spec)), *index);
 }
 
 } // namespace qs::ui

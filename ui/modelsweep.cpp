@@ -34,7 +34,7 @@ const qs::TensorSummary *ModelSweep::cached(std::size_t index, const qs::QuantSp
     return nullptr;
 }
 
-void ModelSweep::start(const qs::QuantSpec &defaultSpec) {
+void ModelSweep::start(const qs::QuantPlan &plan) {
     if (!m_reader)
         return;
     const bool wasRunning = isRunning();
@@ -49,7 +49,6 @@ void ModelSweep::start(const qs::QuantSpec &defaultSpec) {
     m_bytesLeft = 0.0;
     Q_EMIT started(m_total);
     std::vector<Pending> pending;
-    const qs::QuantPlan plan = defaultPlan(defaultSpec); // once, not per tensor
     for (std::size_t i = 0; i < tensors.size(); ++i) {
         const qs::TensorDecision decision = qs::planDecision(plan, tensors[i]);
         if (decision.keep || !qs::checkScheme(decision.spec, tensors[i].shape)) {

@@ -13,8 +13,8 @@
 
 namespace qs::ui {
 
-// Measures every tensor of the open checkpoint under one default scheme, in the background:
-// a plan with that default and the default ignore list decides each tensor, kept and skipped
+// Measures every tensor of the open checkpoint under a plan, in the background: the plan
+// decides each tensor, kept and skipped
 // tensors are reported at once, the rest are measured one at a time on the thread pool
 // (scanTensor, as scanModel does) and reported as each is done. Results are cached by
 // (tensor, scheme): a sweep under a scheme already measured recomputes nothing.
@@ -26,7 +26,8 @@ public:
 
     // Cancels a running sweep and forgets the cache: the tensors are another file's.
     void setReader(std::shared_ptr<const qs::CheckpointReader> reader);
-    void start(const qs::QuantSpec &defaultSpec);
+    // Measures every tensor under the scheme plan resolves for it.
+    void start(const qs::QuantPlan &plan);
     // Stops a running sweep; the summaries delivered so far stay valid (and cached).
     void cancel();
     bool isRunning() const { return m_job.isRunning(); }

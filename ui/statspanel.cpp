@@ -81,6 +81,11 @@ constexpr std::array<FigureText, StatsPanel::kFigureCount> kFigureTexts = {{
                        "count once).\nA float tensor with at most 256 of them (what 8 bits can code) and "
                        "at least 16 values for each\n(values ≥ 16 × distinct) was most likely quantized "
                        "already.")},
+    {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Scheme from"),
+     QT_TRANSLATE_NOOP("qs::ui::StatsPanel",
+                       "Which layer of the plan decides this tensor's scheme: the default, the first "
+                       "matching rule,\nthe ignore list (kept in its stored type) or its own override. "
+                       "The toolbar edits the default,\nunless the tensor has an override.")},
 }};
 
 const QString kEstimateMark = QStringLiteral("≈ ");
@@ -126,6 +131,7 @@ StatsPanel::StatsPanel(QWidget *parent)
     createBadge();
     layout->addWidget(m_badge, 0, Qt::AlignLeft);
 
+    addSection(layout, tr("Plan"), {Figure::PlanSource});
     addSection(layout, tr("Mapping"),
                {Figure::Scale, Figure::ZeroPoint, Figure::IntegerRange, Figure::ClipRange});
     addSection(layout, tr("Error"), {Figure::Mse, Figure::Sqnr, Figure::MaxError, Figure::Clipped});
@@ -241,6 +247,10 @@ void StatsPanel::clear() {
 void StatsPanel::setFormat(const QString &format) {
     m_format = format;
     setFigure(Figure::Format, format.isEmpty() ? QStringLiteral("–") : format);
+}
+
+void StatsPanel::setPlanSource(const QString &text) {
+    setFigure(Figure::PlanSource, text.isEmpty() ? QStringLiteral("–") : text);
 }
 
 void StatsPanel::setNotice(const QString &tensorName, const QString &notice) {

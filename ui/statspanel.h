@@ -39,8 +39,9 @@ public:
         StoredType,
         BitsPerWeight,
         DistinctValues,
+        PlanSource,
     };
-    static constexpr int kFigureCount = int(Figure::DistinctValues) + 1;
+    static constexpr int kFigureCount = int(Figure::PlanSource) + 1;
 
     explicit StatsPanel(QWidget *parent = nullptr);
 
@@ -49,6 +50,8 @@ public:
     void setFormat(const QString &format);
     // Name, type, shape and the value statistics (exact once loaded).
     void setTensor(const qs::TensorAnalysis &tensor);
+    // Which layer of the plan decides the tensor: "default", "rule 1: *.mlp.*", "override", …
+    void setPlanSource(const QString &text);
     // Names the tensor and says why there are no figures yet ("Loading…", an error).
     void setNotice(const QString &tensorName, const QString &notice);
     // The mapping (always exact: it follows from the spec and min / max) and histogram

@@ -8,7 +8,7 @@
 #include "mainwindow.h"
 #include "schemecontrols.h"
 #include "schemesettings.h"
-#include "specundo.h"
+#include "planundo.h"
 #include "tensorbrowser.h"
 #include "tensorsession.h"
 #include "windowfixture.h"

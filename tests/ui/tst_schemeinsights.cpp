@@ -10,7 +10,7 @@
 #include "plots/channelrangeplot.h"
 #include "plots/schemeheatmap.h"
 #include "schemeinsights.h"
-#include "specundo.h"
+#include "planundo.h"
 #include "tensorbrowser.h"
 
 #include "plotfixtures.h"

@@ -13,7 +13,7 @@
 #include "quantcontrols.h"
 #include "schemecontrols.h"
 #include "schemeinsights.h"
-#include "specundo.h"
+#include "planundo.h"
 #include "statspanel.h"
 #include "tensorbrowser.h"
 #include "windowfixture.h"

@@ -12,7 +12,7 @@
 #include "plots/mappingplot.h"
 #include "quantcontrols.h"
 #include "shortcutsdialog.h"
-#include "specundo.h"
+#include "planundo.h"
 #include "statspanel.h"
 #include "tensorbrowser.h"
 #include "windowfixture.h"
