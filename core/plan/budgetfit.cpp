@@ -210,7 +210,7 @@ PlanOverride LadderRung::override() const {
 }
 
 Result<Ladder> parseLadder(std::string_view text) {
-    std::string joined = lowerAscii(text);
+    std::string joined(text);
     replaceAll(joined, kArrow, ",");
     replaceAll(joined, "->", ",");
     Ladder ladder;
@@ -220,7 +220,7 @@ Result<Ladder> parseLadder(std::string_view text) {
         const std::string rungTextIn = trimmed(std::string_view(joined).substr(begin, comma - begin));
         if (rungTextIn.empty())
             return Error{"ladder rung " + std::to_string(position) + " is empty"};
-        const Result<LadderRung> rung = parseRung(rungTextIn);
+        const Result<LadderRung> rung = parseRung(lowerAscii(rungTextIn));
         if (!rung)
             return Error{rungError(position, rungTextIn, rung.error())};
         ladder.push_back(rung.value());

@@ -171,8 +171,8 @@ void TestBudgetFit::ladderErrors_data() {
                                  "not \"17\"");
     QTest::addRow("no bits") << QStringLiteral("int,keep")
                              << QStringLiteral("ladder rung 1 \"int\": int needs a bit width");
-    QTest::addRow("format") << QStringLiteral("q4_k, q9_k")
-                            << QStringLiteral("ladder rung 2 \"q9_k\": unknown scheme \"q9_k\"");
+    QTest::addRow("format") << QStringLiteral("q4_k → Q9_K")
+                            << QStringLiteral("ladder rung 2 \"Q9_K\": unknown scheme \"q9_k\"");
     QTest::addRow("group on block type")
         << QStringLiteral("q4_k-g128,keep")
         << QStringLiteral("ladder rung 1 \"q4_k-g128\": g128 does not apply to q4_k");
