@@ -1,5 +1,7 @@
 #include "cliargs.h"
 
+#include "clibudget.h"
+
 #include "quant/schemequant.h"
 
 #include <QFileInfo>
@@ -152,6 +154,10 @@ QHash<QString, OptionDef> optionsFor(Command command) {
         defs.insert(QStringLiteral("csv"), flag(&CliOptions::csv));
         defs.insert(QStringLiteral("plan"), text(&CliOptions::planFile));
         defs.insert(QStringLiteral("imatrix"), text(&CliOptions::imatrixFile));
+        defs.insert(QStringLiteral("budget-bpw"), text(&CliOptions::budgetBpw));
+        defs.insert(QStringLiteral("budget-gib"), text(&CliOptions::budgetGib));
+        defs.insert(QStringLiteral("ladder"), text(&CliOptions::ladder));
+        defs.insert(QStringLiteral("save-plan"), text(&CliOptions::savePlan));
     } else {
         defs.insert(QStringLiteral("tensor"), text(&CliOptions::tensor));
     }
@@ -281,6 +287,8 @@ std::optional<QString> checkReport(const CliOptions &o) {
         for (const QString &name : schemeOptionNames())
             if (o.given.contains(name))
                 return QStringLiteral("--plan sets every scheme; it excludes --%1").arg(name);
+    if (auto problem = checkBudgetOptions(o))
+        return problem;
     return checkSchemeOptions(o);
 }
 
@@ -410,7 +418,8 @@ QString usageText() {
                "      block types) and report bits per weight, MSE, SQNR and cosine for each.\n"
                "  quantscope-cli report FILE (--json | --csv) [scheme options as for analyze | --plan "
                "PLAN.json]\n"
-               "                 [--imatrix FILE] [--threads N]\n"
+               "                 [--imatrix FILE] [--budget-bpw X | --budget-gib X] [--ladder S1,S2,...]\n"
+               "                 [--save-plan OUT.json] [--threads N]\n"
                "      Quantize every tensor of the model, one at a time, and report each one's error\n"
                "      and the totals. Without --plan the scheme options set the default scheme, and\n"
                "      1-D tensors, embeddings and the output head are kept in their stored type.\n"
@@ -418,6 +427,14 @@ QString usageText() {
                "      --csv           one row per tensor; the summary goes to stderr\n"
                "      --plan PLAN     a plan file (rules, ignore list, overrides)\n"
                "      --imatrix FILE  a llama.cpp importance matrix: adds weighted_mse\n"
+               "      --budget-bpw X, --budget-gib X, --ladder S1,S2,...\n"
+               "                      fit the plan to a size budget first (bits per weight or GiB over\n"
+               "                      all tensors): every tensor not ignored starts on the first rung,\n"
+               "                      then the best error reduction per added bit is raised while it\n"
+               "                      fits (weighted by --imatrix). A rung is keep, a format (q4_k,\n"
+               "                      nf4, ...) or int<B>[-g<N>|-channel|-tensor][-asym]\n"
+               "      --save-plan OUT.json\n"
+               "                      write the plan reported (fitted, with --ladder) as a plan file\n"
                "  quantscope-cli demo OUT.safetensors\n"
                "      Write the demo checkpoint.\n"
                "  quantscope-cli --help | --version\n"

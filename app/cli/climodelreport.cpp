@@ -1,5 +1,6 @@
 #include "climodelreport.h"
 
+#include "clibudget.h"
 #include "clicommands.h"
 
 #include "analysis/modelscan.h"
@@ -278,11 +279,14 @@ int runReport(const CliOptions &options) {
         if (const Status ok = checkImportance(plan.value(), *reader.value(), *matrix); !ok)
             return fail(ok.error());
     }
+    const auto used = budgetPlan(options, *reader.value(), plan.value(), matrix.get());
+    if (!used)
+        return fail(used.error());
     RunControl control;
     control.threads = options.threads;
     ReportWriter writer(options.csv);
     const auto totals = scanModel(
-        *reader.value(), [&](const TensorInfo &info) { return decide(plan.value(), info, matrix.get()); },
+        *reader.value(), [&](const TensorInfo &info) { return decide(used.value(), info, matrix.get()); },
         [&writer](TensorSummary &&s) { writer.add(s); }, control);
     if (!totals)
         return fail(totals.error());

@@ -2,6 +2,7 @@
 
 #include "clifixture.h"
 
+#include "plan/planjson.h"
 #include "quant/schememeasure.h"
 #include "stats/weightederror.h"
 
@@ -101,6 +102,11 @@ private slots:
     void imatrixUnmatchedNames();
     void imatrixRowLengthMismatch();
     void usageErrors();
+    void budgetFitRaisesWithinBudget();
+    void budgetOverFirstRungs();
+    void budgetKeepsPlanIgnoreList();
+    void budgetSavePlanRoundTrip();
+    void budgetUsageErrors();
 
 private:
     QStringList report(const QStringList &extra) const {
@@ -366,6 +372,142 @@ void TestCliReport::usageErrors() {
     const Run junk = run({QStringLiteral("report"), file("junk.safetensors"), QStringLiteral("--csv")});
     QCOMPARE(junk.exitCode, 1);
     QVERIFY(junk.out.isEmpty());
+}
+
+// The fixture's llama model at the ladder q4_k, q8_0, keep. Ignored: embedding (4096 BF16, 65536
+// bits), norm (256 F32, 8192) and the 1-D bias (4 F32, 128): 73856 bits. down's rows of 200 take
+// neither q4_k nor q8_0, so it starts on keep (800 F32, 25600 bits). q (2048) and up (4096) start
+// on q4_k at 4.5 bits: 9216 and 18432. Start: 127104 bits of 11300 parameters. Raising q to q8_0
+// costs 2048 · 4 = 8192 bits, up 4096 · 4 = 16384, to keep far more (48128 and 30720).
+// At 12.5 bits per weight (141250 bits) only q's raise fits, whichever has the better ratio:
+// 135296 bits, 11.973 bits per weight.
+void TestCliReport::budgetFitRaisesWithinBudget() {
+    const QStringList ladder{QStringLiteral("--ladder"), QStringLiteral("q4_k,q8_0,keep")};
+    // 0.0000164 GiB = 140874.6 bits: the same single raise.
+    for (const QStringList &budget :
+         {QStringList{QStringLiteral("--budget-bpw"), QStringLiteral("12.5")},
+          QStringList{QStringLiteral("--budget-gib"), QStringLiteral("0.0000164")}}) {
+        const Run r = run(report(QStringList{QStringLiteral("--json")} + budget + ladder));
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.err.startsWith("budget: fitted 3 tensors to ") && r.err.contains("(raises: 1)"),
+                 r.err.constData());
+        const QJsonObject doc = QJsonDocument::fromJson(r.out).object();
+        const QJsonObject summary = doc.value(QStringLiteral("summary")).toObject();
+        const double bpw = summary.value(QStringLiteral("avg_bits_per_weight")).toDouble();
+        QVERIFY2(bpw <= 12.5 && std::abs(bpw - 135296.0 / 11300.0) < 1e-12, qPrintable(QString::number(bpw)));
+        QCOMPARE(summary.value(QStringLiteral("total_bytes")).toDouble(), 135296.0 / 8.0);
+        QCOMPARE(byName(doc, kQ).value(QStringLiteral("format")).toString(), QStringLiteral("q8_0"));
+        QCOMPARE(byName(doc, kUp).value(QStringLiteral("format")).toString(), QStringLiteral("q4_k"));
+        QCOMPARE(byName(doc, kDown).value(QStringLiteral("kept")), QJsonValue(true));
+        QCOMPARE(byName(doc, kDown).value(QStringLiteral("bits_per_weight")).toDouble(), 32.0);
+        QCOMPARE(byName(doc, kEmbed).value(QStringLiteral("kept")), QJsonValue(true));
+    }
+    // 14 bits per weight (158200 bits): both q8_0 raises fit (127104 + 24576 = 151680), no keep.
+    const QJsonObject roomy =
+        QJsonDocument::fromJson(run(report(QStringList{QStringLiteral("--json"),
+                                                       QStringLiteral("--budget-bpw"), QStringLiteral("14")} +
+                                           ladder))
+                                    .out)
+            .object();
+    QCOMPARE(byName(roomy, kQ).value(QStringLiteral("format")).toString(), QStringLiteral("q8_0"));
+    QCOMPARE(byName(roomy, kUp).value(QStringLiteral("format")).toString(), QStringLiteral("q8_0"));
+    QCOMPARE(
+        roomy.value(QStringLiteral("summary")).toObject().value(QStringLiteral("total_bytes")).toDouble(),
+        151680.0 / 8.0);
+}
+
+// 8 bits per weight is below the 11.25 the first rungs need: a warning, and the first rungs.
+void TestCliReport::budgetOverFirstRungs() {
+    const Run r = run(report({QStringLiteral("--csv"), QStringLiteral("--budget-bpw"), QStringLiteral("8"),
+                              QStringLiteral("--ladder"), QStringLiteral("q4_k,q8_0,keep")}));
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.err.startsWith("warning: --budget-bpw 8: the first rungs alone need 11.2481 bits per weight"),
+             r.err.constData());
+    const QStringList lines = QString::fromUtf8(r.out).split(QLatin1Char('\n'));
+    QVERIFY(lines[3].startsWith(kQ + QStringLiteral(",8x256,F32,2048,false,q4_k,")));
+    QVERIFY(lines[4].startsWith(kUp + QStringLiteral(",16x256,BF16,4096,false,q4_k,")));
+    QVERIFY2(
+        r.err.contains("report: 6 tensors (2 quantized, 4 kept, 0 skipped), 11300 parameters, 15888 bytes"),
+        r.err.constData());
+}
+
+// The plan's ignore list is the fit's: q ignored by the plan stays kept, up alone is fitted.
+void TestCliReport::budgetKeepsPlanIgnoreList() {
+    const QString plan = writeFile("ignore-q.json", R"({"format": "quantscope-plan", "version": 1,
+        "ignore": ["*.q_proj.weight"]})");
+    const Run r =
+        run(report({QStringLiteral("--json"), QStringLiteral("--plan"), plan, QStringLiteral("--budget-bpw"),
+                    QStringLiteral("20"), QStringLiteral("--ladder"), QStringLiteral("q4_k,q8_0")}));
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.err.startsWith("budget: fitted 2 tensors (1 could take no rung) to 20 bits per weight"),
+             r.err.constData()); // up, and down
+    const QJsonObject doc = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(byName(doc, kQ).value(QStringLiteral("kept")), QJsonValue(true));
+    QCOMPARE(byName(doc, kUp).value(QStringLiteral("format")).toString(), QStringLiteral("q8_0"));
+    // down takes neither rung: left to the plan's default (int8), which it can take.
+    QCOMPARE(byName(doc, kDown).value(QStringLiteral("format")).toString(), QStringLiteral("int"));
+}
+
+void TestCliReport::budgetSavePlanRoundTrip() {
+    const QString saved = file("fitted.json");
+    const QStringList fit{QStringLiteral("--json"),
+                          QStringLiteral("--budget-bpw"),
+                          QStringLiteral("12.5"),
+                          QStringLiteral("--ladder"),
+                          QStringLiteral("q4_k → q8_0 → keep"),
+                          QStringLiteral("--save-plan"),
+                          saved};
+    const Run fitted = run(report(fit));
+    QCOMPARE(fitted.exitCode, 0);
+    const auto plan = loadPlan(saved.toStdString());
+    QVERIFY2(plan, plan.error().c_str());
+    QCOMPARE(plan->overrides.size(), std::size_t(3));
+    QCOMPARE(plan->overrides.at(kDown.toStdString()), PlanOverride::keepStored());
+    QCOMPARE(*plan->overrides.at(kQ.toStdString()).scheme.format, NumberFormat::Q8_0);
+    QCOMPARE(*plan->overrides.at(kUp.toStdString()).scheme.format, NumberFormat::Q4_K);
+    // The saved plan reports what the fit reported, tensor for tensor.
+    const QJsonObject again = runJson(report({QStringLiteral("--json"), QStringLiteral("--plan"), saved}));
+    QCOMPARE(again.value(QStringLiteral("tensors")),
+             QJsonDocument::fromJson(fitted.out).object().value(QStringLiteral("tensors")));
+    // Never over an input: the plan read, or the model.
+    const QByteArray before = fileHash(saved);
+    for (const QString &input : {saved, file("llama.safetensors")}) {
+        const Run refused = run(report({QStringLiteral("--json"), QStringLiteral("--plan"), saved,
+                                        QStringLiteral("--save-plan"), input}));
+        QCOMPARE(refused.exitCode, 2);
+        QVERIFY2(refused.err.contains("--save-plan") && refused.err.contains("input file"),
+                 refused.err.constData());
+    }
+    QCOMPARE(fileHash(saved), before);
+}
+
+void TestCliReport::budgetUsageErrors() {
+    const QString bpw = QStringLiteral("--budget-bpw");
+    const QString ladder = QStringLiteral("--ladder");
+    const QString good = QStringLiteral("q4_k,keep");
+    const QList<QPair<QStringList, QByteArray>> cases{
+        {{ladder, good}, "--ladder needs a budget"},
+        {{bpw, QStringLiteral("5")}, "--budget-bpw needs --ladder"},
+        {{QStringLiteral("--budget-gib"), QStringLiteral("1")}, "--budget-gib needs --ladder"},
+        {{bpw, QStringLiteral("5"), QStringLiteral("--budget-gib"), QStringLiteral("1"), ladder, good},
+         "--budget-bpw and --budget-gib exclude each other"},
+        {{bpw, QStringLiteral("abc"), ladder, good}, "--budget-bpw must be a positive number, not \"abc\""},
+        {{bpw, QStringLiteral("0"), ladder, good}, "--budget-bpw must be a positive number"},
+        {{bpw, QStringLiteral("inf"), ladder, good}, "--budget-bpw must be a positive number"},
+        {{QStringLiteral("--budget-gib"), QStringLiteral("-1"), ladder, good},
+         "--budget-gib must be a positive number"},
+        {{bpw, QStringLiteral("5"), ladder, QStringLiteral("q4_k,int17")},
+         "--ladder: ladder rung 2 \"int17\": bits must be"},
+        {{bpw, QStringLiteral("5"), ladder, QStringLiteral("q4_k")},
+         "--ladder: a ladder needs at least 2 rungs"},
+        {{QStringLiteral("--save-plan=")}, "--save-plan needs a file name"},
+    };
+    for (const auto &[args, message] : cases) {
+        const Run r = run(report(QStringList{QStringLiteral("--json")} + args));
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.out.isEmpty());
+        QVERIFY2(r.err.contains(message), r.err.constData());
+    }
 }
 
 QTEST_GUILESS_MAIN(TestCliReport)
