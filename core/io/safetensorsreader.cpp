@@ -1,5 +1,6 @@
 #include "io/safetensorsreader.h"
 
+#include "io/decodebuffer.h"
 #include "io/dtypedecode.h"
 #include "util/parallel.h"
 
@@ -292,9 +293,9 @@ Result<std::shared_ptr<const FloatTensor>> SafetensorsReader::loadFloat(std::siz
         control.report(1.0);
         return FloatTensor::fromView(info, {reinterpret_cast<const float *>(src), count}, m_file);
     }
-    // Left uninitialised: the decoder writes every value. Zero-filling first (a vector's resize)
-    // was a third of a whole-model sweep over BF16 shards.
-    std::shared_ptr<float[]> values(new (std::nothrow) float[count]);
+    // Left uninitialised (the decoder writes every value) and reused across a scan's tensors:
+    // zero-filling a fresh vector and faulting in its pages was most of a sweep over BF16 shards.
+    const std::shared_ptr<float[]> values = allocateDecodeBuffer(count);
     if (!values)
         return fileError(path(), "tensor '" + info.name + "': not enough memory to decode " +
                                      std::to_string(count) + " elements");

@@ -1,5 +1,6 @@
 #include "analysis/modelscan.h"
 #include "io/checkpointreader.h"
+#include "io/decodebuffer.h"
 #include "plan/quantplan.h"
 #include "shardedmodel.h"
 
@@ -7,6 +8,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -136,6 +138,7 @@ class TestSweepMemory : public QObject {
 private Q_SLOTS:
     void initTestCase();
     void samplerSeesAnAllocation();
+    void decodeBufferReusedWithinScope();
     void scanStaysBounded_data();
     void scanStaysBounded();
     void cleanupTestCase();
@@ -196,6 +199,30 @@ void TestSweepMemory::samplerSeesAnAllocation() {
     }
     QVERIFY2(sampler.peak() - before >= 60 * kMiB,
              qPrintable(QStringLiteral("peak grew by %1 MiB").arg((sampler.peak() - before) / kMiB)));
+}
+
+// Within a scan a released decode buffer serves the next tensor that fits; a larger tensor gets
+// a fresh buffer only after the spare is freed, so the two never add up.
+void TestSweepMemory::decodeBufferReusedWithinScope() {
+    const std::size_t small = 8 * kMiB / 4; // 8 Mi floats: 32 MiB
+    const DecodeBufferReuse reuse;
+    auto first = allocateDecodeBuffer(small);
+    QVERIFY(first);
+    std::fill_n(first.get(), small, 1.0f);
+    float *const firstAddress = first.get();
+    first.reset();
+    auto fits = allocateDecodeBuffer(small / 2);
+    QCOMPARE(fits.get(), firstAddress);
+    fits.reset();
+
+    ::malloc_trim(0);
+    const std::int64_t before = rssAnonBytes(); // the 32 MiB spare is resident
+    auto larger = allocateDecodeBuffer(2 * small);
+    QVERIFY(larger);
+    std::fill_n(larger.get(), 2 * small, 2.0f);
+    const std::int64_t grown = rssAnonBytes() - before;
+    QVERIFY2(grown < 40 * kMiB, qPrintable(QStringLiteral("RssAnon grew by %1 MiB").arg(grown / kMiB)));
+    QCOMPARE(larger[2 * small - 1], 2.0f);
 }
 
 void TestSweepMemory::scanStaysBounded_data() {
