@@ -175,7 +175,7 @@ TensorSummary scanTensor(const CheckpointReader &reader, std::size_t index, cons
     s.error = measured->error;
     if (moments->rms > 0.0)
         s.relRmse = std::sqrt(measured->error.mse) / moments->rms;
-    s.clippedFraction = clippedFraction(values, info.shape, decision.spec, measured->quantization);
+    s.clippedFraction = clippedFraction(values, info.shape, decision.spec, measured->quantization, control);
     return s;
 }
 
