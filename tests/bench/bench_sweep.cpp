@@ -32,8 +32,12 @@ using qs::bench::medianMs;
 
 constexpr int kThreads = 2;
 
+QTemporaryDir *g_model = nullptr; // removed by die() too: std::exit runs no destructors
+
 [[noreturn]] void die(const std::string &message) {
     std::fprintf(stderr, "error: %s\n", message.c_str());
+    if (g_model)
+        g_model->remove();
     std::exit(1);
 }
 
@@ -132,6 +136,7 @@ int main(int argc, char **argv) {
     QTemporaryDir dir; // removed with everything in it on exit
     if (!dir.isValid())
         die("cannot create a temporary directory");
+    g_model = &dir;
     const QDir directory(dir.path());
     const std::vector<ModelShard> shards = layoutShards(modelOf(gib), 4);
     std::fprintf(stderr, "writing %.1f GiB to %s ...\n", gib, qPrintable(dir.path()));
