@@ -1,5 +1,6 @@
 #include "modelsweep.h"
 
+#include "io/decodebuffer.h"
 #include "plan/quantplan.h"
 #include "quant/schemequant.h"
 
@@ -82,6 +83,7 @@ void ModelSweep::runPending(std::vector<Pending> pending) {
     auto work = [this, reader = m_reader, pending = std::move(pending), generation](QPromise<bool> &promise) {
         qs::RunControl control;
         control.isCanceled = [&promise] { return promise.isCanceled(); };
+        const qs::DecodeBufferReuse reuse; // as scanModel: one decode buffer for the sweep
         for (const Pending &p : pending) {
             qs::TensorSummary summary = qs::scanTensor(*reader, p.index, p.decision, control);
             if (promise.isCanceled())

@@ -5,6 +5,7 @@
 
 #include "analysis/modelscan.h"
 #include "clijson.h"
+#include "cliprogress.h"
 #include "io/checkpointreader.h"
 #include "io/imatrix.h"
 #include "plan/planjson.h"
@@ -285,9 +286,15 @@ int runReport(const CliOptions &options) {
     RunControl control;
     control.threads = options.threads;
     ReportWriter writer(options.csv);
+    TerminalProgress progress(QStringLiteral("report"), reader.value()->tensors());
     const auto totals = scanModel(
         *reader.value(), [&](const TensorInfo &info) { return decide(used.value(), info, matrix.get()); },
-        [&writer](TensorSummary &&s) { writer.add(s); }, control);
+        [&](TensorSummary &&s) {
+            progress.advance(s.storedBytes);
+            writer.add(s);
+        },
+        control);
+    progress.finish();
     if (!totals)
         return fail(totals.error());
     writer.finish(totals.value(), double(timer.nsecsElapsed()) / 1e9);

@@ -1,5 +1,6 @@
 #include "analysis/modelscan.h"
 
+#include "io/decodebuffer.h"
 #include "quant/schememeasure.h"
 #include "quant/schemequant.h"
 #include "stats/weightederror.h"
@@ -174,12 +175,13 @@ TensorSummary scanTensor(const CheckpointReader &reader, std::size_t index, cons
     s.error = measured->error;
     if (moments->rms > 0.0)
         s.relRmse = std::sqrt(measured->error.mse) / moments->rms;
-    s.clippedFraction = clippedFraction(values, info.shape, decision.spec, measured->quantization);
+    s.clippedFraction = clippedFraction(values, info.shape, decision.spec, measured->quantization, control);
     return s;
 }
 
 Result<ScanTotals> scanModel(const CheckpointReader &reader, const DecideTensor &decide,
                              const SummarySink &sink, const RunControl &control) {
+    const DecodeBufferReuse reuse; // one decode buffer for the whole scan, not one per tensor
     const std::vector<TensorInfo> &tensors = reader.tensors();
     double allParams = 0.0;
     for (const TensorInfo &info : tensors)

@@ -88,8 +88,9 @@ using SummarySink = std::function<void(TensorSummary &&)>;
 
 /// Measures every tensor of the checkpoint, one at a time, under the scheme decide() gives it,
 /// and hands each summary to sink as soon as it is done (in file order). Only one tensor's
-/// float32 values are held at a time (a view of the mapped file when it is stored as F32), so
-/// memory stays bounded by the largest tensor whatever the model's size. A tensor that cannot
+/// float32 values are held at a time (a view of the mapped file when it is stored as F32, else
+/// one decode buffer reused from tensor to tensor), so memory stays bounded by the largest
+/// tensor whatever the model's size. A tensor that cannot
 /// take its scheme, or cannot be decoded, is skipped with the reason and the scan goes on.
 /// control reports progress in [0, 1] by parameters done; fails only with "cancelled".
 Result<ScanTotals> scanModel(const CheckpointReader &reader, const DecideTensor &decide,

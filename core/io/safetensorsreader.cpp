@@ -1,5 +1,6 @@
 #include "io/safetensorsreader.h"
 
+#include "io/decodebuffer.h"
 #include "io/dtypedecode.h"
 #include "util/parallel.h"
 
@@ -292,22 +293,21 @@ Result<std::shared_ptr<const FloatTensor>> SafetensorsReader::loadFloat(std::siz
         control.report(1.0);
         return FloatTensor::fromView(info, {reinterpret_cast<const float *>(src), count}, m_file);
     }
-    std::vector<float> values;
-    try {
-        values.resize(count);
-    } catch (const std::bad_alloc &) {
+    // Left uninitialised (the decoder writes every value) and reused across a scan's tensors:
+    // zero-filling a fresh vector and faulting in its pages was most of a sweep over BF16 shards.
+    const std::shared_ptr<float[]> values = allocateDecodeBuffer(count);
+    if (!values)
         return fileError(path(), "tensor '" + info.name + "': not enough memory to decode " +
                                      std::to_string(count) + " elements");
-    }
     const DecodeFn decode = littleEndianDecoder(info.dtype);
     const std::size_t stride = dtypeSize(info.dtype);
     const bool finished =
         parallelChunks(count, kChunkSize, control, [&](std::size_t, std::size_t begin, std::size_t end) {
-            decode(src + begin * stride, values.data() + begin, end - begin);
+            decode(src + begin * stride, values.get() + begin, end - begin);
         });
     if (!finished)
         return Error{"cancelled"};
-    return FloatTensor::fromVector(info, std::move(values));
+    return FloatTensor::fromView(info, {values.get(), count}, values);
 }
 
 } // namespace qs

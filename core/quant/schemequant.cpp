@@ -11,6 +11,7 @@
 #include "quant/nf4.h"
 #include "quant/quantizer.h"
 #include "stats/tensorstats.h"
+#include "util/parallel.h"
 
 #include <algorithm>
 #include <cmath>
@@ -341,28 +342,63 @@ Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
     return out;
 }
 
+namespace {
+
+// Finite values of [begin, end), and how many of them lie outside [lo, hi].
+struct ClipCount {
+    std::int64_t finite = 0;
+    std::int64_t outside = 0;
+};
+
+void countClipped(std::span<const float> values, std::int64_t begin, std::int64_t end, double lo, double hi,
+                  ClipCount &count) {
+    for (std::int64_t i = begin; i < end; ++i) {
+        const double x = values[std::size_t(i)];
+        if (!std::isfinite(x))
+            continue;
+        ++count.finite;
+        count.outside += (x < lo || x > hi) ? 1 : 0;
+    }
+}
+
+} // namespace
+
 std::optional<double> clippedFraction(std::span<const float> values, const std::vector<std::int64_t> &shape,
-                                      const QuantSpec &spec, const SchemeQuantization &q) {
+                                      const QuantSpec &spec, const SchemeQuantization &q,
+                                      const RunControl &control) {
     const auto grid = ParamGrid::make(shape, spec.granularity);
     if (!grid || q.clipMin.empty() || q.clipMin.size() != std::size_t(grid->groupCount()) ||
         q.clipMax.size() != q.clipMin.size())
         return std::nullopt;
-    std::int64_t finite = 0;
-    std::int64_t outside = 0;
-    for (std::int64_t g = 0; g < grid->groupCount(); ++g) {
-        const double lo = q.clipMin[std::size_t(g)];
-        const double hi = q.clipMax[std::size_t(g)];
-        grid->forEachRun(g, [&](std::int64_t begin, std::int64_t end) {
-            for (std::int64_t i = begin; i < end; ++i) {
-                const double x = values[std::size_t(i)];
-                if (!std::isfinite(x))
-                    continue;
-                ++finite;
-                outside += (x < lo || x > hi) ? 1 : 0;
-            }
+    RunControl quiet = control;
+    quiet.progress = nullptr;
+    // Chunks of the values under one range, or of whole groups of about kChunkSize values; the
+    // counts are integers, so their sum does not depend on the thread count.
+    const auto groups = std::size_t(grid->groupCount());
+    const bool single = groups == 1;
+    const std::size_t perChunk =
+        single ? kChunkSize
+               : std::max<std::size_t>(1, kChunkSize / std::max<std::size_t>(1, values.size() / groups));
+    const std::size_t units = single ? values.size() : groups;
+    std::vector<ClipCount> counts(chunkCount(units, perChunk));
+    const bool done =
+        parallelChunks(units, perChunk, quiet, [&](std::size_t c, std::size_t b, std::size_t e) {
+            if (single)
+                return countClipped(values, std::int64_t(b), std::int64_t(e), q.clipMin[0], q.clipMax[0],
+                                    counts[c]);
+            for (std::size_t g = b; g < e; ++g)
+                grid->forEachRun(std::int64_t(g), [&](std::int64_t begin, std::int64_t end) {
+                    countClipped(values, begin, end, q.clipMin[g], q.clipMax[g], counts[c]);
+                });
         });
+    if (!done)
+        return std::nullopt;
+    ClipCount total;
+    for (const ClipCount &c : counts) {
+        total.finite += c.finite;
+        total.outside += c.outside;
     }
-    return finite > 0 ? double(outside) / double(finite) : 0.0;
+    return total.finite > 0 ? double(total.outside) / double(total.finite) : 0.0;
 }
 
 } // namespace qs

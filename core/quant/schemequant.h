@@ -61,8 +61,10 @@ Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
 
 /// The fraction of finite values outside their group's [clipMin, clipMax] in q (values and
 /// shape as quantized, spec's granularity); nullopt when q has no clip ranges (block and codebook
-/// formats) or they do not match spec's grid.
+/// formats) or they do not match spec's grid, or when control cancels. Counted on control's
+/// threads; the result does not depend on their number.
 std::optional<double> clippedFraction(std::span<const float> values, const std::vector<std::int64_t> &shape,
-                                      const QuantSpec &spec, const SchemeQuantization &q);
+                                      const QuantSpec &spec, const SchemeQuantization &q,
+                                      const RunControl &control = {});
 
 } // namespace qs

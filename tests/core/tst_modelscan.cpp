@@ -55,6 +55,7 @@ private Q_SLOTS:
     void scanMeasuresKeepsAndSkips();
     void scanCancels();
     void scanWeighsByImportance();
+    void clippedFractionAtAnyThreadCount();
 };
 
 // 1, 2, 3, 4: mean 2.5, deviations ±0.5 and ±1.5, so Σd² = 5 and Σd⁴ = 2 · (0.0625 + 5.0625) =
@@ -249,6 +250,43 @@ void TestModelScan::scanWeighsByImportance() {
     QVERIFY(expected);
     QCOMPARE(*weighted.weightedMse, expected.value());
     QVERIFY(*weighted.weightedMse != plain.error->mse);
+}
+
+// Hand-counted clipping, the same at 1, 2 and 8 threads: by channel on a 3 x 4 tensor, per
+// tensor over several chunks, and by channel over several chunks of rows.
+void TestModelScan::clippedFractionAtAnyThreadCount() {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    // Row 0 in [-1, 2] clips nothing; row 1 in [-2, 2] clips -3 (NaN not counted); row 2 in
+    // [-1, 1] clips 5 and -5: 3 of 11 finite values.
+    const std::vector<float> small{-1, 0, 1, 2, -3, 0, 1, nan, 5, -5, 0, 1};
+    QuantSpec channel = intSpec(8, Scheme::Symmetric);
+    channel.granularity.kind = Granularity::Kind::Channel;
+    SchemeQuantization byRow;
+    byRow.clipMin = {-1.0, -2.0, -1.0};
+    byRow.clipMax = {2.0, 2.0, 1.0};
+    // 300000 values of 0.25, every tenth 0.75, against [-0.5, 0.5]: a tenth clipped.
+    std::vector<float> flat(300000, 0.25f);
+    for (std::size_t i = 0; i < flat.size(); i += 10)
+        flat[i] = 0.75f;
+    SchemeQuantization whole;
+    whole.clipMin = {-0.5};
+    whole.clipMax = {0.5};
+    // 3000 rows of 100 zeros with one 2 each, every row in [-1, 1]: one in a hundred clipped.
+    std::vector<float> rows(300000, 0.0f);
+    SchemeQuantization perRow;
+    for (std::size_t r = 0; r < 3000; ++r) {
+        rows[r * 100 + r % 100] = 2.0f;
+        perRow.clipMin.push_back(-1.0);
+        perRow.clipMax.push_back(1.0);
+    }
+    for (const int threads : {1, 2, 8}) {
+        RunControl control;
+        control.threads = threads;
+        QCOMPARE(clippedFraction(small, {3, 4}, channel, byRow, control).value(), 3.0 / 11.0);
+        QCOMPARE(clippedFraction(flat, {300, 1000}, intSpec(8, Scheme::Symmetric), whole, control).value(),
+                 30000.0 / 300000.0);
+        QCOMPARE(clippedFraction(rows, {3000, 100}, channel, perRow, control).value(), 3000.0 / 300000.0);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestModelScan)
