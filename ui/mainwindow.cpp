@@ -100,6 +100,7 @@ MainWindow::MainWindow(QWidget *parent)
     createDocks();
     setupSchemeDock();
     setupModelDock();
+    setupImportance();
     createActions();
     setupMethodThresholds();
     createToolBar();
@@ -284,6 +285,9 @@ void MainWindow::createMenus() {
     file->addAction(m_exportAction);
     file->addAction(m_importAction);
     createExportPlotMenu(file->addMenu(tr("Export &Plot")));
+    file->addSeparator();
+    file->addAction(m_loadImatrixAction);
+    file->addAction(m_clearImatrixAction);
     file->addSeparator();
     file->addAction(m_propertiesAction);
     file->addSeparator();

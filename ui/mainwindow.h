@@ -8,6 +8,7 @@
 #include <QString>
 
 #include <functional>
+#include <memory>
 
 class QAction;
 class QDockWidget;
@@ -16,6 +17,10 @@ class QMenu;
 class QSettings;
 class QSplitter;
 class QToolBar;
+
+namespace qs {
+class ImportanceMatrix;
+} // namespace qs
 
 namespace qs::ui {
 
@@ -27,6 +32,7 @@ class ErrorPlot;
 class GroupBar;
 class HintBar;
 class HistogramPlot;
+class ImatrixLoader;
 class MappingPlot;
 class MethodThresholds;
 class ModelPanel;
@@ -98,6 +104,11 @@ public:
     QAction *sweepAction() const { return m_sweepAction; }
     // Sweep Model: measures every tensor under the default scheme in the background.
     void sweepModel();
+    // Loads an importance matrix in the background (File ▸ Load Importance Matrix without the
+    // dialog); a failure shows why and keeps the matrix in use (mainwindowimatrix.cpp).
+    void loadImportanceFrom(const QString &path);
+    ImatrixLoader *imatrix() const { return m_imatrix; }
+    QLabel *imatrixLabel() const { return m_imatrixLabel; }
 
 Q_SIGNALS:
     void fileOpened(const QString &path);
@@ -125,6 +136,9 @@ private:
     void connectModelSweep();
     void ensureModelDockHeight();
     void showModelDock();
+    void setupImportance();
+    void loadImportanceWithDialog();
+    void useImportance(std::shared_ptr<const qs::ImportanceMatrix> matrix);
     void applyChosenScheme(const qs::QuantSpec &spec);
     void showSchemeGrid(const std::shared_ptr<const qs::SchemeAnalysis> &analysis);
     void createActions();
@@ -208,6 +222,10 @@ private:
     QAction *m_filterAction = nullptr;
     QAction *m_modelPanelAction = nullptr;
     QAction *m_sweepAction = nullptr;
+    ImatrixLoader *m_imatrix = nullptr;
+    QAction *m_loadImatrixAction = nullptr;
+    QAction *m_clearImatrixAction = nullptr;
+    QLabel *m_imatrixLabel = nullptr;
     QMenu *m_recentMenu = nullptr;
     QToolBar *m_toolBar = nullptr;
     QToolBar *m_schemeToolBar = nullptr;

@@ -62,6 +62,12 @@ std::shared_ptr<const qs::QuantAnalysis> TensorSession::exact(std::size_t index)
     return it == m_entries.end() ? nullptr : it->second.exact;
 }
 
+void TensorSession::dropExact(const std::function<bool(const qs::QuantSpec &)> &which) {
+    for (auto &[index, entry] : m_entries)
+        if (which(entry.spec))
+            entry.exact.reset();
+}
+
 std::vector<std::size_t> TensorSession::configured() const {
     std::vector<std::size_t> indices;
     indices.reserve(m_entries.size());
