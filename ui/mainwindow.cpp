@@ -102,6 +102,7 @@ MainWindow::MainWindow(QWidget *parent)
     setupSchemeDock();
     setupModelDock();
     setupPlanDock();
+    setupImportance();
     createActions();
     setupMethodThresholds();
     createToolBar();
@@ -290,6 +291,9 @@ void MainWindow::createMenus() {
     file->addAction(m_openSessionAction);
     file->addAction(m_saveSessionAction);
     createExportPlotMenu(file->addMenu(tr("Export &Plot")));
+    file->addSeparator();
+    file->addAction(m_loadImatrixAction);
+    file->addAction(m_clearImatrixAction);
     file->addSeparator();
     file->addAction(m_propertiesAction);
     file->addSeparator();

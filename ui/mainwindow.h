@@ -9,6 +9,7 @@
 #include <QString>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -21,6 +22,10 @@ class QSplitter;
 class QTimer;
 class QToolBar;
 
+namespace qs {
+class ImportanceMatrix;
+} // namespace qs
+
 namespace qs::ui {
 
 class AnalysisController;
@@ -31,6 +36,7 @@ class ErrorPlot;
 class GroupBar;
 class HintBar;
 class HistogramPlot;
+class ImatrixLoader;
 class MappingPlot;
 class MethodThresholds;
 class ModelPanel;
@@ -113,6 +119,11 @@ public:
     SessionState sessionState() const;
     // Sweep Model: measures every tensor under the default scheme in the background.
     void sweepModel();
+    // Loads an importance matrix in the background (File ▸ Load Importance Matrix without the
+    // dialog); a failure shows why and keeps the matrix in use (mainwindowimatrix.cpp).
+    void loadImportanceFrom(const QString &path);
+    ImatrixLoader *imatrix() const { return m_imatrix; }
+    QLabel *imatrixLabel() const { return m_imatrixLabel; }
 
 Q_SIGNALS:
     void fileOpened(const QString &path);
@@ -150,6 +161,9 @@ private:
                          const std::optional<qs::PlanOverride> &override);
     void ensureModelDockHeight();
     void showModelDock();
+    void setupImportance();
+    void loadImportanceWithDialog();
+    void useImportance(std::shared_ptr<const qs::ImportanceMatrix> matrix);
     void applyChosenScheme(const qs::QuantSpec &spec);
     void showSchemeGrid(const std::shared_ptr<const qs::SchemeAnalysis> &analysis);
     void createActions();
@@ -248,6 +262,10 @@ private:
     QAction *m_saveSessionAction = nullptr;
     QString m_importancePath; // the loaded importance matrix, for sessions
     QString m_referencePath;  // the open reference checkpoint, for sessions
+    ImatrixLoader *m_imatrix = nullptr;
+    QAction *m_loadImatrixAction = nullptr;
+    QAction *m_clearImatrixAction = nullptr;
+    QLabel *m_imatrixLabel = nullptr;
     QMenu *m_recentMenu = nullptr;
     QToolBar *m_toolBar = nullptr;
     QToolBar *m_schemeToolBar = nullptr;

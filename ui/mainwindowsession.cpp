@@ -109,10 +109,10 @@ bool MainWindow::openSessionFrom(const QString &path) {
     return true;
 }
 
-// Importance matrices and references come with their own loaders; until they are loaded the
-// session keeps their paths, so saving it again loses nothing.
+// The importance matrix loads in the background with its own errors; the reference too.
 void MainWindow::restoreSessionInputs(const SessionState &state) {
-    m_importancePath = state.importance;
+    if (!state.importance.isEmpty())
+        loadImportanceFrom(state.importance);
     m_referencePath = state.reference;
 }
 

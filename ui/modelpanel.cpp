@@ -96,6 +96,7 @@ void ModelPanel::sizeColumns() {
         "0.012 %",
         "-1.20",
         "12.3",
+        "5.39e-08",
     };
     const QFontMetrics text = m_view->fontMetrics();
     const QFontMetrics title = m_view->horizontalHeader()->fontMetrics();

@@ -1,5 +1,6 @@
 #include "modelsweep.h"
 
+#include "analysis/modelimportance.h"
 #include "io/decodebuffer.h"
 #include "plan/quantplan.h"
 #include "quant/schemequant.h"
@@ -28,11 +29,18 @@ qs::QuantPlan ModelSweep::defaultPlan(const qs::QuantSpec &defaultSpec) {
     return plan;
 }
 
-const qs::TensorSummary *ModelSweep::cached(std::size_t index, const qs::QuantSpec &spec) const {
+const qs::TensorSummary *ModelSweep::cached(std::size_t index, const qs::TensorDecision &decision) const {
     for (const CacheEntry &entry : m_cache[index])
-        if (entry.spec == spec)
+        if (entry.spec == decision.spec && entry.weighted == decision.importance.has_value())
             return &entry.summary;
     return nullptr;
+}
+
+void ModelSweep::setImportance(std::shared_ptr<const qs::ImportanceMatrix> matrix) {
+    cancel();
+    m_importance = std::move(matrix);
+    for (std::vector<CacheEntry> &entries : m_cache)
+        std::erase_if(entries, [](const CacheEntry &entry) { return entry.weighted; });
 }
 
 void ModelSweep::start(const qs::QuantPlan &plan) {
@@ -51,10 +59,11 @@ void ModelSweep::start(const qs::QuantPlan &plan) {
     Q_EMIT started(m_total);
     std::vector<Pending> pending;
     for (std::size_t i = 0; i < tensors.size(); ++i) {
-        const qs::TensorDecision decision = qs::planDecision(plan, tensors[i]);
+        const qs::TensorDecision decision =
+            qs::withImportance(qs::planDecision(plan, tensors[i]), m_importance.get(), tensors[i]);
         if (decision.keep || !qs::checkScheme(decision.spec, tensors[i].shape)) {
             deliver(qs::scanTensor(*m_reader, i, decision)); // reads no value: O(1)
-        } else if (const qs::TensorSummary *hit = cached(i, decision.spec)) {
+        } else if (const qs::TensorSummary *hit = cached(i, decision)) {
             deliver(*hit);
         } else {
             m_bytesLeft += double(tensors[i].byteSize);
@@ -80,7 +89,9 @@ void ModelSweep::runPending(std::vector<Pending> pending) {
     m_clock.start();
     emitProgress();
     const quint64 generation = m_generation;
-    auto work = [this, reader = m_reader, pending = std::move(pending), generation](QPromise<bool> &promise) {
+    // The job holds the matrix its decisions' weights view.
+    auto work = [this, reader = m_reader, matrix = m_importance, pending = std::move(pending),
+                 generation](QPromise<bool> &promise) {
         qs::RunControl control;
         control.isCanceled = [&promise] { return promise.isCanceled(); };
         const qs::DecodeBufferReuse reuse; // as scanModel: one decode buffer for the sweep
@@ -101,7 +112,7 @@ void ModelSweep::onMeasured(quint64 generation, const qs::TensorSummary &summary
     if (generation != m_generation || summary.index >= m_cache.size())
         return;
     if (summary.spec)
-        m_cache[summary.index].push_back({*summary.spec, summary});
+        m_cache[summary.index].push_back({*summary.spec, summary.weightedMse.has_value(), summary});
     ++m_measured;
     m_bytesDone += double(summary.storedBytes);
     m_bytesLeft -= double(summary.storedBytes);

@@ -2,6 +2,7 @@
 
 #include "analysis/modelscan.h"
 #include "io/checkpointreader.h"
+#include "io/imatrix.h"
 #include "latestjob.h"
 #include "quant/quantspec.h"
 
@@ -16,8 +17,10 @@ namespace qs::ui {
 // Measures every tensor of the open checkpoint under a plan, in the background: the plan
 // decides each tensor, kept and skipped
 // tensors are reported at once, the rest are measured one at a time on the thread pool
-// (scanTensor, as scanModel does) and reported as each is done. Results are cached by
-// (tensor, scheme): a sweep under a scheme already measured recomputes nothing.
+// (scanTensor, as scanModel does) and reported as each is done. With an importance matrix, each
+// tensor it has a fitting entry for is quantized and weighed with it (withImportance). Results
+// are cached by (tensor, scheme, whether weights were used): a sweep under a scheme already
+// measured recomputes nothing.
 class ModelSweep : public QObject {
     Q_OBJECT
 public:
@@ -28,6 +31,10 @@ public:
     void setReader(std::shared_ptr<const qs::CheckpointReader> reader);
     // Measures every tensor under the scheme plan resolves for it.
     void start(const qs::QuantPlan &plan);
+    // The matrix later sweeps use (null: none). Cancels a running sweep and forgets what was
+    // measured with the previous matrix's weights.
+    void setImportance(std::shared_ptr<const qs::ImportanceMatrix> matrix);
+    std::shared_ptr<const qs::ImportanceMatrix> importance() const { return m_importance; }
     // Stops a running sweep; the summaries delivered so far stay valid (and cached).
     void cancel();
     bool isRunning() const { return m_job.isRunning(); }
@@ -51,15 +58,17 @@ private:
     };
     struct CacheEntry {
         qs::QuantSpec spec;
+        bool weighted = false; // measured with importance weights
         qs::TensorSummary summary;
     };
-    const qs::TensorSummary *cached(std::size_t index, const qs::QuantSpec &spec) const;
+    const qs::TensorSummary *cached(std::size_t index, const qs::TensorDecision &decision) const;
     void deliver(const qs::TensorSummary &summary);
     void runPending(std::vector<Pending> pending);
     void onMeasured(quint64 generation, const qs::TensorSummary &summary);
     void emitProgress();
 
     std::shared_ptr<const qs::CheckpointReader> m_reader;
+    std::shared_ptr<const qs::ImportanceMatrix> m_importance;
     std::vector<std::vector<CacheEntry>> m_cache; // by tensor index
     LatestJob m_job;
     quint64 m_generation = 0; // of the running sweep; older summaries are dropped

@@ -88,6 +88,7 @@ void ModelTableModel::clearResults() {
         s.relRmse.reset();
         s.clippedFraction.reset();
         s.moments.reset();
+        s.weightedMse.reset();
         s.bitsPerWeight = s.params > 0 ? double(s.storedBytes) * 8.0 / double(s.params) : 0.0;
         m_rows[i].measured = false;
     }
@@ -183,6 +184,8 @@ QVariant ModelTableModel::displayText(const Row &row, int column) const {
         return s.moments ? QVariant(QString::number(s.moments->kurtosis, 'f', 2)) : QVariant(QString());
     case MaxOverStd:
         return s.moments ? optionalNumber(s.moments->maxOverStd(), 3) : QVariant(QString());
+    case WeightedMse:
+        return optionalNumber(s.weightedMse, 3);
     default:
         return QString();
     }
@@ -218,6 +221,8 @@ QVariant ModelTableModel::sortValue(const Row &row, int column) const {
         return s.moments ? QVariant(s.moments->kurtosis) : QVariant();
     case MaxOverStd:
         return s.moments ? optionalSort(s.moments->maxOverStd()) : QVariant();
+    case WeightedMse:
+        return optionalSort(s.weightedMse);
     default:
         return {};
     }
@@ -249,10 +254,10 @@ QVariant ModelTableModel::headerData(int section, Qt::Orientation orientation, i
     if (role != Qt::DisplayRole)
         return {};
     static const char *const titles[ColumnCount] = {
-        QT_TR_NOOP("Tensor"),    QT_TR_NOOP("Shape"),     QT_TR_NOOP("Stored"),    QT_TR_NOOP("Params"),
-        QT_TR_NOOP("Scheme"),    QT_TR_NOOP("Bits/w"),    QT_TR_NOOP("Size"),      QT_TR_NOOP("MSE"),
-        QT_TR_NOOP("SQNR (dB)"), QT_TR_NOOP("Rel. RMSE"), QT_TR_NOOP("Max |err|"), QT_TR_NOOP("Clipped"),
-        QT_TR_NOOP("Kurtosis"),  QT_TR_NOOP("Max/std"),
+        QT_TR_NOOP("Tensor"),    QT_TR_NOOP("Shape"),     QT_TR_NOOP("Stored"),       QT_TR_NOOP("Params"),
+        QT_TR_NOOP("Scheme"),    QT_TR_NOOP("Bits/w"),    QT_TR_NOOP("Size"),         QT_TR_NOOP("MSE"),
+        QT_TR_NOOP("SQNR (dB)"), QT_TR_NOOP("Rel. RMSE"), QT_TR_NOOP("Max |err|"),    QT_TR_NOOP("Clipped"),
+        QT_TR_NOOP("Kurtosis"),  QT_TR_NOOP("Max/std"),   QT_TR_NOOP("Weighted MSE"),
     };
     return section >= 0 && section < ColumnCount ? tr(titles[section]) : QString();
 }
@@ -282,6 +287,9 @@ QString ModelTableModel::headerToolTip(int section) const {
         return tr("Excess kurtosis of the values (0 for a normal distribution): high means outliers");
     case MaxOverStd:
         return tr("Largest |x| over the standard deviation: how far the worst outlier reaches");
+    case WeightedMse:
+        return tr("MSE with each column weighted by the loaded importance matrix (File ▸ Load Importance "
+                  "Matrix): Σ w·e² / (rows · Σ w); empty for tensors it has no entry for");
     default:
         return {};
     }

@@ -31,6 +31,7 @@ public:
         Clipped,
         Kurtosis,
         MaxOverStd,
+        WeightedMse, // with an importance matrix loaded
         ColumnCount
     };
 

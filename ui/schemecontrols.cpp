@@ -199,6 +199,7 @@ void SchemeControls::fillMethods() {
     m_percentile->setDecimals(kPercentileDecimals);
     m_percentile->setSingleStep(0.01);
     m_percentile->setPrefix(tr("P "));
+    m_percentile->setValue(qs::kDefaultPercentile);
     m_percentile->setKeyboardTracking(false); // applied on Enter or leaving the box, not per key
     m_percentile->setAccessibleName(tr("Percentile P"));
     m_percentile->setToolTip(tr("The percentile method's P (50 to 100): symmetric clips |x| at its P-th "
@@ -233,7 +234,10 @@ void SchemeControls::setSpec(const qs::QuantSpec &spec) {
     m_format->setCurrentIndex(m_format->findData(int(spec.format)));
     showGranularity(spec.granularity);
     m_method->setCurrentIndex(m_method->findData(int(spec.method)));
-    m_percentile->setValue(spec.percentile);
+    // Under another method the box keeps the last P, which percentile takes up again: a plan
+    // stores P only with the percentile method.
+    if (spec.method == qs::CalibMethod::Percentile)
+        m_percentile->setValue(spec.percentile);
     updateEnabled();
 }
 
@@ -302,6 +306,8 @@ void SchemeControls::readControls() {
     qs::QuantSpec spec = m_spec;
     spec.format = qs::NumberFormat(m_format->currentData().toInt());
     spec.method = qs::CalibMethod(m_method->currentData().toInt());
+    if (spec.method == qs::CalibMethod::Percentile)
+        spec.percentile = m_percentile->value();
     edit(spec);
 }
 

@@ -20,6 +20,11 @@ struct FigureText {
 };
 
 constexpr std::array<FigureText, StatsPanel::kFigureCount> kFigureTexts = {{
+    {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Scheme from"),
+     QT_TRANSLATE_NOOP("qs::ui::StatsPanel",
+                       "Which layer of the plan decides this tensor's scheme: the default, the first "
+                       "matching rule,\nthe ignore list (kept in its stored type) or its own override. "
+                       "The toolbar edits the default,\nunless the tensor has an override.")},
     {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Scale"),
      QT_TRANSLATE_NOOP("qs::ui::StatsPanel",
                        "Step s between quantization levels, stored as float32.\n"
@@ -81,11 +86,6 @@ constexpr std::array<FigureText, StatsPanel::kFigureCount> kFigureTexts = {{
                        "count once).\nA float tensor with at most 256 of them (what 8 bits can code) and "
                        "at least 16 values for each\n(values ≥ 16 × distinct) was most likely quantized "
                        "already.")},
-    {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Scheme from"),
-     QT_TRANSLATE_NOOP("qs::ui::StatsPanel",
-                       "Which layer of the plan decides this tensor's scheme: the default, the first "
-                       "matching rule,\nthe ignore list (kept in its stored type) or its own override. "
-                       "The toolbar edits the default,\nunless the tensor has an override.")},
 }};
 
 const QString kEstimateMark = QStringLiteral("≈ ");

@@ -21,6 +21,7 @@ class StatsPanel : public QWidget {
     Q_OBJECT
 public:
     enum class Figure {
+        PlanSource,
         Scale,
         ZeroPoint,
         IntegerRange,
@@ -39,9 +40,8 @@ public:
         StoredType,
         BitsPerWeight,
         DistinctValues,
-        PlanSource,
     };
-    static constexpr int kFigureCount = int(Figure::PlanSource) + 1;
+    static constexpr int kFigureCount = int(Figure::DistinctValues) + 1;
 
     explicit StatsPanel(QWidget *parent = nullptr);
 

@@ -122,6 +122,10 @@ std::shared_ptr<const qs::QuantAnalysis> TensorSession::exact(std::size_t index)
     return it == m_exact.end() ? nullptr : it->second;
 }
 
+void TensorSession::dropExact(const std::function<bool(const qs::QuantSpec &)> &which) {
+    std::erase_if(m_exact, [&](const auto &entry) { return which(entry.second->spec); });
+}
+
 std::vector<std::size_t> TensorSession::planned() const {
     std::vector<std::size_t> indices;
     for (std::size_t i = 0; i < m_resolutions.size(); ++i)

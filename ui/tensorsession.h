@@ -7,6 +7,7 @@
 #include "quant/quantspec.h"
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -63,6 +64,9 @@ public:
     // Kept only when analysis answers the tensor's current spec (answersSpec).
     void setExact(std::size_t index, std::shared_ptr<const qs::QuantAnalysis> analysis);
     std::shared_ptr<const qs::QuantAnalysis> exact(std::size_t index) const;
+    // Drops the stored exact results of the tensors whose spec `which` accepts: what they were
+    // computed from changed (the importance matrix).
+    void dropExact(const std::function<bool(const qs::QuantSpec &)> &which);
 
     // Tensors the plan quantizes, in file order: what an export covers.
     std::vector<std::size_t> planned() const;

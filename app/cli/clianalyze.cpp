@@ -1,6 +1,7 @@
 #include "clianalyze.h"
 
 #include "clicommands.h"
+#include "cliimportance.h"
 #include "clireport.h"
 #include "npywriter.h"
 
@@ -8,6 +9,7 @@
 #include "quant/quantizer.h"
 #include "quant/schememeasure.h"
 #include "quant/schemequant.h"
+#include "stats/weightederror.h"
 
 #include <QJsonDocument>
 
@@ -37,6 +39,12 @@ QuantSpec withRatioApplied(QuantSpec spec, const TensorStats &stats) {
     return spec;
 }
 
+// x̂ is needed for --save-dequantized and for the weighted error.
+bool keepsDequantized(const CliOptions &options) {
+    return !options.saveDequantized.isEmpty() || !options.imatrixFile.isEmpty();
+}
+
+// int per tensor has no importance path: the weights only weigh its error.
 Result<Analyzed> analyzePerTensor(const TensorAnalysis &tensor, const CliOptions &options,
                                   const RunControl &control) {
     const QuantSpec spec = withRatioApplied(options.spec, tensor.stats);
@@ -58,7 +66,7 @@ Result<Analyzed> analyzePerTensor(const TensorAnalysis &tensor, const CliOptions
     r.paramShape = {1};
     r.scales = {q.params.scale};
     r.zeroPoints = {q.params.zeroPoint};
-    if (!options.saveDequantized.isEmpty()) {
+    if (keepsDequantized(options)) {
         out.dequantized.resize(tensor.tensor->values().size());
         fakeQuantize(tensor.tensor->values(), out.dequantized, q.params);
     }
@@ -66,13 +74,14 @@ Result<Analyzed> analyzePerTensor(const TensorAnalysis &tensor, const CliOptions
 }
 
 Result<Analyzed> analyzeScheme(const TensorAnalysis &tensor, const CliOptions &options,
-                               const RunControl &control) {
+                               const RunControl &control, std::span<const float> importance) {
     const std::span<const float> values = tensor.tensor->values();
     Analyzed out;
     // compare measures its rows the same way, so the figures agree with its row to the last bit.
-    if (!options.saveDequantized.isEmpty())
+    if (keepsDequantized(options))
         out.dequantized.resize(values.size());
-    auto measured = measureScheme(values, tensor.info().shape, options.spec, control, out.dequantized);
+    auto measured =
+        measureScheme(values, tensor.info().shape, options.spec, control, out.dequantized, importance);
     if (!measured)
         return Error{measured.error()};
     SchemeQuantization &q = measured.value().quantization;
@@ -108,11 +117,29 @@ int runAnalyze(const CliOptions &options) {
         printError(tensorContext(options) + QStringLiteral(": ") + QString::fromStdString(fits.error()));
         return kExitFileError;
     }
+    const auto weights = loadTensorImportance(options, t.info());
+    if (!weights) {
+        printError(QString::fromStdString(weights.error()));
+        return kExitFileError;
+    }
+    const std::span<const float> importance =
+        weights.value() ? weights.value()->weights.weights : std::span<const float>();
     auto analyzed = isPerTensorInt(options.spec) ? analyzePerTensor(t, options, control)
-                                                 : analyzeScheme(t, options, control);
+                                                 : analyzeScheme(t, options, control, importance);
     if (!analyzed) {
         printError(tensorContext(options) + QStringLiteral(": ") + QString::fromStdString(analyzed.error()));
         return kExitFileError;
+    }
+    if (const auto &w = weights.value()) {
+        const auto weighted = weightedMse(t.tensor->values(), analyzed->dequantized, w->weights.weights,
+                                          w->weights.columns, control);
+        if (!weighted) {
+            printError(tensorContext(options) + QStringLiteral(": ") +
+                       QString::fromStdString(weighted.error()));
+            return kExitFileError;
+        }
+        analyzed.value().report.weightedMse = weighted.value();
+        analyzed.value().report.importanceEntry = w->weights.entryName;
     }
     if (!options.saveDequantized.isEmpty())
         if (const auto problem =

@@ -153,7 +153,6 @@ QHash<QString, OptionDef> optionsFor(Command command) {
     if (command == Command::Report) {
         defs.insert(QStringLiteral("csv"), flag(&CliOptions::csv));
         defs.insert(QStringLiteral("plan"), text(&CliOptions::planFile));
-        defs.insert(QStringLiteral("imatrix"), text(&CliOptions::imatrixFile));
         defs.insert(QStringLiteral("budget-bpw"), text(&CliOptions::budgetBpw));
         defs.insert(QStringLiteral("budget-gib"), text(&CliOptions::budgetGib));
         defs.insert(QStringLiteral("ladder"), text(&CliOptions::ladder));
@@ -162,6 +161,7 @@ QHash<QString, OptionDef> optionsFor(Command command) {
         defs.insert(QStringLiteral("tensor"), text(&CliOptions::tensor));
     }
     defs.insert(QStringLiteral("threads"), {true, setThreads});
+    defs.insert(QStringLiteral("imatrix"), text(&CliOptions::imatrixFile));
     if (command == Command::Compare)
         return defs;
     defs.insert(QStringLiteral("bits"), {true, setBits});
@@ -281,8 +281,6 @@ std::optional<QString> checkReport(const CliOptions &o) {
                       : QStringLiteral("report needs --json or --csv");
     if (o.given.contains(QStringLiteral("plan")) && o.planFile.isEmpty())
         return QStringLiteral("--plan needs a file name");
-    if (o.given.contains(QStringLiteral("imatrix")) && o.imatrixFile.isEmpty())
-        return QStringLiteral("--imatrix needs a file name");
     if (!o.planFile.isEmpty())
         for (const QString &name : schemeOptionNames())
             if (o.given.contains(name))
@@ -294,6 +292,8 @@ std::optional<QString> checkReport(const CliOptions &o) {
 
 // Combinations that each option alone cannot judge.
 std::optional<QString> checkCombination(const CliOptions &o) {
+    if (o.given.contains(QStringLiteral("imatrix")) && o.imatrixFile.isEmpty())
+        return QStringLiteral("--imatrix needs a file name");
     if (o.command == Command::Compare && o.tensor.isEmpty())
         return QStringLiteral("compare needs --tensor NAME");
     if (o.command == Command::Report)
@@ -393,7 +393,7 @@ QString usageText() {
                "  quantscope-cli analyze FILE --tensor NAME [--format F] [--granularity G] [--bits B]\n"
                "                 [--scheme symmetric|asymmetric] [--narrow] [--method M]\n"
                "                 [--clip=LO,HI | --clip-ratio R | --suggest] [--params]\n"
-               "                 [--save-dequantized OUT.npy] [--threads N] [--json]\n"
+               "                 [--save-dequantized OUT.npy] [--imatrix FILE] [--threads N] [--json]\n"
                "      Quantize one tensor and report the mapping and its error.\n"
                "      --format F      number format (default int):\n"
                "                      %3\n"
@@ -411,11 +411,16 @@ QString usageText() {
                "      --save-dequantized OUT.npy\n"
                "                      write the dequantized tensor as float32 with the tensor's shape\n"
                "                      (never over the input file)\n"
+               "      --imatrix FILE  a llama.cpp importance matrix (imatrix.dat or GGUF) with an entry\n"
+               "                      for the tensor: q4_0, q4_1, q5_0, q5_1 and the K types quantize\n"
+               "                      with its weights as llama-quantize --imatrix does (q8_0 and the\n"
+               "                      other formats ignore them); adds weighted_mse\n"
                "      --threads N     worker threads (default 0: one per core)\n"
-               "  quantscope-cli compare FILE --tensor NAME [--threads N] [--json]\n"
+               "  quantscope-cli compare FILE --tensor NAME [--imatrix FILE] [--threads N] [--json]\n"
                "      Quantize one tensor with every scheme family and bit width (int per tensor,\n"
                "      per channel, group 128 and 32 at 2-8 bits; fp8; mxfp4, nvfp4, nf4; llama.cpp's\n"
-               "      block types) and report bits per weight, MSE, SQNR and cosine for each.\n"
+               "      block types) and report bits per weight, MSE, SQNR and cosine for each; with\n"
+               "      --imatrix the block types take its weights, as for analyze.\n"
                "  quantscope-cli report FILE (--json | --csv) [scheme options as for analyze | --plan "
                "PLAN.json]\n"
                "                 [--imatrix FILE] [--budget-bpw X | --budget-gib X] [--ladder S1,S2,...]\n"
@@ -426,7 +431,11 @@ QString usageText() {
                "      --json          {\"tensors\": [...], \"summary\": {...}}\n"
                "      --csv           one row per tensor; the summary goes to stderr\n"
                "      --plan PLAN     a plan file (rules, ignore list, overrides)\n"
-               "      --imatrix FILE  a llama.cpp importance matrix: adds weighted_mse\n"
+               "      --imatrix FILE  a llama.cpp importance matrix: the block types quantize with it, as\n"
+               "                      for analyze, and every quantized tensor with an entry gets\n"
+               "                      weighted_mse. Entries that match no tensor are listed in a\n"
+               "                      warning; it is an error when none matches, or when an entry's\n"
+               "                      length does not fit its tensor's columns.\n"
                "      --budget-bpw X, --budget-gib X, --ladder S1,S2,...\n"
                "                      fit the plan to a size budget first (bits per weight or GiB over\n"
                "                      all tensors): every tensor not ignored starts on the first rung,\n"

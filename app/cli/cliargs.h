@@ -28,10 +28,10 @@ struct CliOptions {
     QString tensor;
     QuantSpec spec; ///< --suggest is stored as method mse
     int threads = 0;
+    QString imatrixFile; ///< --imatrix FILE, empty when not asked for
     // report only
     bool csv = false;
-    QString planFile;    ///< --plan PLAN.json, empty when the scheme options set the default
-    QString imatrixFile; ///< --imatrix FILE, empty when not asked for
+    QString planFile; ///< --plan PLAN.json, empty when the scheme options set the default
     // report's budget fit, as given (clibudget.h checks them)
     QString budgetBpw; ///< --budget-bpw X
     QString budgetGib; ///< --budget-gib X

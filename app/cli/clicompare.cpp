@@ -1,6 +1,7 @@
 #include "clicompare.h"
 
 #include "clicommands.h"
+#include "cliimportance.h"
 
 #include "analysis/schemecomparison.h"
 #include "analysis/tensoranalyzer.h"
@@ -65,8 +66,14 @@ int runCompare(const CliOptions &options) {
         return kExitFileError;
     }
     const TensorInfo &info = tensor.value()->info();
+    const auto weights = loadTensorImportance(options, info);
+    if (!weights) {
+        printError(QString::fromStdString(weights.error()));
+        return kExitFileError;
+    }
     const std::vector<ComparisonRow> rows =
-        compareSchemes(tensor.value()->tensor->values(), info.shape, control);
+        compareSchemes(tensor.value()->tensor->values(), info.shape, control,
+                       weights.value() ? weights.value()->weights.weights : std::span<const float>());
     if (options.json) {
         QJsonArray applied;
         QJsonArray skipped;

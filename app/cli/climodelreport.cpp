@@ -2,7 +2,9 @@
 
 #include "clibudget.h"
 #include "clicommands.h"
+#include "cliimportance.h"
 
+#include "analysis/modelimportance.h"
 #include "analysis/modelscan.h"
 #include "clijson.h"
 #include "cliprogress.h"
@@ -229,28 +231,6 @@ Result<QuantPlan> planFor(const CliOptions &options) {
     return plan;
 }
 
-TensorDecision decide(const QuantPlan &plan, const TensorInfo &info, const ImportanceMatrix *matrix) {
-    TensorDecision d = planDecision(plan, info);
-    if (!d.keep && matrix && resolve(plan, info.name, info.shape).quantized() && matrix->find(info.name))
-        if (auto weights = matrix->lookup(info.name, info.shape))
-            d.importance = weights.value();
-    return d;
-}
-
-// An entry whose length does not fit its tensor fails the run before anything is measured.
-Status checkImportance(const QuantPlan &plan, const CheckpointReader &reader,
-                       const ImportanceMatrix &matrix) {
-    if (const Status names = matrix.checkNames(reader.tensors()); !names)
-        return names;
-    for (const TensorInfo &info : reader.tensors()) {
-        if (!resolve(plan, info.name, info.shape).quantized() || !matrix.find(info.name))
-            continue;
-        if (const auto weights = matrix.lookup(info.name, info.shape); !weights)
-            return Error{weights.error()};
-    }
-    return {};
-}
-
 int fail(const std::string &message, int status = kExitFileError) {
     printError(QString::fromStdString(message));
     return status;
@@ -271,16 +251,10 @@ int runReport(const CliOptions &options) {
     const auto reader = openCheckpoint(options.file.toStdString());
     if (!reader)
         return fail(reader.error());
-    std::shared_ptr<const ImportanceMatrix> matrix;
-    if (!options.imatrixFile.isEmpty()) {
-        auto loaded = loadImportanceMatrix(options.imatrixFile.toStdString());
-        if (!loaded)
-            return fail(loaded.error());
-        matrix = loaded.value();
-        if (const Status ok = checkImportance(plan.value(), *reader.value(), *matrix); !ok)
-            return fail(ok.error());
-    }
-    const auto used = budgetPlan(options, *reader.value(), plan.value(), matrix.get());
+    const auto matrix = loadReportImportance(options, *reader.value(), plan.value());
+    if (!matrix)
+        return fail(matrix.error());
+    const auto used = budgetPlan(options, *reader.value(), plan.value(), matrix->get());
     if (!used)
         return fail(used.error());
     RunControl control;
@@ -288,7 +262,10 @@ int runReport(const CliOptions &options) {
     ReportWriter writer(options.csv);
     TerminalProgress progress(QStringLiteral("report"), reader.value()->tensors());
     const auto totals = scanModel(
-        *reader.value(), [&](const TensorInfo &info) { return decide(used.value(), info, matrix.get()); },
+        *reader.value(),
+        [&](const TensorInfo &info) {
+            return withImportance(planDecision(used.value(), info), matrix->get(), info);
+        },
         [&](TensorSummary &&s) {
             progress.advance(s.storedBytes);
             writer.add(s);

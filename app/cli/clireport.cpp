@@ -184,6 +184,10 @@ QString errorText(const AnalyzeReport &r) {
     text += line(QStringLiteral("cosine"), figure(r.cosine));
     if (r.clippedFraction)
         text += line(QStringLiteral("clipped"), figure(100.0 * *r.clippedFraction) + QStringLiteral(" %"));
+    if (r.weightedMse)
+        text +=
+            line(QStringLiteral("weighted MSE"), figure(*r.weightedMse) + QStringLiteral(" (importance of ") +
+                                                     qstr(r.importanceEntry) + QStringLiteral(")"));
     return text;
 }
 
@@ -255,6 +259,10 @@ QJsonObject analysisJson(const TensorAnalysis &tensor, const AnalyzeReport &repo
     o.insert(QStringLiteral("max_abs_error"), number(report.maxAbsError));
     o.insert(QStringLiteral("cosine"), number(report.cosine));
     o.insert(QStringLiteral("clipped_fraction"), number(report.clippedFraction));
+    if (report.weightedMse) { // only with --imatrix, so other reports keep their keys
+        o.insert(QStringLiteral("weighted_mse"), number(report.weightedMse));
+        o.insert(QStringLiteral("importance_entry"), qstr(report.importanceEntry));
+    }
     if (report.withParams)
         insertParams(o, report);
     o.insert(QStringLiteral("stats"), statsJson(tensor));

@@ -7,6 +7,7 @@
 #include <QString>
 
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace qs::cli {
@@ -27,6 +28,9 @@ struct AnalyzeReport {
     std::vector<float> scales;
     std::vector<std::int64_t> zeroPoints; ///< int only; empty otherwise (and for hqq)
     std::vector<float> zeroPointsFloat;   ///< hqq's float zero points; empty otherwise
+    /// --imatrix: the importance-weighted MSE and the entry whose weights it used.
+    std::optional<double> weightedMse;
+    std::string importanceEntry;
 };
 
 /// {"tensors": [{"name", "dtype", "shape"}, ...]}

@@ -32,9 +32,11 @@ Outcome<T> toOutcome(Result<std::shared_ptr<const T>> result) {
 }
 
 // A scheme's analysis wrapped as a QuantAnalysis, whose error figures are the scheme's.
-Result<std::shared_ptr<const QuantAnalysis>>
-schemeQuantAnalysis(const TensorAnalysis &tensor, const QuantSpec &spec, const RunControl &control) {
-    auto scheme = analyzeScheme(tensor, spec, control);
+Result<std::shared_ptr<const QuantAnalysis>> schemeQuantAnalysis(const TensorAnalysis &tensor,
+                                                                 const QuantSpec &spec,
+                                                                 const RunControl &control,
+                                                                 std::span<const float> importance) {
+    auto scheme = analyzeScheme(tensor, spec, control, importance);
     if (!scheme)
         return Error{scheme.error()};
     auto analysis = std::make_shared<QuantAnalysis>();
@@ -54,6 +56,14 @@ schemeQuantAnalysis(const TensorAnalysis &tensor, const QuantSpec &spec, const R
     analysis->error.errorHistogram = s.errorHistogram;
     analysis->scheme = std::move(scheme).value();
     return std::shared_ptr<const QuantAnalysis>(std::move(analysis));
+}
+
+// The tensor's importance weights, when the matrix has an entry that fits it.
+std::span<const float> importanceFor(const ImportanceMatrix *matrix, const TensorInfo &info) {
+    if (!matrix || !matrix->find(info.name))
+        return {};
+    const auto weights = matrix->lookup(info.name, info.shape);
+    return weights ? weights->weights : std::span<const float>();
 }
 
 QString tensorName(const CheckpointReader *reader, std::size_t index) {
@@ -96,6 +106,10 @@ void AnalysisService::setReader(std::shared_ptr<const CheckpointReader> reader) 
     m_reader = std::move(reader);
 }
 
+void AnalysisService::setImportance(std::shared_ptr<const ImportanceMatrix> matrix) {
+    m_importance = std::move(matrix);
+}
+
 quint64 AnalysisService::requestTensor(std::size_t index) {
     retire(*m_quantJob);
     std::shared_ptr<const CheckpointReader> reader = m_reader;
@@ -110,13 +124,16 @@ quint64 AnalysisService::requestTensor(std::size_t index) {
 quint64 AnalysisService::requestQuant(std::shared_ptr<const TensorAnalysis> tensor, const QuantSpec &spec) {
     const QString what =
         tensor ? tr("Quantizing %1").arg(QString::fromStdString(tensor->info().name)) : tr("Quantizing");
-    return startJob<QuantAnalysis>(*m_quantJob, what, [tensor, spec](const RunControl &control) {
+    // The job holds the matrix its weights view.
+    auto work = [tensor, spec, matrix = m_importance](const RunControl &control) {
         if (!tensor)
             return Outcome<QuantAnalysis>{nullptr, QStringLiteral("no tensor is loaded")};
         if (isPerTensorInt(spec))
             return toOutcome(analyzeQuant(*tensor, spec, false, control));
-        return toOutcome(schemeQuantAnalysis(*tensor, spec, control));
-    });
+        return toOutcome(
+            schemeQuantAnalysis(*tensor, spec, control, importanceFor(matrix.get(), tensor->info())));
+    };
+    return startJob<QuantAnalysis>(*m_quantJob, what, std::move(work));
 }
 
 void AnalysisService::cancelAll() {

@@ -2,6 +2,7 @@
 
 #include "analysis/analysisresult.h"
 #include "io/checkpointreader.h"
+#include "io/imatrix.h"
 
 #include <QObject>
 #include <QString>
@@ -29,9 +30,15 @@ public:
     /// Loads tensor `index` and computes its statistics; emits tensorReady or failed.
     /// Cancels a pending tensor request and any pending quant request. Returns the generation.
     quint64 requestTensor(std::size_t index);
+    /// Makes matrix (or none) the importance later quant requests use; requests already made
+    /// keep theirs.
+    void setImportance(std::shared_ptr<const ImportanceMatrix> matrix);
+    std::shared_ptr<const ImportanceMatrix> importance() const { return m_importance; }
     /// Runs analyzeQuant on tensor (per-tensor int) or analyzeScheme (every other spec, as
     /// QuantAnalysis::scheme); emits quantReady, or failed with checkScheme's message. Cancels a
-    /// pending quant request.
+    /// pending quant request. With an importance matrix that has an entry fitting the tensor,
+    /// the scheme analysis quantizes with its weights (see quantizeScheme); an entry that does
+    /// not fit is not used.
     quint64 requestQuant(std::shared_ptr<const TensorAnalysis> tensor, const QuantSpec &spec);
     /// Cancels all pending requests; their results are dropped.
     void cancelAll();
@@ -56,6 +63,7 @@ private:
     void updateBusy();
 
     std::shared_ptr<const CheckpointReader> m_reader;
+    std::shared_ptr<const ImportanceMatrix> m_importance;
     std::unique_ptr<Job> m_tensorJob;
     std::unique_ptr<Job> m_quantJob;
     quint64 m_generation = 0;

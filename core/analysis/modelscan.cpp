@@ -153,10 +153,14 @@ TensorSummary scanTensor(const CheckpointReader &reader, std::size_t index, cons
     }
     const std::span<const float> values = tensor.value()->values();
     const auto moments = computeMoments(values, control);
-    // x̂ is kept only for the weighted error; otherwise measureScheme never holds it whole.
+    // x̂ is kept only for the weighted error; otherwise measureScheme never holds it whole. The
+    // ggml types quantize with the weights too, so the error weighed is llama-quantize's.
     std::vector<float> dequantized(decision.importance ? values.size() : 0);
-    const auto measured = moments ? measureScheme(values, info.shape, decision.spec, control, dequantized)
-                                  : Result<SchemeMeasurement>(Error{"cancelled"});
+    const std::span<const float> importance =
+        decision.importance ? decision.importance->weights : std::span<const float>();
+    const auto measured =
+        moments ? measureScheme(values, info.shape, decision.spec, control, dequantized, importance)
+                : Result<SchemeMeasurement>(Error{"cancelled"});
     if (!measured) {
         s.skipped = measured.error();
         return s;

@@ -39,9 +39,10 @@ struct TensorDecision {
     bool keep = false;
     std::string keptBecause; ///< e.g. "1-D tensor", "ignored by *.k_proj.weight"
     QuantSpec spec;
-    /// When set (and the tensor is quantized), the summary also gets the importance-weighted
-    /// error under these weights; x̂ is then held for the tensor, which it otherwise never is.
-    /// Views an ImportanceMatrix that must outlive the scan.
+    /// When set (and the tensor is quantized), the ggml types that take importance
+    /// (usesImportance) quantize with these weights, as `llama-quantize --imatrix` does, and
+    /// the summary also gets the importance-weighted error of that x̂; x̂ is then held for the
+    /// tensor, which it otherwise never is. Views an ImportanceMatrix that must outlive the scan.
     std::optional<TensorImportance> importance;
 };
 
@@ -62,7 +63,8 @@ struct TensorSummary {
     std::optional<ValueError> error;
     std::optional<double> relRmse;         ///< RMS error over RMS value
     std::optional<double> clippedFraction; ///< finite values outside their group's range
-    /// weightedMse(x, x̂, weights, columns) when the decision gave importance weights.
+    /// weightedMse(x, x̂, weights, columns) when the decision gave importance weights (x̂ then
+    /// quantized with them where the format takes them).
     std::optional<double> weightedMse;
     std::optional<ValueMoments> moments;
 };

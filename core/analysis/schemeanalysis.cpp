@@ -346,15 +346,16 @@ Histogram groupHistogram(std::span<const float> values, const ParamGrid &grid, s
     return h;
 }
 
-Result<std::shared_ptr<const SchemeAnalysis>>
-analyzeScheme(const TensorAnalysis &tensor, const QuantSpec &spec, const RunControl &control) {
+Result<std::shared_ptr<const SchemeAnalysis>> analyzeScheme(const TensorAnalysis &tensor,
+                                                            const QuantSpec &spec, const RunControl &control,
+                                                            std::span<const float> importance) {
     const std::vector<std::int64_t> &shape = tensor.info().shape;
     if (const Status ok = checkScheme(spec, shape); !ok)
         return Error{ok.error()};
     if (control.canceled())
         return cancelled();
     const std::span<const float> x = tensor.tensor->values();
-    auto quantized = quantizeScheme(x, shape, spec, control);
+    auto quantized = quantizeScheme(x, shape, spec, control, importance);
     if (control.canceled())
         return cancelled();
     if (!quantized)
@@ -363,6 +364,7 @@ analyzeScheme(const TensorAnalysis &tensor, const QuantSpec &spec, const RunCont
     auto a = std::make_shared<SchemeAnalysis>();
     a->spec = spec;
     a->shape = shape;
+    a->importanceUsed = !importance.empty() && usesImportance(spec.format);
     a->quantization = std::move(quantized).value();
     auto grid = schemeGrid(spec, shape, a->quantization.paramShape);
     if (!grid)

@@ -48,13 +48,17 @@ struct SchemeAnalysis {
     GroupedEstimateInput estimator;     ///< int and FP8 only
     std::vector<RatioPoint> ratioSweep; ///< estimated, increasing ratio, ending at 1; int and FP8
     RatioPoint bestRatio;               ///< the minimum of ratioSweep
+    /// x̂ came from llama.cpp's importance path (importance weights given and usesImportance).
+    bool importanceUsed = false;
 };
 
-/// Quantizes the tensor with spec (quantizeScheme) and computes the figures above: O(values)
-/// passes plus the estimator's sweep. Fails with checkScheme's message (the caller adds the
-/// tensor's name), quantizeScheme's, or "cancelled".
-Result<std::shared_ptr<const SchemeAnalysis>>
-analyzeScheme(const TensorAnalysis &tensor, const QuantSpec &spec, const RunControl &control = {});
+/// Quantizes the tensor with spec (quantizeScheme, with the importance weights when given) and
+/// computes the figures above: O(values) passes plus the estimator's sweep. Fails with
+/// checkScheme's message (the caller adds the tensor's name), quantizeScheme's, or "cancelled".
+Result<std::shared_ptr<const SchemeAnalysis>> analyzeScheme(const TensorAnalysis &tensor,
+                                                            const QuantSpec &spec,
+                                                            const RunControl &control = {},
+                                                            std::span<const float> importance = {});
 
 /// The scale grid of spec on a tensor of this shape whose quantization has paramShape (see
 /// SchemeAnalysis::grid). Fails when the granularity does not fit the shape.

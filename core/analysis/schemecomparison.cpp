@@ -67,7 +67,8 @@ int nominalBits(const QuantSpec &spec) {
 }
 
 std::vector<ComparisonRow> compareSchemes(std::span<const float> values,
-                                          const std::vector<std::int64_t> &shape, const RunControl &control) {
+                                          const std::vector<std::int64_t> &shape, const RunControl &control,
+                                          std::span<const float> importance) {
     const std::vector<QuantSpec> schemes = comparisonSchemes();
     std::vector<ComparisonRow> rows(schemes.size());
     // Longest rows first, so the last rows to finish are short ones and no thread idles long
@@ -87,7 +88,7 @@ std::vector<ComparisonRow> compareSchemes(std::span<const float> values,
         RunControl rowControl;
         rowControl.threads = 1;
         rowControl.isCanceled = control.isCanceled;
-        const auto measured = measureScheme(values, shape, row.spec, rowControl);
+        const auto measured = measureScheme(values, shape, row.spec, rowControl, {}, importance);
         if (!measured) {
             row.skipped = measured.error();
             return;

@@ -23,10 +23,12 @@ struct ComparisonRow {
 
 /// Quantizes values (row-major, shape) with every comparison scheme. Rows run in parallel as
 /// control says; each row's figures do not depend on the thread count. Returns the rows in
-/// comparisonSchemes() order, or nothing when cancelled.
+/// comparisonSchemes() order, or nothing when cancelled. importance as quantizeScheme takes it:
+/// the ggml rows that take it quantize with it, the others ignore it.
 std::vector<ComparisonRow> compareSchemes(std::span<const float> values,
                                           const std::vector<std::int64_t> &shape,
-                                          const RunControl &control = {});
+                                          const RunControl &control = {},
+                                          std::span<const float> importance = {});
 
 /// The element bit width a row is listed under: the int bits, 8 for fp8, 4 for the FP4 formats
 /// and NF4, the leading digit of a ggml type (q4_k: 4).

@@ -232,8 +232,25 @@ void takeScales(Result<std::vector<float>> scales, ChunkResult &r) {
     r.scales.insert(r.scales.end(), scales->begin(), scales->end());
 }
 
+// Whole rows of a ggml type encoded on this thread, decoded into out and their effective scales
+// into scales; the failure's text, or empty.
+std::string encodeGgmlRows(GgmlType type, std::span<const float> in, std::span<float> out,
+                           std::span<float> scales, std::size_t cols, std::span<const float> importance) {
+    RunControl one;
+    one.threads = 1;
+    auto blocks = quantizeGgmlTensor(type, in, in.size() / cols, cols, one, importance);
+    if (!blocks)
+        return blocks.error();
+    if (const Status decoded = dequantizeGgml(type, blocks.value(), out); !decoded)
+        return decoded.error();
+    if (const Status ok = ggmlEffectiveScales(type, blocks.value(), scales); !ok)
+        return ok.error();
+    return {};
+}
+
+// importance: the ggml types' weights, empty for the plain path (see checkImportance).
 ChunkPlan blockPlan(const QuantSpec &spec, const std::vector<std::int64_t> &shape,
-                    const std::optional<TensorRange> &range) {
+                    const std::optional<TensorRange> &range, std::span<const float> importance) {
     ChunkPlan plan;
     const std::size_t cols = lastDimension(shape);
     const std::int64_t rows = cols == 0 ? 0 : elementCount(shape) / std::int64_t(cols);
@@ -274,22 +291,25 @@ ChunkPlan blockPlan(const QuantSpec &spec, const std::vector<std::int64_t> &shap
         const GgmlType type = ggmlTypeOf(spec.format);
         const std::size_t perScale = ggmlScaleGroupElements(type);
         plan.paramShape = {rows, std::int64_t(perScale == 0 ? 0 : cols / perScale)};
-        plan.kernel = [type, cols, perScale](std::size_t, std::span<const float> in, std::span<float> out,
-                                             ChunkResult &r) {
-            RunControl one;
-            one.threads = 1;
-            auto blocks = quantizeGgmlTensor(type, in, in.size() / cols, cols, one);
-            if (!blocks) {
-                r.failure = blocks.error();
-                return;
-            }
-            if (const Status decoded = dequantizeGgml(type, blocks.value(), out); !decoded) {
-                r.failure = decoded.error();
-                return;
-            }
+        const std::size_t runs = importance.empty() ? 1 : importance.size() / cols;
+        const std::size_t runRows = std::size_t(rows) / runs;
+        plan.kernel = [type, cols, perScale, importance, runRows](std::size_t begin,
+                                                                  std::span<const float> in,
+                                                                  std::span<float> out, ChunkResult &r) {
             r.scales.resize(in.size() / perScale);
-            if (const Status ok = ggmlEffectiveScales(type, blocks.value(), r.scales); !ok)
-                r.failure = ok.error();
+            // A chunk may straddle two expert slices: each part takes its slice's weights.
+            std::size_t row = begin / cols;
+            for (std::size_t done = 0; done < in.size() && r.failure.empty();) {
+                const std::size_t run = row / runRows;
+                const std::size_t n = std::min(in.size() - done, ((run + 1) * runRows - row) * cols);
+                const std::span<const float> weights =
+                    importance.empty() ? importance : importance.subspan(run * cols, cols);
+                r.failure =
+                    encodeGgmlRows(type, in.subspan(done, n), out.subspan(done, n),
+                                   std::span(r.scales).subspan(done / perScale, n / perScale), cols, weights);
+                done += n;
+                row += n / cols;
+            }
         };
         return plan;
     }
@@ -320,8 +340,8 @@ bool needsTensorRange(const QuantSpec &spec) {
 // quantizeScheme's whole-tensor x̂, measured and copied out.
 Result<SchemeMeasurement> measureWhole(std::span<const float> values, const std::vector<std::int64_t> &shape,
                                        const QuantSpec &spec, const RunControl &control,
-                                       std::span<float> dequantized) {
-    auto quantized = quantizeScheme(values, shape, spec, control);
+                                       std::span<float> dequantized, std::span<const float> importance) {
+    auto quantized = quantizeScheme(values, shape, spec, control, importance);
     if (!quantized)
         return Error{quantized.error()};
     SchemeMeasurement m;
@@ -337,14 +357,16 @@ Result<SchemeMeasurement> measureWhole(std::span<const float> values, const std:
 
 Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std::vector<std::int64_t> &shape,
                                         const QuantSpec &spec, const RunControl &control,
-                                        std::span<float> dequantized) {
+                                        std::span<float> dequantized, std::span<const float> importance) {
     if (const Status ok = checkScheme(spec, shape); !ok)
         return Error{ok.error()};
+    if (const Status fits = checkImportance(importance, shape); !fits)
+        return Error{fits.error()};
     if (std::int64_t(values.size()) != elementCount(shape))
         return Error{std::to_string(values.size()) + " values for a tensor of " +
                      std::to_string(elementCount(shape)) + " elements"};
     if (!chunkable(spec))
-        return measureWhole(values, shape, spec, control, dequantized);
+        return measureWhole(values, shape, spec, control, dequantized, importance);
     RunControl quiet = control;
     quiet.progress = nullptr;
     std::optional<TensorRange> range;
@@ -357,7 +379,8 @@ Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std
         const ParamGrid grid = ParamGrid::make(shape, spec.granularity).value();
         plan = family == FormatFamily::Integer ? intPlan(spec, grid, range) : fp8Plan(spec, grid, range);
     } else {
-        plan = blockPlan(spec, shape, range);
+        plan = blockPlan(spec, shape, range,
+                         usesImportance(spec.format) ? importance : std::span<const float>());
     }
 
     std::vector<ChunkResult> results(chunkCount(values.size(), plan.chunkElements));
@@ -383,7 +406,7 @@ Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std
     // A chunk names a bad value by its place in the chunk; the whole-tensor path names it by its
     // place in the tensor, and failing is not the case to be fast for.
     if (failed)
-        return measureWhole(values, shape, spec, control, dequantized);
+        return measureWhole(values, shape, spec, control, dequantized, importance);
     if (!done)
         return Error{"cancelled"};
 

@@ -25,10 +25,12 @@ struct SchemeMeasurement {
 /// blocks, whole 64-value blocks for NF4), each chunk's x̂ in a small buffer. The parameters and
 /// x̂ are quantizeScheme's, bit for bit; the figures are compareValues' sums taken per chunk and
 /// added in chunk order, so they do not depend on the thread count. If dequantized holds
-/// values.size() floats, x̂ is also written there. Fails as quantizeScheme does, or with
-/// "cancelled".
+/// values.size() floats, x̂ is also written there. importance as quantizeScheme takes it: the
+/// parameters and x̂ are then quantizeScheme's with the same weights. Fails as quantizeScheme
+/// does, or with "cancelled".
 Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std::vector<std::int64_t> &shape,
                                         const QuantSpec &spec, const RunControl &control = {},
-                                        std::span<float> dequantized = {});
+                                        std::span<float> dequantized = {},
+                                        std::span<const float> importance = {});
 
 } // namespace qs

@@ -178,20 +178,35 @@ Result<SchemeQuantization> quantizeFp8(std::span<const float> values, const Para
     return out;
 }
 
-// llama.cpp's reference quantizer, then the GGUF reader's decoder: x̂ is what llama.cpp reads.
+// llama.cpp's encoder, then the GGUF reader's decoder: x̂ is what llama.cpp reads. Without
+// importance one pass of the reference quantizer; with it each run of rows (an expert slice)
+// with its own weights, as llama-quantize loops over a tensor's experts.
 Result<SchemeQuantization> quantizeGgml(std::span<const float> values, std::size_t rows, std::size_t cols,
-                                        NumberFormat format, const RunControl &control) {
+                                        NumberFormat format, const RunControl &control,
+                                        std::span<const float> importance) {
     const GgmlType type = ggmlTypeOf(format);
-    auto blocks = quantizeGgmlTensor(type, values, rows, cols, control);
-    if (!blocks)
-        return Error{blocks.error()};
+    std::vector<std::byte> blocks;
+    const std::size_t runs = importance.empty() ? 1 : importance.size() / cols;
+    const std::size_t runRows = rows / runs;
+    for (std::size_t e = 0; e < runs; ++e) {
+        const std::span<const float> weights =
+            importance.empty() ? importance : importance.subspan(e * cols, cols);
+        auto run = quantizeGgmlTensor(type, values.subspan(e * runRows * cols, runRows * cols), runRows, cols,
+                                      control, weights);
+        if (!run)
+            return Error{runs > 1 ? "expert " + std::to_string(e) + ": " + run.error() : run.error()};
+        if (runs == 1)
+            blocks = std::move(run).value();
+        else
+            blocks.insert(blocks.end(), run->begin(), run->end());
+    }
     SchemeQuantization out;
     out.dequantized.resize(values.size());
-    if (const Status decoded = dequantizeGgml(type, blocks.value(), out.dequantized); !decoded)
+    if (const Status decoded = dequantizeGgml(type, blocks, out.dequantized); !decoded)
         return Error{decoded.error()};
     const std::size_t perScale = ggmlScaleGroupElements(type);
     out.scales.resize(values.size() / perScale);
-    if (const Status scales = ggmlEffectiveScales(type, blocks.value(), out.scales); !scales)
+    if (const Status scales = ggmlEffectiveScales(type, blocks, out.scales); !scales)
         return Error{scales.error()};
     out.paramShape = {std::int64_t(rows), std::int64_t(cols / perScale)};
     return out;
@@ -199,7 +214,7 @@ Result<SchemeQuantization> quantizeGgml(std::span<const float> values, std::size
 
 Result<SchemeQuantization> quantizeBlocks(std::span<const float> values,
                                           const std::vector<std::int64_t> &shape, const QuantSpec &spec,
-                                          const RunControl &control) {
+                                          const RunControl &control, std::span<const float> importance) {
     SchemeQuantization out;
     out.dequantized.resize(values.size());
     const auto cols = std::size_t(rowLength(shape));
@@ -220,7 +235,8 @@ Result<SchemeQuantization> quantizeBlocks(std::span<const float> values,
         scales = fakeQuantizeNf4(values, out.dequantized);
         out.paramShape = {std::int64_t(scales ? scales->size() : 0)};
     } else {
-        return quantizeGgml(values, rows, cols, spec.format, control);
+        return quantizeGgml(values, rows, cols, spec.format, control,
+                            usesImportance(spec.format) ? importance : std::span<const float>());
     }
     if (!scales)
         return Error{scales.error()};
@@ -272,6 +288,37 @@ Status checkMethod(const QuantSpec &spec) {
 
 } // namespace
 
+bool usesImportance(NumberFormat format) {
+    switch (format) {
+    case NumberFormat::Q4_0:
+    case NumberFormat::Q4_1:
+    case NumberFormat::Q5_0:
+    case NumberFormat::Q5_1:
+    case NumberFormat::Q2_K:
+    case NumberFormat::Q3_K:
+    case NumberFormat::Q4_K:
+    case NumberFormat::Q5_K:
+    case NumberFormat::Q6_K:
+        return true;
+    default:
+        return false;
+    }
+}
+
+Status checkImportance(std::span<const float> importance, const std::vector<std::int64_t> &shape) {
+    if (importance.empty())
+        return {};
+    const std::int64_t cols = rowLength(shape);
+    const std::int64_t rows = cols > 0 ? elementCount(shape) / cols : 0;
+    const auto weights = std::int64_t(importance.size());
+    const std::int64_t runs = cols > 0 ? weights / cols : 0;
+    if (cols > 0 && weights % cols == 0 && runs > 0 && rows % runs == 0)
+        return {};
+    return Error{std::to_string(weights) + " importance weights do not fit a tensor of " +
+                 std::to_string(rows) + " rows of " + std::to_string(cols) +
+                 " columns (one weight per column, for each of its " + "expert slices)"};
+}
+
 Status checkScheme(const QuantSpec &spec, const std::vector<std::int64_t> &shape) {
     const FormatTraits &traits = formatTraits(spec.format);
     if (!(spec.clipRatio > 0.0 && spec.clipRatio <= 1.0))
@@ -322,9 +369,11 @@ double schemeBitsPerWeight(const QuantSpec &spec, const std::vector<std::int64_t
 
 Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
                                           const std::vector<std::int64_t> &shape, const QuantSpec &spec,
-                                          const RunControl &control) {
+                                          const RunControl &control, std::span<const float> importance) {
     if (const Status ok = checkScheme(spec, shape); !ok)
         return Error{ok.error()};
+    if (const Status fits = checkImportance(importance, shape); !fits)
+        return Error{fits.error()};
     if (std::int64_t(values.size()) != elementCount(shape))
         return Error{std::to_string(values.size()) + " values for a tensor of " +
                      std::to_string(elementCount(shape)) + " elements"};
@@ -335,7 +384,7 @@ Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
         out = traits.family == FormatFamily::Integer ? quantizeInt(values, grid, spec, control)
                                                      : quantizeFp8(values, grid, spec, control);
     } else {
-        out = quantizeBlocks(values, shape, spec, control);
+        out = quantizeBlocks(values, shape, spec, control, importance);
     }
     if (out)
         out.value().bitsPerWeight = schemeBitsPerWeight(spec, shape);

@@ -45,6 +45,17 @@ Status checkScheme(const QuantSpec &spec, const std::vector<std::int64_t> &shape
 /// F16 scale per group; per tensor the parameters count as free; fixed for block formats).
 double schemeBitsPerWeight(const QuantSpec &spec, const std::vector<std::int64_t> &shape);
 
+/// Whether format quantizes differently given importance weights: llama.cpp's Q4_0, Q4_1, Q5_0,
+/// Q5_1 and K types, which take ggml's quant_weights path as `llama-quantize --imatrix` does.
+/// Q8_0 ignores them, as ggml does; so do int, FP8, MX, NVFP4 and NF4, which have no such path.
+bool usesImportance(NumberFormat format);
+
+/// Whether importance weights fit a tensor of this shape: one weight per column (the last
+/// dimension) for each of k = importance.size() / columns equal runs of whole rows, expert-major
+/// (k = 1 for a 2-D tensor; a 3-D expert tensor's experts, as TensorImportance holds them). Empty
+/// weights always fit (they mean none). The error names both lengths.
+Status checkImportance(std::span<const float> importance, const std::vector<std::int64_t> &shape);
+
 /// Quantizes values (row-major, shape) with spec: int at any granularity (PyTorch's observer
 /// per group, by the scale's reciprocal), FP8 at any granularity, MX, NVFP4, NF4 and llama.cpp's
 /// block types (its reference quantizer, bit for bit). The spec's calibration method sets the
@@ -55,9 +66,16 @@ double schemeBitsPerWeight(const QuantSpec &spec, const std::vector<std::int64_t
 /// block type on a non-finite value, and with "cancelled". control's threads and cancellation
 /// reach the methods and the block-type encoder; results are the same at any thread count. NaN
 /// stays NaN in x̂; see each format's kernel for ±Inf.
+///
+/// importance: llama.cpp's quant_weights for the tensor, laid out as checkImportance says. The
+/// formats usesImportance names quantize each run of rows with its own weights, as
+/// `llama-quantize --imatrix` quantizes each expert slice, bit for bit; every other format
+/// ignores them. Empty: the plain path. Fails when they do not fit the shape (checkImportance)
+/// or hold a non-finite weight (the encoder's error; an imatrix never loads with one).
 Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
                                           const std::vector<std::int64_t> &shape, const QuantSpec &spec,
-                                          const RunControl &control = {});
+                                          const RunControl &control = {},
+                                          std::span<const float> importance = {});
 
 /// The fraction of finite values outside their group's [clipMin, clipMax] in q (values and
 /// shape as quantized, spec's granularity); nullopt when q has no clip ranges (block and codebook

@@ -1,6 +1,7 @@
 // quantscope-cli report: every tensor of a model under a plan, as JSON or CSV.
 
 #include "clifixture.h"
+#include "testimatrix.h"
 
 #include "plan/planjson.h"
 #include "quant/schememeasure.h"
@@ -101,6 +102,8 @@ private slots:
     void imatrixWeightedError();
     void imatrixUnmatchedNames();
     void imatrixRowLengthMismatch();
+    void imatrixNothingMatches();
+    void imatrixNeitherForm();
     void usageErrors();
     void budgetFitRaisesWithinBudget();
     void budgetOverFirstRungs();
@@ -303,7 +306,8 @@ void TestCliReport::imatrixWeightedError() {
     const QString dat = writeFile("imatrix.dat", legacyImatrix({{"blk.0.attn_q.weight", weights}}));
     const QJsonObject doc = runJson(report({QStringLiteral("--json"), QStringLiteral("--format"),
                                             QStringLiteral("q4_k"), QStringLiteral("--imatrix"), dat}));
-    // The expected figure: weightedMse of measureScheme's x̂ for q_proj.
+    // q4_k quantizes with the weights, as llama-quantize --imatrix: the figures are measureScheme's
+    // with them, and the weighted error is that x̂'s.
     const auto reader = openCheckpoint(file("llama.safetensors").toStdString());
     QVERIFY(reader);
     const auto x = reader.value()->loadFloat(2);
@@ -311,25 +315,40 @@ void TestCliReport::imatrixWeightedError() {
     QuantSpec spec;
     spec.format = NumberFormat::Q4_K;
     std::vector<float> xHat(x.value()->values().size());
-    QVERIFY(measureScheme(x.value()->values(), {8, 256}, spec, {}, xHat));
+    const auto measured = measureScheme(x.value()->values(), {8, 256}, spec, {}, xHat, weights);
+    QVERIFY(measured);
     const auto expected = weightedMse(x.value()->values(), xHat, weights, 256);
     QVERIFY(expected);
     const QJsonObject q = byName(doc, kQ);
     QCOMPARE(q.value(QStringLiteral("weighted_mse")).toDouble(), expected.value());
+    QCOMPARE(q.value(QStringLiteral("mse")).toDouble(), measured->error.mse);
     QVERIFY(expected.value() != q.value(QStringLiteral("mse")).toDouble());
     QVERIFY(byName(doc, kUp).value(QStringLiteral("weighted_mse")).isNull()); // no entry
     QVERIFY(byName(doc, kEmbed).value(QStringLiteral("weighted_mse")).isNull());
+    // Without --imatrix q_proj takes the plain path: other blocks.
+    const QJsonObject plain =
+        runJson(report({QStringLiteral("--json"), QStringLiteral("--format"), QStringLiteral("q4_k")}));
+    QVERIFY(byName(plain, kQ).value(QStringLiteral("mse")).toDouble() != measured->error.mse);
+
+    // The GGUF form of the same weights gives the same row.
+    const QString gguf = writeFile("imatrix.gguf", imatrixGgufFile({{"blk.0.attn_q.weight", weights}}));
+    const QJsonObject fromGguf = runJson(report({QStringLiteral("--json"), QStringLiteral("--format"),
+                                                 QStringLiteral("q4_k"), QStringLiteral("--imatrix"), gguf}));
+    QCOMPARE(byName(fromGguf, kQ), q);
 }
 
+// Entries that match no tensor are listed in a warning; the tensors that match are weighed.
 void TestCliReport::imatrixUnmatchedNames() {
     const QString dat = writeFile("unmatched.dat", legacyImatrix({{"blk.0.attn_q.weight", columnWeights()},
                                                                   {"blk.5.attn_q.weight", {1.0f}},
                                                                   {"mystery", {1.0f}}}));
     const Run r = run(report({QStringLiteral("--json"), QStringLiteral("--imatrix"), dat}));
-    QCOMPARE(r.exitCode, 1);
-    QVERIFY(r.out.isEmpty());
-    QVERIFY2(r.err.startsWith(QStringLiteral("error: %1: 2 of 3").arg(dat).toUtf8()), r.err.constData());
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.err.startsWith(QStringLiteral("warning: %1: 2 of 3").arg(dat).toUtf8()), r.err.constData());
     QVERIFY2(r.err.contains("'blk.5.attn_q.weight', 'mystery'"), r.err.constData());
+    QCOMPARE(r.err.count('\n'), 1);
+    const QJsonObject doc = QJsonDocument::fromJson(r.out).object();
+    QVERIFY(byName(doc, kQ).value(QStringLiteral("weighted_mse")).isDouble());
 
     const Run missing =
         run(report({QStringLiteral("--json"), QStringLiteral("--imatrix"), file("none.dat")}));
@@ -344,6 +363,29 @@ void TestCliReport::imatrixRowLengthMismatch() {
     QVERIFY(r.out.isEmpty()); // refused before anything is measured
     QVERIFY2(r.err.contains("has 3 values") && r.err.contains(kQ.toUtf8()) && r.err.contains("256 columns"),
              r.err.constData());
+}
+
+// A matrix none of whose entries names a tensor was made for another model: an error, listing them.
+void TestCliReport::imatrixNothingMatches() {
+    const QString gguf = writeFile("other.gguf", imatrixGgufFile({{"blk.9.ffn_down.weight", columnWeights()},
+                                                                  {"blk.9.attn_v.weight", columnWeights()}}));
+    const Run r = run(report({QStringLiteral("--csv"), QStringLiteral("--imatrix"), gguf}));
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.out.isEmpty());
+    QVERIFY2(r.err.startsWith(QStringLiteral("error: %1: 2 of 2").arg(gguf).toUtf8()), r.err.constData());
+    QVERIFY2(r.err.contains("'blk.9.attn_v.weight', 'blk.9.ffn_down.weight'"), r.err.constData());
+}
+
+void TestCliReport::imatrixNeitherForm() {
+    const QString text = writeFile("notes.imatrix", "some notes, not an importance matrix\n");
+    const Run r = run(report({QStringLiteral("--json"), QStringLiteral("--imatrix"), text}));
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY(r.out.isEmpty());
+    QVERIFY2(r.err.contains(text.toUtf8()) && r.err.contains("not a recognised importance matrix"),
+             r.err.constData());
+    const Run empty = run(report({QStringLiteral("--json"), QStringLiteral("--imatrix=")}));
+    QCOMPARE(empty.exitCode, 2);
+    QVERIFY2(empty.err.contains("--imatrix needs a file name"), empty.err.constData());
 }
 
 void TestCliReport::usageErrors() {

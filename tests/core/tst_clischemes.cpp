@@ -1,7 +1,10 @@
 #include "clifixture.h"
 #include "io/checkpointreader.h"
 #include "io/safetensorswriter.h"
+#include "quant/schememeasure.h"
 #include "quant/schemequant.h"
+#include "stats/weightederror.h"
+#include "testimatrix.h"
 
 #include <QCryptographicHash>
 #include <QFile>
@@ -40,7 +43,52 @@ private Q_SLOTS:
     void analyzeMatchesEveryCompareRow();
     void compareEveryScheme();
     void compareSkipsWhatCannotApply();
+    void analyzeImatrix_data();
+    void analyzeImatrix();
+    void compareImatrix();
+    void imatrixErrors();
+
+private:
+    // imatrix.safetensors: q_proj [8, 256] (blk.0.attn_q.weight by the name mapping), an expert
+    // tensor [2, 8, 256] and up_proj, which the matrices have no entry for.
+    void writeImatrixModel();
+    std::vector<float> loadValues(const char *tensor) const;
+    QStringList analyzeImatrixModel(const char *tensor, const char *format, const QString &imatrix) const {
+        return {QStringLiteral("analyze"),   file("imatrix.safetensors"),
+                QStringLiteral("--tensor"),  QLatin1String(tensor),
+                QStringLiteral("--format"),  QLatin1String(format),
+                QStringLiteral("--imatrix"), imatrix,
+                QStringLiteral("--json")};
+    }
+    QString writeFile(const char *name, const QByteArray &bytes) const {
+        QFile out(file(name));
+        if (!out.open(QIODevice::WriteOnly) || out.write(bytes) != bytes.size())
+            qFatal("cannot write %s", name);
+        return out.fileName();
+    }
 };
+
+namespace {
+
+const char *const kImatrixQ = "model.layers.0.self_attn.q_proj.weight";
+const char *const kImatrixExperts = "blk.0.ffn_up_exps.weight";
+const char *const kImatrixUp = "model.layers.0.mlp.up_proj.weight";
+
+// Per column, spread over three decades; the experts' rows differ.
+std::vector<float> imatrixWeights(int rows) {
+    std::vector<float> w;
+    for (int r = 0; r < rows; ++r)
+        for (int j = 0; j < 256; ++j)
+            w.push_back(std::pow(2.0f, float((j * 5 + r * 3) % 11) - 5.0f));
+    return w;
+}
+
+QList<ImatrixEntry> imatrixEntries() {
+    return {{"blk.0.attn_q.weight", imatrixWeights(1), 1},
+            {"blk.0.ffn_up_exps.weight", imatrixWeights(2), 2}};
+}
+
+} // namespace
 
 void TestCliSchemes::initTestCase() {
     prepare();
@@ -426,6 +474,142 @@ void TestCliSchemes::compareSkipsWhatCannotApply() {
     const Run missing =
         run({QStringLiteral("compare"), path, QStringLiteral("--tensor"), QStringLiteral("nope")});
     QCOMPARE(missing.exitCode, 1); // file error
+}
+
+void TestCliSchemes::writeImatrixModel() {
+    if (QFile::exists(file("imatrix.safetensors")))
+        return;
+    std::vector<float> experts = unevenRows();
+    for (float v : unevenRows())
+        experts.push_back(-2.0f * v);
+    const std::vector<TensorBlob> tensors{blob(kImatrixQ, DType::F32, {8, 256}, unevenRows()),
+                                          blob(kImatrixExperts, DType::F32, {2, 8, 256}, experts),
+                                          blob(kImatrixUp, DType::F32, {8, 256}, unevenRows())};
+    QVERIFY(writeSafetensors(file("imatrix.safetensors").toStdString(), tensors).ok());
+    writeFile("imatrix.dat", imatrixDat(imatrixEntries()));
+    writeFile("imatrix.gguf", imatrixGgufFile(imatrixEntries()));
+}
+
+std::vector<float> TestCliSchemes::loadValues(const char *tensor) const {
+    const auto reader = openCheckpoint(file("imatrix.safetensors").toStdString());
+    if (!reader)
+        return {};
+    const std::vector<TensorInfo> &tensors = reader.value()->tensors();
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+        if (tensors[i].name != tensor)
+            continue;
+        const auto loaded = reader.value()->loadFloat(i);
+        return loaded ? std::vector<float>(loaded.value()->values().begin(), loaded.value()->values().end())
+                      : std::vector<float>();
+    }
+    return {};
+}
+
+void TestCliSchemes::analyzeImatrix_data() {
+    QTest::addColumn<QString>("imatrix");
+    QTest::addRow("imatrix.dat") << QStringLiteral("imatrix.dat");
+    QTest::addRow("GGUF") << QStringLiteral("imatrix.gguf");
+}
+
+// analyze --imatrix: q4_k and q5_0 quantize with the tensor's weights (each expert its own), as
+// measureScheme does with them; q8_0 ignores them; every scheme gets the weighted error.
+void TestCliSchemes::analyzeImatrix() {
+    QFETCH(QString, imatrix);
+    writeImatrixModel();
+    const QString path = file(imatrix.toLatin1().constData());
+    const std::vector<float> q = loadValues(kImatrixQ);
+    const std::vector<float> experts = loadValues(kImatrixExperts);
+    QVERIFY(!q.empty() && !experts.empty());
+    QuantSpec q4k;
+    q4k.format = NumberFormat::Q4_K;
+    const std::vector<float> w = imatrixWeights(1);
+    std::vector<float> xHat(q.size());
+    const auto measured = measureScheme(q, {8, 256}, q4k, {}, xHat, w);
+    QVERIFY(measured);
+    const QJsonObject o = runJson(analyzeImatrixModel(kImatrixQ, "q4_k", path));
+    QCOMPARE(o.value(QStringLiteral("mse")).toDouble(), measured->error.mse);
+    QCOMPARE(o.value(QStringLiteral("weighted_mse")).toDouble(), weightedMse(q, xHat, w, 256).value());
+    QCOMPARE(o.value(QStringLiteral("importance_entry")).toString(), QStringLiteral("blk.0.attn_q.weight"));
+    const QJsonObject plain = runJson(analyzeImatrixModel(kImatrixQ, "q4_k", path).mid(0, 6) +
+                                      QStringList{QStringLiteral("--json")});
+    QVERIFY(plain.value(QStringLiteral("mse")).toDouble() != measured->error.mse);
+    QVERIFY(!plain.contains(QStringLiteral("weighted_mse")));
+
+    QuantSpec q50;
+    q50.format = NumberFormat::Q5_0;
+    const std::vector<float> we = imatrixWeights(2);
+    std::vector<float> expertsHat(experts.size());
+    const auto perExpert = measureScheme(experts, {2, 8, 256}, q50, {}, expertsHat, we);
+    QVERIFY(perExpert);
+    const QJsonObject e = runJson(analyzeImatrixModel(kImatrixExperts, "q5_0", path));
+    QCOMPARE(e.value(QStringLiteral("mse")).toDouble(), perExpert->error.mse);
+    QCOMPARE(e.value(QStringLiteral("weighted_mse")).toDouble(),
+             weightedMse(experts, expertsHat, we, 256).value());
+
+    const QJsonObject q80 = runJson(analyzeImatrixModel(kImatrixQ, "q8_0", path));
+    const QJsonObject q80Plain = runJson(analyzeImatrixModel(kImatrixQ, "q8_0", path).mid(0, 6) +
+                                         QStringList{QStringLiteral("--json")});
+    QCOMPARE(q80.value(QStringLiteral("mse")).toDouble(), q80Plain.value(QStringLiteral("mse")).toDouble());
+    QVERIFY(q80.value(QStringLiteral("weighted_mse")).isDouble());
+}
+
+// compare --imatrix: the block types that take weights change, int does not; its q4_k row is
+// analyze's.
+void TestCliSchemes::compareImatrix() {
+    writeImatrixModel();
+    const QStringList args{QStringLiteral("compare"), file("imatrix.safetensors"), QStringLiteral("--tensor"),
+                           QLatin1String(kImatrixQ), QStringLiteral("--json")};
+    const auto rowsOf = [](const QJsonObject &report) {
+        QHash<QString, double> mse;
+        for (const QJsonValue &value : report.value(QStringLiteral("rows")).toArray()) {
+            const QJsonObject row = value.toObject();
+            mse.insert(row.value(QStringLiteral("format")).toString() + QLatin1Char(' ') +
+                           row.value(QStringLiteral("granularity")).toString() + QLatin1Char(' ') +
+                           QString::number(row.value(QStringLiteral("bits")).toInt()),
+                       row.value(QStringLiteral("mse")).toDouble());
+        }
+        return mse;
+    };
+    const auto plain = rowsOf(runJson(args));
+    const auto weighted =
+        rowsOf(runJson(args + QStringList{QStringLiteral("--imatrix"), file("imatrix.dat")}));
+    const QJsonObject analyzed = runJson(analyzeImatrixModel(kImatrixQ, "q4_k", file("imatrix.dat")));
+    QCOMPARE(weighted.value(QStringLiteral("q4_k tensor 4")),
+             analyzed.value(QStringLiteral("mse")).toDouble());
+    QVERIFY(weighted.value(QStringLiteral("q4_k tensor 4")) != plain.value(QStringLiteral("q4_k tensor 4")));
+    QCOMPARE(weighted.value(QStringLiteral("q8_0 tensor 8")), plain.value(QStringLiteral("q8_0 tensor 8")));
+    QCOMPARE(weighted.value(QStringLiteral("int channel 4")), plain.value(QStringLiteral("int channel 4")));
+}
+
+void TestCliSchemes::imatrixErrors() {
+    writeImatrixModel();
+    const QString notes = writeFile("notes.imatrix", "these are notes, not an importance matrix\n");
+    const Run neither = run(analyzeImatrixModel(kImatrixQ, "q4_k", notes));
+    QCOMPARE(neither.exitCode, 1);
+    QVERIFY2(neither.err.contains(notes.toUtf8()) &&
+                 neither.err.contains("not a recognised importance matrix"),
+             neither.err.constData());
+
+    const Run noEntry = run(analyzeImatrixModel(kImatrixUp, "q4_k", file("imatrix.dat")));
+    QCOMPARE(noEntry.exitCode, 1);
+    QVERIFY2(noEntry.err.contains("no importance entry for tensor") &&
+                 noEntry.err.contains("blk.0.ffn_up.weight"),
+             noEntry.err.constData());
+
+    const QString shortRow =
+        writeFile("short.gguf", imatrixGgufFile({{"blk.0.attn_q.weight", std::vector<float>(100, 1.0f), 1}}));
+    for (const char *command : {"analyze", "compare"}) {
+        QStringList args = analyzeImatrixModel(kImatrixQ, "q4_k", shortRow);
+        args[0] = QLatin1String(command);
+        if (args[0] == QLatin1String("compare"))
+            args.erase(args.begin() + 4, args.begin() + 6); // compare has no --format
+        const Run mismatch = run(args);
+        QCOMPARE(mismatch.exitCode, 1);
+        QVERIFY(mismatch.out.isEmpty());
+        QVERIFY2(mismatch.err.contains(shortRow.toUtf8()) && mismatch.err.contains(kImatrixQ) &&
+                     mismatch.err.contains("100") && mismatch.err.contains("256"),
+                 mismatch.err.constData());
+    }
 }
 
 QTEST_GUILESS_MAIN(TestCliSchemes)

@@ -241,15 +241,29 @@ void TestModelScan::scanWeighsByImportance() {
     decision.importance = TensorImportance{"a.weight", weights, 1, 256};
     const TensorSummary weighted = scanTensor(*reader.value(), 0, decision);
     QVERIFY(weighted.error && weighted.weightedMse);
-    // The same figures as without weights, and the weighted error of measureScheme's x̂.
-    QCOMPARE(weighted.error->mse, plain.error->mse);
-    QCOMPARE(weighted.bitsPerWeight, plain.bitsPerWeight);
+    // q4_k takes llama.cpp's importance path: x̂ is measureScheme's with the weights, and both the
+    // plain and the weighted error are that x̂'s.
     std::vector<float> xHat(values.size());
-    QVERIFY(measureScheme(values, {16, 256}, q4k(), {}, xHat));
+    const auto imatrixPath = measureScheme(values, {16, 256}, q4k(), {}, xHat, weights);
+    QVERIFY(imatrixPath);
+    QCOMPARE(weighted.error->mse, imatrixPath->error.mse);
+    QVERIFY(weighted.error->mse != plain.error->mse);
+    QCOMPARE(weighted.bitsPerWeight, plain.bitsPerWeight);
     const auto expected = weightedMse(values, xHat, weights, 256);
     QVERIFY(expected);
     QCOMPARE(*weighted.weightedMse, expected.value());
-    QVERIFY(*weighted.weightedMse != plain.error->mse);
+    // What the weights are for: less weighted error than the plain path's x̂ has.
+    std::vector<float> plainHat(values.size());
+    QVERIFY(measureScheme(values, {16, 256}, q4k(), {}, plainHat));
+    QVERIFY(*weighted.weightedMse < weightedMse(values, plainHat, weights, 256).value());
+
+    // int ignores the weights when quantizing: the same x̂, now also weighed.
+    TensorDecision intDecision{false, {}, int4Group128(), {}};
+    const TensorSummary intPlain = scanTensor(*reader.value(), 0, intDecision);
+    intDecision.importance = decision.importance;
+    const TensorSummary intWeighted = scanTensor(*reader.value(), 0, intDecision);
+    QVERIFY(intPlain.error && intWeighted.error && intWeighted.weightedMse);
+    QCOMPARE(intWeighted.error->mse, intPlain.error->mse);
 }
 
 // Hand-counted clipping, the same at 1, 2 and 8 threads: by channel on a 3 x 4 tensor, per

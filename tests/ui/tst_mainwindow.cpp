@@ -17,6 +17,8 @@
 
 #include <qcustomplot.h>
 
+#include <algorithm>
+
 #include <QCheckBox>
 #include <QDockWidget>
 #include <QFile>
@@ -221,8 +223,10 @@ void TestMainWindow::dragExportImport() {
     QCOMPARE(entry.value(QStringLiteral("range_mode")).toString(), QStringLiteral("saturating"));
     QCOMPARE(entry.value(QStringLiteral("clip_max")).toDouble(), clipHi);
     QCOMPARE(entry.value(QStringLiteral("clip_min")).toDouble(), -clipHi); // symmetric mirrors
-    // The first tensor was visited (auto-selected), so it is configured and exported too.
-    QVERIFY(!exportedTensor(json, QStringLiteral("model.embed_tokens.weight")).isEmpty());
+    // The export covers every tensor the plan quantizes, visited or not; the embedding, which
+    // the default ignore list keeps, is not among them.
+    QVERIFY(!exportedTensor(json, QStringLiteral("model.layers.1.mlp.up_proj.weight")).isEmpty());
+    QVERIFY(exportedTensor(json, QStringLiteral("model.embed_tokens.weight")).isEmpty());
 
     // Change the spec: back to non-saturating, 4 bits.
     exact.clear();
@@ -287,8 +291,8 @@ void TestMainWindow::specKeptPerTensorWhileBrowsing() {
     m_window->controls()->bitsBox()->setValue(4);
     QCOMPARE(m_window->controller()->currentSpec().bits, 4);
 
-    // o_proj is the row above (k, o, q, v): Up selects it; new tensors start from the latest
-    // bits (4).
+    // o_proj is the row above (k, o, q, v): Up selects it. Both follow the plan's default, which
+    // the toolbar edits: o_proj shows 4 bits too, and selecting changes nothing.
     QSignalSpy shown(m_window->controller(), &AnalysisController::tensorShown);
     QTreeView *tree = m_window->browser()->view();
     tree->setFocus();
@@ -303,10 +307,16 @@ void TestMainWindow::specKeptPerTensorWhileBrowsing() {
     QTest::keyClick(tree, Qt::Key_Down);
     QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), kTimeoutMs);
     QCOMPARE(m_window->controller()->currentTensor(), std::optional<std::size_t>(q));
-    QCOMPARE(m_window->controls()->bitsBox()->value(), 4);
-    QCOMPARE(m_window->controller()->session().spec(k).bits, 6);
-    // Visited tensors are marked in the tree (bold).
+    QCOMPARE(m_window->controls()->bitsBox()->value(), 6);
+    QCOMPARE(m_window->controller()->session().defaultSpec().bits, 6);
+    QVERIFY(m_window->controller()->session().plan().overrides.empty());
+    // Tensors with an override of their own are marked in the tree (bold).
+    QVERIFY(!m_window->browser()->viewIndex(k).data(qs::ui::TensorTreeModel::ConfiguredRole).toBool());
+    m_window->controller()->commitPlan(
+        m_window->controller()->session().planWithOverride(k, qs::intSpec(3, qs::Scheme::Symmetric)),
+        QStringLiteral("override"));
     QVERIFY(m_window->browser()->viewIndex(k).data(qs::ui::TensorTreeModel::ConfiguredRole).toBool());
+    QCOMPARE(m_window->controls()->bitsBox()->value(), 6); // q keeps the default
 }
 
 void TestMainWindow::suggestedThreshold() {
@@ -357,15 +367,17 @@ void TestMainWindow::importReportsUnknownTensors() {
              qPrintable(m_messages.last().text));
 }
 
-// A tensor the user left before its exact pass ended is still exported, with exact figures
-// computed off the GUI thread at export time.
+// The export covers every tensor the plan quantizes, visited or not, with exact figures computed
+// off the GUI thread at export time.
 void TestMainWindow::exportComputesMissingFigures() {
     openDemo();
     const std::size_t k = tensorIndex("model.layers.1.self_attn.k_proj.weight");
     qs::ui::TensorSession &session = m_window->controller()->session();
-    session.visit(k); // what selecting it and moving on at once leaves behind
+    QVERIFY(m_window->controller()->currentTensor() != k); // never visited
     QVERIFY(!session.exact(k));
-    QCOMPARE(session.missingExact().size(), 1u);
+    const std::vector<std::size_t> planned = session.planned();
+    QVERIFY(std::find(planned.begin(), planned.end(), k) != planned.end());
+    QVERIFY(session.missingExact().size() >= planned.size() - 1);
 
     const QString json = m_dir.filePath(QStringLiteral("missing.json"));
     QSignalSpy exported(m_window.get(), &MainWindow::configExported);
@@ -374,6 +386,9 @@ void TestMainWindow::exportComputesMissingFigures() {
     QVERIFY(exported.last().at(1).toBool());
     QVERIFY(m_messages.isEmpty());
     QVERIFY(session.exact(k)); // kept for the next export
+    QVERIFY(session.missingExact().empty());
+    for (const std::size_t index : planned)
+        QVERIFY(!exportedTensor(json, QString::fromStdString(session.tensors()[index].name)).isEmpty());
     const QJsonObject entry = exportedTensor(json, QStringLiteral("model.layers.1.self_attn.k_proj.weight"));
     QVERIFY(!entry.isEmpty());
     // Default spec: 8-bit symmetric non-saturating, so the error is rounding only: 0 < mse < s²/4.
@@ -390,7 +405,8 @@ void TestMainWindow::exportRefusesSchemesItCannotDescribe() {
     const std::size_t k = tensorIndex("model.layers.1.self_attn.k_proj.weight");
     qs::QuantSpec grouped = qs::intSpec(4, qs::Scheme::Symmetric);
     grouped.granularity = qs::parseGranularity("group:128").value();
-    m_window->controller()->setTensorSpec(k, grouped);
+    m_window->controller()->commitPlan(m_window->controller()->session().planWithOverride(k, grouped),
+                                       QStringLiteral("grouped"));
     const QString json = m_dir.filePath(QStringLiteral("grouped.json"));
     QSignalSpy exported(m_window.get(), &MainWindow::configExported);
     m_window->exportConfigTo(json);
