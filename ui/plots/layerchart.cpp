@@ -7,6 +7,7 @@
 
 #include <QApplication>
 #include <QComboBox>
+#include <QFontMetrics>
 #include <QHBoxLayout>
 #include <QHelpEvent>
 #include <QLabel>
@@ -28,8 +29,8 @@ constexpr double kMarkerSizePx = 6.0;
 constexpr double kRoleSpread = 0.08;
 constexpr double kDbPaddingMin = 1.0;
 constexpr double kLogPadding = 1.6;
-// The legend's margins and border, and the plot's margin above and below it.
-constexpr int kLegendChromePx = 14;
+// The legend's border and a little air below it.
+constexpr int kLegendChromePx = 6;
 
 // Whole layer numbers only, and none over the file-order region right of the separator.
 class LayerTicker : public QCPAxisTicker {
@@ -156,7 +157,9 @@ void LayerChart::createLegend() {
     side->setRowStretchFactor(0, 0.001);
     m_plot->legend->setVisible(true);
     m_plot->legend->setFillOrder(QCPLayoutGrid::foRowsFirst);
-    m_plot->legend->setIconSize(12, 10);
+    // As tall as a line of text and a little more: an entry is clipped to its box, which at
+    // the text's own height cuts the descender of "gate" on some fonts.
+    m_plot->legend->setIconSize(12, QFontMetrics(m_plot->legend->font()).height() + 2);
     m_plot->legend->setRowSpacing(0);
     m_plot->legend->setMargins(QMargins(4, 2, 4, 2));
     m_plot->setToolTip(QString()); // the event filter explains the points
@@ -168,18 +171,23 @@ void LayerChart::updateLegend() {
     for (QCPGraph *graph : m_graphs)
         if (!graph->data()->isEmpty())
             graph->addToLegend();
+    fitLegend();
 }
 
 // As many entries a column as the plot's height holds, then another column: a short dock at
 // the bottom of a wide window must not cut the legend off.
 void LayerChart::fitLegend() {
-    const QFontMetrics metrics(m_plot->legend->font());
-    const int entry = std::max(metrics.height(), m_plot->legend->iconSize().height());
-    const int rows = std::max(1, (m_plot->height() - kLegendChromePx) / entry);
-    if (rows == m_plot->legend->wrap())
+    QCPLegend *legend = m_plot->legend;
+    if (legend->itemCount() == 0)
         return;
-    m_plot->legend->setWrap(rows);
-    updateLegend();
+    const int entry = legend->item(0)->minimumOuterSizeHint().height() + legend->rowSpacing();
+    const int room =
+        m_plot->height() - legend->margins().top() - legend->margins().bottom() - kLegendChromePx;
+    const int rows = std::max(1, room / std::max(1, entry));
+    if (rows == legend->wrap())
+        return;
+    legend->setWrap(rows);
+    legend->setFillOrder(QCPLayoutGrid::foRowsFirst, true);
 }
 
 void LayerChart::setTensors(const std::vector<TensorInfo> &tensors) {
@@ -424,8 +432,10 @@ QString LayerChart::describe(std::size_t index) const {
 bool LayerChart::eventFilter(QObject *watched, QEvent *event) {
     if (watched != m_plot)
         return QWidget::eventFilter(watched, event);
-    if (event->type() == QEvent::Resize)
+    if (event->type() == QEvent::Resize) {
         fitLegend();
+        m_plot->replot(QCustomPlot::rpQueuedReplot);
+    }
     if (const auto click = m_click.feed(event)) {
         if (const auto index = tensorAt(*click))
             Q_EMIT tensorActivated(*index);
