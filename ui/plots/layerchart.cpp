@@ -333,8 +333,8 @@ void LayerChart::setValueAxisScale() {
         m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
     else
         m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTicker>::create());
-    m_plot->yAxis->setNumberFormat(log ? QStringLiteral("eb") : QStringLiteral("g"));
-    m_plot->yAxis->setNumberPrecision(log ? 0 : 6);
+    m_plot->yAxis->setNumberFormat(QStringLiteral("g")); // 0.1, 0.02: reads as a ratio
+    m_plot->yAxis->setNumberPrecision(log ? 2 : 6);
 }
 
 void LayerChart::updateInfo() {
@@ -421,8 +421,10 @@ std::optional<std::size_t> LayerChart::tensorAt(QPointF pos) const {
 QString LayerChart::describe(std::size_t index) const {
     const Entry &entry = m_entries[index];
     const QString where = entry.layer ? tr("layer %1").arg(*entry.layer) : tr("no layer index");
-    QString text = QStringLiteral("<b>") + entry.name.toHtmlEscaped() + QStringLiteral("</b><br>") +
-                   tr("%1 · role %2").arg(where, roleLabel(entry.role)) + QStringLiteral("<br>");
+    // Whole on one line: a wrap at a dot would split the name where it reads as two.
+    QString text = QStringLiteral("<nobr><b>") + entry.name.toHtmlEscaped() +
+                   QStringLiteral("</b></nobr><br>") + tr("%1 · role %2").arg(where, roleLabel(entry.role)) +
+                   QStringLiteral("<br>");
     text += tr("SQNR %1").arg(entry.sqnrDb ? formatDb(*entry.sqnrDb) : tr("∞ dB"));
     if (entry.relRmse)
         text += tr(", relative RMSE %1").arg(formatNumber(*entry.relRmse, 3));
