@@ -131,6 +131,7 @@ class TestLayerChart : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase();
+    void init();
     void seriesPerRoleInTheirColours();
     void pointsAtLayerAndSqnr();
     void noLayerRightOfSeparator();
@@ -155,6 +156,11 @@ private:
 void TestLayerChart::initTestCase() {
     m_demo = qs::test::prepareWindowTest(m_dir);
     QVERIFY(!m_demo.isEmpty());
+}
+
+// Each test starts from a first session: no measure or split remembered.
+void TestLayerChart::init() {
+    QSettings().clear();
 }
 
 // One series per role, each in its role's colour and marker; the legend lists the roles with
@@ -314,6 +320,13 @@ void TestLayerChart::measureToggleSwitchesValues() {
     QCOMPARE(chart.pointOf(1)->y(), sqnrOf(1));
     chart.setMeasure(LayerChart::Measure::RelRmse); // programmatic: the combo follows
     QCOMPARE(chart.measureBox()->currentIndex(), 1);
+    // The next chart (the next session) starts with the measure chosen last.
+    LayerChart next;
+    QCOMPARE(next.measure(), LayerChart::Measure::RelRmse);
+    QCOMPARE(next.measureBox()->currentIndex(), 1);
+    QCOMPARE(next.plot()->yAxis->label(), QStringLiteral("Relative RMSE"));
+    next.setMeasure(LayerChart::Measure::Sqnr);
+    QCOMPARE(LayerChart().measure(), LayerChart::Measure::Sqnr);
 }
 
 // A tensor without error (SQNR ∞, relative RMSE 0) or with NaN figures has no point and no crash.
@@ -369,6 +382,9 @@ void TestLayerChart::arrivesInAnyOrderAndClears() {
     chart.addSummary(changed);
     QCOMPARE(chart.graph(TensorRole::Q)->dataCount(), kLayers);
     QCOMPARE(chart.pointOf(1)->y(), 40.0);
+    QVERIFY(summaries[8].kept);     // model.layers.0.input_layernorm.weight
+    chart.addSummary(summaries[8]); // again: still counted once
+    QVERIFY(chart.footnote()->text().contains(QStringLiteral("5 kept")));
     chart.clearResults();
     for (int role = 0; role < qs::kTensorRoleCount; ++role)
         QCOMPARE(chart.graph(TensorRole(role))->dataCount(), 0);

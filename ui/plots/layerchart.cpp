@@ -11,6 +11,7 @@
 #include <QHBoxLayout>
 #include <QHelpEvent>
 #include <QLabel>
+#include <QSettings>
 #include <QToolTip>
 #include <QVBoxLayout>
 
@@ -22,6 +23,7 @@ namespace qs::ui {
 
 namespace {
 
+const QString kMeasureKey = QStringLiteral("modelPanel/layerChartMeasure");
 constexpr int kMinPlotHeightPx = 80;
 constexpr double kPickRadiusPx = 7.0;
 constexpr double kMarkerSizePx = 6.0;
@@ -120,7 +122,10 @@ LayerChart::LayerChart(QWidget *parent)
     createLegend();
     m_plot->installEventFilter(this);
     installPlotContextMenu(m_plot, tr("Error by Layer"));
-    rebuild();
+    if (QSettings().value(kMeasureKey).toString() == QStringLiteral("rel_rmse"))
+        setMeasure(Measure::RelRmse); // rebuilds
+    else
+        rebuild();
 }
 
 void LayerChart::createGraphs() {
@@ -222,13 +227,13 @@ void LayerChart::addSummary(const TensorSummary &summary) {
     if (summary.index >= m_entries.size())
         return;
     Entry &entry = m_entries[summary.index];
-    const bool wasDrawn = pointOf(summary.index).has_value();
+    const bool again = entry.measured;
     entry.measured = true;
     entry.kept = summary.kept;
     entry.skipped = summary.skipped.has_value();
     entry.sqnrDb = summary.error ? summary.error->sqnrDb : std::nullopt;
     entry.relRmse = summary.relRmse;
-    if (wasDrawn) { // the same tensor again: rare, so simply start over
+    if (again) { // the same tensor again: rare, so simply count and draw everything anew
         rebuild();
         return;
     }
@@ -240,6 +245,8 @@ void LayerChart::setMeasure(Measure measure) {
     if (measure == m_measure)
         return;
     m_measure = measure;
+    QSettings().setValue(kMeasureKey,
+                         measure == Measure::RelRmse ? QStringLiteral("rel_rmse") : QStringLiteral("sqnr"));
     const QSignalBlocker blocker(m_measureBox);
     m_measureBox->setCurrentIndex(measure == Measure::RelRmse ? 1 : 0);
     rebuild();
