@@ -2,6 +2,7 @@
 
 #include "displayformat.h"
 #include "modeltablemodel.h"
+#include "plots/layerchart.h"
 
 #include <QAction>
 #include <QEvent>
@@ -9,6 +10,8 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QSettings>
+#include <QSplitter>
 #include <QStyle>
 #include <QTableView>
 #include <QToolButton>
@@ -18,6 +21,17 @@
 
 namespace qs::ui {
 
+namespace {
+
+const QString kSplitterKey = QStringLiteral("modelPanel/splitter");
+// The chart's share of a panel that has not been arranged by the user yet: enough for its
+// legend and a readable axis at 1024 px, while the table keeps its first columns.
+constexpr int kChartStretch = 2;
+constexpr int kTableStretch = 3;
+constexpr int kChartMinWidthPx = 280;
+
+} // namespace
+
 ModelPanel::ModelPanel(QWidget *parent)
     : QWidget(parent)
     , m_model(new ModelTableModel(this))
@@ -25,7 +39,9 @@ ModelPanel::ModelPanel(QWidget *parent)
     , m_view(new QTableView(this))
     , m_filter(new QLineEdit(this))
     , m_sweep(new QToolButton(this))
-    , m_summary(new QLabel(this)) {
+    , m_summary(new QLabel(this))
+    , m_chart(new LayerChart(this))
+    , m_splitter(new QSplitter(Qt::Horizontal, this)) {
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(Qt::UserRole);
     m_proxy->setFilterKeyColumn(ModelTableModel::Name);
@@ -73,8 +89,26 @@ ModelPanel::ModelPanel(QWidget *parent)
     layout->setContentsMargins(4, 4, 4, 4);
     layout->setSpacing(4);
     layout->addLayout(top);
-    layout->addWidget(m_view, 1);
+    layout->addWidget(m_splitter, 1);
+    setupSplitter();
     updateSummary();
+}
+
+// Table and chart side by side: the panel is wide and short wherever it docks, so a split this
+// way leaves both their height. The user's arrangement (also a collapsed chart) is kept across
+// sessions.
+void ModelPanel::setupSplitter() {
+    m_splitter->setObjectName(QStringLiteral("modelSplitter"));
+    m_splitter->addWidget(m_view);
+    m_splitter->addWidget(m_chart);
+    m_splitter->setStretchFactor(0, kTableStretch);
+    m_splitter->setStretchFactor(1, kChartStretch);
+    m_splitter->setCollapsible(0, false);
+    m_chart->setMinimumWidth(kChartMinWidthPx);
+    m_splitter->restoreState(QSettings().value(kSplitterKey).toByteArray());
+    connect(m_splitter, &QSplitter::splitterMoved, this,
+            [this] { QSettings().setValue(kSplitterKey, m_splitter->saveState()); });
+    connect(m_chart, &LayerChart::tensorActivated, this, &ModelPanel::tensorActivated);
 }
 
 // Each column as wide as its title (with room for the sort arrow) or a typical value, whichever
@@ -135,6 +169,7 @@ int ModelPanel::heightForRows(int rows) const {
 
 void ModelPanel::setTensors(const std::vector<qs::TensorInfo> &tensors) {
     m_model->setTensors(tensors);
+    m_chart->setTensors(tensors);
     sizeColumns(); // the font is final by now
     fitNameColumn();
     updateSummary();
@@ -142,11 +177,13 @@ void ModelPanel::setTensors(const std::vector<qs::TensorInfo> &tensors) {
 
 void ModelPanel::clearResults() {
     m_model->clearResults();
+    m_chart->clearResults();
     updateSummary();
 }
 
 void ModelPanel::addSummary(const qs::TensorSummary &summary) {
     m_model->setSummary(summary);
+    m_chart->addSummary(summary);
     updateSummary();
 }
 

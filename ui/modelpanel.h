@@ -12,14 +12,18 @@
 
 class QLabel;
 class QLineEdit;
+class QSplitter;
 class QTableView;
 class QToolButton;
 
 namespace qs::ui {
 
+class LayerChart;
+
 // The Model panel: every tensor of the checkpoint in one sortable table with what the latest
-// sweep measured, a name filter, and the Sweep button. Activating a row (double-click, Enter)
-// emits tensorActivated to open it in the tensor view.
+// sweep measured, a name filter, and the Sweep button, with the layer chart beside the table.
+// Activating a row (double-click, Enter) or clicking a point emits tensorActivated to open it in
+// the tensor view.
 class ModelPanel : public QWidget {
     Q_OBJECT
 public:
@@ -42,6 +46,8 @@ public:
     QLineEdit *filterEdit() const { return m_filter; }
     QToolButton *sweepButton() const { return m_sweep; }
     QLabel *summaryLabel() const { return m_summary; }
+    LayerChart *layerChart() const { return m_chart; }
+    QSplitter *splitter() const { return m_splitter; }
 
 Q_SIGNALS:
     void tensorActivated(std::size_t index);
@@ -53,6 +59,7 @@ private:
     void sizeColumns();
     void fitNameColumn();
     void updateSummary();
+    void setupSplitter();
 
     ModelTableModel *m_model = nullptr;
     ModelSortProxy *m_proxy = nullptr;
@@ -60,6 +67,8 @@ private:
     QLineEdit *m_filter = nullptr;
     QToolButton *m_sweep = nullptr;
     QLabel *m_summary = nullptr;
+    LayerChart *m_chart = nullptr;
+    QSplitter *m_splitter = nullptr;
     bool m_sweeping = false;
     std::array<int, ModelTableModel::ColumnCount> m_idealWidths{}; // by column: title or typical value
 };
