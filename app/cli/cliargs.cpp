@@ -152,6 +152,7 @@ QHash<QString, OptionDef> optionsFor(Command command) {
         defs.insert(QStringLiteral("csv"), flag(&CliOptions::csv));
         defs.insert(QStringLiteral("plan"), text(&CliOptions::planFile));
         defs.insert(QStringLiteral("imatrix"), text(&CliOptions::imatrixFile));
+        defs.insert(QStringLiteral("reference"), text(&CliOptions::referenceFile));
     } else {
         defs.insert(QStringLiteral("tensor"), text(&CliOptions::tensor));
     }
@@ -277,6 +278,8 @@ std::optional<QString> checkReport(const CliOptions &o) {
         return QStringLiteral("--plan needs a file name");
     if (o.given.contains(QStringLiteral("imatrix")) && o.imatrixFile.isEmpty())
         return QStringLiteral("--imatrix needs a file name");
+    if (o.given.contains(QStringLiteral("reference")) && o.referenceFile.isEmpty())
+        return QStringLiteral("--reference needs a file name");
     if (!o.planFile.isEmpty())
         for (const QString &name : schemeOptionNames())
             if (o.given.contains(name))
@@ -410,7 +413,7 @@ QString usageText() {
                "      block types) and report bits per weight, MSE, SQNR and cosine for each.\n"
                "  quantscope-cli report FILE (--json | --csv) [scheme options as for analyze | --plan "
                "PLAN.json]\n"
-               "                 [--imatrix FILE] [--threads N]\n"
+               "                 [--imatrix FILE] [--reference FILE] [--threads N]\n"
                "      Quantize every tensor of the model, one at a time, and report each one's error\n"
                "      and the totals. Without --plan the scheme options set the default scheme, and\n"
                "      1-D tensors, embeddings and the output head are kept in their stored type.\n"
@@ -418,6 +421,11 @@ QString usageText() {
                "      --csv           one row per tensor; the summary goes to stderr\n"
                "      --plan PLAN     a plan file (rules, ignore list, overrides)\n"
                "      --imatrix FILE  a llama.cpp importance matrix: adds weighted_mse\n"
+               "      --reference FILE  another checkpoint, e.g. a quantized copy: each tensor is\n"
+               "                      paired with its tensor of the same name (or its Hugging Face /\n"
+               "                      GGUF name) and shape; adds reference_mse, reference_sqnr_db,\n"
+               "                      reference_cosine, reference_max_abs_diff, reference_partner\n"
+               "                      and reference_skipped (why a tensor has no figures)\n"
                "  quantscope-cli demo OUT.safetensors\n"
                "      Write the demo checkpoint.\n"
                "  quantscope-cli --help | --version\n"

@@ -30,8 +30,9 @@ struct CliOptions {
     int threads = 0;
     // report only
     bool csv = false;
-    QString planFile;    ///< --plan PLAN.json, empty when the scheme options set the default
-    QString imatrixFile; ///< --imatrix FILE, empty when not asked for
+    QString planFile;      ///< --plan PLAN.json, empty when the scheme options set the default
+    QString imatrixFile;   ///< --imatrix FILE, empty when not asked for
+    QString referenceFile; ///< --reference FILE, empty when not asked for
     // analyze only
     bool params = false;     ///< --params: every group's scale and zero point in the report
     QString saveDequantized; ///< --save-dequantized OUT.npy, empty when not asked for

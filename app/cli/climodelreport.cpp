@@ -1,6 +1,7 @@
 #include "climodelreport.h"
 
 #include "clicommands.h"
+#include "clireference.h"
 
 #include "analysis/modelscan.h"
 #include "clijson.h"
@@ -26,11 +27,15 @@ namespace qs::cli {
 namespace {
 
 // One tensor's keys, in order: the JSON objects and the CSV header alike.
-constexpr std::array<const char *, 20> kColumns{
+// clang-format off
+constexpr std::array<const char *, 25> kColumns{
     "name",   "shape",    "dtype",        "params",        "kept",
     "format", "bits",     "granularity",  "method",        "bits_per_weight",
     "mse",    "sqnr_db",  "rel_rmse",     "max_abs_error", "clipped_fraction",
-    "cosine", "kurtosis", "weighted_mse", "reference_mse", "skipped"};
+    "cosine", "kurtosis", "weighted_mse", "reference_mse", "reference_sqnr_db",
+    "reference_cosine", "reference_max_abs_diff", "reference_partner", "reference_skipped",
+    "skipped"};
+// clang-format on
 
 // Indices into kColumns.
 enum Column : std::size_t {
@@ -53,6 +58,11 @@ enum Column : std::size_t {
     Kurtosis,
     WeightedMse,
     ReferenceMse,
+    ReferenceSqnrDb,
+    ReferenceCosine,
+    ReferenceMaxAbsDiff,
+    ReferencePartner,
+    ReferenceSkipped,
     Skipped,
     ColumnCount
 };
@@ -87,6 +97,15 @@ void fillError(Row &row, const TensorSummary &s) {
     row[WeightedMse] = number(s.weightedMse);
 }
 
+void fillReference(Row &row, const ReferenceCells &cells) {
+    row[ReferenceMse] = cells.mse;
+    row[ReferenceSqnrDb] = cells.sqnrDb;
+    row[ReferenceCosine] = cells.cosine;
+    row[ReferenceMaxAbsDiff] = cells.maxAbsDiff;
+    row[ReferencePartner] = cells.partner;
+    row[ReferenceSkipped] = cells.skipped;
+}
+
 Row rowOf(const TensorSummary &s) {
     Row row;
     row.fill(QJsonValue(QJsonValue::Null));
@@ -103,7 +122,7 @@ Row rowOf(const TensorSummary &s) {
     row[BitsPerWeight] = number(s.bitsPerWeight); // the stored type's when kept or skipped
     if (s.error)
         fillError(row, s);
-    row[Skipped] = text(s.skipped); // reference_mse stays null until the A/B reference
+    row[Skipped] = text(s.skipped); // the reference_* keys stay null without --reference
     return row;
 }
 
@@ -166,8 +185,10 @@ public:
         printOut(m_csv ? csvHeader() : QStringLiteral("{\n    \"tensors\": ["));
     }
 
-    void add(const TensorSummary &summary) {
-        const Row row = rowOf(summary);
+    void add(const TensorSummary &summary, const std::optional<ReferenceCells> &reference) {
+        Row row = rowOf(summary);
+        if (reference)
+            fillReference(row, *reference);
         if (m_csv) {
             printOut(csvLine(row));
             return;
@@ -278,12 +299,23 @@ int runReport(const CliOptions &options) {
         if (const Status ok = checkImportance(plan.value(), *reader.value(), *matrix); !ok)
             return fail(ok.error());
     }
+    std::optional<ReportReference> reference;
+    if (!options.referenceFile.isEmpty()) {
+        auto opened = ReportReference::open(options.referenceFile, reader.value());
+        if (!opened)
+            return fail(opened.error());
+        reference = std::move(opened.value());
+    }
     RunControl control;
     control.threads = options.threads;
     ReportWriter writer(options.csv);
+    // The pair is compared after the tensor's scan has let its values go: one pair at a time.
+    const auto sink = [&](TensorSummary &&s) {
+        writer.add(s, reference ? std::optional(reference->measure(s.index, control)) : std::nullopt);
+    };
     const auto totals = scanModel(
         *reader.value(), [&](const TensorInfo &info) { return decide(plan.value(), info, matrix.get()); },
-        [&writer](TensorSummary &&s) { writer.add(s); }, control);
+        sink, control);
     if (!totals)
         return fail(totals.error());
     writer.finish(totals.value(), double(timer.nsecsElapsed()) / 1e9);
