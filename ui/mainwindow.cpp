@@ -284,6 +284,7 @@ void MainWindow::createMenus() {
     file->addAction(m_exportAction);
     file->addAction(m_importAction);
     createExportPlotMenu(file->addMenu(tr("Export &Plot")));
+    setupReference(file);
     file->addSeparator();
     file->addAction(m_propertiesAction);
     file->addSeparator();

@@ -33,6 +33,7 @@ class ModelPanel;
 class ModelSweep;
 class QuantControls;
 class RecentFiles;
+class ReferenceComparer;
 class SchemeControls;
 class SchemeInsights;
 class ShortcutsDialog;
@@ -98,6 +99,8 @@ public:
     QAction *sweepAction() const { return m_sweepAction; }
     // Sweep Model: measures every tensor under the default scheme in the background.
     void sweepModel();
+    // File ▸ Open Reference: the A/B comparison with a second checkpoint (mainwindowreference.cpp).
+    ReferenceComparer *referenceComparer() const { return m_reference; }
 
 Q_SIGNALS:
     void fileOpened(const QString &path);
@@ -123,6 +126,7 @@ private:
     void setupMethodThresholds();
     void setupModelDock();
     void connectModelSweep();
+    void setupReference(QMenu *fileMenu);
     void ensureModelDockHeight();
     void showModelDock();
     void applyChosenScheme(const qs::QuantSpec &spec);
@@ -182,6 +186,7 @@ private:
     ModelSweep *m_modelSweep = nullptr;
     QDockWidget *m_modelDock = nullptr;
     BusyIndicator *m_modelBusy = nullptr;
+    ReferenceComparer *m_reference = nullptr;
     HintBar *m_hint = nullptr;
     DockWidths *m_dockWidths = nullptr;
     SpecUndo *m_undo = nullptr;
