@@ -11,6 +11,7 @@
 #include "modelpanel.h"
 #include "modelsweep.h"
 #include "modeltablemodel.h"
+#include "plotfixtures.h"
 #include "plots/histogramplot.h"
 #include "plots/plotstyle.h"
 #include "plots/qcustomplotinclude.h"
@@ -322,6 +323,12 @@ void TestReference::readableAtWindowSizes() {
     const QLabel *legend = overlay->legend();
     QVERIFY(legend->width() >= legend->sizeHint().width());
     QCOMPARE(m_window->size(), size);
+    m_window->histogramPlot()->plot()->replot(QCustomPlot::rpImmediateRefresh);
+    qs::test::saveGrab(m_window.get(),
+                       QStringLiteral("reference-%1x%2").arg(size.width()).arg(size.height()));
+    if (m_window->modelDock()->isFloating())
+        qs::test::saveGrab(m_window->modelDock(),
+                           QStringLiteral("reference-dock-%1x%2").arg(size.width()).arg(size.height()));
 }
 
 QTEST_MAIN(TestReference)
