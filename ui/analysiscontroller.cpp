@@ -126,11 +126,17 @@ void AnalysisController::reloadCurrentSpec() {
 void AnalysisController::showPlanSource() {
     const qs::TensorResolution &resolution = m_session.resolution(*m_current);
     QString text = QString::fromStdString(m_session.resolutionText(*m_current));
-    if (resolution.kept())
-        text += tr(" · kept in its stored type; shown under the default");
-    else if (!resolution.skipped.empty())
-        text += tr(" · skipped: %1").arg(QString::fromStdString(resolution.skipped));
-    m_views.stats->setPlanSource(text);
+    QString note;
+    if (resolution.kept()) {
+        text += tr(" · kept");
+        note = tr("The plan keeps this tensor in its stored type; the plots show it under the default "
+                  "scheme. An override (a drag, or the Model panel's context menu) quantizes it.");
+    } else if (!resolution.skipped.empty()) {
+        text += tr(" · skipped");
+        note = tr("The plan's scheme cannot quantize this tensor: %1")
+                   .arg(QString::fromStdString(resolution.skipped));
+    }
+    m_views.stats->setPlanSource(text, note);
 }
 
 void AnalysisController::setPlan(const qs::QuantPlan &plan) {

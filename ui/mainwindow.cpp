@@ -291,6 +291,7 @@ void MainWindow::createMenus() {
     file->addAction(m_openSessionAction);
     file->addAction(m_saveSessionAction);
     createExportPlotMenu(file->addMenu(tr("Export &Plot")));
+    setupReference(file);
     file->addSeparator();
     file->addAction(m_loadImatrixAction);
     file->addAction(m_clearImatrixAction);

@@ -1,8 +1,10 @@
 #pragma once
 
 #include "configexporter.h"
+#include "plan/budgetfit.h"
 #include "plan/quantplan.h"
 
+#include <QFutureWatcher>
 #include <QMainWindow>
 #include <QMessageBox>
 #include <QPointer>
@@ -43,6 +45,7 @@ class ModelPanel;
 class ModelSweep;
 class QuantControls;
 class RecentFiles;
+class ReferenceComparer;
 class SchemeControls;
 class SchemeInsights;
 class ShortcutsDialog;
@@ -113,6 +116,9 @@ public:
     // Plan files (File ▸ Open Plan / Save Plan); errors in a message box. True when done.
     bool openPlanFrom(const QString &path);
     bool savePlanTo(const QString &path);
+    // Fit to Budget with the Plan panel's budget and ladder: measures in the background, then
+    // applies the fit as one undo step.
+    void fitToBudget();
     // Session files (File ▸ Open Session / Save Session); errors in a message box.
     bool openSessionFrom(const QString &path);
     bool saveSessionTo(const QString &path);
@@ -124,6 +130,8 @@ public:
     void loadImportanceFrom(const QString &path);
     ImatrixLoader *imatrix() const { return m_imatrix; }
     QLabel *imatrixLabel() const { return m_imatrixLabel; }
+    // File ▸ Open Reference: the A/B comparison with a second checkpoint (mainwindowreference.cpp).
+    ReferenceComparer *referenceComparer() const { return m_reference; }
 
 Q_SIGNALS:
     void fileOpened(const QString &path);
@@ -155,12 +163,16 @@ private:
     // Loads a session's importance matrix and reference (each may be empty).
     void restoreSessionInputs(const SessionState &state);
     void setupModelContextMenu();
+    void setupBudgetFit();
+    void onLadderMeasured();
     std::vector<std::size_t> selectedModelTensors() const;
     static qs::PlanScheme overrideScheme(const qs::QuantSpec &spec);
     void overrideTensors(const std::vector<std::size_t> &tensors,
                          const std::optional<qs::PlanOverride> &override);
+    void setupReference(QMenu *fileMenu);
     void ensureModelDockHeight();
     void showModelDock();
+    void showBottomDock(QDockWidget *dock, int needed);
     void setupImportance();
     void loadImportanceWithDialog();
     void useImportance(std::shared_ptr<const qs::ImportanceMatrix> matrix);
@@ -225,7 +237,12 @@ private:
     PlanPanel *m_planPanel = nullptr;
     QDockWidget *m_planDock = nullptr;
     QTimer *m_resweepTimer = nullptr;
+    using FitOutcome = qs::Result<qs::BudgetProblem>;
+    BusyIndicator *m_fitBusy = nullptr;
+    QFutureWatcher<FitOutcome> *m_fitWatcher = nullptr;
+    qs::Ladder m_fitLadder;
     BusyIndicator *m_modelBusy = nullptr;
+    ReferenceComparer *m_reference = nullptr;
     HintBar *m_hint = nullptr;
     DockWidths *m_dockWidths = nullptr;
     PlanUndo *m_undo = nullptr;
@@ -261,7 +278,6 @@ private:
     QAction *m_openSessionAction = nullptr;
     QAction *m_saveSessionAction = nullptr;
     QString m_importancePath; // the loaded importance matrix, for sessions
-    QString m_referencePath;  // the open reference checkpoint, for sessions
     ImatrixLoader *m_imatrix = nullptr;
     QAction *m_loadImatrixAction = nullptr;
     QAction *m_clearImatrixAction = nullptr;

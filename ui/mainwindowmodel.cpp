@@ -98,23 +98,32 @@ void MainWindow::connectModelSweep() {
 // then keeps its size (and its status bar, which shows the sweep's progress, in view). Either way the dock's
 // state is saved with the others'.
 void MainWindow::showModelDock() {
-    if (!m_modelDock->isHidden() || m_modelDock->isFloating()) {
-        m_modelDock->show();
-        m_modelDock->raise();
+    showBottomDock(m_modelDock, m_modelPanel->heightForRows(kModelDockMinRows));
+}
+
+// A bottom dock (Model, Plan) that needs `needed` pixels: docked when the window has them beside
+// the plots' minimum, else floating over the lower part of the window.
+void MainWindow::showBottomDock(QDockWidget *dock, int needed) {
+    if (!dock->isHidden() || dock->isFloating()) {
+        dock->show();
+        dock->raise();
         return;
     }
     int room = height() - minimumSizeHint().height();
-    if (!m_schemeDock->isHidden() && !m_schemeDock->isFloating() &&
-        tabifiedDockWidgets(m_schemeDock).contains(m_modelDock))
-        room += m_schemeDock->height(); // the panels share one tab area
-    if (room < m_modelPanel->heightForRows(kModelDockMinRows)) {
-        m_modelDock->setFloating(true);
+    for (QDockWidget *other : {m_schemeDock, m_modelDock, m_planDock})
+        if (other && other != dock && !other->isHidden() && !other->isFloating() &&
+            tabifiedDockWidgets(other).contains(dock)) {
+            room += other->height(); // the panels share one tab area
+            break;
+        }
+    if (room < needed) {
+        dock->setFloating(true);
         const int top = height() * 2 / 5;
-        m_modelDock->setGeometry(
+        dock->setGeometry(
             QRect(mapToGlobal(QPoint(0, top)), QSize(width(), height() - top - statusBar()->height())));
     }
-    m_modelDock->show();
-    m_modelDock->raise();
+    dock->show();
+    dock->raise();
 }
 
 // A few rows at least, but no more than two fifths of the window: the plots above stay usable.

@@ -3,8 +3,11 @@
 #include "mainwindow.h"
 
 #include "analysiscontroller.h"
+#include "busyindicator.h"
+#include "displayformat.h"
 #include "modelpanel.h"
 #include "modelsweep.h"
+#include "plan/budgetfit.h"
 #include "plan/planjson.h"
 #include "planpanel.h"
 #include "plots/bitserrorchart.h"
@@ -20,6 +23,7 @@
 #include <QStatusBar>
 #include <QTableView>
 #include <QTimer>
+#include <QtConcurrent>
 
 namespace qs::ui {
 
@@ -40,8 +44,12 @@ void MainWindow::setupPlanDock() {
     addDockWidget(Qt::BottomDockWidgetArea, m_planDock);
     tabifyDockWidget(m_modelDock, m_planDock);
     m_planDock->hide();
-    m_planPanelAction = m_planDock->toggleViewAction();
-    m_planPanelAction->setText(tr("&Plan Panel"));
+    // Not the dock's own toggle: showing finds the panel room, as for the Model panel.
+    m_planPanelAction = createToggle(tr("&Plan Panel"), false);
+    connect(m_planPanelAction, &QAction::triggered, this, [this](bool on) {
+        on ? showBottomDock(m_planDock, m_planPanel->minimumSizeHint().height()) : m_planDock->hide();
+    });
+    connect(m_planDock->toggleViewAction(), &QAction::toggled, m_planPanelAction, &QAction::setChecked);
     m_planPanelAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_P));
     m_planPanelAction->setToolTip(tr("The plan: default scheme, rules, ignore list, overrides and budget"));
 
@@ -59,13 +67,90 @@ void MainWindow::setupPlanDock() {
     m_resweepTimer->setSingleShot(true);
     m_resweepTimer->setInterval(kResweepDelayMs);
     connect(m_resweepTimer, &QTimer::timeout, this, [this] {
-        if (m_modelPanel->model()->summaryCount() > 0 || m_modelSweep->isRunning())
-            m_modelSweep->start(m_controller->session().plan()); // the cache spares unchanged tensors
+        const qs::QuantPlan &plan = m_controller->session().plan();
+        const bool swept = m_modelPanel->model()->summaryCount() > 0 || m_modelSweep->isRunning();
+        if (swept && m_modelSweep->plan() != plan)
+            m_modelSweep->start(plan); // the cache spares unchanged tensors
     });
     connect(m_controller, &AnalysisController::planChanged, m_resweepTimer, qOverload<>(&QTimer::start));
     setupModelContextMenu();
     createPlanFileActions();
     createSessionActions();
+    setupBudgetFit();
+}
+
+// Fit to Budget measures every rung of the ladder for every tensor the plan does not ignore, in
+// the background (progress and cancel in the status bar), then fits and applies the result as
+// overrides in one undo step.
+void MainWindow::setupBudgetFit() {
+    m_fitBusy = new BusyIndicator(this);
+    m_fitBusy->setObjectName(QStringLiteral("fitBusy"));
+    m_fitBusy->setCancelToolTip(tr("Stop measuring the ladder; the plan stays as it is"));
+    statusBar()->addPermanentWidget(m_fitBusy);
+    m_fitWatcher = new QFutureWatcher<FitOutcome>(this);
+    connect(m_fitBusy, &BusyIndicator::cancelRequested, m_fitWatcher, &QFutureWatcher<FitOutcome>::cancel);
+    connect(m_fitWatcher, &QFutureWatcher<FitOutcome>::progressValueChanged, m_fitBusy, [this](int percent) {
+        m_fitBusy->setProgress(percent, tr("Measuring the ladder %1%").arg(percent));
+    });
+    connect(m_fitWatcher, &QFutureWatcher<FitOutcome>::finished, this, &MainWindow::onLadderMeasured);
+    connect(m_planPanel, &PlanPanel::fitRequested, this, &MainWindow::fitToBudget);
+}
+
+void MainWindow::fitToBudget() {
+    const auto reader = m_controller->reader();
+    if (!reader || m_fitWatcher->isRunning())
+        return;
+    const auto ladder = qs::parseLadder(m_planPanel->ladderText().toStdString());
+    if (!ladder) {
+        showMessage(QMessageBox::Warning, tr("Cannot Fit to Budget"),
+                    tr("Ladder: %1").arg(QString::fromStdString(ladder.error())));
+        return;
+    }
+    m_fitLadder = ladder.value();
+    m_fitBusy->setBusy(true);
+    m_fitBusy->setProgress(0, tr("Measuring the ladder"));
+    const qs::QuantPlan plan = m_controller->session().plan();
+    const auto importance = m_modelSweep->importance();
+    m_fitWatcher->setFuture(QtConcurrent::run([reader, plan, ladder = m_fitLadder,
+                                               importance](QPromise<FitOutcome> &promise) {
+        promise.setProgressRange(0, 100);
+        qs::RunControl control;
+        control.isCanceled = [&promise] { return promise.isCanceled(); };
+        control.progress = [&promise](double fraction) { promise.setProgressValue(int(fraction * 100.0)); };
+        promise.addResult(qs::measureLadder(*reader, plan, ladder, importance.get(), control));
+    }));
+}
+
+void MainWindow::onLadderMeasured() {
+    m_fitBusy->setBusy(false);
+    if (m_fitWatcher->isCanceled() || m_fitWatcher->future().resultCount() == 0) {
+        statusBar()->showMessage(tr("Fit to budget cancelled"), kStatusMessageMs);
+        return;
+    }
+    const FitOutcome problem = m_fitWatcher->result();
+    if (!problem) {
+        if (problem.error() != "cancelled")
+            showMessage(QMessageBox::Warning, tr("Cannot Fit to Budget"),
+                        QString::fromStdString(problem.error()));
+        return;
+    }
+    const qs::Budget budget = m_planPanel->budgetUnit() == PlanPanel::BudgetUnit::GiB
+                                  ? qs::Budget::gib(m_planPanel->budget())
+                                  : qs::Budget::bitsPerWeight(m_planPanel->budget());
+    const qs::BudgetFit fit = qs::fitBudget(problem.value(), budget.totalBits(problem->totalParams));
+    const qs::QuantPlan plan =
+        qs::applyBudgetFit(m_controller->session().plan(), m_fitLadder, problem.value(), fit);
+    m_controller->commitPlan(plan, tr("Fit to Budget"));
+    const QString result = tr("Fitted %1 to %2 bits/weight (%3 raised)")
+                               .arg(countOf(qint64(problem->tensors.size()), tr("tensor"), tr("tensors")))
+                               .arg(fit.avgBitsPerWeight, 0, 'f', 3)
+                               .arg(fit.raises.size());
+    if (fit.overBudget)
+        showMessage(QMessageBox::Warning, tr("Over Budget"),
+                    result + tr(": the ladder's first schemes alone exceed the budget, so every tensor "
+                                "stays on its first scheme."));
+    else
+        statusBar()->showMessage(result, kStatusMessageMs * 2);
 }
 
 void MainWindow::createPlanFileActions() {

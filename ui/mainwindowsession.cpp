@@ -6,6 +6,7 @@
 #include "planundo.h"
 #include "plots/errorplot.h"
 #include "plots/histogramplot.h"
+#include "referencecomparer.h"
 #include "sessionfile.h"
 #include "tensorbrowser.h"
 
@@ -52,7 +53,7 @@ SessionState MainWindow::sessionState() const {
     state.checkpoint = m_currentFile;
     state.plan = m_controller->session().plan();
     state.importance = m_importancePath;
-    state.reference = m_referencePath;
+    state.reference = m_reference->path();
     if (const auto tensor = m_controller->currentTensor())
         state.selectedTensor = QString::fromStdString(m_controller->session().tensors()[*tensor].name);
     state.group = m_controller->currentGroup();
@@ -109,11 +110,12 @@ bool MainWindow::openSessionFrom(const QString &path) {
     return true;
 }
 
-// The importance matrix loads in the background with its own errors; the reference too.
+// The importance matrix and the reference load in the background, each with its own errors.
 void MainWindow::restoreSessionInputs(const SessionState &state) {
     if (!state.importance.isEmpty())
         loadImportanceFrom(state.importance);
-    m_referencePath = state.reference;
+    if (!state.reference.isEmpty())
+        m_reference->open(state.reference);
 }
 
 } // namespace qs::ui

@@ -46,6 +46,7 @@ void ModelSweep::setImportance(std::shared_ptr<const qs::ImportanceMatrix> matri
 void ModelSweep::start(const qs::QuantPlan &plan) {
     if (!m_reader)
         return;
+    m_plan = plan;
     const bool wasRunning = isRunning();
     m_job.cancel();
     ++m_generation;

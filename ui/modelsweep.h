@@ -31,6 +31,8 @@ public:
     void setReader(std::shared_ptr<const qs::CheckpointReader> reader);
     // Measures every tensor under the scheme plan resolves for it.
     void start(const qs::QuantPlan &plan);
+    // The plan of the latest sweep.
+    const qs::QuantPlan &plan() const { return m_plan; }
     // The matrix later sweeps use (null: none). Cancels a running sweep and forgets what was
     // measured with the previous matrix's weights.
     void setImportance(std::shared_ptr<const qs::ImportanceMatrix> matrix);
@@ -68,6 +70,7 @@ private:
     void emitProgress();
 
     std::shared_ptr<const qs::CheckpointReader> m_reader;
+    qs::QuantPlan m_plan;
     std::shared_ptr<const qs::ImportanceMatrix> m_importance;
     std::vector<std::vector<CacheEntry>> m_cache; // by tensor index
     LatestJob m_job;

@@ -72,6 +72,7 @@ void ModelTableModel::setTensors(const std::vector<qs::TensorInfo> &tensors) {
         m_rows.push_back(std::move(row));
     }
     m_summaryCount = 0;
+    m_reference.clear(); // the pairing was another file's
     endResetModel();
 }
 
@@ -187,7 +188,7 @@ QVariant ModelTableModel::displayText(const Row &row, int column) const {
     case WeightedMse:
         return optionalNumber(s.weightedMse, 3);
     default:
-        return QString();
+        return isReferenceColumn(column) ? referenceText(s.index, column) : QVariant(QString());
     }
 }
 
@@ -224,12 +225,14 @@ QVariant ModelTableModel::sortValue(const Row &row, int column) const {
     case WeightedMse:
         return optionalSort(s.weightedMse);
     default:
-        return {};
+        return isReferenceColumn(column) ? referenceSort(s.index, column) : QVariant();
     }
 }
 
 QString ModelTableModel::toolTip(const Row &row, int column) const {
     const qs::TensorSummary &s = row.summary;
+    if (isReferenceColumn(column))
+        return referenceToolTip(s.index, column);
     const QString name = QString::fromStdString(s.name);
     if (column == Scheme && row.measured) {
         if (s.kept)
@@ -254,10 +257,13 @@ QVariant ModelTableModel::headerData(int section, Qt::Orientation orientation, i
     if (role != Qt::DisplayRole)
         return {};
     static const char *const titles[ColumnCount] = {
-        QT_TR_NOOP("Tensor"),    QT_TR_NOOP("Shape"),     QT_TR_NOOP("Stored"),       QT_TR_NOOP("Params"),
-        QT_TR_NOOP("Scheme"),    QT_TR_NOOP("Bits/w"),    QT_TR_NOOP("Size"),         QT_TR_NOOP("MSE"),
-        QT_TR_NOOP("SQNR (dB)"), QT_TR_NOOP("Rel. RMSE"), QT_TR_NOOP("Max |err|"),    QT_TR_NOOP("Clipped"),
-        QT_TR_NOOP("Kurtosis"),  QT_TR_NOOP("Max/std"),   QT_TR_NOOP("Weighted MSE"),
+        QT_TR_NOOP("Tensor"),         QT_TR_NOOP("Shape"),     QT_TR_NOOP("Stored"),
+        QT_TR_NOOP("Params"),         QT_TR_NOOP("Scheme"),    QT_TR_NOOP("Bits/w"),
+        QT_TR_NOOP("Size"),           QT_TR_NOOP("MSE"),       QT_TR_NOOP("SQNR (dB)"),
+        QT_TR_NOOP("Rel. RMSE"),      QT_TR_NOOP("Max |err|"), QT_TR_NOOP("Clipped"),
+        QT_TR_NOOP("Kurtosis"),       QT_TR_NOOP("Max/std"),   QT_TR_NOOP("Weighted MSE"),
+        QT_TR_NOOP("Ref MSE"),        QT_TR_NOOP("Ref SQNR"),  QT_TR_NOOP("Ref cosine"),
+        QT_TR_NOOP("Ref max |diff|"),
     };
     return section >= 0 && section < ColumnCount ? tr(titles[section]) : QString();
 }
@@ -291,7 +297,7 @@ QString ModelTableModel::headerToolTip(int section) const {
         return tr("MSE with each column weighted by the loaded importance matrix (File ▸ Load Importance "
                   "Matrix): Σ w·e² / (rows · Σ w); empty for tensors it has no entry for");
     default:
-        return {};
+        return referenceHeaderToolTip(section);
     }
 }
 

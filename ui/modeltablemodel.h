@@ -1,6 +1,7 @@
 #pragma once
 
 #include "analysis/modelscan.h"
+#include "analysis/referencecompare.h"
 #include "io/tensorinfo.h"
 
 #include <QAbstractTableModel>
@@ -32,6 +33,10 @@ public:
         Kurtosis,
         MaxOverStd,
         WeightedMse, // with an importance matrix loaded
+        RefMse,
+        RefSqnr,
+        RefCosine,
+        RefMaxDiff,
         ColumnCount
     };
 
@@ -44,6 +49,14 @@ public:
     // The summary shown in row, or null while the row has none.
     const qs::TensorSummary *summary(int row) const;
     int summaryCount() const { return m_summaryCount; }
+
+    // The reference comparison (modeltablereference.cpp): which tensors have a partner (empty:
+    // no reference, the Ref columns stay empty), then each pair's figures or why it has none.
+    void setReferencePairings(const std::vector<qs::ReferencePairing> &pairings);
+    void setReferenceDifference(std::size_t index, const qs::ReferenceDifference &difference);
+    void setReferenceError(std::size_t index, const QString &error);
+    bool hasReference() const { return !m_reference.empty(); }
+    static bool isReferenceColumn(int column) { return column >= RefMse && column < ColumnCount; }
 
     // A scheme as the CLI's options spell it: "int · 8 bits · channel · minmax", "q4_k".
     static QString schemeText(const qs::QuantSpec &spec);
@@ -63,7 +76,20 @@ private:
     QString toolTip(const Row &row, int column) const;
     QString headerToolTip(int section) const;
 
+    struct ReferenceCell {
+        QString partner; // empty: no partner
+        QString unpaired;
+        std::optional<qs::ReferenceDifference> difference;
+        QString error;
+    };
+    QVariant referenceText(std::size_t row, int column) const;
+    QVariant referenceSort(std::size_t row, int column) const;
+    QString referenceToolTip(std::size_t row, int column) const;
+    QString referenceHeaderToolTip(int section) const;
+    void emitReferenceChanged(std::size_t row);
+
     std::vector<Row> m_rows;
+    std::vector<ReferenceCell> m_reference; // by row; empty without a reference
     int m_summaryCount = 0;
 };
 

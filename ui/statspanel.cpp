@@ -249,8 +249,8 @@ void StatsPanel::setFormat(const QString &format) {
     setFigure(Figure::Format, format.isEmpty() ? QStringLiteral("–") : format);
 }
 
-void StatsPanel::setPlanSource(const QString &text) {
-    setFigure(Figure::PlanSource, text.isEmpty() ? QStringLiteral("–") : text);
+void StatsPanel::setPlanSource(const QString &text, const QString &note) {
+    setFigure(Figure::PlanSource, text.isEmpty() ? QStringLiteral("–") : text, false, note);
 }
 
 void StatsPanel::setNotice(const QString &tensorName, const QString &notice) {

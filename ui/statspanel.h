@@ -51,7 +51,8 @@ public:
     // Name, type, shape and the value statistics (exact once loaded).
     void setTensor(const qs::TensorAnalysis &tensor);
     // Which layer of the plan decides the tensor: "default", "rule 1: *.mlp.*", "override", …
-    void setPlanSource(const QString &text);
+    // note, when given, replaces the row's tooltip (why a tensor is kept or skipped).
+    void setPlanSource(const QString &text, const QString &note = {});
     // Names the tensor and says why there are no figures yet ("Loading…", an error).
     void setNotice(const QString &tensorName, const QString &notice);
     // The mapping (always exact: it follows from the spec and min / max) and histogram

@@ -157,6 +157,7 @@ QHash<QString, OptionDef> optionsFor(Command command) {
         defs.insert(QStringLiteral("budget-gib"), text(&CliOptions::budgetGib));
         defs.insert(QStringLiteral("ladder"), text(&CliOptions::ladder));
         defs.insert(QStringLiteral("save-plan"), text(&CliOptions::savePlan));
+        defs.insert(QStringLiteral("reference"), text(&CliOptions::referenceFile));
     } else {
         defs.insert(QStringLiteral("tensor"), text(&CliOptions::tensor));
     }
@@ -281,6 +282,8 @@ std::optional<QString> checkReport(const CliOptions &o) {
                       : QStringLiteral("report needs --json or --csv");
     if (o.given.contains(QStringLiteral("plan")) && o.planFile.isEmpty())
         return QStringLiteral("--plan needs a file name");
+    if (o.given.contains(QStringLiteral("reference")) && o.referenceFile.isEmpty())
+        return QStringLiteral("--reference needs a file name");
     if (!o.planFile.isEmpty())
         for (const QString &name : schemeOptionNames())
             if (o.given.contains(name))
@@ -424,7 +427,7 @@ QString usageText() {
                "  quantscope-cli report FILE (--json | --csv) [scheme options as for analyze | --plan "
                "PLAN.json]\n"
                "                 [--imatrix FILE] [--budget-bpw X | --budget-gib X] [--ladder S1,S2,...]\n"
-               "                 [--save-plan OUT.json] [--threads N]\n"
+               "                 [--save-plan OUT.json] [--reference FILE] [--threads N]\n"
                "      Quantize every tensor of the model, one at a time, and report each one's error\n"
                "      and the totals. Without --plan the scheme options set the default scheme, and\n"
                "      1-D tensors, embeddings and the output head are kept in their stored type.\n"
@@ -444,6 +447,11 @@ QString usageText() {
                "                      nf4, ...) or int<B>[-g<N>|-channel|-tensor][-asym]\n"
                "      --save-plan OUT.json\n"
                "                      write the plan reported (fitted, with --ladder) as a plan file\n"
+               "      --reference FILE  another checkpoint, e.g. a quantized copy: each tensor is\n"
+               "                      paired with its tensor of the same name (or its Hugging Face /\n"
+               "                      GGUF name) and shape; adds reference_mse, reference_sqnr_db,\n"
+               "                      reference_cosine, reference_max_abs_diff, reference_partner\n"
+               "                      and reference_skipped (why a tensor has no figures)\n"
                "  quantscope-cli demo OUT.safetensors\n"
                "      Write the demo checkpoint.\n"
                "  quantscope-cli --help | --version\n"

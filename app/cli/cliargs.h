@@ -33,10 +33,11 @@ struct CliOptions {
     bool csv = false;
     QString planFile; ///< --plan PLAN.json, empty when the scheme options set the default
     // report's budget fit, as given (clibudget.h checks them)
-    QString budgetBpw; ///< --budget-bpw X
-    QString budgetGib; ///< --budget-gib X
-    QString ladder;    ///< --ladder S1,S2,...
-    QString savePlan;  ///< --save-plan OUT.json
+    QString budgetBpw;     ///< --budget-bpw X
+    QString budgetGib;     ///< --budget-gib X
+    QString ladder;        ///< --ladder S1,S2,...
+    QString savePlan;      ///< --save-plan OUT.json
+    QString referenceFile; ///< --reference FILE, empty when not asked for
     // analyze only
     bool params = false;     ///< --params: every group's scale and zero point in the report
     QString saveDequantized; ///< --save-dequantized OUT.npy, empty when not asked for

@@ -3,6 +3,7 @@
 #include "clibudget.h"
 #include "clicommands.h"
 #include "cliimportance.h"
+#include "clireference.h"
 
 #include "analysis/modelimportance.h"
 #include "analysis/modelscan.h"
@@ -30,11 +31,15 @@ namespace qs::cli {
 namespace {
 
 // One tensor's keys, in order: the JSON objects and the CSV header alike.
-constexpr std::array<const char *, 20> kColumns{
+// clang-format off
+constexpr std::array<const char *, 25> kColumns{
     "name",   "shape",    "dtype",        "params",        "kept",
     "format", "bits",     "granularity",  "method",        "bits_per_weight",
     "mse",    "sqnr_db",  "rel_rmse",     "max_abs_error", "clipped_fraction",
-    "cosine", "kurtosis", "weighted_mse", "reference_mse", "skipped"};
+    "cosine", "kurtosis", "weighted_mse", "reference_mse", "reference_sqnr_db",
+    "reference_cosine", "reference_max_abs_diff", "reference_partner", "reference_skipped",
+    "skipped"};
+// clang-format on
 
 // Indices into kColumns.
 enum Column : std::size_t {
@@ -57,6 +62,11 @@ enum Column : std::size_t {
     Kurtosis,
     WeightedMse,
     ReferenceMse,
+    ReferenceSqnrDb,
+    ReferenceCosine,
+    ReferenceMaxAbsDiff,
+    ReferencePartner,
+    ReferenceSkipped,
     Skipped,
     ColumnCount
 };
@@ -91,6 +101,15 @@ void fillError(Row &row, const TensorSummary &s) {
     row[WeightedMse] = number(s.weightedMse);
 }
 
+void fillReference(Row &row, const ReferenceCells &cells) {
+    row[ReferenceMse] = cells.mse;
+    row[ReferenceSqnrDb] = cells.sqnrDb;
+    row[ReferenceCosine] = cells.cosine;
+    row[ReferenceMaxAbsDiff] = cells.maxAbsDiff;
+    row[ReferencePartner] = cells.partner;
+    row[ReferenceSkipped] = cells.skipped;
+}
+
 Row rowOf(const TensorSummary &s) {
     Row row;
     row.fill(QJsonValue(QJsonValue::Null));
@@ -107,7 +126,7 @@ Row rowOf(const TensorSummary &s) {
     row[BitsPerWeight] = number(s.bitsPerWeight); // the stored type's when kept or skipped
     if (s.error)
         fillError(row, s);
-    row[Skipped] = text(s.skipped); // reference_mse stays null until the A/B reference
+    row[Skipped] = text(s.skipped); // the reference_* keys stay null without --reference
     return row;
 }
 
@@ -170,8 +189,10 @@ public:
         printOut(m_csv ? csvHeader() : QStringLiteral("{\n    \"tensors\": ["));
     }
 
-    void add(const TensorSummary &summary) {
-        const Row row = rowOf(summary);
+    void add(const TensorSummary &summary, const std::optional<ReferenceCells> &reference) {
+        Row row = rowOf(summary);
+        if (reference)
+            fillReference(row, *reference);
         if (m_csv) {
             printOut(csvLine(row));
             return;
@@ -257,10 +278,18 @@ int runReport(const CliOptions &options) {
     const auto used = budgetPlan(options, *reader.value(), plan.value(), matrix->get());
     if (!used)
         return fail(used.error());
+    std::optional<ReportReference> reference;
+    if (!options.referenceFile.isEmpty()) {
+        auto opened = ReportReference::open(options.referenceFile, reader.value());
+        if (!opened)
+            return fail(opened.error());
+        reference = std::move(opened.value());
+    }
     RunControl control;
     control.threads = options.threads;
     ReportWriter writer(options.csv);
     TerminalProgress progress(QStringLiteral("report"), reader.value()->tensors());
+    // The pair is compared after the tensor's scan has let its values go: one pair at a time.
     const auto totals = scanModel(
         *reader.value(),
         [&](const TensorInfo &info) {
@@ -268,7 +297,7 @@ int runReport(const CliOptions &options) {
         },
         [&](TensorSummary &&s) {
             progress.advance(s.storedBytes);
-            writer.add(s);
+            writer.add(s, reference ? std::optional(reference->measure(s.index, control)) : std::nullopt);
         },
         control);
     progress.finish();

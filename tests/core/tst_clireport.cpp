@@ -4,6 +4,9 @@
 #include "testimatrix.h"
 
 #include "plan/planjson.h"
+#include "testgguf.h"
+
+#include "quant/ggmlencode.h"
 #include "quant/schememeasure.h"
 #include "stats/weightederror.h"
 
@@ -42,6 +45,11 @@ const QStringList kKeys{QStringLiteral("name"),
                         QStringLiteral("kurtosis"),
                         QStringLiteral("weighted_mse"),
                         QStringLiteral("reference_mse"),
+                        QStringLiteral("reference_sqnr_db"),
+                        QStringLiteral("reference_cosine"),
+                        QStringLiteral("reference_max_abs_diff"),
+                        QStringLiteral("reference_partner"),
+                        QStringLiteral("reference_skipped"),
                         QStringLiteral("skipped")};
 
 std::vector<float> wave(int n, double frequency, float amplitude) {
@@ -110,8 +118,12 @@ private slots:
     void budgetKeepsPlanIgnoreList();
     void budgetSavePlanRoundTrip();
     void budgetUsageErrors();
+    void referenceFigures();
+    void referenceUnpairedAndCsv();
+    void referenceUnreadable();
 
 private:
+    QString writeReference();
     QStringList report(const QStringList &extra) const {
         return QStringList{QStringLiteral("report"), file("llama.safetensors")} + extra;
     }
@@ -550,6 +562,106 @@ void TestCliReport::budgetUsageErrors() {
         QVERIFY(r.out.isEmpty());
         QVERIFY2(r.err.contains(message), r.err.constData());
     }
+}
+
+// A GGUF copy of llama.safetensors in llama.cpp's names (no architecture, so no row order to
+// undo): q_proj shifted by 0.25, the layer norm as Q8_0 blocks, up_proj transposed, no embedding.
+QString TestCliReport::writeReference() {
+    const auto reader = openCheckpoint(file("llama.safetensors").toStdString());
+    [&] { QVERIFY(reader); }();
+    std::vector<float> q(reader.value()->loadFloat(2).value()->values().begin(),
+                         reader.value()->loadFloat(2).value()->values().end());
+    for (float &v : q)
+        v += 0.25f;
+    const auto norm = reader.value()->loadFloat(1).value()->values();
+    const auto blocks = quantizeGgmlTensor(GgmlType::Q8_0, norm, 1, 256);
+    [&] { QVERIFY(blocks); }();
+    GgufBuilder gguf;
+    gguf.f32("blk.0.attn_q.weight", {256, 8}, q);
+    gguf.tensor(
+        "blk.0.attn_norm.weight", {256}, quint32(GgmlType::Q8_0),
+        QByteArray(reinterpret_cast<const char *>(blocks.value().data()), qsizetype(blocks.value().size())));
+    gguf.f32("blk.0.ffn_up.weight", {16, 256}, std::vector<float>(16 * 256, 0.0f));
+    return writeFile("reference.gguf", gguf.build());
+}
+
+void TestCliReport::referenceFigures() {
+    const QString ref = writeReference();
+    const QJsonObject doc = runJson(report({QStringLiteral("--json"), QStringLiteral("--reference"), ref}));
+    // q_proj against q_proj + 0.25: every difference is 0.25 (the values are near 0.02, where
+    // float adds 0.25 exactly enough for 1e-6), so MSE = 0.0625 and max |diff| = 0.25; SQNR and
+    // cosine from Σx², Σx·r and Σr² of the values, computed here in double.
+    const QJsonObject q = byName(doc, kQ);
+    QCOMPARE(q.value(QStringLiteral("reference_partner")).toString(), QStringLiteral("blk.0.attn_q.weight"));
+    QVERIFY(q.value(QStringLiteral("reference_skipped")).isNull());
+    QVERIFY(std::abs(q.value(QStringLiteral("reference_mse")).toDouble() - 0.0625) < 1e-6);
+    QVERIFY(std::abs(q.value(QStringLiteral("reference_max_abs_diff")).toDouble() - 0.25) < 1e-6);
+    double xx = 0.0, xr = 0.0, rr = 0.0;
+    for (float x : wave(8 * 256, 0.37, 0.02f)) {
+        const double r = double(x + 0.25f);
+        xx += double(x) * x;
+        xr += double(x) * r;
+        rr += r * r;
+    }
+    QVERIFY(std::abs(q.value(QStringLiteral("reference_cosine")).toDouble() - xr / std::sqrt(xx * rr)) <
+            1e-9);
+    QVERIFY(std::abs(q.value(QStringLiteral("reference_sqnr_db")).toDouble() -
+                     10.0 * std::log10(xx / (0.0625 * 8 * 256))) < 1e-3);
+    // The Q8_0 norm: the figures of its decoded blocks against the float values, kept or not.
+    const auto model = openCheckpoint(file("llama.safetensors").toStdString());
+    const auto reference = openCheckpoint(ref.toStdString());
+    QVERIFY(model && reference);
+    const ValueError expected = compareValues(model.value()->loadFloat(1).value()->values(),
+                                              reference.value()->loadFloat(1).value()->values());
+    const QJsonObject norm = byName(doc, kNorm);
+    QCOMPARE(norm.value(QStringLiteral("kept")), QJsonValue(true));
+    QCOMPARE(norm.value(QStringLiteral("reference_partner")).toString(),
+             QStringLiteral("blk.0.attn_norm.weight"));
+    QCOMPARE(norm.value(QStringLiteral("reference_mse")).toDouble(), expected.mse);
+    QCOMPARE(norm.value(QStringLiteral("reference_max_abs_diff")).toDouble(), expected.maxAbsError);
+    QVERIFY(expected.mse > 0.0);
+}
+
+void TestCliReport::referenceUnpairedAndCsv() {
+    const QString ref = writeReference();
+    const QJsonObject doc = runJson(report({QStringLiteral("--json"), QStringLiteral("--reference"), ref}));
+    const QJsonObject up = byName(doc, kUp);
+    QVERIFY(up.value(QStringLiteral("reference_partner")).isNull() &&
+            up.value(QStringLiteral("reference_mse")).isNull());
+    QCOMPARE(up.value(QStringLiteral("reference_skipped")).toString(),
+             QStringLiteral("no partner: reference blk.0.ffn_up.weight has shape [256, 16], not [16, 256]"));
+    QCOMPARE(
+        byName(doc, kEmbed).value(QStringLiteral("reference_skipped")).toString(),
+        QStringLiteral("no partner: no tensor named model.embed_tokens.weight or token_embd.weight in the "
+                       "reference"));
+    QVERIFY(byName(doc, kOdd)
+                .value(QStringLiteral("reference_skipped"))
+                .toString()
+                .startsWith(QStringLiteral("no partner: no tensor named")));
+
+    const Run r = run(report({QStringLiteral("--csv"), QStringLiteral("--reference"), ref}));
+    QCOMPARE(r.exitCode, 0);
+    const QStringList lines = QString::fromUtf8(r.out).split(QLatin1Char('\n'));
+    QCOMPARE(lines[0], kKeys.join(QLatin1Char(',')));
+    const QStringList q = lines[3].split(QLatin1Char(','));
+    QCOMPARE(q.size(), kKeys.size());
+    QCOMPARE(q[kKeys.indexOf(QStringLiteral("reference_partner"))], QStringLiteral("blk.0.attn_q.weight"));
+    QCOMPARE(q[kKeys.indexOf(QStringLiteral("reference_mse"))].toDouble(),
+             byName(doc, kQ).value(QStringLiteral("reference_mse")).toDouble());
+}
+
+void TestCliReport::referenceUnreadable() {
+    const Run missing =
+        run(report({QStringLiteral("--json"), QStringLiteral("--reference"), file("none.gguf")}));
+    QCOMPARE(missing.exitCode, 1);
+    QVERIFY(missing.out.isEmpty());
+    QVERIFY2(missing.err.startsWith(QStringLiteral("error: reference %1").arg(file("none.gguf")).toUtf8()),
+             missing.err.constData());
+    const Run junk =
+        run(report({QStringLiteral("--csv"), QStringLiteral("--reference"), file("junk.safetensors")}));
+    QCOMPARE(junk.exitCode, 1);
+    QVERIFY(junk.out.isEmpty());
+    QVERIFY2(junk.err.contains(file("junk.safetensors").toUtf8()), junk.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestCliReport)

@@ -70,6 +70,7 @@ private Q_SLOTS:
     void sessionRoundTrip();
     void reopeningKeepsPlan();
     void planEditSweepsOnlyChangedTensors();
+    void sweepSortRuleFitUndo();
     void panelReadableAtWindowSizes_data();
     void panelReadableAtWindowSizes();
 
@@ -336,6 +337,51 @@ void TestPlan::planEditSweepsOnlyChangedTensors() {
     const qs::TensorSummary *summary = model->summary(int(indexOf(kDown)));
     QVERIFY(summary && summary->spec);
     QCOMPARE(summary->spec->bits, 3);
+}
+
+// The walk-through: sweep the demo, sort by SQNR, add a rule, fit a budget, undo it.
+void TestPlan::sweepSortRuleFitUndo() {
+    QVERIFY(sweep());
+    QTableView *view = m_window->modelPanel()->view();
+    view->sortByColumn(qs::ui::ModelTableModel::Sqnr, Qt::AscendingOrder);
+    const double lowest =
+        view->model()->index(0, qs::ui::ModelTableModel::Sqnr).data(Qt::UserRole).toDouble();
+    const double next = view->model()->index(1, qs::ui::ModelTableModel::Sqnr).data(Qt::UserRole).toDouble();
+    QVERIFY(lowest <= next);
+    PlanPanel *panel = m_window->planPanel();
+    panel->addRule({qs::NamePattern::parse("*.mlp.*").value(), {.bits = 8}});
+    const qs::QuantPlan withRule = session().plan();
+
+    // A budget every rung fits: every fitted tensor climbs to the last rung (keep), as overrides.
+    panel->setLadderText(QStringLiteral("int4-channel, int8-channel, keep"));
+    panel->setBudget(64.0, PlanPanel::BudgetUnit::BitsPerWeight);
+    QSignalSpy changed(m_window->controller(), &qs::ui::AnalysisController::planChanged);
+    QTest::mouseClick(panel->fitButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!changed.isEmpty(), kTimeoutMs);
+    QVERIFY(session().planned().empty()); // all kept now
+    std::size_t fitted = 0;
+    for (std::size_t i = 0; i < session().tensors().size(); ++i)
+        if (session().resolution(i).layer != qs::PlanLayer::Ignore) {
+            QVERIFY(session().plan().overrides.at(session().tensors()[i].name).keep);
+            ++fitted;
+        }
+    QVERIFY(fitted > 2);
+    QCOMPARE(m_window->undo()->stack()->undoText(), QStringLiteral("Fit to Budget"));
+    m_window->undo()->stack()->undo();
+    QCOMPARE(session().plan(), withRule);
+
+    // A budget below the first rungs: a warning, and every tensor on int4 per channel.
+    QString warning;
+    m_window->setMessageHandler(
+        [&](QMessageBox::Icon, const QString &, const QString &text) { warning = text; });
+    panel->setBudget(0.5, PlanPanel::BudgetUnit::BitsPerWeight);
+    changed.clear();
+    QTest::mouseClick(panel->fitButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!changed.isEmpty(), kTimeoutMs);
+    QVERIFY2(warning.contains(QStringLiteral("exceed the budget")), qPrintable(warning));
+    const qs::QuantSpec down = session().spec(indexOf(kDown));
+    QCOMPARE(down.bits, 4);
+    QCOMPARE(down.granularity.kind, qs::Granularity::Kind::Channel);
 }
 
 void TestPlan::panelReadableAtWindowSizes_data() {

@@ -3,6 +3,7 @@
 
 #include "io/dtype.h"
 #include "plots/plotstyle.h"
+#include "plots/referenceoverlay.h"
 #include "quant/quantizer.h"
 
 #include <QCheckBox>
@@ -164,6 +165,7 @@ void HistogramPlot::Private::createItems() {
         createHandle(Handle(i));
     styleGrabMarks();
     m_markers = new MethodMarkers(m_plot, kMethodsLayer);
+    m_reference = new ReferenceOverlay(m_plot, this);
     m_plot->setCurrentLayer(QStringLiteral("main"));
 }
 
@@ -243,10 +245,17 @@ void HistogramPlot::Private::updateBars() {
         return;
     m_displayFactor = factor;
     m_display = mergeBins(source(), factor);
-    setHistogramData(m_bars, m_display, m_owner->logScale());
-    fitCountAxis(m_plot->yAxis, m_display, m_owner->logScale());
+    drawBars();
     // The axis ticks were laid out for the old count range.
     m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+// The bars and the reference outline in the same display bins; the count axis fits both.
+void HistogramPlot::Private::drawBars() {
+    const bool log = m_owner->logScale();
+    setHistogramData(m_bars, m_display, log);
+    m_reference->update(m_displayFactor, log, !m_view);
+    fitCountAxis(m_plot->yAxis, m_reference->fitWith(m_display), log);
 }
 
 const Histogram &HistogramPlot::Private::source() const {
@@ -511,6 +520,7 @@ void HistogramPlot::Private::restyle() {
     updateTailLabels();
     styleGrabMarks();
     m_markers->restyle();
+    m_reference->restyle();
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -524,6 +534,7 @@ HistogramPlot::HistogramPlot(QWidget *parent)
     d->m_logToggle->setToolTip(tr("Logarithmic count axis: shows the sparse tails next to the bulk"));
     connect(d->m_logToggle, &QCheckBox::toggled, this, &HistogramPlot::setLogScale);
     QHBoxLayout *header = makePlotHeader(tr("Weights and quantization levels"), d->m_info);
+    header->addWidget(d->m_reference->legend());
     header->addWidget(d->m_logToggle);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -538,12 +549,15 @@ HistogramPlot::HistogramPlot(QWidget *parent)
 HistogramPlot::~HistogramPlot() = default;
 
 void HistogramPlot::setTensor(std::shared_ptr<const qs::TensorAnalysis> tensor) {
-    if (tensor != d->m_tensor)
+    if (tensor != d->m_tensor) {
         d->m_markers->setMarkers({});
+        d->m_reference->setFine(std::nullopt);
+    }
     d->m_tensor = std::move(tensor);
     d->m_view.reset();
     if (!d->m_tensor) {
         d->m_bars->data()->clear();
+        d->m_reference->update(0, false, false);
         d->m_params.reset();
         d->m_info->clear();
         m_plot->xAxis->setLabel(tr("weight value"));
@@ -640,14 +654,26 @@ MethodMarkers *HistogramPlot::methodMarkers() const {
     return d->m_markers;
 }
 
+void HistogramPlot::setReferenceHistogram(std::optional<qs::Histogram> counts, const QString &description) {
+    const bool fits = counts && d->m_tensor && counts->lo == d->m_tensor->stats.histogram.lo &&
+                      counts->hi == d->m_tensor->stats.histogram.hi &&
+                      counts->bins() == d->m_tensor->stats.histogram.bins();
+    d->m_reference->setFine(fits ? std::move(counts) : std::nullopt, description);
+    if (d->m_tensor && d->m_drag == Private::None && !d->m_display.counts.empty())
+        d->drawBars();
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+ReferenceOverlay *HistogramPlot::referenceOverlay() const {
+    return d->m_reference;
+}
+
 void HistogramPlot::setLogScale(bool on) {
     const bool changed = on != m_logScale;
     m_logScale = on;
     setCountAxisLog(m_plot->yAxis, on);
-    if (d->m_tensor) {
-        setHistogramData(d->m_bars, d->m_display, on);
-        fitCountAxis(m_plot->yAxis, d->m_display, on);
-    }
+    if (d->m_tensor)
+        d->drawBars();
     const QSignalBlocker blocker(d->m_logToggle);
     d->m_logToggle->setChecked(on);
     m_plot->replot(QCustomPlot::rpQueuedReplot);

@@ -15,6 +15,8 @@ class QCustomPlot;
 
 namespace qs::ui {
 
+class ReferenceOverlay;
+
 /// The weight histogram of one tensor with the quantization levels x̂ = (q - z)·s drawn over
 /// it (each level while they are a few pixels apart, a density band beyond), the clip
 /// thresholds as draggable handles, and the saturated tails shaded and labelled with the
@@ -61,6 +63,13 @@ public:
     void setMethodMarkers(std::vector<MethodMarker> markers);
     /// The method markers' drawing (tests read its lines and legend).
     MethodMarkers *methodMarkers() const;
+    /// Draws a reference checkpoint's histogram of this tensor over it as an outline, with a
+    /// "reference" legend entry in the title row: counts in the same bins as the tensor's fine
+    /// histogram (other bins are ignored); nullopt removes it, and so does a new tensor. Hidden
+    /// while a LevelView is shown. description goes into the legend's tooltip.
+    void setReferenceHistogram(std::optional<qs::Histogram> counts, const QString &description = {});
+    /// The reference outline's drawing (tests read its graph and legend).
+    ReferenceOverlay *referenceOverlay() const;
     void setLogScale(bool on);
     bool logScale() const { return m_logScale; }
     /// Shows the whole tensor range again.

@@ -39,6 +39,7 @@ public:
     QCPItemLine *levelLine(std::size_t i);
     void updateOverlay();
     void updateBars();
+    void drawBars();
     void updateLevels();
     void updateViewLevels();
     void showViewLevelLines(const std::vector<double> &visible);
@@ -80,6 +81,7 @@ public:
     QLabel *m_info = nullptr;
     QCheckBox *m_logToggle = nullptr;
     MethodMarkers *m_markers = nullptr;
+    ReferenceOverlay *m_reference = nullptr;
     QCPGraph *m_bars = nullptr;
     QCPItemRect *m_band = nullptr;
     std::vector<QCPItemLine *> m_levelLines;
