@@ -90,9 +90,10 @@ QWidget *PlanPanel::createBudgetRow() {
     layout->setContentsMargins(0, 0, 0, 0);
     m_size = new QLabel(row);
     m_size->setObjectName(QStringLiteral("planSize"));
-    m_size->setToolTip(tr("The plan's size over every tensor of the checkpoint: quantized tensors at their "
-                          "scheme's bits per weight (scales and zero points included), kept and skipped "
-                          "ones at their stored size."));
+    m_sizeMeaning = tr("The plan's size over every tensor of the checkpoint: quantized tensors at their "
+                       "scheme's bits per weight (scales and zero points included), kept and skipped "
+                       "ones at their stored size.");
+    m_size->setToolTip(m_sizeMeaning);
     m_size->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     layout->addWidget(m_size, 1);
     layout->addWidget(new QLabel(tr("Budget"), row));
@@ -365,6 +366,7 @@ void PlanPanel::updateSize() {
     }
     const qs::PlanSize size = qs::planSize(m_session->plan(), m_session->tensors());
     m_size->setText(sizeText(size, budget(), budgetUnit()));
+    m_size->setToolTip(m_size->text() + QStringLiteral("\n\n") + m_sizeMeaning);
 }
 
 QString PlanPanel::rulePatternFor(const QString &tensorName) {

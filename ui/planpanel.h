@@ -63,7 +63,7 @@ public:
     QLineEdit *ladderEdit() const { return m_ladder; }
     QPushButton *fitButton() const { return m_fit; }
 
-    // "Plan 1.23 GiB · 4.56 bits/weight · budget 4.50: over by 0.06", for the label and tests.
+    // "Plan 1.23 GiB · 4.56 bits/weight · 120 quantized, 40 kept · 0.06 bits/weight over budget".
     static QString sizeText(const qs::PlanSize &size, double budget, BudgetUnit unit);
     // The pattern Add Rule offers for a tensor: its name with layer numbers as `*`, so the rule
     // covers the same tensor in every layer ("model.layers.*.mlp.down_proj.weight").
@@ -104,6 +104,7 @@ private:
     bool m_filling = false; // the tables are being filled, not edited
     QLabel *m_default = nullptr;
     QLabel *m_size = nullptr;
+    QString m_sizeMeaning; // the size label's tooltip
     QTableWidget *m_rules = nullptr;
     QListWidget *m_ignore = nullptr;
     QCheckBox *m_ignoreDefaults = nullptr;
