@@ -350,12 +350,9 @@ QString PlanPanel::sizeText(const qs::PlanSize &size, double budget, BudgetUnit 
     const double planned = unit == BudgetUnit::GiB ? gib : size.bitsPerWeight;
     const QString unitName = unit == BudgetUnit::GiB ? tr("GiB") : tr("bits/weight");
     if (planned > budget)
-        text += tr(" · over the budget of %1 %2 by %3")
-                    .arg(budget, 0, 'f', 2)
-                    .arg(unitName)
-                    .arg(planned - budget, 0, 'f', 2);
+        text += tr(" · %1 %2 over budget").arg(planned - budget, 0, 'f', 2).arg(unitName);
     else
-        text += tr(" · within the budget of %1 %2").arg(budget, 0, 'f', 2).arg(unitName);
+        text += tr(" · within budget");
     return text;
 }
 

@@ -71,6 +71,7 @@ private Q_SLOTS:
     void reopeningKeepsPlan();
     void planEditSweepsOnlyChangedTensors();
     void sweepSortRuleFitUndo();
+    void sizeLineAgainstBudget();
     void panelReadableAtWindowSizes_data();
     void panelReadableAtWindowSizes();
 
@@ -382,6 +383,30 @@ void TestPlan::sweepSortRuleFitUndo() {
     const qs::QuantSpec down = session().spec(indexOf(kDown));
     QCOMPARE(down.bits, 4);
     QCOMPARE(down.granularity.kind, qs::Granularity::Kind::Channel);
+}
+
+// Hand figures: 1000 parameters in 1000 bytes are 8 bits per weight; a budget of 4.5 is 3.5 short,
+// one of 10 is met; 1 GiB against a budget of 2 GiB is within it.
+void TestPlan::sizeLineAgainstBudget() {
+    qs::PlanSize size;
+    size.params = 1000;
+    size.bytes = 1000.0;
+    size.bitsPerWeight = 8.0;
+    size.quantized = 2;
+    size.kept = 1;
+    QCOMPARE(PlanPanel::sizeText(size, 4.5, PlanPanel::BudgetUnit::BitsPerWeight),
+             QStringLiteral(
+                 "Plan 0.000 GiB · 8.00 bits/weight · 2 quantized, 1 kept · 3.50 bits/weight over budget"));
+    QCOMPARE(PlanPanel::sizeText(size, 10.0, PlanPanel::BudgetUnit::BitsPerWeight),
+             QStringLiteral("Plan 0.000 GiB · 8.00 bits/weight · 2 quantized, 1 kept · within budget"));
+    size.bytes = 1024.0 * 1024.0 * 1024.0;
+    size.skipped = 3;
+    QVERIFY(PlanPanel::sizeText(size, 2.0, PlanPanel::BudgetUnit::GiB)
+                .endsWith(QStringLiteral(
+                    "1.000 GiB · 8.00 bits/weight · 2 quantized, 1 kept, 3 skipped · within budget")));
+    // The panel shows the session's plan the same way.
+    QVERIFY2(m_window->planPanel()->sizeLabel()->text().startsWith(QStringLiteral("Plan ")),
+             qPrintable(m_window->planPanel()->sizeLabel()->text()));
 }
 
 void TestPlan::panelReadableAtWindowSizes_data() {
