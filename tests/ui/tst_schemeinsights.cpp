@@ -6,11 +6,11 @@
 #include "analysiscontroller.h"
 #include "mainwindow.h"
 #include "methodtable.h"
+#include "planundo.h"
 #include "plots/bitserrorchart.h"
 #include "plots/channelrangeplot.h"
 #include "plots/schemeheatmap.h"
 #include "schemeinsights.h"
-#include "planundo.h"
 #include "tensorbrowser.h"
 
 #include "plotfixtures.h"
