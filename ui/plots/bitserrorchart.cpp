@@ -158,11 +158,7 @@ BitsErrorChart::BitsErrorChart(QWidget *parent)
     , m_footnote(new QLabel) {
     QHBoxLayout *header = makePlotHeader(tr("SQNR against bits per weight"), m_info);
     createStatusRow(header);
-    m_footnote->setObjectName(QStringLiteral("skippedSchemes"));
-    m_footnote->setForegroundRole(QPalette::PlaceholderText);
-    m_footnote->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-    m_footnote->setContentsMargins(4, 0, 4, 2);
-    LabelElider::install(m_footnote, ElideStyle::Segments);
+    makePlotFootnote(m_footnote, QStringLiteral("skippedSchemes"));
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);

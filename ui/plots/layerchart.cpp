@@ -104,11 +104,7 @@ LayerChart::LayerChart(QWidget *parent)
     connect(m_measureBox, &QComboBox::currentIndexChanged, this,
             [this](int index) { setMeasure(index == 1 ? Measure::RelRmse : Measure::Sqnr); });
     header->addWidget(m_measureBox);
-    m_footnote->setObjectName(QStringLiteral("layerChartNote"));
-    m_footnote->setForegroundRole(QPalette::PlaceholderText);
-    m_footnote->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-    m_footnote->setContentsMargins(4, 0, 4, 2);
-    LabelElider::install(m_footnote, ElideStyle::Segments);
+    makePlotFootnote(m_footnote, QStringLiteral("layerChartNote"));
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(2);

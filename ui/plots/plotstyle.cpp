@@ -173,6 +173,14 @@ QString formatPercent(double fraction) {
     return QString::number(percent, 'g', digits) + QStringLiteral(" %");
 }
 
+void makePlotFootnote(QLabel *label, const QString &objectName) {
+    label->setObjectName(objectName);
+    label->setForegroundRole(QPalette::PlaceholderText);
+    label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    label->setContentsMargins(4, 0, 4, 2);
+    LabelElider::install(label, ElideStyle::Segments);
+}
+
 QHBoxLayout *makePlotHeader(const QString &title, QLabel *info) {
     auto *layout = new QHBoxLayout;
     layout->setContentsMargins(4, 2, 4, 0);

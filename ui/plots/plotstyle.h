@@ -51,6 +51,10 @@ QString formatPercent(double fraction);
 /// (a LabelElider, which owns the tooltip); set its text with setText() as usual.
 QHBoxLayout *makePlotHeader(const QString &title, QLabel *info = nullptr);
 
+/// Styles label as a chart's footnote under the plot: dimmed, one line that may shrink, cut at
+/// a " · " or ", " with "…" and whole in its tooltip (a LabelElider).
+void makePlotFootnote(QLabel *label, const QString &objectName);
+
 /// Switches a count axis between logarithmic (powers of ten) and linear ticks.
 void setCountAxisLog(QCPAxis *axis, bool log);
 /// Shows a histogram as a filled step graph. On a log axis empty bins are drawn below the
