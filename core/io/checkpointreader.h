@@ -32,6 +32,12 @@ public:
     /// aligned little-endian F32) and keeps it alive. Errors name the file and the tensor.
     virtual Result<std::shared_ptr<const FloatTensor>> loadFloat(std::size_t index,
                                                                  const RunControl &control = {}) const = 0;
+
+    /// The files holding tensor data, indexed by TensorInfo::fileIndex: path() itself for a
+    /// single-file checkpoint, the shards for a sharded one. For safetensors and GGUF (and shards of
+    /// them), TensorInfo::byteOffset and byteSize locate a tensor's stored bytes in its file;
+    /// other formats may compress them or keep them in another file.
+    virtual std::vector<std::string> dataFiles() const { return {path()}; }
 };
 
 /// Opens a checkpoint of any supported format, recognised by its content. The error names the

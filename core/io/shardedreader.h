@@ -39,6 +39,7 @@ public:
 
     /// Paths of the shard files, indexed by TensorInfo::fileIndex.
     std::vector<std::string> shardPaths() const;
+    std::vector<std::string> dataFiles() const override { return shardPaths(); }
 
 private:
     ShardedReader() = default;

@@ -18,8 +18,10 @@ namespace {
 // A plan holds a few hundred bytes per rule or override; anything this large is not one.
 constexpr qint64 kMaxPlanBytes = qint64(16) << 20;
 
-constexpr std::array<const char *, 7> kPlanKeys{"format", "version",         "default",  "rules",
-                                                "ignore", "ignore_defaults", "overrides"};
+// "resolved" is what `export --to quantscope` adds for readers: each tensor's outcome. It is
+// derived from the rest, so reading a plan skips it.
+constexpr std::array<const char *, 8> kPlanKeys{"format", "version",         "default",   "rules",
+                                                "ignore", "ignore_defaults", "overrides", "resolved"};
 constexpr std::array<const char *, 8> kSchemeKeys{"format",      "bits",   "scheme", "narrow",
                                                   "granularity", "method", "clip",   "clip_ratio"};
 constexpr std::array<const char *, 2> kRuleKeys{"match", "scheme"};
