@@ -2,6 +2,7 @@
 
 #include "clibudget.h"
 
+#include "export/exporter.h"
 #include "quant/schemequant.h"
 
 #include <QFileInfo>
@@ -143,10 +144,39 @@ const QStringList &schemeOptionNames() {
     return names;
 }
 
+// The options that set one scheme (analyze's, and the default of report, export and quantize).
+void addSchemeOptions(QHash<QString, OptionDef> &defs) {
+    defs.insert(QStringLiteral("bits"), {true, setBits});
+    defs.insert(QStringLiteral("scheme"), {true, setScheme});
+    defs.insert(QStringLiteral("clip"), {true, setClip});
+    defs.insert(QStringLiteral("narrow"),
+                {false, [](CliOptions &o, const QString &) -> std::optional<QString> {
+                     o.spec.narrow = true;
+                     return std::nullopt;
+                 }});
+    // An alias of --method mse, applied once all options are read (see applyAliases).
+    defs.insert(
+        QStringLiteral("suggest"),
+        {false, [](CliOptions &, const QString &) -> std::optional<QString> { return std::nullopt; }});
+    defs.insert(QStringLiteral("format"), {true, setFormat});
+    defs.insert(QStringLiteral("granularity"), {true, setGranularity});
+    defs.insert(QStringLiteral("method"), {true, setMethod});
+    defs.insert(QStringLiteral("clip-ratio"), {true, setClipRatio});
+}
+
 QHash<QString, OptionDef> optionsFor(Command command) {
     QHash<QString, OptionDef> defs;
     if (command == Command::Demo)
         return defs;
+    if (command == Command::Export || command == Command::Quantize) {
+        defs.insert(QStringLiteral("to"), text(&CliOptions::target));
+        defs.insert(QStringLiteral("output"), text(&CliOptions::output));
+        defs.insert(QStringLiteral("plan"), text(&CliOptions::planFile));
+        defs.insert(QStringLiteral("threads"), {true, setThreads});
+        defs.insert(QStringLiteral("imatrix"), text(&CliOptions::imatrixFile));
+        addSchemeOptions(defs);
+        return defs;
+    }
     defs.insert(QStringLiteral("json"), flag(&CliOptions::json));
     if (command != Command::Analyze && command != Command::Compare && command != Command::Report)
         return defs;
@@ -165,22 +195,7 @@ QHash<QString, OptionDef> optionsFor(Command command) {
     defs.insert(QStringLiteral("imatrix"), text(&CliOptions::imatrixFile));
     if (command == Command::Compare)
         return defs;
-    defs.insert(QStringLiteral("bits"), {true, setBits});
-    defs.insert(QStringLiteral("scheme"), {true, setScheme});
-    defs.insert(QStringLiteral("clip"), {true, setClip});
-    defs.insert(QStringLiteral("narrow"),
-                {false, [](CliOptions &o, const QString &) -> std::optional<QString> {
-                     o.spec.narrow = true;
-                     return std::nullopt;
-                 }});
-    // An alias of --method mse, applied once all options are read (see applyAliases).
-    defs.insert(
-        QStringLiteral("suggest"),
-        {false, [](CliOptions &, const QString &) -> std::optional<QString> { return std::nullopt; }});
-    defs.insert(QStringLiteral("format"), {true, setFormat});
-    defs.insert(QStringLiteral("granularity"), {true, setGranularity});
-    defs.insert(QStringLiteral("method"), {true, setMethod});
-    defs.insert(QStringLiteral("clip-ratio"), {true, setClipRatio});
+    addSchemeOptions(defs);
     if (command == Command::Report)
         return defs;
     defs.insert(QStringLiteral("params"), flag(&CliOptions::params));
@@ -197,6 +212,10 @@ std::optional<Command> commandFromName(const QString &name) {
         return Command::Compare;
     if (name == QLatin1String("report"))
         return Command::Report;
+    if (name == QLatin1String("export"))
+        return Command::Export;
+    if (name == QLatin1String("quantize"))
+        return Command::Quantize;
     if (name == QLatin1String("demo"))
         return Command::Demo;
     return std::nullopt;
@@ -276,6 +295,27 @@ std::optional<QString> checkSchemeOptions(const CliOptions &o) {
     return std::nullopt;
 }
 
+// export and quantize: a known target of the command's kind, an output, and --plan or the scheme
+// options (not both).
+std::optional<QString> checkExport(const CliOptions &o) {
+    const bool weights = o.command == Command::Quantize;
+    const QString command = weights ? QStringLiteral("quantize") : QStringLiteral("export");
+    const QString ids = QString::fromStdString(exporterIds(weights));
+    if (o.target.isEmpty())
+        return QStringLiteral("%1 needs --to %2").arg(command, ids);
+    if (!findExporter(o.target.toStdString(), weights))
+        return QStringLiteral("%1 cannot write \"%2\" (expected --to %3)").arg(command, o.target, ids);
+    if (o.output.isEmpty())
+        return QStringLiteral("%1 needs -o OUT").arg(command);
+    if (o.given.contains(QStringLiteral("plan")) && o.planFile.isEmpty())
+        return QStringLiteral("--plan needs a file name");
+    if (!o.planFile.isEmpty())
+        for (const QString &name : schemeOptionNames())
+            if (o.given.contains(name))
+                return QStringLiteral("--plan sets every scheme; it excludes --%1").arg(name);
+    return checkSchemeOptions(o);
+}
+
 std::optional<QString> checkReport(const CliOptions &o) {
     if (o.json == o.csv)
         return o.json ? QStringLiteral("report writes --json or --csv, not both")
@@ -301,6 +341,8 @@ std::optional<QString> checkCombination(const CliOptions &o) {
         return QStringLiteral("compare needs --tensor NAME");
     if (o.command == Command::Report)
         return checkReport(o);
+    if (o.command == Command::Export || o.command == Command::Quantize)
+        return checkExport(o);
     if (o.command != Command::Analyze)
         return std::nullopt;
     if (o.tensor.isEmpty())
@@ -345,7 +387,12 @@ Result<QStringList> applyOptions(const QStringList &args, CliOptions &o) {
             positional.append(arg);
         else if (arg == QLatin1String("--"))
             optionsEnded = true;
-        else if (auto problem = applyOption(defs, args, i, o))
+        else if (arg == QLatin1String("-o") && defs.contains(QStringLiteral("output"))) {
+            if (++i == args.size())
+                return usage(QStringLiteral("option -o needs a value"));
+            o.output = args[i];
+            o.given.insert(QStringLiteral("output"));
+        } else if (auto problem = applyOption(defs, args, i, o))
             return usage(*problem);
     }
     return positional;
@@ -366,7 +413,8 @@ Result<CliOptions> parseArguments(const QStringList &args) {
     const auto command = commandFromName(args.first());
     if (!command)
         return usage(
-            QStringLiteral("unknown command \"%1\" (expected list, analyze, compare, report or demo)")
+            QStringLiteral(
+                "unknown command \"%1\" (expected list, analyze, compare, report, export, quantize or demo)")
                 .arg(args.first()));
     o.command = *command;
     const auto positional = applyOptions(args, o);
@@ -452,15 +500,29 @@ QString usageText() {
                "                      GGUF name) and shape; adds reference_mse, reference_sqnr_db,\n"
                "                      reference_cosine, reference_max_abs_diff, reference_partner\n"
                "                      and reference_skipped (why a tensor has no figures)\n"
+               "  quantscope-cli export FILE --to %4 -o OUT\n"
+               "                 [--plan PLAN.json | scheme options as for analyze] [--imatrix FILE]\n"
+               "                 [--threads N]\n"
+               "      Write the plan as a config another tool reads (or the model table as CSV).\n"
+               "      Without --plan the scheme options set one scheme for every tensor the default\n"
+               "      ignore list leaves.\n"
+               "  quantscope-cli quantize FILE --to %5 -o OUT\n"
+               "                 [--plan PLAN.json | scheme options as for analyze] [--imatrix FILE]\n"
+               "                 [--threads N]\n"
+               "      Write the quantized weights: OUT is a folder for compressed-tensors, a file\n"
+               "      otherwise. Progress goes to stderr when it is a terminal. Exit 2 when the\n"
+               "      target cannot express the plan (the tensors and schemes are named).\n"
                "  quantscope-cli demo OUT.safetensors\n"
                "      Write the demo checkpoint.\n"
                "  quantscope-cli --help | --version\n"
                "\n"
                "Exit status: 0 success, 1 a file could not be read or written, or the scheme does not\n"
-               "fit the tensor's shape; 2 bad arguments.\n")
+               "fit the tensor's shape; 2 bad arguments, or a plan the export target cannot express.\n")
         .arg(kMinBits)
         .arg(kMaxBits)
-        .arg(formats.join(QStringLiteral(", ")));
+        .arg(formats.join(QStringLiteral(", ")))
+        .arg(QString::fromStdString(exporterIds(false)))
+        .arg(QString::fromStdString(exporterIds(true)));
 }
 
 } // namespace qs::cli

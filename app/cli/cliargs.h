@@ -17,7 +17,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFileError = 1;
 inline constexpr int kExitUsageError = 2;
 
-enum class Command { Help, Version, List, Analyze, Compare, Report, Demo };
+enum class Command { Help, Version, List, Analyze, Compare, Report, Export, Quantize, Demo };
 
 /// Everything the command line asked for, validated.
 struct CliOptions {
@@ -38,6 +38,9 @@ struct CliOptions {
     QString ladder;        ///< --ladder S1,S2,...
     QString savePlan;      ///< --save-plan OUT.json
     QString referenceFile; ///< --reference FILE, empty when not asked for
+    // export and quantize
+    QString target; ///< --to ID: an exporter's id (core/export/exporter.h)
+    QString output; ///< -o / --output OUT: a file, or a folder for folder targets
     // analyze only
     bool params = false;     ///< --params: every group's scale and zero point in the report
     QString saveDequantized; ///< --save-dequantized OUT.npy, empty when not asked for

@@ -2,6 +2,7 @@
 #include "cliargs.h"
 #include "clicommands.h"
 #include "clicompare.h"
+#include "cliexport.h"
 #include "climodelreport.h"
 
 #include <QCoreApplication>
@@ -33,6 +34,9 @@ int main(int argc, char *argv[]) {
         return runCompare(options.value());
     case Command::Report:
         return runReport(options.value());
+    case Command::Export:
+    case Command::Quantize:
+        return runExport(options.value());
     case Command::Demo:
         return runDemo(options.value());
     }
