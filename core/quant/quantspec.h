@@ -36,6 +36,10 @@ enum class CalibMethod { MinMax, Mse, Percentile, Entropy, HistogramL2, Hqq };
 
 inline constexpr double kDefaultPercentile = 99.99;
 
+/// The type a scale is stored in. Runtimes such as compressed-tensors store each scale in the
+/// weight's own dtype and quantize with that rounded scale; F32 is the unrounded default.
+enum class ScaleDtype { F32, F16, BF16 };
+
 /// What the user chose for one tensor.
 struct QuantSpec {
     int bits = 8;
@@ -56,6 +60,9 @@ struct QuantSpec {
     /// Percentile only: P in (0, 100]; symmetric clips |x| at the P-th percentile, asymmetric
     /// takes the (100 - P)-th and P-th.
     double percentile = kDefaultPercentile;
+    /// Int and FP8: the scale is rounded to this type before the values are quantized with it
+    /// (the asymmetric zero point then follows from the rounded scale).
+    ScaleDtype scaleDtype = ScaleDtype::F32;
 
     bool operator==(const QuantSpec &) const = default;
 };
