@@ -208,7 +208,7 @@ void TestPlanJson::errors_data() {
         << "colour"
         << "1"
         << "plan.json: unknown key \"colour\" (expected format, version, default, "
-           "rules, ignore, ignore_defaults, overrides)";
+           "rules, ignore, ignore_defaults, overrides, resolved)";
     QTest::addRow("unknown scheme key") << "default/bitz"
                                         << "4"
                                         << "plan.json: default: unknown key \"bitz\" (expected format, bits, "
