@@ -19,7 +19,8 @@ std::string planToJson(const QuantPlan &plan);
 
 /// Parses and checks a plan file's text. Strict: an unknown key, an unknown format, a value the
 /// CLI would refuse, a bad pattern, a key that does not apply to its format, a missing or other
-/// version are errors. A "resolved" key (as `export --to quantscope` writes) is skipped. Each error starts with source, then where it is (`default`, `rules[1]
+/// version are errors. A "resolved" key (as `export --to quantscope` writes) is skipped. Each error starts
+/// with source, then where it is (`default`, `rules[1]
 /// (*.v_proj.weight)`, `ignore[0]`, `overrides["name"]`) and names the key or the value.
 Result<QuantPlan> planFromJson(const std::string &json, const std::string &source);
 
@@ -33,7 +34,9 @@ Result<PlanScheme> planSchemeFromJson(const std::string &text);
 /// Writes atomically with QSaveFile: a failed save leaves any existing file untouched. Errors
 /// name the file.
 Status savePlan(const std::string &path, const QuantPlan &plan);
-/// Reads and checks a plan file of at most 16 MiB. Errors name the file.
+/// Reads and checks a plan file of at most 16 MiB. A Hugging Face config.json whose
+/// quantization_config is compressed-tensors', or such a quantization_config alone, reads as the
+/// plan planFromCompressedTensors makes of it. Errors name the file.
 Result<QuantPlan> loadPlan(const std::string &path);
 
 /// A configuration ("quantscope-config") as plan overrides: each tensor by name, with every key
