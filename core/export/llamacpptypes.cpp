@@ -10,6 +10,7 @@
 #include <QFileInfo>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 namespace qs {
