@@ -1,4 +1,5 @@
 #include "plan/planjson.h"
+#include "export/compressedtensorsconfig.h"
 #include "util/textfile.h"
 
 #include <QJsonArray>
@@ -362,6 +363,15 @@ Result<QuantPlan> loadPlan(const std::string &path) {
     const auto text = loadTextFile(path, kMaxPlanBytes, "a plan");
     if (!text)
         return Error{text.error()};
+    // A Hugging Face config.json with a quantization_config, or that block alone, reads as the
+    // plan it describes; anything else is a plan file and gets the plan parser's errors.
+    const QJsonObject root = QJsonDocument::fromJson(QByteArray::fromStdString(text.value())).object();
+    if (const QJsonValue config = root.value(QLatin1String("quantization_config")); config.isObject())
+        return planFromCompressedTensors(config.toObject(), path);
+    if (root.contains(QLatin1String("config_groups")) || root.contains(QLatin1String("quant_method")))
+        return planFromCompressedTensors(root, path);
+    if (root.contains(QLatin1String("architectures")) || root.contains(QLatin1String("model_type")))
+        return Error{path + ": a Hugging Face config.json without a quantization_config describes no plan"};
     return planFromJson(text.value(), path);
 }
 

@@ -33,7 +33,9 @@ Result<PlanScheme> planSchemeFromJson(const std::string &text);
 /// Writes atomically with QSaveFile: a failed save leaves any existing file untouched. Errors
 /// name the file.
 Status savePlan(const std::string &path, const QuantPlan &plan);
-/// Reads and checks a plan file of at most 16 MiB. Errors name the file.
+/// Reads and checks a plan file of at most 16 MiB. A Hugging Face config.json whose
+/// quantization_config is compressed-tensors', or such a quantization_config alone, reads as the
+/// plan planFromCompressedTensors makes of it. Errors name the file.
 Result<QuantPlan> loadPlan(const std::string &path);
 
 /// A configuration ("quantscope-config") as plan overrides: each tensor by name, with every key
