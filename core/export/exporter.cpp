@@ -10,6 +10,9 @@ namespace qs {
 
 // Each target's file pair defines one of these; the registry lists them in menu order.
 const Exporter &quantscopePlanExporter();
+const Exporter &aimetEncodingsExporter();
+const Exporter &aimetLegacyEncodingsExporter();
+const Exporter &csvTableExporter();
 
 namespace {
 
@@ -114,6 +117,9 @@ std::vector<std::string> checkpointInputFiles(const CheckpointReader &reader) {
 std::span<const Exporter *const> exporters() {
     static const std::vector<const Exporter *> all{
         &quantscopePlanExporter(),
+        &aimetEncodingsExporter(),
+        &aimetLegacyEncodingsExporter(),
+        &csvTableExporter(),
     };
     return all;
 }
