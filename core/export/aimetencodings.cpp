@@ -57,7 +57,7 @@ std::optional<std::string> formatReason(const QuantSpec &spec) {
     case FormatFamily::Minifloat:
         return name + " has no AIMET encoding: AIMET's FLOAT encodings carry a bit width only, no scale";
     case FormatFamily::Microscaling:
-        return name + " has no AIMET encoding: its shared block exponents are not an integer grid";
+        return name + " has no AIMET encoding: its elements are minifloats under shared block scales";
     case FormatFamily::Codebook:
         return name + " has no AIMET encoding: its levels are a codebook, not an integer grid";
     case FormatFamily::GgmlBlock:
