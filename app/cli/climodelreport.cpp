@@ -9,6 +9,7 @@
 #include "analysis/modelscan.h"
 #include "clijson.h"
 #include "cliprogress.h"
+#include "export/csvtable.h"
 #include "io/checkpointreader.h"
 #include "io/imatrix.h"
 #include "plan/planjson.h"
@@ -30,110 +31,13 @@ namespace qs::cli {
 
 namespace {
 
-// One tensor's keys, in order: the JSON objects and the CSV header alike.
-// clang-format off
-constexpr std::array<const char *, 25> kColumns{
-    "name",   "shape",    "dtype",        "params",        "kept",
-    "format", "bits",     "granularity",  "method",        "bits_per_weight",
-    "mse",    "sqnr_db",  "rel_rmse",     "max_abs_error", "clipped_fraction",
-    "cosine", "kurtosis", "weighted_mse", "reference_mse", "reference_sqnr_db",
-    "reference_cosine", "reference_max_abs_diff", "reference_partner", "reference_skipped",
-    "skipped"};
-// clang-format on
-
-// Indices into kColumns.
-enum Column : std::size_t {
-    Name,
-    Shape,
-    DTypeCol,
-    Params,
-    Kept,
-    Format,
-    Bits,
-    GranularityCol,
-    Method,
-    BitsPerWeight,
-    Mse,
-    SqnrDb,
-    RelRmse,
-    MaxAbsError,
-    ClippedFraction,
-    Cosine,
-    Kurtosis,
-    WeightedMse,
-    ReferenceMse,
-    ReferenceSqnrDb,
-    ReferenceCosine,
-    ReferenceMaxAbsDiff,
-    ReferencePartner,
-    ReferenceSkipped,
-    Skipped,
-    ColumnCount
-};
-static_assert(ColumnCount == kColumns.size());
-
-using Row = std::array<QJsonValue, kColumns.size()>;
-
-QJsonValue text(const std::optional<std::string> &value) {
-    return value ? QJsonValue(qstr(*value)) : QJsonValue(QJsonValue::Null);
-}
-
-// The scheme's keys that apply to its format; the others stay null.
-void fillScheme(Row &row, const QuantSpec &spec) {
-    const FormatTraits &traits = formatTraits(spec.format);
-    row[Format] = qstr(traits.name);
-    if (traits.takesBits)
-        row[Bits] = spec.bits;
-    if (traits.fixedBlock == 0) // block and codebook formats carry their own grouping
-        row[GranularityCol] = QString::fromStdString(granularityName(spec.granularity));
-    row[Method] = QString::fromStdString(methodLabel(spec));
-}
-
-void fillError(Row &row, const TensorSummary &s) {
-    row[Mse] = number(s.error->mse);
-    row[SqnrDb] = number(s.error->sqnrDb);
-    row[RelRmse] = number(s.relRmse);
-    row[MaxAbsError] = number(s.error->maxAbsError);
-    row[ClippedFraction] = number(s.clippedFraction);
-    row[Cosine] = number(s.error->cosine);
-    if (s.moments)
-        row[Kurtosis] = number(s.moments->kurtosis);
-    row[WeightedMse] = number(s.weightedMse);
-}
-
-void fillReference(Row &row, const ReferenceCells &cells) {
-    row[ReferenceMse] = cells.mse;
-    row[ReferenceSqnrDb] = cells.sqnrDb;
-    row[ReferenceCosine] = cells.cosine;
-    row[ReferenceMaxAbsDiff] = cells.maxAbsDiff;
-    row[ReferencePartner] = cells.partner;
-    row[ReferenceSkipped] = cells.skipped;
-}
-
-Row rowOf(const TensorSummary &s) {
-    Row row;
-    row.fill(QJsonValue(QJsonValue::Null));
-    QJsonArray shape;
-    for (std::int64_t d : s.shape)
-        shape.append(qint64(d));
-    row[Name] = qstr(s.name);
-    row[Shape] = shape;
-    row[DTypeCol] = qstr(s.dtype);
-    row[Params] = qint64(s.params);
-    row[Kept] = s.kept;
-    if (s.spec)
-        fillScheme(row, *s.spec);
-    row[BitsPerWeight] = number(s.bitsPerWeight); // the stored type's when kept or skipped
-    if (s.error)
-        fillError(row, s);
-    row[Skipped] = text(s.skipped); // the reference_* keys stay null without --reference
-    return row;
-}
-
-// A value as QJsonDocument writes it, so numbers read back exactly as analyze's do.
-QByteArray jsonText(const QJsonValue &value) {
-    const QByteArray array = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
-    return array.mid(1, array.size() - 2);
+void fillReference(TableRow &row, const ReferenceCells &cells) {
+    cell(row, TableColumn::ReferenceMse) = cells.mse;
+    cell(row, TableColumn::ReferenceSqnrDb) = cells.sqnrDb;
+    cell(row, TableColumn::ReferenceCosine) = cells.cosine;
+    cell(row, TableColumn::ReferenceMaxAbsDiff) = cells.maxAbsDiff;
+    cell(row, TableColumn::ReferencePartner) = cells.partner;
+    cell(row, TableColumn::ReferenceSkipped) = cells.skipped;
 }
 
 // An object with its keys in the given order (QJsonObject would sort them), at an indent.
@@ -143,42 +47,9 @@ QByteArray orderedObject(const std::array<const char *, N> &keys, const std::arr
     const QByteArray pad(indent, ' ');
     QByteArray out = "{\n";
     for (std::size_t i = 0; i < N; ++i)
-        out += pad + "    " + jsonText(QString::fromLatin1(keys[i])) + ": " + jsonText(values[i]) +
+        out += pad + "    " + tableJsonText(QString::fromLatin1(keys[i])) + ": " + tableJsonText(values[i]) +
                (i + 1 < N ? ",\n" : "\n");
     return out + pad + "}";
-}
-
-// RFC 4180: quoted when it holds a comma, a quote, a line break or edge spaces.
-QString csvCell(const QJsonValue &value) {
-    if (value.isNull())
-        return {};
-    if (value.isArray()) {
-        QStringList dims;
-        for (const QJsonValue &d : value.toArray())
-            dims.append(QString::number(d.toInteger()));
-        return dims.join(QLatin1Char('x'));
-    }
-    if (!value.isString())
-        return QString::fromUtf8(jsonText(value));
-    QString s = value.toString();
-    if (s.contains(QLatin1Char(',')) || s.contains(QLatin1Char('"')) || s.contains(QLatin1Char('\n')) ||
-        s.contains(QLatin1Char('\r')) || s.trimmed() != s)
-        s = QLatin1Char('"') + s.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"');
-    return s;
-}
-
-QString csvLine(const Row &row) {
-    QStringList cells;
-    for (const QJsonValue &value : row)
-        cells.append(csvCell(value));
-    return cells.join(QLatin1Char(',')) + QLatin1Char('\n');
-}
-
-QString csvHeader() {
-    QStringList names;
-    for (const char *key : kColumns)
-        names.append(QString::fromLatin1(key));
-    return names.join(QLatin1Char(',')) + QLatin1Char('\n');
 }
 
 // Writes the report as the tensors arrive: JSON's opening and closing around them, or CSV rows.
@@ -186,18 +57,18 @@ class ReportWriter {
 public:
     explicit ReportWriter(bool csv)
         : m_csv(csv) {
-        printOut(m_csv ? csvHeader() : QStringLiteral("{\n    \"tensors\": ["));
+        printOut(m_csv ? tableCsvHeader() : QStringLiteral("{\n    \"tensors\": ["));
     }
 
     void add(const TensorSummary &summary, const std::optional<ReferenceCells> &reference) {
-        Row row = rowOf(summary);
+        TableRow row = tableRow(summary);
         if (reference)
             fillReference(row, *reference);
         if (m_csv) {
-            printOut(csvLine(row));
+            printOut(tableCsvLine(row));
             return;
         }
-        const QByteArray object = orderedObject(kColumns, row, 8);
+        const QByteArray object = orderedObject(tableColumnNames(), row, 8);
         printOut(QString::fromUtf8((m_rows++ ? ",\n        " : "\n        ") + object));
     }
 

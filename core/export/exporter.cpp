@@ -12,6 +12,9 @@ namespace qs {
 const Exporter &quantscopePlanExporter();
 const Exporter &compressedTensorsConfigExporter();
 const Exporter &llamaCppTypesExporter();
+const Exporter &aimetEncodingsExporter();
+const Exporter &aimetLegacyEncodingsExporter();
+const Exporter &csvTableExporter();
 
 namespace {
 
@@ -117,7 +120,10 @@ std::span<const Exporter *const> exporters() {
     static const std::vector<const Exporter *> all{
         &quantscopePlanExporter(),
         &compressedTensorsConfigExporter(),
+        &aimetEncodingsExporter(),
+        &aimetLegacyEncodingsExporter(),
         &llamaCppTypesExporter(),
+        &csvTableExporter(),
     };
     return all;
 }
