@@ -207,7 +207,7 @@ void MainWindow::createFileActions() {
     m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     m_exportAction->setIconText(tr("Export"));
     m_exportAction->setToolTip(tr("Export each planned tensor's configuration, as Quantscope reads it back "
-                                  "(Ctrl+E); the arrow lists every export"));
+                                  "(Ctrl+E); File ▸ Export has the other formats"));
     connect(m_exportAction, &QAction::triggered, this, &MainWindow::exportWithDialog);
 
     m_importAction = new QAction(tr("&Import Per-Tensor Config…"), this);

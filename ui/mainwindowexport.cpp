@@ -27,8 +27,6 @@
 #include <QMenu>
 #include <QStatusBar>
 #include <QTableView>
-#include <QToolBar>
-#include <QToolButton>
 
 namespace qs::ui {
 
@@ -63,7 +61,9 @@ QString exporterToolTip(const qs::Exporter &exporter) {
     const QString command =
         QStringLiteral("quantscope-cli %1 FILE --to %2")
             .arg(weights ? QStringLiteral("quantize") : QStringLiteral("export"), qstr(exporter.id()));
-    return MainWindow::tr("<b>%1</b><br>%2 Schemes: %3.<br>The plan on screen, as <tt>%4</tt> writes it.")
+    return MainWindow::tr(
+               "<b>%1</b><br>%2 Can express: %3.<br>The plan on screen, as <nobr><tt>%4</tt></nobr> "
+               "writes it.")
         .arg(qstr(exporter.displayName()).toHtmlEscaped(), writes,
              qstr(exporter.schemesText()).toHtmlEscaped(), command.toHtmlEscaped());
 }
@@ -110,11 +110,6 @@ void MainWindow::createExportMenus(QMenu *file) {
     createExportPlotMenu(file->addMenu(tr("Export &Plot")));
     file->addAction(m_exportAction);
     file->addAction(m_importAction);
-    // The toolbar's Export keeps its click and offers every target on its arrow.
-    if (auto *button = qobject_cast<QToolButton *>(m_toolBar->widgetForAction(m_exportAction))) {
-        button->setMenu(m_exportMenu);
-        button->setPopupMode(QToolButton::MenuButtonPopup);
-    }
     updateExportActions();
 }
 
