@@ -13,7 +13,6 @@
 #include "io/checkpointformats.h"
 #include "planmemory.h"
 #include "planundo.h"
-#include "plotexport.h"
 #include "plots/errorplot.h"
 #include "plots/histogramplot.h"
 #include "plots/mappingplot.h"
@@ -203,14 +202,15 @@ void MainWindow::createFileActions() {
     m_openAction->setToolTip(tr("Open a checkpoint (Ctrl+O)"));
     connect(m_openAction, &QAction::triggered, this, &MainWindow::openWithDialog);
 
-    m_exportAction =
-        new QAction(style()->standardIcon(QStyle::SP_DialogSaveButton), tr("&Export Config…"), this);
+    m_exportAction = new QAction(style()->standardIcon(QStyle::SP_DialogSaveButton),
+                                 tr("Export Per-&Tensor Config…"), this);
     m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     m_exportAction->setIconText(tr("Export"));
-    m_exportAction->setToolTip(tr("Export the configuration of every tensor you configured (Ctrl+E)"));
+    m_exportAction->setToolTip(tr("Export each planned tensor's configuration, as Quantscope reads it back "
+                                  "(Ctrl+E); File ▸ Export has the other formats"));
     connect(m_exportAction, &QAction::triggered, this, &MainWindow::exportWithDialog);
 
-    m_importAction = new QAction(tr("&Import Config…"), this);
+    m_importAction = new QAction(tr("&Import Per-Tensor Config…"), this);
     m_importAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
     connect(m_importAction, &QAction::triggered, this, &MainWindow::importWithDialog);
 
@@ -223,21 +223,6 @@ void MainWindow::createFileActions() {
     m_quitAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
     m_quitAction->setMenuRole(QAction::QuitRole);
     connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
-}
-
-// One entry per plot; each plot's context menu offers the same.
-void MainWindow::createExportPlotMenu(QMenu *menu) {
-    const QList<QPair<QCustomPlot *, QString>> plots = {
-        {m_histogram->plot(), tr("Weight Histogram")},
-        {m_mapping->plot(), tr("Mapping")},
-        {m_error->histogramPlot(), tr("Error Histogram")},
-        {m_error->curvePlot(), tr("MSE Against Threshold")},
-    };
-    for (const auto &[plot, title] : plots) {
-        installPlotContextMenu(plot, title);
-        menu->addAction(title + QStringLiteral("…"), this,
-                        [this, plot = plot, title = title] { savePlotWithDialog(plot, title, this); });
-    }
 }
 
 QAction *MainWindow::createToggle(const QString &text, bool checked) {
@@ -284,13 +269,12 @@ void MainWindow::createMenus() {
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     m_recent->attachMenu(m_recentMenu);
     file->addSeparator();
-    file->addAction(m_exportAction);
-    file->addAction(m_importAction);
     file->addAction(m_openPlanAction);
     file->addAction(m_savePlanAction);
     file->addAction(m_openSessionAction);
     file->addAction(m_saveSessionAction);
-    createExportPlotMenu(file->addMenu(tr("Export &Plot")));
+    file->addSeparator();
+    createExportMenus(file);
     setupReference(file);
     file->addSeparator();
     file->addAction(m_loadImatrixAction);

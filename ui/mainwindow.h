@@ -1,6 +1,7 @@
 #pragma once
 
 #include "configexporter.h"
+#include "exportrunner.h"
 #include "plan/budgetfit.h"
 #include "plan/quantplan.h"
 
@@ -25,6 +26,7 @@ class QTimer;
 class QToolBar;
 
 namespace qs {
+class Exporter;
 class ImportanceMatrix;
 } // namespace qs
 
@@ -132,10 +134,22 @@ public:
     QLabel *imatrixLabel() const { return m_imatrixLabel; }
     // File ▸ Open Reference: the A/B comparison with a second checkpoint (mainwindowreference.cpp).
     ReferenceComparer *referenceComparer() const { return m_reference; }
+    // File ▸ Export ▸ a target (mainwindowexport.cpp): checks the plan first (a refusal names the
+    // tensors and schemes, and nothing is written), asks for the output, then writes it in the
+    // background behind a cancellable progress dialog; targetExported() reports the end.
+    void exportTargetWithDialog(const qs::Exporter &exporter);
+    // The same with the output chosen; any Exporter will do. False when nothing started: no
+    // checkpoint, an export running, a refusal, or a non-empty folder the user kept.
+    bool exportTargetTo(const qs::Exporter &exporter, const QString &output);
+    // The Model panel's table as shown, as CSV; an error in a message box. True when written.
+    bool exportTableTo(const QString &path);
+    QMenu *exportMenu() const { return m_exportMenu; }
+    ExportRunner *exportRunner() const { return m_exportRunner; }
 
 Q_SIGNALS:
     void fileOpened(const QString &path);
     void configExported(const QString &path, bool ok);
+    void targetExported(const QString &output, bool ok);
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -182,7 +196,19 @@ private:
     void createFileActions();
     void createEditActions();
     void createViewActions();
+    void createExportMenus(QMenu *file);
+    QAction *createExportTargetAction(const qs::Exporter &exporter);
+    void createExportTableAction();
     void createExportPlotMenu(QMenu *menu);
+    void updateExportActions();
+    ExportRunner::Request exportRequest(const qs::Exporter &exporter, const QString &output) const;
+    QString suggestedExportPath(const qs::Exporter &exporter) const;
+    QString askExportOutput(const qs::Exporter &exporter);
+    bool exportCheckPassed(const qs::Exporter &exporter, const QString &error);
+    bool confirmExportFolder(const qs::Exporter &exporter, const QString &folder);
+    void onTargetExportFinished(const QString &output, ExportRunner::Outcome outcome,
+                                const QStringList &written, const QString &message);
+    void exportTableWithDialog();
     QAction *createToggle(const QString &text, bool checked);
     void updatePlotVisibility();
     void createMenus();
@@ -250,6 +276,10 @@ private:
 
     AnalysisController *m_controller = nullptr;
     ConfigExporter *m_exporter = nullptr;
+    ExportRunner *m_exportRunner = nullptr;
+    QMenu *m_exportMenu = nullptr;
+    QAction *m_exportTableAction = nullptr;
+    QList<QAction *> m_exportTargetActions; // what an export in progress disables
     RecentFiles *m_recent = nullptr;
 
     QAction *m_openAction = nullptr;
