@@ -5,6 +5,7 @@
 #include "plots/histogramplot.h"
 #include "plots/mappingplot.h"
 #include "quant/quantizer.h"
+#include "quant/scaledtype.h"
 #include "quantcontrols.h"
 #include "schemecontrols.h"
 #include "schemepresets.h"
@@ -329,6 +330,7 @@ void AnalysisController::applySpec(const qs::QuantSpec &spec, bool exact) {
 }
 
 void AnalysisController::showEstimate() {
+    m_views.stats->setScaleDtype(m_spec.scaleDtype);
     if (!qs::isPerTensorInt(m_spec)) {
         showSchemeEstimate();
         return;
@@ -345,6 +347,7 @@ void AnalysisController::showEstimate() {
 }
 
 void AnalysisController::showExact(std::shared_ptr<const qs::QuantAnalysis> analysis) {
+    m_views.stats->setScaleDtype(analysis->spec.scaleDtype);
     if (analysis->scheme) {
         showSchemeExact(std::move(analysis));
         return;
@@ -402,6 +405,8 @@ QString AnalysisController::describeChange(const qs::QuantSpec &before, const qs
         return after.narrow ? tr("Narrow Range") : tr("Full Range");
     if (before.rangeMode != after.rangeMode)
         return after.rangeMode == qs::RangeMode::Saturating ? tr("Saturating") : tr("Non-saturating");
+    if (before.scaleDtype != after.scaleDtype)
+        return tr("Scales %1").arg(QString::fromUtf8(qs::scaleDtypeName(after.scaleDtype).data()));
     return tr("Change Scheme");
 }
 

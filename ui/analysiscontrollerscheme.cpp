@@ -99,6 +99,7 @@ void AnalysisController::onSchemeEdited(const qs::QuantSpec &edited) {
     spec.granularity = edited.granularity;
     spec.method = edited.method;
     spec.percentile = edited.percentile;
+    spec.scaleDtype = edited.scaleDtype;
     const qs::FormatTraits &traits = qs::formatTraits(spec.format);
     if (traits.fixedBlock > 0)
         spec.granularity = {}; // the format carries its own blocks

@@ -2,6 +2,8 @@
 
 #include "schemepresets.h"
 
+#include "quant/scaledtype.h"
+
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QHBoxLayout>
@@ -127,18 +129,26 @@ SchemeControls::SchemeControls(QWidget *parent)
     m_percentile = new PercentileBox(this);
     m_percentile->setObjectName(QStringLiteral("percentileBox"));
     layout->addWidget(m_percentile);
+    m_scaleDtype = labelled(
+        this, layout, tr("Sca&les"),
+        tr("The type each scale is stored in; the scale is rounded to it before the values are "
+           "quantized with it,\nand the zero point follows from the rounded scale.\n"
+           "compressed-tensors stores scales in the weight's dtype; choose the weight's dtype to see "
+           "the error the deployed model gets.\nf32 (the default) is the unrounded scale."));
+    m_scaleDtype->setObjectName(QStringLiteral("scaleDtypeBox"));
     layout->addStretch(1);
     fillPresets();
     fillFormats();
     fillGranularities();
     fillMethods();
+    fillScaleDtypes();
     setSpec(m_spec);
     connect(m_preset, &QComboBox::activated, this, &SchemeControls::onPresetActivated);
     connect(m_granularity, &QComboBox::activated, this, &SchemeControls::onGranularityActivated);
     connect(m_granularity->lineEdit(), &QLineEdit::editingFinished, this,
             &SchemeControls::onGranularityTyped);
     connect(m_percentile, &QDoubleSpinBox::valueChanged, this, &SchemeControls::onPercentileChanged);
-    for (QComboBox *box : {m_format, m_method})
+    for (QComboBox *box : {m_format, m_method, m_scaleDtype})
         connect(box, &QComboBox::activated, this, &SchemeControls::readControls);
 }
 
@@ -206,6 +216,14 @@ void SchemeControls::fillMethods() {
                                 "percentile,\nasymmetric x at the (100 − P)-th and P-th; applied on Enter"));
 }
 
+void SchemeControls::fillScaleDtypes() {
+    for (qs::ScaleDtype dtype : {qs::ScaleDtype::F32, qs::ScaleDtype::F16, qs::ScaleDtype::BF16})
+        m_scaleDtype->addItem(text(qs::scaleDtypeName(dtype)), int(dtype));
+    m_scaleDtype->setItemData(0, tr("float32: the scale as computed"), Qt::ToolTipRole);
+    m_scaleDtype->setItemData(1, tr("float16: 11 significant bits, largest 65504"), Qt::ToolTipRole);
+    m_scaleDtype->setItemData(2, tr("bfloat16: 8 significant bits, float32's range"), Qt::ToolTipRole);
+}
+
 // A granularity not in the list (typed, imported, from the Scheme panel) gets the one entry
 // after the listed ones.
 void SchemeControls::showGranularity(const qs::Granularity &granularity) {
@@ -229,11 +247,13 @@ void SchemeControls::setSpec(const qs::QuantSpec &spec) {
     const QSignalBlocker blockEdit(m_granularity->lineEdit());
     const QSignalBlocker blockMethod(m_method);
     const QSignalBlocker blockPercentile(m_percentile);
+    const QSignalBlocker blockScaleDtype(m_scaleDtype);
     const auto preset = presetMatching(spec);
     m_preset->setCurrentIndex(std::max(0, m_preset->findData(preset ? preset->key : QString())));
     m_format->setCurrentIndex(m_format->findData(int(spec.format)));
     showGranularity(spec.granularity);
     m_method->setCurrentIndex(m_method->findData(int(spec.method)));
+    m_scaleDtype->setCurrentIndex(m_scaleDtype->findData(int(spec.scaleDtype)));
     // Under another method the box keeps the last P, which percentile takes up again: a plan
     // stores P only with the percentile method.
     if (spec.method == qs::CalibMethod::Percentile)
@@ -308,7 +328,14 @@ void SchemeControls::readControls() {
     spec.method = qs::CalibMethod(m_method->currentData().toInt());
     if (spec.method == qs::CalibMethod::Percentile)
         spec.percentile = m_percentile->value();
+    spec.scaleDtype = qs::ScaleDtype(m_scaleDtype->currentData().toInt());
+    if (!scaleDtypeApplies(spec))
+        spec.scaleDtype = qs::ScaleDtype::F32; // block formats and hqq keep their own scales
     edit(spec);
+}
+
+bool SchemeControls::scaleDtypeApplies(const qs::QuantSpec &spec) {
+    return qs::scaleDtypeApplies(spec.format) && spec.method != qs::CalibMethod::Hqq;
 }
 
 // The receiver shows the spec it applies, or the previous one when it refuses this.
@@ -327,6 +354,10 @@ void SchemeControls::updateEnabled() {
                    .arg(traits.fixedBlock));
     setApplies(m_percentile, m_spec.method == qs::CalibMethod::Percentile,
                tr("P applies to the percentile method only: choose percentile under Method"));
+    setApplies(
+        m_scaleDtype, scaleDtypeApplies(m_spec),
+        ownBlocks ? tr("%1 stores its own block scales: the scale type does not apply").arg(text(traits.name))
+                  : tr("HQQ keeps float32 scales and float zero points: the scale type does not apply"));
 }
 
 // A control that does not apply is disabled and says why; its own tooltip returns with it.

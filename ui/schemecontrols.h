@@ -12,8 +12,8 @@ namespace qs::ui {
 
 // The scheme row of the toolbar: a preset (what people deploy), the number format, the
 // granularity (the common ones in a list, any other typed as --granularity spells it) and the
-// calibration method with the percentile's P. Bits, symmetric / asymmetric and narrow stay in
-// QuantControls; setSpec shows a spec without emitting anything.
+// calibration method with the percentile's P, and the type scales are stored in. Bits, symmetric / asymmetric
+// and narrow stay in QuantControls; setSpec shows a spec without emitting anything.
 class SchemeControls : public QWidget {
     Q_OBJECT
 public:
@@ -30,12 +30,13 @@ public:
     QComboBox *granularityBox() const { return m_granularity; }
     QComboBox *methodBox() const { return m_method; }
     QDoubleSpinBox *percentileBox() const { return m_percentile; }
+    QComboBox *scaleDtypeBox() const { return m_scaleDtype; }
     // Chooses the preset with this key ("w4a16", …) as the user would.
     bool choosePreset(const QString &key);
 
 Q_SIGNALS:
-    // The user changed the format, granularity, method or P; spec carries them (bits, scheme
-    // and narrow as last shown).
+    // The user changed the format, granularity, method, P or scale type; spec carries them
+    // (bits, scheme and narrow as last shown).
     void schemeEdited(const qs::QuantSpec &spec);
     // The user picked a preset: its whole scheme.
     void presetChosen(const qs::QuantSpec &spec, const QString &key, const QString &name);
@@ -47,6 +48,7 @@ private:
     void fillFormats();
     void fillGranularities();
     void fillMethods();
+    void fillScaleDtypes();
     void showGranularity(const qs::Granularity &granularity);
     void onPresetActivated(int index);
     void onGranularityActivated(int index);
@@ -56,6 +58,8 @@ private:
     void edit(const qs::QuantSpec &spec);
     void updateEnabled();
     void setApplies(QWidget *widget, bool applies, const QString &why);
+    // Int and FP8 round their scales to the chosen type; block formats and hqq keep their own.
+    static bool scaleDtypeApplies(const qs::QuantSpec &spec);
 
     qs::QuantSpec m_spec;
     int m_rank = 0;
@@ -65,6 +69,7 @@ private:
     QComboBox *m_granularity = nullptr;
     QComboBox *m_method = nullptr;
     QDoubleSpinBox *m_percentile = nullptr;
+    QComboBox *m_scaleDtype = nullptr;
     QHash<QWidget *, QString> m_tips; // each control's own tooltip, shown while it applies
 };
 

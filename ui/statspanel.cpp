@@ -5,6 +5,8 @@
 #include "labelelider.h"
 #include "plots/plotstyle.h"
 
+#include "quant/scaledtype.h"
+
 #include <QLabel>
 #include <QVBoxLayout>
 
@@ -27,7 +29,8 @@ constexpr std::array<FigureText, StatsPanel::kFigureCount> kFigureTexts = {{
                        "The toolbar edits the default,\nunless the tensor has an override.")},
     {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Scale"),
      QT_TRANSLATE_NOOP("qs::ui::StatsPanel",
-                       "Step s between quantization levels, stored as float32.\n"
+                       "Step s between quantization levels, stored as float32, or rounded to the type "
+                       "Scales names\n(\"· bf16\" after the value) before quantizing with it.\n"
                        "Symmetric: max(|lo|, |hi|) / ((qmax - qmin) / 2); narrow: "
                        "max(|lo|, |hi|) / qmax;\nasymmetric: (hi - lo) / (qmax - qmin).")},
     {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Zero point"),
@@ -292,8 +295,19 @@ void StatsPanel::setStorage(const qs::TensorAnalysis &tensor) {
     m_badge->setToolTip(quantizedReason(tensor));
 }
 
+void StatsPanel::setScaleDtype(qs::ScaleDtype dtype) {
+    m_scaleDtype = dtype;
+}
+
+// The scale with the type it is stored in, when that is not float32.
+QString StatsPanel::scaleText(const QString &scale) const {
+    if (m_scaleDtype == qs::ScaleDtype::F32 || scale == QStringLiteral("–"))
+        return scale;
+    return scale + QStringLiteral(" · ") + toQString(qs::scaleDtypeName(m_scaleDtype));
+}
+
 void StatsPanel::setParams(const qs::QuantParams &params) {
-    setFigure(Figure::Scale, formatNumber(double(params.scale)));
+    setFigure(Figure::Scale, scaleText(formatNumber(double(params.scale))));
     setFigure(Figure::ZeroPoint, QString::number(params.zeroPoint));
     setFigure(Figure::IntegerRange,
               QString::number(params.qmin) + QStringLiteral(" … ") + QString::number(params.qmax));
@@ -321,9 +335,10 @@ void StatsPanel::setExact(const qs::QuantAnalysis &analysis) {
 }
 
 void StatsPanel::setScheme(const SchemeFigures &f) {
-    setFigure(Figure::Scale, f.scale, false,
+    setFigure(Figure::Scale, scaleText(f.scale), false,
               tr("The selected group's scale: its step (int), the factor of its codes (FP8, NF4's absmax, "
-                 "MX and NVFP4's block scale) or its effective sub-block scale (llama.cpp)."));
+                 "MX and NVFP4's block scale) or its effective sub-block scale (llama.cpp).\nInt and FP8 "
+                 "scales are rounded to the type Scales names (shown after the value unless float32)."));
     setFigure(Figure::ZeroPoint, f.zeroPoint, false, tr("The selected group's zero point (asymmetric int)."));
     setFigure(Figure::IntegerRange, f.grid, false,
               tr("The format, its grid and the bits per weight with scales."));

@@ -59,6 +59,8 @@ public:
     // estimates of the error figures.
     void setEstimate(const qs::QuantParams &params, const qs::ErrorEstimate &estimate, double maxAbsError);
     void setExact(const qs::QuantAnalysis &analysis);
+    // The type the scales are stored in: the Scale figure names it when not float32.
+    void setScaleDtype(qs::ScaleDtype dtype);
 
     // A scheme's figures: the mapping rows describe the selected group and the scheme (already
     // formatted), the error rows the whole tensor, estimated while the ratio is dragged.
@@ -102,6 +104,7 @@ private:
     void addSection(QVBoxLayout *layout, const QString &title, std::initializer_list<Figure> figures);
     void setFigure(Figure figure, const QString &text, bool estimate = false, const QString &note = {});
     void setParams(const qs::QuantParams &params);
+    QString scaleText(const QString &scale) const;
     void clearFigures(std::initializer_list<Figure> figures);
     void setStorage(const qs::TensorAnalysis &tensor);
     void createBadge();
@@ -113,6 +116,7 @@ private:
     std::array<Row, kFigureCount> m_rows{};
     std::vector<Section> m_sections;
     std::int64_t m_valueCount = 0;
+    qs::ScaleDtype m_scaleDtype = qs::ScaleDtype::F32;
 };
 
 } // namespace qs::ui

@@ -18,6 +18,7 @@ qs::QuantSpec schemeKeysOf(const qs::QuantSpec &spec) {
     out.granularity = spec.granularity;
     out.method = spec.method;
     out.percentile = spec.percentile;
+    out.scaleDtype = spec.scaleDtype;
     return out;
 }
 
@@ -95,6 +96,8 @@ qs::QuantPlan TensorSession::planWithEdit(std::size_t index, const qs::QuantSpec
         base.method = after.method;
         base.percentile = after.percentile;
     }
+    if (all || before.scaleDtype != after.scaleDtype)
+        base.scaleDtype = after.scaleDtype;
     return planWithDefault(base);
 }
 

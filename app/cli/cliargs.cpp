@@ -3,6 +3,7 @@
 #include "clibudget.h"
 
 #include "export/exporter.h"
+#include "quant/scaledtype.h"
 #include "quant/schemequant.h"
 
 #include <QFileInfo>
@@ -101,6 +102,14 @@ std::optional<QString> setClipRatio(CliOptions &o, const QString &value) {
     return std::nullopt;
 }
 
+std::optional<QString> setScaleDtype(CliOptions &o, const QString &value) {
+    const auto dtype = scaleDtypeFromName(value.toStdString());
+    if (!dtype)
+        return QStringLiteral("--scale-dtype must be f32, f16 or bf16, not \"%1\"").arg(value);
+    o.spec.scaleDtype = *dtype;
+    return std::nullopt;
+}
+
 std::optional<QString> setSaveDequantized(CliOptions &o, const QString &value) {
     if (!value.endsWith(QLatin1String(".npy")))
         return QStringLiteral("--save-dequantized writes a NumPy file: OUT must end in .npy, not \"%1\"")
@@ -137,10 +146,11 @@ OptionDef text(QString CliOptions::*member) {
 
 // The options that set the scheme, which report's --plan replaces.
 const QStringList &schemeOptionNames() {
-    static const QStringList names{
-        QStringLiteral("format"),     QStringLiteral("bits"),        QStringLiteral("scheme"),
-        QStringLiteral("narrow"),     QStringLiteral("granularity"), QStringLiteral("method"),
-        QStringLiteral("clip-ratio"), QStringLiteral("clip"),        QStringLiteral("suggest")};
+    static const QStringList names{QStringLiteral("format"),      QStringLiteral("bits"),
+                                   QStringLiteral("scheme"),      QStringLiteral("narrow"),
+                                   QStringLiteral("granularity"), QStringLiteral("method"),
+                                   QStringLiteral("clip-ratio"),  QStringLiteral("clip"),
+                                   QStringLiteral("suggest"),     QStringLiteral("scale-dtype")};
     return names;
 }
 
@@ -162,6 +172,7 @@ void addSchemeOptions(QHash<QString, OptionDef> &defs) {
     defs.insert(QStringLiteral("granularity"), {true, setGranularity});
     defs.insert(QStringLiteral("method"), {true, setMethod});
     defs.insert(QStringLiteral("clip-ratio"), {true, setClipRatio});
+    defs.insert(QStringLiteral("scale-dtype"), {true, setScaleDtype});
 }
 
 QHash<QString, OptionDef> optionsFor(Command command) {
@@ -244,16 +255,17 @@ std::optional<QString> checkRangeOptions(const CliOptions &o) {
     return std::nullopt;
 }
 
-// An explicit --bits, --scheme or --narrow on a format that has no such choice.
+// An explicit --bits, --scheme or --narrow on a format that has no such choice, or an explicit
+// --scale-dtype on a format that stores its own block scales (even f32 names nothing there).
 std::optional<QString> checkIntOnlyOptions(const CliOptions &o) {
     const FormatTraits &traits = formatTraits(o.spec.format);
-    if (traits.takesBits)
-        return std::nullopt;
-    for (const char *key : {"bits", "scheme", "narrow"})
-        if (o.given.contains(QLatin1String(key)))
-            return QStringLiteral("%1 does not apply to %2")
-                .arg(QLatin1String(key),
-                     QString::fromUtf8(traits.name.data(), qsizetype(traits.name.size())));
+    const QString format = QString::fromUtf8(traits.name.data(), qsizetype(traits.name.size()));
+    if (!traits.takesBits)
+        for (const char *key : {"bits", "scheme", "narrow"})
+            if (o.given.contains(QLatin1String(key)))
+                return QStringLiteral("%1 does not apply to %2").arg(QLatin1String(key), format);
+    if (o.given.contains(QStringLiteral("scale-dtype")) && !scaleDtypeApplies(o.spec.format))
+        return QStringLiteral("scale_dtype does not apply to %1").arg(format);
     return std::nullopt;
 }
 
@@ -443,7 +455,7 @@ QString usageText() {
                "      List the tensors of a checkpoint: name, dtype, shape, elements.\n"
                "  quantscope-cli analyze FILE --tensor NAME [--format F] [--granularity G] [--bits B]\n"
                "                 [--scheme symmetric|asymmetric] [--narrow] [--method M]\n"
-               "                 [--clip=LO,HI | --clip-ratio R | --suggest] [--params]\n"
+               "                 [--clip=LO,HI | --clip-ratio R | --suggest] [--scale-dtype D] [--params]\n"
                "                 [--save-dequantized OUT.npy] [--imatrix FILE] [--threads N] [--json]\n"
                "      Quantize one tensor and report the mapping and its error.\n"
                "      --format F      number format (default int):\n"
@@ -458,6 +470,9 @@ QString usageText() {
                "      --clip=LO,HI    int per tensor: saturating range with these thresholds\n"
                "      --clip-ratio R  every min-max range scaled by R, 0 < R <= 1 (int and fp8)\n"
                "      --suggest       the same as --method mse\n"
+               "      --scale-dtype D int and fp8: the type scales are stored in, f32 (default), f16\n"
+               "                      or bf16; the scale is rounded to it before quantizing, as\n"
+               "                      compressed-tensors does with the weight's dtype\n"
                "      --params        also report the parameter grid: param_shape, scales, zero_points\n"
                "      --save-dequantized OUT.npy\n"
                "                      write the dequantized tensor as float32 with the tensor's shape\n"

@@ -4,6 +4,7 @@
 #include "clijson.h"
 #include "io/dtype.h"
 #include "quant/quantizer.h"
+#include "quant/scaledtype.h"
 
 #include <QJsonArray>
 #include <QStringList>
@@ -92,6 +93,9 @@ void insertScheme(QJsonObject &o, const AnalyzeReport &r) {
     o.insert(QStringLiteral("method"), QString::fromStdString(methodLabel(spec)));
     o.insert(QStringLiteral("clip_ratio"), spec.clipRatio);
     o.insert(QStringLiteral("range_mode"), intOnly(spec, qstr(rangeModeName(spec.rangeMode))));
+    o.insert(QStringLiteral("scale_dtype"), scaleDtypeApplies(spec.format)
+                                                ? QJsonValue(qstr(scaleDtypeName(spec.scaleDtype)))
+                                                : QJsonValue(QJsonValue::Null));
     o.insert(QStringLiteral("bits_per_weight"), number(r.bitsPerWeight));
 }
 
@@ -278,6 +282,8 @@ QString analysisText(const TensorAnalysis &tensor, const AnalyzeReport &report) 
     text +=
         line(QStringLiteral("granularity"), QString::fromStdString(granularityName(report.spec.granularity)));
     text += line(QStringLiteral("method"), methodText(report.spec));
+    if (scaleDtypeApplies(report.spec.format))
+        text += line(QStringLiteral("scales stored as"), qstr(scaleDtypeName(report.spec.scaleDtype)));
     text += line(QStringLiteral("bits per weight"), figure(report.bitsPerWeight));
     text += mappingText(report);
     text += errorText(report);

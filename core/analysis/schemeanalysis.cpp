@@ -6,6 +6,7 @@
 #include "quant/nf4.h"
 #include "quant/numberformat.h"
 #include "quant/quantizer.h"
+#include "quant/scaledtype.h"
 
 #include <algorithm>
 #include <cmath>
@@ -82,6 +83,11 @@ QuantParams intParamsAtRatio(const SchemeAnalysis &a, std::int64_t g, double rat
     const auto [lo, hi] = a.groupRanges[std::size_t(g)];
     const float r = float(std::clamp(ratio, 0.0, 1.0));
     return computeParams(a.spec, double(lo * r), double(hi * r));
+}
+
+// An fp8 group's scale for an amax, as quantizeScheme stores it.
+double fp8Scale(const SchemeAnalysis &a, float amax) {
+    return double(roundScale(miniFloatScale(elementFormat(a.spec), amax), a.spec.scaleDtype));
 }
 
 float groupAbsMax(const SchemeAnalysis &a, std::int64_t g) {
@@ -247,7 +253,7 @@ double normalisingScale(const SchemeAnalysis &a, std::int64_t g) {
         return lo == 0.0f && hi == 0.0f ? 0.0 : double(intParamsAtRatio(a, g, 1.0).scale);
     }
     if (family == FormatFamily::Minifloat)
-        return double(miniFloatScale(elementFormat(a.spec), groupAbsMax(a, g)));
+        return fp8Scale(a, groupAbsMax(a, g));
     return double(a.quantization.scales[std::size_t(g)]);
 }
 
@@ -279,7 +285,7 @@ std::vector<double> groupLevelsAtRatio(const SchemeAnalysis &a, std::int64_t g, 
     if (familyOf(a.spec) == FormatFamily::Integer)
         return intLevels(intParamsAtRatio(a, g, ratio));
     const float amax = groupAbsMax(a, g) * float(ratio);
-    return signedMiniFloatLevels(elementFormat(a.spec), double(miniFloatScale(elementFormat(a.spec), amax)));
+    return signedMiniFloatLevels(elementFormat(a.spec), fp8Scale(a, amax));
 }
 
 std::vector<double> normalisedLevels(const SchemeAnalysis &a, std::int64_t g, double ratio) {

@@ -3,6 +3,7 @@
 #include "quant/minifloat.h"
 #include "quant/numberformat.h"
 #include "quant/quantizer.h"
+#include "quant/scaledtype.h"
 
 #include <algorithm>
 #include <cmath>
@@ -45,7 +46,9 @@ GroupScale groupScale(std::span<const float> values, const ParamGrid &grid, cons
     if (!(lo <= hi) || (lo == 0.0f && hi == 0.0f))
         return {};
     if (isMinifloat(spec))
-        return {double(miniFloatScale(miniFloatOf(spec), std::max(std::abs(lo), std::abs(hi)))), 0};
+        return {double(roundScale(miniFloatScale(miniFloatOf(spec), std::max(std::abs(lo), std::abs(hi))),
+                                  spec.scaleDtype)),
+                0};
     const QuantParams p = computeParams(spec, double(lo), double(hi));
     return {double(p.scale), p.zeroPoint};
 }

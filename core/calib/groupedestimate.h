@@ -59,7 +59,10 @@ struct GroupedEstimate {
 /// Approximation: the values of each bin are taken as spread evenly over it, so each bin adds
 /// its weight times the mean squared distance of that spread to the nearest level (computed
 /// exactly, clipping included); the scale is taken as exactly ρ·s1_g (float32 rounding and the
-/// scale's epsilon floor are ignored). Exact up to those for values spread evenly in each bin.
+/// scale's epsilon floor are ignored). s1_g is the stored scale, rounded to spec.scaleDtype, so
+/// at ratio 1 the levels are the stored ones; at other ratios the rounding of ρ·s1_g to the scale
+/// dtype (BF16: at most 2^-9 relative) is ignored too. Exact up to those for values spread evenly
+/// in each bin.
 GroupedEstimate estimateGroupedError(const GroupedEstimateInput &input, double ratio);
 
 /// The levels of one zero-point class at ratio 1 in units of s1 (int: k − z for k in [qmin,

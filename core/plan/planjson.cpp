@@ -1,5 +1,6 @@
 #include "plan/planjson.h"
 #include "export/compressedtensorsconfig.h"
+#include "quant/scaledtype.h"
 #include "util/textfile.h"
 
 #include <QJsonArray>
@@ -23,8 +24,8 @@ constexpr qint64 kMaxPlanBytes = qint64(16) << 20;
 // derived from the rest, so reading a plan skips it.
 constexpr std::array<const char *, 8> kPlanKeys{"format", "version",         "default",   "rules",
                                                 "ignore", "ignore_defaults", "overrides", "resolved"};
-constexpr std::array<const char *, 8> kSchemeKeys{"format",      "bits",   "scheme", "narrow",
-                                                  "granularity", "method", "clip",   "clip_ratio"};
+constexpr std::array<const char *, 9> kSchemeKeys{"format", "bits", "scheme",     "narrow",     "granularity",
+                                                  "method", "clip", "clip_ratio", "scale_dtype"};
 constexpr std::array<const char *, 2> kRuleKeys{"match", "scheme"};
 constexpr const char *kKeep = "keep";
 
@@ -131,10 +132,19 @@ Status readClipRatio(PlanScheme &s, const QJsonValue &v) {
     return {};
 }
 
+Status readScaleDtype(PlanScheme &s, const QJsonValue &v) {
+    const auto dtype = scaleDtypeFromName(v.toString().toStdString());
+    if (!v.isString() || !dtype)
+        return Error{"scale_dtype must be \"f32\", \"f16\" or \"bf16\", not " + jsonText(v)};
+    s.scaleDtype = *dtype;
+    return {};
+}
+
 Status readSchemeKey(PlanScheme &s, const QString &key, const QJsonValue &v) {
     using Reader = Status (*)(PlanScheme &, const QJsonValue &);
-    constexpr std::array<Reader, 8> kReaders{readFormat,      readBits,   readScheme, readNarrow,
-                                             readGranularity, readMethod, readClip,   readClipRatio};
+    constexpr std::array<Reader, 9> kReaders{readFormat, readBits,        readScheme,
+                                             readNarrow, readGranularity, readMethod,
+                                             readClip,   readClipRatio,   readScaleDtype};
     for (std::size_t i = 0; i < kSchemeKeys.size(); ++i)
         if (key == QLatin1String(kSchemeKeys[i]))
             return kReaders[i](s, v);
@@ -305,6 +315,8 @@ QJsonObject schemeToJson(const PlanScheme &s) {
         o.insert(QLatin1String("clip"), QJsonArray{s.clip->lo, s.clip->hi});
     if (s.clipRatio)
         o.insert(QLatin1String("clip_ratio"), *s.clipRatio);
+    if (s.scaleDtype)
+        o.insert(QLatin1String("scale_dtype"), latin(scaleDtypeName(*s.scaleDtype)));
     return o;
 }
 

@@ -1,6 +1,7 @@
 #include "plan/quantplan.h"
 
 #include "quant/numberformat.h"
+#include "quant/scaledtype.h"
 #include "quant/schemequant.h"
 
 #include <algorithm>
@@ -120,6 +121,21 @@ Status mergeRange(QuantSpec &out, const PlanScheme &layer, const FormatTraits &t
     return {};
 }
 
+// scale_dtype: int and fp8 only, and not under hqq, which keeps its own float scales.
+Status mergeScaleDtype(QuantSpec &out, const PlanScheme &layer, const FormatTraits &traits) {
+    out.scaleDtype = layer.scaleDtype.value_or(out.scaleDtype);
+    if (!scaleDtypeApplies(out.format)) {
+        if (layer.scaleDtype)
+            return notApplicable("scale_dtype", traits);
+        out.scaleDtype = ScaleDtype::F32;
+    } else if (out.method == CalibMethod::Hqq && (layer.scaleDtype || out.scaleDtype != ScaleDtype::F32)) {
+        if (layer.scaleDtype)
+            return Error{"scale_dtype does not apply to method hqq: it keeps float32 scales"};
+        out.scaleDtype = ScaleDtype::F32;
+    }
+    return {};
+}
+
 std::string ruleLabel(const QuantPlan &plan, std::size_t index) {
     return "rules[" + std::to_string(index) + "] (" + plan.rules[index].pattern.text() + ")";
 }
@@ -214,6 +230,9 @@ PlanScheme planSchemeFromSpec(const QuantSpec &spec) {
         out.clip = ClipRange{spec.clipLo, spec.clipHi};
     if (spec.clipRatio != 1.0 && traits.fixedBlock == 0)
         out.clipRatio = spec.clipRatio;
+    // Given even when f32, so that a default's f16 or bf16 does not come back under it.
+    if (scaleDtypeApplies(spec.format) && spec.method != CalibMethod::Hqq)
+        out.scaleDtype = spec.scaleDtype;
     return out;
 }
 
@@ -244,6 +263,8 @@ Result<QuantSpec> mergeScheme(const QuantSpec &base, const PlanScheme &layer) {
     if (Status merged = mergeGranularity(out, layer, traits); !merged)
         return Error{merged.error()};
     if (Status merged = mergeRange(out, layer, traits); !merged)
+        return Error{merged.error()};
+    if (Status merged = mergeScaleDtype(out, layer, traits); !merged)
         return Error{merged.error()};
     if (Status fits = checkScheme(out, shapeThatFits(out)); !fits)
         return Error{fits.error()};

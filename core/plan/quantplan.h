@@ -19,8 +19,8 @@ namespace qs {
 
 /// A scheme with only some keys given, as a plan's default, rule or override writes it. Each
 /// member mirrors one key of the plan file (format, bits, scheme, narrow, granularity, method,
-/// clip, clip_ratio); an empty optional means the key was left out and comes from the layer below
-/// (see mergeScheme). Only the keys given are written back, so a plan round-trips.
+/// clip, clip_ratio, scale_dtype); an empty optional means the key was left out and comes from the layer
+/// below (see mergeScheme). Only the keys given are written back, so a plan round-trips.
 struct PlanScheme {
     std::optional<NumberFormat> format;
     std::optional<int> bits;
@@ -31,6 +31,7 @@ struct PlanScheme {
     double percentile = kDefaultPercentile; ///< P of method Percentile; ignored otherwise
     std::optional<ClipRange> clip;
     std::optional<double> clipRatio;
+    std::optional<ScaleDtype> scaleDtype;
 
     bool operator==(const PlanScheme &) const = default;
     /// True when no key is given.
@@ -44,8 +45,9 @@ std::string planMethodText(CalibMethod method, double percentile);
 
 /// Every key of spec that applies to its format, given explicitly: the int keys for int only,
 /// granularity and clip_ratio (when not 1) for int and fp8, clip when saturating, method unless
-/// it is minmax on a block or codebook format (which has no other). Merged onto any default it
-/// gives spec back.
+/// it is minmax on a block or codebook format (which has no other), scale_dtype for int and fp8
+/// unless the method is hqq.
+/// Merged onto any default it gives spec back.
 PlanScheme planSchemeFromSpec(const QuantSpec &spec);
 
 /// Checks the values of the keys given, whatever the format: bits from 2 to 16, clip finite with
@@ -57,11 +59,11 @@ Status checkSchemeValues(const PlanScheme &scheme);
 /// dropped (reset to QuantSpec's default): bits, scheme and narrow for every format but int;
 /// granularity and clip_ratio for the block and codebook formats; clip for all but int; a method
 /// the format has no use for (mse outside int and fp8, the others outside int); narrow under the
-/// asymmetric scheme. The same key given explicitly is an error naming it, e.g. "bits does not
-/// apply to q4_0". method, clip and clip_ratio together set the range: a layer giving any of them
-/// replaces the other two (minmax, no clip, ratio 1); clip with clip_ratio, or either with a
-/// method other than minmax, is an error. The result must fit some tensor shape (checkScheme on
-/// rows of 256), so what it reports here no tensor could fix.
+/// asymmetric scheme; scale_dtype for the block and codebook formats and under method hqq. The same key given
+/// explicitly is an error naming it, e.g. "bits does not apply to q4_0". method, clip and clip_ratio together
+/// set the range: a layer giving any of them replaces the other two (minmax, no clip, ratio 1); clip with
+/// clip_ratio, or either with a method other than minmax, is an error. The result must fit some tensor shape
+/// (checkScheme on rows of 256), so what it reports here no tensor could fix.
 Result<QuantSpec> mergeScheme(const QuantSpec &base, const PlanScheme &layer);
 
 /// One rule: the tensors its pattern matches take its scheme (keys left out from the default).

@@ -1,5 +1,7 @@
 #include "quant/quantizer.h"
 
+#include "quant/scaledtype.h"
+
 #include <algorithm>
 #include <limits>
 #include <tuple>
@@ -31,12 +33,18 @@ float boundedScale(float scale) {
     return std::min(std::max(scale, kScaleFloor), kScaleCeiling);
 }
 
+// The scale as the runtime stores it: rounded to the spec's scale dtype before anything else
+// uses it (F32 leaves it alone). The floor, float32 epsilon = 2^-23, is exact in F16 and BF16.
+float storedScale(const QuantSpec &spec, float scale) {
+    return roundScale(boundedScale(scale), spec.scaleDtype);
+}
+
 // PyTorch's observers compute in float32 tensors; doing the same keeps scale and zero point
 // bit-identical to theirs (e.g. the zero point of [-0.2, 1] is the tie 42.5, rounded to 42).
 QuantParams symmetricParams(const QuantSpec &spec, QuantParams p, double lo, double hi) {
     const float amax = std::max(std::abs(float(lo)), std::abs(float(hi)));
     const float divisor = spec.narrow ? float(p.qmax) : float(p.qmax - p.qmin) / 2.0f;
-    p.scale = boundedScale(amax / divisor);
+    p.scale = storedScale(spec, amax / divisor);
     p.zeroPoint = 0;
     const double effective = std::max(std::abs(lo), std::abs(hi));
     p.clipMin = -effective;
@@ -44,12 +52,14 @@ QuantParams symmetricParams(const QuantSpec &spec, QuantParams p, double lo, dou
     return p;
 }
 
-QuantParams asymmetricParams(QuantParams p, double lo, double hi) {
+// The zero point follows from the stored (rounded) scale, so codes, zero point and scale
+// reproduce x̂ exactly.
+QuantParams asymmetricParams(const QuantSpec &spec, QuantParams p, double lo, double hi) {
     const double widenedLo = std::min(lo, 0.0);
     const double widenedHi = std::max(hi, 0.0);
     const float loF = float(widenedLo);
     const float hiF = float(widenedHi);
-    p.scale = boundedScale((hiF - loF) / float(p.qmax - p.qmin));
+    p.scale = storedScale(spec, (hiF - loF) / float(p.qmax - p.qmin));
     const auto shift = std::int64_t(std::nearbyint(loF / p.scale));
     p.zeroPoint = std::clamp(p.qmin - shift, p.qmin, p.qmax);
     p.clipMin = widenedLo;
@@ -83,7 +93,7 @@ QuantParams computeParams(const QuantSpec &spec, double lo, double hi) {
         std::swap(lo, hi);
     if (spec.scheme == Scheme::Symmetric)
         return symmetricParams(spec, p, lo, hi);
-    return asymmetricParams(p, lo, hi);
+    return asymmetricParams(spec, p, lo, hi);
 }
 
 QuantParams paramsForTensor(const QuantSpec &spec, double tensorMin, double tensorMax) {

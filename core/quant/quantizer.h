@@ -25,7 +25,9 @@ std::pair<double, double> requestedRange(const QuantSpec &spec, double tensorMin
 ///  asymmetric: [lo, hi] widened to include 0, scale = (hi - lo) / (qmax - qmin),
 ///              zero point = clamp(qmin - round_half_even(lo / scale), qmin, qmax).
 /// Scale and zero point are computed in float32, as PyTorch's observers do (so ties such as
-/// lo / scale = -42.5 round as there), and the scale is floored at float32 epsilon.
+/// lo / scale = -42.5 round as there), and the scale is floored at float32 epsilon. The scale is
+/// then rounded to spec.scaleDtype (roundScale; F32 changes nothing) before the zero point is
+/// computed from it, so (q - zero point) · scale with the stored scale is exactly x̂.
 QuantParams computeParams(const QuantSpec &spec, double lo, double hi);
 
 /// requestedRange followed by computeParams.

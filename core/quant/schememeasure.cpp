@@ -10,6 +10,7 @@
 #include "quant/minifloat.h"
 #include "quant/nf4.h"
 #include "quant/quantizer.h"
+#include "quant/scaledtype.h"
 #include "util/parallel.h"
 
 #include <algorithm>
@@ -184,7 +185,7 @@ ChunkPlan fp8Plan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
     const float ratio = float(spec.clipRatio);
     if (grid.granularity().kind == Granularity::Kind::Tensor) {
         const float amax = range->amax * ratio;
-        const float scale = miniFloatScale(format, amax);
+        const float scale = roundScale(miniFloatScale(format, amax), spec.scaleDtype);
         plan.kernel = [format, scale, amax](std::size_t begin, std::span<const float> in,
                                             std::span<float> out, ChunkResult &r) {
             fakeQuantizeScaled(format, in, out, scale);
@@ -210,7 +211,7 @@ ChunkPlan fp8Plan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
             });
             result.resize(group.size());
             const float amax = finiteAbsMax(group) * ratio;
-            const float scale = miniFloatScale(format, amax);
+            const float scale = roundScale(miniFloatScale(format, amax), spec.scaleDtype);
             fakeQuantizeScaled(format, group, result, scale);
             addFp8Params(r, scale, amax);
             std::size_t next = 0;

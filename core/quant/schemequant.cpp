@@ -10,6 +10,7 @@
 #include "quant/minifloat.h"
 #include "quant/nf4.h"
 #include "quant/quantizer.h"
+#include "quant/scaledtype.h"
 #include "stats/tensorstats.h"
 #include "util/parallel.h"
 
@@ -129,8 +130,9 @@ Result<SchemeQuantization> quantizeInt(std::span<const float> values, const Para
     return out;
 }
 
-float fp8Scale(MiniFloat format, std::span<const float> group, float ratio) {
-    return miniFloatScale(format, finiteAbsMax(group) * ratio);
+// The scale as stored: amax / the format's largest value, rounded to the spec's scale dtype.
+float fp8Scale(const QuantSpec &spec, MiniFloat format, float amax) {
+    return roundScale(miniFloatScale(format, amax), spec.scaleDtype);
 }
 
 // FP8 at any granularity: each group gathered, scaled to the format's range, put back. Method mse
@@ -142,8 +144,8 @@ Result<SchemeQuantization> quantizeFp8(std::span<const float> values, const Para
     if (spec.method == CalibMethod::Mse) {
         auto searched = mseShrinkRatios(
             values, grid,
-            [format](std::span<const float> group, float ratio, std::span<float> out) {
-                fakeQuantizeScaled(format, group, out, fp8Scale(format, group, ratio));
+            [&spec, format](std::span<const float> group, float ratio, std::span<float> out) {
+                fakeQuantizeScaled(format, group, out, fp8Scale(spec, format, finiteAbsMax(group) * ratio));
             },
             control);
         if (!searched)
@@ -162,7 +164,7 @@ Result<SchemeQuantization> quantizeFp8(std::span<const float> values, const Para
         });
         result.resize(in.size());
         const float amax = finiteAbsMax(in) * ratios[std::size_t(g)];
-        const float scale = miniFloatScale(format, amax);
+        const float scale = fp8Scale(spec, format, amax);
         fakeQuantizeScaled(format, in, result, scale);
         out.scales.push_back(scale);
         out.clipMin.push_back(-double(amax));
@@ -286,6 +288,20 @@ Status checkMethod(const QuantSpec &spec) {
     return {};
 }
 
+// Block and codebook formats derive their own scales (and store them in their own types); HQQ
+// keeps a float32 scale with a float zero point that its solver tunes against that scale.
+Status checkScaleDtype(const QuantSpec &spec) {
+    if (spec.scaleDtype == ScaleDtype::F32)
+        return {};
+    if (!scaleDtypeApplies(spec.format))
+        return Error{"scale_dtype does not apply to " + formatName(spec) +
+                     ": it stores its own block scales"};
+    if (spec.method == CalibMethod::Hqq)
+        return Error{
+            "scale_dtype does not apply to method hqq: it keeps float32 scales and float zero points"};
+    return {};
+}
+
 } // namespace
 
 bool usesImportance(NumberFormat format) {
@@ -328,6 +344,8 @@ Status checkScheme(const QuantSpec &spec, const std::vector<std::int64_t> &shape
     if (spec.method != CalibMethod::MinMax)
         if (const Status ok = checkMethod(spec); !ok)
             return ok;
+    if (const Status ok = checkScaleDtype(spec); !ok)
+        return ok;
     if (traits.fixedBlock > 0) {
         if (spec.granularity.kind != Granularity::Kind::Tensor)
             return Error{"granularity " + granularityName(spec.granularity) + " does not apply to " +

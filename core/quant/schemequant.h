@@ -17,9 +17,11 @@ struct SchemeQuantization {
     std::vector<float> dequantized;       ///< x̂, in the input's row-major order
     std::vector<std::int64_t> paramShape; ///< the parameter grid
     /// Each group's or block's scale (its effective scale for two-level formats: NVFP4's s_b / g,
-    /// NF4's absmax), row-major over paramShape.
+    /// NF4's absmax), row-major over paramShape. Int and FP8: the stored scale, already rounded
+    /// to spec.scaleDtype (exactly representable in it), the one x̂ was quantized with.
     std::vector<float> scales;
-    /// Zero points of the int format (0 when symmetric); empty for other formats and for hqq.
+    /// Zero points of the int format (0 when symmetric), computed from the stored scale; empty
+    /// for other formats and for hqq.
     std::vector<std::int64_t> zeroPoints;
     /// Method hqq only: each group's zero point as HQQ keeps it, a float in code units, not
     /// rounded: q = clamp(round(x · inverse + z), 0, 2^b - 1) with HQQ's inverse scale, x̂ = (q - z) ·
@@ -36,8 +38,9 @@ struct SchemeQuantization {
 
 /// Whether spec can quantize a tensor of this shape. A usage error names what does not fit
 /// ("bits does not apply to nf4", "granularity group:128 does not apply to mxfp4: it carries its
-/// own blocks of 32"); a shape error names the row length and the block size. The caller adds
-/// the tensor's name.
+/// own blocks of 32", "scale_dtype does not apply to q4_k" for a scale dtype other than F32 on a
+/// block or codebook format or with method hqq); a shape error names the row length and the
+/// block size. The caller adds the tensor's name.
 Status checkScheme(const QuantSpec &spec, const std::vector<std::int64_t> &shape);
 
 /// Bits per weight of spec on a tensor of this shape: element bits plus parameter overhead (int

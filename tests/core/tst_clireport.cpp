@@ -121,6 +121,7 @@ private slots:
     void referenceFigures();
     void referenceUnpairedAndCsv();
     void referenceUnreadable();
+    void scaleDtypeOption();
 
 private:
     QString writeReference();
@@ -662,6 +663,28 @@ void TestCliReport::referenceUnreadable() {
     QCOMPARE(junk.exitCode, 1);
     QVERIFY(junk.out.isEmpty());
     QVERIFY2(junk.err.contains(file("junk.safetensors").toUtf8()), junk.err.constData());
+}
+
+void TestCliReport::scaleDtypeOption() {
+    // --scale-dtype is a scheme option of report as of analyze: the same figures per tensor.
+    const QStringList scheme{QStringLiteral("--bits"),        QStringLiteral("4"),
+                             QStringLiteral("--granularity"), QStringLiteral("group:32"),
+                             QStringLiteral("--scale-dtype"), QStringLiteral("bf16")};
+    const QJsonObject doc = runJson(report(QStringList{QStringLiteral("--json")} + scheme));
+    const QJsonObject f32 =
+        runJson(report({QStringLiteral("--json"), QStringLiteral("--bits"), QStringLiteral("4"),
+                        QStringLiteral("--granularity"), QStringLiteral("group:32")}));
+    const QJsonObject analyzed =
+        runJson(QStringList{QStringLiteral("analyze"), file("llama.safetensors"), QStringLiteral("--tensor"),
+                            kQ, QStringLiteral("--json")} +
+                scheme);
+    QCOMPARE(byName(doc, kQ).value(QStringLiteral("mse")), analyzed.value(QStringLiteral("mse")));
+    QVERIFY(byName(doc, kQ).value(QStringLiteral("mse")) != byName(f32, kQ).value(QStringLiteral("mse")));
+    // A plan sets every scheme, scale_dtype included.
+    const Run r = run(report({QStringLiteral("--json"), QStringLiteral("--plan"), QStringLiteral("p.json"),
+                              QStringLiteral("--scale-dtype"), QStringLiteral("bf16")}));
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("excludes --scale-dtype"), r.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestCliReport)

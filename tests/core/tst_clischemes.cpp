@@ -47,6 +47,7 @@ private Q_SLOTS:
     void analyzeImatrix();
     void compareImatrix();
     void imatrixErrors();
+    void analyzeScaleDtype();
 
 private:
     // imatrix.safetensors: q_proj [8, 256] (blk.0.attn_q.weight by the name mapping), an expert
@@ -609,6 +610,49 @@ void TestCliSchemes::imatrixErrors() {
         QVERIFY2(mismatch.err.contains(shortRow.toUtf8()) && mismatch.err.contains(kImatrixQ) &&
                      mismatch.err.contains("100") && mismatch.err.contains("256"),
                  mismatch.err.constData());
+    }
+}
+
+void TestCliSchemes::analyzeScaleDtype() {
+    // w24 in groups of 2, int4 symmetric: the float32 scales are 0.1, 0.2, 0.4 and 1
+    // (analyzeParamsByHand). In BF16 (8 significant bits, nearest even): 0.1f = 0x3DCCCCCD keeps
+    // 0x3DCD = 2^-4 · 205/128 = 0.10009765625; 0.2 → 0x3E4D = 0.2001953125; 0.4 → 0x3ECD =
+    // 0.400390625; 1 stays 1.
+    const QStringList args =
+        analyzeSchemes("w24") + QStringList{QStringLiteral("--granularity=group:2"),
+                                            QStringLiteral("--bits=4"), QStringLiteral("--params")};
+    const QJsonObject f32 = runJson(args + QStringList{QStringLiteral("--json")});
+    QCOMPARE(f32.value(QStringLiteral("scale_dtype")).toString(), QStringLiteral("f32")); // the default
+    const QJsonObject bf16 = runJson(args + QStringList{QStringLiteral("--scale-dtype"),
+                                                        QStringLiteral("bf16"), QStringLiteral("--json")});
+    QCOMPARE(bf16.value(QStringLiteral("scale_dtype")).toString(), QStringLiteral("bf16"));
+    QCOMPARE(bf16.value(QStringLiteral("scales")).toArray(),
+             (QJsonArray{0.10009765625, 0.2001953125, 0.400390625, 1.0}));
+    // The figures include the scale's rounding.
+    QVERIFY(bf16.value(QStringLiteral("mse")).toDouble() != f32.value(QStringLiteral("mse")).toDouble());
+    const Run text = run(args + QStringList{QStringLiteral("--scale-dtype=f16")});
+    QCOMPARE(text.exitCode, 0);
+    QVERIFY2(QString::fromUtf8(text.out).contains(QRegularExpression(
+                 QStringLiteral("^scales stored as +f16$"), QRegularExpression::MultilineOption)),
+             text.out.constData());
+    // Formats with their own block scales have no scale dtype: null in JSON, refused when given.
+    const QJsonObject q8 = runJson(analyzeSchemes("w232") +
+                                   QStringList{QStringLiteral("--format=q8_0"), QStringLiteral("--json")});
+    QVERIFY(q8.value(QStringLiteral("scale_dtype")).isNull());
+    const QList<QPair<QStringList, QByteArray>> refused{
+        {{QStringLiteral("--format=q4_k"), QStringLiteral("--scale-dtype=bf16")},
+         "scale_dtype does not apply to q4_k"},
+        {{QStringLiteral("--format=nf4"), QStringLiteral("--scale-dtype=f32")},
+         "scale_dtype does not apply to nf4"},
+        {{QStringLiteral("--scale-dtype=fp16")}, "--scale-dtype must be f32, f16 or bf16"},
+        {{QStringLiteral("--granularity=group:2"), QStringLiteral("--scheme=asymmetric"),
+          QStringLiteral("--method=hqq"), QStringLiteral("--scale-dtype=bf16")},
+         "scale_dtype does not apply to method hqq"},
+    };
+    for (const auto &[options, message] : refused) {
+        const Run r = run(analyzeSchemes("w24") + options);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(message), r.err.constData());
     }
 }
 

@@ -88,6 +88,7 @@ private Q_SLOTS:
     void failedSaveKeepsFile();
     void loadErrorsNameTheFile();
     void configImportsAsOverrides();
+    void scaleDtypeKey();
 };
 
 void TestPlanJson::exampleResolves() {
@@ -212,7 +213,8 @@ void TestPlanJson::errors_data() {
     QTest::addRow("unknown scheme key") << "default/bitz"
                                         << "4"
                                         << "plan.json: default: unknown key \"bitz\" (expected format, bits, "
-                                           "scheme, narrow, granularity, method, clip, clip_ratio)";
+                                           "scheme, narrow, granularity, method, clip, clip_ratio, "
+                                           "scale_dtype)";
     QTest::addRow("unknown rule key") << "rules/0/when"
                                       << "1" << rule0 + "unknown key \"when\" (expected match, scheme)";
     QTest::addRow("unknown format")
@@ -270,6 +272,18 @@ void TestPlanJson::errors_data() {
     QTest::addRow("explicit granularity on q6_k")
         << "overrides/model.layers.0.self_attn.q_proj.weight/granularity"
         << "\"group:32\"" << q6 + "granularity does not apply to q6_k: it carries its own blocks of 256";
+    QTest::addRow("explicit scale_dtype on q8_0")
+        << "rules/1/scheme/scale_dtype"
+        << "\"bf16\""
+        << "plan.json: rules[1] (re:.*\\.v_proj\\.weight): scale_dtype does not apply to q8_0";
+    QTest::addRow("bad scale_dtype")
+        << "default/scale_dtype"
+        << "\"fp16\""
+        << "plan.json: default: scale_dtype must be \"f32\", \"f16\" or \"bf16\", "
+           "not \"fp16\"";
+    QTest::addRow("scale_dtype not a string") << "default/scale_dtype"
+                                              << "16"
+                                              << "plan.json: default: scale_dtype must be";
     QTest::addRow("bad scheme")
         << "default/scheme"
         << "\"sym\""
@@ -427,9 +441,48 @@ void TestPlanJson::configImportsAsOverrides() {
                                    .toObject();
     const QJsonObject expected =
         QJsonDocument::fromJson(R"({"format": "int", "bits": 8, "scheme": "symmetric",
-        "narrow": true, "granularity": "tensor", "method": "minmax", "clip": [-0.25, 0.5]})")
+        "narrow": true, "granularity": "tensor", "method": "minmax", "clip": [-0.25, 0.5],
+        "scale_dtype": "f32"})")
             .object();
     QCOMPARE(upJson, expected);
+}
+
+void TestPlanJson::scaleDtypeKey() {
+    // Written only where given, read back the same; inherited by rules of int and fp8, dropped by
+    // the q8_0 rule and the q6_k override of the example.
+    QJsonObject root = exampleObject();
+    root =
+        withMember(root, {QStringLiteral("default"), QStringLiteral("scale_dtype")}, QStringLiteral("bf16"))
+            .toObject();
+    root = withMember(root, QStringLiteral("rules/0/scheme/scale_dtype").split(QLatin1Char('/')),
+                      QStringLiteral("f16"))
+               .toObject();
+    const Result<QuantPlan> plan = planFromJson(toText(root), "plan.json");
+    QVERIFY2(plan.ok(), plan.error().c_str());
+    QCOMPARE(plan->defaults.scaleDtype, std::optional(ScaleDtype::BF16));
+    QCOMPARE(plan->rules[0].scheme.scaleDtype, std::optional(ScaleDtype::F16));
+    QCOMPARE(plan->rules[1].scheme.scaleDtype, std::nullopt);
+    const std::string written = planToJson(plan.value());
+    QCOMPARE(QJsonDocument::fromJson(QByteArray::fromStdString(written)).object(), root);
+    QVERIFY(planFromJson(written, "again.json").value() == plan.value());
+    // The example's plan without the key writes none (exampleRoundTrip compares the whole text).
+    QVERIFY(!QString::fromStdString(planToJson(planFromJson(kExample, "p").value()))
+                 .contains(QLatin1String("scale_dtype")));
+    const std::vector<std::int64_t> shape{64, 256};
+    QCOMPARE(resolve(plan.value(), "model.layers.3.self_attn.o_proj.weight", shape).spec.scaleDtype,
+             ScaleDtype::BF16);
+    QCOMPARE(resolve(plan.value(), "model.layers.3.mlp.down_proj.weight", shape).spec.scaleDtype,
+             ScaleDtype::F16);
+    QCOMPARE(resolve(plan.value(), "model.layers.3.self_attn.v_proj.weight", shape).spec.scaleDtype,
+             ScaleDtype::F32);
+    QCOMPARE(resolve(plan.value(), "model.layers.0.self_attn.q_proj.weight", shape).spec.scaleDtype,
+             ScaleDtype::F32);
+    // One scheme cell, as the plan editor parses it.
+    QCOMPARE(planSchemeFromJson(R"({"scale_dtype":"f32"})").value().scaleDtype,
+             std::optional(ScaleDtype::F32));
+    PlanScheme cell;
+    cell.scaleDtype = ScaleDtype::BF16;
+    QCOMPARE(planSchemeToJson(cell), std::string(R"({"scale_dtype":"bf16"})"));
 }
 
 QTEST_GUILESS_MAIN(TestPlanJson)

@@ -76,6 +76,7 @@ private Q_SLOTS:
     void ruleCountsPerRule();
     void editing();
     void resolutionTexts();
+    void scaleDtypeKey();
 };
 
 void TestQuantPlan::patterns_data() {
@@ -307,6 +308,12 @@ void TestQuantPlan::explicitKeysThatDoNotApply_data() {
     PlanScheme method = formatScheme(NumberFormat::Q4_K);
     method.method = CalibMethod::Mse;
     QTest::addRow("method on q4_k") << method << "method mse does not apply to q4_k";
+    PlanScheme scaleDtype = formatScheme(NumberFormat::Q4_K);
+    scaleDtype.scaleDtype = ScaleDtype::BF16;
+    QTest::addRow("scale_dtype on q4_k") << scaleDtype << "scale_dtype does not apply to q4_k";
+    PlanScheme scaleF32 = formatScheme(NumberFormat::NvFp4);
+    scaleF32.scaleDtype = ScaleDtype::F32; // even f32: nvfp4 stores its own scales
+    QTest::addRow("scale_dtype f32 on nvfp4") << scaleF32 << "scale_dtype does not apply to nvfp4";
     PlanScheme narrow;
     narrow.scheme = Scheme::Asymmetric;
     narrow.narrow = true;
@@ -386,6 +393,13 @@ void TestQuantPlan::specRoundTrip_data() {
     QuantSpec q6;
     q6.format = NumberFormat::Q6_K;
     QTest::addRow("q6_k") << q6;
+    QuantSpec bf16 = intSpec(4, Scheme::Asymmetric);
+    bf16.granularity = Granularity{Granularity::Kind::Group, 0, 128, 0, 0};
+    bf16.scaleDtype = ScaleDtype::BF16;
+    QTest::addRow("int bf16 scales") << bf16;
+    QuantSpec fp8f16 = fp8;
+    fp8f16.scaleDtype = ScaleDtype::F16;
+    QTest::addRow("fp8 f16 scales") << fp8f16;
 }
 
 void TestQuantPlan::specRoundTrip() {
@@ -503,6 +517,36 @@ void TestQuantPlan::resolutionTexts() {
     QCOMPARE(text("x.k_proj.weight", kMatrix), std::string("ignored: *.k_proj.weight"));
     QCOMPARE(text("a.weight", kMatrix), std::string("override: keep"));
     QCOMPARE(text("b.weight", kMatrix), std::string("override"));
+}
+
+void TestQuantPlan::scaleDtypeKey() {
+    QuantPlan plan = int4Plan();
+    plan.defaults.scaleDtype = ScaleDtype::BF16;
+    const QuantSpec base = defaultSpec(plan).value();
+    QCOMPARE(base.scaleDtype, ScaleDtype::BF16);
+    // Inherited by fp8, which computes its own scale; dropped by q4_k and under hqq.
+    QCOMPARE(mustMerge(base, formatScheme(NumberFormat::Fp8E4M3)).scaleDtype, ScaleDtype::BF16);
+    QCOMPARE(mustMerge(base, formatScheme(NumberFormat::Q4_K)).scaleDtype, ScaleDtype::F32);
+    PlanScheme hqq;
+    hqq.scheme = Scheme::Asymmetric;
+    hqq.method = CalibMethod::Hqq;
+    QCOMPARE(mustMerge(base, hqq).scaleDtype, ScaleDtype::F32);
+    hqq.scaleDtype = ScaleDtype::F16;
+    QCOMPARE(QString::fromStdString(mergeScheme(base, hqq).error()),
+             QStringLiteral("scale_dtype does not apply to method hqq: it keeps float32 scales"));
+    // A rule's f32 wins over the default's bf16, and planSchemeFromSpec writes f32 explicitly so
+    // that a tensor set back to f32 under a bf16 default stays f32.
+    PlanScheme f32;
+    f32.scaleDtype = ScaleDtype::F32;
+    QCOMPARE(mustMerge(base, f32).scaleDtype, ScaleDtype::F32);
+    const QuantSpec back = mustMerge(base, f32);
+    QCOMPARE(planSchemeFromSpec(back).scaleDtype, std::optional(ScaleDtype::F32));
+    QCOMPARE(mustMerge(base, planSchemeFromSpec(back)), back);
+    QCOMPARE(planSchemeFromSpec(mustMerge(base, formatScheme(NumberFormat::Q4_K))).scaleDtype, std::nullopt);
+    // Resolved per tensor: the scheme quantizes with it.
+    const TensorResolution r = resolve(plan, "model.layers.0.mlp.down_proj.weight", kMatrix);
+    QVERIFY(r.quantized());
+    QCOMPARE(r.spec.scaleDtype, ScaleDtype::BF16);
 }
 
 QTEST_GUILESS_MAIN(TestQuantPlan)
