@@ -10,6 +10,7 @@ namespace qs {
 
 // Each target's file pair defines one of these; the registry lists them in menu order.
 const Exporter &quantscopePlanExporter();
+const Exporter &ggufExporter();
 
 namespace {
 
@@ -48,6 +49,11 @@ Status Exporter::checkInput(const CheckpointReader &) const {
     return {};
 }
 
+std::optional<std::string> Exporter::cannotExpressTensor(const TensorInfo &info,
+                                                         const QuantSpec &spec) const {
+    return cannotExpress(spec, info.shape);
+}
+
 std::vector<std::string> Exporter::outputPaths(const std::string &output) const {
     if (!outputIsFolder())
         return {output};
@@ -74,7 +80,7 @@ Status Exporter::check(const ExportJob &job) const {
         const TensorResolution resolution = resolve(job.plan, info.name, info.shape);
         if (!resolution.quantized())
             continue;
-        const auto why = cannotExpress(resolution.spec, info.shape);
+        const auto why = cannotExpressTensor(info, resolution.spec);
         if (!why)
             continue;
         auto [it, added] = refused.try_emplace(*why);
@@ -114,6 +120,7 @@ std::vector<std::string> checkpointInputFiles(const CheckpointReader &reader) {
 std::span<const Exporter *const> exporters() {
     static const std::vector<const Exporter *> all{
         &quantscopePlanExporter(),
+        &ggufExporter(),
     };
     return all;
 }
