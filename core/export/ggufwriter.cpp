@@ -232,6 +232,8 @@ Status writeQuantized(Sink &sink, const GgufReader &reader, std::size_t index, c
         const auto blocks =
             quantizeGgmlTensor(GgmlType(tensor.typeId), values.subspan(e * runRows * cols, runRows * cols),
                                runRows, cols, control, weights);
+        if (!blocks && control.canceled())
+            return Error{"cancelled"};
         if (!blocks)
             return Error{"tensor '" + info.name +
                          "': " + (runs > 1 ? "expert " + std::to_string(e) + ": " : "") + blocks.error()};
@@ -290,10 +292,6 @@ Result<ExportOutcome> writeFile(const ExportJob &job, const GgufReader &reader,
     return outcome;
 }
 
-std::string storedAs(const TensorInfo &info) {
-    return info.typeName();
-}
-
 class GgufWriter final : public Exporter {
 public:
     std::string id() const override { return "gguf"; }
@@ -324,7 +322,7 @@ public:
             info.storageType.empty() &&
             (info.dtype == DType::F32 || info.dtype == DType::F16 || info.dtype == DType::BF16);
         if (!isFloat) // re-quantizing blocks would add a second rounding llama-quantize refuses too
-            return "stored as " + storedAs(info) + ", not F32, F16 or BF16";
+            return "stored as " + info.typeName() + ", not F32, F16 or BF16";
         return std::nullopt;
     }
 
