@@ -15,6 +15,7 @@ const Exporter &llamaCppTypesExporter();
 const Exporter &aimetEncodingsExporter();
 const Exporter &aimetLegacyEncodingsExporter();
 const Exporter &csvTableExporter();
+const Exporter &ggufExporter();
 
 namespace {
 
@@ -53,6 +54,11 @@ Status Exporter::checkInput(const CheckpointReader &) const {
     return {};
 }
 
+std::optional<std::string> Exporter::cannotExpressTensor(const TensorInfo &info,
+                                                         const QuantSpec &spec) const {
+    return cannotExpress(spec, info.shape);
+}
+
 std::vector<std::string> Exporter::outputPaths(const std::string &output) const {
     if (!outputIsFolder())
         return {output};
@@ -79,7 +85,7 @@ Status Exporter::check(const ExportJob &job) const {
         const TensorResolution resolution = resolve(job.plan, info.name, info.shape);
         if (!resolution.quantized())
             continue;
-        const auto why = cannotExpress(resolution.spec, info.shape);
+        const auto why = cannotExpressTensor(info, resolution.spec);
         if (!why)
             continue;
         auto [it, added] = refused.try_emplace(*why);
@@ -124,6 +130,7 @@ std::span<const Exporter *const> exporters() {
         &aimetLegacyEncodingsExporter(),
         &llamaCppTypesExporter(),
         &csvTableExporter(),
+        &ggufExporter(),
     };
     return all;
 }

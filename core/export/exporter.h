@@ -78,6 +78,11 @@ public:
     /// "q4_k has no compressed-tensors form".
     virtual std::optional<std::string> cannotExpress(const QuantSpec &spec,
                                                      const std::vector<std::int64_t> &shape) const = 0;
+    /// Why the target cannot write this input tensor with spec, or nullopt when it can. The
+    /// default asks cannotExpress(spec, info.shape); a target that also depends on how the tensor
+    /// is stored (GGUF re-quantizes only float tensors) adds its reasons.
+    virtual std::optional<std::string> cannotExpressTensor(const TensorInfo &info,
+                                                           const QuantSpec &spec) const;
     /// Checks the input itself (a GGUF target needs a GGUF input); the default accepts any.
     virtual Status checkInput(const CheckpointReader &reader) const;
 

@@ -284,6 +284,7 @@ Result<Preamble> readPreamble(Cursor &cursor) {
 
 struct Metadata {
     std::map<std::string, std::string> text;
+    std::vector<GgufReader::RawPair> pairs;
     std::uint64_t alignment = GgufReader::kDefaultAlignment;
 };
 
@@ -307,6 +308,7 @@ void describeFileType(std::string &value) {
 }
 
 Status readPair(Cursor &cursor, std::uint64_t index, Metadata &metadata) {
+    const std::uint64_t begin = cursor.pos();
     std::string key;
     std::uint32_t type = 0;
     if (!cursor.readString(&key, "metadata key") || !cursor.read(type, "metadata value type"))
@@ -324,6 +326,7 @@ Status readPair(Cursor &cursor, std::uint64_t index, Metadata &metadata) {
     }
     if (key == "general.file_type")
         describeFileType(value);
+    metadata.pairs.push_back({key, type, begin, valueAt, cursor.pos()});
     metadata.text.emplace(std::move(key), std::move(value));
     return {};
 }
@@ -488,7 +491,8 @@ Status placeTensors(std::vector<TensorInfo> &infos, std::uint64_t headerEnd, std
 
 struct ParsedFile {
     ParsedTensors tensors;
-    std::map<std::string, std::string> metadata;
+    Metadata metadata;
+    std::uint32_t version = 0;
 };
 
 Result<ParsedFile> parseFile(std::span<const std::byte> bytes) {
@@ -506,8 +510,8 @@ Result<ParsedFile> parseFile(std::span<const std::byte> bytes) {
         placeTensors(tensors.value().infos, cursor.pos(), bytes.size(), metadata->alignment);
     if (!placed)
         return Error{placed.error()};
-    ParsedFile parsed{std::move(tensors).value(), std::move(metadata.value().text)};
-    parsed.metadata["gguf.version"] = std::to_string(preamble->version);
+    ParsedFile parsed{std::move(tensors).value(), std::move(metadata).value(), preamble->version};
+    parsed.metadata.text["gguf.version"] = std::to_string(preamble->version);
     return parsed;
 }
 
@@ -528,7 +532,10 @@ Result<std::shared_ptr<const GgufReader>> GgufReader::open(const std::string &pa
     auto reader = std::shared_ptr<GgufReader>(new GgufReader);
     reader->m_tensors = std::move(parsed.value().tensors.infos);
     reader->m_ggmlTypes = std::move(parsed.value().tensors.types);
-    reader->m_metadata = std::move(parsed.value().metadata);
+    reader->m_metadata = std::move(parsed.value().metadata.text);
+    reader->m_pairs = std::move(parsed.value().metadata.pairs);
+    reader->m_alignment = parsed.value().metadata.alignment;
+    reader->m_version = parsed.value().version;
     reader->m_file = std::move(mapped).value();
     return std::shared_ptr<const GgufReader>(std::move(reader));
 }

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
+#include <vector>
 
 namespace qs {
 
@@ -50,12 +52,35 @@ public:
     Result<std::shared_ptr<const FloatTensor>> loadFloat(std::size_t index,
                                                          const RunControl &control = {}) const override;
 
+    /// One metadata pair as stored, for writers that copy pairs byte for byte: the pair spans
+    /// [begin, end) of the file (key, value type, value); its value starts at valueBegin.
+    struct RawPair {
+        std::string key;
+        std::uint32_t valueType = 0; ///< gguf_type: 4 is uint32, 8 string, 9 array, ...
+        std::uint64_t begin = 0;
+        std::uint64_t valueBegin = 0;
+        std::uint64_t end = 0;
+    };
+    /// Every metadata pair in file order (not the "gguf.version" that metadata() adds).
+    const std::vector<RawPair> &rawPairs() const { return m_pairs; }
+    /// The format version (2 or 3).
+    std::uint32_t version() const { return m_version; }
+    /// general.alignment, or kDefaultAlignment when the file does not set it.
+    std::uint64_t alignment() const { return m_alignment; }
+    /// The ggml type id tensor `index` is stored in (index < tensors().size()).
+    std::uint32_t ggmlType(std::size_t index) const { return m_ggmlTypes[index]; }
+    /// The whole mapped file; valid as long as the reader.
+    std::span<const std::byte> fileBytes() const { return m_file->bytes(); }
+
 private:
     GgufReader() = default;
     std::shared_ptr<const MappedFile> m_file;
     std::vector<TensorInfo> m_tensors;
     std::vector<std::uint32_t> m_ggmlTypes; ///< per tensor
     std::map<std::string, std::string> m_metadata;
+    std::vector<RawPair> m_pairs;
+    std::uint32_t m_version = 0;
+    std::uint64_t m_alignment = kDefaultAlignment;
 };
 
 } // namespace qs

@@ -17,7 +17,7 @@ public:
     // gguf_type values
     enum : quint32 { kU32 = 4, kString = 8, kArray = 9 };
     // ggml_type values
-    enum : quint32 { kF32 = 0, kF16 = 1 };
+    enum : quint32 { kF32 = 0, kF16 = 1, kQ8_0 = 8, kBF16 = 30 };
     static constexpr int kAlignment = 32;
 
     static QByteArray le32(quint32 value) { return le(value, 4); }
@@ -37,6 +37,15 @@ public:
         return pair(key, kString, str(value));
     }
     GgufBuilder &u32(const QByteArray &key, quint32 value) { return pair(key, kU32, le32(value)); }
+    /// Sets general.alignment (a power of two) and lays the data out by it.
+    GgufBuilder &alignment(quint32 value) {
+        m_alignment = int(value);
+        return u32("general.alignment", value);
+    }
+    /// Any pair: gguf_type and the value's bytes as stored.
+    GgufBuilder &raw(const QByteArray &key, quint32 type, const QByteArray &value) {
+        return pair(key, type, value);
+    }
     GgufBuilder &strings(const QByteArray &key, const QList<QByteArray> &values) {
         QByteArray items = le32(kString) + le64(quint64(values.size()));
         for (const QByteArray &value : values)
@@ -46,7 +55,7 @@ public:
     /// dims fastest-varying first, as GGUF stores them (ne0 = row length).
     GgufBuilder &tensor(const QByteArray &name, const std::vector<quint64> &dims, quint32 type,
                         const QByteArray &data) {
-        while (m_data.size() % kAlignment != 0)
+        while (m_data.size() % m_alignment != 0)
             m_data += '\0';
         m_infos += str(name) + le32(quint32(dims.size()));
         for (quint64 dim : dims)
@@ -64,7 +73,7 @@ public:
     QByteArray build() const {
         QByteArray out =
             QByteArray("GGUF") + le32(3) + le64(m_tensors) + le64(m_pairs) + m_pairBytes + m_infos;
-        while (out.size() % kAlignment != 0)
+        while (out.size() % m_alignment != 0)
             out += '\0';
         return out + m_data;
     }
@@ -82,6 +91,7 @@ private:
         return *this;
     }
 
+    int m_alignment = kAlignment;
     quint64 m_pairs = 0;
     quint64 m_tensors = 0;
     QByteArray m_pairBytes;
