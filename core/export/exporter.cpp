@@ -10,6 +10,8 @@ namespace qs {
 
 // Each target's file pair defines one of these; the registry lists them in menu order.
 const Exporter &quantscopePlanExporter();
+const Exporter &compressedTensorsWeightsExporter();
+const Exporter &fakeQuantExporter();
 
 namespace {
 
@@ -114,6 +116,8 @@ std::vector<std::string> checkpointInputFiles(const CheckpointReader &reader) {
 std::span<const Exporter *const> exporters() {
     static const std::vector<const Exporter *> all{
         &quantscopePlanExporter(),
+        &compressedTensorsWeightsExporter(),
+        &fakeQuantExporter(),
     };
     return all;
 }
