@@ -207,7 +207,7 @@ Result<Pieces> encodeFp8(const TensorInfo &info, const QuantSpec &spec, const Sc
         const bool scaled = scale > 0.0f && std::isfinite(scale);
         codes[i] = encodeMiniFloat(MiniFloat::E4M3, scaled ? x / scale : x);
         const float back = decodeMiniFloat(MiniFloat::E4M3, codes[i]) * (scaled ? scale : 0.0f);
-        if (!sameValue(back, x) && !(std::isnan(x) && std::isnan(decodeMiniFloat(MiniFloat::E4M3, codes[i]))))
+        if (!sameValue(back, x))
             return mismatch(info.name, "the fp8 codes");
     }
     auto scales = encodeScales(info.name, q.scales, scaleDtypeFor(info.dtype));
@@ -334,11 +334,46 @@ Result<QByteArray> mergedConfig(const ExportJob &job) {
     return QJsonDocument(config).toJson(QJsonDocument::Indented);
 }
 
-// Every planned tensor must be a module's .weight, which compressed-tensors' names build on.
-Status checkNames(const ExportJob &job) {
-    for (const TensorInfo &info : job.reader->tensors())
-        if (resolve(job.plan, info.name, info.shape).quantized() && moduleOf(info.name).empty())
+struct PlannedOutput {
+    std::vector<StreamTensor> headers;
+    std::vector<std::optional<QuantSpec>> specs; // per input tensor: the stored spec when planned
+};
+
+// Every output tensor's header, from the plan alone, before anything is quantized.
+Result<PlannedOutput> planOutput(const ExportJob &job, const TensorCopier &copier) {
+    PlannedOutput out;
+    for (const TensorInfo &info : job.reader->tensors()) {
+        const TensorResolution r = resolve(job.plan, info.name, info.shape);
+        if (!r.quantized()) {
+            if (const auto why = copier.cannotCopy(info))
+                return Error{"tensor '" + info.name + "': " + *why};
+            out.headers.push_back({info.name, info.dtype, info.shape});
+            out.specs.push_back(std::nullopt);
+            continue;
+        }
+        if (moduleOf(info.name).empty())
             return Error{"tensor '" + info.name + "': compressed-tensors quantizes a module's .weight only"};
+        out.specs.push_back(storedSpec(r.spec, info.dtype));
+        const std::vector<StreamTensor> tensors = plannedTensors(info, *out.specs.back());
+        out.headers.insert(out.headers.end(), tensors.begin(), tensors.end());
+    }
+    return out;
+}
+
+// No file to be written may be the input, one of its shards or the config.json beside it.
+Status checkOutputs(const ExportJob &job, const std::string &target, const std::string &configPath,
+                    const std::vector<StreamTensor> &headers, std::uint64_t shardBytes) {
+    auto paths = SafetensorsStream::plannedPaths(target, headers, shardBytes);
+    if (!paths)
+        return Error{paths.error()};
+    std::vector<std::string> outputs = std::move(paths).value();
+    outputs.push_back(configPath);
+    if (const Status notInput = checkNotInput(*job.reader, outputs); !notInput)
+        return notInput;
+    const std::string beside = configBeside(*job.reader);
+    if (!beside.empty() &&
+        QFileInfo(qstr(beside)).canonicalFilePath() == QFileInfo(qstr(configPath)).canonicalFilePath())
+        return Error{job.output + " is the input checkpoint's folder; refusing to overwrite its config.json"};
     return {};
 }
 
@@ -350,88 +385,39 @@ const Exporter &compressedTensorsWeightsExporter() {
 }
 
 Result<ExportOutcome> writeCompressedTensors(const ExportJob &job, std::uint64_t shardBytes) {
-    if (const Status names = checkNames(job); !names)
-        return Error{names.error()};
-    const std::vector<TensorInfo> &tensors = job.reader->tensors();
     TensorCopier copier(*job.reader);
-    std::vector<StreamTensor> headers;
-    std::vector<std::optional<QuantSpec>> specs;
-    std::vector<std::uint64_t> inputBytes;
-    for (const TensorInfo &info : tensors) {
-        const TensorResolution r = resolve(job.plan, info.name, info.shape);
-        specs.push_back(r.quantized() ? std::optional(storedSpec(r.spec, info.dtype)) : std::nullopt);
-        if (r.quantized()) {
-            const std::vector<StreamTensor> planned = plannedTensors(info, *specs.back());
-            headers.insert(headers.end(), planned.begin(), planned.end());
-        } else if (const auto why = copier.cannotCopy(info)) {
-            return Error{"tensor '" + info.name + "': " + *why};
-        } else {
-            headers.push_back({info.name, info.dtype, info.shape});
-        }
-        inputBytes.push_back(std::max<std::uint64_t>(info.byteSize, 1));
-    }
+    const auto planned = planOutput(job, copier);
+    if (!planned)
+        return Error{planned.error()};
     const auto config = mergedConfig(job);
     if (!config)
         return Error{config.error()};
-
     const QDir folder(qstr(job.output));
     const std::string target = folder.filePath(QStringLiteral("model.safetensors")).toStdString();
     const std::string configPath = folder.filePath(QStringLiteral("config.json")).toStdString();
-    auto paths = SafetensorsStream::plannedPaths(target, headers, shardBytes);
-    if (!paths)
-        return Error{paths.error()};
-    std::vector<std::string> outputs = std::move(paths).value();
-    outputs.push_back(configPath);
-    if (const Status notInput = checkNotInput(*job.reader, outputs); !notInput)
-        return Error{notInput.error()};
-    if (!configBeside(*job.reader).empty() &&
-        QFileInfo(qstr(configBeside(*job.reader))).canonicalFilePath() ==
-            QFileInfo(qstr(configPath)).canonicalFilePath())
-        return Error{job.output + " is the input checkpoint's folder; refusing to overwrite its config.json"};
+    if (const Status free = checkOutputs(job, target, configPath, planned->headers, shardBytes); !free)
+        return Error{free.error()};
 
     OutputFolder output(job.output);
     if (!output.status())
         return Error{output.status().error()};
-    auto stream = SafetensorsStream::open(target, headers, shardBytes, {{"format", "pt"}});
+    auto stream = SafetensorsStream::open(target, planned->headers, shardBytes, {{"format", "pt"}});
     if (!stream)
         return Error{stream.error()};
     if (const Status added = stream.value()->addFile(configPath, config.value()); !added)
         return Error{added.error()};
-
-    ExportOutcome outcome;
-    std::uint64_t total = 0;
-    for (std::uint64_t b : inputBytes)
-        total += b;
-    std::uint64_t done = 0;
-    for (std::size_t i = 0; i < tensors.size(); ++i) {
-        if (job.control.canceled())
-            return Error{"cancelled"};
-        Status written;
-        if (specs[i]) {
-            auto pieces = encodeWeight(job, i, *specs[i]);
-            if (!pieces)
-                return Error{pieces.error()};
-            for (const auto &piece : pieces.value())
-                if (written = stream.value()->append(piece); !written)
-                    break;
-        } else {
-            written = copier.copy(i, *stream.value(), job.control);
-        }
-        if (!written)
-            return Error{written.error()};
-        (specs[i] ? outcome.quantized : outcome.copied) += 1;
-        done += inputBytes[i];
-        job.control.report(double(done) / double(total));
-        if (job.tensorDone)
-            job.tensorDone(i);
-    }
-    if (job.control.canceled())
-        return Error{"cancelled"};
-    auto committed = stream.value()->commit();
-    if (!committed)
-        return Error{committed.error()};
-    output.keep();
-    outcome.written = std::move(committed).value();
+    auto outcome = streamWeights(job, *stream.value(), copier, planned->specs,
+                                 [&job](std::size_t index, const QuantSpec &spec, SafetensorsStream &out) {
+                                     auto pieces = encodeWeight(job, index, spec);
+                                     if (!pieces)
+                                         return Status(Error{pieces.error()});
+                                     for (const auto &piece : pieces.value())
+                                         if (const Status ok = out.append(piece); !ok)
+                                             return ok;
+                                     return Status();
+                                 });
+    if (outcome)
+        output.keep();
     return outcome;
 }
 

@@ -68,25 +68,18 @@ const Exporter &fakeQuantExporter() {
 }
 
 Result<ExportOutcome> writeFakeQuant(const ExportJob &job, std::uint64_t shardBytes) {
-    const std::vector<TensorInfo> &tensors = job.reader->tensors();
     TensorCopier copier(*job.reader);
     std::vector<StreamTensor> headers;
     std::vector<std::optional<QuantSpec>> specs;
-    std::uint64_t totalBytes = 0;
-    for (const TensorInfo &info : tensors) {
+    for (const TensorInfo &info : job.reader->tensors()) {
         const TensorResolution r = resolve(job.plan, info.name, info.shape);
         specs.push_back(r.quantized() ? std::optional(r.spec) : std::nullopt);
-        DType dtype = info.dtype;
-        if (r.quantized()) {
-            const auto planned = outputDtype(info);
-            if (!planned)
-                return Error{planned.error()};
-            dtype = planned.value();
-        } else if (const auto why = copier.cannotCopy(info)) {
+        const auto dtype = r.quantized() ? outputDtype(info) : Result<DType>(info.dtype);
+        if (!dtype)
+            return Error{dtype.error()};
+        if (const auto why = r.quantized() ? std::nullopt : copier.cannotCopy(info))
             return Error{"tensor '" + info.name + "': " + *why};
-        }
-        headers.push_back({info.name, dtype, info.shape});
-        totalBytes += headers.back().byteSize();
+        headers.push_back({info.name, dtype.value(), info.shape});
     }
     const auto paths = SafetensorsStream::plannedPaths(job.output, headers, shardBytes);
     if (!paths)
@@ -96,29 +89,10 @@ Result<ExportOutcome> writeFakeQuant(const ExportJob &job, std::uint64_t shardBy
     auto stream = SafetensorsStream::open(job.output, headers, shardBytes, {{"format", "pt"}});
     if (!stream)
         return Error{stream.error()};
-
-    ExportOutcome outcome;
-    std::uint64_t doneBytes = 0;
-    for (std::size_t i = 0; i < tensors.size(); ++i) {
-        if (job.control.canceled())
-            return Error{"cancelled"};
-        const Status written = specs[i] ? writeQuantized(job, i, *specs[i], headers[i].dtype, *stream.value())
-                                        : copier.copy(i, *stream.value(), job.control);
-        if (!written)
-            return Error{written.error()};
-        (specs[i] ? outcome.quantized : outcome.copied) += 1;
-        doneBytes += headers[i].byteSize();
-        job.control.report(totalBytes ? double(doneBytes) / double(totalBytes) : 1.0);
-        if (job.tensorDone)
-            job.tensorDone(i);
-    }
-    if (job.control.canceled())
-        return Error{"cancelled"};
-    auto committed = stream.value()->commit();
-    if (!committed)
-        return Error{committed.error()};
-    outcome.written = std::move(committed).value();
-    return outcome;
+    return streamWeights(job, *stream.value(), copier, specs,
+                         [&](std::size_t index, const QuantSpec &spec, SafetensorsStream &out) {
+                             return writeQuantized(job, index, spec, headers[index].dtype, out);
+                         });
 }
 
 } // namespace qs

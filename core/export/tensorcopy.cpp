@@ -101,6 +101,37 @@ ScaleDtype specScaleDtypeFor(DType weightDtype) {
     }
 }
 
+Result<ExportOutcome> streamWeights(const ExportJob &job, SafetensorsStream &out, TensorCopier &copier,
+                                    const std::vector<std::optional<QuantSpec>> &specs,
+                                    const WriteQuantized &writeQuantized) {
+    const std::vector<TensorInfo> &tensors = job.reader->tensors();
+    std::uint64_t total = 0;
+    for (const TensorInfo &info : tensors)
+        total += std::max<std::uint64_t>(info.byteSize, 1);
+    ExportOutcome outcome;
+    std::uint64_t done = 0;
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+        if (job.control.canceled())
+            return Error{"cancelled"};
+        const Status written =
+            specs[i] ? writeQuantized(i, *specs[i], out) : copier.copy(i, out, job.control);
+        if (!written)
+            return Error{written.error()};
+        (specs[i] ? outcome.quantized : outcome.copied) += 1;
+        done += std::max<std::uint64_t>(tensors[i].byteSize, 1);
+        job.control.report(double(done) / double(total));
+        if (job.tensorDone)
+            job.tensorDone(i);
+    }
+    if (job.control.canceled())
+        return Error{"cancelled"};
+    auto committed = out.commit();
+    if (!committed)
+        return Error{committed.error()};
+    outcome.written = std::move(committed).value();
+    return outcome;
+}
+
 Status checkNotInput(const CheckpointReader &reader, const std::vector<std::string> &paths) {
     const std::vector<std::string> inputs = checkpointInputFiles(reader);
     for (const std::string &path : paths) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "export/exporter.h"
 #include "io/checkpointreader.h"
 #include "io/mappedfile.h"
 #include "io/safetensorsstream.h"
@@ -7,6 +8,7 @@
 #include "util/result.h"
 #include "util/runcontrol.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -46,6 +48,18 @@ DType scaleDtypeFor(DType weightDtype);
 
 /// The ScaleDtype value of scaleDtypeFor(weightDtype).
 ScaleDtype specScaleDtypeFor(DType weightDtype);
+
+/// How a weight exporter writes one planned tensor: appends the bytes of its output tensors, in
+/// the order their headers were declared.
+using WriteQuantized =
+    std::function<Status(std::size_t index, const QuantSpec &spec, SafetensorsStream &out)>;
+
+/// The loop the weight exporters share: every input tensor in order, the planned ones (specs[i]
+/// set) through writeQuantized, the others copied; cancel checked between tensors, progress by
+/// input bytes, job.tensorDone after each; then out.commit(). Errors as job.write documents them.
+Result<ExportOutcome> streamWeights(const ExportJob &job, SafetensorsStream &out, TensorCopier &copier,
+                                    const std::vector<std::optional<QuantSpec>> &specs,
+                                    const WriteQuantized &writeQuantized);
 
 /// Fails, naming the file, when one of paths is the checkpoint's own file or one of its shards.
 Status checkNotInput(const CheckpointReader &reader, const std::vector<std::string> &paths);
