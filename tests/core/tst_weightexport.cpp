@@ -9,6 +9,7 @@
 #include "io/mappedfile.h"
 #include "io/safetensorswriter.h"
 #include "quant/schemequant.h"
+#include "testgguf.h"
 
 #include <QDir>
 #include <QFile>
@@ -196,6 +197,7 @@ private Q_SLOTS:
     void refusesInput();
     void failureLeavesNothing();
     void cancelLeavesNothing();
+    void otherInputs();
     void cli();
 
 private:
@@ -663,6 +665,88 @@ void TestWeightExport::cancelLeavesNothing() {
         QCOMPARE(QDir(folder).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot),
                  QStringList());
     }
+}
+
+// npy: "\x93NUMPY", version 1.0, the header dict padded with spaces to a multiple of 64 bytes.
+static QByteArray npy(const QByteArray &descr, const QByteArray &shape, const QByteArray &data) {
+    QByteArray header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+    while ((10 + header.size() + 1) % 64 != 0)
+        header += ' ';
+    header += '\n';
+    const auto length = quint16(header.size());
+    return QByteArray("\x93NUMPY\x01\x00", 8) + char(length & 0xFF) + char(length >> 8) + header + data;
+}
+
+static bool writeFile(const QString &path, const QByteArray &bytes) {
+    QFile file(path);
+    return file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size();
+}
+
+void TestWeightExport::otherInputs() {
+    // A big-endian npy array: copied by decoding and re-encoding, lossless for F32.
+    const std::vector<float> values = wave(4, 64, 0.4);
+    QByteArray bigEndian;
+    for (float v : values)
+        for (int b = 3; b >= 0; --b)
+            bigEndian += char((std::bit_cast<std::uint32_t>(v) >> (8 * b)) & 0xFF);
+    const QString npyPath = m_dir.filePath(QStringLiteral("w.npy"));
+    QVERIFY(writeFile(npyPath, npy(">f4", "(4, 64)", bigEndian)));
+    const auto npyReader = openCheckpoint(npyPath.toStdString());
+    QVERIFY2(npyReader.ok(), npyReader.error().c_str());
+    ExportJob job;
+    job.reader = npyReader.value().get();
+    job.plan = planOf({});
+    job.output = m_dir.filePath(QStringLiteral("npy.safetensors")).toStdString();
+    QVERIFY(fakeQuantExporter().write(job).ok());
+    const Output copied = openOutput(QString::fromStdString(job.output));
+    const auto bytes = copied.bytes(*copied.find("w"));
+    const std::vector<std::byte> want = encodeFloats(values, DType::F32);
+    QVERIFY(std::equal(bytes.begin(), bytes.end(), want.begin(), want.end()));
+    // An int64 array cannot come back from float32: refused, nothing written.
+    const QString intPath = m_dir.filePath(QStringLiteral("ids.npy"));
+    QVERIFY(writeFile(intPath, npy("<i8", "(3,)", QByteArray(24, '\1'))));
+    const auto intReader = openCheckpoint(intPath.toStdString());
+    job.reader = intReader.value().get();
+    job.output = m_dir.filePath(QStringLiteral("ids.safetensors")).toStdString();
+    const auto refused = fakeQuantExporter().write(job);
+    QVERIFY(!refused.ok());
+    QVERIFY2(refused.error().find("I64 from a NumPy checkpoint") != std::string::npos,
+             refused.error().c_str());
+    QVERIFY(!QFile::exists(QString::fromStdString(job.output)));
+
+    // GGUF: plain tensors are copied byte for byte; a block type cannot be copied into safetensors.
+    using test::GgufBuilder;
+    QByteArray q8(68, '\0'); // two Q8_0 blocks: an F16 scale and 32 int8 codes each
+    const QString ggufPath = m_dir.filePath(QStringLiteral("model.gguf"));
+    QVERIFY(writeFile(ggufPath, GgufBuilder()
+                                    .string("general.architecture", "llama")
+                                    .f32("blk.0.attn_q.weight", {64, 4}, values)
+                                    .f32("blk.0.attn_norm.weight", {64}, wave(1, 64, 0.6))
+                                    .tensor("blk.0.ffn_up.weight", {32, 2}, 8, q8)
+                                    .build()));
+    const auto gguf = openCheckpoint(ggufPath.toStdString());
+    QVERIFY2(gguf.ok(), gguf.error().c_str());
+    job.reader = gguf.value().get();
+    job.plan = planOf({{"blk.0.attn_q.weight", channelSpec(NumberFormat::Int, 8)}});
+    job.output = m_dir.filePath(QStringLiteral("gguf-ct")).toStdString();
+    const auto blockType = compressedTensorsWeightsExporter().write(job);
+    QVERIFY(!blockType.ok());
+    QVERIFY2(blockType.error().find("stored as Q8_0") != std::string::npos, blockType.error().c_str());
+    QVERIFY(!QFileInfo::exists(QString::fromStdString(job.output)));
+    // Planned, the block type is fake-quantized into F32, the type it decodes to.
+    job.plan = planOf({{"blk.0.attn_q.weight", channelSpec(NumberFormat::Int, 8)},
+                       {"blk.0.ffn_up.weight", formatSpec(NumberFormat::Q8_0)}});
+    job.output = m_dir.filePath(QStringLiteral("gguf-fake.safetensors")).toStdString();
+    const auto fake = fakeQuantExporter().write(job);
+    QVERIFY2(fake.ok(), fake.error().c_str());
+    const Output out = openOutput(QString::fromStdString(job.output));
+    QCOMPARE(out.find("blk.0.ffn_up.weight")->dtype, DType::F32);
+    QCOMPARE(out.find("blk.0.ffn_up.weight")->shape, (Shape{2, 32}));
+    const Output in = openOutput(ggufPath);
+    const TensorInfo &norm = *in.find("blk.0.attn_norm.weight");
+    const auto a = in.bytes(norm);
+    const auto b = out.bytes(*out.find("blk.0.attn_norm.weight"));
+    QVERIFY(std::equal(a.begin(), a.end(), b.begin(), b.end()));
 }
 
 void TestWeightExport::cli() {
