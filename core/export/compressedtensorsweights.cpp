@@ -189,7 +189,12 @@ Result<Pieces> encodeInt(const TensorInfo &info, const QuantSpec &spec, const Sc
     out.push_back(littleEndian(std::vector<std::int64_t>{rows, cols}));
     if (spec.scheme == Scheme::Asymmetric) {
         const std::vector<std::int64_t> zeroShape = scaleShape(spec, rows, cols);
-        std::vector<std::uint32_t> zeros(q.zeroPoints.begin(), q.zeroPoints.end());
+        std::vector<std::uint32_t> zeros;
+        for (const std::int64_t z : q.zeroPoints) {
+            if (z < 0 || z > top)
+                return mismatch(info.name, "the zero points");
+            zeros.push_back(std::uint32_t(z));
+        }
         out.push_back(littleEndian(packColumns(zeros, zeroShape[0], zeroShape[1], spec.bits)));
     }
     return out;

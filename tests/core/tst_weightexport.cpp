@@ -185,6 +185,7 @@ private Q_SLOTS:
     void packedInt_data();
     void packedInt();
     void int8ChannelPadding();
+    void int8PerTensor();
     void fp8Channel();
     void nvfp4();
     void unplannedByteIdentical();
@@ -356,6 +357,25 @@ void TestWeightExport::int8ChannelPadding() {
     for (std::size_t i = 0; i < codes.size(); ++i)
         dequantized.push_back(float(std::int64_t(codes[i]) - 128) * scales[i / 102]);
     QVERIFY(sameBits(dequantized, expected(kK, spec).dequantized));
+}
+
+void TestWeightExport::int8PerTensor() {
+    const QuantSpec spec = intSpec(8, Scheme::Symmetric, true); // narrow: codes -127..127
+    const QString folder = m_dir.filePath(QStringLiteral("int8-tensor"));
+    const auto outcome = exportCt(planOf({{kQ, spec}}), folder);
+    QVERIFY2(outcome.ok(), outcome.error().c_str());
+    const Output out = openOutput(folder + QStringLiteral("/model.safetensors"));
+    const std::string module = "model.layers.0.self_attn.q_proj";
+    QCOMPARE(out.find(module + ".weight_scale")->shape, (Shape{1}));
+    const std::vector<std::uint32_t> codes =
+        unpackRows(out.ints<std::int32_t>(module + ".weight_packed"), 8, 256, 8);
+    const float scale = out.floats(module + ".weight_scale")[0];
+    std::vector<float> dequantized;
+    for (std::uint32_t code : codes) {
+        QVERIFY(code >= 1); // narrow never uses -128
+        dequantized.push_back(float(std::int64_t(code) - 128) * scale);
+    }
+    QVERIFY(sameBits(dequantized, expected(kQ, spec).dequantized));
 }
 
 void TestWeightExport::fp8Channel() {
