@@ -16,6 +16,8 @@ const Exporter &aimetEncodingsExporter();
 const Exporter &aimetLegacyEncodingsExporter();
 const Exporter &csvTableExporter();
 const Exporter &ggufExporter();
+const Exporter &compressedTensorsWeightsExporter();
+const Exporter &fakeQuantExporter();
 
 namespace {
 
@@ -131,6 +133,8 @@ std::span<const Exporter *const> exporters() {
         &llamaCppTypesExporter(),
         &csvTableExporter(),
         &ggufExporter(),
+        &compressedTensorsWeightsExporter(),
+        &fakeQuantExporter(),
     };
     return all;
 }
