@@ -3,6 +3,7 @@
 // compressedtensorsweights.h.
 
 #include "export/compressedtensorsweights.h"
+#include "export/compressedtensorsconfig.h"
 
 #include "export/tensorcopy.h"
 #include "io/dtypedecode.h"
@@ -315,17 +316,11 @@ public:
     Result<ExportOutcome> write(const ExportJob &job) const override { return writeCompressedTensors(job); }
 };
 
-// The checkpoint's own config.json (beside the file, or in the folder it names), if any.
-std::string configBeside(const CheckpointReader &reader) {
-    const QFileInfo input(qstr(reader.path()));
-    const QDir dir = input.isDir() ? QDir(input.filePath()) : input.dir();
-    const QString path = dir.filePath(QStringLiteral("config.json"));
-    return QFileInfo::exists(path) ? path.toStdString() : std::string();
-}
-
+// The checkpoint's own config.json (when one lies beside it) with the quantization_config the
+// config target writes for the same plan.
 Result<QByteArray> mergedConfig(const ExportJob &job) {
     QJsonObject config;
-    if (const std::string path = configBeside(*job.reader); !path.empty()) {
+    if (const std::string path = configJsonBeside(*job.reader); !path.empty()) {
         const auto text = loadTextFile(path, kConfigBytes, "a model configuration");
         if (!text)
             return Error{text.error()};
@@ -334,9 +329,10 @@ Result<QByteArray> mergedConfig(const ExportJob &job) {
             return Error{parsed.error()};
         config = parsed.value();
     }
-    config.insert(QStringLiteral("quantization_config"),
-                  ctQuantizationConfig(job.plan, job.reader->tensors()));
-    return QJsonDocument(config).toJson(QJsonDocument::Indented);
+    const auto block = compressedTensorsQuantizationConfig(job.plan, job.reader->tensors());
+    if (!block)
+        return Error{block.error()};
+    return QJsonDocument(mergeQuantizationConfig(config, block.value())).toJson(QJsonDocument::Indented);
 }
 
 struct PlannedOutput {
@@ -375,7 +371,7 @@ Status checkOutputs(const ExportJob &job, const std::string &target, const std::
     outputs.push_back(configPath);
     if (const Status notInput = checkNotInput(*job.reader, outputs); !notInput)
         return notInput;
-    const std::string beside = configBeside(*job.reader);
+    const std::string beside = configJsonBeside(*job.reader);
     if (!beside.empty() &&
         QFileInfo(qstr(beside)).canonicalFilePath() == QFileInfo(qstr(configPath)).canonicalFilePath())
         return Error{job.output + " is the input checkpoint's folder; refusing to overwrite its config.json"};
@@ -424,117 +420,6 @@ Result<ExportOutcome> writeCompressedTensors(const ExportJob &job, std::uint64_t
     if (outcome)
         output.keep();
     return outcome;
-}
-
-// ---------------------------------------------------------------------------------------------
-// TODO(merge): a minimal quantization_config builder, to be replaced by the shared one in
-// export/compressedtensorsconfig.{h,cpp}; kept private to this exporter until then.
-
-namespace {
-
-QString ctFormat(NumberFormat format) {
-    switch (format) {
-    case NumberFormat::Fp8E4M3:
-        return QStringLiteral("float-quantized");
-    case NumberFormat::NvFp4:
-        return QStringLiteral("nvfp4-pack-quantized");
-    default:
-        return QStringLiteral("pack-quantized");
-    }
-}
-
-QString ctStrategy(const QuantSpec &spec) {
-    if (spec.format == NumberFormat::NvFp4)
-        return QStringLiteral("tensor_group");
-    switch (spec.granularity.kind) {
-    case Granularity::Kind::Channel:
-        return QStringLiteral("channel");
-    case Granularity::Kind::Group:
-        return QStringLiteral("group");
-    case Granularity::Kind::Block:
-        return QStringLiteral("block");
-    case Granularity::Kind::Tensor:
-        break;
-    }
-    return QStringLiteral("tensor");
-}
-
-QJsonObject ctWeightArgs(const QuantSpec &spec) {
-    const bool isInt = spec.format == NumberFormat::Int;
-    const bool nvfp4 = spec.format == NumberFormat::NvFp4;
-    const Granularity &g = spec.granularity;
-    QJsonValue groupSize = QJsonValue::Null;
-    if (nvfp4)
-        groupSize = qint64(kNvFp4BlockSize);
-    else if (g.kind == Granularity::Kind::Group)
-        groupSize = qint64(g.size);
-    const QJsonValue blocks = g.kind == Granularity::Kind::Block && !nvfp4
-                                  ? QJsonValue(QJsonArray{qint64(g.rows), qint64(g.cols)})
-                                  : QJsonValue(QJsonValue::Null);
-    return {{QStringLiteral("num_bits"), isInt   ? spec.bits
-                                         : nvfp4 ? 4
-                                                 : 8},
-            {QStringLiteral("type"), isInt ? QStringLiteral("int") : QStringLiteral("float")},
-            {QStringLiteral("symmetric"), !isInt || spec.scheme == Scheme::Symmetric},
-            {QStringLiteral("strategy"), ctStrategy(spec)},
-            {QStringLiteral("group_size"), groupSize},
-            {QStringLiteral("block_structure"), blocks},
-            {QStringLiteral("dynamic"), false},
-            {QStringLiteral("actorder"), QJsonValue::Null},
-            {QStringLiteral("observer"),
-             spec.method == CalibMethod::Mse ? QStringLiteral("mse") : QStringLiteral("minmax")},
-            {QStringLiteral("observer_kwargs"), QJsonObject{}}};
-}
-
-struct CtGroup {
-    QJsonObject weights;
-    QString format;
-    QJsonArray targets;
-};
-
-} // namespace
-
-QJsonObject ctQuantizationConfig(const QuantPlan &plan, const std::vector<TensorInfo> &tensors) {
-    std::vector<CtGroup> groups;
-    QJsonArray ignore;
-    for (const TensorInfo &info : tensors) {
-        const std::string module = moduleOf(info.name);
-        if (module.empty() || info.shape.size() != 2)
-            continue;
-        const TensorResolution r = resolve(plan, info.name, info.shape);
-        if (!r.quantized()) {
-            ignore.append(qstr(module));
-            continue;
-        }
-        const QJsonObject weights = ctWeightArgs(r.spec);
-        auto it = std::find_if(groups.begin(), groups.end(),
-                               [&](const CtGroup &g) { return g.weights == weights; });
-        if (it == groups.end())
-            it = groups.insert(groups.end(), {weights, ctFormat(r.spec.format), {}});
-        it->targets.append(qstr(module));
-    }
-    QJsonObject configGroups;
-    QString format = groups.empty() ? QStringLiteral("dense") : groups.front().format;
-    for (const CtGroup &g : groups)
-        if (g.format != format)
-            format = QStringLiteral("mixed-precision");
-    for (std::size_t i = 0; i < groups.size(); ++i) {
-        QJsonObject group{{QStringLiteral("targets"), groups[i].targets},
-                          {QStringLiteral("weights"), groups[i].weights},
-                          {QStringLiteral("input_activations"), QJsonValue::Null},
-                          {QStringLiteral("output_activations"), QJsonValue::Null}};
-        if (format == QStringLiteral("mixed-precision"))
-            group.insert(QStringLiteral("format"), groups[i].format);
-        configGroups.insert(QStringLiteral("group_%1").arg(i), group);
-    }
-    return {{QStringLiteral("config_groups"), configGroups},
-            {QStringLiteral("ignore"), ignore},
-            {QStringLiteral("format"), format},
-            {QStringLiteral("quant_method"), QStringLiteral("compressed-tensors")},
-            {QStringLiteral("quantization_status"), QStringLiteral("compressed")},
-            {QStringLiteral("kv_cache_scheme"), QJsonValue::Null},
-            {QStringLiteral("sparsity_config"), QJsonObject{}},
-            {QStringLiteral("transform_config"), QJsonObject{}}};
 }
 
 } // namespace qs

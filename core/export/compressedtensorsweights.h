@@ -32,9 +32,4 @@ const Exporter &compressedTensorsWeightsExporter();
 Result<ExportOutcome> writeCompressedTensors(const ExportJob &job,
                                              std::uint64_t shardBytes = kDefaultShardBytes);
 
-/// The compressed-tensors quantization_config of plan over tensors: one config_groups entry per
-/// distinct weight scheme with its modules as targets, ignore, format and the fixed keys.
-/// TODO(merge): replaced by the shared builder in export/compressedtensorsconfig.h.
-QJsonObject ctQuantizationConfig(const QuantPlan &plan, const std::vector<TensorInfo> &tensors);
-
 } // namespace qs
