@@ -6,6 +6,7 @@
 #include "clijson.h"
 #include "io/checkpointreader.h"
 #include "io/democheckpoint.h"
+#include "plan/planjson.h"
 
 #include <QJsonDocument>
 #include <QStringList>
@@ -127,6 +128,14 @@ int runDemo(const CliOptions &options) {
     }
     printOut(QStringLiteral("wrote the demo checkpoint to %1\n").arg(options.file));
     return kExitOk;
+}
+
+Result<QuantPlan> commandPlan(const CliOptions &options) {
+    if (!options.planFile.isEmpty())
+        return loadPlan(options.planFile.toStdString());
+    QuantPlan plan;
+    plan.defaults = planSchemeFromSpec(options.spec);
+    return plan;
 }
 
 } // namespace qs::cli

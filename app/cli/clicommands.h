@@ -3,6 +3,7 @@
 #include "cliargs.h"
 
 #include "analysis/analysisresult.h"
+#include "plan/quantplan.h"
 #include "util/result.h"
 #include "util/runcontrol.h"
 
@@ -19,6 +20,10 @@ int runDemo(const CliOptions &options);
 /// and, for an unknown tensor, the closest names.
 Result<std::shared_ptr<const TensorAnalysis>> openTensor(const CliOptions &options,
                                                          const RunControl &control);
+
+/// report, export and quantize: the --plan file, or the scheme options as the default over the
+/// default ignore list.
+Result<QuantPlan> commandPlan(const CliOptions &options);
 
 /// Writes text to stdout as UTF-8.
 void printOut(const QString &text);

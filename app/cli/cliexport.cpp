@@ -1,6 +1,7 @@
 #include "cliexport.h"
 
 #include "clicommands.h"
+#include "cliimportance.h"
 #include "cliprogress.h"
 
 #include "export/exporter.h"
@@ -16,15 +17,6 @@ int fail(const std::string &message, int status = kExitFileError) {
     return status;
 }
 
-// The plan file, or the scheme options as the default over the default ignore list.
-Result<QuantPlan> exportPlan(const CliOptions &options) {
-    if (!options.planFile.isEmpty())
-        return loadPlan(options.planFile.toStdString());
-    QuantPlan plan;
-    plan.defaults = planSchemeFromSpec(options.spec);
-    return plan;
-}
-
 } // namespace
 
 int runExport(const CliOptions &options) {
@@ -32,7 +24,7 @@ int runExport(const CliOptions &options) {
     const Exporter *exporter = findExporter(options.target.toStdString(), weights);
     if (!exporter) // parseArguments checked
         return fail("unknown target " + options.target.toStdString(), kExitUsageError);
-    const auto plan = exportPlan(options);
+    const auto plan = commandPlan(options);
     if (!plan)
         return fail(plan.error());
     if (const Status valid = validatePlan(plan.value()); !valid)
@@ -40,19 +32,16 @@ int runExport(const CliOptions &options) {
     const auto reader = openCheckpoint(options.file.toStdString());
     if (!reader)
         return fail(reader.error());
-    std::shared_ptr<const ImportanceMatrix> matrix;
-    if (!options.imatrixFile.isEmpty()) {
-        auto loaded = loadImportanceMatrix(options.imatrixFile.toStdString());
-        if (!loaded)
-            return fail(loaded.error());
-        matrix = std::move(loaded).value();
-    }
+    // The matrix must fit the tensors the plan quantizes before anything is written.
+    const auto matrix = loadReportImportance(options, *reader.value(), plan.value());
+    if (!matrix)
+        return fail(matrix.error());
 
     ExportJob job;
     job.reader = reader.value().get();
     job.plan = plan.value();
     job.output = options.output.toStdString();
-    job.importance = matrix.get();
+    job.importance = matrix->get();
     job.control.threads = options.threads;
     if (const Status checked = exporter->check(job); !checked)
         return fail(checked.error(), kExitUsageError);

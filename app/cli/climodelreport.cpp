@@ -114,15 +114,6 @@ private:
     int m_rows = 0;
 };
 
-// The plan file, or the scheme options as the default over the default ignore list.
-Result<QuantPlan> planFor(const CliOptions &options) {
-    if (!options.planFile.isEmpty())
-        return loadPlan(options.planFile.toStdString());
-    QuantPlan plan;
-    plan.defaults = planSchemeFromSpec(options.spec);
-    return plan;
-}
-
 int fail(const std::string &message, int status = kExitFileError) {
     printError(QString::fromStdString(message));
     return status;
@@ -133,7 +124,7 @@ int fail(const std::string &message, int status = kExitFileError) {
 int runReport(const CliOptions &options) {
     QElapsedTimer timer;
     timer.start();
-    const auto plan = planFor(options);
+    const auto plan = commandPlan(options);
     if (!plan)
         return fail(plan.error());
     // The scheme options fit some tensor (parseArguments checked); a plan layer may still refuse

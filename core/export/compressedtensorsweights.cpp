@@ -306,11 +306,16 @@ public:
         if (spec.granularity.kind == Granularity::Kind::Channel && spec.granularity.axis != 0)
             return "channels along axis " + std::to_string(spec.granularity.axis) +
                    " have no compressed-tensors form (output channels only)";
-        if (spec.format == NumberFormat::Int)
-            return cannotExpressInt(spec, shape[1]);
-        if (spec.granularity.kind == Granularity::Kind::Group && shape[1] % spec.granularity.size != 0)
+        if (spec.format == NumberFormat::Int) {
+            if (auto why = cannotExpressInt(spec, shape[1]))
+                return why;
+        } else if (spec.granularity.kind == Granularity::Kind::Group &&
+                   shape[1] % spec.granularity.size != 0) {
             return "groups of " + std::to_string(spec.granularity.size) + " must divide the row length";
-        return std::nullopt;
+        }
+        // The config.json written beside the weights must describe them, so what its builder
+        // cannot express is refused here too (narrow range, fixed clips, other observers).
+        return compressedTensorsCannotExpress(spec, shape);
     }
 
     Result<ExportOutcome> write(const ExportJob &job) const override { return writeCompressedTensors(job); }
