@@ -126,14 +126,10 @@ std::vector<std::string> checkpointInputFiles(const CheckpointReader &reader) {
 
 std::span<const Exporter *const> exporters() {
     static const std::vector<const Exporter *> all{
-        &quantscopePlanExporter(),
-        &compressedTensorsConfigExporter(),
-        &aimetEncodingsExporter(),
-        &aimetLegacyEncodingsExporter(),
-        &llamaCppTypesExporter(),
-        &csvTableExporter(),
-        &ggufExporter(),
-        &compressedTensorsWeightsExporter(),
+        &quantscopePlanExporter(), &compressedTensorsConfigExporter(),
+        &aimetEncodingsExporter(), &aimetLegacyEncodingsExporter(),
+        &llamaCppTypesExporter(),  &csvTableExporter(),
+        &ggufExporter(),           &compressedTensorsWeightsExporter(),
         &fakeQuantExporter(),
     };
     return all;

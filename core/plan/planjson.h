@@ -19,7 +19,8 @@ std::string planToJson(const QuantPlan &plan);
 
 /// Parses and checks a plan file's text. Strict: an unknown key, an unknown format, a value the
 /// CLI would refuse, a bad pattern, a key that does not apply to its format, a missing or other
-/// version are errors. A "resolved" key (as `export --to quantscope` writes) is skipped. Each error starts with source, then where it is (`default`, `rules[1]
+/// version are errors. A "resolved" key (as `export --to quantscope` writes) is skipped. Each error starts
+/// with source, then where it is (`default`, `rules[1]
 /// (*.v_proj.weight)`, `ignore[0]`, `overrides["name"]`) and names the key or the value.
 Result<QuantPlan> planFromJson(const std::string &json, const std::string &source);
 

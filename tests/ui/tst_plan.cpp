@@ -236,7 +236,7 @@ void TestPlan::overridesFromModelRows() {
     }
     const QList<QAction *> actions = view->actions();
     QCOMPARE(actions.size(), 5); // the three override actions, a separator, Export Table as CSV
-    actions[1]->trigger(); // Keep in Stored Type
+    actions[1]->trigger();       // Keep in Stored Type
     QVERIFY(session().resolution(indexOf(kDown)).kept());
     QVERIFY(session().resolution(indexOf(kDown1)).kept());
     QCOMPARE(m_window->planPanel()->overridesTable()->rowCount(), 2);
