@@ -1,5 +1,6 @@
 #include "clicommands.h"
 
+#include "cliimportance.h"
 #include "clireport.h"
 
 #include "analysis/tensoranalyzer.h"
@@ -130,12 +131,33 @@ int runDemo(const CliOptions &options) {
     return kExitOk;
 }
 
-Result<QuantPlan> commandPlan(const CliOptions &options) {
-    if (!options.planFile.isEmpty())
-        return loadPlan(options.planFile.toStdString());
-    QuantPlan plan;
-    plan.defaults = planSchemeFromSpec(options.spec);
-    return plan;
+std::variant<ModelInput, int> openModelInput(const CliOptions &options) {
+    auto fail = [](const std::string &message, int status) {
+        printError(QString::fromStdString(message));
+        return status;
+    };
+    ModelInput input;
+    if (!options.planFile.isEmpty()) {
+        auto plan = loadPlan(options.planFile.toStdString());
+        if (!plan)
+            return fail(plan.error(), kExitFileError);
+        input.plan = std::move(plan).value();
+    } else {
+        input.plan.defaults = planSchemeFromSpec(options.spec);
+    }
+    // The scheme options fit some tensor (parseArguments checked); a plan layer may still refuse
+    // them, e.g. a key the format has no use for. That is the command line's fault.
+    if (const Status valid = validatePlan(input.plan); !valid)
+        return fail(valid.error(), options.planFile.isEmpty() ? kExitUsageError : kExitFileError);
+    auto reader = openCheckpoint(options.file.toStdString());
+    if (!reader)
+        return fail(reader.error(), kExitFileError);
+    input.reader = std::move(reader).value();
+    auto matrix = loadReportImportance(options, *input.reader, input.plan);
+    if (!matrix)
+        return fail(matrix.error(), kExitFileError);
+    input.matrix = std::move(matrix).value();
+    return input;
 }
 
 } // namespace qs::cli

@@ -3,11 +3,16 @@
 #include "cliargs.h"
 
 #include "analysis/analysisresult.h"
+#include "io/checkpointreader.h"
+#include "io/imatrix.h"
 #include "plan/quantplan.h"
 #include "util/result.h"
 #include "util/runcontrol.h"
 
 #include <QString>
+
+#include <memory>
+#include <variant>
 
 namespace qs::cli {
 
@@ -21,9 +26,18 @@ int runDemo(const CliOptions &options);
 Result<std::shared_ptr<const TensorAnalysis>> openTensor(const CliOptions &options,
                                                          const RunControl &control);
 
-/// report, export and quantize: the --plan file, or the scheme options as the default over the
-/// default ignore list.
-Result<QuantPlan> commandPlan(const CliOptions &options);
+/// What report, export and quantize work on: the plan (the --plan file, or the scheme options as
+/// the default over the default ignore list), the checkpoint and the --imatrix (null without).
+struct ModelInput {
+    QuantPlan plan;
+    std::shared_ptr<const CheckpointReader> reader;
+    std::shared_ptr<const ImportanceMatrix> matrix;
+};
+
+/// Opens a command's ModelInput, or prints the error and returns the exit status: 2 when the
+/// scheme options make a plan no layer accepts, 1 for a file that cannot be read or a matrix that
+/// does not fit the tensors the plan quantizes (checked before anything is written).
+std::variant<ModelInput, int> openModelInput(const CliOptions &options);
 
 /// Writes text to stdout as UTF-8.
 void printOut(const QString &text);

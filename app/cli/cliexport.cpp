@@ -1,7 +1,6 @@
 #include "cliexport.h"
 
 #include "clicommands.h"
-#include "cliimportance.h"
 #include "cliprogress.h"
 
 #include "export/exporter.h"
@@ -24,30 +23,22 @@ int runExport(const CliOptions &options) {
     const Exporter *exporter = findExporter(options.target.toStdString(), weights);
     if (!exporter) // parseArguments checked
         return fail("unknown target " + options.target.toStdString(), kExitUsageError);
-    const auto plan = commandPlan(options);
-    if (!plan)
-        return fail(plan.error());
-    if (const Status valid = validatePlan(plan.value()); !valid)
-        return fail(valid.error(), options.planFile.isEmpty() ? kExitUsageError : kExitFileError);
-    const auto reader = openCheckpoint(options.file.toStdString());
-    if (!reader)
-        return fail(reader.error());
-    // The matrix must fit the tensors the plan quantizes before anything is written.
-    const auto matrix = loadReportImportance(options, *reader.value(), plan.value());
-    if (!matrix)
-        return fail(matrix.error());
+    auto opened = openModelInput(options);
+    if (const int *status = std::get_if<int>(&opened))
+        return *status;
+    const ModelInput &input = std::get<ModelInput>(opened);
 
     ExportJob job;
-    job.reader = reader.value().get();
-    job.plan = plan.value();
+    job.reader = input.reader.get();
+    job.plan = input.plan;
     job.output = options.output.toStdString();
-    job.importance = matrix->get();
+    job.importance = input.matrix.get();
     job.control.threads = options.threads;
     if (const Status checked = exporter->check(job); !checked)
         return fail(checked.error(), kExitUsageError);
 
-    TerminalProgress progress(QString::fromStdString(exporter->id()), reader.value()->tensors());
-    job.tensorDone = [&](std::size_t index) { progress.advance(reader.value()->tensors()[index].byteSize); };
+    TerminalProgress progress(QString::fromStdString(exporter->id()), input.reader->tensors());
+    job.tensorDone = [&](std::size_t index) { progress.advance(input.reader->tensors()[index].byteSize); };
     const auto outcome = exporter->write(job);
     progress.finish();
     if (!outcome)

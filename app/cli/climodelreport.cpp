@@ -124,25 +124,16 @@ int fail(const std::string &message, int status = kExitFileError) {
 int runReport(const CliOptions &options) {
     QElapsedTimer timer;
     timer.start();
-    const auto plan = commandPlan(options);
-    if (!plan)
-        return fail(plan.error());
-    // The scheme options fit some tensor (parseArguments checked); a plan layer may still refuse
-    // them, e.g. a key the format has no use for. That is the command line's fault.
-    if (const Status valid = validatePlan(plan.value()); !valid)
-        return fail(valid.error(), options.planFile.isEmpty() ? kExitUsageError : kExitFileError);
-    const auto reader = openCheckpoint(options.file.toStdString());
-    if (!reader)
-        return fail(reader.error());
-    const auto matrix = loadReportImportance(options, *reader.value(), plan.value());
-    if (!matrix)
-        return fail(matrix.error());
-    const auto used = budgetPlan(options, *reader.value(), plan.value(), matrix->get());
+    auto model = openModelInput(options);
+    if (const int *status = std::get_if<int>(&model))
+        return *status;
+    const ModelInput &input = std::get<ModelInput>(model);
+    const auto used = budgetPlan(options, *input.reader, input.plan, input.matrix.get());
     if (!used)
         return fail(used.error());
     std::optional<ReportReference> reference;
     if (!options.referenceFile.isEmpty()) {
-        auto opened = ReportReference::open(options.referenceFile, reader.value());
+        auto opened = ReportReference::open(options.referenceFile, input.reader);
         if (!opened)
             return fail(opened.error());
         reference = std::move(opened.value());
@@ -150,12 +141,12 @@ int runReport(const CliOptions &options) {
     RunControl control;
     control.threads = options.threads;
     ReportWriter writer(options.csv);
-    TerminalProgress progress(QStringLiteral("report"), reader.value()->tensors());
+    TerminalProgress progress(QStringLiteral("report"), input.reader->tensors());
     // The pair is compared after the tensor's scan has let its values go: one pair at a time.
     const auto totals = scanModel(
-        *reader.value(),
+        *input.reader,
         [&](const TensorInfo &info) {
-            return withImportance(planDecision(used.value(), info), matrix->get(), info);
+            return withImportance(planDecision(used.value(), info), input.matrix.get(), info);
         },
         [&](TensorSummary &&s) {
             progress.advance(s.storedBytes);
