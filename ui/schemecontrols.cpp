@@ -51,6 +51,12 @@ QString formatTip(const qs::FormatTraits &traits) {
         return SchemeControls::tr("llama.cpp's block type, %1 bits per weight, encoded as its reference "
                                   "quantizer does")
             .arg(traits.fixedBitsPerWeight);
+    case qs::FormatFamily::Cast:
+        return traits.format == qs::NumberFormat::F16
+                   ? SchemeControls::tr("A cast to IEEE half precision, no scale: 16 bits, max 65504, "
+                                        "below 6.1e-5 subnormal")
+                   : SchemeControls::tr("A cast to bfloat16, no scale: 16 bits, FP32's range with 8 "
+                                        "significant bits");
     }
     return {};
 }

@@ -98,6 +98,14 @@ Result<Analyzed> analyzeScheme(const TensorAnalysis &tensor, const CliOptions &o
     r.scales = std::move(q.scales);
     r.zeroPoints = std::move(q.zeroPoints);
     r.zeroPointsFloat = std::move(q.zeroPointsFloat);
+    if (formatTraits(options.spec.format).family == FormatFamily::Cast) {
+        // A cast has no scale to list; its clipped values are exactly its overflows.
+        r.cast = q.cast;
+        const std::int64_t finite = tensor.stats.count;
+        r.clippedFraction = finite > 0 ? double(q.cast.overflow) / double(finite) : 0.0;
+        r.paramShape.clear();
+        r.scales.clear();
+    }
     return out;
 }
 

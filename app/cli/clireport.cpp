@@ -188,6 +188,14 @@ QString errorText(const AnalyzeReport &r) {
     text += line(QStringLiteral("cosine"), figure(r.cosine));
     if (r.clippedFraction)
         text += line(QStringLiteral("clipped"), figure(100.0 * *r.clippedFraction) + QStringLiteral(" %"));
+    if (r.cast) {
+        text += line(QStringLiteral("overflow"),
+                     QString::number(r.cast->overflow) +
+                         QStringLiteral(" values (a real cast gives ±inf; counted at ± the largest finite)"));
+        text +=
+            line(QStringLiteral("underflow"), QString::number(r.cast->underflow) +
+                                                  QStringLiteral(" non-zero values become subnormal or 0"));
+    }
     if (r.weightedMse)
         text +=
             line(QStringLiteral("weighted MSE"), figure(*r.weightedMse) + QStringLiteral(" (importance of ") +
@@ -263,6 +271,10 @@ QJsonObject analysisJson(const TensorAnalysis &tensor, const AnalyzeReport &repo
     o.insert(QStringLiteral("max_abs_error"), number(report.maxAbsError));
     o.insert(QStringLiteral("cosine"), number(report.cosine));
     o.insert(QStringLiteral("clipped_fraction"), number(report.clippedFraction));
+    if (report.cast) { // casts only, so other reports keep their keys
+        o.insert(QStringLiteral("overflow_count"), qint64(report.cast->overflow));
+        o.insert(QStringLiteral("underflow_count"), qint64(report.cast->underflow));
+    }
     if (report.weightedMse) { // only with --imatrix, so other reports keep their keys
         o.insert(QStringLiteral("weighted_mse"), number(report.weightedMse));
         o.insert(QStringLiteral("importance_entry"), qstr(report.importanceEntry));

@@ -2,6 +2,7 @@
 
 #include "analysis/analysisresult.h"
 #include "io/tensorinfo.h"
+#include "quant/halffloat.h"
 
 #include <QJsonObject>
 #include <QString>
@@ -22,8 +23,10 @@ struct AnalyzeReport {
     std::optional<double> sqnrDb;
     double maxAbsError = 0.0;
     double cosine = 1.0;
-    std::optional<double> clippedFraction; ///< int per tensor only
-    bool withParams = false;               ///< --params: list the grid below
+    std::optional<double> clippedFraction; ///< int per tensor and casts only
+    /// Casts (f16, bf16): the overflow and underflow counts (castSaturating).
+    std::optional<CastCounts> cast;
+    bool withParams = false; ///< --params: list the grid below
     std::vector<std::int64_t> paramShape;
     std::vector<float> scales;
     std::vector<std::int64_t> zeroPoints; ///< int only; empty otherwise (and for hqq)

@@ -1,6 +1,7 @@
 #include "analysis/schemeanalysis.h"
 
 #include "analysis/analysisresult.h"
+#include "quant/formatkernels.h"
 #include "quant/groupquant.h"
 #include "quant/minifloat.h"
 #include "quant/nf4.h"
@@ -58,6 +59,34 @@ std::vector<double> signedMiniFloatLevels(MiniFloat format, double scale) {
     for (float v : positive)
         levels.push_back(double(v) * scale);
     return levels;
+}
+
+// The finite values of a 16-bit cast from the last one at or below lo to the first one at or
+// above hi, ascending (about 10^4 for a weight tensor's range in F16).
+std::vector<double> castLevels(NumberFormat format, double lo, double hi) {
+    const HalfFormat half = halfFormatOf(format);
+    const double maxFinite = halfFormatInfo(half).maxFinite;
+    lo = std::clamp(lo, -maxFinite, maxFinite);
+    hi = std::clamp(hi, lo, maxFinite);
+    std::vector<double> positive; // ascending magnitudes, +0 first
+    for (std::uint32_t code = 0; code < 0x8000u; ++code) {
+        const double v = decodeHalf(half, std::uint16_t(code));
+        if (!std::isfinite(v))
+            break;
+        positive.push_back(v);
+    }
+    std::vector<double> levels;
+    for (auto it = positive.rbegin(); it != positive.rend(); ++it)
+        if (*it > 0.0)
+            levels.push_back(-*it);
+    levels.insert(levels.end(), positive.begin(), positive.end());
+    auto first = std::upper_bound(levels.begin(), levels.end(), lo);
+    auto last = std::lower_bound(levels.begin(), levels.end(), hi);
+    if (first != levels.begin())
+        --first;
+    if (last != levels.end())
+        ++last;
+    return {first, last};
 }
 
 std::vector<double> intLevels(const QuantParams &p) {
@@ -147,6 +176,9 @@ GroupPass groupPass(const SchemeAnalysis &a, std::span<const float> x) {
         } else if (family == FormatFamily::Minifloat) {
             hi = double(a.quantization.scales[std::size_t(g)]) * double(fp8Max);
             lo = -hi;
+        } else if (family == FormatFamily::Cast) {
+            lo = a.quantization.clipMin[std::size_t(g)];
+            hi = a.quantization.clipMax[std::size_t(g)];
         }
         double sum = 0.0;
         std::int64_t n = 0;
@@ -275,6 +307,10 @@ std::vector<double> groupLevels(const SchemeAnalysis &a, std::int64_t g) {
     }
     case FormatFamily::GgmlBlock:
         return distinctDequantized(a, g, 1.0);
+    case FormatFamily::Cast: {
+        const auto [lo, hi] = a.groupRanges[std::size_t(g)];
+        return castLevels(a.spec.format, lo, hi);
+    }
     }
     return {};
 }
@@ -308,6 +344,8 @@ std::vector<double> normalisedLevels(const SchemeAnalysis &a, std::int64_t g, do
         const double s = normalisingScale(a, g);
         return s > 0.0 ? distinctDequantized(a, g, s) : std::vector<double>{};
     }
+    case FormatFamily::Cast:
+        return groupLevels(a, g); // scale 1: the normalised view is the values themselves
     }
     return {};
 }

@@ -59,6 +59,8 @@ int nominalBits(const QuantSpec &spec) {
         return spec.bits;
     case FormatFamily::Minifloat:
         return 8;
+    case FormatFamily::Cast:
+        return 16;
     case FormatFamily::GgmlBlock:
         return traits.name[1] - '0';
     default:

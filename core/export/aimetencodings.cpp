@@ -62,6 +62,9 @@ std::optional<std::string> formatReason(const QuantSpec &spec) {
         return name + " has no AIMET encoding: its levels are a codebook, not an integer grid";
     case FormatFamily::GgmlBlock:
         return name + " has no AIMET encoding: it is a llama.cpp block type";
+    case FormatFamily::Cast:
+        return name + " has no AIMET encoding: it is a cast with no scale or offset; keep the tensor in "
+                      "float and let the runtime cast it";
     }
     return name + " has no AIMET encoding";
 }

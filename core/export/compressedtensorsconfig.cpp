@@ -53,6 +53,11 @@ std::optional<std::string> cannotExpressFormat(const QuantSpec &spec) {
         return "mxfp8 has no compressed-tensors form Quantscope writes";
     case NumberFormat::Nf4:
         return "nf4 has no compressed-tensors form (a codebook format)";
+    case NumberFormat::F16:
+    case NumberFormat::BF16:
+        // A cast is a dense checkpoint in that dtype, not a quantization scheme.
+        return formatName(spec.format) +
+               " has no compressed-tensors form (a cast: save the checkpoint in that dtype instead)";
     default:
         break;
     }

@@ -9,9 +9,12 @@ namespace {
 using F = NumberFormat;
 using Family = FormatFamily;
 
-// ggml's bits per weight are its block bytes × 8 / block values (ggml-common.h layouts).
-constexpr std::array<FormatTraits, 17> kFormats = {{
+// Casts store 16 bits per value and nothing else. ggml's bits per weight are its block bytes × 8 / block
+// values (ggml-common.h layouts).
+constexpr std::array<FormatTraits, 19> kFormats = {{
     {F::Int, "int", Family::Integer, 0, true, true, 0.0},
+    {F::F16, "f16", Family::Cast, 0, true, false, 16.0},
+    {F::BF16, "bf16", Family::Cast, 0, true, false, 16.0},
     {F::Fp8E4M3, "fp8_e4m3", Family::Minifloat, 0, true, false, 0.0},
     {F::Fp8E5M2, "fp8_e5m2", Family::Minifloat, 0, true, false, 0.0},
     {F::MxFp4, "mxfp4", Family::Microscaling, 32, true, false, 4.25},

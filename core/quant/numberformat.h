@@ -26,6 +26,8 @@ enum class NumberFormat {
     Q4_K,
     Q5_K,
     Q6_K,
+    F16,
+    BF16,
 };
 
 /// What kind of grid a format has, which decides how its parameters are found.
@@ -35,6 +37,7 @@ enum class FormatFamily {
     Microscaling, ///< a shared scale per fixed block along each row (MX, NVFP4)
     Codebook,     ///< a lookup table of levels per fixed block (NF4)
     GgmlBlock,    ///< llama.cpp's block types, encoded as its reference quantizer does
+    Cast,         ///< a cast to a 16-bit float type (F16, BF16): no scale, round to nearest even
 };
 
 /// The fixed facts of one format.

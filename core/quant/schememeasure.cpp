@@ -31,6 +31,7 @@ struct ChunkResult {
     std::vector<double> clipMin;
     std::vector<double> clipMax;
     detail::ValueErrorPartial error;
+    CastCounts cast;
     std::string failure;
 };
 
@@ -63,6 +64,8 @@ void gatherParams(std::vector<ChunkResult> &results, SchemeQuantization &q) {
     q.clipMin.reserve(clips);
     q.clipMax.reserve(clips);
     for (const ChunkResult &r : results) {
+        q.cast.overflow += r.cast.overflow;
+        q.cast.underflow += r.cast.underflow;
         q.scales.insert(q.scales.end(), r.scales.begin(), r.scales.end());
         q.zeroPoints.insert(q.zeroPoints.end(), r.zeroPoints.begin(), r.zeroPoints.end());
         q.clipMin.insert(q.clipMin.end(), r.clipMin.begin(), r.clipMin.end());
@@ -317,6 +320,17 @@ ChunkPlan blockPlan(const QuantSpec &spec, const std::vector<std::int64_t> &shap
     }
 }
 
+// A cast: element by element, one "group" with scale 1 and the overflow limit as its range.
+ChunkPlan castPlan(const QuantSpec &spec) {
+    ChunkPlan plan;
+    plan.paramShape = {1};
+    const HalfFormat half = halfFormatOf(spec.format);
+    plan.kernel = [half](std::size_t, std::span<const float> in, std::span<float> out, ChunkResult &r) {
+        castSaturating(half, in, out, r.cast);
+    };
+    return plan;
+}
+
 // Whether the chunked path covers spec; the others (channels along an inner axis, calibration
 // methods) take quantizeScheme's whole-tensor path.
 bool chunkable(const QuantSpec &spec) {
@@ -379,6 +393,8 @@ Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std
     if (family == FormatFamily::Integer || family == FormatFamily::Minifloat) {
         const ParamGrid grid = ParamGrid::make(shape, spec.granularity).value();
         plan = family == FormatFamily::Integer ? intPlan(spec, grid, range) : fp8Plan(spec, grid, range);
+    } else if (family == FormatFamily::Cast) {
+        plan = castPlan(spec);
     } else {
         plan = blockPlan(spec, shape, range,
                          usesImportance(spec.format) ? importance : std::span<const float>());
@@ -417,6 +433,12 @@ Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std
     for (const ChunkResult &r : results)
         partials.push_back(r.error);
     gatherParams(results, m.quantization);
+    if (family == FormatFamily::Cast) {
+        const double limit = castClipLimit(spec.format);
+        m.quantization.scales = {1.0f};
+        m.quantization.clipMin = {-limit};
+        m.quantization.clipMax = {limit};
+    }
     m.error = detail::finishValueError(partials);
     m.quantization.paramShape = plan.paramShape;
     m.quantization.bitsPerWeight = schemeBitsPerWeight(spec, shape);

@@ -288,6 +288,49 @@ Status checkMethod(const QuantSpec &spec) {
     return {};
 }
 
+// A cast has no range to choose: granularity, clip ranges and methods do not apply.
+Status checkCast(const QuantSpec &spec) {
+    const std::string name = formatName(spec);
+    if (spec.granularity.kind != Granularity::Kind::Tensor)
+        return Error{"granularity " + granularityName(spec.granularity) + " does not apply to " + name +
+                     ": a cast has no scale"};
+    if (spec.method != CalibMethod::MinMax)
+        return Error{"method " + std::string(methodName(spec.method)) + " does not apply to " + name +
+                     ": a cast has no range to calibrate"};
+    if (spec.clipRatio != 1.0 || spec.rangeMode == RangeMode::Saturating)
+        return Error{"a clip range does not apply to " + name + ": a cast has no scale"};
+    if (spec.scaleDtype != ScaleDtype::F32)
+        return Error{"scale_dtype does not apply to " + name + ": a cast has no scale"};
+    return {};
+}
+
+Result<SchemeQuantization> quantizeCast(std::span<const float> values, const QuantSpec &spec,
+                                        const RunControl &control) {
+    SchemeQuantization out;
+    out.dequantized.resize(values.size());
+    const HalfFormat half = halfFormatOf(spec.format);
+    std::vector<CastCounts> counts(chunkCount(values.size()));
+    RunControl quiet = control;
+    quiet.progress = nullptr;
+    const bool done =
+        parallelChunks(values.size(), kChunkSize, quiet, [&](std::size_t c, std::size_t b, std::size_t e) {
+            castSaturating(half, values.subspan(b, e - b), std::span(out.dequantized).subspan(b, e - b),
+                           counts[c]);
+        });
+    if (!done)
+        return cancelled();
+    for (const CastCounts &c : counts) {
+        out.cast.overflow += c.overflow;
+        out.cast.underflow += c.underflow;
+    }
+    const double limit = castClipLimit(spec.format);
+    out.paramShape = {1};
+    out.scales = {1.0f};
+    out.clipMin = {-limit};
+    out.clipMax = {limit};
+    return out;
+}
+
 // Block and codebook formats derive their own scales (and store them in their own types); HQQ
 // keeps a float32 scale with a float zero point that its solver tunes against that scale.
 Status checkScaleDtype(const QuantSpec &spec) {
@@ -341,6 +384,8 @@ Status checkScheme(const QuantSpec &spec, const std::vector<std::int64_t> &shape
         return Error{"clip ratio " + std::to_string(spec.clipRatio) + " is outside (0, 1]"};
     if (!(spec.percentile > 0.0 && spec.percentile <= 100.0))
         return Error{"percentile " + std::to_string(spec.percentile) + " is outside (0, 100]"};
+    if (traits.family == FormatFamily::Cast)
+        return checkCast(spec);
     if (spec.method != CalibMethod::MinMax)
         if (const Status ok = checkMethod(spec); !ok)
             return ok;
@@ -401,6 +446,8 @@ Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
         const ParamGrid grid = ParamGrid::make(shape, spec.granularity).value();
         out = traits.family == FormatFamily::Integer ? quantizeInt(values, grid, spec, control)
                                                      : quantizeFp8(values, grid, spec, control);
+    } else if (traits.family == FormatFamily::Cast) {
+        out = quantizeCast(values, spec, control);
     } else {
         out = quantizeBlocks(values, shape, spec, control, importance);
     }

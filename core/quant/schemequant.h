@@ -1,5 +1,6 @@
 #pragma once
 
+#include "quant/halffloat.h"
 #include "quant/quantspec.h"
 #include "quant/valueerror.h"
 #include "util/result.h"
@@ -34,6 +35,11 @@ struct SchemeQuantization {
     std::vector<double> clipMin;
     std::vector<double> clipMax;
     double bitsPerWeight = 0.0;
+    /// Casts (f16, bf16): the values a real cast makes ±infinity (x̂ holds them at ± the largest
+    /// finite value, and they count as clipped) and the non-zero values it makes subnormal or
+    /// zero. A cast's one "group" has scale 1 and the clip range ± castClipLimit. Zero for other
+    /// formats.
+    CastCounts cast;
 };
 
 /// Whether spec can quantize a tensor of this shape. A usage error names what does not fit
@@ -60,15 +66,15 @@ bool usesImportance(NumberFormat format);
 Status checkImportance(std::span<const float> importance, const std::vector<std::int64_t> &shape);
 
 /// Quantizes values (row-major, shape) with spec: int at any granularity (PyTorch's observer
-/// per group, by the scale's reciprocal), FP8 at any granularity, MX, NVFP4, NF4 and llama.cpp's
-/// block types (its reference quantizer, bit for bit). The spec's calibration method sets the
-/// range (core/calib): per tensor, int with mse, percentile, entropy or histogram-l2 is quantized
-/// saturating at the method's clip range (the parameters analyzeQuant gives the same spec); mse
-/// at any other granularity and for fp8 shrinks each group's range by the candidate with the least
-/// exact MSE; hqq solves float zero points (zeroPointsFloat). Fails as checkScheme does, for a
-/// block type on a non-finite value, and with "cancelled". control's threads and cancellation
-/// reach the methods and the block-type encoder; results are the same at any thread count. NaN
-/// stays NaN in x̂; see each format's kernel for ±Inf.
+/// per group, by the scale's reciprocal), FP8 at any granularity, MX, NVFP4, NF4, llama.cpp's
+/// block types (its reference quantizer, bit for bit) and the f16 / bf16 casts (castSaturating). The spec's
+/// calibration method sets the range (core/calib): per tensor, int with mse, percentile, entropy or
+/// histogram-l2 is quantized saturating at the method's clip range (the parameters analyzeQuant gives the
+/// same spec); mse at any other granularity and for fp8 shrinks each group's range by the candidate with the
+/// least exact MSE; hqq solves float zero points (zeroPointsFloat). Fails as checkScheme does, for a block
+/// type on a non-finite value, and with "cancelled". control's threads and cancellation reach the methods and
+/// the block-type encoder; results are the same at any thread count. NaN stays NaN in x̂; see each format's
+/// kernel for ±Inf.
 ///
 /// importance: llama.cpp's quant_weights for the tensor, laid out as checkImportance says. The
 /// formats usesImportance names quantize each run of rows with its own weights, as

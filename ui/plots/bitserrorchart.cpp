@@ -51,6 +51,8 @@ FamilyStyle styleOf(BitsErrorChart::Family family) {
         return {colors::error(), QCPScatterStyle::ssTriangle, true};
     case F::IntGroup32:
         return {colors::levels(), QCPScatterStyle::ssDiamond, true};
+    case F::Cast:
+        return {QColor(0x99, 0x99, 0x99), QCPScatterStyle::ssPlus, false};
     case F::Fp8:
         return {colors::suggested(), QCPScatterStyle::ssStar, false};
     case F::Fp4:
@@ -94,6 +96,8 @@ std::optional<BitsErrorChart::Family> BitsErrorChart::familyOf(const QuantSpec &
         return Family::Fp4;
     case FormatFamily::GgmlBlock:
         return Family::Ggml;
+    case FormatFamily::Cast:
+        return Family::Cast;
     }
     return std::nullopt;
 }
@@ -108,6 +112,8 @@ QString BitsErrorChart::familyName(Family family) {
         return tr("int group 128");
     case Family::IntGroup32:
         return tr("int group 32");
+    case Family::Cast:
+        return tr("casts (f16, bf16)");
     case Family::Fp8:
         return tr("fp8 (e4m3, e5m2)");
     case Family::Fp4:

@@ -27,8 +27,8 @@ namespace qs::ui {
 class BitsErrorChart : public QWidget {
     Q_OBJECT
 public:
-    enum class Family { IntTensor, IntChannel, IntGroup128, IntGroup32, Fp8, Fp4, Ggml };
-    static constexpr int kFamilyCount = 7;
+    enum class Family { IntTensor, IntChannel, IntGroup128, IntGroup32, Cast, Fp8, Fp4, Ggml };
+    static constexpr int kFamilyCount = 8;
 
     explicit BitsErrorChart(QWidget *parent = nullptr);
 
