@@ -12,6 +12,8 @@
 #include "schemecontrols.h"
 #include "statspanel.h"
 
+#include "quant/formatkernels.h"
+
 #include <algorithm>
 
 namespace qs::ui {
@@ -29,7 +31,7 @@ QString formatLabel(const qs::QuantSpec &spec) {
                                                           : AnalysisController::tr("asym"))
                 .arg(spec.narrow && spec.scheme == qs::Scheme::Symmetric ? AnalysisController::tr(" narrow")
                                                                          : QString());
-    if (traits.fixedBlock == 0)
+    if (!qs::ownsGrouping(traits))
         name += QStringLiteral(" · ") + QString::fromStdString(qs::granularityName(spec.granularity));
     return name;
 }
@@ -101,8 +103,13 @@ void AnalysisController::onSchemeEdited(const qs::QuantSpec &edited) {
     spec.percentile = edited.percentile;
     spec.scaleDtype = edited.scaleDtype;
     const qs::FormatTraits &traits = qs::formatTraits(spec.format);
-    if (traits.fixedBlock > 0)
-        spec.granularity = {}; // the format carries its own blocks
+    if (qs::ownsGrouping(traits))
+        spec.granularity = {};                     // the format carries its own blocks, or is a cast
+    if (traits.family == qs::FormatFamily::Cast) { // nothing to calibrate and no scale to store
+        spec.method = qs::CalibMethod::MinMax;
+        spec.scaleDtype = qs::ScaleDtype::F32;
+        spec.clipRatio = 1.0;
+    }
     if (!qs::isPerTensorInt(spec))
         spec.rangeMode = qs::RangeMode::NonSaturating; // a fixed clip is per tensor only
     if (spec.method != qs::CalibMethod::MinMax) {      // the method sets the range
@@ -274,6 +281,11 @@ void AnalysisController::showSchemeFigures(double ratio, const std::optional<qs:
     if (!estimate)
         figures.maxAbsError = a.error.maxAbsError;
     figures.clippedFraction = estimate ? estimate->clippedFraction : a.clippedFraction;
+    if (qs::formatTraits(a.spec.format).family == qs::FormatFamily::Cast) {
+        figures.scale = tr("none (a cast)");
+        figures.cast = a.quantization.cast;
+        figures.castMax = qs::halfFormatInfo(qs::halfFormatOf(a.spec.format)).maxFinite;
+    }
     m_views.stats->setScheme(figures);
 }
 

@@ -163,13 +163,17 @@ void QuantControls::updateEnabled() {
                traits.takesBits ? tr("Narrow range is a symmetric convention") : notInt);
     const bool perTensorInt = traits.takesBits && m_spec.granularity.kind == qs::Granularity::Kind::Tensor;
     const QString notPerTensor =
-        traits.fixedBlock > 0 ? tr("Does not apply to %1: each block scales to its own maximum").arg(format)
-                              : tr("A fixed clip range applies per tensor only: with groups, drag a handle "
-                                   "to set the clip ratio");
+        traits.family == qs::FormatFamily::Cast
+            ? tr("Does not apply to %1: a cast has no scale and no range to clip").arg(format)
+        : traits.fixedBlock > 0 ? tr("Does not apply to %1: each block scales to its own maximum").arg(format)
+                                : tr("A fixed clip range applies per tensor only: with groups, drag a handle "
+                                     "to set the clip ratio");
     setApplies(m_nonSaturating, perTensorInt, notPerTensor);
     setApplies(m_saturating, perTensorInt, notPerTensor);
-    setApplies(m_suggest, traits.fixedBlock == 0,
-               tr("Does not apply to %1: each block scales to its own maximum").arg(format));
+    setApplies(m_suggest, !qs::ownsGrouping(traits),
+               traits.family == qs::FormatFamily::Cast
+                   ? tr("Does not apply to %1: a cast has no scale and no range to clip").arg(format)
+                   : tr("Does not apply to %1: each block scales to its own maximum").arg(format));
 }
 
 // A control that does not apply is disabled and says why; its own tooltip returns with it.

@@ -353,17 +353,22 @@ void SchemeControls::edit(const qs::QuantSpec &spec) {
 
 void SchemeControls::updateEnabled() {
     const qs::FormatTraits &traits = qs::formatTraits(m_spec.format);
-    const bool ownBlocks = traits.fixedBlock > 0;
+    const bool cast = traits.family == qs::FormatFamily::Cast;
+    const bool ownBlocks = qs::ownsGrouping(traits);
     setApplies(m_granularity, !ownBlocks,
-               tr("%1 carries its own blocks of %2: the granularity does not apply")
-                   .arg(text(traits.name))
-                   .arg(traits.fixedBlock));
+               cast ? tr("%1 is a cast with no scale: the granularity does not apply").arg(text(traits.name))
+                    : tr("%1 carries its own blocks of %2: the granularity does not apply")
+                          .arg(text(traits.name))
+                          .arg(traits.fixedBlock));
+    setApplies(m_method, !cast, tr("%1 is a cast: there is no range to calibrate").arg(text(traits.name)));
     setApplies(m_percentile, m_spec.method == qs::CalibMethod::Percentile,
                tr("P applies to the percentile method only: choose percentile under Method"));
     setApplies(
         m_scaleDtype, scaleDtypeApplies(m_spec),
-        ownBlocks ? tr("%1 stores its own block scales: the scale type does not apply").arg(text(traits.name))
-                  : tr("HQQ keeps float32 scales and float zero points: the scale type does not apply"));
+        cast ? tr("%1 is a cast with no scale: the scale type does not apply").arg(text(traits.name))
+        : ownBlocks
+            ? tr("%1 stores its own block scales: the scale type does not apply").arg(text(traits.name))
+            : tr("HQQ keeps float32 scales and float zero points: the scale type does not apply"));
 }
 
 // A control that does not apply is disabled and says why; its own tooltip returns with it.

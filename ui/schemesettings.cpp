@@ -38,10 +38,12 @@ void restoreCustom(const QSettings &settings, qs::QuantSpec &spec) {
     spec.narrow = spec.scheme == qs::Scheme::Symmetric && settings.value(kNarrowKey, spec.narrow).toBool();
     if (const auto granularity = qs::parseGranularity(value(settings, kGranularityKey)))
         spec.granularity = granularity.value();
-    if (qs::formatTraits(spec.format).fixedBlock > 0)
-        spec.granularity = {}; // the format carries its own blocks
+    if (qs::ownsGrouping(qs::formatTraits(spec.format)))
+        spec.granularity = {}; // the format carries its own blocks, or is a cast
     if (const auto method = qs::parseMethod(value(settings, kMethodKey)))
         spec.method = method.value().method;
+    if (qs::formatTraits(spec.format).family == qs::FormatFamily::Cast)
+        spec.method = qs::CalibMethod::MinMax; // a cast has no range to calibrate
 }
 
 } // namespace

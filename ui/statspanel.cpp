@@ -58,6 +58,10 @@ constexpr std::array<FigureText, StatsPanel::kFigureCount> kFigureTexts = {{
     {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Clipped"),
      QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Share of the values outside [clip_min, clip_max],\n"
                                              "which saturate to qmin or qmax.")},
+    {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Over / underflow"),
+     QT_TRANSLATE_NOOP("qs::ui::StatsPanel",
+                       "Casts (f16, bf16) only: the values a real cast makes ±inf (overflow), and the "
+                       "non-zero values\nit makes subnormal or zero (underflow).")},
     {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Values"),
      QT_TRANSLATE_NOOP("qs::ui::StatsPanel",
                        "Number of finite values in the tensor (NaN and ±Inf excluded).")},
@@ -137,7 +141,8 @@ StatsPanel::StatsPanel(QWidget *parent)
     addSection(layout, tr("Plan"), {Figure::PlanSource});
     addSection(layout, tr("Mapping"),
                {Figure::Scale, Figure::ZeroPoint, Figure::IntegerRange, Figure::ClipRange});
-    addSection(layout, tr("Error"), {Figure::Mse, Figure::Sqnr, Figure::MaxError, Figure::Clipped});
+    addSection(layout, tr("Error"),
+               {Figure::Mse, Figure::Sqnr, Figure::MaxError, Figure::Clipped, Figure::CastOverflow});
     addSection(layout, tr("Values"),
                {Figure::Count, Figure::NanInf, Figure::Min, Figure::Max, Figure::Mean, Figure::Std});
     addSection(layout, tr("Storage"),
@@ -280,7 +285,7 @@ void StatsPanel::setTensor(const qs::TensorAnalysis &tensor) {
     setFigure(Figure::Std, formatNumber(stats.std));
     setStorage(tensor);
     clearFigures({Figure::Scale, Figure::ZeroPoint, Figure::IntegerRange, Figure::ClipRange, Figure::Mse,
-                  Figure::Sqnr, Figure::MaxError, Figure::Clipped});
+                  Figure::Sqnr, Figure::MaxError, Figure::Clipped, Figure::CastOverflow});
 }
 
 void StatsPanel::setStorage(const qs::TensorAnalysis &tensor) {
@@ -350,8 +355,32 @@ void StatsPanel::setScheme(const SchemeFigures &f) {
               tr("10 · log10(Σx² / Σ(x − x̂)²). ") + error);
     setFigure(Figure::MaxError, f.maxAbsError ? formatNumber(*f.maxAbsError) : QStringLiteral("–"), false,
               tr("Largest |x − x̂|. ") + error);
+    if (f.cast) {
+        setCastFigures(f);
+        return;
+    }
     setFigure(Figure::Clipped, formatPercent(f.clippedFraction), f.estimate,
               tr("Share of values beyond their group's outermost level (int, FP8)."));
+    setFigure(Figure::CastOverflow, QStringLiteral("–"));
+}
+
+// A cast has no scale: its range is the type's, and what leaves it overflows.
+void StatsPanel::setCastFigures(const SchemeFigures &f) {
+    const QString max = QString::number(f.castMax, 'g', 9);
+    const QString words =
+        tr("Overflow: values a real cast makes ±inf. The error figures count them at ±%1, the largest "
+           "finite value, and as clipped.\nUnderflow: non-zero values the cast makes subnormal or zero "
+           "(fewer significant bits, or lost).")
+            .arg(max);
+    setFigure(Figure::ClipRange, tr("±%1, then ±inf").arg(max), false,
+              tr("The largest finite value of the type. A value rounding beyond it overflows: a real cast "
+                 "gives ±inf, the figures here count it at ±%1.")
+                  .arg(max));
+    setFigure(Figure::Clipped, formatPercent(f.clippedFraction), false,
+              tr("Share of values that overflow. ") + words);
+    setFigure(Figure::CastOverflow,
+              formatCount(f.cast->overflow) + QStringLiteral(" / ") + formatCount(f.cast->underflow), false,
+              words);
 }
 
 QString StatsPanel::text(Figure figure) const {

@@ -2,6 +2,7 @@
 
 #include "analysis/analysisresult.h"
 #include "calib/mseestimator.h"
+#include "quant/halffloat.h"
 
 #include <QWidget>
 
@@ -30,6 +31,7 @@ public:
         Sqnr,
         MaxError,
         Clipped,
+        CastOverflow,
         Count,
         NanInf,
         Min,
@@ -74,6 +76,9 @@ public:
         std::optional<double> maxAbsError; // none while estimated
         double clippedFraction = 0.0;
         bool estimate = false;
+        // Casts only: the overflow and underflow counts, and the largest finite value.
+        std::optional<qs::CastCounts> cast;
+        double castMax = 0.0;
     };
     void setScheme(const SchemeFigures &figures);
 
@@ -88,6 +93,7 @@ public:
     QString toPlainText() const;
 
 private:
+    void setCastFigures(const SchemeFigures &f);
     struct Row {
         QLabel *name = nullptr;
         QLabel *value = nullptr;

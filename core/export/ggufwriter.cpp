@@ -77,6 +77,13 @@ Result<OutTensor> planTensor(const ExportJob &job, const GgufReader &reader, std
         out.bytes = info.byteSize;
         return out;
     }
+    if (formatTraits(resolution.spec.format).family == FormatFamily::Cast) {
+        out.quantize = true;
+        out.typeId =
+            std::uint32_t(resolution.spec.format == NumberFormat::F16 ? GgmlType::F16 : GgmlType::BF16);
+        out.bytes = std::uint64_t(info.elementCount()) * 2;
+        return out;
+    }
     const GgmlType type = ggmlTypeOf(resolution.spec.format);
     const auto bytes = ggmlEncodedBytes(type, std::size_t(info.elementCount()));
     if (!bytes)
@@ -213,6 +220,30 @@ private:
     std::uint64_t m_pos = 0;
 };
 
+// A cast writes x̂ as the analysis counts it: an overflow at ± the largest finite value rather
+// than ±infinity, so the file decodes to what Quantscope showed.
+Status writeCast(Sink &sink, std::span<const float> values, GgmlType type, const RunControl &control) {
+    const HalfFormat half = type == GgmlType::F16 ? HalfFormat::F16 : HalfFormat::BF16;
+    constexpr std::size_t kSlice = std::size_t(1) << 16;
+    std::vector<float> cast(kSlice);
+    std::vector<std::byte> bytes(2 * kSlice);
+    CastCounts counts;
+    for (std::size_t at = 0; at < values.size(); at += kSlice) {
+        if (control.canceled())
+            return Error{"cancelled"};
+        const std::span<const float> in = values.subspan(at, std::min(kSlice, values.size() - at));
+        castSaturating(half, in, cast, counts);
+        for (std::size_t i = 0; i < in.size(); ++i) {
+            const std::uint16_t code = encodeHalf(half, cast[i]);
+            bytes[2 * i] = std::byte(code & 0xFF);
+            bytes[2 * i + 1] = std::byte(code >> 8);
+        }
+        if (const Status written = sink.write(std::span(bytes).first(2 * in.size())); !written)
+            return written;
+    }
+    return {};
+}
+
 // Encodes one planned tensor: each expert slice with its own weights when there are weights, as
 // llama-quantize and quantizeScheme do.
 Status writeQuantized(Sink &sink, const GgufReader &reader, std::size_t index, const OutTensor &tensor,
@@ -222,6 +253,8 @@ Status writeQuantized(Sink &sink, const GgufReader &reader, std::size_t index, c
     if (!loaded)
         return Error{loaded.error()};
     const std::span<const float> values = loaded.value()->values();
+    if (GgmlType(tensor.typeId) == GgmlType::F16 || GgmlType(tensor.typeId) == GgmlType::BF16)
+        return writeCast(sink, values, GgmlType(tensor.typeId), control);
     const auto cols = std::size_t(rowLength(info));
     const std::size_t rows = cols == 0 ? 0 : values.size() / cols;
     const std::size_t runs = tensor.importance ? std::size_t(tensor.importance->experts) : 1;
@@ -301,12 +334,14 @@ public:
     std::string fileFilter() const override { return "GGUF (*.gguf)"; }
     std::string schemesText() const override {
         return "llama.cpp's block types q4_0, q4_1, q5_0, q5_1, q8_0, q2_k, q3_k, q4_k, q5_k and q6_k, "
-               "from a GGUF whose planned tensors are F32, F16 or BF16";
+               "and the casts f16 and bf16, from a GGUF whose planned tensors are F32, F16 or BF16";
     }
 
     std::optional<std::string> cannotExpress(const QuantSpec &spec,
                                              const std::vector<std::int64_t> &shape) const override {
         const FormatTraits &traits = formatTraits(spec.format);
+        if (traits.family == FormatFamily::Cast)
+            return std::nullopt;
         if (traits.family != FormatFamily::GgmlBlock || !canQuantizeGgml(ggmlTypeOf(spec.format)))
             return std::string(traits.name) + " is not a ggml block type Quantscope encodes";
         if (const Status fits = checkScheme(spec, shape); !fits)

@@ -89,6 +89,9 @@ std::int64_t paramCount(const TensorInfo &info) {
 } // namespace
 
 std::optional<std::string> ggmlTypeName(NumberFormat format) {
+    // ggml_type_name spells the casts "f16" and "bf16", as Quantscope does.
+    if (formatTraits(format).family == FormatFamily::Cast)
+        return std::string(formatTraits(format).name);
     if (formatTraits(format).family != FormatFamily::GgmlBlock)
         return std::nullopt;
     std::string name(formatTraits(format).name);
@@ -172,13 +175,14 @@ public:
     }
     std::string fileFilter() const override { return "llama-quantize tensor types (*.txt)"; }
     std::string schemesText() const override {
-        return "llama.cpp's block types q4_0, q4_1, q5_0, q5_1, q8_0, q2_k, q3_k, q4_k, q5_k, q6_k";
+        return "llama.cpp's block types q4_0, q4_1, q5_0, q5_1, q8_0, q2_k, q3_k, q4_k, q5_k, q6_k, "
+               "and the casts f16 and bf16";
     }
     std::optional<std::string> cannotExpress(const QuantSpec &spec,
                                              const std::vector<std::int64_t> &) const override {
         if (ggmlTypeName(spec.format))
             return std::nullopt;
-        // llama-quantize writes ggml block types only; Quantscope's int, fp8, nf4 and MX grids
+        // llama-quantize writes ggml types only; Quantscope's int, fp8, nf4 and MX grids
         // have no ggml type with the same codes and scales.
         return std::string(formatTraits(spec.format).name) + " has no llama.cpp tensor type";
     }

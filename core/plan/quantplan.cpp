@@ -66,13 +66,15 @@ Status mergeIntKeys(QuantSpec &out, const PlanScheme &layer, const FormatTraits 
 }
 
 Status mergeGranularity(QuantSpec &out, const PlanScheme &layer, const FormatTraits &traits) {
-    if (traits.fixedBlock == 0) {
+    if (!ownsGrouping(traits)) {
         out.granularity = layer.granularity.value_or(out.granularity);
         return {};
     }
     if (layer.granularity)
         return Error{"granularity does not apply to " + formatText(traits) +
-                     ": it carries its own blocks of " + std::to_string(traits.fixedBlock)};
+                     (traits.fixedBlock != 0
+                          ? ": it carries its own blocks of " + std::to_string(traits.fixedBlock)
+                          : std::string(": a cast has no scale"))};
     out.granularity = {};
     return {};
 }
@@ -106,7 +108,7 @@ Status mergeRange(QuantSpec &out, const PlanScheme &layer, const FormatTraits &t
         out.clipLo = fresh.clipLo;
         out.clipHi = fresh.clipHi;
     }
-    if (traits.fixedBlock != 0) {
+    if (ownsGrouping(traits)) {
         if (layer.clipRatio)
             return notApplicable("clip_ratio", traits);
         out.clipRatio = fresh.clipRatio;
@@ -219,16 +221,17 @@ PlanScheme planSchemeFromSpec(const QuantSpec &spec) {
         out.scheme = spec.scheme;
         out.narrow = spec.narrow;
     }
-    if (traits.fixedBlock == 0)
+    if (!ownsGrouping(traits))
         out.granularity = spec.granularity;
-    // Block and codebook formats have no method but minmax, and drop any other they inherit.
-    if (traits.fixedBlock == 0 || spec.method != CalibMethod::MinMax)
+    // Block and codebook formats and casts have no method but minmax, and drop any other they
+    // inherit.
+    if (!ownsGrouping(traits) || spec.method != CalibMethod::MinMax)
         out.method = spec.method;
     if (spec.method == CalibMethod::Percentile)
         out.percentile = spec.percentile;
     if (spec.rangeMode == RangeMode::Saturating && traits.family == FormatFamily::Integer)
         out.clip = ClipRange{spec.clipLo, spec.clipHi};
-    if (spec.clipRatio != 1.0 && traits.fixedBlock == 0)
+    if (spec.clipRatio != 1.0 && !ownsGrouping(traits))
         out.clipRatio = spec.clipRatio;
     // Given even when f32, so that a default's f16 or bf16 does not come back under it.
     if (scaleDtypeApplies(spec.format) && spec.method != CalibMethod::Hqq)

@@ -58,6 +58,12 @@ struct FormatTraits {
     double fixedBitsPerWeight;
 };
 
+/// True if granularity and a clip ratio do not apply: the format carries its own blocks, or it is
+/// a cast, which has no scale at all.
+inline bool ownsGrouping(const FormatTraits &traits) {
+    return traits.fixedBlock > 0 || traits.family == FormatFamily::Cast;
+}
+
 /// Every format, in the order the CLI and GUI list them.
 std::span<const FormatTraits> numberFormats();
 const FormatTraits &formatTraits(NumberFormat format);

@@ -264,7 +264,10 @@ void ErrorPlot::updateLegend() {
 // and as many ticks as have room.
 void ErrorPlot::updateCurveLabel() {
     const QStringList labels =
-        m_scheme && m_scheme->ratioSweep.empty()
+        m_scheme && m_scheme->ratioSweep.empty() &&
+                qs::formatTraits(m_scheme->spec.format).family == qs::FormatFamily::Cast
+            ? QStringList{tr("no clip ratio: a cast has no scale"), tr("no clip ratio")}
+        : m_scheme && m_scheme->ratioSweep.empty()
             ? QStringList{tr("no clip ratio: each block scales to its maximum"), tr("no clip ratio")}
         : m_scheme ? QStringList{tr("clip ratio ρ (each group's range × ρ)"), tr("clip ratio ρ")}
         : m_asymmetric
