@@ -322,6 +322,52 @@ private slots:
         QVERIFY(!QFile::exists(path(QStringLiteral("cli2.gguf"))));
     }
 
+    // A cast writes each planned tensor as F16 (BF16) codes of castSaturating's x̂, with
+    // general.file_type llama.h's MOSTLY_F16 = 1 (MOSTLY_BF16 = 32); the rest is copied.
+    void casts_data() {
+        QTest::addColumn<int>("format");
+        QTest::addColumn<QString>("dtype");
+        QTest::addColumn<QString>("fileType");
+        QTest::addRow("f16") << int(NumberFormat::F16) << QStringLiteral("F16") << QStringLiteral("1 ");
+        QTest::addRow("bf16") << int(NumberFormat::BF16) << QStringLiteral("BF16") << QStringLiteral("32 ");
+    }
+    void casts() {
+        QFETCH(int, format);
+        QFETCH(QString, dtype);
+        QFETCH(QString, fileType);
+        const auto in = openGguf(path(QStringLiteral("in.gguf")));
+        QVERIFY(in);
+        const QString outPath = path(QStringLiteral("cast-") + dtype + QStringLiteral(".gguf"));
+        ExportJob j = job(*in, outPath);
+        j.plan = QuantPlan{};
+        j.plan.defaults.format = NumberFormat(format);
+        QVERIFY(ggufExporter().check(j).ok());
+        const auto outcome = ggufExporter().write(j);
+        QVERIFY2(outcome.ok(), outcome.ok() ? "" : outcome.error().c_str());
+        QVERIFY(outcome->quantized > 0);
+        const auto out = openGguf(outPath);
+        QVERIFY(out);
+        QVERIFY(QString::fromStdString(out->metadata().at("general.file_type")).startsWith(fileType));
+        int cast = 0;
+        for (std::size_t i = 0; i < in->tensors().size(); ++i) {
+            const TensorInfo &info = in->tensors()[i];
+            if (!resolve(j.plan, info.name, info.shape).quantized())
+                continue;
+            ++cast;
+            QCOMPARE(QString::fromStdString(out->tensors()[i].typeName()), dtype);
+            const auto before = in->loadFloat(i);
+            const auto after = out->loadFloat(i);
+            QVERIFY(before.ok() && after.ok());
+            const std::span<const float> x = before.value()->values();
+            std::vector<float> expected(x.size());
+            CastCounts counts;
+            castSaturating(format == int(NumberFormat::F16) ? HalfFormat::F16 : HalfFormat::BF16, x, expected,
+                           counts);
+            QVERIFY(test::sameFloats(after.value()->values(), expected));
+        }
+        QCOMPARE(cast, outcome->quantized);
+    }
+
 private:
     void checkMetadata(const GgufReader &in, const GgufReader &out) {
         // Every pair but general.file_type byte for byte, in order; general.file_type in its place
