@@ -221,7 +221,7 @@ void TestPlanJson::errors_data() {
         << "rules/1/scheme/format"
         << "\"q9_9\""
         << "plan.json: rules[1] (re:.*\\.v_proj\\.weight): scheme: unknown format "
-           "\"q9_9\" (one of int, fp8_e4m3";
+           "\"q9_9\" (one of int, f16, bf16, fp8_e4m3";
     QTest::addRow("bad regex") << "rules/0/match"
                                << "\"re:(\""
                                << "plan.json: rules[0] (re:(): match: bad pattern \"re:(\"";
