@@ -193,6 +193,25 @@ const FloatLayoutInfo &floatLayoutInfo(FloatLayout layout) {
     return infos()[std::size_t(layout)];
 }
 
+std::optional<FloatLayout> elementLayout(NumberFormat format) {
+    switch (format) {
+    case NumberFormat::F16:
+        return FloatLayout::F16;
+    case NumberFormat::BF16:
+        return FloatLayout::BF16;
+    case NumberFormat::Fp8E4M3:
+    case NumberFormat::MxFp8:
+        return FloatLayout::E4M3;
+    case NumberFormat::Fp8E5M2:
+        return FloatLayout::E5M2;
+    case NumberFormat::MxFp4:
+    case NumberFormat::NvFp4:
+        return FloatLayout::E2M1;
+    default:
+        return std::nullopt;
+    }
+}
+
 std::string_view floatKindName(FloatKind kind) {
     switch (kind) {
     case FloatKind::Zero:

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "quant/numberformat.h"
+
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -53,6 +55,11 @@ struct FloatLayoutInfo {
 /// Every layout, F32 first.
 std::span<const FloatLayout> floatLayouts();
 const FloatLayoutInfo &floatLayoutInfo(FloatLayout layout);
+
+/// The layout a number format stores its elements in: F16 and BF16 themselves, E4M3 for
+/// fp8_e4m3 and mxfp8, E5M2 for fp8_e5m2, E2M1 for mxfp4 and nvfp4; nullopt for the integer,
+/// codebook and ggml formats, whose elements are not floats.
+std::optional<FloatLayout> elementLayout(NumberFormat format);
 
 /// What a code is.
 enum class FloatKind { Zero, Subnormal, Normal, Infinity, NaN };

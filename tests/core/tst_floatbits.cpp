@@ -37,6 +37,7 @@ private Q_SLOTS:
     void subnormalBoundary();
     void zeroNeighbours();
     void infinityAndNan();
+    void elementLayouts();
     void exactDecimal_data();
     void exactDecimal();
 };
@@ -328,6 +329,20 @@ void TestFloatBits::infinityAndNan() {
     // E2M1 has no NaN: its encoder gives −0 (0x8), as ml_dtypes does.
     QCOMPARE(explainFloat(FloatLayout::E2M1, kNan).code, 0x8u);
     QCOMPARE(explainFloat(FloatLayout::E2M1, kNan).kind, FloatKind::Zero);
+}
+
+// Which float the formats store their elements in (numberformat.h, the OCP MX and NVFP4 specs).
+void TestFloatBits::elementLayouts() {
+    QCOMPARE(elementLayout(NumberFormat::F16), std::optional(FloatLayout::F16));
+    QCOMPARE(elementLayout(NumberFormat::BF16), std::optional(FloatLayout::BF16));
+    QCOMPARE(elementLayout(NumberFormat::Fp8E4M3), std::optional(FloatLayout::E4M3));
+    QCOMPARE(elementLayout(NumberFormat::MxFp8), std::optional(FloatLayout::E4M3));
+    QCOMPARE(elementLayout(NumberFormat::Fp8E5M2), std::optional(FloatLayout::E5M2));
+    QCOMPARE(elementLayout(NumberFormat::MxFp4), std::optional(FloatLayout::E2M1));
+    QCOMPARE(elementLayout(NumberFormat::NvFp4), std::optional(FloatLayout::E2M1));
+    QVERIFY(!elementLayout(NumberFormat::Int));
+    QVERIFY(!elementLayout(NumberFormat::Nf4));
+    QVERIFY(!elementLayout(NumberFormat::Q4_K));
 }
 
 // Every binary fraction has a finite decimal expansion: m · 2^-k = m · 5^k / 10^k.
