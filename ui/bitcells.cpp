@@ -1,5 +1,6 @@
 #include "bitcells.h"
 
+#include <QFontMetricsF>
 #include <QPainter>
 
 #include <algorithm>
@@ -13,6 +14,7 @@ constexpr double kMaxCellPx = 18.0;
 constexpr int kZeroAlpha = 60;
 constexpr int kOneAlpha = 170;
 constexpr int kCellPaddingPx = 3;
+constexpr double kSmallDigitScale = 0.7;
 
 } // namespace
 
@@ -69,7 +71,7 @@ QSize BitCells::minimumSizeHint() const {
 void BitCells::paintGroup(QPainter &painter, const QString &bits, const QColor &color, double &x,
                           double width) {
     const double height = this->height() - 1.0;
-    const bool digits = width >= fontMetrics().horizontalAdvance(QLatin1Char('0')) + 1;
+    const bool digits = width >= QFontMetricsF(painter.font()).horizontalAdvance(QLatin1Char('0')) + 0.5;
     for (const QChar bit : bits) {
         const QRectF cell(x + 0.5, 0.5, width, height);
         QColor fill = color;
@@ -89,6 +91,12 @@ void BitCells::paintGroup(QPainter &painter, const QString &bits, const QColor &
 void BitCells::paintEvent(QPaintEvent *) {
     QPainter painter(this);
     const double width = cellWidth();
+    // FP32's 32 cells in a narrow dock: smaller digits rather than none.
+    QFont font = painter.font();
+    if (QFontMetricsF(font).horizontalAdvance(QLatin1Char('0')) + 1.0 > width) {
+        font.setPointSizeF(font.pointSizeF() * kSmallDigitScale);
+        painter.setFont(font);
+    }
     double x = 0.0;
     paintGroup(painter, m_sign, signColor(), x, width);
     paintGroup(painter, m_exponent, exponentColor(), x, width);
