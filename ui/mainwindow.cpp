@@ -101,6 +101,7 @@ MainWindow::MainWindow(QWidget *parent)
     setupSchemeDock();
     setupModelDock();
     setupPlanDock();
+    setupBitsDock();
     setupImportance();
     createActions();
     setupMethodThresholds();
@@ -315,6 +316,7 @@ void MainWindow::createMenus() {
     view->addAction(schemePanelToggle);
     view->addAction(m_modelPanelAction);
     view->addAction(m_planPanelAction);
+    view->addAction(m_bitsAction);
     view->addAction(m_showMappingAction);
     view->addAction(m_showErrorAction);
     QAction *toolBarToggle = m_toolBar->toggleViewAction();

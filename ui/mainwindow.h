@@ -33,6 +33,7 @@ class ImportanceMatrix;
 namespace qs::ui {
 
 class AnalysisController;
+class BitsPanel;
 class BusyIndicator;
 class CheckpointPropertiesDialog;
 class DockWidths;
@@ -115,6 +116,10 @@ public:
     QAction *sweepAction() const { return m_sweepAction; }
     PlanPanel *planPanel() const { return m_planPanel; }
     QDockWidget *planDock() const { return m_planDock; }
+    // View ▸ Bits Panel: a hovered or clicked histogram value's bits (mainwindowbits.cpp).
+    BitsPanel *bitsPanel() const { return m_bits; }
+    QDockWidget *bitsDock() const { return m_bitsDock; }
+    QAction *bitsAction() const { return m_bitsAction; }
     // Plan files (File ▸ Open Plan / Save Plan); errors in a message box. True when done.
     bool openPlanFrom(const QString &path);
     bool savePlanTo(const QString &path);
@@ -172,6 +177,9 @@ private:
     void setupModelDock();
     void connectModelSweep();
     void setupPlanDock();
+    void setupBitsDock();
+    void connectBitsPanel();
+    void updateBitsSource();
     void createPlanFileActions();
     void createSessionActions();
     // Loads a session's importance matrix and reference (each may be empty).
@@ -262,6 +270,9 @@ private:
     QDockWidget *m_modelDock = nullptr;
     PlanPanel *m_planPanel = nullptr;
     QDockWidget *m_planDock = nullptr;
+    BitsPanel *m_bits = nullptr;
+    QDockWidget *m_bitsDock = nullptr;
+    QAction *m_bitsAction = nullptr;
     QTimer *m_resweepTimer = nullptr;
     using FitOutcome = qs::Result<qs::BudgetProblem>;
     BusyIndicator *m_fitBusy = nullptr;

@@ -72,6 +72,7 @@ private Q_SLOTS:
     void grabZone();
     void keyboardNudges_data();
     void keyboardNudges();
+    void hoverAndClickReportValues();
 };
 
 void TestPlots::formatting_data() {
@@ -629,6 +630,46 @@ void TestPlots::keyboardNudges() {
     QApplication::sendEvent(plot, &help);
     QTRY_VERIFY(QToolTip::isVisible());
     QVERIFY2(QToolTip::text().contains(QStringLiteral("←/→")), qPrintable(QToolTip::text()));
+}
+
+// Hover and click report the axis value under the mouse (for the Bits panel); a press on a handle
+// and a pan report no pick, and a drag's moves report no hover.
+void TestPlots::hoverAndClickReportValues() {
+    HistogramPlot view;
+    auto tensor = makeTensor();
+    const QuantSpec spec = makeSpec(8, Scheme::Symmetric);
+    view.setTensor(tensor);
+    view.setQuantization(spec, paramsForTensor(spec, tensor->stats.min, tensor->stats.max), 0.0);
+    showAndLayout(&view, {view.plot()});
+    QCustomPlot *plot = view.plot();
+    QSignalSpy hovered(&view, &HistogramPlot::valueHovered);
+    QSignalSpy picked(&view, &HistogramPlot::valuePicked);
+    const int y = view.handlePosition(true).y() + 40;
+    const QPoint centre(qRound(plot->xAxis->coordToPixel(0.0)), y);
+    QTest::mouseMove(plot, centre);
+    QTRY_VERIFY(!hovered.isEmpty());
+    QCOMPARE(hovered.last().at(0).toDouble(), plot->xAxis->pixelToCoord(centre.x()));
+    QCOMPARE(picked.size(), 0);
+
+    const QPoint right = centre + QPoint(30, 0);
+    QTest::mouseClick(plot, Qt::LeftButton, {}, right);
+    QCOMPARE(picked.size(), 1);
+    QCOMPARE(picked.last().at(0).toDouble(), plot->xAxis->pixelToCoord(right.x()));
+
+    // A handle press and release picks nothing.
+    const QPoint handle = view.handlePosition(true);
+    QTest::mouseClick(plot, Qt::LeftButton, {}, handle);
+    QCOMPARE(picked.size(), 1);
+    // Nor does a pan; moves with the button held are not hovers.
+    hovered.clear();
+    QTest::mousePress(plot, Qt::LeftButton, {}, centre);
+    QTest::mouseMove(plot, centre + QPoint(60, 0));
+    QTest::mouseRelease(plot, Qt::LeftButton, {}, centre + QPoint(60, 0));
+    QCOMPARE(picked.size(), 1);
+    QCOMPARE(hovered.size(), 0);
+    // Outside the plot area (the axis labels) nothing is reported.
+    QTest::mouseMove(plot, QPoint(2, 2));
+    QCOMPARE(hovered.size(), 0);
 }
 
 QTEST_MAIN(TestPlots)

@@ -92,6 +92,11 @@ Q_SIGNALS:
     void ratioDragged(double ratio);
     /// LevelView: when the drag ends, and on each arrow-key nudge (±0.01): the ratio to commit.
     void ratioDragFinished(double ratio);
+    /// The x-axis value under the mouse as it moves over the plot area with no button held
+    /// (in the axis' units: weight value, or value / scale in a normalised LevelView).
+    void valueHovered(double x);
+    /// A click in the plot area that grabbed no handle and did not pan: the x-axis value there.
+    void valuePicked(double x);
 
 private:
     class Private;

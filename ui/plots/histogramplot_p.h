@@ -4,6 +4,7 @@
 // histogramplotinput.cpp (mouse, keys, tooltips).
 
 #include "plots/histogramplot.h"
+#include "plots/plotclick.h"
 
 #include "plots/qcustomplotinclude.h"
 
@@ -75,6 +76,8 @@ public:
     bool onKey(QKeyEvent *event);
     bool onToolTip(QHelpEvent *event);
     QString describeAt(double x) const;
+    // The x-axis value at pos, if pos is in the plot area and a tensor is shown.
+    std::optional<double> valueAt(const QPoint &pos) const;
 
     HistogramPlot *m_owner;
     QCustomPlot *m_plot;
@@ -111,6 +114,8 @@ public:
     // the handles stay under the mouse.
     std::optional<QuantSpec> m_committed;
     bool m_settingRange = false;
+    // Tells a click (which picks a value) from a background pan.
+    PlotClick m_click;
 };
 
 } // namespace qs::ui

@@ -166,8 +166,10 @@ bool HistogramPlot::Private::onPress(QMouseEvent *event) {
     if (event->button() != Qt::LeftButton)
         return false;
     m_drag = handleAt(event->position().toPoint());
-    if (m_drag == None)
+    if (m_drag == None) {
+        m_click.feed(event); // maybe a click that picks a value
         return false;
+    }
     m_dragMoved = false;
     select(m_drag);
     m_plot->setCursor(Qt::SizeHorCursor);
@@ -180,6 +182,9 @@ bool HistogramPlot::Private::onMove(QMouseEvent *event) {
             m_plot->setCursor(Qt::SizeHorCursor);
         else if (event->buttons() == Qt::NoButton)
             m_plot->unsetCursor();
+        if (event->buttons() == Qt::NoButton)
+            if (const auto x = valueAt(event->position().toPoint()))
+                Q_EMIT m_owner->valueHovered(*x);
         return false;
     }
     dragTo(m_plot->xAxis->pixelToCoord(event->position().x()));
@@ -187,7 +192,13 @@ bool HistogramPlot::Private::onMove(QMouseEvent *event) {
 }
 
 bool HistogramPlot::Private::onRelease(QMouseEvent *event) {
-    if (m_drag == None || event->button() != Qt::LeftButton)
+    if (m_drag == None) {
+        if (const auto pos = m_click.feed(event))
+            if (const auto x = valueAt(*pos))
+                Q_EMIT m_owner->valuePicked(*x);
+        return false;
+    }
+    if (event->button() != Qt::LeftButton)
         return false;
     m_drag = None;
     if (m_dragMoved)
@@ -255,6 +266,12 @@ QString HistogramPlot::Private::describeAt(double x) const {
                     .arg(colors::levels().name(), colors::clipped().name());
     }
     return text;
+}
+
+std::optional<double> HistogramPlot::Private::valueAt(const QPoint &pos) const {
+    if (!m_tensor || !m_plot->axisRect()->rect().contains(pos))
+        return std::nullopt;
+    return m_plot->xAxis->pixelToCoord(pos.x());
 }
 
 int HistogramPlot::grabRadiusPx() const {
