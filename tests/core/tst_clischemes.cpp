@@ -415,8 +415,9 @@ void TestCliSchemes::compareEveryScheme() {
                                         QStringLiteral("w"), QStringLiteral("--json")});
     QCOMPARE(report.value(QStringLiteral("tensor")).toString(), QStringLiteral("w"));
     const QJsonArray rows = report.value(QStringLiteral("rows")).toArray();
-    // int: 4 granularities x 7 bit widths; fp8 x2; mxfp4, nvfp4, nf4; 10 ggml types.
-    QCOMPARE(rows.size(), 28 + 2 + 3 + 10);
+    // int: 4 granularities x 7 bit widths; the casts f16, bf16; fp8 x2; mxfp4, nvfp4, nf4; 10 ggml
+    // types.
+    QCOMPARE(rows.size(), 28 + 2 + 2 + 3 + 10);
     QVERIFY(report.value(QStringLiteral("skipped")).toArray().isEmpty());
     QHash<QString, QJsonObject> byKey;
     for (const QJsonValue &value : rows) {
