@@ -1,9 +1,14 @@
 #include "analysiscontroller.h"
 #include "bitspanel.h"
+#include "displayformat.h"
 #include "mainwindow.h"
 #include "plots/histogramplot.h"
 #include "schemecontrols.h"
 #include "shortcutsdialog.h"
+#include "statspanel.h"
+
+#include "analysis/analysisresult.h"
+#include "quant/halffloat.h"
 #include "windowfixture.h"
 
 #include <qcustomplot.h>
@@ -55,6 +60,7 @@ private Q_SLOTS:
     void hoverHistogramInWindow();
     void windowFollowsSchemeFormat();
     void dockRemembered();
+    void castFiguresInWords();
 
 private:
     void openWindow();
@@ -301,6 +307,36 @@ void TestBitsPanel::dockRemembered() {
     m_window->bitsAction()->trigger();
     QVERIFY(!m_window->bitsDock()->isVisible());
     m_window.reset();
+}
+
+// With f16 chosen, the Figures panel names the cast's range and its overflow and underflow in
+// words, the counts equal castSaturating's over the tensor on screen, and Bits follows F16.
+void TestBitsPanel::castFiguresInWords() {
+    openWindow();
+    QComboBox *format = m_window->schemeControls()->formatBox();
+    const int index = format->findText(QStringLiteral("f16"));
+    QVERIFY(index >= 0);
+    format->setCurrentIndex(index);
+    Q_EMIT format->activated(index);
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->controller()->currentScheme() &&
+                                 m_window->controller()->currentScheme()->spec.format ==
+                                     qs::NumberFormat::F16,
+                             kTimeoutMs);
+    QCOMPARE(m_window->bitsPanel()->format(), FloatLayout::F16);
+    const auto tensor = m_window->controller()->currentAnalysis();
+    QVERIFY(tensor);
+    const std::span<const float> x = tensor->tensor->values();
+    std::vector<float> cast(x.size());
+    qs::CastCounts counts;
+    qs::castSaturating(qs::HalfFormat::F16, x, cast, counts);
+    qs::ui::StatsPanel *stats = m_window->statsPanel();
+    QCOMPARE(stats->text(qs::ui::StatsPanel::Figure::ClipRange), QStringLiteral("±65504, then ±inf"));
+    QCOMPARE(stats->text(qs::ui::StatsPanel::Figure::CastOverflow),
+             QStringLiteral("%1 / %2").arg(qs::ui::formatCount(counts.overflow),
+                                           qs::ui::formatCount(counts.underflow)));
+    QVERIFY(counts.underflow > 0); // the demo's small weights: some fall below 2^-14
+    QCOMPARE(stats->text(qs::ui::StatsPanel::Figure::Scale), QStringLiteral("none (a cast)"));
+    QVERIFY(!m_window->schemeControls()->findChild<QComboBox *>(QStringLiteral("methodBox"))->isEnabled());
 }
 
 QTEST_MAIN(TestBitsPanel)
