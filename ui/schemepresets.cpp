@@ -73,6 +73,11 @@ std::vector<SchemePreset> makePresets() {
          formatPreset(F::Q6_K)},
         {QStringLiteral("q8_0"), tr("llama.cpp Q8_0"),
          tr("8.5 bits per weight: int8 in blocks of 32 with an F16 scale"), formatPreset(F::Q8_0)},
+        {QStringLiteral("f16"), tr("Half precision (F16)"),
+         tr("tensor.half(): a cast to IEEE F16, no scale; values from 65520 overflow to ±inf"),
+         formatPreset(F::F16)},
+        {QStringLiteral("bf16"), tr("bfloat16 (BF16)"),
+         tr("tensor.bfloat16(): a cast keeping FP32's range with 8 significant bits"), formatPreset(F::BF16)},
     };
 }
 

@@ -47,6 +47,17 @@ QRectF pixelRect(QCPItemAnchor *topLeft, QCPItemAnchor *bottomRight) {
     return QRectF(topLeft->pixelPosition(), bottomRight->pixelPosition()).normalized();
 }
 
+// Shows view with a made-up tensor quantized to int8 per tensor, laid out so pixels map to values.
+std::pair<std::shared_ptr<const TensorAnalysis>, QuantSpec> showInt8(HistogramPlot &view,
+                                                                     Scheme scheme = Scheme::Symmetric) {
+    auto tensor = makeTensor();
+    const QuantSpec spec = makeSpec(8, scheme);
+    view.setTensor(tensor);
+    view.setQuantization(spec, paramsForTensor(spec, tensor->stats.min, tensor->stats.max), 0.0);
+    showAndLayout(&view, {view.plot()});
+    return {tensor, spec};
+}
+
 } // namespace
 
 class TestPlots : public QObject {
@@ -238,11 +249,7 @@ void TestPlots::dragUpperHandle() {
 
 void TestPlots::pressAwayFromHandlePans() {
     HistogramPlot view;
-    auto tensor = makeTensor();
-    const QuantSpec spec = makeSpec(8, Scheme::Symmetric);
-    view.setTensor(tensor);
-    view.setQuantization(spec, paramsForTensor(spec, tensor->stats.min, tensor->stats.max), 0.0);
-    showAndLayout(&view, {view.plot()});
+    [[maybe_unused]] const auto [tensor, spec] = showInt8(view);
     QSignalSpy dragged(&view, &HistogramPlot::thresholdsDragged);
     const QCPRange rangeBefore = view.plot()->xAxis->range();
     // Halfway between the handles (at 0) is far from both.
@@ -455,11 +462,7 @@ void TestPlots::viewStaysAfterDrag_data() {
 void TestPlots::viewStaysAfterDrag() {
     QFETCH(int, scheme);
     HistogramPlot view;
-    auto tensor = makeTensor();
-    const QuantSpec spec = makeSpec(8, Scheme(scheme));
-    view.setTensor(tensor);
-    view.setQuantization(spec, paramsForTensor(spec, tensor->stats.min, tensor->stats.max), 0.0);
-    showAndLayout(&view, {view.plot()});
+    [[maybe_unused]] const auto [tensor, spec] = showInt8(view, Scheme(scheme));
     QCustomPlot *plot = view.plot();
     QSignalSpy finished(&view, &HistogramPlot::thresholdsDragFinished);
     const QCPRange rangeBefore = plot->xAxis->range();
@@ -514,11 +517,7 @@ void TestPlots::viewStaysAfterDrag() {
 // A press within the grab radius (at least 10 px) takes the handle; one three radii away pans.
 void TestPlots::grabZone() {
     HistogramPlot view;
-    auto tensor = makeTensor();
-    const QuantSpec spec = makeSpec(8, Scheme::Symmetric);
-    view.setTensor(tensor);
-    view.setQuantization(spec, paramsForTensor(spec, tensor->stats.min, tensor->stats.max), 0.0);
-    showAndLayout(&view, {view.plot()});
+    [[maybe_unused]] const auto [tensor, spec] = showInt8(view);
     QCustomPlot *plot = view.plot();
     const int radius = view.grabRadiusPx();
     QVERIFY(radius >= 10);
@@ -636,11 +635,7 @@ void TestPlots::keyboardNudges() {
 // and a pan report no pick, and a drag's moves report no hover.
 void TestPlots::hoverAndClickReportValues() {
     HistogramPlot view;
-    auto tensor = makeTensor();
-    const QuantSpec spec = makeSpec(8, Scheme::Symmetric);
-    view.setTensor(tensor);
-    view.setQuantization(spec, paramsForTensor(spec, tensor->stats.min, tensor->stats.max), 0.0);
-    showAndLayout(&view, {view.plot()});
+    [[maybe_unused]] const auto [tensor, spec] = showInt8(view);
     QCustomPlot *plot = view.plot();
     QSignalSpy hovered(&view, &HistogramPlot::valueHovered);
     QSignalSpy picked(&view, &HistogramPlot::valuePicked);
