@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define QS_HAS_X86_LANES 1
 #endif
@@ -133,7 +134,12 @@ std::size_t castBf16Lanes(const float *in, float *out, std::size_t n, CastCounts
 }
 
 bool hasF16c() {
-    static const bool has = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+    // Not every compiler knows "f16c" as a feature name: read CPUID leaf 1, ECX bit 29.
+    static const bool has = [] {
+        unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+        return __builtin_cpu_supports("avx") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 &&
+               (ecx & (1u << 29)) != 0;
+    }();
     return has;
 }
 #endif
