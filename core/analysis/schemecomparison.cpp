@@ -1,10 +1,7 @@
 #include "analysis/schemecomparison.h"
 
 #include "quant/schememeasure.h"
-
-#include <QThread>
-#include <QThreadPool>
-#include <QtConcurrent/QtConcurrentMap>
+#include "util/parallel.h"
 
 #include <algorithm>
 #include <numeric>
@@ -97,9 +94,11 @@ std::vector<ComparisonRow> compareSchemes(std::span<const float> values,
         }
         row.error = measured->error;
     };
-    QThreadPool pool;
-    pool.setMaxThreadCount(control.threads > 0 ? control.threads : QThread::idealThreadCount());
-    QtConcurrent::blockingMap(&pool, order, work);
+    // One row per chunk on the shared pool; each row's own pass then shares its row's core.
+    RunControl rowsControl = control;
+    rowsControl.progress = nullptr;
+    parallelChunks(order.size(), 1, rowsControl,
+                   [&](std::size_t, std::size_t begin, std::size_t) { work(order[begin]); });
     if (control.canceled())
         return {};
     return rows;

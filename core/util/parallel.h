@@ -12,12 +12,20 @@ namespace qs {
 inline constexpr std::size_t kChunkSize = std::size_t(1) << 16;
 
 /// Calls fn(chunkIndex, begin, end) for every chunk [begin, end) of [0, n) in chunks of
-/// chunkSize, on control.threads threads (the calling thread among them). Chunks may run in
-/// any order and concurrently; fn must only write to per-chunk state. Checks
-/// control.canceled() before each chunk and reports progress after each.
-/// Returns false if the run was cancelled (some chunks were then not processed).
+/// chunkSize, on up to control.threads threads: the calling thread and helpers from one pool
+/// that every pass shares. Whatever the number of passes running at once, at most coreBudget()
+/// chunk functions run together in the process, so concurrent jobs do not oversubscribe the
+/// cores; a pass run from inside a chunk function shares its caller's core. Chunks may run in
+/// any order and concurrently; fn must only write to per-chunk state. Checks control.canceled()
+/// before each chunk and reports progress after each; neither fn nor control is used after it
+/// returns. Returns false if the run was cancelled (some chunks were then not processed).
 bool parallelChunks(std::size_t n, std::size_t chunkSize, const RunControl &control,
                     const std::function<void(std::size_t chunk, std::size_t begin, std::size_t end)> &fn);
+
+/// How many chunk functions may run at once in the process (at least 1); the default is
+/// QThread::idealThreadCount(). Tests lower it to check the bound.
+void setCoreBudget(int cores);
+int coreBudget();
 
 /// Number of chunks parallelChunks uses for n elements.
 inline std::size_t chunkCount(std::size_t n, std::size_t chunkSize = kChunkSize) {
