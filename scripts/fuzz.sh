@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 build_dir=${QUANTSCOPE_FUZZ_BUILD_DIR:-build-fuzz}
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 \
+source scripts/compiler-cache.sh
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 "${cache_args[@]}" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DQUANTSCOPE_BUILD_GUI=OFF -DQUANTSCOPE_BUILD_TESTS=OFF -DQUANTSCOPE_BUILD_BENCHMARKS=OFF \
     -DQUANTSCOPE_BUILD_FUZZERS=ON -DQUANTSCOPE_FUZZ_SECONDS="${QUANTSCOPE_FUZZ_SECONDS:-20}" >/dev/null

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-    build-essential cmake ninja-build pkg-config
+    build-essential cmake ninja-build pkg-config ccache
     qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev
     libqcustomplot-dev libeigen3-dev qt6-svg-dev
     zlib1g-dev libprotobuf-dev protobuf-compiler libonnx-dev
