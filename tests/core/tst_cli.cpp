@@ -316,7 +316,8 @@ void TestCli::errors_data() {
             args.append(QLatin1String(option));
         return args;
     };
-    QTest::addRow("format unknown") << a({"--format=int3"}) << 2 << "--format must be one of int, f16, bf16, fp8_e4m3";
+    QTest::addRow("format unknown") << a({"--format=int3"}) << 2
+                                    << "--format must be one of int, f16, bf16, fp8_e4m3";
     QTest::addRow("format upper case") << a({"--format", "Q4_0"}) << 2 << "not \"Q4_0\"";
     QTest::addRow("bits on q4_0") << a({"--format=q4_0", "--bits=4"}) << 2 << "bits does not apply to q4_0";
     QTest::addRow("scheme on nf4") << a({"--format=nf4", "--scheme=symmetric"}) << 2
