@@ -61,6 +61,29 @@ std::vector<double> signedMiniFloatLevels(MiniFloat format, double scale) {
     return levels;
 }
 
+// Every finite value of a 16-bit type, ascending, built once per type: the views ask for a
+// slice of it on the GUI thread whenever they redraw.
+const std::vector<double> &castLadder(HalfFormat half) {
+    static const auto build = [](HalfFormat h) {
+        std::vector<double> positive; // ascending magnitudes, +0 first
+        for (std::uint32_t code = 0; code < 0x8000u; ++code) {
+            const double v = decodeHalf(h, std::uint16_t(code));
+            if (!std::isfinite(v))
+                break;
+            positive.push_back(v);
+        }
+        std::vector<double> levels;
+        for (auto it = positive.rbegin(); it != positive.rend(); ++it)
+            if (*it > 0.0)
+                levels.push_back(-*it);
+        levels.insert(levels.end(), positive.begin(), positive.end());
+        return levels;
+    };
+    static const std::vector<double> f16 = build(HalfFormat::F16);
+    static const std::vector<double> bf16 = build(HalfFormat::BF16);
+    return half == HalfFormat::F16 ? f16 : bf16;
+}
+
 // The finite values of a 16-bit cast from the last one at or below lo to the first one at or
 // above hi, ascending (about 10^4 for a weight tensor's range in F16).
 std::vector<double> castLevels(NumberFormat format, double lo, double hi) {
@@ -68,18 +91,7 @@ std::vector<double> castLevels(NumberFormat format, double lo, double hi) {
     const double maxFinite = halfFormatInfo(half).maxFinite;
     lo = std::clamp(lo, -maxFinite, maxFinite);
     hi = std::clamp(hi, lo, maxFinite);
-    std::vector<double> positive; // ascending magnitudes, +0 first
-    for (std::uint32_t code = 0; code < 0x8000u; ++code) {
-        const double v = decodeHalf(half, std::uint16_t(code));
-        if (!std::isfinite(v))
-            break;
-        positive.push_back(v);
-    }
-    std::vector<double> levels;
-    for (auto it = positive.rbegin(); it != positive.rend(); ++it)
-        if (*it > 0.0)
-            levels.push_back(-*it);
-    levels.insert(levels.end(), positive.begin(), positive.end());
+    const std::vector<double> &levels = castLadder(half);
     auto first = std::upper_bound(levels.begin(), levels.end(), lo);
     auto last = std::lower_bound(levels.begin(), levels.end(), hi);
     if (first != levels.begin())

@@ -433,14 +433,10 @@ Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std
     for (const ChunkResult &r : results)
         partials.push_back(r.error);
     gatherParams(results, m.quantization);
-    if (family == FormatFamily::Cast) {
-        const double limit = castClipLimit(spec.format);
-        m.quantization.scales = {1.0f};
-        m.quantization.clipMin = {-limit};
-        m.quantization.clipMax = {limit};
-    }
-    m.error = detail::finishValueError(partials);
     m.quantization.paramShape = plan.paramShape;
+    if (family == FormatFamily::Cast)
+        setCastParameters(spec.format, m.quantization);
+    m.error = detail::finishValueError(partials);
     m.quantization.bitsPerWeight = schemeBitsPerWeight(spec, shape);
     return m;
 }

@@ -323,11 +323,7 @@ Result<SchemeQuantization> quantizeCast(std::span<const float> values, const Qua
         out.cast.overflow += c.overflow;
         out.cast.underflow += c.underflow;
     }
-    const double limit = castClipLimit(spec.format);
-    out.paramShape = {1};
-    out.scales = {1.0f};
-    out.clipMin = {-limit};
-    out.clipMax = {limit};
+    setCastParameters(spec.format, out);
     return out;
 }
 
@@ -346,6 +342,14 @@ Status checkScaleDtype(const QuantSpec &spec) {
 }
 
 } // namespace
+
+void setCastParameters(NumberFormat format, SchemeQuantization &q) {
+    const double limit = castClipLimit(format);
+    q.paramShape = {1};
+    q.scales = {1.0f};
+    q.clipMin = {-limit};
+    q.clipMax = {limit};
+}
 
 bool usesImportance(NumberFormat format) {
     switch (format) {

@@ -54,6 +54,10 @@ Status checkScheme(const QuantSpec &spec, const std::vector<std::int64_t> &shape
 /// F16 scale per group; per tensor the parameters count as free; fixed for block formats).
 double schemeBitsPerWeight(const QuantSpec &spec, const std::vector<std::int64_t> &shape);
 
+/// A cast's parameters in q: one "group" (paramShape {1}) with scale 1 and the clip range
+/// ± castClipLimit(format), so that the values outside it are exactly its overflows.
+void setCastParameters(NumberFormat format, SchemeQuantization &q);
+
 /// Whether format quantizes differently given importance weights: llama.cpp's Q4_0, Q4_1, Q5_0,
 /// Q5_1 and K types, which take ggml's quant_weights path as `llama-quantize --imatrix` does.
 /// Q8_0 ignores them, as ggml does; so do int, FP8, MX, NVFP4 and NF4, which have no such path.
