@@ -32,6 +32,14 @@ public:
     /// aligned little-endian F32) and keeps it alive. Errors name the file and the tensor.
     virtual Result<std::shared_ptr<const FloatTensor>> loadFloat(std::size_t index,
                                                                  const RunControl &control = {}) const = 0;
+    /// Tensor `index` for reading piece by piece: as loadFloat, except that elements stored in
+    /// the mapped file in another dtype (BF16, F16, FP8, ...) are not decoded here but by
+    /// FloatTensor::readValues, a piece at a time, so a pass over them never holds a float32
+    /// copy. Formats that cannot (compressed or block-quantized data) return loadFloat's tensor.
+    virtual Result<std::shared_ptr<const FloatTensor>> loadChunked(std::size_t index,
+                                                                   const RunControl &control = {}) const {
+        return loadFloat(index, control);
+    }
 
     /// The files holding tensor data, indexed by TensorInfo::fileIndex: path() itself for a
     /// single-file checkpoint, the shards for a sharded one. For safetensors and GGUF (and shards of

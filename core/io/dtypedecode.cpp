@@ -2,7 +2,13 @@
 
 #include <Eigen/Core>
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace qs {
 
@@ -11,6 +17,25 @@ namespace {
 void decodeBool(const std::byte *src, float *dst, std::size_t count) {
     for (std::size_t i = 0; i < count; ++i)
         dst[i] = src[i] != std::byte{0} ? 1.0f : 0.0f;
+}
+
+// BF16 is the upper half of a float32: widening puts it above sixteen zero bits. SSE2 does eight
+// at a time by interleaving zeros below them, so a pass decoding a piece at a time reads BF16
+// nearly as fast as float32 itself.
+void decodeBfloat16(const std::byte *src, float *dst, std::size_t count) {
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    if constexpr (std::endian::native == std::endian::little) {
+        const __m128i zero = _mm_setzero_si128();
+        for (; i + 8 <= count; i += 8) {
+            const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i *>(src + 2 * i));
+            _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i), _mm_unpacklo_epi16(zero, h));
+            _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i + 4), _mm_unpackhi_epi16(zero, h));
+        }
+    }
+#endif
+    for (; i < count; ++i)
+        dst[i] = std::bit_cast<float>(std::uint32_t(loadLittleEndian<std::uint16_t>(src + 2 * i)) << 16);
 }
 
 template <float (*decodeByte)(std::uint8_t)>
@@ -30,7 +55,7 @@ DecodeFn littleEndianDecoder(DType dtype) {
     case DType::F16:
         return &decodeLittleEndian<Eigen::half>;
     case DType::BF16:
-        return &decodeLittleEndian<Eigen::bfloat16>;
+        return &decodeBfloat16;
     case DType::F8_E4M3:
         return &decodeFloat8<&decodeFloat8E4M3>;
     case DType::F8_E5M2:

@@ -1,9 +1,22 @@
 #include "io/mappedfile.h"
 
+#include <algorithm>
+
 #include <QFile>
 #include <QString>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 namespace qs {
+
+namespace {
+
+constexpr std::size_t kPopulateLimit = std::size_t(256) << 20;
+
+} // namespace
 
 Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string &path) {
     auto mapped = std::shared_ptr<MappedFile>(new MappedFile);
@@ -22,5 +35,29 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string &pa
 }
 
 MappedFile::~MappedFile() = default; // QFile unmaps on destruction
+
+void MappedFile::prepareSequentialRead(std::size_t offset, std::size_t size) const {
+#if defined(__linux__)
+    if (offset >= m_bytes.size() || size == 0)
+        return;
+    size = std::min(size, m_bytes.size() - offset);
+    // madvise takes page-aligned starts; the mapping itself starts on a page.
+    const auto page = std::size_t(sysconf(_SC_PAGESIZE));
+    const std::size_t start = offset / page * page;
+    void *address = const_cast<std::byte *>(m_bytes.data() + start);
+    const std::size_t length = offset + size - start;
+    madvise(address, length, MADV_SEQUENTIAL);
+#if defined(MADV_POPULATE_READ)
+    // Populating waits for the pages (from disk when cold) and cannot be cancelled: only for
+    // tensors that take a moment at worst; larger ones only get read-ahead.
+    if (length <= kPopulateLimit && madvise(address, length, MADV_POPULATE_READ) == 0)
+        return;
+#endif
+    madvise(address, length, MADV_WILLNEED);
+#else
+    (void)offset;
+    (void)size;
+#endif
+}
 
 } // namespace qs

@@ -289,6 +289,7 @@ Result<std::shared_ptr<const FloatTensor>> SafetensorsReader::loadFloat(std::siz
     const TensorInfo &info = m_tensors[index];
     const std::byte *src = m_file->bytes().data() + info.byteOffset;
     const auto count = std::size_t(info.elementCount());
+    m_file->prepareSequentialRead(std::size_t(info.byteOffset), std::size_t(info.byteSize));
     if (canViewInPlace(info, src)) {
         control.report(1.0);
         return FloatTensor::fromView(info, {reinterpret_cast<const float *>(src), count}, m_file);
@@ -308,6 +309,20 @@ Result<std::shared_ptr<const FloatTensor>> SafetensorsReader::loadFloat(std::siz
     if (!finished)
         return Error{"cancelled"};
     return FloatTensor::fromView(info, {values.get(), count}, values);
+}
+
+Result<std::shared_ptr<const FloatTensor>> SafetensorsReader::loadChunked(std::size_t index,
+                                                                          const RunControl &control) const {
+    if (index >= m_tensors.size() || control.canceled())
+        return loadFloat(index, control);
+    const TensorInfo &info = m_tensors[index];
+    const std::byte *src = m_file->bytes().data() + info.byteOffset;
+    if (canViewInPlace(info, src))
+        return loadFloat(index, control);
+    m_file->prepareSequentialRead(std::size_t(info.byteOffset), std::size_t(info.byteSize));
+    control.report(1.0);
+    return FloatTensor::fromEncoded(info, src, dtypeSize(info.dtype), littleEndianDecoder(info.dtype),
+                                    m_file);
 }
 
 } // namespace qs

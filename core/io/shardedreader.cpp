@@ -227,16 +227,25 @@ std::vector<std::string> ShardedReader::shardPaths() const {
 
 Result<std::shared_ptr<const FloatTensor>> ShardedReader::loadFloat(std::size_t index,
                                                                     const RunControl &control) const {
+    return load(index, control, &CheckpointReader::loadFloat);
+}
+
+Result<std::shared_ptr<const FloatTensor>> ShardedReader::loadChunked(std::size_t index,
+                                                                      const RunControl &control) const {
+    return load(index, control, &CheckpointReader::loadChunked);
+}
+
+Result<std::shared_ptr<const FloatTensor>> ShardedReader::load(std::size_t index, const RunControl &control,
+                                                               ShardLoad shardLoad) const {
     if (index >= m_tensors.size())
         return indexError(m_path, "no tensor with index " + std::to_string(index) + " (the model has " +
                                       std::to_string(m_tensors.size()) + ")");
     const TensorInfo &info = m_tensors[index];
-    auto tensor = m_shards[info.fileIndex]->loadFloat(m_shardTensor[index], control);
+    auto tensor = (m_shards[info.fileIndex].get()->*shardLoad)(m_shardTensor[index], control);
     if (!tensor)
         return Error{tensor.error()};
     // Re-labelled with this model's info (its fileIndex); the values stay where the shard put them.
-    const std::span<const float> values = tensor.value()->values();
-    return FloatTensor::fromView(info, values, std::move(tensor).value());
+    return FloatTensor::relabeled(std::move(tensor).value(), info);
 }
 
 } // namespace qs

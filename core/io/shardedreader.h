@@ -36,13 +36,21 @@ public:
     const std::map<std::string, std::string> &metadata() const override { return m_metadata; }
     Result<std::shared_ptr<const FloatTensor>> loadFloat(std::size_t index,
                                                          const RunControl &control = {}) const override;
+    Result<std::shared_ptr<const FloatTensor>> loadChunked(std::size_t index,
+                                                           const RunControl &control = {}) const override;
 
     /// Paths of the shard files, indexed by TensorInfo::fileIndex.
     std::vector<std::string> shardPaths() const;
     std::vector<std::string> dataFiles() const override { return shardPaths(); }
 
 private:
+    using ShardLoad = Result<std::shared_ptr<const FloatTensor>> (CheckpointReader::*)(
+        std::size_t, const RunControl &) const;
+
     ShardedReader() = default;
+    // The shard's tensor by shardLoad (loadFloat or loadChunked), described as this model lists it.
+    Result<std::shared_ptr<const FloatTensor>> load(std::size_t index, const RunControl &control,
+                                                    ShardLoad shardLoad) const;
     std::string m_path;
     std::vector<std::shared_ptr<const CheckpointReader>> m_shards;
     std::vector<TensorInfo> m_tensors;
