@@ -89,8 +89,9 @@ constexpr std::array<FigureText, StatsPanel::kFigureCount> kFigureTexts = {{
                                              "Block types include their scales and minimums (Q4_K: 4.5).")},
     {QT_TRANSLATE_NOOP("qs::ui::StatsPanel", "Distinct values"),
      QT_TRANSLATE_NOOP("qs::ui::StatsPanel",
-                       "Number of different finite values, counted exactly up to 65,536 (-0 and +0 "
-                       "count once).\nA float tensor with at most 256 of them (what 8 bits can code) and "
+                       "Number of different finite values (-0 and +0 count once), counted exactly up "
+                       "to 256:\nthe count stops at more than 256, as it only serves to flag quantized "
+                       "tensors.\nA float tensor with at most 256 of them (what 8 bits can code) and "
                        "at least 16 values for each\n(values ≥ 16 × distinct) was most likely quantized "
                        "already.")},
 }};

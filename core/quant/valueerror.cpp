@@ -1,43 +1,17 @@
 #include "quant/valueerror.h"
 
-#include "stats/blockedsum.h"
+#include "stats/statkernels.h"
 #include "util/parallel.h"
-
-#include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
 
 namespace qs {
 
-namespace {
+namespace detail {
 
-constexpr std::size_t kCompareBlock = 1024;
-
-// A block of finite values: float reductions in blocks of 64, vectorised, summed in double.
-void addFiniteBlock(const float *x, const float *y, std::size_t n, double sumSquares,
-                    detail::ValueErrorPartial &p) {
-    using detail::blockedSum;
-    alignas(16) float error[kCompareBlock];
-    alignas(16) float product[kCompareBlock];
-    const detail::FloatMap a(x, Eigen::Index(n));
-    const detail::FloatMap b(y, Eigen::Index(n));
-    Eigen::Map<Eigen::ArrayXf>(error, Eigen::Index(n)) = a - b;
-    Eigen::Map<Eigen::ArrayXf>(product, Eigen::Index(n)) = a * b;
-    p.sumSquares += sumSquares;
-    p.sumErrorSquares += blockedSum(error, n, [](const auto &block) { return block.square().sum(); });
-    p.sumProducts += blockedSum(product, n, [](const auto &block) { return block.sum(); });
-    p.sumDequantizedSquares += blockedSum(y, n, [](const auto &block) { return block.square().sum(); });
-    p.maxError =
-        std::max(p.maxError, Eigen::Map<const Eigen::ArrayXf>(error, Eigen::Index(n)).abs().maxCoeff());
-    p.count += std::int64_t(n);
-}
-
-// A block holding a NaN or an Inf in x (or in x̂): element by element in double, skipping
-// non-finite x. The block's sums are added to p whole, as a finite block's are, so the result
-// is the same whether a chunk is compared at once or block by block.
-void addMixedBlock(const float *x, const float *y, std::size_t n, detail::ValueErrorPartial &p) {
-    detail::ValueErrorPartial block;
+ValueErrorPartial compareMixed(const float *x, const float *y, std::size_t n) {
+    ValueErrorPartial block;
     for (std::size_t i = 0; i < n; ++i) {
         if (!std::isfinite(x[i]))
             continue;
@@ -49,30 +23,35 @@ void addMixedBlock(const float *x, const float *y, std::size_t n, detail::ValueE
         block.maxError = std::max(block.maxError, std::abs(e));
         ++block.count;
     }
-    p.sumSquares += block.sumSquares;
-    p.sumErrorSquares += block.sumErrorSquares;
-    p.sumProducts += block.sumProducts;
-    p.sumDequantizedSquares += block.sumDequantizedSquares;
-    p.maxError = std::max(p.maxError, block.maxError);
-    p.count += block.count;
+    return block;
 }
 
-} // namespace
+void ValueErrorPartial::add(const ValueErrorPartial &piece) {
+    sumSquares += piece.sumSquares;
+    sumErrorSquares += piece.sumErrorSquares;
+    sumProducts += piece.sumProducts;
+    sumDequantizedSquares += piece.sumDequantizedSquares;
+    maxError = std::max(maxError, piece.maxError);
+    count += piece.count;
+}
 
-namespace detail {
+ValueErrorPartial fromLanes(const LaneCompare &lanes, std::size_t n) {
+    ValueErrorPartial p;
+    p.sumSquares = lanes.sumSquares;
+    p.sumErrorSquares = lanes.sumErrorSquares;
+    p.sumProducts = lanes.sumProducts;
+    p.sumDequantizedSquares = lanes.sumDequantizedSquares;
+    p.maxError = lanes.maxError;
+    p.count = std::int64_t(n);
+    return p;
+}
 
 ValueErrorPartial compareChunk(const float *x, const float *y, std::size_t n) {
-    using detail::blockedSum;
-    detail::ValueErrorPartial p;
-    for (std::size_t i = 0; i < n; i += kCompareBlock) {
-        const std::size_t m = std::min(kCompareBlock, n - i);
-        const double sumSquares =
-            blockedSum(x + i, m, [](const auto &block) { return block.square().sum(); });
-        const double check = blockedSum(y + i, m, [](const auto &block) { return block.sum(); });
-        if (std::isfinite(sumSquares) && std::isfinite(check))
-            addFiniteBlock(x + i, y + i, m, sumSquares, p);
-        else
-            addMixedBlock(x + i, y + i, m, p);
+    ValueErrorPartial p;
+    for (std::size_t i = 0; i < n; i += kComparePiece) {
+        const std::size_t m = std::min(kComparePiece, n - i);
+        const LaneCompare lanes = laneCompare(x + i, y + i, m);
+        p.add(lanes.finite ? fromLanes(lanes, m) : compareMixed(x + i, y + i, m));
     }
     return p;
 }
@@ -95,7 +74,8 @@ ValueError finishValueError(const std::vector<ValueErrorPartial> &partials) {
     if (total.sumErrorSquares > 0.0)
         error.sqnrDb = 10.0 * std::log10(total.sumSquares / total.sumErrorSquares);
     const double norms = std::sqrt(total.sumSquares) * std::sqrt(total.sumDequantizedSquares);
-    error.cosine = norms > 0.0 ? total.sumProducts / norms
+    // Float sums can put a near-perfect match a rounding error above 1; a cosine never is.
+    error.cosine = norms > 0.0 ? std::clamp(total.sumProducts / norms, -1.0, 1.0)
                                : (total.sumSquares == total.sumDequantizedSquares ? 1.0 : 0.0);
     return error;
 }

@@ -19,8 +19,8 @@ struct ValueError {
 };
 
 /// One chunked pass on control's threads (cancellation is not checked: the pass is one read);
-/// sums in float within fixed blocks of 64 and in double across them, in a fixed order, so the
-/// figures are the same at any thread count.
+/// sums in sixteen float lanes of 4 values each and in double across them, in a fixed order,
+/// so the figures are the same at any thread count.
 ValueError compareValues(std::span<const float> x, std::span<const float> dequantized,
                          const RunControl &control = {});
 
@@ -34,11 +34,23 @@ struct ValueErrorPartial {
     double sumDequantizedSquares = 0.0;
     float maxError = 0.0f;
     std::int64_t count = 0;
+
+    /// Adds a piece's sums (in the order pieces come, for the same bits at any thread count).
+    void add(const ValueErrorPartial &piece);
 };
 
-/// The partial sums of x[0, n) against y[0, n): float sums in blocks of 64 (vectorised) added in
-/// double, element by element in double where a block holds a non-finite value.
+/// compareChunk works on pieces this long (from x's start); a pass that must give its bits
+/// (computeError) uses the same pieces.
+inline constexpr std::size_t kComparePiece = 4096; // statkernels.h kLaneMaxPiece
+
+/// The partial sums of x[0, n) against y[0, n): each piece by the lane kernel (statkernels.h),
+/// or, where it holds a non-finite value or its float sums overflow, by compareMixed.
 ValueErrorPartial compareChunk(const float *x, const float *y, std::size_t n);
+/// The sums in double, value by value, over the finite x.
+ValueErrorPartial compareMixed(const float *x, const float *y, std::size_t n);
+/// A finite lane result over n values as partial sums.
+struct LaneCompare;
+ValueErrorPartial fromLanes(const LaneCompare &lanes, std::size_t n);
 /// The figures of partials added in their order.
 ValueError finishValueError(const std::vector<ValueErrorPartial> &partials);
 

@@ -1,5 +1,7 @@
 #include "stats/bincountspool.h"
 
+#include "stats/statkernels.h"
+
 namespace qs {
 
 std::vector<std::int64_t> *BinCountsPool::acquire() {
@@ -24,6 +26,54 @@ std::vector<std::int64_t> BinCountsPool::merged() const {
         for (std::size_t i = 0; i < m_bins; ++i)
             total[i] += counts[i];
     return total;
+}
+
+void SubHistogramPool::Counts::fold() {
+    for (std::size_t b = 0; b < totals.size(); ++b)
+        for (std::size_t c = 0; c < std::size_t(detail::kSubHistograms); ++c) {
+            std::uint32_t &n = copies[b * detail::kSubHistograms + c];
+            totals[b] += n;
+            n = 0;
+        }
+    pending = 0;
+}
+
+SubHistogramPool::Counts *SubHistogramPool::acquire() {
+    const std::lock_guard lock(m_mutex);
+    if (!m_free.empty()) {
+        Counts *counts = m_free.back();
+        m_free.pop_back();
+        return counts;
+    }
+    Counts &counts = m_all.emplace_back();
+    counts.copies.assign(m_bins * detail::kSubHistograms, 0);
+    counts.totals.assign(m_bins, 0);
+    return &counts;
+}
+
+void SubHistogramPool::release(Counts *counts) {
+    const std::lock_guard lock(m_mutex);
+    m_free.push_back(counts);
+}
+
+std::vector<std::int64_t> SubHistogramPool::merged() {
+    const std::lock_guard lock(m_mutex);
+    std::vector<std::int64_t> total(m_bins, 0);
+    for (Counts &counts : m_all) {
+        counts.fold();
+        for (std::size_t i = 0; i < m_bins; ++i)
+            total[i] += counts.totals[i];
+    }
+    return total;
+}
+
+std::uint32_t *SubHistogramLease::reserve(std::size_t n) {
+    // One copy could receive every value: fold while all of them still fit in 32 bits.
+    constexpr std::uint64_t kLimit = std::uint64_t(1) << 31;
+    if (m_counts->pending + n >= kLimit)
+        m_counts->fold();
+    m_counts->pending += n;
+    return m_counts->copies.data();
 }
 
 } // namespace qs

@@ -44,4 +44,48 @@ private:
     std::vector<std::int64_t> *m_counts;
 };
 
+// Histogram counts for a pass whose lane kernels count into kSubHistograms interleaved 32-bit
+// copies (statkernels.h). Each array folds its copies into 64-bit totals before 2^31 values could
+// overflow a copy, and merged() folds what is left.
+class SubHistogramPool {
+public:
+    struct Counts {
+        std::vector<std::uint32_t> copies; // bins · kSubHistograms
+        std::vector<std::int64_t> totals;  // bins
+        std::uint64_t pending = 0;         // values in copies since the last fold
+        void fold();
+    };
+
+    explicit SubHistogramPool(std::size_t bins)
+        : m_bins(bins) {}
+
+    Counts *acquire();
+    void release(Counts *counts);
+    std::vector<std::int64_t> merged();
+
+private:
+    std::size_t m_bins = 0;
+    std::mutex m_mutex;
+    std::deque<Counts> m_all;
+    std::vector<Counts *> m_free;
+};
+
+// Borrows sub-histograms for a scope; reserve(n) before counting n values.
+class SubHistogramLease {
+public:
+    explicit SubHistogramLease(SubHistogramPool &pool)
+        : m_pool(pool)
+        , m_counts(pool.acquire()) {}
+    ~SubHistogramLease() { m_pool.release(m_counts); }
+    SubHistogramLease(const SubHistogramLease &) = delete;
+    SubHistogramLease &operator=(const SubHistogramLease &) = delete;
+
+    // The copies, with room for n more values in each bin.
+    std::uint32_t *reserve(std::size_t n);
+
+private:
+    SubHistogramPool &m_pool;
+    SubHistogramPool::Counts *m_counts;
+};
+
 } // namespace qs

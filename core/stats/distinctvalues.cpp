@@ -42,9 +42,9 @@ public:
             const std::size_t m = std::min(kBlock, n - i);
             if (markBlock(x + i, m) && !hashBlock(x + i, m))
                 return false;
+            if (m_fresh + m_hashSize - m_slack > m_cap && !withinCap())
+                return false;
         }
-        // Marked values alone never pass the cap (16-bit types have fewer finite values than
-        // it), so their count is left to count().
         return true;
     }
 
@@ -74,12 +74,16 @@ private:
     bool markBlock(const float *x, std::size_t n) {
         std::uint8_t *marks = m_marks.data(); // byte stores may alias the vector: load it once
         std::uint32_t low = 0;
+        std::int64_t fresh = 0;
         for (std::size_t i = 0; i < n; ++i) {
             const std::uint32_t bits = std::bit_cast<std::uint32_t>(x[i]);
             const std::uint32_t lowBits = bits & kLowMask;
             low |= lowBits;
-            marks[lowBits ? kMarks : bits >> kLowBits] = 1;
+            std::uint8_t &mark = marks[lowBits ? kMarks : bits >> kLowBits];
+            fresh += mark ^ 1;
+            mark = 1;
         }
+        m_fresh += fresh;
         return low != 0;
     }
 
@@ -108,7 +112,18 @@ private:
         }
     }
 
+    // Bytes newly marked count at most one value each, but the spare byte, -0 beside +0 and NaN
+    // or Inf patterns count none: once they could pass the cap, the exact count decides, and the
+    // marks it found to be no values (m_slack) are set aside for the next check.
+    bool withinCap() {
+        const std::int64_t exact = size();
+        m_slack = m_fresh + m_hashSize - exact;
+        return exact <= m_cap;
+    }
+
     std::int64_t m_cap = 0;
+    std::int64_t m_fresh = 0;
+    std::int64_t m_slack = 0;
     std::vector<std::uint8_t> m_marks;
     std::vector<std::uint32_t> m_slots;
     std::uint32_t m_shift = 0;

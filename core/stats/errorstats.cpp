@@ -1,13 +1,11 @@
 #include "stats/errorstats.h"
 
-#include "quant/valueerror.h"
-
 #include "quant/quantizer.h"
+#include "quant/valueerror.h"
 #include "stats/bincountspool.h"
-#include "stats/blockedsum.h"
+#include "stats/statkernels.h"
+#include "stats/valuesource.h"
 #include "util/parallel.h"
-
-#include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
@@ -18,43 +16,24 @@ namespace qs {
 
 namespace {
 
-using detail::FloatMap;
+using detail::kComparePiece;
+using detail::kSubHistograms;
 
-// Values are fake-quantized this many at a time into a buffer on the stack.
-constexpr std::size_t kBlock = 1024;
 // Headroom on the error histogram's half-width for float rounding in the quantizer.
 constexpr double kHalfWidthMargin = 1e-3;
 
-// The sums are compareValues' (detail::compareChunk on the same 1024-value blocks of the same
-// chunks), so a per-tensor analyze and compare's row for it agree to the last bit.
 struct ErrorPartial {
     std::int64_t clipped = 0;
     detail::ValueErrorPartial sums;
-
-    void add(const detail::ValueErrorPartial &block) {
-        sums.sumSquares += block.sumSquares;
-        sums.sumErrorSquares += block.sumErrorSquares;
-        sums.sumProducts += block.sumProducts;
-        sums.sumDequantizedSquares += block.sumDequantizedSquares;
-        sums.maxError = std::max(sums.maxError, block.maxError);
-        sums.count += block.count;
-    }
 };
 
 // Everything a chunk needs, computed once per pass.
 struct ErrorContext {
     QuantParams params;
-    // x < clipMin exactly when x < belowLimit, for a float x (same for above): comparisons stay
-    // in float without changing which values count as clipped.
-    float belowLimit = 0.0f;
-    float aboveLimit = 0.0f;
-    float histLo = 0.0f;
-    float binsPerUnit = 0.0f;
-    float lastBin = 0.0f;
-    bool mayClip = true; // false when the whole tensor lies inside the clip range
+    detail::LaneErrorSetup lanes;
+    bool allFinite = false; // the tensor has no NaN or Inf: no piece needs checking
 
-    bool clipped(float x) const { return x < belowLimit || x > aboveLimit; }
-    int binOf(float e) const { return int(std::clamp((e - histLo) * binsPerUnit, 0.0f, lastBin)); }
+    bool clipped(float x) const { return x < lanes.belowLimit || x > lanes.aboveLimit; }
 };
 
 float smallestFloatNotBelow(double v) {
@@ -87,66 +66,60 @@ Histogram emptyErrorHistogram(double halfWidth, int bins) {
 ErrorContext makeContext(const QuantParams &params, const Histogram &h, const TensorStats &stats) {
     ErrorContext c;
     c.params = params;
-    c.mayClip = stats.count == 0 || stats.min < params.clipMin || stats.max > params.clipMax;
-    c.belowLimit = smallestFloatNotBelow(params.clipMin);
-    c.aboveLimit = largestFloatNotAbove(params.clipMax);
-    c.histLo = float(h.lo);
-    c.binsPerUnit = float(double(h.bins()) / (h.hi - h.lo));
-    c.lastBin = float(h.bins() - 1);
+    c.allFinite = stats.nanCount == 0 && stats.infCount == 0;
+    // x < clipMin exactly when x < belowLimit, for a float x (same for above): comparisons stay
+    // in float without changing which values count as clipped.
+    c.lanes.quant = detail::LaneQuant::of(params);
+    c.lanes.belowLimit = smallestFloatNotBelow(params.clipMin);
+    c.lanes.aboveLimit = largestFloatNotAbove(params.clipMax);
+    c.lanes.errorBins = {float(h.lo), float(double(h.bins()) / (h.hi - h.lo)), float(h.bins() - 1)};
     return c;
 }
 
-// Clipped values are rare: a tensor inside the clip range, or a block without any (min and
-// max inside, vectorised), skips the element-by-element count.
-std::int64_t countClipped(const FloatMap &in, const ErrorContext &c) {
-    if (!c.mayClip || (in.minCoeff() >= c.belowLimit && in.maxCoeff() <= c.aboveLimit))
-        return 0;
-    std::int64_t clipped = 0;
-    for (Eigen::Index i = 0; i < in.size(); ++i)
-        clipped += c.clipped(in[i]) ? 1 : 0;
-    return clipped;
-}
-
-// Bin positions are computed vectorised in float; only the truncation and the increment are
-// done value by value.
-void countErrorBins(float *error, std::size_t n, const ErrorContext &c, std::int64_t *counts) {
-    Eigen::Map<Eigen::ArrayXf> t(error, Eigen::Index(n));
-    t = ((t - c.histLo) * c.binsPerUnit).max(0.0f).min(c.lastBin);
-    for (std::size_t k = 0; k < n; ++k)
-        ++counts[int(error[k])];
-}
-
-void addFiniteBlock(const float *x, const float *dequantized, std::size_t n, const ErrorContext &c,
-                    std::int64_t *counts, ErrorPartial &p) {
-    alignas(16) float error[kBlock];
-    const FloatMap in(x, Eigen::Index(n));
-    p.clipped += countClipped(in, c);
-    Eigen::Map<Eigen::ArrayXf>(error, Eigen::Index(n)) = in - FloatMap(dequantized, Eigen::Index(n));
-    countErrorBins(error, n, c, counts);
-}
-
-void addMixedBlock(const float *x, const float *dequantized, std::size_t n, const ErrorContext &c,
-                   std::int64_t *counts, ErrorPartial &p) {
+// A piece holding a NaN or an Inf: x̂ through fakeQuantize, everything value by value over the
+// finite x. The sums are compareChunk's careful path on the same x̂.
+void addMixedPiece(const float *x, std::size_t n, const ErrorContext &c, std::uint32_t *counts,
+                   ErrorPartial &p) {
+    alignas(64) float dequantized[kComparePiece];
+    fakeQuantize(std::span<const float>(x, n), std::span<float>(dequantized, n), c.params);
+    p.sums.add(detail::compareMixed(x, dequantized, n));
     for (std::size_t i = 0; i < n; ++i) {
         if (!std::isfinite(x[i]))
             continue;
         p.clipped += c.clipped(x[i]) ? 1 : 0;
-        ++counts[c.binOf(x[i] - dequantized[i])];
+        if (counts)
+            ++counts[std::size_t(c.lanes.errorBins.binOf(x[i] - dequantized[i])) * kSubHistograms];
     }
 }
 
-ErrorPartial errorChunk(const float *x, std::size_t n, const ErrorContext &c, std::int64_t *counts) {
+// A piece of finite values: one read by the lane kernel. Its float sums only fail on overflow;
+// then they are taken again in double (the counts stand).
+void addFinitePiece(const float *x, std::size_t n, const ErrorContext &c, std::uint32_t *counts,
+                    ErrorPartial &p) {
+    const detail::LaneError lanes = detail::laneError(x, n, c.lanes, counts);
+    p.clipped += lanes.clipped;
+    if (lanes.compare.finite) {
+        p.sums.add(detail::fromLanes(lanes.compare, n));
+        return;
+    }
+    alignas(64) float dequantized[kComparePiece];
+    fakeQuantize(std::span<const float>(x, n), std::span<float>(dequantized, n), c.params);
+    p.sums.add(detail::compareMixed(x, dequantized, n));
+}
+
+// Pieces as compareChunk takes them, so the sums are its sums on fakeQuantize's x̂ to the bit.
+ErrorPartial errorChunk(const ValueSource &source, std::size_t begin, std::size_t end, const ErrorContext &c,
+                        SubHistogramLease *counts) {
     ErrorPartial p;
-    alignas(16) float dequantized[kBlock];
-    for (std::size_t i = 0; i < n; i += kBlock) {
-        const std::size_t m = std::min(kBlock, n - i);
-        fakeQuantize(std::span<const float>(x + i, m), std::span<float>(dequantized, m), c.params);
-        p.add(detail::compareChunk(x + i, dequantized, m));
-        // A block with a NaN or an Inf takes the careful path.
-        if (FloatMap(x + i, Eigen::Index(m)).allFinite())
-            addFiniteBlock(x + i, dequantized, m, c, counts, p);
+    alignas(64) float scratch[kComparePiece];
+    for (std::size_t i = begin; i < end; i += kComparePiece) {
+        const std::size_t n = std::min(kComparePiece, end - i);
+        const float *x = source.read(i, n, scratch);
+        std::uint32_t *copies = counts ? counts->reserve(n) : nullptr;
+        if (c.allFinite || detail::laneAllFinite(x, n))
+            addFinitePiece(x, n, c, copies, p);
         else
-            addMixedBlock(x + i, dequantized, m, c, counts, p);
+            addMixedPiece(x, n, c, copies, p);
     }
     return p;
 }
@@ -174,23 +147,41 @@ ErrorStats finish(const std::vector<ErrorPartial> &partials, Histogram histogram
     return s;
 }
 
+std::optional<ErrorStats> errorOf(const ValueSource &source, const QuantParams &params,
+                                  const TensorStats &stats, const RunControl &control, int bins) {
+    const bool counting = bins > 0;
+    Histogram histogram = emptyErrorHistogram(errorHalfWidth(params, stats), std::max(bins, 1));
+    const ErrorContext context = makeContext(params, histogram, stats);
+    SubHistogramPool pool(histogram.bins());
+    std::vector<ErrorPartial> partials(chunkCount(source.size()));
+    const bool done = parallelChunks(
+        source.size(), kChunkSize, control, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
+            if (!counting) {
+                partials[chunk] = errorChunk(source, begin, end, context, nullptr);
+                return;
+            }
+            SubHistogramLease counts(pool);
+            partials[chunk] = errorChunk(source, begin, end, context, &counts);
+        });
+    if (!done)
+        return std::nullopt;
+    if (counting)
+        histogram.counts = pool.merged();
+    else
+        histogram.counts.clear();
+    return finish(partials, std::move(histogram));
+}
+
 } // namespace
 
 std::optional<ErrorStats> computeError(std::span<const float> values, const QuantParams &params,
                                        const TensorStats &stats, const RunControl &control, int bins) {
-    Histogram histogram = emptyErrorHistogram(errorHalfWidth(params, stats), bins);
-    const ErrorContext context = makeContext(params, histogram, stats);
-    BinCountsPool pool(histogram.bins());
-    std::vector<ErrorPartial> partials(chunkCount(values.size()));
-    const bool done = parallelChunks(
-        values.size(), kChunkSize, control, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
-            BinCountsLease counts(pool);
-            partials[chunk] = errorChunk(values.data() + begin, end - begin, context, counts.data());
-        });
-    if (!done)
-        return std::nullopt;
-    histogram.counts = pool.merged();
-    return finish(partials, std::move(histogram));
+    return errorOf(ValueSource(values), params, stats, control, bins);
+}
+
+std::optional<ErrorStats> computeError(const FloatTensor &tensor, const QuantParams &params,
+                                       const TensorStats &stats, const RunControl &control, int bins) {
+    return errorOf(ValueSource(tensor), params, stats, control, bins);
 }
 
 } // namespace qs

@@ -1,11 +1,10 @@
 #include "stats/tensorstats.h"
 
 #include "stats/bincountspool.h"
-#include "stats/blockedsum.h"
 #include "stats/distinctvalues.h"
+#include "stats/statkernels.h"
+#include "stats/valuesource.h"
 #include "util/parallel.h"
-
-#include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
@@ -16,18 +15,15 @@ namespace qs {
 
 namespace {
 
-using detail::blockedSum;
-using detail::FloatMap;
-using detail::kSumBlock;
-using detail::SumBlock;
+using detail::kSubHistograms;
+using detail::LaneBinning;
 
 // A constant tensor still gets a histogram with some width, centred on its value.
 constexpr double kConstantRelativeHalfWidth = 1e-3;
 constexpr double kConstantMinHalfWidth = 1e-6;
-// Bin indices are computed (vectorised) for this many values at a time.
-constexpr std::size_t kBinBlock = 1024;
-// Pieces of a chunk that fit the L1 cache.
-constexpr std::size_t kScanPiece = 4096;
+// Pieces of a chunk that fit the L1 cache, decoded one at a time when the tensor is stored in
+// another dtype.
+constexpr std::size_t kPiece = detail::kLaneMaxPiece;
 
 struct ScanPartial {
     std::int64_t count = 0;
@@ -44,53 +40,58 @@ struct SpreadPartial {
     double sumSquaredDeviations = 0.0;
 };
 
-// Bin index in float: t = (x - lo) * binsPerUnit, clamped to the first and last bin.
-struct Binning {
-    float lo = 0.0f;
-    float binsPerUnit = 0.0f;
-    float last = 0.0f;
+// Calls fn(values, n, offset) for the pieces of chunk [begin, end), read (or decoded) in turn.
+template <typename Fn>
+void forEachPiece(const ValueSource &source, std::size_t begin, std::size_t end, Fn &&fn) {
+    alignas(64) float scratch[kPiece];
+    for (std::size_t i = begin; i < end; i += kPiece) {
+        const std::size_t n = std::min(kPiece, end - i);
+        fn(source.read(i, n, scratch), n, i - begin);
+    }
+}
 
-    int binOf(float x) const { return int(std::clamp((x - lo) * binsPerUnit, 0.0f, last)); }
-};
-
-ScanPartial scanMixed(const float *x, std::size_t n) {
+// The careful path for a chunk holding a NaN or an Inf (or whose float sums overflow).
+ScanPartial scanMixed(const ValueSource &source, std::size_t begin, std::size_t end) {
     ScanPartial p;
-    for (std::size_t i = 0; i < n; ++i) {
-        const float v = x[i];
-        if (std::isnan(v)) {
-            ++p.nanCount;
-        } else if (std::isinf(v)) {
-            ++p.infCount;
-        } else {
-            ++p.count;
-            p.min = std::min(p.min, double(v));
-            p.max = std::max(p.max, double(v));
-            p.sum += double(v);
+    forEachPiece(source, begin, end, [&](const float *x, std::size_t n, std::size_t) {
+        for (std::size_t i = 0; i < n; ++i) {
+            const float v = x[i];
+            if (std::isnan(v)) {
+                ++p.nanCount;
+            } else if (std::isinf(v)) {
+                ++p.infCount;
+            } else {
+                ++p.count;
+                p.min = std::min(p.min, double(v));
+                p.max = std::max(p.max, double(v));
+                p.sum += double(v);
+            }
         }
-    }
+    });
     return p;
 }
 
-// A non-finite block sum means a NaN or an Inf (or a float overflow): then the careful path.
-// The three reductions run over pieces small enough to stay in the L1 cache.
-ScanPartial scanChunk(const float *x, std::size_t n) {
+ScanPartial scanChunk(const ValueSource &source, std::size_t begin, std::size_t end) {
     ScanPartial p;
-    for (std::size_t i = 0; i < n; i += kScanPiece) {
-        const std::size_t m = std::min(kScanPiece, n - i);
-        const double sum = blockedSum(x + i, m, [](const auto &b) { return b.sum(); });
-        if (!std::isfinite(sum))
-            return scanMixed(x, n);
-        const FloatMap a(x + i, Eigen::Index(m));
-        p.sum += sum;
-        p.min = std::min(p.min, double(a.minCoeff()));
-        p.max = std::max(p.max, double(a.maxCoeff()));
-    }
-    p.count = std::int64_t(n);
+    bool finite = true;
+    forEachPiece(source, begin, end, [&](const float *x, std::size_t n, std::size_t) {
+        if (!finite)
+            return;
+        const detail::LaneScan s = detail::laneScan(x, n);
+        finite = s.finite;
+        p.sum += s.sum;
+        p.min = std::min(p.min, double(s.min));
+        p.max = std::max(p.max, double(s.max));
+    });
+    if (!finite)
+        return scanMixed(source, begin, end);
+    p.count = std::int64_t(end - begin);
     return p;
 }
 
-SpreadPartial spreadMixed(const float *x, std::size_t n, double mean, const Binning &binning,
-                          std::int64_t *counts) {
+// Σx² and Σ(x - mean)² in double, value by value: for non-finite values (skipped) and for
+// pieces whose float sums overflowed.
+SpreadPartial spreadSumsInDouble(const float *x, std::size_t n, double mean) {
     SpreadPartial p;
     for (std::size_t i = 0; i < n; ++i) {
         if (!std::isfinite(x[i]))
@@ -98,32 +99,32 @@ SpreadPartial spreadMixed(const float *x, std::size_t n, double mean, const Binn
         const double v = double(x[i]);
         p.sumSquares += v * v;
         p.sumSquaredDeviations += (v - mean) * (v - mean);
-        ++counts[binning.binOf(x[i])];
     }
     return p;
 }
 
-// Bin positions are computed vectorised in float; only the truncation and the increment are
-// done value by value.
-void countBins(const float *x, std::size_t n, const Binning &binning, std::int64_t *counts) {
-    alignas(16) float position[kBinBlock];
-    for (std::size_t i = 0; i < n; i += kBinBlock) {
-        const std::size_t m = std::min(kBinBlock, n - i);
-        Eigen::Map<Eigen::ArrayXf>(position, Eigen::Index(m)) =
-            ((FloatMap(x + i, Eigen::Index(m)) - binning.lo) * binning.binsPerUnit)
-                .max(0.0f)
-                .min(binning.last);
-        for (std::size_t k = 0; k < m; ++k)
-            ++counts[int(position[k])];
-    }
-}
-
-SpreadPartial spreadFinite(const float *x, std::size_t n, double mean, const Binning &binning,
-                           std::int64_t *counts) {
-    const float m = float(mean);
-    countBins(x, n, binning, counts);
-    return {blockedSum(x, n, [](const auto &b) { return b.square().sum(); }),
-            blockedSum(x, n, [m](const auto &b) { return (b - m).square().sum(); })};
+SpreadPartial spreadChunk(const ValueSource &source, std::size_t begin, std::size_t end, bool allFinite,
+                          double mean, const LaneBinning &binning, SubHistogramLease &counts,
+                          DistinctValues &distinct) {
+    SpreadPartial p;
+    forEachPiece(source, begin, end, [&](const float *x, std::size_t n, std::size_t) {
+        std::uint32_t *copies = counts.reserve(n);
+        SpreadPartial piece;
+        if (allFinite) {
+            const detail::LaneSpread s = detail::laneSpread(x, n, float(mean), binning, copies);
+            piece = s.finite ? SpreadPartial{s.sumSquares, s.sumSquaredDeviations}
+                             : spreadSumsInDouble(x, n, mean);
+        } else {
+            piece = spreadSumsInDouble(x, n, mean);
+            for (std::size_t i = 0; i < n; ++i)
+                if (std::isfinite(x[i]))
+                    ++copies[std::size_t(binning.binOf(x[i])) * kSubHistograms];
+        }
+        p.sumSquares += piece.sumSquares;
+        p.sumSquaredDeviations += piece.sumSquaredDeviations;
+        distinct.add(x, n);
+    });
+    return p;
 }
 
 // Progress of one of the two passes, mapped onto its half of [0, 1].
@@ -147,11 +148,11 @@ ScanPartial combine(const std::vector<ScanPartial> &partials) {
     return total;
 }
 
-bool scanPass(std::span<const float> values, const RunControl &control, std::vector<ScanPartial> &partials) {
-    partials.assign(chunkCount(values.size()), {});
-    return parallelChunks(values.size(), kChunkSize, passControl(control, 0.0),
+bool scanPass(const ValueSource &source, const RunControl &control, std::vector<ScanPartial> &partials) {
+    partials.assign(chunkCount(source.size()), {});
+    return parallelChunks(source.size(), kChunkSize, passControl(control, 0.0),
                           [&](std::size_t chunk, std::size_t begin, std::size_t end) {
-                              partials[chunk] = scanChunk(values.data() + begin, end - begin);
+                              partials[chunk] = scanChunk(source, begin, end);
                           });
 }
 
@@ -168,24 +169,20 @@ Histogram emptyHistogram(const TensorStats &stats, int bins) {
     return h;
 }
 
-bool spreadPass(std::span<const float> values, const RunControl &control,
-                const std::vector<ScanPartial> &scans, TensorStats &stats) {
+bool spreadPass(const ValueSource &source, const RunControl &control, const std::vector<ScanPartial> &scans,
+                TensorStats &stats) {
     const Histogram &h = stats.histogram;
-    const Binning binning{float(h.lo), float(double(h.bins()) / (h.hi - h.lo)), float(h.bins() - 1)};
-    BinCountsPool pool(h.bins());
+    const LaneBinning binning{float(h.lo), float(double(h.bins()) / (h.hi - h.lo)), float(h.bins() - 1)};
+    SubHistogramPool pool(h.bins());
     DistinctValues distinct(kDistinctValuesCap);
     std::vector<SpreadPartial> partials(scans.size());
-    const bool done =
-        parallelChunks(values.size(), kChunkSize, passControl(control, 0.5),
-                       [&](std::size_t chunk, std::size_t begin, std::size_t end) {
-                           BinCountsLease counts(pool);
-                           const float *x = values.data() + begin;
-                           partials[chunk] =
-                               scans[chunk].allFinite()
-                                   ? spreadFinite(x, end - begin, stats.mean, binning, counts.data())
-                                   : spreadMixed(x, end - begin, stats.mean, binning, counts.data());
-                           distinct.add(x, end - begin);
-                       });
+    const bool done = parallelChunks(source.size(), kChunkSize, passControl(control, 0.5),
+                                     [&](std::size_t chunk, std::size_t begin, std::size_t end) {
+                                         SubHistogramLease counts(pool);
+                                         partials[chunk] =
+                                             spreadChunk(source, begin, end, scans[chunk].allFinite(),
+                                                         stats.mean, binning, counts, distinct);
+                                     });
     if (!done)
         return false;
     double deviations = 0.0;
@@ -199,11 +196,9 @@ bool spreadPass(std::span<const float> values, const RunControl &control,
     return true;
 }
 
-} // namespace
-
-std::optional<TensorStats> computeStats(std::span<const float> values, const RunControl &control, int bins) {
+std::optional<TensorStats> statsOf(const ValueSource &source, const RunControl &control, int bins) {
     std::vector<ScanPartial> scans;
-    if (!scanPass(values, control, scans))
+    if (!scanPass(source, control, scans))
         return std::nullopt;
     const ScanPartial total = combine(scans);
     TensorStats stats;
@@ -216,9 +211,19 @@ std::optional<TensorStats> computeStats(std::span<const float> values, const Run
     stats.max = total.max;
     stats.mean = total.sum / double(stats.count);
     stats.histogram = emptyHistogram(stats, bins);
-    if (!spreadPass(values, control, scans, stats))
+    if (!spreadPass(source, control, scans, stats))
         return std::nullopt;
     return stats;
+}
+
+} // namespace
+
+std::optional<TensorStats> computeStats(std::span<const float> values, const RunControl &control, int bins) {
+    return statsOf(ValueSource(values), control, bins);
+}
+
+std::optional<TensorStats> computeStats(const FloatTensor &tensor, const RunControl &control, int bins) {
+    return statsOf(ValueSource(tensor), control, bins);
 }
 
 } // namespace qs

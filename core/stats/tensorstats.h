@@ -1,5 +1,6 @@
 #pragma once
 
+#include "io/floattensor.h"
 #include "stats/histogram.h"
 #include "util/runcontrol.h"
 
@@ -11,11 +12,12 @@ namespace qs {
 
 /// Fine histogram resolution used for estimates and thresholds.
 inline constexpr int kFineBins = 4096;
-/// Distinct values are counted exactly up to this many (every 16-bit tensor stays below it).
-inline constexpr std::int64_t kDistinctValuesCap = 65536;
 /// A tensor with at most this many distinct values (what 8 bits can code) looks already
 /// quantized, provided it also has kQuantizedMinValuesPerDistinct values for each of them.
 inline constexpr std::int64_t kQuantizedMaxDistinct = 256;
+/// Distinct values are counted exactly up to this many: the count exists to flag already
+/// quantized tensors, so it stops as soon as a tensor has more than kQuantizedMaxDistinct.
+inline constexpr std::int64_t kDistinctValuesCap = kQuantizedMaxDistinct;
 /// Few distinct values mean nothing in a small tensor (a 16-element bias has 16): only a tensor
 /// with at least this many values per distinct value is taken for quantized data.
 inline constexpr std::int64_t kQuantizedMinValuesPerDistinct = 16;
@@ -46,10 +48,15 @@ struct TensorStats {
     }
 };
 
-/// One chunked, multithreaded pass (plus a histogram pass) over values. Chunk results are
-/// combined in chunk order, so results are identical at any thread count.
-/// Returns nullopt if cancelled.
+/// Two chunked, multithreaded passes over values: min, max and Σx, then Σx², Σ(x - mean)², the
+/// histogram and the distinct values, each in one read of every piece. Chunk results are
+/// combined in chunk order, so results are identical at any thread count. Returns nullopt if
+/// cancelled.
 std::optional<TensorStats> computeStats(std::span<const float> values, const RunControl &control = {},
+                                        int bins = kFineBins);
+/// The same over a tensor; stored BF16, F16 or FP8 elements are decoded a piece at a time in
+/// the passes, never into a float32 copy. Equal to computeStats(tensor.values()).
+std::optional<TensorStats> computeStats(const FloatTensor &tensor, const RunControl &control = {},
                                         int bins = kFineBins);
 
 } // namespace qs

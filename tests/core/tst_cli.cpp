@@ -410,10 +410,10 @@ void TestCli::analyzeDistinctValues_data() {
     QTest::addRow("five values") << QStringLiteral("tiny") << qint64(5) << false;
     // (i mod 16 - 8) / 8: 16 levels.
     QTest::addRow("sixteen levels") << QStringLiteral("levels") << qint64(16) << true;
-    // 1 + i / 2^20 for i < 70 000: above the 65 536 cap.
+    // 1 + i / 2^20 for i < 70 000: above the cap of 256.
     QTest::addRow("dense floats") << QStringLiteral("dense") << qint64(-1) << false;
-    // 0..299 as int16: 300 values (more than 256) but an integer dtype is quantized data.
-    QTest::addRow("int16 ramp") << QStringLiteral("ramp") << qint64(300) << true;
+    // 0..299 as int16: 300 values, above the cap (null), but an integer dtype is quantized data.
+    QTest::addRow("int16 ramp") << QStringLiteral("ramp") << qint64(-1) << true;
 }
 
 void TestCli::analyzeDistinctValues() {

@@ -604,8 +604,10 @@ void TestCliReport::referenceFigures() {
         xr += double(x) * r;
         rr += r * r;
     }
+    // Float sums in lanes of four values: x·r takes both signs, so its sum carries float's
+    // relative error of the terms, about 1e-8 of the cosine here.
     QVERIFY(std::abs(q.value(QStringLiteral("reference_cosine")).toDouble() - xr / std::sqrt(xx * rr)) <
-            1e-9);
+            1e-8);
     QVERIFY(std::abs(q.value(QStringLiteral("reference_sqnr_db")).toDouble() -
                      10.0 * std::log10(xx / (0.0625 * 8 * 256))) < 1e-3);
     // The Q8_0 norm: the figures of its decoded blocks against the float values, kept or not.

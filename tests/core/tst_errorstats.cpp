@@ -203,13 +203,17 @@ void TestErrorStats::matchesReferenceAtAnyThreadCount() {
     QVERIFY(identical(one, errorAt(values, p, 8)));
 
     const Reference ref = reference(values, p);
-    // The sums run in float within blocks of 64 values and in double across them (compareValues'
-    // sums): float precision against the reference's value-by-value double sums.
+    // The sums run in sixteen float lanes of 4 values each and in double across them
+    // (compareValues' sums): float precision against the reference's value-by-value double sums.
     QVERIFY2(close(one.mse, ref.mse, 1e-6), qPrintable(QStringLiteral("%1 vs %2").arg(one.mse).arg(ref.mse)));
     QVERIFY(close(*one.sqnrDb, ref.sqnrDb, 1e-6));
     QVERIFY(close(one.maxAbsError, ref.maxAbsError, 1e-7)); // x - x̂ is taken in float
     QVERIFY(close(one.cosine, ref.cosine, 1e-6));
-    QVERIFY(one.cosine < 1.0);
+    // Below 1 where float sums can tell (at 16 bits 1 - cosine is about 1e-10, below their
+    // precision), and never above it.
+    QVERIFY(one.cosine <= 1.0);
+    if (p.bits <= 8)
+        QVERIFY(one.cosine < 1.0);
     // Clipping is decided exactly, value by value.
     QCOMPARE(one.clippedCount, ref.clipped);
     QCOMPARE(one.clippedFraction, double(ref.clipped) / double(values.size()));

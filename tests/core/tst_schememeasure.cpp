@@ -108,9 +108,11 @@ void TestSchemeMeasure::sameAsQuantizeScheme() {
     QVERIFY(one->quantization.dequantized.empty());
 
     const ValueError reference = compareValues(values, whole->dequantized);
-    QVERIFY(std::abs(one->error.mse / reference.mse - 1.0) < 1e-9);
-    QVERIFY(std::abs(*one->error.sqnrDb - *reference.sqnrDb) < 1e-9);
-    QVERIFY(std::abs(one->error.cosine - reference.cosine) < 1e-12);
+    // The sums agree to float-sum precision: a scheme measured strip by strip (block:7x64) adds
+    // its float lanes over other pieces than compareValues' chunks.
+    QVERIFY(std::abs(one->error.mse / reference.mse - 1.0) < 1e-8);
+    QVERIFY(std::abs(*one->error.sqnrDb - *reference.sqnrDb) < 1e-7);
+    QVERIFY(std::abs(one->error.cosine - reference.cosine) < 1e-10);
     QCOMPARE(one->error.maxAbsError, reference.maxAbsError);
 
     // Two threads, and no x̂ asked for: the same figures exactly.

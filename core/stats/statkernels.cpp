@@ -1,0 +1,109 @@
+// The baseline build of the lane kernels and the choice, once per process, of the widest build
+// the CPU runs (statkernelsavx2.cpp, statkernelsavx512.cpp).
+#include "stats/statkernels.h"
+
+#include "quant/quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace qs::detail {
+
+namespace sse2 {
+#include "stats/statkernels.inc"
+} // namespace sse2
+
+#if defined(QUANTSCOPE_WIDE_LANES)
+#define QS_DECLARE_LANE_KERNELS(isa)                                                                         \
+    namespace isa {                                                                                          \
+    LaneScan scanImpl(const float *x, std::size_t n);                                                        \
+    LaneSpread spreadImpl(const float *x, std::size_t n, float mean, const LaneBinning &binning,             \
+                          std::uint32_t *counts);                                                            \
+    LaneCompare compareImpl(const float *x, const float *y, std::size_t n);                                  \
+    LaneError errorImpl(const float *x, std::size_t n, const LaneErrorSetup &setup, std::uint32_t *counts);  \
+    bool allFiniteImpl(const float *x, std::size_t n);                                                       \
+    }
+QS_DECLARE_LANE_KERNELS(avx2)
+QS_DECLARE_LANE_KERNELS(avx512)
+#undef QS_DECLARE_LANE_KERNELS
+#endif
+
+namespace {
+
+enum class Isa { Sse2, Avx2, Avx512 };
+
+Isa chosenIsa() {
+#if defined(QUANTSCOPE_WIDE_LANES)
+    static const Isa isa = __builtin_cpu_supports("avx512f") ? Isa::Avx512
+                           : __builtin_cpu_supports("avx2")  ? Isa::Avx2
+                                                             : Isa::Sse2;
+    return isa;
+#else
+    return Isa::Sse2;
+#endif
+}
+
+} // namespace
+
+#if defined(QUANTSCOPE_WIDE_LANES)
+#define QS_LANE_DISPATCH(fn, ...)                                                                            \
+    switch (chosenIsa()) {                                                                                   \
+    case Isa::Avx512:                                                                                        \
+        return avx512::fn(__VA_ARGS__);                                                                      \
+    case Isa::Avx2:                                                                                          \
+        return avx2::fn(__VA_ARGS__);                                                                        \
+    case Isa::Sse2:                                                                                          \
+        break;                                                                                               \
+    }                                                                                                        \
+    return sse2::fn(__VA_ARGS__)
+#else
+#define QS_LANE_DISPATCH(fn, ...) return sse2::fn(__VA_ARGS__)
+#endif
+
+LaneQuant LaneQuant::of(const QuantParams &p) {
+    LaneQuant q;
+    q.inverse = inverseScale(p);
+    q.below = float(p.qmin - p.zeroPoint) - 1.0f;
+    q.above = float(p.qmax - p.zeroPoint) + 1.0f;
+    q.zeroPoint = float(p.zeroPoint);
+    q.qmin = float(p.qmin);
+    q.qmax = float(p.qmax);
+    q.scale = p.scale;
+    return q;
+}
+
+LaneScan laneScan(const float *x, std::size_t n) {
+    QS_LANE_DISPATCH(scanImpl, x, n);
+}
+
+LaneSpread laneSpread(const float *x, std::size_t n, float mean, const LaneBinning &bins,
+                      std::uint32_t *counts) {
+    QS_LANE_DISPATCH(spreadImpl, x, n, mean, bins, counts);
+}
+
+LaneCompare laneCompare(const float *x, const float *y, std::size_t n) {
+    QS_LANE_DISPATCH(compareImpl, x, y, n);
+}
+
+LaneError laneError(const float *x, std::size_t n, const LaneErrorSetup &setup, std::uint32_t *counts) {
+    QS_LANE_DISPATCH(errorImpl, x, n, setup, counts);
+}
+
+bool laneAllFinite(const float *x, std::size_t n) {
+    QS_LANE_DISPATCH(allFiniteImpl, x, n);
+}
+
+const char *laneKernelIsa() {
+    switch (chosenIsa()) {
+    case Isa::Avx512:
+        return "avx512";
+    case Isa::Avx2:
+        return "avx2";
+    case Isa::Sse2:
+        break;
+    }
+    return "sse2";
+}
+
+} // namespace qs::detail

@@ -1,0 +1,116 @@
+#pragma once
+
+// Internal to core/stats and core/quant: the fused, vectorised inner loops of the statistics and
+// error passes. Each kernel reads a piece of finite float32 values once (a piece fits the L1
+// cache) and does all of its work on it in kStatLanes float lanes. A lane performs IEEE float32
+// operations only, in a fixed order; every kLaneBlock values each lane's float sums are added to
+// its double sums, and at the end of the piece those are added in lane order. So the results do not depend on
+// which build runs (SSE2, AVX2 or AVX-512, chosen at run time) nor on the thread count, and the
+// fake-quantized x̂ is fakeQuantize's to the bit.
+
+#include "quant/quantspec.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace qs::detail {
+
+/// Float lanes the kernels run side by side: enough independent sums to hide the adds' latency.
+inline constexpr int kStatLanes = 32;
+/// The most values a spread or error kernel takes at once (its bins wait in a buffer this long).
+inline constexpr std::size_t kLaneMaxPiece = 4096;
+/// Values per lane block: float sums over 4 values per lane, then added in double.
+inline constexpr std::size_t kLaneBlock = 4 * kStatLanes;
+/// Copies of a histogram that neighbouring values go to in turn (bin-major: bin b of copy c is
+/// counts[b · kSubHistograms + c]), so a run of values in one bin does not wait on its own stores.
+inline constexpr int kSubHistograms = 1;
+
+/// A uniform binning: bin of x = trunc(clamp((x - lo) · binsPerUnit, 0, last)).
+struct LaneBinning {
+    float lo = 0.0f;
+    float binsPerUnit = 0.0f;
+    float last = 0.0f;
+    int binOf(float x) const {
+        float t = (x - lo) * binsPerUnit;
+        t = t < 0.0f ? 0.0f : t;
+        t = last < t ? last : t;
+        return int(t);
+    }
+};
+
+/// Min, max and Σx of a piece; finite is false when the sum is not (a NaN, an Inf or a float
+/// overflow in the piece), and the caller then takes its careful path.
+struct LaneScan {
+    float min = 0.0f;
+    float max = 0.0f;
+    double sum = 0.0;
+    bool finite = true;
+};
+
+/// Σx² and Σ(x - mean)² of a piece; finite is false when a float sum overflowed.
+struct LaneSpread {
+    double sumSquares = 0.0;
+    double sumSquaredDeviations = 0.0;
+    bool finite = true;
+};
+
+/// Σx², Σ(x - x̂)², Σx·x̂, Σx̂² and max |x - x̂| of a piece; finite is false when a float sum is
+/// not finite (a non-finite x or x̂, or an overflow), and the caller then takes its careful path.
+struct LaneCompare {
+    double sumSquares = 0.0;
+    double sumErrorSquares = 0.0;
+    double sumProducts = 0.0;
+    double sumDequantizedSquares = 0.0;
+    float maxError = 0.0f;
+    bool finite = true;
+};
+
+/// Adding and subtracting 1.5 · 2^23 rounds a float below 2^22 in magnitude half to even.
+inline constexpr float kLaneRoundingMagic = 12582912.0f;
+
+/// fakeQuantize's constants for one QuantParams.
+struct LaneQuant {
+    float inverse = 1.0f;
+    float below = 0.0f; ///< x · (1/s) is limited to [below, above] before rounding
+    float above = 0.0f;
+    float zeroPoint = 0.0f;
+    float qmin = 0.0f;
+    float qmax = 0.0f;
+    float scale = 1.0f;
+    static LaneQuant of(const QuantParams &p);
+};
+
+/// The error pass's extras: values outside [belowLimit, aboveLimit] count as clipped, and x - x̂
+/// goes to the error histogram.
+struct LaneErrorSetup {
+    LaneQuant quant;
+    float belowLimit = 0.0f;
+    float aboveLimit = 0.0f;
+    LaneBinning errorBins;
+};
+
+struct LaneError {
+    LaneCompare compare;
+    std::int64_t clipped = 0;
+};
+
+/// min, max and Σx of x[0, n), n > 0; any values.
+LaneScan laneScan(const float *x, std::size_t n);
+/// Σx², Σ(x - mean)² of x[0, n), n ≤ kLaneMaxPiece, and one count per value in counts
+/// (kSubHistograms copies). Every x must be finite (a NaN would land in bin 0).
+LaneSpread laneSpread(const float *x, std::size_t n, float mean, const LaneBinning &bins,
+                      std::uint32_t *counts);
+/// x against y, value by value; any values.
+LaneCompare laneCompare(const float *x, const float *y, std::size_t n);
+/// x[0, n), n ≤ kLaneMaxPiece, against its fake-quantized x̂ (computed in the lanes, never stored), the
+/// clipped count and the error histogram (kSubHistograms copies): compare equals laneCompare(x,
+/// fakeQuantize(x)) to the bit. Every x must be finite; the counts are right even when compare.finite is
+/// false. counts may be nullptr: then no error histogram is counted (one store per value saved).
+LaneError laneError(const float *x, std::size_t n, const LaneErrorSetup &setup, std::uint32_t *counts);
+/// True if every x[0, n) is finite.
+bool laneAllFinite(const float *x, std::size_t n);
+
+/// Which build the kernels run: "sse2", "avx2" or "avx512".
+const char *laneKernelIsa();
+
+} // namespace qs::detail

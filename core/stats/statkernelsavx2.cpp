@@ -1,0 +1,13 @@
+// The AVX2 build of the lane kernels (statkernels.inc), compiled with -mavx2 on
+// x86-64 (core/CMakeLists.txt) and chosen at run time by statkernels.cpp on CPUs that have it.
+#include "stats/statkernels.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#if defined(QUANTSCOPE_WIDE_LANES)
+namespace qs::detail::avx2 {
+#include "stats/statkernels.inc"
+} // namespace qs::detail::avx2
+#endif
