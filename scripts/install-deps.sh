@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Quantscope needs to build, test, fuzz (clang-14 and its
-# libFuzzer runtime) and run, skipping those that are already there. Uses sudo when not root.
+# libFuzzer runtime) and run, skipping those that are already there (time: the test of analyze's
+# peak memory reads GNU time's figure). Uses sudo when not root.
 set -euo pipefail
 
 packages=(
@@ -9,7 +10,7 @@ packages=(
     libqcustomplot-dev libeigen3-dev qt6-svg-dev
     zlib1g-dev libprotobuf-dev protobuf-compiler libonnx-dev
     qt6-qpa-plugins libxkbcommon-x11-0 fonts-dejavu-core
-    xvfb xauth
+    xvfb xauth time
     clang-14 libclang-rt-14-dev
 )
 

@@ -48,7 +48,9 @@ bool keepsDequantized(const CliOptions &options) {
 Result<Analyzed> analyzePerTensor(const TensorAnalysis &tensor, const CliOptions &options,
                                   const RunControl &control) {
     const QuantSpec spec = withRatioApplied(options.spec, tensor.stats);
-    const auto quant = analyzeQuant(tensor, spec, spec.method == CalibMethod::Mse, control);
+    // The report lists figures only: no error histogram or threshold curve to compute.
+    const auto quant =
+        analyzeQuant(tensor, spec, spec.method == CalibMethod::Mse, control, QuantDetail::FiguresOnly);
     if (!quant)
         return Error{quant.error()};
     const QuantAnalysis &q = *quant.value();
@@ -114,7 +116,10 @@ Result<Analyzed> analyzeScheme(const TensorAnalysis &tensor, const CliOptions &o
 int runAnalyze(const CliOptions &options) {
     RunControl control;
     control.threads = options.threads;
-    auto tensor = openTensor(options, control);
+    // Per-tensor int needs only the statistics and error passes, which decode a stored BF16,
+    // F16 or FP8 tensor a piece at a time: no float32 copy. Every other path reads all values.
+    const bool streams = isPerTensorInt(options.spec) && !keepsDequantized(options);
+    auto tensor = openTensor(options, control, streams ? ValueAccess::Chunked : ValueAccess::Decoded);
     if (!tensor) {
         printError(QString::fromStdString(tensor.error()));
         return kExitFileError;

@@ -109,8 +109,8 @@ int runList(const CliOptions &options) {
     return kExitOk;
 }
 
-Result<std::shared_ptr<const TensorAnalysis>> openTensor(const CliOptions &options,
-                                                         const RunControl &control) {
+Result<std::shared_ptr<const TensorAnalysis>> openTensor(const CliOptions &options, const RunControl &control,
+                                                         ValueAccess access) {
     auto opened = openCheckpoint(options.file.toStdString());
     if (!opened)
         return Error{opened.error()};
@@ -118,7 +118,7 @@ Result<std::shared_ptr<const TensorAnalysis>> openTensor(const CliOptions &optio
     const auto index = findTensor(reader.tensors(), options.tensor.toStdString());
     if (!index)
         return Error{unknownTensorMessage(reader, options.tensor).toStdString()};
-    return analyzeTensor(reader, *index, control);
+    return analyzeTensor(reader, *index, control, access);
 }
 
 int runDemo(const CliOptions &options) {

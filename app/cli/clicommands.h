@@ -3,6 +3,7 @@
 #include "cliargs.h"
 
 #include "analysis/analysisresult.h"
+#include "analysis/tensoranalyzer.h"
 #include "io/checkpointreader.h"
 #include "io/imatrix.h"
 #include "plan/quantplan.h"
@@ -22,9 +23,10 @@ int runList(const CliOptions &options);
 int runDemo(const CliOptions &options);
 
 /// Opens options.file, finds options.tensor and computes its statistics. The error names the file
-/// and, for an unknown tensor, the closest names.
-Result<std::shared_ptr<const TensorAnalysis>> openTensor(const CliOptions &options,
-                                                         const RunControl &control);
+/// and, for an unknown tensor, the closest names. Decoded loads every value; Chunked leaves stored
+/// BF16/F16/FP8 to the passes, which decode a piece at a time.
+Result<std::shared_ptr<const TensorAnalysis>> openTensor(const CliOptions &options, const RunControl &control,
+                                                         ValueAccess access = ValueAccess::Decoded);
 
 /// What report, export and quantize work on: the plan (the --plan file, or the scheme options as
 /// the default over the default ignore list), the checkpoint and the --imatrix (null without).

@@ -13,6 +13,8 @@ namespace {
 // Decoding an aligned F32 tensor is a view and costs nothing, other dtypes one pass; the
 // statistics are two passes. This split keeps the bar moving at a roughly even pace.
 constexpr double kLoadShare = 0.3;
+// The error histogram's bins (the Error plot's resolution).
+constexpr int kErrorBins = 512;
 
 Error cancelled() {
     return Error{"cancelled"};
@@ -29,18 +31,20 @@ RunControl subStep(const RunControl &control, double from, double share) {
 } // namespace
 
 Result<std::shared_ptr<const TensorAnalysis>> analyzeTensor(const CheckpointReader &reader, std::size_t index,
-                                                            const RunControl &control) {
+                                                            const RunControl &control, ValueAccess access) {
     if (index >= reader.tensors().size())
         return Error{reader.path() + ": no tensor number " + std::to_string(index) + " (the file has " +
                      std::to_string(reader.tensors().size()) + ")"};
     if (control.canceled())
         return cancelled();
-    auto tensor = reader.loadFloat(index, subStep(control, 0.0, kLoadShare));
+    auto tensor = access == ValueAccess::Chunked
+                      ? reader.loadChunked(index, subStep(control, 0.0, kLoadShare))
+                      : reader.loadFloat(index, subStep(control, 0.0, kLoadShare));
     if (control.canceled())
         return cancelled();
     if (!tensor)
         return Error{tensor.error()};
-    auto stats = computeStats(tensor.value()->values(), subStep(control, kLoadShare, 1.0 - kLoadShare));
+    auto stats = computeStats(*tensor.value(), subStep(control, kLoadShare, 1.0 - kLoadShare));
     if (!stats)
         return cancelled();
     auto analysis = std::make_shared<TensorAnalysis>();
@@ -52,14 +56,21 @@ Result<std::shared_ptr<const TensorAnalysis>> analyzeTensor(const CheckpointRead
 }
 
 Result<std::shared_ptr<const QuantAnalysis>> analyzeQuant(const TensorAnalysis &tensor, QuantSpec spec,
-                                                          bool suggest, const RunControl &control) {
+                                                          bool suggest, const RunControl &control,
+                                                          QuantDetail detail) {
     if (control.canceled())
         return cancelled();
-    ThresholdSweep sweep = sweepThresholds(tensor.stats, spec);
     if (suggest)
         spec.method = CalibMethod::Mse;
+    const bool full = detail == QuantDetail::Full;
+    // mse picks its clip from the sweep, so it always needs one.
+    ThresholdSweep sweep =
+        full || spec.method == CalibMethod::Mse ? sweepThresholds(tensor.stats, spec) : ThresholdSweep{};
     if (const TensorClipFunction method = calibMethodEntry(spec.method).tensorClip) {
         // mse is the sweep's best, as mseClip computes it; the others look at the values.
+        if (spec.method != CalibMethod::Mse)
+            if (const Status decoded = tensor.tensor->decodeAll(); !decoded)
+                return Error{decoded.error()};
         const auto clip = spec.method == CalibMethod::Mse
                               ? std::optional(ClipRange{sweep.best.clipLo, sweep.best.clipHi})
                               : method(tensor.tensor->values(), tensor.stats, spec, control);
@@ -67,10 +78,11 @@ Result<std::shared_ptr<const QuantAnalysis>> analyzeQuant(const TensorAnalysis &
             return cancelled();
         spec = resolvedSpec(spec, *clip);
         // The held-end curves go through the thresholds actually applied.
-        sweep.heldEnds = heldEndCurves(tensor.stats, spec);
+        if (full)
+            sweep.heldEnds = heldEndCurves(tensor.stats, spec);
     }
     const QuantParams params = paramsForTensor(spec, tensor.stats.min, tensor.stats.max);
-    auto error = computeError(tensor.tensor->values(), params, tensor.stats, control);
+    auto error = computeError(*tensor.tensor, params, tensor.stats, control, full ? kErrorBins : 0);
     if (!error)
         return cancelled();
     auto analysis = std::make_shared<QuantAnalysis>();
