@@ -6,6 +6,7 @@
 #include "io/safetensorswriter.h"
 #include "quant/quantizer.h"
 #include "stats/errorstats.h"
+#include "stats/statkernels.h"
 #include "stats/tensorstats.h"
 
 #include <Eigen/Core>
@@ -57,13 +58,13 @@ std::shared_ptr<const qs::FloatTensor> loadOrDie(const qs::CheckpointReader &rea
     return tensor.value();
 }
 
-std::string writeTensor(const QTemporaryDir &dir) {
+std::string writeTensor(const QTemporaryDir &dir, qs::DType dtype) {
     const std::vector<float> values = weights(std::size_t(kSide * kSide));
-    qs::TensorBlob blob{"model.layers.0.mlp.down_proj.weight",
-                        qs::DType::F32,
-                        {kSide, kSide},
-                        qs::encodeFloats(values, qs::DType::F32)};
-    const std::string path = dir.filePath(QStringLiteral("bench.safetensors")).toStdString();
+    qs::TensorBlob blob{
+        "model.layers.0.mlp.down_proj.weight", dtype, {kSide, kSide}, qs::encodeFloats(values, dtype)};
+    const std::string path = dir.filePath(dtype == qs::DType::BF16 ? QStringLiteral("bf16.safetensors")
+                                                                   : QStringLiteral("f32.safetensors"))
+                                 .toStdString();
     const qs::Status written = qs::writeSafetensors(path, {blob});
     if (!written) {
         std::fprintf(stderr, "error: %s\n", written.error().c_str());
@@ -73,8 +74,8 @@ std::string writeTensor(const QTemporaryDir &dir) {
 }
 
 // Every step at one thread count; the order of the rows is fixed by the first call.
-void timeSteps(const std::string &path, const std::vector<float> &large, int threads, int runs,
-               std::vector<Row> &rows) {
+void timeSteps(const std::string &path, const std::string &bf16Path, const std::vector<float> &large,
+               int threads, int runs, std::vector<Row> &rows) {
     qs::RunControl c;
     c.threads = threads;
     std::size_t r = 0;
@@ -107,6 +108,17 @@ void timeSteps(const std::string &path, const std::vector<float> &large, int thr
             const qs::TensorStats s = *qs::computeStats(fresh->values(), c);
             sink = qs::computeError(fresh->values(), qs::paramsForTensor(spec, s.min, s.max), s, c)->mse;
         }));
+    add("computeError without the error histogram (what analyze reports)",
+        medianMs(runs, [&] { sink = qs::computeError(values, params, stats, c, 0)->mse; }));
+    // The same tensor stored as BF16: loadChunked leaves it in the mapped file and the passes
+    // decode 4096 values at a time.
+    auto bf16Reader = openOrDie(bf16Path);
+    auto bf16 = bf16Reader->loadChunked(0, c).value();
+    const qs::TensorStats bf16Stats = *qs::computeStats(*bf16, c);
+    add("BF16: computeStats, decoded piece by piece",
+        medianMs(runs, [&] { sink = qs::computeStats(*bf16, c)->std; }));
+    add("BF16: computeError, decoded piece by piece",
+        medianMs(runs, [&] { sink = qs::computeError(*bf16, params, bf16Stats, c)->mse; }));
     add("estimateError (per call, mean of 10^4 calls; 1 thread by design)",
         medianMs(runs, [&] {
             for (int i = 0; i < kEstimateCalls; ++i) {
@@ -124,9 +136,9 @@ void timeSteps(const std::string &path, const std::vector<float> &large, int thr
 }
 
 void printTable(const std::vector<Row> &rows, int runs, const std::string &loadBefore) {
-    std::printf("4096x4096 F32 tensor (64 MiB), median of %d runs, times in ms "
+    std::printf("4096x4096 F32 tensor (64 MiB), median of %d runs, times in ms, lane kernels: %s "
                 "(load average before/after: %s/%s)\n\n",
-                runs, loadBefore.c_str(), loadAverage().c_str());
+                runs, qs::detail::laneKernelIsa(), loadBefore.c_str(), loadAverage().c_str());
     std::printf("| step | 1 thread | 2 threads |\n|---|---:|---:|\n");
     for (const Row &row : rows) {
         std::printf("| %s |", row.step.c_str());
@@ -147,11 +159,12 @@ int main(int argc, char **argv) {
         return 1;
     }
     const std::string loadBefore = loadAverage();
-    const std::string path = writeTensor(dir);
+    const std::string path = writeTensor(dir, qs::DType::F32);
+    const std::string bf16Path = writeTensor(dir, qs::DType::BF16);
     const std::vector<float> large = weights(kLargeCount);
     std::vector<Row> rows;
     for (int threads : kThreadCounts)
-        timeSteps(path, large, threads, runs, rows);
+        timeSteps(path, bf16Path, large, threads, runs, rows);
     printTable(rows, runs, loadBefore);
     return 0;
 }
