@@ -77,13 +77,12 @@ Result<Analyzed> analyzePerTensor(const TensorAnalysis &tensor, const CliOptions
 
 Result<Analyzed> analyzeScheme(const TensorAnalysis &tensor, const CliOptions &options,
                                const RunControl &control, std::span<const float> importance) {
-    const std::span<const float> values = tensor.tensor->values();
     Analyzed out;
     // compare measures its rows the same way, so the figures agree with its row to the last bit.
     if (keepsDequantized(options))
-        out.dequantized.resize(values.size());
-    auto measured =
-        measureScheme(values, tensor.info().shape, options.spec, control, out.dequantized, importance);
+        out.dequantized.resize(tensor.tensor->size());
+    auto measured = measureScheme(*tensor.tensor, tensor.info().shape, options.spec, control, out.dequantized,
+                                  importance);
     if (!measured)
         return Error{measured.error()};
     SchemeQuantization &q = measured.value().quantization;
@@ -116,9 +115,9 @@ Result<Analyzed> analyzeScheme(const TensorAnalysis &tensor, const CliOptions &o
 int runAnalyze(const CliOptions &options) {
     RunControl control;
     control.threads = options.threads;
-    // Per-tensor int needs only the statistics and error passes, which decode a stored BF16,
-    // F16 or FP8 tensor a piece at a time: no float32 copy. Every other path reads all values.
-    const bool streams = isPerTensorInt(options.spec) && !keepsDequantized(options);
+    // The statistics, error and scheme passes decode a stored BF16, F16 or FP8 tensor a piece at
+    // a time: no float32 copy. x̂ and the importance-weighted error read all values at once.
+    const bool streams = !keepsDequantized(options);
     auto tensor = openTensor(options, control, streams ? ValueAccess::Chunked : ValueAccess::Decoded);
     if (!tensor) {
         printError(QString::fromStdString(tensor.error()));

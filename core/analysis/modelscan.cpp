@@ -3,6 +3,7 @@
 #include "io/decodebuffer.h"
 #include "quant/schememeasure.h"
 #include "quant/schemequant.h"
+#include "stats/valuesource.h"
 #include "stats/weightederror.h"
 #include "util/parallel.h"
 
@@ -89,22 +90,16 @@ TensorSummary summaryOf(const TensorInfo &info, std::size_t index) {
     return s;
 }
 
-} // namespace
-
-std::optional<double> ValueMoments::maxOverStd() const {
-    if (!(std > 0.0))
-        return std::nullopt;
-    return maxAbs / std;
-}
-
-std::optional<ValueMoments> computeMoments(std::span<const float> values, const RunControl &control) {
+std::optional<ValueMoments> momentsOf(const ValueSource &values, const RunControl &control) {
     std::vector<MomentPartial> partials(chunkCount(values.size()));
     RunControl quiet = control;
     quiet.progress = nullptr;
-    const bool done = parallelChunks(values.size(), kChunkSize, quiet,
-                                     [&](std::size_t c, std::size_t begin, std::size_t end) {
-                                         partials[c] = chunkMoments(values.data() + begin, end - begin);
-                                     });
+    const bool done = parallelChunks(
+        values.size(), kChunkSize, quiet, [&](std::size_t c, std::size_t begin, std::size_t end) {
+            thread_local std::vector<float> decoded; // a stored chunk
+            decoded.resize(end - begin);
+            partials[c] = chunkMoments(values.read(begin, end - begin, decoded.data()), end - begin);
+        });
     if (!done)
         return std::nullopt;
     MomentPartial total;
@@ -120,6 +115,22 @@ std::optional<ValueMoments> computeMoments(std::span<const float> values, const 
     m.maxAbs = total.maxAbs;
     m.kurtosis = total.m2 > 0.0 ? total.n * total.m4 / (total.m2 * total.m2) - 3.0 : 0.0;
     return m;
+}
+
+} // namespace
+
+std::optional<double> ValueMoments::maxOverStd() const {
+    if (!(std > 0.0))
+        return std::nullopt;
+    return maxAbs / std;
+}
+
+std::optional<ValueMoments> computeMoments(std::span<const float> values, const RunControl &control) {
+    return momentsOf(ValueSource(values), control);
+}
+
+std::optional<ValueMoments> computeMoments(const FloatTensor &tensor, const RunControl &control) {
+    return momentsOf(ValueSource(tensor), control);
 }
 
 TensorDecision planDecision(const QuantPlan &plan, const TensorInfo &info) {
@@ -146,12 +157,15 @@ TensorSummary scanTensor(const CheckpointReader &reader, std::size_t index, cons
         s.skipped = ok.error();
         return s;
     }
-    const auto tensor = reader.loadFloat(index, control);
+    // A stored BF16/F16/FP8 tensor stays in the mapping and the passes decode it a chunk at a
+    // time; the weighted error reads all values at once, so a tensor with weights is decoded.
+    const auto tensor =
+        decision.importance ? reader.loadFloat(index, control) : reader.loadChunked(index, control);
     if (!tensor) {
         s.skipped = tensor.error();
         return s;
     }
-    const std::span<const float> values = tensor.value()->values();
+    const FloatTensor &values = *tensor.value();
     const auto moments = computeMoments(values, control);
     // x̂ is kept only for the weighted error; otherwise measureScheme never holds it whole. The
     // ggml types quantize with the weights too, so the error weighed is llama-quantize's.
@@ -166,7 +180,7 @@ TensorSummary scanTensor(const CheckpointReader &reader, std::size_t index, cons
         return s;
     }
     if (const auto &w = decision.importance) {
-        const auto weighted = weightedMse(values, dequantized, w->weights, w->columns, control);
+        const auto weighted = weightedMse(values.values(), dequantized, w->weights, w->columns, control);
         if (!weighted) {
             s.skipped = "importance-weighted error: " + weighted.error();
             return s;

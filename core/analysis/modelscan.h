@@ -33,6 +33,8 @@ struct ValueMoments {
 /// chunk's central moments are merged in chunk order (Chan and Pébay's pairwise formulas), so
 /// the result does not depend on the thread count. nullopt when cancelled.
 std::optional<ValueMoments> computeMoments(std::span<const float> values, const RunControl &control = {});
+/// The same over a tensor; a stored BF16/F16/FP8 tensor is decoded a chunk at a time.
+std::optional<ValueMoments> computeMoments(const FloatTensor &tensor, const RunControl &control = {});
 
 /// What the plan does with one tensor: keep it in its stored type, or quantize it with spec.
 struct TensorDecision {

@@ -1,5 +1,7 @@
 #include "quant/schememeasure.h"
 
+#include "stats/valuesource.h"
+
 #include "io/ggmlblocks.h"
 #include "quant/blocklayout.h"
 #include "quant/formatkernels.h"
@@ -113,7 +115,8 @@ struct TensorRange {
     float amax = 0.0f;
 };
 
-std::optional<TensorRange> tensorRange(std::span<const float> values, const RunControl &control) {
+std::optional<TensorRange> tensorRange(const ValueSource &values, const RunControl &control) {
+    constexpr std::size_t kPiece = 4096;
     std::vector<std::pair<float, float>> parts(
         chunkCount(values.size()),
         {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()});
@@ -121,12 +124,15 @@ std::optional<TensorRange> tensorRange(std::span<const float> values, const RunC
         parallelChunks(values.size(), kChunkSize, control, [&](std::size_t c, std::size_t b, std::size_t e) {
             float lo = std::numeric_limits<float>::infinity();
             float hi = -std::numeric_limits<float>::infinity();
-            for (std::size_t i = b; i < e; ++i) {
-                const float x = values[i];
-                if (std::isfinite(x)) {
-                    lo = std::min(lo, x);
-                    hi = std::max(hi, x);
-                }
+            float scratch[kPiece];
+            for (std::size_t p = b; p < e; p += kPiece) {
+                const std::size_t n = std::min(kPiece, e - p);
+                const float *x = values.read(p, n, scratch);
+                for (std::size_t i = 0; i < n; ++i)
+                    if (std::isfinite(x[i])) {
+                        lo = std::min(lo, x[i]);
+                        hi = std::max(hi, x[i]);
+                    }
             }
             parts[c] = {lo, hi};
         });
@@ -368,11 +374,23 @@ Result<SchemeMeasurement> measureWhole(std::span<const float> values, const std:
     return m;
 }
 
-} // namespace
+// All values as float32, for the paths that quantize the tensor whole (a failure or cancel of
+// the decode is an error).
+using WholeValues = std::function<Result<std::span<const float>>()>;
 
-Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std::vector<std::int64_t> &shape,
-                                        const QuantSpec &spec, const RunControl &control,
-                                        std::span<float> dequantized, std::span<const float> importance) {
+Result<SchemeMeasurement> measureWholeOf(const WholeValues &all, const std::vector<std::int64_t> &shape,
+                                         const QuantSpec &spec, const RunControl &control,
+                                         std::span<float> dequantized, std::span<const float> importance) {
+    const auto values = all();
+    if (!values)
+        return Error{values.error()};
+    return measureWhole(values.value(), shape, spec, control, dequantized, importance);
+}
+
+Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &all,
+                                  const std::vector<std::int64_t> &shape, const QuantSpec &spec,
+                                  const RunControl &control, std::span<float> dequantized,
+                                  std::span<const float> importance) {
     if (const Status ok = checkScheme(spec, shape); !ok)
         return Error{ok.error()};
     if (const Status fits = checkImportance(importance, shape); !fits)
@@ -381,7 +399,7 @@ Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std
         return Error{std::to_string(values.size()) + " values for a tensor of " +
                      std::to_string(elementCount(shape)) + " elements"};
     if (!chunkable(spec))
-        return measureWhole(values, shape, spec, control, dequantized, importance);
+        return measureWholeOf(all, shape, spec, control, dequantized, importance);
     RunControl quiet = control;
     quiet.progress = nullptr;
     std::optional<TensorRange> range;
@@ -407,8 +425,10 @@ Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std
     const bool done = parallelChunks(
         values.size(), plan.chunkElements, stopping, [&](std::size_t c, std::size_t begin, std::size_t end) {
             thread_local std::vector<float> buffer;
+            thread_local std::vector<float> input; // a stored BF16/F16/FP8 chunk, decoded
             buffer.resize(end - begin);
-            const std::span<const float> in = values.subspan(begin, end - begin);
+            input.resize(end - begin);
+            const std::span<const float> in(values.read(begin, end - begin, input.data()), end - begin);
             const std::span<float> out = dequantized.size() == values.size()
                                              ? dequantized.subspan(begin, end - begin)
                                              : std::span<float>(buffer);
@@ -423,7 +443,7 @@ Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std
     // A chunk names a bad value by its place in the chunk; the whole-tensor path names it by its
     // place in the tensor, and failing is not the case to be fast for.
     if (failed)
-        return measureWhole(values, shape, spec, control, dequantized, importance);
+        return measureWholeOf(all, shape, spec, control, dequantized, importance);
     if (!done)
         return Error{"cancelled"};
 
@@ -439,6 +459,26 @@ Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std
     m.error = detail::finishValueError(partials);
     m.quantization.bitsPerWeight = schemeBitsPerWeight(spec, shape);
     return m;
+}
+
+} // namespace
+
+Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std::vector<std::int64_t> &shape,
+                                        const QuantSpec &spec, const RunControl &control,
+                                        std::span<float> dequantized, std::span<const float> importance) {
+    const WholeValues all = [values]() -> Result<std::span<const float>> { return values; };
+    return measure(ValueSource(values), all, shape, spec, control, dequantized, importance);
+}
+
+Result<SchemeMeasurement> measureScheme(const FloatTensor &tensor, const std::vector<std::int64_t> &shape,
+                                        const QuantSpec &spec, const RunControl &control,
+                                        std::span<float> dequantized, std::span<const float> importance) {
+    const WholeValues all = [&tensor]() -> Result<std::span<const float>> {
+        if (const Status decoded = tensor.decodeAll(); !decoded)
+            return Error{decoded.error()};
+        return tensor.values();
+    };
+    return measure(ValueSource(tensor), all, shape, spec, control, dequantized, importance);
 }
 
 } // namespace qs

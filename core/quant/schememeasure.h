@@ -1,5 +1,6 @@
 #pragma once
 
+#include "io/floattensor.h"
 #include "quant/quantspec.h"
 #include "quant/schemequant.h"
 #include "quant/valueerror.h"
@@ -29,6 +30,14 @@ struct SchemeMeasurement {
 /// parameters and x̂ are then quantizeScheme's with the same weights. Fails as quantizeScheme
 /// does, or with "cancelled".
 Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std::vector<std::int64_t> &shape,
+                                        const QuantSpec &spec, const RunControl &control = {},
+                                        std::span<float> dequantized = {},
+                                        std::span<const float> importance = {});
+/// The same over a tensor: a stored BF16, F16 or FP8 tensor is decoded a chunk at a time, never
+/// into a float32 copy, except where the scheme quantizes the tensor whole (a method other than
+/// minmax, channels along an axis other than 0), which decodes it once. Equal to
+/// measureScheme(tensor.values(), ...).
+Result<SchemeMeasurement> measureScheme(const FloatTensor &tensor, const std::vector<std::int64_t> &shape,
                                         const QuantSpec &spec, const RunControl &control = {},
                                         std::span<float> dequantized = {},
                                         std::span<const float> importance = {});

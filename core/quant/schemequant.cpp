@@ -1,5 +1,7 @@
 #include "quant/schemequant.h"
 
+#include "stats/valuesource.h"
+
 #include "calib/calibmethods.h"
 #include "io/ggmlblocks.h"
 #include "quant/blocklayout.h"
@@ -468,22 +470,47 @@ struct ClipCount {
     std::int64_t outside = 0;
 };
 
-void countClipped(std::span<const float> values, std::int64_t begin, std::int64_t end, double lo, double hi,
+// Values [begin, end), read (or decoded) a piece at a time.
+void countClipped(const ValueSource &values, std::int64_t begin, std::int64_t end, double lo, double hi,
                   ClipCount &count) {
-    for (std::int64_t i = begin; i < end; ++i) {
-        const double x = values[std::size_t(i)];
-        if (!std::isfinite(x))
-            continue;
-        ++count.finite;
-        count.outside += (x < lo || x > hi) ? 1 : 0;
+    constexpr std::int64_t kPiece = 1024;
+    float scratch[kPiece];
+    for (std::int64_t p = begin; p < end; p += kPiece) {
+        const std::int64_t n = std::min(kPiece, end - p);
+        const float *x = values.read(std::size_t(p), std::size_t(n), scratch);
+        for (std::int64_t i = 0; i < n; ++i) {
+            const double v = x[i];
+            if (!std::isfinite(v))
+                continue;
+            ++count.finite;
+            count.outside += (v < lo || v > hi) ? 1 : 0;
+        }
     }
 }
+
+std::optional<double> clippedFractionOf(const ValueSource &values, const std::vector<std::int64_t> &shape,
+                                        const QuantSpec &spec, const SchemeQuantization &q,
+                                        const RunControl &control);
 
 } // namespace
 
 std::optional<double> clippedFraction(std::span<const float> values, const std::vector<std::int64_t> &shape,
                                       const QuantSpec &spec, const SchemeQuantization &q,
                                       const RunControl &control) {
+    return clippedFractionOf(ValueSource(values), shape, spec, q, control);
+}
+
+std::optional<double> clippedFraction(const FloatTensor &tensor, const std::vector<std::int64_t> &shape,
+                                      const QuantSpec &spec, const SchemeQuantization &q,
+                                      const RunControl &control) {
+    return clippedFractionOf(ValueSource(tensor), shape, spec, q, control);
+}
+
+namespace {
+
+std::optional<double> clippedFractionOf(const ValueSource &values, const std::vector<std::int64_t> &shape,
+                                        const QuantSpec &spec, const SchemeQuantization &q,
+                                        const RunControl &control) {
     const auto grid = ParamGrid::make(shape, spec.granularity);
     if (!grid || q.clipMin.empty() || q.clipMin.size() != std::size_t(grid->groupCount()) ||
         q.clipMax.size() != q.clipMin.size())
@@ -518,5 +545,7 @@ std::optional<double> clippedFraction(std::span<const float> values, const std::
     }
     return total.finite > 0 ? double(total.outside) / double(total.finite) : 0.0;
 }
+
+} // namespace
 
 } // namespace qs

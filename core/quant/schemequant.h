@@ -1,5 +1,6 @@
 #pragma once
 
+#include "io/floattensor.h"
 #include "quant/halffloat.h"
 #include "quant/quantspec.h"
 #include "quant/valueerror.h"
@@ -95,6 +96,10 @@ Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
 /// formats) or they do not match spec's grid, or when control cancels. Counted on control's
 /// threads; the result does not depend on their number.
 std::optional<double> clippedFraction(std::span<const float> values, const std::vector<std::int64_t> &shape,
+                                      const QuantSpec &spec, const SchemeQuantization &q,
+                                      const RunControl &control = {});
+/// The same over a tensor, a stored BF16/F16/FP8 one decoded a piece at a time.
+std::optional<double> clippedFraction(const FloatTensor &tensor, const std::vector<std::int64_t> &shape,
                                       const QuantSpec &spec, const SchemeQuantization &q,
                                       const RunControl &control = {});
 

@@ -4,6 +4,8 @@
 #include "io/checkpointreader.h"
 #include "io/safetensorswriter.h"
 #include "quant/quantizer.h"
+#include "quant/schememeasure.h"
+#include "schemefixtures.h"
 #include "stats/errorstats.h"
 #include "stats/tensorstats.h"
 
@@ -21,10 +23,12 @@
 
 using namespace qs;
 
+Q_DECLARE_METATYPE(qs::QuantSpec)
+
 namespace {
 
 constexpr std::int64_t kRows = 300;
-constexpr std::int64_t kCols = 777; // 233,100 values: several chunks and a ragged last piece
+constexpr std::int64_t kCols = 768; // 230,400 values: several chunks and a ragged last piece
 
 std::vector<float> normalValues(std::size_t n, bool nonFinite) {
     std::mt19937 rng(7);
@@ -84,6 +88,8 @@ class TestChunkedValues : public QObject {
 private Q_SLOTS:
     void passesEqualFullDecode_data();
     void passesEqualFullDecode();
+    void schemesEqualFullDecode_data();
+    void schemesEqualFullDecode();
     void float32StaysAView();
     void valuesDecodeOnDemand();
     void analyzeHoldsNoFloatCopy();
@@ -127,6 +133,44 @@ void TestChunkedValues::passesEqualFullDecode() {
     }
     // The passes left it encoded: nothing decoded the whole tensor on the way.
     QVERIFY(!chunked.value()->isFloat32());
+}
+
+void TestChunkedValues::schemesEqualFullDecode_data() {
+    QTest::addColumn<QuantSpec>("spec");
+    QTest::addRow("int4 group 111") << test::schemeOf(NumberFormat::Int, "group:111", 4);
+    QTest::addRow("int8 channel") << test::schemeOf(NumberFormat::Int, "channel");
+    // Channels along axis 1 quantize the tensor whole: the tensor is decoded once.
+    QTest::addRow("int8 channel axis 1") << test::schemeOf(NumberFormat::Int, "channel:1");
+    QTest::addRow("fp8 per tensor") << test::schemeOf(NumberFormat::Fp8E4M3);
+    QTest::addRow("nf4") << test::schemeOf(NumberFormat::Nf4);
+    QTest::addRow("q4_k") << test::schemeOf(NumberFormat::Q4_K);
+    QTest::addRow("bf16 cast") << test::schemeOf(NumberFormat::BF16);
+}
+
+// The whole-model sweep and analyze measure every scheme over the encoded tensor, chunk by chunk:
+// the same parameters and figures as over its full decode.
+void TestChunkedValues::schemesEqualFullDecode() {
+    QFETCH(QuantSpec, spec);
+    QTemporaryDir dir;
+    const auto reader = writeAndOpen(dir, DType::BF16, false);
+    QVERIFY(reader);
+    const auto chunked = reader->loadChunked(0);
+    const auto decoded = reader->loadFloat(0);
+    QVERIFY(chunked && decoded);
+    const std::vector<std::int64_t> shape{kRows, kCols};
+    const auto want = measureScheme(decoded.value()->values(), shape, spec, threads(2));
+    QVERIFY2(want.ok(), want.ok() ? "" : want.error().c_str());
+    for (int n : {1, 2}) {
+        const auto got = measureScheme(*chunked.value(), shape, spec, threads(n));
+        QVERIFY2(got.ok(), got.ok() ? "" : got.error().c_str());
+        QCOMPARE(got->error.mse, want->error.mse);
+        QCOMPARE(got->error.sqnrDb, want->error.sqnrDb);
+        QCOMPARE(got->error.maxAbsError, want->error.maxAbsError);
+        QCOMPARE(got->error.cosine, want->error.cosine);
+        QCOMPARE(got->quantization.scales, want->quantization.scales);
+        QCOMPARE(clippedFraction(*chunked.value(), shape, spec, got->quantization),
+                 clippedFraction(decoded.value()->values(), shape, spec, want->quantization));
+    }
 }
 
 void TestChunkedValues::float32StaysAView() {

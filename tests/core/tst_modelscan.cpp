@@ -123,7 +123,7 @@ void TestModelScan::momentsOfConstantTensor() {
     QCOMPARE(m->std, 0.0);
     QCOMPARE(m->kurtosis, 0.0);
     QVERIFY(!m->maxOverStd());
-    const auto empty = computeMoments({});
+    const auto empty = computeMoments(std::span<const float>());
     QCOMPARE(empty->count, std::int64_t(0));
 }
 

@@ -503,7 +503,9 @@ void TestSchemeInsights::windowAxesLabelledAndTextsApart() {
         QCoreApplication::processEvents();
         QCustomPlot *plot = plots[tab == SchemeInsights::BitsTab ? 2 : tab];
         QVERIFY(plot->isVisible());
-        QVERIFY2(plot->height() >= 100, qPrintable(QString::number(plot->height())));
+        // The dock lays its tab out in posted events, later on a loaded machine: wait for them.
+        QTRY_VERIFY2_WITH_TIMEOUT(plot->height() >= 100, qPrintable(QString::number(plot->height())),
+                                  kTimeoutMs);
         plot->replot(QCustomPlot::rpImmediateRefresh);
         for (QCPAxis *axis : plot->axisRect()->axes(QCPAxis::atLeft | QCPAxis::atBottom)) {
             QVERIFY2(axis->label().contains(QLatin1Char('(')) && axis->label().endsWith(QLatin1Char(')')),
