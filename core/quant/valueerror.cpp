@@ -35,23 +35,12 @@ void ValueErrorPartial::add(const ValueErrorPartial &piece) {
     count += piece.count;
 }
 
-ValueErrorPartial fromLanes(const LaneCompare &lanes, std::size_t n) {
-    ValueErrorPartial p;
-    p.sumSquares = lanes.sumSquares;
-    p.sumErrorSquares = lanes.sumErrorSquares;
-    p.sumProducts = lanes.sumProducts;
-    p.sumDequantizedSquares = lanes.sumDequantizedSquares;
-    p.maxError = lanes.maxError;
-    p.count = std::int64_t(n);
-    return p;
-}
-
 ValueErrorPartial compareChunk(const float *x, const float *y, std::size_t n) {
     ValueErrorPartial p;
     for (std::size_t i = 0; i < n; i += kComparePiece) {
         const std::size_t m = std::min(kComparePiece, n - i);
         const LaneCompare lanes = laneCompare(x + i, y + i, m);
-        p.add(lanes.finite ? fromLanes(lanes, m) : compareMixed(x + i, y + i, m));
+        p.add(lanes.finite ? lanes.sums : compareMixed(x + i, y + i, m));
     }
     return p;
 }

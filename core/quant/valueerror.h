@@ -48,9 +48,6 @@ inline constexpr std::size_t kComparePiece = 4096; // statkernels.h kLaneMaxPiec
 ValueErrorPartial compareChunk(const float *x, const float *y, std::size_t n);
 /// The sums in double, value by value, over the finite x.
 ValueErrorPartial compareMixed(const float *x, const float *y, std::size_t n);
-/// A finite lane result over n values as partial sums.
-struct LaneCompare;
-ValueErrorPartial fromLanes(const LaneCompare &lanes, std::size_t n);
 /// The figures of partials added in their order.
 ValueError finishValueError(const std::vector<ValueErrorPartial> &partials);
 

@@ -99,7 +99,7 @@ void addFinitePiece(const float *x, std::size_t n, const ErrorContext &c, std::u
     const detail::LaneError lanes = detail::laneError(x, n, c.lanes, counts);
     p.clipped += lanes.clipped;
     if (lanes.compare.finite) {
-        p.sums.add(detail::fromLanes(lanes.compare, n));
+        p.sums.add(lanes.compare.sums);
         return;
     }
     alignas(64) float dequantized[kComparePiece];

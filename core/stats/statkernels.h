@@ -9,6 +9,7 @@
 // fake-quantized x̂ is fakeQuantize's to the bit.
 
 #include "quant/quantspec.h"
+#include "quant/valueerror.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -54,14 +55,11 @@ struct LaneSpread {
     bool finite = true;
 };
 
-/// Σx², Σ(x - x̂)², Σx·x̂, Σx̂² and max |x - x̂| of a piece; finite is false when a float sum is
-/// not finite (a non-finite x or x̂, or an overflow), and the caller then takes its careful path.
+/// x against x̂ over a piece: compareChunk's partial sums (Σx², Σ(x - x̂)², Σx·x̂, Σx̂², max
+/// |x - x̂|, count); finite is false when a float sum is not finite (a non-finite x or x̂, or an
+/// overflow), and the caller then takes its careful path.
 struct LaneCompare {
-    double sumSquares = 0.0;
-    double sumErrorSquares = 0.0;
-    double sumProducts = 0.0;
-    double sumDequantizedSquares = 0.0;
-    float maxError = 0.0f;
+    ValueErrorPartial sums;
     bool finite = true;
 };
 
