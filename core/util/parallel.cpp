@@ -112,9 +112,17 @@ struct Pass {
             settledCv.notify_all();
     }
 
+    // A thread takes its core token before it claims a chunk, never after: a claimed chunk must
+    // be run by a thread that already holds a core. Otherwise a helper could claim a chunk of a
+    // nested pass and then wait for the only token, held by that pass's caller, which waits for
+    // the chunk to settle.
     void work() {
         std::optional<TokenGuard> token;
         for (;;) {
+            if (next.load(std::memory_order_relaxed) >= chunks)
+                return; // nothing left: leave without taking a core
+            if (!token)
+                token.emplace();
             const std::size_t chunk = next.fetch_add(1);
             if (chunk >= chunks)
                 return;
@@ -123,8 +131,6 @@ struct Pass {
                 settle();
                 continue;
             }
-            if (!token)
-                token.emplace();
             const std::size_t begin = chunk * chunkSize;
             (*fn)(chunk, begin, std::min(n, begin + chunkSize));
             control->report(double(ran.fetch_add(1) + 1) / double(chunks));

@@ -118,20 +118,24 @@ void TestParallel::concurrentPassesShareTheBudget() {
 }
 
 // A chunk that runs a pass of its own shares its caller's core: with one core for the whole
-// process the inner passes still finish, and every inner chunk runs once.
+// process the inner passes still finish, and every inner chunk runs once. Repeated, because the
+// deadlock this guards against (a helper that claimed an inner chunk, then waited for the core
+// its caller held) needed a helper to start at the wrong moment: about 2 runs in 100 of one pass.
 void TestParallel::nestedPassOnBudgetOfOne() {
     setCoreBudget(1);
-    std::atomic<int> inner{0};
-    RunControl control;
-    control.threads = 3;
-    const bool done = parallelChunks(6, 1, control, [&](std::size_t, std::size_t, std::size_t) {
-        RunControl nested;
-        nested.threads = 3;
-        parallelChunks(10, 2, nested,
-                       [&](std::size_t, std::size_t b, std::size_t e) { inner += int(e - b); });
-    });
-    QVERIFY(done);
-    QCOMPARE(inner.load(), 60);
+    for (int round = 0; round < 200; ++round) {
+        std::atomic<int> inner{0};
+        RunControl control;
+        control.threads = 3;
+        const bool done = parallelChunks(6, 1, control, [&](std::size_t, std::size_t, std::size_t) {
+            RunControl nested;
+            nested.threads = 3;
+            parallelChunks(10, 2, nested,
+                           [&](std::size_t, std::size_t b, std::size_t e) { inner += int(e - b); });
+        });
+        QVERIFY(done);
+        QCOMPARE(inner.load(), 60);
+    }
 }
 
 // Cancelled after a few chunks: returns false, leaves the other chunks unrun, and nothing runs
