@@ -8,17 +8,20 @@
 #include "stats/errorstats.h"
 #include "stats/statkernels.h"
 #include "stats/tensorstats.h"
+#include "util/parallel.h"
 
 #include <Eigen/Core>
 #include <QCoreApplication>
 #include <QTemporaryDir>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,6 +76,48 @@ std::string writeTensor(const QTemporaryDir &dir, qs::DType dtype) {
     return path;
 }
 
+// The bins of every value in the statistics' histogram and in the error pass's error histogram,
+// computed once outside the timing, so a row can time the two histograms' counting alone.
+struct StoredBins {
+    std::vector<std::uint16_t> fine;
+    std::vector<std::uint16_t> error;
+};
+
+StoredBins binsOf(std::span<const float> values, const qs::TensorStats &stats, const qs::QuantParams &params,
+                  const qs::ErrorStats &error) {
+    auto binning = [](const qs::Histogram &h) {
+        return qs::detail::LaneBinning{float(h.lo), float(double(h.bins()) / (h.hi - h.lo)),
+                                       float(h.bins() - 1)};
+    };
+    const qs::detail::LaneBinning fine = binning(stats.histogram);
+    const qs::detail::LaneBinning errorBinning = binning(error.errorHistogram);
+    std::vector<float> dequantized(values.size());
+    qs::fakeQuantize(values, dequantized, params);
+    StoredBins bins{std::vector<std::uint16_t>(values.size()), std::vector<std::uint16_t>(values.size())};
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        bins.fine[i] = std::uint16_t(fine.binOf(values[i]));
+        bins.error[i] = std::uint16_t(errorBinning.binOf(values[i] - dequantized[i]));
+    }
+    return bins;
+}
+
+// One increment per value in each of the two histograms, from the stored bins, in the passes'
+// chunks: the part of statistics + error that no arithmetic is left in.
+double countStoredBins(const StoredBins &bins, std::size_t fineBins, std::size_t errorBins,
+                       const qs::RunControl &c) {
+    std::atomic<std::uint64_t> checksum{0};
+    qs::parallelChunks(bins.fine.size(), qs::kChunkSize, c,
+                       [&](std::size_t, std::size_t begin, std::size_t end) {
+                           std::vector<std::uint32_t> fine(fineBins), error(errorBins);
+                           for (std::size_t i = begin; i < end; ++i) {
+                               ++fine[bins.fine[i]];
+                               ++error[bins.error[i]];
+                           }
+                           checksum += fine[fineBins / 2] + error[errorBins / 2];
+                       });
+    return double(checksum.load());
+}
+
 // Every step at one thread count; the order of the rows is fixed by the first call.
 void timeSteps(const std::string &path, const std::string &bf16Path, const std::vector<float> &large,
                int threads, int runs, std::vector<Row> &rows) {
@@ -107,6 +152,13 @@ void timeSteps(const std::string &path, const std::string &bf16Path, const std::
             auto fresh = loadOrDie(*openOrDie(path), c);
             const qs::TensorStats s = *qs::computeStats(fresh->values(), c);
             sink = qs::computeError(fresh->values(), qs::paramsForTensor(spec, s.min, s.max), s, c)->mse;
+        }));
+    const qs::ErrorStats error = *qs::computeError(values, params, stats, c);
+    const StoredBins stored = binsOf(values, stats, params, error);
+    add("counting alone: both histograms' increments from stored bins (floor of stats + error)",
+        medianMs(runs, [&] {
+            sink =
+                countStoredBins(stored, stats.histogram.counts.size(), error.errorHistogram.counts.size(), c);
         }));
     add("computeError without the error histogram (what analyze reports)",
         medianMs(runs, [&] { sink = qs::computeError(values, params, stats, c, 0)->mse; }));
