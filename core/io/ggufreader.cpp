@@ -583,4 +583,19 @@ Result<std::shared_ptr<const FloatTensor>> GgufReader::loadFloat(std::size_t ind
     return FloatTensor::fromVector(info, std::move(values));
 }
 
+Result<std::shared_ptr<const FloatTensor>> GgufReader::loadChunked(std::size_t index,
+                                                                   const RunControl &control) const {
+    if (index >= m_tensors.size() || control.canceled())
+        return loadFloat(index, control);
+    const TensorInfo &info = m_tensors[index];
+    const std::byte *src = m_file->bytes().data() + info.byteOffset;
+    const GgmlTypeTraits &traits = *ggmlTypeTraits(m_ggmlTypes[index]);
+    // A plain type's block is one element, so its block decoder decodes any range of elements.
+    if (canViewInPlace(m_ggmlTypes[index], src) || traits.blockElements != 1)
+        return loadFloat(index, control);
+    m_file->prepareSequentialRead(std::size_t(info.byteOffset), std::size_t(info.byteSize));
+    control.report(1.0);
+    return FloatTensor::fromEncoded(info, src, traits.blockBytes, traits.decode, m_file);
+}
+
 } // namespace qs

@@ -51,6 +51,10 @@ public:
     /// chunks. Aligned F32 data is viewed in place.
     Result<std::shared_ptr<const FloatTensor>> loadFloat(std::size_t index,
                                                          const RunControl &control = {}) const override;
+    /// Plain types other than aligned F32 (F16, BF16, F64, I8 ... I64) stay in the mapped file and
+    /// are decoded a piece at a time; block types are dequantized whole, as loadFloat does.
+    Result<std::shared_ptr<const FloatTensor>> loadChunked(std::size_t index,
+                                                           const RunControl &control = {}) const override;
 
     /// One metadata pair as stored, for writers that copy pairs byte for byte: the pair spans
     /// [begin, end) of the file (key, value type, value); its value starts at valueBegin.

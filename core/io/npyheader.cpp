@@ -457,6 +457,10 @@ bool decodeNpyData(const NpyHeader &header, std::span<const std::byte> data, std
                           [&](std::size_t, std::size_t b, std::size_t e) { decode(header, src, out, b, e); });
 }
 
+bool npyNeedsTranspose(const NpyHeader &header) {
+    return needsTranspose(header);
+}
+
 bool npyViewableInPlace(const NpyHeader &header, const std::byte *data) {
     return header.dtype == DType::F32 && !needsTranspose(header) &&
            header.bigEndian == (std::endian::native == std::endian::big) &&

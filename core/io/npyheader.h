@@ -58,5 +58,8 @@ bool decodeNpyData(const NpyHeader &header, std::span<const std::byte> data, std
 /// True if data of this header can be viewed as float32 in place: little-endian F32 in C
 /// order (or a layout where C and Fortran order coincide) at a 4-byte aligned address.
 bool npyViewableInPlace(const NpyHeader &header, const std::byte *data);
+/// True when the array is stored column-major and has more than one dimension longer than 1, so
+/// its bytes are not in row-major order.
+bool npyNeedsTranspose(const NpyHeader &header);
 
 } // namespace qs

@@ -1,8 +1,12 @@
 #include "io/npyreader.h"
 
+#include "io/dtypedecode.h"
+#include "io/mappedfile.h"
+
 #include <QFileInfo>
 #include <QString>
 
+#include <bit>
 #include <new>
 
 namespace qs {
@@ -102,6 +106,23 @@ Result<std::shared_ptr<const FloatTensor>> NpyReader::loadFloat(std::size_t inde
     const TensorInfo &info = m_tensors[index];
     const auto data = m_file->bytes().subspan(info.byteOffset, info.byteSize);
     return loadNpyTensor(info, m_header, data, m_file, path(), control);
+}
+
+Result<std::shared_ptr<const FloatTensor>> NpyReader::loadChunked(std::size_t index,
+                                                                  const RunControl &control) const {
+    if (index >= m_tensors.size() || control.canceled())
+        return loadFloat(index, control);
+    const TensorInfo &info = m_tensors[index];
+    const std::byte *data = m_file->bytes().data() + info.byteOffset;
+    const bool nativeLittle = std::endian::native == std::endian::little && !m_header.bigEndian;
+    if (npyViewableInPlace(m_header, data) || !nativeLittle || npyNeedsTranspose(m_header))
+        return loadFloat(index, control);
+    const DecodeFn decode = littleEndianDecoder(info.dtype);
+    if (decode == nullptr)
+        return loadFloat(index, control);
+    m_file->prepareSequentialRead(std::size_t(info.byteOffset), std::size_t(info.byteSize));
+    control.report(1.0);
+    return FloatTensor::fromEncoded(info, data, dtypeSize(info.dtype), decode, m_file);
 }
 
 } // namespace qs

@@ -28,6 +28,10 @@ public:
     const std::map<std::string, std::string> &metadata() const override { return m_metadata; }
     Result<std::shared_ptr<const FloatTensor>> loadFloat(std::size_t index,
                                                          const RunControl &control = {}) const override;
+    /// A little-endian, C-order array of another dtype stays in the mapped file and is decoded a
+    /// piece at a time; big-endian and Fortran-order arrays are decoded whole, as loadFloat does.
+    Result<std::shared_ptr<const FloatTensor>> loadChunked(std::size_t index,
+                                                           const RunControl &control = {}) const override;
 
 private:
     NpyReader() = default;

@@ -353,4 +353,25 @@ Result<std::shared_ptr<const FloatTensor>> PyTorchReader::loadFloat(std::size_t 
     return FloatTensor::fromVector(info, std::move(values).value());
 }
 
+Result<std::shared_ptr<const FloatTensor>> PyTorchReader::loadChunked(std::size_t index,
+                                                                      const RunControl &control) const {
+    if (index >= m_tensors.size() || control.canceled())
+        return loadFloat(index, control);
+    const TensorInfo &info = m_tensors[index];
+    const View &view = m_views[index];
+    const auto stored = m_archive.storedData(*view.storage);
+    const DecodeFn decode = littleEndianDecoder(info.dtype);
+    if (!stored || !view.contiguous || info.dtype == DType::F32 || decode == nullptr ||
+        std::endian::native != std::endian::little)
+        return loadFloat(index, control);
+    const std::size_t itemSize = dtypeSize(info.dtype);
+    const auto count = std::uint64_t(info.elementCount());
+    // The same bound loadFloat's gather relies on, checked here rather than assumed.
+    if (view.offset > stored->size() / itemSize || count > stored->size() / itemSize - view.offset)
+        return loadFloat(index, control);
+    control.report(1.0);
+    return FloatTensor::fromEncoded(info, stored->data() + view.offset * itemSize, itemSize, decode,
+                                    m_archive.file());
+}
+
 } // namespace qs

@@ -36,6 +36,10 @@ public:
     const std::map<std::string, std::string> &metadata() const override { return m_metadata; }
     Result<std::shared_ptr<const FloatTensor>> loadFloat(std::size_t index,
                                                          const RunControl &control = {}) const override;
+    /// A contiguous tensor of another dtype in a stored (not deflated) member stays in the mapped
+    /// file and is decoded a piece at a time; anything else is decoded whole, as loadFloat does.
+    Result<std::shared_ptr<const FloatTensor>> loadChunked(std::size_t index,
+                                                           const RunControl &control = {}) const override;
 
     /// Where a tensor's values lie in its storage member (elements, torch's view arithmetic).
     struct View {

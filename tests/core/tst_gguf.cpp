@@ -304,6 +304,11 @@ void TestGguf::blockTensors() {
     QCOMPARE(tensor.value()->values().size(), std::size_t(2 * blockElements));
     for (float v : tensor.value()->values())
         QCOMPARE(v, value);
+    // A block type is dequantized whole for a chunked load too: its pieces need whole blocks.
+    const auto chunked = reader->loadChunked(0);
+    QVERIFY2(chunked, chunked.error().c_str());
+    QVERIFY(chunked.value()->isFloat32());
+    QCOMPARE(chunked.value()->values()[0], value);
 }
 
 void TestGguf::newFileTypes_data() {
@@ -366,6 +371,20 @@ void TestGguf::plainTensors() {
         QVERIFY2(tensor, tensor.error().c_str());
         const auto values = tensor.value()->values();
         QCOMPARE(std::vector<float>(values.begin(), values.end()), expected[i]);
+    }
+    // A chunked load leaves F16, BF16, I8 and F64 in the mapped file (F32 is a view either way)
+    // and decodes any range of them to the same values.
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        const auto chunked = reader->loadChunked(i);
+        QVERIFY2(chunked, chunked.error().c_str());
+        QCOMPARE(chunked.value()->isFloat32(), i == 0);
+        std::vector<float> scratch(expected[i].size());
+        const float *read = chunked.value()->readValues(0, scratch.size(), scratch.data());
+        QCOMPARE(std::vector<float>(read, read + scratch.size()), expected[i]);
+        if (expected[i].size() > 1) {
+            const float *last = chunked.value()->readValues(1, 1, scratch.data());
+            QCOMPARE(*last, expected[i][1]);
+        }
     }
 }
 

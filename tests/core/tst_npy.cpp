@@ -97,6 +97,8 @@ private Q_SLOTS:
     void scalarsAndEmpty_data();
     void scalarsAndEmpty();
     void zeroCopyOnlyForLittleEndianF32();
+    void chunkedLoads_data();
+    void chunkedLoads();
     void recognisedByContent();
     void cancel();
     void malformed_data();
@@ -379,6 +381,41 @@ void TestNpy::zeroCopyOnlyForLittleEndianF32() {
     auto d = bigReader->loadFloat(0);
     QVERIFY(c.ok() && d.ok());
     QVERIFY(c.value()->values().data() != d.value()->values().data());
+}
+
+void TestNpy::chunkedLoads_data() {
+    QTest::addColumn<QByteArray>("file");
+    QTest::addColumn<bool>("encoded"); // loadChunked leaves the elements in the mapped file
+    // float16 1, -2, 0.5, 65504, -0.25, 3 (IEEE half bit patterns)
+    const std::vector<quint64> half{0x3C00, 0xC000, 0x3800, 0x7BFF, 0xB400, 0x4200};
+    QTest::addRow("<f2 C order") << npyFile(1, dict("<f2", "(2, 3)"), elements(half, 2, false)) << true;
+    QTest::addRow("<i2 C order") << npyFile(1, dict("<i2", "(6,)"),
+                                            elements({1, 2, 3, 0xFFFF, 5, 6}, 2, false))
+                                 << true;
+    QTest::addRow(">f2 big-endian") << npyFile(1, dict(">f2", "(2, 3)"), elements(half, 2, true)) << false;
+    QTest::addRow("<f2 Fortran order")
+        << npyFile(1, dict("<f2", "(2, 3)", true), elements(half, 2, false)) << false;
+    QTest::addRow("<f4 (a view)") << npyFile(1, dict("<f4", "(3,)"), floats({1, 2, 3})) << false;
+}
+
+// A chunked load gives loadFloat's values, and stays encoded only where the bytes are row-major
+// little-endian elements of another dtype.
+void TestNpy::chunkedLoads() {
+    QFETCH(QByteArray, file);
+    QFETCH(bool, encoded);
+    auto reader = openOrFail(write(QStringLiteral("chunked.npy"), file));
+    QVERIFY(reader);
+    const auto whole = reader->loadFloat(0);
+    const auto chunked = reader->loadChunked(0);
+    QVERIFY2(whole && chunked, "load failed");
+    QCOMPARE(!chunked.value()->isFloat32(), encoded);
+    const auto expected = whole.value()->values();
+    std::vector<float> scratch(expected.size());
+    const float *read = chunked.value()->readValues(0, scratch.size(), scratch.data());
+    QCOMPARE(std::vector<float>(read, read + scratch.size()),
+             std::vector<float>(expected.begin(), expected.end()));
+    const float *tail = chunked.value()->readValues(2, 1, scratch.data());
+    QCOMPARE(*tail, expected[2]);
 }
 
 void TestNpy::recognisedByContent() {

@@ -165,6 +165,8 @@ private Q_SLOTS:
     void dtypes();
     void views_data();
     void views();
+    void chunkedLoads_data();
+    void chunkedLoads();
     void layouts_data();
     void layouts();
     void refuses_data();
@@ -274,6 +276,51 @@ void TestPyTorch::views() {
     QCOMPARE(reader.value()->tensors()[1].shape, size);
     QCOMPARE(load(*reader.value(), 0), (std::vector<float>{0, 1, 2, 3, 4, 5}));
     QCOMPARE(load(*reader.value(), 1), expected);
+}
+
+void TestPyTorch::chunkedLoads_data() {
+    QTest::addColumn<qint64>("offset");
+    QTest::addColumn<std::vector<std::int64_t>>("size");
+    QTest::addColumn<std::vector<std::int64_t>>("stride");
+    QTest::addColumn<bool>("deflate");
+    QTest::addColumn<bool>("encoded"); // loadChunked leaves the elements in the mapped file
+    QTest::addRow("contiguous 2x3") << qint64(0) << std::vector<std::int64_t>{2, 3}
+                                    << std::vector<std::int64_t>{3, 1} << false << true;
+    QTest::addRow("offset slice") << qint64(2) << std::vector<std::int64_t>{3} << std::vector<std::int64_t>{1}
+                                  << false << true;
+    QTest::addRow("transposed 3x2") << qint64(0) << std::vector<std::int64_t>{3, 2}
+                                    << std::vector<std::int64_t>{1, 3} << false << false;
+    QTest::addRow("deflated member") << qint64(0) << std::vector<std::int64_t>{2, 3}
+                                     << std::vector<std::int64_t>{3, 1} << true << false;
+}
+
+// A bfloat16 tensor loaded for piece-by-piece reading: the same values as loadFloat, left in the
+// mapped file only when its elements lie there contiguously.
+void TestPyTorch::chunkedLoads() {
+    QFETCH(qint64, offset);
+    QFETCH(std::vector<std::int64_t>, size);
+    QFETCH(std::vector<std::int64_t>, stride);
+    QFETCH(bool, deflate);
+    QFETCH(bool, encoded);
+    const TensorSpec view{"BFloat16Storage", "0", 6, offset, size, stride};
+    // bfloat16 0.5, 1, -2, 3, 0.25, -65536
+    const QByteArray bf16("\x00\x3F\x80\x3F\x00\xC0\x40\x40\x80\x3E\x80\xC7", 12);
+    QTemporaryDir dir;
+    const QString path =
+        writeFile(dir, QStringLiteral("bf16.pth"),
+                  checkpoint(pickle(dict({{"w", tensor(view)}})), {{"0", bf16}}, "archive", deflate));
+    const auto reader = PyTorchReader::open(path.toStdString());
+    QVERIFY2(reader, reader.error().c_str());
+    const auto whole = reader.value()->loadFloat(0);
+    const auto chunked = reader.value()->loadChunked(0);
+    QVERIFY2(whole && chunked, "load failed");
+    QCOMPARE(!chunked.value()->isFloat32(), encoded);
+    const auto expected = whole.value()->values();
+    std::vector<float> scratch(expected.size());
+    const float *read = chunked.value()->readValues(0, scratch.size(), scratch.data());
+    QCOMPARE(std::vector<float>(read, read + scratch.size()),
+             std::vector<float>(expected.begin(), expected.end()));
+    QCOMPARE(expected[0], offset == 2 ? -2.0f : 0.5f);
 }
 
 void TestPyTorch::layouts_data() {
