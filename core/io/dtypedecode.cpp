@@ -9,6 +9,12 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__)
+#include "util/cpufeatures.h"
+
+#include <immintrin.h>
+#define QS_DECODE_F16C 1
+#endif
 
 namespace qs {
 
@@ -44,6 +50,36 @@ void decodeFloat8(const std::byte *src, float *dst, std::size_t count) {
         dst[i] = decodeByte(std::uint8_t(src[i]));
 }
 
+#ifdef QS_DECODE_F16C
+// Eight halves at a time with F16C's widening, exact like the software conversion, except that it
+// quiets a signalling NaN which the software keeps as it is: a group holding a NaN is left to the
+// per-value path, so the bits do not depend on the processor. Returns how many values it did.
+__attribute__((target("avx,f16c"))) std::size_t decodeHalfLanes(const std::byte *src, float *dst,
+                                                                std::size_t count) {
+    std::size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        const __m256 f = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(src + 2 * i)));
+        if (_mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)) != 0) {
+            decodeLittleEndian<Eigen::half>(src + 2 * i, dst + i, 8);
+            continue;
+        }
+        _mm256_storeu_ps(dst + i, f);
+    }
+    return i;
+}
+#endif
+
+// F16 through F16C where the processor has it (about ten times the software conversion's speed),
+// the rest value by value.
+void decodeHalf(const std::byte *src, float *dst, std::size_t count) {
+    std::size_t i = 0;
+#ifdef QS_DECODE_F16C
+    if (cpuHasF16c())
+        i = decodeHalfLanes(src, dst, count);
+#endif
+    decodeLittleEndian<Eigen::half>(src + 2 * i, dst + i, count - i);
+}
+
 } // namespace
 
 DecodeFn littleEndianDecoder(DType dtype) {
@@ -53,7 +89,7 @@ DecodeFn littleEndianDecoder(DType dtype) {
     case DType::F32:
         return &decodeLittleEndian<float>;
     case DType::F16:
-        return &decodeLittleEndian<Eigen::half>;
+        return &decodeHalf;
     case DType::BF16:
         return &decodeBfloat16;
     case DType::F8_E4M3:

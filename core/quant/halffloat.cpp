@@ -1,5 +1,7 @@
 #include "quant/halffloat.h"
 
+#include "util/cpufeatures.h"
+
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -10,7 +12,6 @@
 #include <type_traits>
 
 #if defined(__x86_64__)
-#include <cpuid.h>
 #include <immintrin.h>
 #define QS_HAS_X86_LANES 1
 #endif
@@ -133,15 +134,6 @@ std::size_t castBf16Lanes(const float *in, float *out, std::size_t n, CastCounts
     return i;
 }
 
-bool hasF16c() {
-    // Not every compiler knows "f16c" as a feature name: read CPUID leaf 1, ECX bit 29.
-    static const bool has = [] {
-        unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-        return __builtin_cpu_supports("avx") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 &&
-               (ecx & (1u << 29)) != 0;
-    }();
-    return has;
-}
 #endif
 
 template <typename T>
@@ -151,7 +143,7 @@ void castRun(const HalfFormatInfo &info, std::span<const float> in, std::span<fl
     std::size_t start = 0;
 #ifdef QS_HAS_X86_LANES
     if constexpr (std::is_same_v<T, Eigen::half>) {
-        if (hasF16c())
+        if (cpuHasF16c())
             start = castF16Lanes(in.data(), out.data(), n, counts);
     } else {
         start = castBf16Lanes(in.data(), out.data(), n, counts);

@@ -1,9 +1,14 @@
 #include "io/dtype.h"
+#include "io/dtypedecode.h"
 
 #include <QTest>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
+#include <vector>
 
 using namespace qs;
 
@@ -22,6 +27,7 @@ private Q_SLOTS:
     void e5m2_data();
     void e5m2();
     void e5m2Special();
+    void halfDecodeEveryCode();
 };
 
 void TestDType::namesAndSizes_data() {
@@ -125,6 +131,42 @@ void TestDType::e5m2Special() {
     QCOMPARE(decodeFloat8E5M2(0xFC), -std::numeric_limits<float>::infinity());
     for (int bits : {0x7D, 0x7E, 0x7F, 0xFD, 0xFE, 0xFF})
         QVERIFY(std::isnan(decodeFloat8E5M2(std::uint8_t(bits))));
+}
+
+// The float32 bits of IEEE half code h, from its fields: bias 15, 10 mantissa bits; subnormals
+// m · 2^-24; exponent all ones is infinity (m = 0) or NaN, whose mantissa is kept as it is
+// (shifted up 13 bits, not quieted).
+std::uint32_t referenceHalfBits(std::uint16_t h) {
+    const std::uint32_t sign = std::uint32_t(h & 0x8000) << 16;
+    const int e = (h >> 10) & 0x1F;
+    const std::uint32_t m = h & 0x3FF;
+    if (e == 0x1F)
+        return sign | 0x7F800000u | (m << 13);
+    const float magnitude =
+        e == 0 ? std::ldexp(float(m), -24) : std::ldexp(1.0f + float(m) / 1024.0f, e - 15);
+    return sign | std::bit_cast<std::uint32_t>(magnitude);
+}
+
+// All 65,536 codes through the F16 decoder, whole and from odd offsets (so the eight-at-a-time
+// path, its per-value fallback for groups holding a NaN, and the tail all run), bit for bit.
+void TestDType::halfDecodeEveryCode() {
+    std::vector<std::byte> bytes(2 * 65536);
+    for (std::uint32_t h = 0; h < 65536; ++h) {
+        bytes[2 * h] = std::byte(h & 0xFF);
+        bytes[2 * h + 1] = std::byte(h >> 8);
+    }
+    const DecodeFn decode = littleEndianDecoder(DType::F16);
+    std::vector<float> out(65536);
+    decode(bytes.data(), out.data(), out.size());
+    for (std::uint32_t h = 0; h < 65536; ++h)
+        QVERIFY2(std::bit_cast<std::uint32_t>(out[h]) == referenceHalfBits(std::uint16_t(h)),
+                 qPrintable(QStringLiteral("code 0x%1").arg(h, 4, 16, QLatin1Char('0'))));
+    for (std::size_t begin : {std::size_t(3), std::size_t(0x7BF9), std::size_t(0xFBFD)}) {
+        const std::size_t n = 13;
+        decode(bytes.data() + 2 * begin, out.data(), n);
+        for (std::size_t i = 0; i < n; ++i)
+            QCOMPARE(std::bit_cast<std::uint32_t>(out[i]), referenceHalfBits(std::uint16_t(begin + i)));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestDType)
