@@ -38,6 +38,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMimeData>
+#include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStandardPaths>
@@ -379,10 +380,28 @@ void MainWindow::connectPanels() {
     connect(m_exporter, &ConfigExporter::finished, this, &MainWindow::onExportFinished);
 }
 
+// The first start (no saved geometry): 1400 × 900, or nine tenths of the screen's free area where
+// that is smaller (a 1366 × 768 laptop), centred on it, so no edge starts off screen.
+void MainWindow::applyFirstStartGeometry() {
+    const QSize preferred(1400, 900);
+    const QScreen *display = screen();
+    if (display == nullptr) {
+        resize(preferred);
+        return;
+    }
+    const QRect available = display->availableGeometry();
+    resize(preferred.boundedTo(available.size() * 0.9));
+    // Shown, the layout raises the window to its minimum size hint (1024 wide, what the scheme bar
+    // needs): centre that size, and where it fills the screen start at its edge.
+    const QSize shown = size().expandedTo(minimumSizeHint());
+    move(available.left() + std::max(0, (available.width() - shown.width()) / 2),
+         available.top() + std::max(0, (available.height() - shown.height()) / 2));
+}
+
 void MainWindow::restoreSettings() {
     const QSettings settings;
     if (!restoreGeometry(settings.value(kGeometryKey).toByteArray()))
-        resize(1400, 900);
+        applyFirstStartGeometry();
     m_dockWidths->restore();
     if (!restoreState(settings.value(kStateKey).toByteArray()))
         m_dockWidths->apply();

@@ -224,6 +224,7 @@ private:
     void createStatusBar();
     void connectPanels();
     void restoreSettings();
+    void applyFirstStartGeometry();
     void restoreScheme(const QSettings &settings);
     void saveSettings() const;
     void markOverrides();

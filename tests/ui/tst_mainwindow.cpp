@@ -31,6 +31,7 @@
 #include <QMenuBar>
 #include <QMimeData>
 #include <QRadioButton>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
 #include <QSignalSpy>
@@ -103,6 +104,7 @@ private Q_SLOTS:
     void dropOpensFile();
     void recentFiles();
     void settingsRemembered();
+    void firstStartFitsScreen();
     void logToggleFollowsPlotCheckbox();
     void openFilterListsEveryFormat();
     void titleAndStatusNameFormat();
@@ -473,6 +475,31 @@ void TestMainWindow::settingsRemembered() {
     again.show();
     QVERIFY(QTest::qWaitForWindowExposed(&again));
     QCOMPARE(again.errorPlot()->splitter()->sizes(), sizes);
+}
+
+// With no saved geometry the window opens at 1400 × 900 where the screen has room, and otherwise
+// within nine tenths of its free area, centred: no edge starts off screen (it used to open at
+// 1400 × 900 on a 1024 × 700 screen, its right side cut off).
+void TestMainWindow::firstStartFitsScreen() {
+    m_window->close();
+    m_window.reset();
+    QSettings().remove(QStringLiteral("window/geometry"));
+    MainWindow fresh;
+    fresh.show(); // the layout raises a window below its minimum size hint when shown
+    QVERIFY(QTest::qWaitForWindowExposed(&fresh));
+    const QRect available = fresh.screen()->availableGeometry();
+    const QSize expected =
+        QSize(1400, 900).boundedTo(available.size() * 0.9).expandedTo(fresh.minimumSizeHint());
+    QCOMPARE(fresh.size(), expected);
+    if (expected.width() <= available.width() && expected.height() <= available.height())
+        QVERIFY2(available.contains(fresh.geometry()), qPrintable(QStringLiteral("%1,%2 %3x%4 outside %5x%6")
+                                                                      .arg(fresh.x())
+                                                                      .arg(fresh.y())
+                                                                      .arg(fresh.width())
+                                                                      .arg(fresh.height())
+                                                                      .arg(available.width())
+                                                                      .arg(available.height())));
+    m_window = std::make_unique<MainWindow>(); // for cleanup()
 }
 
 void TestMainWindow::logToggleFollowsPlotCheckbox() {
