@@ -14,6 +14,7 @@
 #include "quant/quantizer.h"
 #include "quant/scaledtype.h"
 #include "stats/tensorstats.h"
+#include "util/floatbounds.h"
 #include "util/parallel.h"
 
 #include <algorithm>
@@ -470,20 +471,38 @@ struct ClipCount {
     std::int64_t outside = 0;
 };
 
-// Values [begin, end), read (or decoded) a piece at a time.
+// Values [begin, end), read (or decoded) a piece at a time, without a branch: the limits become
+// float limits that select the same values, x - x is 0 only for a finite x, and the counts go to
+// kClipLanes independent lanes the compiler keeps in vector registers.
 void countClipped(const ValueSource &values, std::int64_t begin, std::int64_t end, double lo, double hi,
                   ClipCount &count) {
     constexpr std::int64_t kPiece = 1024;
+    constexpr std::size_t kClipLanes = 16;
+    const float below = smallestFloatNotBelow(lo);
+    const float above = largestFloatNotAbove(hi);
     float scratch[kPiece];
     for (std::int64_t p = begin; p < end; p += kPiece) {
-        const std::int64_t n = std::min(kPiece, end - p);
-        const float *x = values.read(std::size_t(p), std::size_t(n), scratch);
-        for (std::int64_t i = 0; i < n; ++i) {
-            const double v = x[i];
-            if (!std::isfinite(v))
+        const auto n = std::size_t(std::min(kPiece, end - p));
+        const float *x = values.read(std::size_t(p), n, scratch);
+        std::int32_t finite[kClipLanes] = {};
+        std::int32_t outside[kClipLanes] = {};
+        const std::size_t whole = n / kClipLanes * kClipLanes;
+        for (std::size_t i = 0; i < whole; i += kClipLanes)
+            for (std::size_t l = 0; l < kClipLanes; ++l) {
+                const float v = x[i + l];
+                const std::int32_t isFinite = v - v == 0.0f;
+                finite[l] += isFinite;
+                outside[l] += isFinite & std::int32_t((v < below) | (v > above));
+            }
+        for (std::size_t l = 0; l < kClipLanes; ++l) {
+            count.finite += finite[l];
+            count.outside += outside[l];
+        }
+        for (std::size_t i = whole; i < n; ++i) {
+            if (!std::isfinite(x[i]))
                 continue;
             ++count.finite;
-            count.outside += (v < lo || v > hi) ? 1 : 0;
+            count.outside += (x[i] < below || x[i] > above) ? 1 : 0;
         }
     }
 }

@@ -5,6 +5,7 @@
 #include "stats/bincountspool.h"
 #include "stats/statkernels.h"
 #include "stats/valuesource.h"
+#include "util/floatbounds.h"
 #include "util/parallel.h"
 
 #include <algorithm>
@@ -35,16 +36,6 @@ struct ErrorContext {
 
     bool clipped(float x) const { return x < lanes.belowLimit || x > lanes.aboveLimit; }
 };
-
-float smallestFloatNotBelow(double v) {
-    const float f = float(v);
-    return double(f) < v ? std::nextafter(f, std::numeric_limits<float>::infinity()) : f;
-}
-
-float largestFloatNotAbove(double v) {
-    const float f = float(v);
-    return double(f) > v ? std::nextafter(f, -std::numeric_limits<float>::infinity()) : f;
-}
 
 // The largest |x - x̂|: rounding (s/2) inside the clip range, the distance to the outermost
 // level beyond it.

@@ -81,6 +81,25 @@ void TestModelScan::momentsIgnoreNonFinite() {
     QCOMPARE(m->count, std::int64_t(4));
     QCOMPARE(m->mean, 2.5);
     QCOMPARE(m->maxAbs, 4.0);
+    // Non-finite values among the lanes' values (not only in the tail): 1 ... 1000 with three
+    // replaced leaves 997 values whose sums are exact in double.
+    std::vector<float> many(1000);
+    double sum = 0.0;
+    double squares = 0.0;
+    for (std::size_t i = 0; i < many.size(); ++i) {
+        many[i] = float(i + 1);
+        if (i == 9 || i == 499 || i == 776) {
+            many[i] = i == 9 ? nan : (i == 499 ? inf : -inf);
+            continue;
+        }
+        sum += double(i + 1);
+        squares += double(i + 1) * double(i + 1);
+    }
+    const auto big = computeMoments(many);
+    QCOMPARE(big->count, std::int64_t(997));
+    QCOMPARE(big->mean, sum / 997.0);
+    QCOMPARE(big->rms, std::sqrt(squares / 997.0));
+    QCOMPARE(big->maxAbs, 1000.0);
 }
 
 // Several chunks: the pairwise merge in chunk order gives the same bits at 1 and 3 threads, and
@@ -293,9 +312,30 @@ void TestModelScan::clippedFractionAtAnyThreadCount() {
         perRow.clipMin.push_back(-1.0);
         perRow.clipMax.push_back(1.0);
     }
+    // Limits a float cannot hold (0.1 in double), compared as the double comparison would: the
+    // float 0.1f is just above 0.1 and -0.1f just below -0.1, so both clip; the floats on the
+    // inside do not, nor do values at exactly representable limits (row of [-0.5, 0.5]); ±inf
+    // and NaN among the first sixteen count neither way. 32 values, so all go through the lanes:
+    // 2 + 2 clipped of 29 finite.
+    std::vector<float> edges(32, 0.0f);
+    edges[1] = 0.1f;
+    edges[2] = -0.1f;
+    edges[3] = std::nextafter(0.1f, 0.0f);
+    edges[4] = std::nextafter(-0.1f, 0.0f);
+    edges[5] = std::numeric_limits<float>::infinity();
+    edges[6] = -std::numeric_limits<float>::infinity();
+    edges[7] = nan;
+    edges[20] = 0.5f;
+    edges[21] = -0.5f;
+    edges[22] = std::nextafter(0.5f, 1.0f);
+    edges[23] = std::nextafter(-0.5f, -1.0f);
+    SchemeQuantization twoRows;
+    twoRows.clipMin = {-0.1, -0.5};
+    twoRows.clipMax = {0.1, 0.5};
     for (const int threads : {1, 2, 8}) {
         RunControl control;
         control.threads = threads;
+        QCOMPARE(clippedFraction(edges, {2, 16}, channel, twoRows, control).value(), 4.0 / 29.0);
         QCOMPARE(clippedFraction(small, {3, 4}, channel, byRow, control).value(), 3.0 / 11.0);
         QCOMPARE(clippedFraction(flat, {300, 1000}, intSpec(8, Scheme::Symmetric), whole, control).value(),
                  30000.0 / 300000.0);
