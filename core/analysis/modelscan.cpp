@@ -3,6 +3,7 @@
 #include "io/decodebuffer.h"
 #include "quant/schememeasure.h"
 #include "quant/schemequant.h"
+#include "stats/statkernels.h"
 #include "stats/valuesource.h"
 #include "stats/weightederror.h"
 #include "util/parallel.h"
@@ -26,8 +27,9 @@ struct MomentPartial {
     double maxAbs = 0.0;
 };
 
-// Two passes over one chunk, which the cache holds: the mean, then the moments about it.
-MomentPartial chunkMoments(const float *x, std::size_t n) {
+// Two passes over one chunk, which the cache holds: the mean, then the moments about it. The
+// careful path, value by value: for a chunk holding a NaN or an Inf.
+MomentPartial chunkMomentsMixed(const float *x, std::size_t n) {
     MomentPartial p;
     double sum = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -51,6 +53,28 @@ MomentPartial chunkMoments(const float *x, std::size_t n) {
         p.m3 += d2 * d;
         p.m4 += d2 * d2;
     }
+    return p;
+}
+
+// The same two passes in double lanes (stats/statkernels.h, the widest build the processor runs):
+// one sum chain would wait on each add's latency, four cycles a value. A NaN or an Inf makes Σx
+// or Σx² non-finite (finite floats cannot overflow a double sum of one chunk), and the chunk then
+// takes the careful path.
+MomentPartial chunkMoments(const float *x, std::size_t n) {
+    const detail::LaneMomentSums sums = detail::laneMomentSums(x, n);
+    if (!sums.finite)
+        return chunkMomentsMixed(x, n);
+    MomentPartial p;
+    p.n = double(n);
+    p.sumSquares = sums.sumSquares;
+    p.maxAbs = sums.maxAbs;
+    if (n == 0)
+        return p;
+    p.mean = sums.sum / p.n;
+    const detail::LaneCentralSums central = detail::laneCentralSums(x, n, p.mean);
+    p.m2 = central.m2;
+    p.m3 = central.m3;
+    p.m4 = central.m4;
     return p;
 }
 

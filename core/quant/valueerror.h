@@ -19,7 +19,7 @@ struct ValueError {
 };
 
 /// One chunked pass on control's threads (cancellation is not checked: the pass is one read);
-/// sums in sixteen float lanes of 4 values each and in double across them, in a fixed order,
+/// sums in 32 float lanes of 4 values each and in double across them, in a fixed order,
 /// so the figures are the same at any thread count.
 ValueError compareValues(std::span<const float> x, std::span<const float> dequantized,
                          const RunControl &control = {});

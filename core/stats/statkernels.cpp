@@ -5,6 +5,7 @@
 #include "quant/quantizer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -23,6 +24,8 @@ namespace sse2 {
     LaneCompare compareImpl(const float *x, const float *y, std::size_t n);                                  \
     LaneError errorImpl(const float *x, std::size_t n, const LaneErrorSetup &setup, std::uint32_t *counts);  \
     bool allFiniteImpl(const float *x, std::size_t n);                                                       \
+    LaneMomentSums momentSumsImpl(const float *x, std::size_t n);                                            \
+    LaneCentralSums centralSumsImpl(const float *x, std::size_t n, double mean);                             \
     }
 QS_DECLARE_LANE_KERNELS(avx2)
 QS_DECLARE_LANE_KERNELS(avx512)
@@ -33,7 +36,9 @@ namespace {
 
 enum class Isa { Sse2, Avx2, Avx512 };
 
-Isa chosenIsa() {
+constexpr const char *kIsaNames[] = {"sse2", "avx2", "avx512"};
+
+Isa widestIsa() {
 #if defined(QUANTSCOPE_WIDE_LANES)
     static const Isa isa = __builtin_cpu_supports("avx512f") ? Isa::Avx512
                            : __builtin_cpu_supports("avx2")  ? Isa::Avx2
@@ -42,6 +47,14 @@ Isa chosenIsa() {
 #else
     return Isa::Sse2;
 #endif
+}
+
+// A build the tests chose (setLaneKernelIsa), or -1 for the widest.
+std::atomic<int> g_forcedIsa{-1};
+
+Isa chosenIsa() {
+    const int forced = g_forcedIsa.load(std::memory_order_relaxed);
+    return forced >= 0 ? Isa(forced) : widestIsa();
 }
 
 } // namespace
@@ -94,16 +107,36 @@ bool laneAllFinite(const float *x, std::size_t n) {
     QS_LANE_DISPATCH(allFiniteImpl, x, n);
 }
 
+LaneMomentSums laneMomentSums(const float *x, std::size_t n) {
+    QS_LANE_DISPATCH(momentSumsImpl, x, n);
+}
+
+LaneCentralSums laneCentralSums(const float *x, std::size_t n, double mean) {
+    QS_LANE_DISPATCH(centralSumsImpl, x, n, mean);
+}
+
 const char *laneKernelIsa() {
-    switch (chosenIsa()) {
-    case Isa::Avx512:
-        return "avx512";
-    case Isa::Avx2:
-        return "avx2";
-    case Isa::Sse2:
-        break;
+    return kIsaNames[int(chosenIsa())];
+}
+
+std::vector<std::string> laneKernelIsas() {
+    std::vector<std::string> isas;
+    for (int i = 0; i <= int(widestIsa()); ++i)
+        isas.emplace_back(kIsaNames[i]);
+    return isas;
+}
+
+bool setLaneKernelIsa(const std::string &isa) {
+    if (isa.empty()) {
+        g_forcedIsa = -1;
+        return true;
     }
-    return "sse2";
+    for (int i = 0; i <= int(widestIsa()); ++i)
+        if (isa == kIsaNames[i]) {
+            g_forcedIsa = i;
+            return true;
+        }
+    return false;
 }
 
 } // namespace qs::detail

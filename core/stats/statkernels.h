@@ -1,18 +1,20 @@
 #pragma once
 
-// Internal to core/stats and core/quant: the fused, vectorised inner loops of the statistics and
-// error passes. Each kernel reads a piece of finite float32 values once (a piece fits the L1
-// cache) and does all of its work on it in kStatLanes float lanes. A lane performs IEEE float32
-// operations only, in a fixed order; every kLaneBlock values each lane's float sums are added to
-// its double sums, and at the end of the piece those are added in lane order. So the results do not depend on
-// which build runs (SSE2, AVX2 or AVX-512, chosen at run time) nor on the thread count, and the
-// fake-quantized x̂ is fakeQuantize's to the bit.
+// Internal to core: the fused, vectorised inner loops of the statistics and error passes (and
+// the whole-model sweep's moments). Each kernel reads a piece of finite float32 values once (a piece fits the
+// L1 cache) and does all of its work on it in kStatLanes float lanes. A lane performs IEEE float32 operations
+// only, in a fixed order; every kLaneBlock values each lane's float sums are added to its double sums, and at
+// the end of the piece those are added in lane order. So the results do not depend on which build runs (SSE2,
+// AVX2 or AVX-512, chosen at run time) nor on the thread count, and the fake-quantized x̂ is fakeQuantize's to
+// the bit.
 
 #include "quant/quantspec.h"
 #include "quant/valueerror.h"
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace qs::detail {
 
@@ -108,7 +110,30 @@ LaneError laneError(const float *x, std::size_t n, const LaneErrorSetup &setup, 
 /// True if every x[0, n) is finite.
 bool laneAllFinite(const float *x, std::size_t n);
 
+/// The first of the whole-model sweep's two moment passes over a chunk: Σx and Σx² in double
+/// lanes (no float partial sums: the moments keep every value's double), and max |x|. finite is
+/// false when a sum is not (a NaN or an Inf among the values).
+struct LaneMomentSums {
+    double sum = 0.0;
+    double sumSquares = 0.0;
+    double maxAbs = 0.0;
+    bool finite = true;
+};
+/// The second: Σd², Σd³ and Σd⁴ of d = x - mean, in double lanes. Every x must be finite.
+struct LaneCentralSums {
+    double m2 = 0.0;
+    double m3 = 0.0;
+    double m4 = 0.0;
+};
+LaneMomentSums laneMomentSums(const float *x, std::size_t n);
+LaneCentralSums laneCentralSums(const float *x, std::size_t n, double mean);
+
 /// Which build the kernels run: "sse2", "avx2" or "avx512".
 const char *laneKernelIsa();
+/// The builds this processor runs, narrowest first.
+std::vector<std::string> laneKernelIsas();
+/// Makes every kernel run build isa (one of laneKernelIsas()), or the widest again for an empty
+/// isa; false for a build this processor does not run. For tests comparing the builds' bits.
+bool setLaneKernelIsa(const std::string &isa);
 
 } // namespace qs::detail
