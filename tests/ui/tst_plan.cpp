@@ -9,6 +9,7 @@
 #include "modelsweep.h"
 #include "modeltablemodel.h"
 #include "plan/planjson.h"
+#include "planfixtures.h"
 #include "planpanel.h"
 #include "planundo.h"
 #include "quantcontrols.h"
@@ -166,7 +167,7 @@ void TestPlan::figuresSayWhichApplies() {
     QVERIFY(select(kDown));
     QCOMPARE(planSource(), QStringLiteral("default"));
     qs::QuantPlan plan = session().plan();
-    plan.rules.push_back({qs::NamePattern::parse("*.mlp.*").value(), {.bits = 8}});
+    plan.rules.push_back({qs::NamePattern::parse("*.mlp.*").value(), qs::test::bitsOnly(8)});
     m_window->controller()->commitPlan(plan, QStringLiteral("rule"));
     QCOMPARE(planSource(), QStringLiteral("rule 1: *.mlp.*"));
     m_window->controller()->commitPlan(session().planWithOverride(indexOf(kDown), intBits(5)),
@@ -184,7 +185,7 @@ void TestPlan::ruleShowsMatchCountsAndUndoes() {
     QSignalSpy changed(m_window->controller(), &qs::ui::AnalysisController::planChanged);
     panel->addRule(
         {qs::NamePattern::parse(PlanPanel::rulePatternFor(QString::fromLatin1(kDown)).toStdString()).value(),
-         {.bits = 8}});
+         qs::test::bitsOnly(8)});
     QCOMPARE(changed.count(), 1);
     QCOMPARE(session().plan().rules.size(), 1u);
     QCOMPARE(session().plan().rules[0].pattern.text(), std::string("model.layers.*.mlp.down_proj.weight"));
@@ -205,7 +206,7 @@ void TestPlan::ruleShowsMatchCountsAndUndoes() {
 
 void TestPlan::badRuleRefused() {
     PlanPanel *panel = m_window->planPanel();
-    panel->addRule({qs::NamePattern::parse("*").value(), {.bits = 8}});
+    panel->addRule({qs::NamePattern::parse("*").value(), qs::test::bitsOnly(8)});
     QTableWidget *rules = panel->rulesTable();
     QSignalSpy messages(panel, &PlanPanel::statusMessage);
     rules->item(0, PlanPanel::SchemeColumn)->setText(QStringLiteral("{\"bitz\": 3}"));
@@ -255,8 +256,8 @@ void TestPlan::overridesFromModelRows() {
 
 void TestPlan::planFileRoundTrip() {
     qs::QuantPlan plan = session().plan();
-    plan.rules.push_back(
-        {qs::NamePattern::parse("re:.*\\.v_proj\\.weight").value(), {.format = qs::NumberFormat::Q8_0}});
+    plan.rules.push_back({qs::NamePattern::parse("re:.*\\.v_proj\\.weight").value(),
+                          qs::test::formatOnly(qs::NumberFormat::Q8_0)});
     plan.ignore.push_back(qs::NamePattern::parse("*.k_proj.weight").value());
     qs::setOverride(plan, kDown, qs::PlanOverride::keepStored());
     m_window->controller()->commitPlan(plan, QStringLiteral("edit"));
@@ -276,7 +277,7 @@ void TestPlan::planFileRoundTrip() {
 void TestPlan::sessionRoundTrip() {
     QVERIFY(select(kDown1));
     qs::QuantPlan plan = session().plan();
-    plan.rules.push_back({qs::NamePattern::parse("*.mlp.*").value(), {.bits = 6}});
+    plan.rules.push_back({qs::NamePattern::parse("*.mlp.*").value(), qs::test::bitsOnly(6)});
     m_window->controller()->commitPlan(plan, QStringLiteral("edit"));
     m_window->modelDock()->hide();
     const QString path = m_dir.filePath(QStringLiteral("round.qsession"));
@@ -350,7 +351,7 @@ void TestPlan::sweepSortRuleFitUndo() {
     const double next = view->model()->index(1, qs::ui::ModelTableModel::Sqnr).data(Qt::UserRole).toDouble();
     QVERIFY(lowest <= next);
     PlanPanel *panel = m_window->planPanel();
-    panel->addRule({qs::NamePattern::parse("*.mlp.*").value(), {.bits = 8}});
+    panel->addRule({qs::NamePattern::parse("*.mlp.*").value(), qs::test::bitsOnly(8)});
     const qs::QuantPlan withRule = session().plan();
 
     // A budget every rung fits: every fitted tensor climbs to the last rung (keep), as overrides.

@@ -1,3 +1,4 @@
+#include "planfixtures.h"
 #include "tensorsession.h"
 
 #include <QTest>
@@ -73,7 +74,7 @@ private Q_SLOTS:
 void TestTensorSession::specsComeFromThePlan() {
     qs::QuantPlan plan;
     plan.defaults.bits = 4;
-    plan.rules.push_back(rule("*.mlp", {.bits = 8}));
+    plan.rules.push_back(rule("*.mlp", qs::test::bitsOnly(8)));
     TensorSession session = makeSession(plan);
     QCOMPARE(session.spec(0), intBits(4));
     QCOMPARE(session.spec(3), intBits(8)); // the rule's bits
@@ -89,7 +90,7 @@ void TestTensorSession::specsComeFromThePlan() {
 void TestTensorSession::toolbarEditsTheDefault() {
     qs::QuantPlan plan;
     plan.defaults.bits = 4;
-    plan.rules.push_back(rule("*.mlp", {.bits = 8}));
+    plan.rules.push_back(rule("*.mlp", qs::test::bitsOnly(8)));
     TensorSession session = makeSession(plan);
     qs::QuantSpec asymmetric = session.spec(3);
     asymmetric.scheme = qs::Scheme::Asymmetric;
