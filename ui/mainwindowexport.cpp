@@ -125,10 +125,11 @@ QAction *MainWindow::createExportTargetAction(const qs::Exporter &exporter) {
 }
 
 void MainWindow::createExportTableAction() {
-    m_exportTableAction = m_exportMenu->addAction(tr("Model Table as Shown (CSV)…"));
+    m_exportTableAction = m_exportMenu->addAction(tr("Model panel rows as shown (CSV)…"));
     m_exportTableAction->setToolTip(
         tr("The Model panel's table as CSV: its rows in their order, filtered as shown, and its "
-           "visible columns, each cell as it reads"));
+           "visible columns, each cell as it reads.\nEvery tensor, every column (CSV) writes the "
+           "whole model instead, as quantscope-cli export --to csv does"));
     connect(m_exportTableAction, &QAction::triggered, this, &MainWindow::exportTableWithDialog);
     QTableView *view = m_modelPanel->view();
     auto *separator = new QAction(view);

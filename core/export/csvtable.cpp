@@ -136,7 +136,7 @@ private:
 class CsvTableExporter final : public Exporter {
 public:
     std::string id() const override { return "csv"; }
-    std::string displayName() const override { return "Model table (CSV)"; }
+    std::string displayName() const override { return "Every tensor, every column (CSV)"; }
     ExportCapability capability() const override { return ExportCapability::Table; }
     std::vector<std::string> outputFiles() const override { return {"csv"}; }
     std::string fileFilter() const override { return "CSV (*.csv)"; }
