@@ -28,6 +28,7 @@ private Q_SLOTS:
     void e5m2();
     void e5m2Special();
     void halfDecodeEveryCode();
+    void bfloat16DecodeEveryCode();
 };
 
 void TestDType::namesAndSizes_data() {
@@ -167,6 +168,24 @@ void TestDType::halfDecodeEveryCode() {
         for (std::size_t i = 0; i < n; ++i)
             QCOMPARE(std::bit_cast<std::uint32_t>(out[i]), referenceHalfBits(std::uint16_t(begin + i)));
     }
+}
+
+// BF16 code h is the float32 with bits h << 16, NaN payloads included: all 65,536 codes, whole
+// (the sixteen- and eight-at-a-time paths) and from an odd offset (the tail).
+void TestDType::bfloat16DecodeEveryCode() {
+    std::vector<std::byte> bytes(2 * 65536);
+    for (std::uint32_t h = 0; h < 65536; ++h) {
+        bytes[2 * h] = std::byte(h & 0xFF);
+        bytes[2 * h + 1] = std::byte(h >> 8);
+    }
+    const DecodeFn decode = littleEndianDecoder(DType::BF16);
+    std::vector<float> out(65536);
+    decode(bytes.data(), out.data(), out.size());
+    for (std::uint32_t h = 0; h < 65536; ++h)
+        QCOMPARE(std::bit_cast<std::uint32_t>(out[h]), h << 16);
+    decode(bytes.data() + 2 * 0x7F81, out.data(), 29);
+    for (std::uint32_t i = 0; i < 29; ++i)
+        QCOMPARE(std::bit_cast<std::uint32_t>(out[i]), (0x7F81 + i) << 16);
 }
 
 QTEST_GUILESS_MAIN(TestDType)
