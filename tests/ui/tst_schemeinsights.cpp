@@ -326,6 +326,22 @@ void TestSchemeInsights::bitsChartSeriesFromComparison() {
             QVERIFY2(chart.footnote()->text().contains(BitsErrorChart::schemeName(row.spec)),
                      qPrintable(chart.footnote()->text()));
     QVERIFY(chart.footnote()->text().contains(QStringLiteral("q4_k")));
+    QVERIFY(!chart.footnote()->text().contains(QStringLiteral("No error")));
+
+    // A scheme without error (as bf16 of a BF16 tensor) is named as exact, apart from the skipped.
+    std::vector<ComparisonRow> withExact = rows;
+    const auto drawnRow = std::find_if(withExact.begin(), withExact.end(), [](const ComparisonRow &row) {
+        return drawn(row) && BitsErrorChart::schemeName(row.spec) != QStringLiteral("q4_k");
+    });
+    QVERIFY(drawnRow != withExact.end());
+    drawnRow->error.sqnrDb.reset();
+    BitsErrorChart exactChart;
+    exactChart.setRows(withExact);
+    const QString footnote = exactChart.footnote()->text();
+    const QString exactName = BitsErrorChart::schemeName(drawnRow->spec);
+    QVERIFY2(footnote.startsWith(QStringLiteral("No error, not drawn: ") + exactName), qPrintable(footnote));
+    QVERIFY2(footnote.contains(QStringLiteral(" · Not drawn: ")) && footnote.contains(QStringLiteral("q4_k")),
+             qPrintable(footnote));
 
     // The ring sits on the int4 per-tensor row.
     const auto at =

@@ -301,21 +301,27 @@ void BitsErrorChart::fitAxes() {
     m_plot->yAxis->setRange(minY - kDbPadding, maxY + kDbPadding);
 }
 
-// Names only, so the line stays short; why each is missing is in the tooltip.
+// Names only, so the line stays short; why each is missing is in the tooltip. A scheme that
+// leaves the tensor as it is (bf16 of a BF16 tensor) is named apart: it is exact, not failed.
 void BitsErrorChart::updateFootnote() {
-    QStringList names;
+    QStringList exact;
+    QStringList skipped;
     QStringList reasons;
     for (const ComparisonRow &row : m_rows) {
         if (plottable(row))
             continue;
         const QString name = schemeName(row.spec);
-        names << name;
+        (row.skipped.empty() ? exact : skipped) << name;
         reasons << name + QStringLiteral(": ") +
                        (row.skipped.empty() ? tr("no error (SQNR ∞)") : QString::fromStdString(row.skipped));
     }
-    m_footnote->setVisible(!names.isEmpty());
-    m_footnote->setText(names.isEmpty() ? QString()
-                                        : tr("Not drawn: %1").arg(names.join(QStringLiteral(", "))));
+    QStringList parts;
+    if (!exact.isEmpty())
+        parts << tr("No error, not drawn: %1").arg(exact.join(QStringLiteral(", ")));
+    if (!skipped.isEmpty())
+        parts << tr("Not drawn: %1").arg(skipped.join(QStringLiteral(", ")));
+    m_footnote->setVisible(!parts.isEmpty());
+    m_footnote->setText(parts.join(QStringLiteral(" · ")));
     if (auto *elider = LabelElider::of(m_footnote))
         elider->setDescription(reasons.join(QLatin1Char('\n')));
 }
