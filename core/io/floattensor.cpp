@@ -1,6 +1,7 @@
 #include "io/floattensor.h"
 
 #include "io/decodebuffer.h"
+#include "io/mappedfile.h"
 #include "util/parallel.h"
 
 #include <new>
@@ -37,6 +38,15 @@ std::shared_ptr<const FloatTensor> FloatTensor::fromEncoded(TensorInfo info, con
     tensor->m_decode = decode;
     tensor->m_keepAlive = std::move(keepAlive);
     return tensor;
+}
+
+std::shared_ptr<const FloatTensor> FloatTensor::fromMapped(TensorInfo info,
+                                                           std::shared_ptr<const MappedFile> file,
+                                                           std::size_t offset, std::size_t stride,
+                                                           DecodeFn decode) {
+    file->prepareSequentialRead(offset, std::size_t(info.elementCount()) * stride);
+    const std::byte *bytes = file->bytes().data() + offset;
+    return fromEncoded(std::move(info), bytes, stride, decode, std::move(file));
 }
 
 std::shared_ptr<const FloatTensor> FloatTensor::relabeled(std::shared_ptr<const FloatTensor> tensor,

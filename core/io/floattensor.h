@@ -12,6 +12,8 @@
 
 namespace qs {
 
+class MappedFile;
+
 /// The values of one tensor as float32, immutable and shared between threads. Either owns a
 /// decoded copy, views float32 values owned elsewhere (a memory-mapped file) that it keeps alive,
 /// or views stored elements of another dtype (BF16, F16, FP8, ...) that it decodes on demand:
@@ -23,11 +25,13 @@ public:
     /// Views values owned by keepAlive (e.g. a mapped file) without copying.
     static std::shared_ptr<const FloatTensor> fromView(TensorInfo info, std::span<const float> values,
                                                        std::shared_ptr<const void> keepAlive);
-    /// Views info.elementCount() stored elements of stride bytes each at bytes, owned by
-    /// keepAlive, that decode turns into float32. Nothing is decoded here.
-    static std::shared_ptr<const FloatTensor> fromEncoded(TensorInfo info, const std::byte *bytes,
-                                                          std::size_t stride, DecodeFn decode,
-                                                          std::shared_ptr<const void> keepAlive);
+    /// Views info.elementCount() stored elements of stride bytes each, from byte offset of a
+    /// mapped file (kept alive), that decode turns into float32 piece by piece. Nothing is decoded
+    /// here; the file is asked to read the range ahead (MappedFile::prepareSequentialRead).
+    static std::shared_ptr<const FloatTensor> fromMapped(TensorInfo info,
+                                                         std::shared_ptr<const MappedFile> file,
+                                                         std::size_t offset, std::size_t stride,
+                                                         DecodeFn decode);
     /// The same values under another description (e.g. a shard's tensor as the model lists it),
     /// sharing tensor's storage: nothing is copied or decoded.
     static std::shared_ptr<const FloatTensor> relabeled(std::shared_ptr<const FloatTensor> tensor,
@@ -60,6 +64,9 @@ public:
 
 private:
     FloatTensor() = default;
+    static std::shared_ptr<const FloatTensor> fromEncoded(TensorInfo info, const std::byte *bytes,
+                                                          std::size_t stride, DecodeFn decode,
+                                                          std::shared_ptr<const void> keepAlive);
     TensorInfo m_info;
     std::size_t m_size = 0;
     std::vector<float> m_owned;

@@ -593,9 +593,9 @@ Result<std::shared_ptr<const FloatTensor>> GgufReader::loadChunked(std::size_t i
     // A plain type's block is one element, so its block decoder decodes any range of elements.
     if (canViewInPlace(m_ggmlTypes[index], src) || traits.blockElements != 1)
         return loadFloat(index, control);
-    m_file->prepareSequentialRead(std::size_t(info.byteOffset), std::size_t(info.byteSize));
     control.report(1.0);
-    return FloatTensor::fromEncoded(info, src, traits.blockBytes, traits.decode, m_file);
+    return FloatTensor::fromMapped(info, m_file, std::size_t(info.byteOffset), traits.blockBytes,
+                                   traits.decode);
 }
 
 } // namespace qs

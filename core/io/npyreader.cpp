@@ -1,7 +1,6 @@
 #include "io/npyreader.h"
 
 #include "io/dtypedecode.h"
-#include "io/mappedfile.h"
 
 #include <QFileInfo>
 #include <QString>
@@ -117,12 +116,9 @@ Result<std::shared_ptr<const FloatTensor>> NpyReader::loadChunked(std::size_t in
     const bool nativeLittle = std::endian::native == std::endian::little && !m_header.bigEndian;
     if (npyViewableInPlace(m_header, data) || !nativeLittle || npyNeedsTranspose(m_header))
         return loadFloat(index, control);
-    const DecodeFn decode = littleEndianDecoder(info.dtype);
-    if (decode == nullptr)
-        return loadFloat(index, control);
-    m_file->prepareSequentialRead(std::size_t(info.byteOffset), std::size_t(info.byteSize));
     control.report(1.0);
-    return FloatTensor::fromEncoded(info, data, dtypeSize(info.dtype), decode, m_file);
+    return FloatTensor::fromMapped(info, m_file, std::size_t(info.byteOffset), dtypeSize(info.dtype),
+                                   littleEndianDecoder(info.dtype));
 }
 
 } // namespace qs

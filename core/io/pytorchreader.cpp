@@ -360,9 +360,7 @@ Result<std::shared_ptr<const FloatTensor>> PyTorchReader::loadChunked(std::size_
     const TensorInfo &info = m_tensors[index];
     const View &view = m_views[index];
     const auto stored = m_archive.storedData(*view.storage);
-    const DecodeFn decode = littleEndianDecoder(info.dtype);
-    if (!stored || !view.contiguous || info.dtype == DType::F32 || decode == nullptr ||
-        std::endian::native != std::endian::little)
+    if (!stored || !view.contiguous || info.dtype == DType::F32 || std::endian::native != std::endian::little)
         return loadFloat(index, control);
     const std::size_t itemSize = dtypeSize(info.dtype);
     const auto count = std::uint64_t(info.elementCount());
@@ -370,8 +368,9 @@ Result<std::shared_ptr<const FloatTensor>> PyTorchReader::loadChunked(std::size_
     if (view.offset > stored->size() / itemSize || count > stored->size() / itemSize - view.offset)
         return loadFloat(index, control);
     control.report(1.0);
-    return FloatTensor::fromEncoded(info, stored->data() + view.offset * itemSize, itemSize, decode,
-                                    m_archive.file());
+    const auto *fileStart = m_archive.file()->bytes().data();
+    const auto offset = std::size_t(stored->data() - fileStart) + std::size_t(view.offset) * itemSize;
+    return FloatTensor::fromMapped(info, m_archive.file(), offset, itemSize, littleEndianDecoder(info.dtype));
 }
 
 } // namespace qs

@@ -319,10 +319,9 @@ Result<std::shared_ptr<const FloatTensor>> SafetensorsReader::loadChunked(std::s
     const std::byte *src = m_file->bytes().data() + info.byteOffset;
     if (canViewInPlace(info, src))
         return loadFloat(index, control);
-    m_file->prepareSequentialRead(std::size_t(info.byteOffset), std::size_t(info.byteSize));
     control.report(1.0);
-    return FloatTensor::fromEncoded(info, src, dtypeSize(info.dtype), littleEndianDecoder(info.dtype),
-                                    m_file);
+    return FloatTensor::fromMapped(info, m_file, std::size_t(info.byteOffset), dtypeSize(info.dtype),
+                                   littleEndianDecoder(info.dtype));
 }
 
 } // namespace qs
