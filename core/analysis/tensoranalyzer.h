@@ -21,6 +21,12 @@ Result<std::shared_ptr<const TensorAnalysis>> analyzeTensor(const CheckpointRead
                                                             const RunControl &control = {},
                                                             ValueAccess access = ValueAccess::Decoded);
 
+/// What analyzeQuant computes besides the figures.
+enum class QuantDetail {
+    Full,        ///< the error histogram and the threshold sweep too (what the window plots)
+    FiguresOnly, ///< spec, params and the error figures; errorHistogram and sweep left empty
+};
+
 /// Computes the parameters, the exact error pass and the threshold sweep for spec, taken as a
 /// per-tensor int spec. A method that picks a clip range (mse: the sweep's best threshold;
 /// percentile, entropy, histogram-l2: see core/calib) turns the spec into a saturating one at
@@ -29,12 +35,6 @@ Result<std::shared_ptr<const TensorAnalysis>> analyzeTensor(const CheckpointRead
 /// replaces spec.method). Other methods (hqq) leave the range as the spec sets it. Fails when
 /// cancelled, or when a method that reads every value (percentile, entropy, histogram-l2) needs
 /// a chunked tensor decoded and memory runs out.
-/// What analyzeQuant computes besides the figures.
-enum class QuantDetail {
-    Full,        ///< the error histogram and the threshold sweep too (what the window plots)
-    FiguresOnly, ///< spec, params and the error figures; errorHistogram and sweep left empty
-};
-
 Result<std::shared_ptr<const QuantAnalysis>> analyzeQuant(const TensorAnalysis &tensor, QuantSpec spec,
                                                           bool suggest = false,
                                                           const RunControl &control = {},

@@ -40,11 +40,6 @@ __attribute__((target("avx2"))) std::size_t decodeBfloat16Avx2(const std::byte *
     }
     return i;
 }
-
-bool cpuHasAvx2() {
-    static const bool has = __builtin_cpu_supports("avx2");
-    return has;
-}
 #endif
 
 // BF16 is the upper half of a float32: widening puts it above sixteen zero bits. AVX2 does

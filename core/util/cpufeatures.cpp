@@ -20,4 +20,13 @@ bool cpuHasF16c() {
 #endif
 }
 
+bool cpuHasAvx2() {
+#if defined(__x86_64__)
+    static const bool has = __builtin_cpu_supports("avx2");
+    return has;
+#else
+    return false;
+#endif
+}
+
 } // namespace qs
