@@ -1,7 +1,5 @@
 #include "stats/bincountspool.h"
 
-#include "stats/statkernels.h"
-
 namespace qs {
 
 std::vector<std::int64_t> *BinCountsPool::acquire() {
@@ -28,17 +26,15 @@ std::vector<std::int64_t> BinCountsPool::merged() const {
     return total;
 }
 
-void SubHistogramPool::Counts::fold() {
-    for (std::size_t b = 0; b < totals.size(); ++b)
-        for (std::size_t c = 0; c < std::size_t(detail::kSubHistograms); ++c) {
-            std::uint32_t &n = copies[b * detail::kSubHistograms + c];
-            totals[b] += n;
-            n = 0;
-        }
+void FoldedCountsPool::Counts::fold() {
+    for (std::size_t b = 0; b < totals.size(); ++b) {
+        totals[b] += recent[b];
+        recent[b] = 0;
+    }
     pending = 0;
 }
 
-SubHistogramPool::Counts *SubHistogramPool::acquire() {
+FoldedCountsPool::Counts *FoldedCountsPool::acquire() {
     const std::lock_guard lock(m_mutex);
     if (!m_free.empty()) {
         Counts *counts = m_free.back();
@@ -46,17 +42,17 @@ SubHistogramPool::Counts *SubHistogramPool::acquire() {
         return counts;
     }
     Counts &counts = m_all.emplace_back();
-    counts.copies.assign(m_bins * detail::kSubHistograms, 0);
+    counts.recent.assign(m_bins, 0);
     counts.totals.assign(m_bins, 0);
     return &counts;
 }
 
-void SubHistogramPool::release(Counts *counts) {
+void FoldedCountsPool::release(Counts *counts) {
     const std::lock_guard lock(m_mutex);
     m_free.push_back(counts);
 }
 
-std::vector<std::int64_t> SubHistogramPool::merged() {
+std::vector<std::int64_t> FoldedCountsPool::merged() {
     const std::lock_guard lock(m_mutex);
     std::vector<std::int64_t> total(m_bins, 0);
     for (Counts &counts : m_all) {
@@ -67,13 +63,13 @@ std::vector<std::int64_t> SubHistogramPool::merged() {
     return total;
 }
 
-std::uint32_t *SubHistogramLease::reserve(std::size_t n) {
-    // One copy could receive every value: fold while all of them still fit in 32 bits.
+std::uint32_t *FoldedCountsLease::reserve(std::size_t n) {
+    // One bin could receive every value: fold while all of them still fit in 32 bits.
     constexpr std::uint64_t kLimit = std::uint64_t(1) << 31;
     if (m_counts->pending + n >= kLimit)
         m_counts->fold();
     m_counts->pending += n;
-    return m_counts->copies.data();
+    return m_counts->recent.data();
 }
 
 } // namespace qs

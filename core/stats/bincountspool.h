@@ -44,19 +44,19 @@ private:
     std::vector<std::int64_t> *m_counts;
 };
 
-// Histogram counts for a pass whose lane kernels count into kSubHistograms interleaved 32-bit
-// copies (statkernels.h). Each array folds its copies into 64-bit totals before 2^31 values could
-// overflow a copy, and merged() folds what is left.
-class SubHistogramPool {
+// Histogram counts for a pass whose lane kernels count in 32 bits (statkernels.h). Each array
+// folds its 32-bit counts into 64-bit totals before 2^31 values could overflow one, and merged()
+// folds what is left.
+class FoldedCountsPool {
 public:
     struct Counts {
-        std::vector<std::uint32_t> copies; // bins · kSubHistograms
+        std::vector<std::uint32_t> recent; // bins, counted since the last fold
         std::vector<std::int64_t> totals;  // bins
-        std::uint64_t pending = 0;         // values in copies since the last fold
+        std::uint64_t pending = 0;         // values in recent
         void fold();
     };
 
-    explicit SubHistogramPool(std::size_t bins)
+    explicit FoldedCountsPool(std::size_t bins)
         : m_bins(bins) {}
 
     Counts *acquire();
@@ -70,22 +70,22 @@ private:
     std::vector<Counts *> m_free;
 };
 
-// Borrows sub-histograms for a scope; reserve(n) before counting n values.
-class SubHistogramLease {
+// Borrows counts for a scope; reserve(n) before counting n values.
+class FoldedCountsLease {
 public:
-    explicit SubHistogramLease(SubHistogramPool &pool)
+    explicit FoldedCountsLease(FoldedCountsPool &pool)
         : m_pool(pool)
         , m_counts(pool.acquire()) {}
-    ~SubHistogramLease() { m_pool.release(m_counts); }
-    SubHistogramLease(const SubHistogramLease &) = delete;
-    SubHistogramLease &operator=(const SubHistogramLease &) = delete;
+    ~FoldedCountsLease() { m_pool.release(m_counts); }
+    FoldedCountsLease(const FoldedCountsLease &) = delete;
+    FoldedCountsLease &operator=(const FoldedCountsLease &) = delete;
 
-    // The copies, with room for n more values in each bin.
+    // The 32-bit counts, with room for n more values in each bin.
     std::uint32_t *reserve(std::size_t n);
 
 private:
-    SubHistogramPool &m_pool;
-    SubHistogramPool::Counts *m_counts;
+    FoldedCountsPool &m_pool;
+    FoldedCountsPool::Counts *m_counts;
 };
 
 } // namespace qs

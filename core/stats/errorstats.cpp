@@ -18,7 +18,6 @@ namespace qs {
 namespace {
 
 using detail::kComparePiece;
-using detail::kSubHistograms;
 
 // Headroom on the error histogram's half-width for float rounding in the quantizer.
 constexpr double kHalfWidthMargin = 1e-3;
@@ -79,7 +78,7 @@ void addMixedPiece(const float *x, std::size_t n, const ErrorContext &c, std::ui
             continue;
         p.clipped += c.clipped(x[i]) ? 1 : 0;
         if (counts)
-            ++counts[std::size_t(c.lanes.errorBins.binOf(x[i] - dequantized[i])) * kSubHistograms];
+            ++counts[std::size_t(c.lanes.errorBins.binOf(x[i] - dequantized[i]))];
     }
 }
 
@@ -100,17 +99,17 @@ void addFinitePiece(const float *x, std::size_t n, const ErrorContext &c, std::u
 
 // Pieces as compareChunk takes them, so the sums are its sums on fakeQuantize's x̂ to the bit.
 ErrorPartial errorChunk(const ValueSource &source, std::size_t begin, std::size_t end, const ErrorContext &c,
-                        SubHistogramLease *counts) {
+                        FoldedCountsLease *counts) {
     ErrorPartial p;
     alignas(64) float scratch[kComparePiece];
     for (std::size_t i = begin; i < end; i += kComparePiece) {
         const std::size_t n = std::min(kComparePiece, end - i);
         const float *x = source.read(i, n, scratch);
-        std::uint32_t *copies = counts ? counts->reserve(n) : nullptr;
+        std::uint32_t *binCounts = counts ? counts->reserve(n) : nullptr;
         if (c.allFinite || detail::laneAllFinite(x, n))
-            addFinitePiece(x, n, c, copies, p);
+            addFinitePiece(x, n, c, binCounts, p);
         else
-            addMixedPiece(x, n, c, copies, p);
+            addMixedPiece(x, n, c, binCounts, p);
     }
     return p;
 }
@@ -143,7 +142,7 @@ std::optional<ErrorStats> errorOf(const ValueSource &source, const QuantParams &
     const bool counting = bins > 0;
     Histogram histogram = emptyErrorHistogram(errorHalfWidth(params, stats), std::max(bins, 1));
     const ErrorContext context = makeContext(params, histogram, stats);
-    SubHistogramPool pool(histogram.bins());
+    FoldedCountsPool pool(histogram.bins());
     std::vector<ErrorPartial> partials(chunkCount(source.size()));
     const bool done = parallelChunks(
         source.size(), kChunkSize, control, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
@@ -151,7 +150,7 @@ std::optional<ErrorStats> errorOf(const ValueSource &source, const QuantParams &
                 partials[chunk] = errorChunk(source, begin, end, context, nullptr);
                 return;
             }
-            SubHistogramLease counts(pool);
+            FoldedCountsLease counts(pool);
             partials[chunk] = errorChunk(source, begin, end, context, &counts);
         });
     if (!done)

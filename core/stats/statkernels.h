@@ -24,9 +24,6 @@ inline constexpr int kStatLanes = 32;
 inline constexpr std::size_t kLaneMaxPiece = 4096;
 /// Values per lane block: float sums over 4 values per lane, then added in double.
 inline constexpr std::size_t kLaneBlock = 4 * kStatLanes;
-/// Copies of a histogram that neighbouring values go to in turn (bin-major: bin b of copy c is
-/// counts[b · kSubHistograms + c]), so a run of values in one bin does not wait on its own stores.
-inline constexpr int kSubHistograms = 1;
 
 /// A uniform binning: bin of x = trunc(clamp((x - lo) · binsPerUnit, 0, last)).
 struct LaneBinning {
@@ -96,14 +93,14 @@ struct LaneError {
 
 /// min, max and Σx of x[0, n), n > 0; any values.
 LaneScan laneScan(const float *x, std::size_t n);
-/// Σx², Σ(x - mean)² of x[0, n), n ≤ kLaneMaxPiece, and one count per value in counts
-/// (kSubHistograms copies). Every x must be finite (a NaN would land in bin 0).
+/// Σx², Σ(x - mean)² of x[0, n), n ≤ kLaneMaxPiece, and one count per value in counts[bin]. Every x must be
+/// finite (a NaN would land in bin 0).
 LaneSpread laneSpread(const float *x, std::size_t n, float mean, const LaneBinning &bins,
                       std::uint32_t *counts);
 /// x against y, value by value; any values.
 LaneCompare laneCompare(const float *x, const float *y, std::size_t n);
 /// x[0, n), n ≤ kLaneMaxPiece, against its fake-quantized x̂ (computed in the lanes, never stored), the
-/// clipped count and the error histogram (kSubHistograms copies): compare equals laneCompare(x,
+/// clipped count and the error histogram (counts[bin]): compare equals laneCompare(x,
 /// fakeQuantize(x)) to the bit. Every x must be finite; the counts are right even when compare.finite is
 /// false. counts may be nullptr: then no error histogram is counted (one store per value saved).
 LaneError laneError(const float *x, std::size_t n, const LaneErrorSetup &setup, std::uint32_t *counts);

@@ -15,7 +15,6 @@ namespace qs {
 
 namespace {
 
-using detail::kSubHistograms;
 using detail::LaneBinning;
 
 // A constant tensor still gets a histogram with some width, centred on its value.
@@ -104,21 +103,21 @@ SpreadPartial spreadSumsInDouble(const float *x, std::size_t n, double mean) {
 }
 
 SpreadPartial spreadChunk(const ValueSource &source, std::size_t begin, std::size_t end, bool allFinite,
-                          double mean, const LaneBinning &binning, SubHistogramLease &counts,
+                          double mean, const LaneBinning &binning, FoldedCountsLease &counts,
                           DistinctValues &distinct) {
     SpreadPartial p;
     forEachPiece(source, begin, end, [&](const float *x, std::size_t n, std::size_t) {
-        std::uint32_t *copies = counts.reserve(n);
+        std::uint32_t *binCounts = counts.reserve(n);
         SpreadPartial piece;
         if (allFinite) {
-            const detail::LaneSpread s = detail::laneSpread(x, n, float(mean), binning, copies);
+            const detail::LaneSpread s = detail::laneSpread(x, n, float(mean), binning, binCounts);
             piece = s.finite ? SpreadPartial{s.sumSquares, s.sumSquaredDeviations}
                              : spreadSumsInDouble(x, n, mean);
         } else {
             piece = spreadSumsInDouble(x, n, mean);
             for (std::size_t i = 0; i < n; ++i)
                 if (std::isfinite(x[i]))
-                    ++copies[std::size_t(binning.binOf(x[i])) * kSubHistograms];
+                    ++binCounts[std::size_t(binning.binOf(x[i]))];
         }
         p.sumSquares += piece.sumSquares;
         p.sumSquaredDeviations += piece.sumSquaredDeviations;
@@ -173,12 +172,12 @@ bool spreadPass(const ValueSource &source, const RunControl &control, const std:
                 TensorStats &stats) {
     const Histogram &h = stats.histogram;
     const LaneBinning binning{float(h.lo), float(double(h.bins()) / (h.hi - h.lo)), float(h.bins() - 1)};
-    SubHistogramPool pool(h.bins());
+    FoldedCountsPool pool(h.bins());
     DistinctValues distinct(kDistinctValuesCap);
     std::vector<SpreadPartial> partials(scans.size());
     const bool done = parallelChunks(source.size(), kChunkSize, passControl(control, 0.5),
                                      [&](std::size_t chunk, std::size_t begin, std::size_t end) {
-                                         SubHistogramLease counts(pool);
+                                         FoldedCountsLease counts(pool);
                                          partials[chunk] =
                                              spreadChunk(source, begin, end, scans[chunk].allFinite(),
                                                          stats.mean, binning, counts, distinct);
