@@ -14,6 +14,7 @@
 #include <bit>
 #include <cstdint>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,7 @@ class TestStatKernels : public QObject {
 private Q_SLOTS:
     void everyBuildGivesTheSameBits();
     void unknownBuildRefused();
+    void everyValueCountedOnce();
 };
 
 void TestStatKernels::everyBuildGivesTheSameBits() {
@@ -107,6 +109,55 @@ void TestStatKernels::everyBuildGivesTheSameBits() {
     QVERIFY(detail::setLaneKernelIsa({}));
     QCOMPARE(std::string(detail::laneKernelIsa()), isas.back());
     qInfo("builds compared: %zu (widest %s)", isas.size(), isas.back().c_str());
+}
+
+// The kernels count a group's bins while later groups are worked on, and the last groups after
+// the loop. Pieces of every length around those seams (a group is kStatLanes values, the counting
+// runs 128 values behind) must count each value once, in the bin LaneBinning::binOf gives it,
+// against x̂ from fakeQuantize for the error bins; in every build.
+void TestStatKernels::everyValueCountedOnce() {
+    const std::vector<float> all = sampleValues();
+    const auto lanes = std::size_t(detail::kStatLanes);
+    const detail::LaneBinning binning{-0.1f, 512.0f / 0.2f, 511.0f};
+    QuantParams params;
+    params.bits = 4;
+    params.scale = 0.01f;
+    params.qmin = -8;
+    params.qmax = 7;
+    params.clipMin = -0.08;
+    params.clipMax = 0.07;
+    detail::LaneErrorSetup setup;
+    setup.quant = detail::LaneQuant::of(params);
+    setup.belowLimit = -0.08f;
+    setup.aboveLimit = 0.07f;
+    setup.errorBins = {-0.006f, 64.0f / 0.012f, 63.0f};
+    for (const std::string &isa : detail::laneKernelIsas()) {
+        QVERIFY(detail::setLaneKernelIsa(isa));
+        for (std::size_t n :
+             {std::size_t(1), lanes - 1, lanes, lanes + 1, 4 * lanes - 1, 4 * lanes, 4 * lanes + 1, 5 * lanes,
+              8 * lanes + 3, detail::kLaneMaxPiece - lanes, detail::kLaneMaxPiece}) {
+            const std::span<const float> x(all.data(), n);
+            std::vector<std::uint32_t> spread(512, 0), spreadWant(512, 0);
+            detail::laneSpread(x.data(), n, 0.0f, binning, spread.data());
+            for (float v : x)
+                ++spreadWant[std::size_t(binning.binOf(v))];
+            QVERIFY2(
+                spread == spreadWant,
+                qPrintable(QStringLiteral("%1: spread, %2 values").arg(QString::fromStdString(isa)).arg(n)));
+
+            std::vector<float> dequantized(n);
+            fakeQuantize(x, dequantized, params);
+            std::vector<std::uint32_t> error(64, 0), errorWant(64, 0);
+            detail::laneError(x.data(), n, setup, error.data());
+            for (std::size_t i = 0; i < n; ++i)
+                ++errorWant[std::size_t(setup.errorBins.binOf(x[i] - dequantized[i]))];
+            QVERIFY2(
+                error == errorWant,
+                qPrintable(
+                    QStringLiteral("%1: error bins, %2 values").arg(QString::fromStdString(isa)).arg(n)));
+        }
+    }
+    QVERIFY(detail::setLaneKernelIsa({}));
 }
 
 void TestStatKernels::unknownBuildRefused() {
