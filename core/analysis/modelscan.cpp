@@ -114,6 +114,23 @@ TensorSummary summaryOf(const TensorInfo &info, std::size_t index) {
     return s;
 }
 
+// The moments of chunk partials merged in chunk order: the same at any thread count.
+ValueMoments momentsOfPartials(const std::vector<MomentPartial> &partials) {
+    MomentPartial total;
+    for (const MomentPartial &p : partials)
+        total = merge(total, p);
+    ValueMoments m;
+    m.count = std::int64_t(total.n);
+    if (total.n == 0.0)
+        return m;
+    m.mean = total.mean;
+    m.std = std::sqrt(total.m2 / total.n);
+    m.rms = std::sqrt(total.sumSquares / total.n);
+    m.maxAbs = total.maxAbs;
+    m.kurtosis = total.m2 > 0.0 ? total.n * total.m4 / (total.m2 * total.m2) - 3.0 : 0.0;
+    return m;
+}
+
 std::optional<ValueMoments> momentsOf(const ValueSource &values, const RunControl &control) {
     std::vector<MomentPartial> partials(chunkCount(values.size()));
     RunControl quiet = control;
@@ -126,19 +143,7 @@ std::optional<ValueMoments> momentsOf(const ValueSource &values, const RunContro
         });
     if (!done)
         return std::nullopt;
-    MomentPartial total;
-    for (const MomentPartial &p : partials) // in chunk order: the same at any thread count
-        total = merge(total, p);
-    ValueMoments m;
-    m.count = std::int64_t(total.n);
-    if (total.n == 0.0)
-        return m;
-    m.mean = total.mean;
-    m.std = std::sqrt(total.m2 / total.n);
-    m.rms = std::sqrt(total.sumSquares / total.n);
-    m.maxAbs = total.maxAbs;
-    m.kurtosis = total.m2 > 0.0 ? total.n * total.m4 / (total.m2 * total.m2) - 3.0 : 0.0;
-    return m;
+    return momentsOfPartials(partials);
 }
 
 } // namespace
@@ -190,15 +195,22 @@ TensorSummary scanTensor(const CheckpointReader &reader, std::size_t index, cons
         return s;
     }
     const FloatTensor &values = *tensor.value();
-    const auto moments = computeMoments(values, control);
+    // One read of the values: the moments and the clipped count ride on measureScheme's chunks
+    // (each decoded once), their partials merged in chunk order.
+    std::vector<MomentPartial> partials;
+    MeasureExtras extras;
+    extras.clippedFraction = true;
+    extras.start = [&](std::size_t chunks) { partials.assign(chunks, MomentPartial{}); };
+    extras.chunk = [&](std::size_t c, std::span<const float> chunk) {
+        partials[c] = chunkMoments(chunk.data(), chunk.size());
+    };
     // x̂ is kept only for the weighted error; otherwise measureScheme never holds it whole. The
     // ggml types quantize with the weights too, so the error weighed is llama-quantize's.
     std::vector<float> dequantized(decision.importance ? values.size() : 0);
     const std::span<const float> importance =
         decision.importance ? decision.importance->weights : std::span<const float>();
     const auto measured =
-        moments ? measureScheme(values, info.shape, decision.spec, control, dequantized, importance)
-                : Result<SchemeMeasurement>(Error{"cancelled"});
+        measureScheme(values, info.shape, decision.spec, control, dequantized, importance, extras);
     if (!measured) {
         s.skipped = measured.error();
         return s;
@@ -211,13 +223,14 @@ TensorSummary scanTensor(const CheckpointReader &reader, std::size_t index, cons
         }
         s.weightedMse = weighted.value();
     }
+    const ValueMoments moments = momentsOfPartials(partials);
     s.spec = decision.spec;
     s.bitsPerWeight = measured->quantization.bitsPerWeight;
     s.moments = moments;
     s.error = measured->error;
-    if (moments->rms > 0.0)
-        s.relRmse = std::sqrt(measured->error.mse) / moments->rms;
-    s.clippedFraction = clippedFraction(values, info.shape, decision.spec, measured->quantization, control);
+    if (moments.rms > 0.0)
+        s.relRmse = std::sqrt(measured->error.mse) / moments.rms;
+    s.clippedFraction = measured->clippedFraction;
     return s;
 }
 

@@ -68,6 +68,8 @@ struct TensorSummary {
     /// weightedMse(x, x̂, weights, columns) when the decision gave importance weights (x̂ then
     /// quantized with them where the format takes them).
     std::optional<double> weightedMse;
+    /// computeMoments' figures, merged over the measuring pass's chunks (whole rows or blocks),
+    /// so they can differ from computeMoments' in the last bits; the same at any thread count.
     std::optional<ValueMoments> moments;
 };
 

@@ -34,6 +34,7 @@ struct ChunkResult {
     std::vector<double> clipMax;
     detail::ValueErrorPartial error;
     CastCounts cast;
+    ClipCount clipped; ///< when the pass counts clipped values
     std::string failure;
 };
 
@@ -87,11 +88,20 @@ void addFp8Params(ChunkResult &r, float scale, float amax) {
 using ChunkKernel = std::function<void(std::size_t begin, std::span<const float> in, std::span<float> out,
                                        ChunkResult &result)>;
 
+// Where a chunk's clip ranges come from: none (block and codebook formats), one range for the
+// whole tensor, or the chunk's own groups (whole rows or tiles of a row-aligned grid).
+enum class ChunkClips { None, Whole, Groups };
+
 // How a spec is cut into chunks, and the kernel that quantizes one.
 struct ChunkPlan {
     std::size_t chunkElements = kChunkSize;
     ChunkKernel kernel;
     std::vector<std::int64_t> paramShape;
+    ChunkClips clips = ChunkClips::None;
+    double clipLo = 0.0; ///< ChunkClips::Whole
+    double clipHi = 0.0;
+    std::int64_t cols = 1; ///< ChunkClips::Groups: the chunk's grid is chunkShape(size, cols)
+    Granularity granularity;
 };
 
 std::int64_t elementCount(const std::vector<std::int64_t> &shape) {
@@ -170,12 +180,18 @@ ChunkPlan intPlan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
             if (begin == 0)
                 addParams(r, p);
         };
+        plan.clips = ChunkClips::Whole;
+        plan.clipLo = p.clipMin;
+        plan.clipHi = p.clipMax;
         return plan;
     }
     const std::int64_t cols = grid.cols();
     const std::int64_t unitRows =
         grid.granularity().kind == Granularity::Kind::Block ? grid.granularity().rows : 1;
     plan.chunkElements = chunkOfUnits(std::size_t(unitRows * cols));
+    plan.clips = ChunkClips::Groups;
+    plan.cols = cols;
+    plan.granularity = spec.granularity;
     plan.kernel = [spec, cols](std::size_t, std::span<const float> in, std::span<float> out, ChunkResult &r) {
         const ParamGrid sub = ParamGrid::make(chunkShape(in.size(), cols), spec.granularity).value();
         const GroupParams params = intGroupParams(in, sub, spec, spec.clipRatio);
@@ -201,12 +217,18 @@ ChunkPlan fp8Plan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
             if (begin == 0)
                 addFp8Params(r, scale, amax);
         };
+        plan.clips = ChunkClips::Whole;
+        plan.clipLo = -double(amax);
+        plan.clipHi = double(amax);
         return plan;
     }
     const std::int64_t cols = grid.cols();
     const std::int64_t unitRows =
         grid.granularity().kind == Granularity::Kind::Block ? grid.granularity().rows : 1;
     plan.chunkElements = chunkOfUnits(std::size_t(unitRows * cols));
+    plan.clips = ChunkClips::Groups;
+    plan.cols = cols;
+    plan.granularity = spec.granularity;
     plan.kernel = [spec, cols, format, ratio](std::size_t, std::span<const float> in, std::span<float> out,
                                               ChunkResult &r) {
         const ParamGrid sub = ParamGrid::make(chunkShape(in.size(), cols), spec.granularity).value();
@@ -334,6 +356,9 @@ ChunkPlan castPlan(const QuantSpec &spec) {
     plan.kernel = [half](std::size_t, std::span<const float> in, std::span<float> out, ChunkResult &r) {
         castSaturating(half, in, out, r.cast);
     };
+    plan.clips = ChunkClips::Whole;
+    plan.clipLo = -castClipLimit(spec.format);
+    plan.clipHi = castClipLimit(spec.format);
     return plan;
 }
 
@@ -358,16 +383,52 @@ bool needsTensorRange(const QuantSpec &spec) {
     return spec.format == NumberFormat::NvFp4;
 }
 
+// Counts the chunk's values outside their group's clip range, as clippedFraction does over the
+// whole tensor: the groups of a row-aligned grid fall in a chunk of whole rows (tiles) as in the
+// tensor, and the chunk's parameters hold their ranges in the same order.
+void countChunkClipped(const ChunkPlan &plan, std::span<const float> in, ChunkResult &r) {
+    if (plan.clips == ChunkClips::Whole) {
+        countClipped(in, plan.clipLo, plan.clipHi, r.clipped);
+        return;
+    }
+    const ParamGrid sub = ParamGrid::make(chunkShape(in.size(), plan.cols), plan.granularity).value();
+    for (std::int64_t g = 0; g < sub.groupCount(); ++g)
+        sub.forEachRun(g, [&](std::int64_t b, std::int64_t e) {
+            countClipped(in.subspan(std::size_t(b), std::size_t(e - b)), r.clipMin[std::size_t(g)],
+                         r.clipMax[std::size_t(g)], r.clipped);
+        });
+}
+
+// The extras' chunk work over values already whole in memory: chunks of kChunkSize.
+bool tapWhole(std::span<const float> values, const MeasureExtras &extras, const RunControl &control) {
+    if (!extras.chunk)
+        return true;
+    if (extras.start)
+        extras.start(chunkCount(values.size()));
+    return parallelChunks(
+        values.size(), kChunkSize, control,
+        [&](std::size_t c, std::size_t b, std::size_t e) { extras.chunk(c, values.subspan(b, e - b)); });
+}
+
 // quantizeScheme's whole-tensor x̂, measured and copied out.
 Result<SchemeMeasurement> measureWhole(std::span<const float> values, const std::vector<std::int64_t> &shape,
                                        const QuantSpec &spec, const RunControl &control,
-                                       std::span<float> dequantized, std::span<const float> importance) {
+                                       std::span<float> dequantized, std::span<const float> importance,
+                                       const MeasureExtras &extras) {
     auto quantized = quantizeScheme(values, shape, spec, control, importance);
     if (!quantized)
         return Error{quantized.error()};
     SchemeMeasurement m;
     m.quantization = std::move(quantized).value();
     m.error = compareValues(values, m.quantization.dequantized, control);
+    RunControl quiet = control;
+    quiet.progress = nullptr;
+    if (extras.clippedFraction &&
+        !(m.clippedFraction = clippedFraction(values, shape, spec, m.quantization, quiet)) &&
+        control.canceled())
+        return Error{"cancelled"};
+    if (!tapWhole(values, extras, quiet))
+        return Error{"cancelled"};
     if (dequantized.size() == values.size())
         std::copy(m.quantization.dequantized.begin(), m.quantization.dequantized.end(), dequantized.begin());
     m.quantization.dequantized = {};
@@ -380,17 +441,18 @@ using WholeValues = std::function<Result<std::span<const float>>()>;
 
 Result<SchemeMeasurement> measureWholeOf(const WholeValues &all, const std::vector<std::int64_t> &shape,
                                          const QuantSpec &spec, const RunControl &control,
-                                         std::span<float> dequantized, std::span<const float> importance) {
+                                         std::span<float> dequantized, std::span<const float> importance,
+                                         const MeasureExtras &extras) {
     const auto values = all();
     if (!values)
         return Error{values.error()};
-    return measureWhole(values.value(), shape, spec, control, dequantized, importance);
+    return measureWhole(values.value(), shape, spec, control, dequantized, importance, extras);
 }
 
 Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &all,
                                   const std::vector<std::int64_t> &shape, const QuantSpec &spec,
                                   const RunControl &control, std::span<float> dequantized,
-                                  std::span<const float> importance) {
+                                  std::span<const float> importance, const MeasureExtras &extras) {
     if (const Status ok = checkScheme(spec, shape); !ok)
         return Error{ok.error()};
     if (const Status fits = checkImportance(importance, shape); !fits)
@@ -399,7 +461,7 @@ Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &
         return Error{std::to_string(values.size()) + " values for a tensor of " +
                      std::to_string(elementCount(shape)) + " elements"};
     if (!chunkable(spec))
-        return measureWholeOf(all, shape, spec, control, dequantized, importance);
+        return measureWholeOf(all, shape, spec, control, dequantized, importance, extras);
     RunControl quiet = control;
     quiet.progress = nullptr;
     std::optional<TensorRange> range;
@@ -419,6 +481,9 @@ Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &
     }
 
     std::vector<ChunkResult> results(chunkCount(values.size(), plan.chunkElements));
+    const bool countClips = extras.clippedFraction && plan.clips != ChunkClips::None;
+    if (extras.chunk && extras.start)
+        extras.start(results.size());
     std::atomic<bool> failed{false};
     RunControl stopping = control;
     stopping.isCanceled = [&] { return failed.load(std::memory_order_relaxed) || control.canceled(); };
@@ -439,11 +504,15 @@ Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &
                 return;
             }
             r.error = detail::compareChunk(in.data(), out.data(), in.size());
+            if (countClips)
+                countChunkClipped(plan, in, r);
+            if (extras.chunk)
+                extras.chunk(c, in);
         });
     // A chunk names a bad value by its place in the chunk; the whole-tensor path names it by its
     // place in the tensor, and failing is not the case to be fast for.
     if (failed)
-        return measureWholeOf(all, shape, spec, control, dequantized, importance);
+        return measureWholeOf(all, shape, spec, control, dequantized, importance, extras);
     if (!done)
         return Error{"cancelled"};
 
@@ -458,6 +527,12 @@ Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &
         setCastParameters(spec.format, m.quantization);
     m.error = detail::finishValueError(partials);
     m.quantization.bitsPerWeight = schemeBitsPerWeight(spec, shape);
+    if (countClips) {
+        ClipCount clipped;
+        for (const ChunkResult &r : results)
+            clipped.add(r.clipped);
+        m.clippedFraction = clipped.fraction();
+    }
     return m;
 }
 
@@ -465,20 +540,22 @@ Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &
 
 Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std::vector<std::int64_t> &shape,
                                         const QuantSpec &spec, const RunControl &control,
-                                        std::span<float> dequantized, std::span<const float> importance) {
+                                        std::span<float> dequantized, std::span<const float> importance,
+                                        const MeasureExtras &extras) {
     const WholeValues all = [values]() -> Result<std::span<const float>> { return values; };
-    return measure(ValueSource(values), all, shape, spec, control, dequantized, importance);
+    return measure(ValueSource(values), all, shape, spec, control, dequantized, importance, extras);
 }
 
 Result<SchemeMeasurement> measureScheme(const FloatTensor &tensor, const std::vector<std::int64_t> &shape,
                                         const QuantSpec &spec, const RunControl &control,
-                                        std::span<float> dequantized, std::span<const float> importance) {
+                                        std::span<float> dequantized, std::span<const float> importance,
+                                        const MeasureExtras &extras) {
     const WholeValues all = [&tensor]() -> Result<std::span<const float>> {
         if (const Status decoded = tensor.decodeAll(); !decoded)
             return Error{decoded.error()};
         return tensor.values();
     };
-    return measure(ValueSource(tensor), all, shape, spec, control, dequantized, importance);
+    return measure(ValueSource(tensor), all, shape, spec, control, dequantized, importance, extras);
 }
 
 } // namespace qs

@@ -8,6 +8,8 @@
 #include "util/runcontrol.h"
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -19,6 +21,23 @@ struct SchemeMeasurement {
     /// caller's span when one is given).
     SchemeQuantization quantization;
     ValueError error;
+    /// clippedFraction(values, shape, spec, quantization) when MeasureExtras asked for it (nullopt
+    /// where that is nullopt: block and codebook formats).
+    std::optional<double> clippedFraction;
+};
+
+/// More work on measureScheme's read of the values, so that a stored tensor is read, and decoded,
+/// once (the whole-model sweep).
+struct MeasureExtras {
+    /// Count the values outside their group's clip range in the same pass.
+    bool clippedFraction = false;
+    /// Called once with the number of chunks, then `chunk` once per chunk, on the chunk's thread,
+    /// with its number (in value order) and its values as float32. The chunks are the pass's
+    /// own: whole rows, tiles or blocks of about kChunkSize values; where the scheme quantizes
+    /// the tensor whole, chunks of kChunkSize of the decoded values. `start` may come again (a
+    /// chunk's failure sends the pass down the whole-tensor path): the chunks then start over.
+    std::function<void(std::size_t chunks)> start;
+    std::function<void(std::size_t chunk, std::span<const float> values)> chunk;
 };
 
 /// Quantizes values (row-major, shape) with spec and measures x̂ against x, chunk by chunk on
@@ -32,7 +51,8 @@ struct SchemeMeasurement {
 Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std::vector<std::int64_t> &shape,
                                         const QuantSpec &spec, const RunControl &control = {},
                                         std::span<float> dequantized = {},
-                                        std::span<const float> importance = {});
+                                        std::span<const float> importance = {},
+                                        const MeasureExtras &extras = {});
 /// The same over a tensor: a stored BF16, F16 or FP8 tensor is decoded a chunk at a time, never
 /// into a float32 copy, except where the scheme quantizes the tensor whole (a method other than
 /// minmax, channels along an axis other than 0), which decodes it once. Equal to
@@ -40,6 +60,7 @@ Result<SchemeMeasurement> measureScheme(std::span<const float> values, const std
 Result<SchemeMeasurement> measureScheme(const FloatTensor &tensor, const std::vector<std::int64_t> &shape,
                                         const QuantSpec &spec, const RunControl &control = {},
                                         std::span<float> dequantized = {},
-                                        std::span<const float> importance = {});
+                                        std::span<const float> importance = {},
+                                        const MeasureExtras &extras = {});
 
 } // namespace qs

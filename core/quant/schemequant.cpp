@@ -465,29 +465,40 @@ Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
 
 namespace {
 
-// Finite values of [begin, end), and how many of them lie outside [lo, hi].
-struct ClipCount {
-    std::int64_t finite = 0;
-    std::int64_t outside = 0;
-};
-
-// Values [begin, end), read (or decoded) a piece at a time, without a branch: the limits become
-// float limits that select the same values, x - x is 0 only for a finite x, and the counts go to
-// kClipLanes independent lanes the compiler keeps in vector registers.
+// Values [begin, end), read (or decoded) a piece at a time.
 void countClipped(const ValueSource &values, std::int64_t begin, std::int64_t end, double lo, double hi,
                   ClipCount &count) {
     constexpr std::int64_t kPiece = 1024;
-    constexpr std::size_t kClipLanes = 16;
-    const float below = smallestFloatNotBelow(lo);
-    const float above = largestFloatNotAbove(hi);
     float scratch[kPiece];
     for (std::int64_t p = begin; p < end; p += kPiece) {
         const auto n = std::size_t(std::min(kPiece, end - p));
-        const float *x = values.read(std::size_t(p), n, scratch);
+        countClipped(std::span<const float>(values.read(std::size_t(p), n, scratch), n), lo, hi, count);
+    }
+}
+
+std::optional<double> clippedFractionOf(const ValueSource &values, const std::vector<std::int64_t> &shape,
+                                        const QuantSpec &spec, const SchemeQuantization &q,
+                                        const RunControl &control);
+
+} // namespace
+
+// Without a branch: the limits become float limits that select the same values, x - x is 0 only
+// for a finite x, and the counts go to kClipLanes independent lanes the compiler keeps in vector
+// registers.
+void countClipped(std::span<const float> values, double lo, double hi, ClipCount &count) {
+    constexpr std::size_t kClipLanes = 16;
+    const float below = smallestFloatNotBelow(lo);
+    const float above = largestFloatNotAbove(hi);
+    const float *x = values.data();
+    const std::size_t n = values.size();
+    const std::size_t whole = n / kClipLanes * kClipLanes;
+    // Lane counters of 32 bits: flushed every 2^30 values, far below their limit.
+    constexpr std::size_t kFlush = std::size_t(1) << 30;
+    for (std::size_t start = 0; start < whole; start += kFlush) {
+        const std::size_t stop = std::min(whole, start + kFlush);
         std::int32_t finite[kClipLanes] = {};
         std::int32_t outside[kClipLanes] = {};
-        const std::size_t whole = n / kClipLanes * kClipLanes;
-        for (std::size_t i = 0; i < whole; i += kClipLanes)
+        for (std::size_t i = start; i < stop; i += kClipLanes)
             for (std::size_t l = 0; l < kClipLanes; ++l) {
                 const float v = x[i + l];
                 const std::int32_t isFinite = v - v == 0.0f;
@@ -498,20 +509,14 @@ void countClipped(const ValueSource &values, std::int64_t begin, std::int64_t en
             count.finite += finite[l];
             count.outside += outside[l];
         }
-        for (std::size_t i = whole; i < n; ++i) {
-            if (!std::isfinite(x[i]))
-                continue;
-            ++count.finite;
-            count.outside += (x[i] < below || x[i] > above) ? 1 : 0;
-        }
+    }
+    for (std::size_t i = whole; i < n; ++i) {
+        if (!std::isfinite(x[i]))
+            continue;
+        ++count.finite;
+        count.outside += (x[i] < below || x[i] > above) ? 1 : 0;
     }
 }
-
-std::optional<double> clippedFractionOf(const ValueSource &values, const std::vector<std::int64_t> &shape,
-                                        const QuantSpec &spec, const SchemeQuantization &q,
-                                        const RunControl &control);
-
-} // namespace
 
 std::optional<double> clippedFraction(std::span<const float> values, const std::vector<std::int64_t> &shape,
                                       const QuantSpec &spec, const SchemeQuantization &q,
@@ -558,11 +563,9 @@ std::optional<double> clippedFractionOf(const ValueSource &values, const std::ve
     if (!done)
         return std::nullopt;
     ClipCount total;
-    for (const ClipCount &c : counts) {
-        total.finite += c.finite;
-        total.outside += c.outside;
-    }
-    return total.finite > 0 ? double(total.outside) / double(total.finite) : 0.0;
+    for (const ClipCount &c : counts)
+        total.add(c);
+    return total.fraction();
 }
 
 } // namespace

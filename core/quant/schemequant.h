@@ -91,6 +91,22 @@ Result<SchemeQuantization> quantizeScheme(std::span<const float> values,
                                           const RunControl &control = {},
                                           std::span<const float> importance = {});
 
+/// Finite values, and how many of them lie outside a clip range.
+struct ClipCount {
+    std::int64_t finite = 0;
+    std::int64_t outside = 0;
+    void add(const ClipCount &c) {
+        finite += c.finite;
+        outside += c.outside;
+    }
+    /// outside / finite; 0 when nothing is finite.
+    double fraction() const { return finite > 0 ? double(outside) / double(finite) : 0.0; }
+};
+
+/// Adds values' finite ones, and those of them outside [lo, hi], to count (non-finite values are
+/// skipped).
+void countClipped(std::span<const float> values, double lo, double hi, ClipCount &count);
+
 /// The fraction of finite values outside their group's [clipMin, clipMax] in q (values and
 /// shape as quantized, spec's granularity); nullopt when q has no clip ranges (block and codebook
 /// formats) or they do not match spec's grid, or when control cancels. Counted on control's

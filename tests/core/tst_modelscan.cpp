@@ -56,6 +56,8 @@ private Q_SLOTS:
     void scanCancels();
     void scanWeighsByImportance();
     void clippedFractionAtAnyThreadCount();
+    void scanReadsOnceWithTheSeparatePassesFigures_data();
+    void scanReadsOnceWithTheSeparatePassesFigures();
 };
 
 // 1, 2, 3, 4: mean 2.5, deviations ±0.5 and ±1.5, so Σd² = 5 and Σd⁴ = 2 · (0.0625 + 5.0625) =
@@ -341,6 +343,98 @@ void TestModelScan::clippedFractionAtAnyThreadCount() {
                  30000.0 / 300000.0);
         QCOMPARE(clippedFraction(rows, {3000, 100}, channel, perRow, control).value(), 3000.0 / 300000.0);
     }
+}
+
+Q_DECLARE_METATYPE(qs::QuantSpec)
+
+void TestModelScan::scanReadsOnceWithTheSeparatePassesFigures_data() {
+    QTest::addColumn<QuantSpec>("spec");
+    QuantSpec perChannel = intSpec(8, Scheme::Symmetric);
+    perChannel.granularity = parseGranularity("channel").value();
+    QuantSpec clippedChannels = perChannel; // every row's range cut to 60 %: each row clips
+    clippedChannels.clipRatio = 0.6;
+    QuantSpec tile = intSpec(4, Scheme::Asymmetric);
+    tile.granularity = parseGranularity("block:4x64").value();
+    tile.clipRatio = 0.7;
+    QuantSpec fixedRange = intSpec(4, Scheme::Symmetric, false, RangeMode::Saturating, -0.03, 0.03);
+    QuantSpec fp8 = QuantSpec{};
+    fp8.format = NumberFormat::Fp8E4M3;
+    fp8.clipRatio = 0.5;
+    QuantSpec fp8Groups = fp8;
+    fp8Groups.granularity = parseGranularity("group:64").value();
+    QuantSpec half = QuantSpec{};
+    half.format = NumberFormat::F16; // the wide values overflow it
+    QuantSpec percentile = intSpec(8, Scheme::Symmetric);
+    percentile.method = CalibMethod::Percentile; // quantized whole, not by chunks
+    percentile.percentile = 99.0;
+    QTest::addRow("int8 per channel") << perChannel;
+    QTest::addRow("int8 per channel, ratio 0.6") << clippedChannels;
+    QTest::addRow("int4 4x64 tiles, ratio 0.7") << tile;
+    QTest::addRow("int4 per tensor, fixed range") << fixedRange;
+    QTest::addRow("fp8 per tensor, ratio 0.5") << fp8;
+    QTest::addRow("fp8 group 64, ratio 0.5") << fp8Groups;
+    QTest::addRow("f16 cast") << half;
+    QTest::addRow("int8 percentile 99") << percentile;
+    QTest::addRow("q4_k (no clip ranges)") << q4k();
+}
+
+// The scan takes a tensor's moments and clipped count on measureScheme's read of its values
+// (MeasureExtras) instead of two more passes: its figures must be those passes' figures, for every
+// way a chunk finds its clip ranges (per tensor, per row, per tile, a cast's limit, none) and for
+// the whole-tensor path. A BF16 tensor, so each chunk is decoded once for all three.
+void TestModelScan::scanReadsOnceWithTheSeparatePassesFigures() {
+    QFETCH(QuantSpec, spec);
+    std::vector<float> values = normalValues(600 * 256, 29, 0.01f);
+    for (std::size_t i = 0; i < values.size(); i += 997)
+        values[i] = (i % 2 == 0 ? 1.0f : -1.0f) * 70000.0f; // beyond f16's 65504
+    if (spec.format != NumberFormat::Q4_K) // ggml's quantizers refuse a NaN
+        values[5] = std::numeric_limits<float>::quiet_NaN();
+    const std::vector<std::int64_t> shape{600, 256};
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("m.safetensors").toStdString();
+    QVERIFY(writeSafetensors(path, {blobOf("w", shape, values, DType::BF16)}));
+    const auto reader = openCheckpoint(path);
+    QVERIFY(reader);
+    const auto decoded = reader.value()->loadFloat(0);
+    QVERIFY(decoded);
+    const std::span<const float> x = decoded.value()->values();
+
+    const auto direct = measureScheme(x, shape, spec);
+    QVERIFY2(direct, direct ? "" : direct.error().c_str());
+    const std::optional<double> clipped = clippedFraction(x, shape, spec, direct->quantization);
+    const ValueMoments moments = computeMoments(x).value();
+    for (const int threads : {1, 3}) {
+        RunControl control;
+        control.threads = threads;
+        std::vector<TensorSummary> seen;
+        const auto decide = [&spec](const TensorInfo &) {
+            TensorDecision d;
+            d.spec = spec;
+            return d;
+        };
+        QVERIFY(scanModel(
+            *reader.value(), decide, [&seen](TensorSummary &&s) { seen.push_back(std::move(s)); }, control));
+        QCOMPARE(seen.size(), std::size_t(1));
+        const TensorSummary &s = seen[0];
+        QVERIFY2(s.error, s.skipped ? s.skipped->c_str() : "");
+        QCOMPARE(s.error->mse, direct->error.mse);
+        QCOMPARE(s.clippedFraction.has_value(), clipped.has_value());
+        if (clipped)
+            QCOMPARE(*s.clippedFraction, *clipped); // integer counts: exact
+        // Merged over other chunks than computeMoments' (whole rows): equal to rounding.
+        QVERIFY(s.moments);
+        QCOMPARE(s.moments->count, moments.count);
+        QCOMPARE(s.moments->maxAbs, moments.maxAbs);
+        QVERIFY(std::abs(s.moments->mean - moments.mean) <= 1e-12 * moments.rms);
+        QVERIFY(std::abs(s.moments->std / moments.std - 1.0) <= 1e-12);
+        QVERIFY(std::abs(s.moments->rms / moments.rms - 1.0) <= 1e-12);
+        QVERIFY(std::abs(s.moments->kurtosis / moments.kurtosis - 1.0) <= 1e-10);
+    }
+    if (spec.format == NumberFormat::Q4_K)
+        QVERIFY(!clipped);
+    else if (spec.clipRatio < 1.0 || spec.rangeMode == RangeMode::Saturating ||
+             spec.format == NumberFormat::F16 || spec.method != CalibMethod::MinMax)
+        QVERIFY(clipped && *clipped > 0.0); // the case counts something
 }
 
 QTEST_GUILESS_MAIN(TestModelScan)
