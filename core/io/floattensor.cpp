@@ -27,9 +27,9 @@ std::shared_ptr<const FloatTensor> FloatTensor::fromView(TensorInfo info, std::s
     return tensor;
 }
 
-std::shared_ptr<const FloatTensor> FloatTensor::fromEncoded(TensorInfo info, const std::byte *bytes,
-                                                            std::size_t stride, DecodeFn decode,
-                                                            std::shared_ptr<const void> keepAlive) {
+std::shared_ptr<const FloatTensor> FloatTensor::fromStored(TensorInfo info, const std::byte *bytes,
+                                                           std::size_t stride, DecodeFn decode,
+                                                           std::shared_ptr<const void> keepAlive) {
     auto tensor = std::shared_ptr<FloatTensor>(new FloatTensor);
     tensor->m_size = std::size_t(info.elementCount());
     tensor->m_info = std::move(info);
@@ -46,7 +46,7 @@ std::shared_ptr<const FloatTensor> FloatTensor::fromMapped(TensorInfo info,
                                                            DecodeFn decode) {
     file->prepareSequentialRead(offset, std::size_t(info.elementCount()) * stride);
     const std::byte *bytes = file->bytes().data() + offset;
-    return fromEncoded(std::move(info), bytes, stride, decode, std::move(file));
+    return fromStored(std::move(info), bytes, stride, decode, std::move(file));
 }
 
 std::shared_ptr<const FloatTensor> FloatTensor::relabeled(std::shared_ptr<const FloatTensor> tensor,
@@ -58,7 +58,7 @@ std::shared_ptr<const FloatTensor> FloatTensor::relabeled(std::shared_ptr<const 
     const std::byte *bytes = tensor->m_bytes;
     const std::size_t stride = tensor->m_stride;
     const DecodeFn decode = tensor->m_decode;
-    return fromEncoded(std::move(info), bytes, stride, decode, std::move(tensor));
+    return fromStored(std::move(info), bytes, stride, decode, std::move(tensor));
 }
 
 Status FloatTensor::decodeAll() const {

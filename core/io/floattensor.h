@@ -32,6 +32,12 @@ public:
                                                          std::shared_ptr<const MappedFile> file,
                                                          std::size_t offset, std::size_t stride,
                                                          DecodeFn decode);
+    /// Views info.elementCount() stored elements of stride bytes each at bytes, owned by
+    /// keepAlive (e.g. a parsed model holding them), that decode turns into float32 piece by
+    /// piece, as fromMapped does for a mapped file.
+    static std::shared_ptr<const FloatTensor> fromStored(TensorInfo info, const std::byte *bytes,
+                                                         std::size_t stride, DecodeFn decode,
+                                                         std::shared_ptr<const void> keepAlive);
     /// The same values under another description (e.g. a shard's tensor as the model lists it),
     /// sharing tensor's storage: nothing is copied or decoded.
     static std::shared_ptr<const FloatTensor> relabeled(std::shared_ptr<const FloatTensor> tensor,
@@ -64,9 +70,6 @@ public:
 
 private:
     FloatTensor() = default;
-    static std::shared_ptr<const FloatTensor> fromEncoded(TensorInfo info, const std::byte *bytes,
-                                                          std::size_t stride, DecodeFn decode,
-                                                          std::shared_ptr<const void> keepAlive);
     TensorInfo m_info;
     std::size_t m_size = 0;
     std::vector<float> m_owned;

@@ -604,8 +604,7 @@ bool OnnxReader::probe(std::span<const std::byte> head, std::uint64_t fileSize) 
     return walkModelFields(wire, fileSize);
 }
 
-Result<std::span<const std::byte>> OnnxReader::externalBytes(std::size_t index,
-                                                             std::shared_ptr<const void> &keepAlive) const {
+Result<std::shared_ptr<const MappedFile>> OnnxReader::externalFile(std::size_t index) const {
     const TensorInfo &info = m_tensors[index];
     auto mapped = MappedFile::open(m_sources[index].externalPath);
     if (!mapped)
@@ -616,10 +615,41 @@ Result<std::span<const std::byte>> OnnxReader::externalBytes(std::size_t index,
         return Error{"external data [" + std::to_string(info.byteOffset) + ", +" +
                      std::to_string(info.byteSize) + ") is out of range of '" +
                      m_sources[index].externalPath + "' (" + std::to_string(size) + " bytes)"};
+    return std::shared_ptr<const MappedFile>(std::move(mapped).value());
+}
+
+Result<std::span<const std::byte>> OnnxReader::externalBytes(std::size_t index,
+                                                             std::shared_ptr<const void> &keepAlive) const {
+    const TensorInfo &info = m_tensors[index];
+    auto file = externalFile(index);
+    if (!file)
+        return Error{file.error()};
     const auto bytes =
-        mapped.value()->bytes().subspan(std::size_t(info.byteOffset), std::size_t(info.byteSize));
-    keepAlive = std::move(mapped).value();
+        file.value()->bytes().subspan(std::size_t(info.byteOffset), std::size_t(info.byteSize));
+    keepAlive = std::move(file).value();
     return bytes;
+}
+
+Result<std::shared_ptr<const FloatTensor>> OnnxReader::loadChunked(std::size_t index,
+                                                                   const RunControl &control) const {
+    if (index >= m_tensors.size() || control.canceled())
+        return loadFloat(index, control);
+    const TensorInfo &info = m_tensors[index];
+    const onnx::TensorProto &tensor = *m_sources[index].proto;
+    const bool external = !m_sources[index].externalPath.empty();
+    if (info.dtype == DType::F32 || info.elementCount() == 0 || (!external && !tensor.has_raw_data()))
+        return loadFloat(index, control); // F32 is viewed in place where aligned
+    const DecodeFn decode = littleEndianDecoder(info.dtype);
+    const std::size_t stride = dtypeSize(info.dtype);
+    control.report(1.0);
+    if (!external) // raw_data's size was checked against the shape at open
+        return FloatTensor::fromStored(info, reinterpret_cast<const std::byte *>(tensor.raw_data().data()),
+                                       stride, decode, m_model);
+    auto file = externalFile(index);
+    if (!file)
+        return fileError(m_path, "tensor '" + info.name + "': " + file.error());
+    return FloatTensor::fromMapped(info, std::move(file).value(), std::size_t(info.byteOffset), stride,
+                                   decode);
 }
 
 Result<std::shared_ptr<const FloatTensor>> OnnxReader::loadFloat(std::size_t index,

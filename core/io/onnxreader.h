@@ -47,6 +47,11 @@ public:
     const std::map<std::string, std::string> &metadata() const override { return m_metadata; }
     Result<std::shared_ptr<const FloatTensor>> loadFloat(std::size_t index,
                                                          const RunControl &control = {}) const override;
+    /// Elements in raw_data or in an external file stay where they are (the parsed model, the
+    /// mapped side file) and are decoded a piece at a time; typed fields (float_data, int32_data,
+    /// ...) take loadFloat's path.
+    Result<std::shared_ptr<const FloatTensor>> loadChunked(std::size_t index,
+                                                           const RunControl &control = {}) const override;
 
 private:
     // Where one tensor's values are: in the parsed model, or in an external file (mapped
@@ -57,6 +62,8 @@ private:
     };
 
     OnnxReader() = default;
+    /// The tensor's side file, mapped, once its range is checked against the file's size now.
+    Result<std::shared_ptr<const MappedFile>> externalFile(std::size_t index) const;
     Result<std::span<const std::byte>> externalBytes(std::size_t index,
                                                      std::shared_ptr<const void> &keepAlive) const;
 

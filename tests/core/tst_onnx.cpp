@@ -1,3 +1,4 @@
+#include "chunkedload.h"
 #include "io/checkpointreader.h"
 #include "io/onnxreader.h"
 
@@ -337,6 +338,10 @@ void TestOnnx::dtypes() {
     QCOMPARE(info.shape, (std::vector<std::int64_t>{1, std::int64_t(expected.size())}));
     QCOMPARE(info.byteSize, std::uint64_t(expected.size() * dtypeSize(dtype)));
     QVERIFY(sameFloats(loadValues(*reader, 0), expected));
+    // Elements in raw_data other than F32 stay in the parsed model and are decoded piece by piece.
+    const bool typed = QByteArray(QTest::currentDataTag()).endsWith("typed");
+    const QString mismatch = qs::test::chunkedLoadMismatch(*reader, 0, dtype != DType::F32 && !typed);
+    QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
 }
 
 void TestOnnx::constantsAndSubgraphs() {
@@ -447,6 +452,27 @@ void TestOnnx::externalData() {
     QCOMPARE(reader->tensors()[0].fileIndex, std::size_t(1)); // 0 is the model file itself
     QVERIFY(sameFloats(loadValues(*reader, 0), {1, 2, 3, 4}));
     QVERIFY(sameFloats(loadValues(*reader, 1), {0.5f}));
+
+    // F16 in a side file: the chunked load maps the side file and decodes from it in the pass.
+    QTemporaryDir halfDir;
+    writeFile(halfDir.filePath(QStringLiteral("half.bin")),
+              QByteArray(3, 'x') + bytesOf({0x00, 0x3C, 0x00, 0xC0, 0x00, 0x38})); // 1, -2, 0.5
+    onnx::ModelProto halfModel = baseModel();
+    onnx::TensorProto *half = halfModel.mutable_graph()->add_initializer();
+    *half = rawTensor("h", kFloat16, {3}, QByteArray(6, '\0'));
+    setExternal(*half, {{"location", "half.bin"}, {"offset", "3"}});
+    auto halfReader =
+        openOrFail(writeFile(halfDir.filePath(QStringLiteral("half.onnx")), serialize(halfModel)));
+    QVERIFY(halfReader);
+    QVERIFY(sameFloats(loadValues(*halfReader, 0), {1.0f, -2.0f, 0.5f}));
+    const QString mismatch = qs::test::chunkedLoadMismatch(*halfReader, 0, true);
+    QVERIFY2(mismatch.isEmpty(), qPrintable(mismatch));
+    // A side file cut short after open fails the chunked load with the file's name, as loadFloat.
+    writeFile(halfDir.filePath(QStringLiteral("half.bin")), QByteArray(4, 'x'));
+    const auto cut = halfReader->loadChunked(0);
+    QVERIFY(!cut);
+    QVERIFY2(QString::fromStdString(cut.error()).contains(QStringLiteral("out of range")),
+             cut.error().c_str());
 }
 
 void TestOnnx::malformed_data() {
