@@ -112,12 +112,21 @@ Result<std::shared_ptr<const FloatTensor>> NpyReader::loadChunked(std::size_t in
     if (index >= m_tensors.size() || control.canceled())
         return loadFloat(index, control);
     const TensorInfo &info = m_tensors[index];
-    const std::byte *data = m_file->bytes().data() + info.byteOffset;
-    const bool nativeLittle = std::endian::native == std::endian::little && !m_header.bigEndian;
-    if (npyViewableInPlace(m_header, data) || !nativeLittle || npyNeedsTranspose(m_header))
+    auto chunked = chunkedNpyTensor(info, m_header, m_file, std::size_t(info.byteOffset));
+    if (!chunked)
         return loadFloat(index, control);
     control.report(1.0);
-    return FloatTensor::fromMapped(info, m_file, std::size_t(info.byteOffset), dtypeSize(info.dtype),
+    return chunked;
+}
+
+std::shared_ptr<const FloatTensor> chunkedNpyTensor(const TensorInfo &info, const NpyHeader &header,
+                                                    std::shared_ptr<const MappedFile> file,
+                                                    std::size_t offset) {
+    const std::byte *data = file->bytes().data() + offset;
+    const bool nativeLittle = std::endian::native == std::endian::little && !header.bigEndian;
+    if (npyViewableInPlace(header, data) || !nativeLittle || npyNeedsTranspose(header))
+        return nullptr;
+    return FloatTensor::fromMapped(info, std::move(file), offset, dtypeSize(info.dtype),
                                    littleEndianDecoder(info.dtype));
 }
 

@@ -50,4 +50,11 @@ Result<std::shared_ptr<const FloatTensor>>
 loadNpyTensor(const TensorInfo &info, const NpyHeader &header, std::span<const std::byte> data,
               std::shared_ptr<const void> keepAlive, const std::string &context, const RunControl &control);
 
+/// A chunked load of one array whose data starts at byte offset of file: its elements stay in the
+/// mapping and are decoded a piece at a time. nullptr where the array takes loadNpyTensor's path
+/// instead: float32 viewable in place, big-endian, or Fortran order (a transpose).
+std::shared_ptr<const FloatTensor> chunkedNpyTensor(const TensorInfo &info, const NpyHeader &header,
+                                                    std::shared_ptr<const MappedFile> file,
+                                                    std::size_t offset);
+
 } // namespace qs

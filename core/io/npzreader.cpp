@@ -162,4 +162,21 @@ Result<std::shared_ptr<const FloatTensor>> NpzReader::loadFloat(std::size_t inde
     return loadNpyTensor(info, member.header, data, owner, context, control);
 }
 
+Result<std::shared_ptr<const FloatTensor>> NpzReader::loadChunked(std::size_t index,
+                                                                  const RunControl &control) const {
+    if (index >= m_tensors.size() || control.canceled())
+        return loadFloat(index, control);
+    const Member &member = m_members[index];
+    const auto stored = m_zip->storedData(member.entry);
+    if (!stored)
+        return loadFloat(index, control);
+    const std::shared_ptr<const MappedFile> &file = m_zip->file();
+    const auto offset = std::size_t(stored->data() - file->bytes().data()) + member.header.dataOffset;
+    auto chunked = chunkedNpyTensor(m_tensors[index], member.header, file, offset);
+    if (!chunked)
+        return loadFloat(index, control);
+    control.report(1.0);
+    return chunked;
+}
+
 } // namespace qs

@@ -29,6 +29,10 @@ public:
     const std::map<std::string, std::string> &metadata() const override { return m_metadata; }
     Result<std::shared_ptr<const FloatTensor>> loadFloat(std::size_t index,
                                                          const RunControl &control = {}) const override;
+    /// A stored member's elements stay in the mapped archive and are decoded a piece at a time,
+    /// as a .npy file's are; deflated members are inflated whole (loadFloat).
+    Result<std::shared_ptr<const FloatTensor>> loadChunked(std::size_t index,
+                                                           const RunControl &control = {}) const override;
 
 private:
     struct Member {

@@ -1,6 +1,7 @@
 // .npz archives as numpy.savez (stored members) and numpy.savez_compressed (deflated members)
 // write them: a zip (built byte by byte by testzip.h after PKWARE's APPNOTE) of .npy streams
 // (built after numpy.lib.format: magic, version, header length, padded dict, data).
+#include "chunkedload.h"
 #include "io/checkpointreader.h"
 #include "io/npzreader.h"
 #include "testzip.h"
@@ -48,6 +49,7 @@ class TestNpz : public QObject {
 private Q_SLOTS:
     void storedAndDeflated();
     void storedIsViewedInPlace();
+    void chunkedLoads();
     void largeDeflatedMember();
     void recognisedByContent();
     void malformed_data();
@@ -109,6 +111,36 @@ void TestNpz::storedIsViewedInPlace() {
     QVERIFY(first.ok() && second.ok());
     QCOMPARE(first.value()->values().data(), second.value()->values().data());
     QCOMPARE(valuesOf(*first.value()), (std::vector<float>{5, 6, 7}));
+}
+
+// A stored member of another dtype stays in the mapped archive and is decoded piece by piece, as
+// a .npy file is; deflated and big-endian members load as loadFloat loads them (an aligned float32
+// member is viewed in place: storedIsViewedInPlace).
+void TestNpz::chunkedLoads() {
+    // <f2 1, -2, 0.5, 65504; >f2 the same bytes swapped.
+    const QByteArray half("\x00\x3C\x00\xC0\x00\x38\xFF\x7B", 8);
+    const QByteArray bigHalf("\x3C\x00\xC0\x00\x38\x00\x7B\xFF", 8);
+    const QByteArray zip = testzip::build({
+        testzip::stored("half.npy", npyFile("<f2", "(2, 2)", half)),
+        testzip::deflated("packed.npy", npyFile("<f2", "(4,)", half)),
+        testzip::stored("big.npy", npyFile(">f2", "(4,)", bigHalf)),
+        testzip::stored("odd.npy", npyFile("|i1", "(3,)", "\x01\xFF\x7F")),
+    });
+    auto reader = NpzReader::open(write(QStringLiteral("chunked.npz"), zip).toStdString());
+    QVERIFY2(reader.ok(), reader.error().c_str());
+    const NpzReader &npz = *reader.value();
+    QCOMPARE(npz.tensors().size(), std::size_t(4));
+    const bool encoded[] = {true, false, false, true};
+    for (std::size_t i = 0; i < npz.tensors().size(); ++i) {
+        const QString mismatch = qs::test::chunkedLoadMismatch(npz, i, encoded[i]);
+        QVERIFY2(mismatch.isEmpty(),
+                 qPrintable(QString::fromStdString(npz.tensors()[i].name) + ": " + mismatch));
+    }
+    auto first = npz.loadChunked(0);
+    QVERIFY(first.ok());
+    float scratch[4];
+    const float *values = first.value()->readValues(0, 4, scratch);
+    QCOMPARE(std::vector<float>(values, values + 4), (std::vector<float>{1.0f, -2.0f, 0.5f, 65504.0f}));
 }
 
 void TestNpz::largeDeflatedMember() {
