@@ -44,24 +44,24 @@ int FigureTable::rowHeight() const {
     return height;
 }
 
-// A few letters of a name still say which figure it is; the tooltip has the rest.
+// The narrowest the table can be and still hold its names: a few letters of the widest (the
+// tooltip has the rest); only a panel narrower than a name cuts it.
 int FigureTable::nameMinimumWidth() const {
     return std::min(widestHint(m_rows, false), fontMetrics().horizontalAdvance(QStringLiteral("Mmmm…")));
 }
 
-// Per row, so that one long value does not cut every name of its section: the name gets what
-// the value leaves, down to its minimum; below that the value goes to a line of its own.
-// Returns the height used.
+// Per row, so that one long value moves only its own row: the names share one column as wide as
+// the widest name the row's value leaves room for; a row whose name and value do not fit side by
+// side puts its value on a line of its own below the whole name. Returns the height used.
 int FigureTable::arrange(int width, bool apply) const {
     const int available = std::max(0, width - kIndent);
     const int height = rowHeight();
-    const int nameMinimum = nameMinimumWidth();
     const int widestName = widestHint(m_rows, false);
     int y = 0;
     for (const auto &[name, value] : m_rows) {
         y += y > 0 ? kRowSpacing : 0;
         const int valueWidth = value->sizeHint().width();
-        if (nameMinimum + kColumnSpacing + valueWidth > available) {
+        if (name->sizeHint().width() + kColumnSpacing + valueWidth > available) {
             if (apply) {
                 name->setGeometry(kIndent, y, available, height);
                 value->setGeometry(kIndent, y + height, available, height);
@@ -69,7 +69,7 @@ int FigureTable::arrange(int width, bool apply) const {
             y += 2 * height;
             continue;
         }
-        const int nameColumn = std::clamp(available - kColumnSpacing - valueWidth, nameMinimum, widestName);
+        const int nameColumn = std::min(available - kColumnSpacing - valueWidth, widestName);
         if (apply) {
             name->setGeometry(kIndent, y, nameColumn, height);
             const int valueLeft = nameColumn + kColumnSpacing;

@@ -9,11 +9,11 @@ class QLabel;
 
 namespace qs::ui {
 
-// Rows of "name    value" with the values right-aligned at the right edge. The values come
-// first: when the width runs short a row's name gives up its room (down to a few letters), then
-// the value moves below its name; only a value wider than the whole table is cut (by its
-// LabelElider). The table never asks for the width of a long value, so a narrow panel shows
-// every value instead of pushing them out of sight.
+// Rows of "name    value" with the values right-aligned at the right edge. When the width runs
+// short for a row, its value moves below its name; names and values are cut (by their
+// LabelElider) only where one alone is wider than the whole table. The table never asks for the
+// width of a long value, so a narrow panel shows every value instead of pushing them out of
+// sight.
 class FigureTable : public QWidget {
     Q_OBJECT
 public:

@@ -86,6 +86,7 @@ public:
     QString text(Figure figure) const;
     bool isEstimate(Figure figure) const;
     QLabel *valueLabel(Figure figure) const { return m_rows[std::size_t(figure)].value; }
+    QLabel *nameLabel(Figure figure) const { return m_rows[std::size_t(figure)].name; }
     // Shown when the tensor holds quantized data already; its tooltip says why.
     QLabel *quantizedBadge() const { return m_badge; }
     // For copying: the title, the subtitle, the badge if shown, then per section its heading and

@@ -3,6 +3,7 @@
 // never overlap or leave their plot, and elided texts carry their whole text in a tooltip.
 
 #include "analysiscontroller.h"
+#include "figuretable.h"
 #include "io/democheckpoint.h"
 #include "io/safetensorswriter.h"
 #include "labelelider.h"
@@ -104,6 +105,7 @@ private Q_SLOTS:
     void figuresVisibleInDock_data();
     void figuresVisibleInDock();
     void figuresAsPlainText();
+    void figureNamesStayWhole();
     void alreadyQuantizedRuleExplained();
     void plotInfoCutAtParts();
     void plotTextsApart_data();
@@ -239,6 +241,13 @@ void TestWindowLayout::figuresVisibleInDock() {
     const QLabel *title = stats->findChildren<QLabel *>().first();
     QVERIFY2(elisionProblem(title).isEmpty(), qPrintable(elisionProblem(title)));
     for (int i = 0; i < StatsPanel::kFigureCount; ++i) {
+        // A name is never cut while the panel can hold it: the value moves below it instead
+        // ("Scheme from" was cut to "Scheme…" beside "ignored: embedding · kept").
+        const QLabel *name = stats->nameLabel(StatsPanel::Figure(i));
+        if (name->isVisible() && name->sizeHint().width() < scroll->viewport()->width() - 16)
+            QVERIFY2(!qs::ui::LabelElider::of(name)->isElided(),
+                     qPrintable(QStringLiteral("name \"%1\" cut to \"%2\"")
+                                    .arg(name->text(), qs::ui::LabelElider::of(name)->visibleText())));
         QLabel *value = stats->valueLabel(StatsPanel::Figure(i));
         const QString problem = elisionProblem(value);
         QVERIFY2(problem.isEmpty(), qPrintable(QStringLiteral("figure %1: %2").arg(i).arg(problem)));
@@ -263,6 +272,35 @@ void TestWindowLayout::figuresVisibleInDock() {
 }
 
 // "Copy Figures" copies this: whole values even where the panel shows them cut.
+// A row whose name and value do not fit side by side puts the value below the whole name; the
+// table used to cut the name to a few letters first ("Scheme from" showed as "Scheme…" beside
+// "ignored: embedding · kept" in a panel of ordinary width). Rows that fit stay on one line.
+void TestWindowLayout::figureNamesStayWhole() {
+    qs::ui::FigureTable table;
+    auto *longName = new QLabel(QStringLiteral("Scheme from"));
+    auto *longValue = new QLabel(QStringLiteral("ignored: embedding · kept"));
+    auto *shortName = new QLabel(QStringLiteral("Scale"));
+    auto *shortValue = new QLabel(QStringLiteral("0.0008042"));
+    for (QLabel *label : {longName, longValue, shortName, shortValue})
+        qs::ui::LabelElider::install(label, qs::ui::ElideStyle::Right);
+    table.addRow(longName, longValue);
+    table.addRow(shortName, shortValue);
+    // Room for the value beside all but the last few pixels of the name.
+    const int valueWidth = longValue->sizeHint().width();
+    const int width = 8 + longName->sizeHint().width() - 10 + 12 + valueWidth;
+    table.resize(width, table.heightForWidth(width));
+    table.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&table));
+    QCOMPARE(table.height(), table.heightForWidth(width));
+    QVERIFY2(!qs::ui::LabelElider::of(longName)->isElided(),
+             qPrintable(qs::ui::LabelElider::of(longName)->visibleText()));
+    QVERIFY(longValue->y() >= longName->geometry().bottom()); // on a line of its own
+    QVERIFY(!qs::ui::LabelElider::of(longValue)->isElided());
+    QCOMPARE(shortValue->y(), shortName->y()); // side by side
+    QVERIFY(shortName->geometry().right() < shortValue->geometry().left());
+    QVERIFY(!qs::ui::LabelElider::of(shortName)->isElided());
+}
+
 void TestWindowLayout::figuresAsPlainText() {
     resizeWindow(QSize(1024, 700));
     openFixture(shardedFixture());
