@@ -7,6 +7,7 @@
 #include <QKeyEvent>
 #include <QLineEdit>
 #include <QSortFilterProxyModel>
+#include <QStyle>
 #include <QTreeView>
 #include <QVBoxLayout>
 
@@ -83,6 +84,14 @@ int TensorBrowser::columnWidth(const QStringList &typical, int column) const {
     return widest + pad;
 }
 
+// The narrowest a column gets: its title whole ("hape" read like a typo), or kMinColumnWidth.
+int TensorBrowser::headerMinimum(int column) const {
+    const QHeaderView *header = m_view->header();
+    const QString title = m_model->headerData(column, Qt::Horizontal).toString();
+    const int margins = 2 * header->style()->pixelMetric(QStyle::PM_HeaderMargin, nullptr, header) + 4;
+    return std::max(kMinColumnWidth, header->fontMetrics().horizontalAdvance(title) + margins);
+}
+
 void TensorBrowser::sizeColumns() {
     QHeaderView *header = m_view->header();
     header->setStretchLastSection(false);
@@ -113,7 +122,7 @@ void TensorBrowser::fitColumns() {
     for (int column :
          {TensorTreeModel::ShapeColumn, TensorTreeModel::ElementsColumn, TensorTreeModel::DTypeColumn}) {
         const int ideal = m_idealWidths[std::size_t(column)];
-        const int width = std::max(kMinColumnWidth, ideal - std::max(deficit, 0));
+        const int width = std::max(headerMinimum(column), ideal - std::max(deficit, 0));
         deficit -= ideal - width;
         m_view->header()->resizeSection(column, width);
     }

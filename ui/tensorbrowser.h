@@ -54,6 +54,7 @@ private:
     void sizeColumns();
     void fitColumns();
     void sizeTypeColumn(bool blockTypes);
+    int headerMinimum(int column) const;
     int columnWidth(const QStringList &typical, int column) const;
 
     QLineEdit *m_filter = nullptr;

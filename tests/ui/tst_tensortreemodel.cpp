@@ -385,6 +385,15 @@ void TestTensorTreeModel::nameKeepsRoomWhenNarrow() {
     for (int column = 0; column < TensorTreeModel::ColumnCount; ++column)
         total += view->header()->sectionSize(column);
     QVERIFY(total <= available + 1);
+    // The columns that give way keep their titles whole (the shape's read "hape" at 1024 px).
+    for (int column :
+         {TensorTreeModel::ShapeColumn, TensorTreeModel::DTypeColumn, TensorTreeModel::ElementsColumn}) {
+        const QString title = view->model()->headerData(column, Qt::Horizontal).toString();
+        QVERIFY2(view->header()->fontMetrics().horizontalAdvance(title) <=
+                     view->header()->sectionSize(column) - 8,
+                 qPrintable(
+                     QStringLiteral("\"%1\" in %2 px").arg(title).arg(view->header()->sectionSize(column))));
+    }
     // Wide again: every column back at the width its typical contents need.
     browser.resize(520, 400);
     QCoreApplication::processEvents();
