@@ -1,5 +1,6 @@
 #include "quant/schememeasure.h"
 
+#include "stats/statkernels.h"
 #include "stats/valuesource.h"
 
 #include "io/ggmlblocks.h"
@@ -138,6 +139,14 @@ std::optional<TensorRange> tensorRange(const ValueSource &values, const RunContr
             for (std::size_t p = b; p < e; p += kPiece) {
                 const std::size_t n = std::min(kPiece, e - p);
                 const float *x = values.read(p, n, scratch);
+                // The statistics' scan kernel, in vector lanes; a piece whose sum is not finite (a
+                // NaN or an Inf in it, or a float overflow) is looked at value by value.
+                const detail::LaneScan scan = detail::laneScan(x, n);
+                if (scan.finite) {
+                    lo = std::min(lo, scan.min);
+                    hi = std::max(hi, scan.max);
+                    continue;
+                }
                 for (std::size_t i = 0; i < n; ++i)
                     if (std::isfinite(x[i])) {
                         lo = std::min(lo, x[i]);
