@@ -1,14 +1,11 @@
 #include "quant/quantizer.h"
 
 #include "quant/scaledtype.h"
+#include "stats/statkernels.h"
 
 #include <algorithm>
 #include <limits>
 #include <tuple>
-
-#if defined(__SSE2__)
-#include <immintrin.h>
-#endif
 
 namespace qs {
 
@@ -17,7 +14,6 @@ namespace {
 constexpr float kScaleFloor = std::numeric_limits<float>::epsilon();
 constexpr float kScaleCeiling = std::numeric_limits<float>::max();
 constexpr double kLargestFloat = std::numeric_limits<float>::max();
-constexpr float kRoundingMagic = 12582912.0f; // 1.5 * 2^23
 
 int clampedBits(int bits) {
     return std::clamp(bits, kMinBits, kMaxBits);
@@ -102,51 +98,15 @@ QuantParams paramsForTensor(const QuantSpec &spec, double tensorMin, double tens
 }
 
 void fakeQuantize(std::span<const float> in, std::span<float> out, const QuantParams &p) {
-    const std::size_t n = std::min(in.size(), out.size());
-    const float inverse = inverseScale(p);
-    const float zeroPoint = float(p.zeroPoint);
-    const float qmin = float(p.qmin);
-    const float qmax = float(p.qmax);
     // Limiting x · (1/scale) to one step beyond the codes first changes no result (those values
     // clamp anyway) and keeps |t| < 2^22, where adding and subtracting 1.5·2^23 rounds half to
     // even exactly like nearbyint, for a fraction of the cost of a general rint. Integers below
     // 2^24 are exact in float, so (q - zero point) matches the int64 subtraction of the scalar
-    // path: the results are identical. Every max and min keeps a NaN (maxps and minps return
-    // their second operand when either is NaN), so NaN stays NaN and ±inf clamps, as in the
-    // scalar path.
-    const float below = float(p.qmin - p.zeroPoint) - 1.0f;
-    const float above = float(p.qmax - p.zeroPoint) + 1.0f;
-    const float *x = in.data();
-    float *y = out.data();
-    std::size_t i = 0;
-#if defined(__SSE2__)
-    // Written out rather than as an Eigen expression: groups of 32 to 256 values are common, and
-    // an expression's setup per call cost more than the arithmetic there.
-    const __m128 vInverse = _mm_set1_ps(inverse);
-    const __m128 vBelow = _mm_set1_ps(below);
-    const __m128 vAbove = _mm_set1_ps(above);
-    const __m128 vMagic = _mm_set1_ps(kRoundingMagic);
-    const __m128 vZero = _mm_set1_ps(zeroPoint);
-    const __m128 vQmin = _mm_set1_ps(qmin);
-    const __m128 vQmax = _mm_set1_ps(qmax);
-    const __m128 vScale = _mm_set1_ps(p.scale);
-    for (; i + 4 <= n; i += 4) {
-        const __m128 t = _mm_min_ps(vAbove, _mm_max_ps(vBelow, _mm_mul_ps(_mm_loadu_ps(x + i), vInverse)));
-        const __m128 rounded = _mm_sub_ps(_mm_add_ps(t, vMagic), vMagic);
-        const __m128 q = _mm_min_ps(vQmax, _mm_max_ps(vQmin, _mm_add_ps(rounded, vZero)));
-        _mm_storeu_ps(y + i, _mm_mul_ps(_mm_sub_ps(q, vZero), vScale));
-    }
-#endif
-    // The same operations one value at a time; `v < lo ? lo : v` keeps a NaN as maxps does.
-    for (; i < n; ++i) {
-        float t = x[i] * inverse;
-        t = t < below ? below : t;
-        t = above < t ? above : t;
-        float q = ((t + kRoundingMagic) - kRoundingMagic) + zeroPoint;
-        q = q < qmin ? qmin : q;
-        q = qmax < q ? qmax : q;
-        y[i] = (q - zeroPoint) * p.scale;
-    }
+    // path: the results are identical. Every max and min keeps a NaN, so NaN stays NaN and ±inf
+    // clamps, as in the scalar path. The lane kernels run it in the widest registers the
+    // processor has (stats/statkernels.h; every build gives the same bits).
+    const std::size_t n = std::min(in.size(), out.size());
+    detail::laneFakeQuantize(in.data(), out.data(), n, detail::LaneQuant::of(p));
 }
 
 } // namespace qs

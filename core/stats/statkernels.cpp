@@ -24,6 +24,7 @@ namespace sse2 {
     LaneCompare compareImpl(const float *x, const float *y, std::size_t n);                                  \
     LaneError errorImpl(const float *x, std::size_t n, const LaneErrorSetup &setup, std::uint32_t *counts);  \
     bool allFiniteImpl(const float *x, std::size_t n);                                                       \
+    void fakeQuantizeImpl(const float *x, float *y, std::size_t n, const LaneQuant &quant);                  \
     LaneMomentSums momentSumsImpl(const float *x, std::size_t n);                                            \
     LaneCentralSums centralSumsImpl(const float *x, std::size_t n, double mean);                             \
     }
@@ -84,6 +85,10 @@ LaneQuant LaneQuant::of(const QuantParams &p) {
     q.qmax = float(p.qmax);
     q.scale = p.scale;
     return q;
+}
+
+void laneFakeQuantize(const float *x, float *y, std::size_t n, const LaneQuant &quant) {
+    QS_LANE_DISPATCH(fakeQuantizeImpl, x, y, n, quant);
 }
 
 LaneScan laneScan(const float *x, std::size_t n) {

@@ -106,6 +106,9 @@ LaneCompare laneCompare(const float *x, const float *y, std::size_t n);
 LaneError laneError(const float *x, std::size_t n, const LaneErrorSetup &setup, std::uint32_t *counts);
 /// True if every x[0, n) is finite.
 bool laneAllFinite(const float *x, std::size_t n);
+/// fakeQuantize's x̂ of x[0, n) into y[0, n), any n and any values: the same operations in the
+/// same order, so the same bits (NaN stays NaN, ±inf clamps), in the widest build's registers.
+void laneFakeQuantize(const float *x, float *y, std::size_t n, const LaneQuant &quant);
 
 /// The first of the whole-model sweep's two moment passes over a chunk: Σx and Σx² in double
 /// lanes (no float partial sums: the moments keep every value's double), and max |x|. finite is

@@ -1,4 +1,5 @@
 #include "quant/quantizer.h"
+#include "stats/statkernels.h"
 
 #include <QTest>
 
@@ -382,23 +383,31 @@ void TestQuantizer::spanMatchesScalar() {
     // Halfway points between codes, where round-half-to-even matters.
     for (int k = -100; k < 100; ++k)
         in[std::size_t(200 + k)] = (float(k) + 0.5f) * p.scale;
-    std::vector<float> out(in.size());
-    fakeQuantize(in, out, p);
-    for (std::size_t i = 0; i < in.size(); ++i)
-        QVERIFY2(sameBits(out[i], fakeQuantize(in[i], p)), qPrintable(QString::number(in[i], 'g', 9)));
-
     // NaN stays NaN and ±inf clamps, in the vector body and in the tail alike.
+    std::vector<float> special = in;
     const float nan = std::numeric_limits<float>::quiet_NaN();
-    const std::size_t tail = in.size() - 1; // 10007 values: the last three are the tail
+    const std::size_t tail = in.size() - 1; // 10007 values: the last 3 (SSE2) to 7 (AVX-512) are the tail
     for (const std::size_t at : {std::size_t(12), tail})
-        in[at] = nan;
-    in[13] = kInfF;
-    in[tail - 1] = -kInfF;
-    fakeQuantize(in, out, p);
-    for (const std::size_t at : {std::size_t(12), tail})
-        QVERIFY(std::isnan(out[at]));
-    QVERIFY(sameBits(out[13], fakeQuantize(kInfF, p)));
-    QVERIFY(sameBits(out[tail - 1], fakeQuantize(-kInfF, p)));
+        special[at] = nan;
+    special[13] = kInfF;
+    special[tail - 1] = -kInfF;
+
+    // Every build of the lane kernel the processor runs (SSE2, AVX2, AVX-512).
+    for (const std::string &isa : qs::detail::laneKernelIsas()) {
+        QVERIFY(qs::detail::setLaneKernelIsa(isa));
+        std::vector<float> out(in.size());
+        fakeQuantize(in, out, p);
+        for (std::size_t i = 0; i < in.size(); ++i)
+            QVERIFY2(
+                sameBits(out[i], fakeQuantize(in[i], p)),
+                qPrintable(QStringLiteral("%1: %2").arg(QString::fromStdString(isa)).arg(in[i], 0, 'g', 9)));
+        fakeQuantize(special, out, p);
+        for (const std::size_t at : {std::size_t(12), tail})
+            QVERIFY(std::isnan(out[at]));
+        QVERIFY(sameBits(out[13], fakeQuantize(kInfF, p)));
+        QVERIFY(sameBits(out[tail - 1], fakeQuantize(-kInfF, p)));
+    }
+    QVERIFY(qs::detail::setLaneKernelIsa({}));
 }
 
 void TestQuantizer::namesRoundTrip() {
