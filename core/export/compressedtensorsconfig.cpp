@@ -136,6 +136,13 @@ std::optional<std::string> compressedTensorsCannotExpress(const QuantSpec &spec,
         spec.granularity.axis != 0)
         return "channel axis " + std::to_string(spec.granularity.axis) +
                " has no compressed-tensors form (strategy channel is per output row, axis 0)";
+    // llm-compressor refuses a group strategy whose groups do not tile the input columns (its
+    // kernels need whole groups) and asks for the layer to be ignored.
+    if (const QJsonValue size = groupSize(spec); size.isDouble() && shape[1] % size.toInteger() != 0)
+        return std::to_string(shape[1]) + " columns are not a multiple of group_size " +
+               std::to_string(size.toInteger()) +
+               " (compressed-tensors' group kernels need whole groups; keep the tensor or pick a group size "
+               "that divides its columns)";
     return std::nullopt;
 }
 

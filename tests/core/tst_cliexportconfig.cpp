@@ -14,6 +14,7 @@ class TestCliExportConfig : public CliTestBase {
 private slots:
     void initTestCase();
     void compressedTensorsWritesConfig();
+    void compressedTensorsRefusesPartialGroups();
     void compressedTensorsRefusesQ4K();
     void configJsonIsAPlan();
     void llamaCppTypes();
@@ -30,7 +31,7 @@ void TestCliExportConfig::compressedTensorsWritesConfig() {
     const Run r =
         run({QStringLiteral("export"), file("demo.safetensors"), QStringLiteral("--to"),
              QStringLiteral("compressed-tensors"), QStringLiteral("-o"), out, QStringLiteral("--bits"),
-             QStringLiteral("4"), QStringLiteral("--granularity"), QStringLiteral("group:128")});
+             QStringLiteral("4"), QStringLiteral("--granularity"), QStringLiteral("group:32")});
     QVERIFY2(!r.crashed && r.exitCode == 0, r.err.constData());
     QFile file(out);
     QVERIFY(file.open(QIODevice::ReadOnly));
@@ -42,10 +43,26 @@ void TestCliExportConfig::compressedTensorsWritesConfig() {
     const QJsonObject group =
         qc.value(QStringLiteral("config_groups")).toObject().value(QStringLiteral("group_0")).toObject();
     QCOMPARE(group.value(QStringLiteral("weights")).toObject().value(QStringLiteral("group_size")).toInt(),
-             128);
+             32);
     // The demo's 4 layers of 7 projections; embedding, lm_head and the 9 norms are ignored.
     QCOMPARE(group.value(QStringLiteral("targets")).toArray().size(), 28);
     QCOMPARE(qc.value(QStringLiteral("ignore")).toArray().size(), 11);
+}
+
+// The demo's down_proj weights have 1376 columns: groups of 128 do not tile them, which
+// llm-compressor refuses, so the export names them and writes nothing.
+void TestCliExportConfig::compressedTensorsRefusesPartialGroups() {
+    const QString out = file("partial.json");
+    const Run r =
+        run({QStringLiteral("export"), file("demo.safetensors"), QStringLiteral("--to"),
+             QStringLiteral("compressed-tensors"), QStringLiteral("-o"), out, QStringLiteral("--bits"),
+             QStringLiteral("4"), QStringLiteral("--granularity"), QStringLiteral("group:128")});
+    QVERIFY(!r.crashed);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("1376 columns are not a multiple of group_size 128"), r.err.constData());
+    QVERIFY2(r.err.contains("model.layers.0.mlp.down_proj.weight"), r.err.constData());
+    QVERIFY2(!r.err.contains("up_proj"), r.err.constData());
+    QVERIFY(!QFile::exists(out));
 }
 
 void TestCliExportConfig::compressedTensorsRefusesQ4K() {

@@ -130,6 +130,7 @@ private slots:
     void exportRefusesGgmlTypes();
     void cannotExpress_data();
     void cannotExpress();
+    void groupsMustTileColumns();
     void importRoundTrip();
     void importLlmCompressorConfig();
     void importRegexTargets();
@@ -305,6 +306,26 @@ void TestCompressedTensors::cannotExpress_data() {
     QTest::newRow("clip ratio") << R"({"bits":8,"clip_ratio":0.9})" << QStringLiteral("clip_ratio 0.9");
     QTest::newRow("channel 1") << R"({"bits":8,"granularity":"channel:1"})"
                                << QStringLiteral("channel axis 1");
+}
+
+// llm-compressor errors on a group strategy whose groups do not tile a layer's input columns
+// (group_size_validation: "Runtime/save kernels require columns % group_size == 0"), so the
+// exporters refuse such a tensor by name rather than write a checkpoint it would reject.
+void TestCompressedTensors::groupsMustTileColumns() {
+    const auto group = [](const char *json) { return mergeScheme(QuantSpec{}, scheme(json)).value(); };
+    const auto why =
+        compressedTensorsCannotExpress(group(R"({"bits":4,"granularity":"group:128"})"), {8, 200});
+    QVERIFY(why);
+    QVERIFY2(why->find("200 columns are not a multiple of group_size 128") != std::string::npos,
+             why->c_str());
+    QVERIFY(!compressedTensorsCannotExpress(group(R"({"bits":4,"granularity":"group:128"})"), {200, 256}));
+    QVERIFY(
+        compressedTensorsCannotExpress(group(R"({"format":"fp8_e4m3","granularity":"group:64"})"), {4, 96}));
+    QVERIFY(
+        !compressedTensorsCannotExpress(group(R"({"format":"fp8_e4m3","granularity":"group:32"})"), {4, 96}));
+    // Per channel and per tensor have no group to tile.
+    QVERIFY(!compressedTensorsCannotExpress(group(R"({"bits":8,"granularity":"channel"})"), {8, 200}));
+    QVERIFY(!compressedTensorsCannotExpress(group(R"({"bits":8})"), {8, 200}));
 }
 
 void TestCompressedTensors::cannotExpress() {
