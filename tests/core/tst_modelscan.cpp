@@ -387,7 +387,7 @@ void TestModelScan::scanReadsOnceWithTheSeparatePassesFigures() {
     std::vector<float> values = normalValues(600 * 256, 29, 0.01f);
     for (std::size_t i = 0; i < values.size(); i += 997)
         values[i] = (i % 2 == 0 ? 1.0f : -1.0f) * 70000.0f; // beyond f16's 65504
-    if (spec.format != NumberFormat::Q4_K) // ggml's quantizers refuse a NaN
+    if (spec.format != NumberFormat::Q4_K)                  // ggml's quantizers refuse a NaN
         values[5] = std::numeric_limits<float>::quiet_NaN();
     const std::vector<std::int64_t> shape{600, 256};
     QTemporaryDir dir;
