@@ -2,7 +2,7 @@
 
 #include "quant/quantizer.h"
 #include "quant/valueerror.h"
-#include "stats/bincountspool.h"
+#include "stats/errorpass.h"
 #include "stats/statkernels.h"
 #include "stats/valuesource.h"
 #include "util/floatbounds.h"
@@ -22,20 +22,6 @@ using detail::kComparePiece;
 // Headroom on the error histogram's half-width for float rounding in the quantizer.
 constexpr double kHalfWidthMargin = 1e-3;
 
-struct ErrorPartial {
-    std::int64_t clipped = 0;
-    detail::ValueErrorPartial sums;
-};
-
-// Everything a chunk needs, computed once per pass.
-struct ErrorContext {
-    QuantParams params;
-    detail::LaneErrorSetup lanes;
-    bool allFinite = false; // the tensor has no NaN or Inf: no piece needs checking
-
-    bool clipped(float x) const { return x < lanes.belowLimit || x > lanes.aboveLimit; }
-};
-
 // The largest |x - x̂|: rounding (s/2) inside the clip range, the distance to the outermost
 // level beyond it.
 double errorHalfWidth(const QuantParams &p, const TensorStats &stats) {
@@ -53,78 +39,99 @@ Histogram emptyErrorHistogram(double halfWidth, int bins) {
     return h;
 }
 
-ErrorContext makeContext(const QuantParams &params, const Histogram &h, const TensorStats &stats) {
-    ErrorContext c;
-    c.params = params;
-    c.allFinite = stats.nanCount == 0 && stats.infCount == 0;
+std::optional<ErrorStats> errorOf(const ValueSource &source, const QuantParams &params,
+                                  const TensorStats &stats, const RunControl &control, int bins) {
+    detail::ErrorPass pass(params, stats, chunkCount(source.size()), bins);
+    const bool done = parallelChunks(source.size(), kChunkSize, control,
+                                     [&](std::size_t chunk, std::size_t begin, std::size_t end) {
+                                         detail::ErrorPass::Chunk share(pass, chunk);
+                                         alignas(64) float scratch[kComparePiece];
+                                         for (std::size_t i = begin; i < end; i += kComparePiece) {
+                                             const std::size_t n = std::min(kComparePiece, end - i);
+                                             share.addPiece(source.read(i, n, scratch), n);
+                                         }
+                                     });
+    if (!done)
+        return std::nullopt;
+    return pass.finish();
+}
+
+} // namespace
+
+namespace detail {
+
+ErrorPass::ErrorPass(const QuantParams &params, const TensorStats &stats, std::size_t chunks, int bins)
+    : m_params(params)
+    , m_allFinite(stats.nanCount == 0 && stats.infCount == 0)
+    , m_counting(bins > 0)
+    , m_histogram(emptyErrorHistogram(errorHalfWidth(params, stats), std::max(bins, 1)))
+    , m_pool(m_histogram.bins())
+    , m_partials(chunks) {
     // x < clipMin exactly when x < belowLimit, for a float x (same for above): comparisons stay
     // in float without changing which values count as clipped.
-    c.lanes.quant = detail::LaneQuant::of(params);
-    c.lanes.belowLimit = smallestFloatNotBelow(params.clipMin);
-    c.lanes.aboveLimit = largestFloatNotAbove(params.clipMax);
-    c.lanes.errorBins = {float(h.lo), float(double(h.bins()) / (h.hi - h.lo)), float(h.bins() - 1)};
-    return c;
+    m_lanes.quant = LaneQuant::of(params);
+    m_lanes.belowLimit = smallestFloatNotBelow(params.clipMin);
+    m_lanes.aboveLimit = largestFloatNotAbove(params.clipMax);
+    const Histogram &h = m_histogram;
+    m_lanes.errorBins = {float(h.lo), float(double(h.bins()) / (h.hi - h.lo)), float(h.bins() - 1)};
 }
 
-// A piece holding a NaN or an Inf: x̂ through fakeQuantize, everything value by value over the
-// finite x. The sums are compareChunk's careful path on the same x̂.
-void addMixedPiece(const float *x, std::size_t n, const ErrorContext &c, std::uint32_t *counts,
-                   ErrorPartial &p) {
-    alignas(64) float dequantized[kComparePiece];
-    fakeQuantize(std::span<const float>(x, n), std::span<float>(dequantized, n), c.params);
-    p.sums.add(detail::compareMixed(x, dequantized, n));
-    for (std::size_t i = 0; i < n; ++i) {
-        if (!std::isfinite(x[i]))
-            continue;
-        p.clipped += c.clipped(x[i]) ? 1 : 0;
-        if (counts)
-            ++counts[std::size_t(c.lanes.errorBins.binOf(x[i] - dequantized[i]))];
-    }
+ErrorPass::Chunk::Chunk(ErrorPass &pass, std::size_t index)
+    : m_pass(pass)
+    , m_partial(pass.m_partials[index]) {
+    if (pass.m_counting)
+        m_counts.emplace(pass.m_pool);
 }
 
-// A piece of finite values: one read by the lane kernel. Its float sums only fail on overflow;
-// then they are taken again in double (the counts stand).
-void addFinitePiece(const float *x, std::size_t n, const ErrorContext &c, std::uint32_t *counts,
-                    ErrorPartial &p) {
-    const detail::LaneError lanes = detail::laneError(x, n, c.lanes, counts);
-    p.clipped += lanes.clipped;
-    if (lanes.compare.finite) {
-        p.sums.add(lanes.compare.sums);
+std::uint32_t *ErrorPass::Chunk::reserve(std::size_t n) {
+    return m_counts ? m_counts->reserve(n) : nullptr;
+}
+
+// A piece of finite values is read once by the lane kernel; a piece holding a NaN or an Inf gets
+// x̂ through fakeQuantize and everything value by value over the finite x. Either way the sums
+// are compareChunk's on the same pieces, so they equal compareValues' on fakeQuantize's x̂.
+void ErrorPass::Chunk::addPiece(const float *x, std::size_t n) {
+    std::uint32_t *counts = reserve(n);
+    if (m_pass.m_allFinite || laneAllFinite(x, n)) {
+        addLanes(x, n, laneError(x, n, m_pass.m_lanes, counts));
         return;
     }
     alignas(64) float dequantized[kComparePiece];
-    fakeQuantize(std::span<const float>(x, n), std::span<float>(dequantized, n), c.params);
-    p.sums.add(detail::compareMixed(x, dequantized, n));
-}
-
-// Pieces as compareChunk takes them, so the sums are its sums on fakeQuantize's x̂ to the bit.
-ErrorPartial errorChunk(const ValueSource &source, std::size_t begin, std::size_t end, const ErrorContext &c,
-                        FoldedCountsLease *counts) {
-    ErrorPartial p;
-    alignas(64) float scratch[kComparePiece];
-    for (std::size_t i = begin; i < end; i += kComparePiece) {
-        const std::size_t n = std::min(kComparePiece, end - i);
-        const float *x = source.read(i, n, scratch);
-        std::uint32_t *binCounts = counts ? counts->reserve(n) : nullptr;
-        if (c.allFinite || detail::laneAllFinite(x, n))
-            addFinitePiece(x, n, c, binCounts, p);
-        else
-            addMixedPiece(x, n, c, binCounts, p);
+    fakeQuantize(std::span<const float>(x, n), std::span<float>(dequantized, n), m_pass.m_params);
+    m_partial.sums.add(compareMixed(x, dequantized, n));
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(x[i]))
+            continue;
+        m_partial.clipped += m_pass.clipped(x[i]) ? 1 : 0;
+        if (counts)
+            ++counts[std::size_t(m_pass.m_lanes.errorBins.binOf(x[i] - dequantized[i]))];
     }
-    return p;
 }
 
-ErrorStats finish(const std::vector<ErrorPartial> &partials, Histogram histogram) {
-    std::vector<detail::ValueErrorPartial> sums;
-    sums.reserve(partials.size());
+// The lanes' float sums only fail on overflow; then they are taken again in double (the counts
+// stand).
+void ErrorPass::Chunk::addLanes(const float *x, std::size_t n, const LaneError &lanes) {
+    m_partial.clipped += lanes.clipped;
+    if (lanes.compare.finite) {
+        m_partial.sums.add(lanes.compare.sums);
+        return;
+    }
+    alignas(64) float dequantized[kComparePiece];
+    fakeQuantize(std::span<const float>(x, n), std::span<float>(dequantized, n), m_pass.m_params);
+    m_partial.sums.add(compareMixed(x, dequantized, n));
+}
+
+ErrorStats ErrorPass::finish() {
+    std::vector<ValueErrorPartial> sums;
+    sums.reserve(m_partials.size());
     std::int64_t clipped = 0;
-    for (const ErrorPartial &p : partials) {
+    for (const ErrorPartial &p : m_partials) {
         sums.push_back(p.sums);
         clipped += p.clipped;
     }
-    const ValueError figures = detail::finishValueError(sums);
+    const ValueError figures = finishValueError(sums);
     std::int64_t count = 0;
-    for (const detail::ValueErrorPartial &p : sums)
+    for (const ValueErrorPartial &p : sums)
         count += p.count;
     ErrorStats s;
     s.mse = figures.mse;
@@ -133,36 +140,15 @@ ErrorStats finish(const std::vector<ErrorPartial> &partials, Histogram histogram
     s.maxAbsError = figures.maxAbsError;
     s.clippedCount = clipped;
     s.clippedFraction = double(clipped) / double(std::max<std::int64_t>(count, 1));
-    s.errorHistogram = std::move(histogram);
+    s.errorHistogram = std::move(m_histogram);
+    if (m_counting)
+        s.errorHistogram.counts = m_pool.merged();
+    else
+        s.errorHistogram.counts.clear();
     return s;
 }
 
-std::optional<ErrorStats> errorOf(const ValueSource &source, const QuantParams &params,
-                                  const TensorStats &stats, const RunControl &control, int bins) {
-    const bool counting = bins > 0;
-    Histogram histogram = emptyErrorHistogram(errorHalfWidth(params, stats), std::max(bins, 1));
-    const ErrorContext context = makeContext(params, histogram, stats);
-    FoldedCountsPool pool(histogram.bins());
-    std::vector<ErrorPartial> partials(chunkCount(source.size()));
-    const bool done = parallelChunks(
-        source.size(), kChunkSize, control, [&](std::size_t chunk, std::size_t begin, std::size_t end) {
-            if (!counting) {
-                partials[chunk] = errorChunk(source, begin, end, context, nullptr);
-                return;
-            }
-            FoldedCountsLease counts(pool);
-            partials[chunk] = errorChunk(source, begin, end, context, &counts);
-        });
-    if (!done)
-        return std::nullopt;
-    if (counting)
-        histogram.counts = pool.merged();
-    else
-        histogram.counts.clear();
-    return finish(partials, std::move(histogram));
-}
-
-} // namespace
+} // namespace detail
 
 std::optional<ErrorStats> computeError(std::span<const float> values, const QuantParams &params,
                                        const TensorStats &stats, const RunControl &control, int bins) {
