@@ -23,6 +23,9 @@ namespace sse2 {
                           std::uint32_t *counts);                                                            \
     LaneCompare compareImpl(const float *x, const float *y, std::size_t n);                                  \
     LaneError errorImpl(const float *x, std::size_t n, const LaneErrorSetup &setup, std::uint32_t *counts);  \
+    LaneSpreadError spreadErrorImpl(const float *x, std::size_t n, float mean, const LaneBinning &binning,   \
+                                    std::uint32_t *counts, const LaneErrorSetup &setup,                      \
+                                    std::uint32_t *errorCounts);                                             \
     bool allFiniteImpl(const float *x, std::size_t n);                                                       \
     void fakeQuantizeImpl(const float *x, float *y, std::size_t n, const LaneQuant &quant);                  \
     LaneMomentSums momentSumsImpl(const float *x, std::size_t n);                                            \
@@ -106,6 +109,12 @@ LaneCompare laneCompare(const float *x, const float *y, std::size_t n) {
 
 LaneError laneError(const float *x, std::size_t n, const LaneErrorSetup &setup, std::uint32_t *counts) {
     QS_LANE_DISPATCH(errorImpl, x, n, setup, counts);
+}
+
+LaneSpreadError laneSpreadError(const float *x, std::size_t n, float mean, const LaneBinning &bins,
+                                std::uint32_t *counts, const LaneErrorSetup &setup,
+                                std::uint32_t *errorCounts) {
+    QS_LANE_DISPATCH(spreadErrorImpl, x, n, mean, bins, counts, setup, errorCounts);
 }
 
 bool laneAllFinite(const float *x, std::size_t n) {

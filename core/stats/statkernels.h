@@ -104,6 +104,17 @@ LaneCompare laneCompare(const float *x, const float *y, std::size_t n);
 /// fakeQuantize(x)) to the bit. Every x must be finite; the counts are right even when compare.finite is
 /// false. counts may be nullptr: then no error histogram is counted (one store per value saved).
 LaneError laneError(const float *x, std::size_t n, const LaneErrorSetup &setup, std::uint32_t *counts);
+/// The spread and the error of x[0, n), n ≤ kLaneMaxPiece, from one read of each value: spread equals
+/// laneSpread(x, n, mean, bins, counts) and error equals laneError(x, n, setup, errorCounts), bit for
+/// bit and count for count (Σx² is computed once for both). Every x must be finite; errorCounts
+/// may be nullptr.
+struct LaneSpreadError {
+    LaneSpread spread;
+    LaneError error;
+};
+LaneSpreadError laneSpreadError(const float *x, std::size_t n, float mean, const LaneBinning &bins,
+                                std::uint32_t *counts, const LaneErrorSetup &setup,
+                                std::uint32_t *errorCounts);
 /// True if every x[0, n) is finite.
 bool laneAllFinite(const float *x, std::size_t n);
 /// fakeQuantize's x̂ of x[0, n) into y[0, n), any n and any values: the same operations in the

@@ -2,7 +2,9 @@
 
 #include "stats/bincountspool.h"
 #include "stats/distinctvalues.h"
+#include "stats/errorpass.h"
 #include "stats/statkernels.h"
+#include "stats/statsanderror.h"
 #include "stats/valuesource.h"
 #include "util/parallel.h"
 
@@ -102,22 +104,40 @@ SpreadPartial spreadSumsInDouble(const float *x, std::size_t n, double mean) {
     return p;
 }
 
+// The spread pass's work on a piece of a chunk whose values are all finite. With an error pass
+// riding along, one kernel reads each value for both.
+SpreadPartial spreadFinitePiece(const float *x, std::size_t n, double mean, const LaneBinning &binning,
+                                std::uint32_t *binCounts, detail::ErrorPass::Chunk *error,
+                                const detail::ErrorPass *pass) {
+    detail::LaneSpread s;
+    if (error) {
+        const detail::LaneSpreadError both =
+            detail::laneSpreadError(x, n, float(mean), binning, binCounts, pass->lanes(), error->reserve(n));
+        error->addLanes(x, n, both.error);
+        s = both.spread;
+    } else {
+        s = detail::laneSpread(x, n, float(mean), binning, binCounts);
+    }
+    return s.finite ? SpreadPartial{s.sumSquares, s.sumSquaredDeviations} : spreadSumsInDouble(x, n, mean);
+}
+
 SpreadPartial spreadChunk(const ValueSource &source, std::size_t begin, std::size_t end, bool allFinite,
                           double mean, const LaneBinning &binning, FoldedCountsLease &counts,
-                          DistinctValues &distinct) {
+                          DistinctValues &distinct, detail::ErrorPass::Chunk *error,
+                          const detail::ErrorPass *pass) {
     SpreadPartial p;
     forEachPiece(source, begin, end, [&](const float *x, std::size_t n, std::size_t) {
         std::uint32_t *binCounts = counts.reserve(n);
         SpreadPartial piece;
         if (allFinite) {
-            const detail::LaneSpread s = detail::laneSpread(x, n, float(mean), binning, binCounts);
-            piece = s.finite ? SpreadPartial{s.sumSquares, s.sumSquaredDeviations}
-                             : spreadSumsInDouble(x, n, mean);
+            piece = spreadFinitePiece(x, n, mean, binning, binCounts, error, pass);
         } else {
             piece = spreadSumsInDouble(x, n, mean);
             for (std::size_t i = 0; i < n; ++i)
                 if (std::isfinite(x[i]))
                     ++binCounts[std::size_t(binning.binOf(x[i]))];
+            if (error)
+                error->addPiece(x, n);
         }
         p.sumSquares += piece.sumSquares;
         p.sumSquaredDeviations += piece.sumSquaredDeviations;
@@ -169,7 +189,7 @@ Histogram emptyHistogram(const TensorStats &stats, int bins) {
 }
 
 bool spreadPass(const ValueSource &source, const RunControl &control, const std::vector<ScanPartial> &scans,
-                TensorStats &stats) {
+                TensorStats &stats, detail::ErrorPass *error) {
     const Histogram &h = stats.histogram;
     const LaneBinning binning{float(h.lo), float(double(h.bins()) / (h.hi - h.lo)), float(h.bins() - 1)};
     FoldedCountsPool pool(h.bins());
@@ -178,9 +198,12 @@ bool spreadPass(const ValueSource &source, const RunControl &control, const std:
     const bool done = parallelChunks(source.size(), kChunkSize, passControl(control, 0.5),
                                      [&](std::size_t chunk, std::size_t begin, std::size_t end) {
                                          FoldedCountsLease counts(pool);
-                                         partials[chunk] =
-                                             spreadChunk(source, begin, end, scans[chunk].allFinite(),
-                                                         stats.mean, binning, counts, distinct);
+                                         std::optional<detail::ErrorPass::Chunk> share;
+                                         if (error)
+                                             share.emplace(*error, chunk);
+                                         partials[chunk] = spreadChunk(
+                                             source, begin, end, scans[chunk].allFinite(), stats.mean,
+                                             binning, counts, distinct, share ? &*share : nullptr, error);
                                      });
     if (!done)
         return false;
@@ -195,7 +218,15 @@ bool spreadPass(const ValueSource &source, const RunControl &control, const std:
     return true;
 }
 
-std::optional<TensorStats> statsOf(const ValueSource &source, const RunControl &control, int bins) {
+// What rides along the spread pass: an error pass whose parameters come from the scan.
+struct ErrorRide {
+    const ParamsFromScan &params;
+    int bins = 0;
+    std::optional<detail::ErrorPass> pass;
+};
+
+std::optional<TensorStats> statsOf(const ValueSource &source, const RunControl &control, int bins,
+                                   ErrorRide *ride = nullptr) {
     std::vector<ScanPartial> scans;
     if (!scanPass(source, control, scans))
         return std::nullopt;
@@ -209,10 +240,28 @@ std::optional<TensorStats> statsOf(const ValueSource &source, const RunControl &
     stats.min = total.min;
     stats.max = total.max;
     stats.mean = total.sum / double(stats.count);
+    if (ride)
+        ride->pass.emplace(ride->params(stats), stats, scans.size(), ride->bins);
     stats.histogram = emptyHistogram(stats, bins);
-    if (!spreadPass(source, control, scans, stats))
+    if (!spreadPass(source, control, scans, stats, ride ? &*ride->pass : nullptr))
         return std::nullopt;
     return stats;
+}
+
+// Without finite values there is no spread pass to ride: the error pass runs on its own.
+template <typename Values>
+std::optional<StatsAndError> statsAndErrorOf(const Values &values, const ParamsFromScan &params,
+                                             const RunControl &control, int bins, int errorBins) {
+    ErrorRide ride{params, errorBins, std::nullopt};
+    auto stats = statsOf(ValueSource(values), control, bins, &ride);
+    if (!stats)
+        return std::nullopt;
+    if (ride.pass)
+        return StatsAndError{std::move(*stats), ride.pass->finish()};
+    auto error = computeError(values, params(*stats), *stats, control, errorBins);
+    if (!error)
+        return std::nullopt;
+    return StatsAndError{std::move(*stats), std::move(*error)};
 }
 
 } // namespace
@@ -223,6 +272,16 @@ std::optional<TensorStats> computeStats(std::span<const float> values, const Run
 
 std::optional<TensorStats> computeStats(const FloatTensor &tensor, const RunControl &control, int bins) {
     return statsOf(ValueSource(tensor), control, bins);
+}
+
+std::optional<StatsAndError> computeStatsAndError(std::span<const float> values, const ParamsFromScan &params,
+                                                  const RunControl &control, int bins, int errorBins) {
+    return statsAndErrorOf(values, params, control, bins, errorBins);
+}
+
+std::optional<StatsAndError> computeStatsAndError(const FloatTensor &tensor, const ParamsFromScan &params,
+                                                  const RunControl &control, int bins, int errorBins) {
+    return statsAndErrorOf(tensor, params, control, bins, errorBins);
 }
 
 } // namespace qs

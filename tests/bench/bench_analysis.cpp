@@ -7,6 +7,7 @@
 #include "quant/quantizer.h"
 #include "stats/errorstats.h"
 #include "stats/statkernels.h"
+#include "stats/statsanderror.h"
 #include "stats/tensorstats.h"
 #include "util/parallel.h"
 
@@ -163,6 +164,14 @@ void timeSteps(const std::string &path, const std::string &bf16Path, const std::
         medianMs(runs, [&] { sink = qs::computeStats(values, c)->std; }));
     add("computeError (8-bit symmetric: MSE, SQNR, max, clipped, error histogram)",
         medianMs(runs, [&] { sink = qs::computeError(values, params, stats, c)->mse; }));
+    const qs::ParamsFromScan paramsFromScan = [&](const qs::TensorStats &s) {
+        return qs::paramsForTensor(spec, s.min, s.max);
+    };
+    add("computeStatsAndError: both from one read after the scan (512-bin error histogram)",
+        medianMs(runs, [&] { sink = qs::computeStatsAndError(values, paramsFromScan, c)->error.mse; }));
+    add("computeStatsAndError without the error histogram (what analyze runs)", medianMs(runs, [&] {
+            sink = qs::computeStatsAndError(values, paramsFromScan, c, qs::kFineBins, 0)->error.mse;
+        }));
     add("open + load + stats + error, fresh mapping each run", medianMs(runs, [&] {
             auto fresh = loadOrDie(*openOrDie(path), c);
             const qs::TensorStats s = *qs::computeStats(fresh->values(), c);

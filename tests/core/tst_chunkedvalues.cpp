@@ -7,6 +7,7 @@
 #include "quant/schememeasure.h"
 #include "schemefixtures.h"
 #include "stats/errorstats.h"
+#include "stats/statsanderror.h"
 #include "stats/tensorstats.h"
 
 #include <QFile>
@@ -129,6 +130,13 @@ void TestChunkedValues::passesEqualFullDecode() {
         QVERIFY2(sameStats(*computeStats(*chunked.value(), threads(n)), reference),
                  qPrintable(QString::number(n)));
         QVERIFY2(sameError(*computeError(*chunked.value(), params, reference, threads(n)), referenceError),
+                 qPrintable(QString::number(n)));
+        // Both passes from one read of the encoded values.
+        const auto both = computeStatsAndError(
+            *chunked.value(), [&](const TensorStats &s) { return paramsForTensor(spec, s.min, s.max); },
+            threads(n));
+        QVERIFY(both.has_value());
+        QVERIFY2(sameStats(both->stats, reference) && sameError(both->error, referenceError),
                  qPrintable(QString::number(n)));
     }
     // The passes left it encoded: nothing decoded the whole tensor on the way.

@@ -1,6 +1,7 @@
 #include "quant/quantizer.h"
 #include "quant/schemequant.h"
 #include "stats/errorstats.h"
+#include "stats/statsanderror.h"
 #include "stats/tensorstats.h"
 #include "util/parallel.h"
 
@@ -127,6 +128,9 @@ private Q_SLOTS:
     void histogramCoversEveryError();
     void hugeFiniteValuesAreCounted();
     void cancelReturnsNullopt();
+    void oneReadEqualsBothPasses_data();
+    void oneReadEqualsBothPasses();
+    void oneReadCancelReturnsNullopt();
 };
 
 void TestErrorStats::handComputed_data() {
@@ -346,6 +350,80 @@ void TestErrorStats::cancelReturnsNullopt() {
     control.isCanceled = [] { return true; };
     QVERIFY(!computeError(values, paramsForTensor(QuantSpec{}, stats.min, stats.max), stats, control)
                  .has_value());
+}
+
+void TestErrorStats::oneReadEqualsBothPasses_data() {
+    QTest::addColumn<std::vector<float>>("values");
+    QTest::addColumn<QuantSpec>("spec");
+    // Several chunks, a ragged last piece and a tail shorter than a lane group.
+    const std::vector<float> laplace = laplaceValues(3 * kChunkSize + 4096 + 13, 5);
+    QTest::addRow("sym 8") << laplace << makeSpec(8, Scheme::Symmetric);
+    QTest::addRow("asym 4 clipped") << laplace << saturating(makeSpec(4, Scheme::Asymmetric), -0.02, 0.03);
+    // Chunks with a NaN or an Inf take the careful path in both passes; the others the kernels.
+    std::vector<float> nonFinite = laplace;
+    nonFinite[kChunkSize + 17] = kNaN;
+    nonFinite[2 * kChunkSize + 4096 * 3 + 1] = -kInf;
+    QTest::addRow("nan and inf") << nonFinite << saturating(makeSpec(4, Scheme::Symmetric), -0.05, 0.05);
+    // x² overflows float in one piece: its float sums are taken again in double.
+    std::vector<float> huge = laplace;
+    for (std::size_t i = 5000; i < 5100; ++i)
+        huge[i] = 3e30f;
+    QTest::addRow("float sums overflow") << huge << makeSpec(8, Scheme::Symmetric);
+    QTest::addRow("constant") << std::vector<float>(kChunkSize + 5, 0.25f) << makeSpec(8, Scheme::Asymmetric);
+    // No finite value: no second pass to ride, the error pass runs alone.
+    QTest::addRow("all nan") << std::vector<float>(1000, kNaN) << makeSpec(8, Scheme::Symmetric);
+    QTest::addRow("empty") << std::vector<float>{} << makeSpec(4, Scheme::Asymmetric);
+}
+
+// computeStatsAndError reads each value twice instead of three times; its statistics and error
+// must be computeStats' and computeError's to the bit and the count.
+void TestErrorStats::oneReadEqualsBothPasses() {
+    QFETCH(std::vector<float>, values);
+    QFETCH(QuantSpec, spec);
+    const TensorStats stats = statsOf(values);
+    const QuantParams params = paramsForTensor(spec, stats.min, stats.max);
+    for (int bins : {512, 0}) {
+        RunControl one;
+        one.threads = 1;
+        const ErrorStats error = *computeError(values, params, stats, one, bins);
+        for (int threads : {1, 2, 3}) {
+            RunControl control;
+            control.threads = threads;
+            int calls = 0;
+            const auto both = computeStatsAndError(
+                values,
+                [&](const TensorStats &scanned) {
+                    ++calls;
+                    return paramsForTensor(spec, scanned.min, scanned.max);
+                },
+                control, kFineBins, bins);
+            QVERIFY(both.has_value());
+            QCOMPARE(calls, 1);
+            const TensorStats &s = both->stats;
+            const QString where = QStringLiteral("%1 threads, %2 error bins").arg(threads).arg(bins);
+            QVERIFY2(s.count == stats.count && s.nanCount == stats.nanCount && s.infCount == stats.infCount &&
+                         sameBits(s.min, stats.min) && sameBits(s.max, stats.max) &&
+                         sameBits(s.mean, stats.mean) && sameBits(s.std, stats.std) &&
+                         sameBits(s.sumSquares, stats.sumSquares) &&
+                         sameBits(s.histogram.lo, stats.histogram.lo) &&
+                         sameBits(s.histogram.hi, stats.histogram.hi) &&
+                         s.histogram.counts == stats.histogram.counts &&
+                         s.distinctValues == stats.distinctValues,
+                     qPrintable(where));
+            QVERIFY2(identical(both->error, error), qPrintable(where));
+            QCOMPARE(both->error.errorHistogram.counts.size(), std::size_t(bins));
+        }
+    }
+}
+
+void TestErrorStats::oneReadCancelReturnsNullopt() {
+    const std::vector<float> values = laplaceValues(4 * kChunkSize, 1);
+    RunControl control;
+    control.isCanceled = [] { return true; };
+    QVERIFY(
+        !computeStatsAndError(
+             values, [](const TensorStats &s) { return paramsForTensor(QuantSpec{}, s.min, s.max); }, control)
+             .has_value());
 }
 
 QTEST_GUILESS_MAIN(TestErrorStats)

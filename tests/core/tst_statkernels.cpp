@@ -7,6 +7,7 @@
 #include "quant/valueerror.h"
 #include "stats/errorstats.h"
 #include "stats/statkernels.h"
+#include "stats/statsanderror.h"
 #include "stats/tensorstats.h"
 
 #include <QTest>
@@ -62,6 +63,12 @@ Bits runPasses(const std::vector<float> &x) {
         bits.add(d);
     bits.add(error.clippedCount);
     for (std::int64_t c : error.errorHistogram.counts)
+        bits.add(c);
+    const StatsAndError both = *computeStatsAndError(
+        x, [&](const TensorStats &s) { return paramsForTensor(spec, s.min, s.max); }, one);
+    for (double d : {both.stats.std, both.stats.sumSquares, both.error.mse, both.error.cosine})
+        bits.add(d);
+    for (std::int64_t c : both.error.errorHistogram.counts)
         bits.add(c);
     std::vector<float> y(x.size());
     for (std::size_t i = 0; i < x.size(); ++i)
@@ -155,6 +162,41 @@ void TestStatKernels::everyValueCountedOnce() {
                 error == errorWant,
                 qPrintable(
                     QStringLiteral("%1: error bins, %2 values").arg(QString::fromStdString(isa)).arg(n)));
+
+            // One read for both: the same counts and the same sums as the two kernels.
+            std::vector<std::uint32_t> fusedSpread(512, 0), fusedError(64, 0);
+            std::vector<std::uint32_t> alone(512, 0);
+            const detail::LaneSpread spreadAlone =
+                detail::laneSpread(x.data(), n, 0.001f, binning, alone.data());
+            const detail::LaneError errorAlone = detail::laneError(x.data(), n, setup, nullptr);
+            const detail::LaneSpreadError both = detail::laneSpreadError(
+                x.data(), n, 0.001f, binning, fusedSpread.data(), setup, fusedError.data());
+            const QString where =
+                QStringLiteral("%1: both, %2 values").arg(QString::fromStdString(isa)).arg(n);
+            QVERIFY2(fusedSpread == spreadWant && fusedError == errorWant, qPrintable(where));
+            QVERIFY2(std::bit_cast<std::uint64_t>(both.spread.sumSquares) ==
+                             std::bit_cast<std::uint64_t>(spreadAlone.sumSquares) &&
+                         std::bit_cast<std::uint64_t>(both.spread.sumSquaredDeviations) ==
+                             std::bit_cast<std::uint64_t>(spreadAlone.sumSquaredDeviations),
+                     qPrintable(where));
+            const detail::ValueErrorPartial &a = both.error.compare.sums, &b = errorAlone.compare.sums;
+            QVERIFY2(std::bit_cast<std::uint64_t>(a.sumSquares) ==
+                             std::bit_cast<std::uint64_t>(b.sumSquares) &&
+                         std::bit_cast<std::uint64_t>(a.sumErrorSquares) ==
+                             std::bit_cast<std::uint64_t>(b.sumErrorSquares) &&
+                         std::bit_cast<std::uint64_t>(a.sumProducts) ==
+                             std::bit_cast<std::uint64_t>(b.sumProducts) &&
+                         std::bit_cast<std::uint64_t>(a.sumDequantizedSquares) ==
+                             std::bit_cast<std::uint64_t>(b.sumDequantizedSquares) &&
+                         a.maxError == b.maxError && a.count == b.count &&
+                         both.error.clipped == errorAlone.clipped,
+                     qPrintable(where));
+            // Without the error histogram nothing is counted there.
+            std::vector<std::uint32_t> spreadOnly(512, 0);
+            const detail::LaneSpreadError noErrorBins =
+                detail::laneSpreadError(x.data(), n, 0.001f, binning, spreadOnly.data(), setup, nullptr);
+            QVERIFY2(spreadOnly == spreadWant && noErrorBins.error.clipped == errorAlone.clipped,
+                     qPrintable(where));
         }
     }
     QVERIFY(detail::setLaneKernelIsa({}));
