@@ -44,16 +44,20 @@ bool keepsDequantized(const CliOptions &options) {
     return !options.saveDequantized.isEmpty() || !options.imatrixFile.isEmpty();
 }
 
-// int per tensor has no importance path: the weights only weigh its error.
-Result<Analyzed> analyzePerTensor(const TensorAnalysis &tensor, const CliOptions &options,
-                                  const RunControl &control) {
-    const QuantSpec spec = withRatioApplied(options.spec, tensor.stats);
+// int per tensor has no importance path: the weights only weigh its error. Statistics and error
+// come from one call, so that the error pass can ride along the statistics' second read.
+Result<std::pair<std::shared_ptr<const TensorAnalysis>, Analyzed>>
+analyzePerTensor(std::shared_ptr<const FloatTensor> values, std::size_t index, const CliOptions &options,
+                 const RunControl &control) {
     // The report lists figures only: no error histogram or threshold curve to compute.
-    const auto quant =
-        analyzeQuant(tensor, spec, spec.method == CalibMethod::Mse, control, QuantDetail::FiguresOnly);
-    if (!quant)
-        return Error{quant.error()};
-    const QuantAnalysis &q = *quant.value();
+    const auto analyzed = analyzeTensorAndQuant(
+        std::move(values), index, options.spec.method,
+        [&](const TensorStats &stats) { return withRatioApplied(options.spec, stats); },
+        options.spec.method == CalibMethod::Mse, control, QuantDetail::FiguresOnly);
+    if (!analyzed)
+        return Error{analyzed.error()};
+    const TensorAnalysis &tensor = *analyzed.value().tensor;
+    const QuantAnalysis &q = *analyzed.value().quant;
     Analyzed out;
     AnalyzeReport &r = out.report;
     r.spec = q.spec;
@@ -72,7 +76,7 @@ Result<Analyzed> analyzePerTensor(const TensorAnalysis &tensor, const CliOptions
         out.dequantized.resize(tensor.tensor->values().size());
         fakeQuantize(tensor.tensor->values(), out.dequantized, q.params);
     }
-    return out;
+    return std::pair{analyzed.value().tensor, std::move(out)};
 }
 
 Result<Analyzed> analyzeScheme(const TensorAnalysis &tensor, const CliOptions &options,
@@ -118,30 +122,55 @@ int runAnalyze(const CliOptions &options) {
     // The statistics, error and scheme passes decode a stored BF16, F16 or FP8 tensor a piece at
     // a time: no float32 copy. x̂ and the importance-weighted error read all values at once.
     const bool streams = !keepsDequantized(options);
-    auto tensor = openTensor(options, control, streams ? ValueAccess::Chunked : ValueAccess::Decoded);
-    if (!tensor) {
-        printError(QString::fromStdString(tensor.error()));
+    const ValueAccess access = streams ? ValueAccess::Chunked : ValueAccess::Decoded;
+    const auto opened = findOptionsTensor(options);
+    if (!opened) {
+        printError(QString::fromStdString(opened.error()));
         return kExitFileError;
     }
-    const TensorAnalysis &t = *tensor.value();
+    const TensorInfo &info = opened.value().info();
     // The options fit some tensor (parseArguments checked); this one's shape may not.
-    if (const Status fits = checkScheme(options.spec, t.info().shape); !fits) {
+    if (const Status fits = checkScheme(options.spec, info.shape); !fits) {
         printError(tensorContext(options) + QStringLiteral(": ") + QString::fromStdString(fits.error()));
         return kExitFileError;
     }
-    const auto weights = loadTensorImportance(options, t.info());
+    const auto weights = loadTensorImportance(options, info);
     if (!weights) {
         printError(QString::fromStdString(weights.error()));
         return kExitFileError;
     }
     const std::span<const float> importance =
         weights.value() ? weights.value()->weights.weights : std::span<const float>();
-    auto analyzed = isPerTensorInt(options.spec) ? analyzePerTensor(t, options, control)
-                                                 : analyzeScheme(t, options, control, importance);
+    // A file that cannot be read names itself; what goes wrong after loading names the tensor too.
+    auto values = loadTensor(*opened.value().reader, opened.value().index, control, access);
+    if (!values) {
+        printError(QString::fromStdString(values.error()));
+        return kExitFileError;
+    }
+    std::shared_ptr<const TensorAnalysis> tensor;
+    Result<Analyzed> analyzed = Error{std::string()};
+    if (isPerTensorInt(options.spec)) {
+        auto both = analyzePerTensor(std::move(values).value(), opened.value().index, options, control);
+        if (both) {
+            tensor = both.value().first;
+            analyzed = std::move(both.value().second);
+        } else {
+            analyzed = Error{both.error()};
+        }
+    } else {
+        auto loaded = analyzeLoadedTensor(std::move(values).value(), opened.value().index, control);
+        if (!loaded) {
+            printError(QString::fromStdString(loaded.error()));
+            return kExitFileError;
+        }
+        tensor = std::move(loaded).value();
+        analyzed = analyzeScheme(*tensor, options, control, importance);
+    }
     if (!analyzed) {
         printError(tensorContext(options) + QStringLiteral(": ") + QString::fromStdString(analyzed.error()));
         return kExitFileError;
     }
+    const TensorAnalysis &t = *tensor;
     if (const auto &w = weights.value()) {
         const auto weighted = weightedMse(t.tensor->values(), analyzed->dequantized, w->weights.weights,
                                           w->weights.columns, control);

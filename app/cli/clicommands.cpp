@@ -109,16 +109,22 @@ int runList(const CliOptions &options) {
     return kExitOk;
 }
 
-Result<std::shared_ptr<const TensorAnalysis>> openTensor(const CliOptions &options, const RunControl &control,
-                                                         ValueAccess access) {
+Result<OpenedTensor> findOptionsTensor(const CliOptions &options) {
     auto opened = openCheckpoint(options.file.toStdString());
     if (!opened)
         return Error{opened.error()};
-    const CheckpointReader &reader = *opened.value();
-    const auto index = findTensor(reader.tensors(), options.tensor.toStdString());
+    const auto index = findTensor(opened.value()->tensors(), options.tensor.toStdString());
     if (!index)
-        return Error{unknownTensorMessage(reader, options.tensor).toStdString()};
-    return analyzeTensor(reader, *index, control, access);
+        return Error{unknownTensorMessage(*opened.value(), options.tensor).toStdString()};
+    return OpenedTensor{std::move(opened).value(), *index};
+}
+
+Result<std::shared_ptr<const TensorAnalysis>> openTensor(const CliOptions &options, const RunControl &control,
+                                                         ValueAccess access) {
+    const auto opened = findOptionsTensor(options);
+    if (!opened)
+        return Error{opened.error()};
+    return analyzeTensor(*opened.value().reader, opened.value().index, control, access);
 }
 
 int runDemo(const CliOptions &options) {

@@ -22,6 +22,16 @@ namespace qs::cli {
 int runList(const CliOptions &options);
 int runDemo(const CliOptions &options);
 
+/// options.file opened, and the index of options.tensor in it.
+struct OpenedTensor {
+    std::shared_ptr<const CheckpointReader> reader;
+    std::size_t index = 0;
+    const TensorInfo &info() const { return reader->tensors()[index]; }
+};
+/// Opens options.file and finds options.tensor. The error names the file and, for an unknown
+/// tensor, the closest names.
+Result<OpenedTensor> findOptionsTensor(const CliOptions &options);
+
 /// Opens options.file, finds options.tensor and computes its statistics. The error names the file
 /// and, for an unknown tensor, the closest names. Decoded loads every value; Chunked leaves stored
 /// BF16/F16/FP8 to the passes, which decode a piece at a time.

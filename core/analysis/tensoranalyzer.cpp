@@ -4,6 +4,7 @@
 #include "calib/mseestimator.h"
 #include "quant/quantizer.h"
 #include "stats/errorstats.h"
+#include "stats/statsanderror.h"
 #include "stats/tensorstats.h"
 
 namespace qs {
@@ -30,28 +31,40 @@ RunControl subStep(const RunControl &control, double from, double share) {
 
 } // namespace
 
-Result<std::shared_ptr<const TensorAnalysis>> analyzeTensor(const CheckpointReader &reader, std::size_t index,
-                                                            const RunControl &control, ValueAccess access) {
+Result<std::shared_ptr<const FloatTensor>> loadTensor(const CheckpointReader &reader, std::size_t index,
+                                                      const RunControl &control, ValueAccess access) {
     if (index >= reader.tensors().size())
         return Error{reader.path() + ": no tensor number " + std::to_string(index) + " (the file has " +
                      std::to_string(reader.tensors().size()) + ")"};
     if (control.canceled())
         return cancelled();
-    auto tensor = access == ValueAccess::Chunked
-                      ? reader.loadChunked(index, subStep(control, 0.0, kLoadShare))
-                      : reader.loadFloat(index, subStep(control, 0.0, kLoadShare));
+    auto tensor = access == ValueAccess::Chunked ? reader.loadChunked(index, control)
+                                                 : reader.loadFloat(index, control);
     if (control.canceled())
         return cancelled();
+    return tensor;
+}
+
+Result<std::shared_ptr<const TensorAnalysis>> analyzeTensor(const CheckpointReader &reader, std::size_t index,
+                                                            const RunControl &control, ValueAccess access) {
+    auto tensor = loadTensor(reader, index, subStep(control, 0.0, kLoadShare), access);
     if (!tensor)
         return Error{tensor.error()};
-    auto stats = computeStats(*tensor.value(), subStep(control, kLoadShare, 1.0 - kLoadShare));
+    auto analysis =
+        analyzeLoadedTensor(std::move(tensor).value(), index, subStep(control, kLoadShare, 1.0 - kLoadShare));
+    control.report(1.0);
+    return analysis;
+}
+
+Result<std::shared_ptr<const TensorAnalysis>>
+analyzeLoadedTensor(std::shared_ptr<const FloatTensor> tensor, std::size_t index, const RunControl &control) {
+    auto stats = computeStats(*tensor, control);
     if (!stats)
         return cancelled();
     auto analysis = std::make_shared<TensorAnalysis>();
     analysis->index = index;
-    analysis->tensor = std::move(tensor).value();
+    analysis->tensor = std::move(tensor);
     analysis->stats = std::move(*stats);
-    control.report(1.0);
     return std::shared_ptr<const TensorAnalysis>(std::move(analysis));
 }
 
@@ -91,6 +104,45 @@ Result<std::shared_ptr<const QuantAnalysis>> analyzeQuant(const TensorAnalysis &
     analysis->error = std::move(*error);
     analysis->sweep = std::move(sweep);
     return std::shared_ptr<const QuantAnalysis>(std::move(analysis));
+}
+
+Result<TensorQuantAnalysis> analyzeTensorAndQuant(std::shared_ptr<const FloatTensor> tensor,
+                                                  std::size_t index, CalibMethod method,
+                                                  const SpecFromScan &specFor, bool suggest,
+                                                  const RunControl &control, QuantDetail detail) {
+    auto analysis = std::make_shared<TensorAnalysis>();
+    analysis->index = index;
+    analysis->tensor = std::move(tensor);
+    if (suggest || method == CalibMethod::Mse || calibMethodEntry(method).tensorClip) {
+        auto stats = computeStats(*analysis->tensor, control);
+        if (!stats)
+            return cancelled();
+        analysis->stats = std::move(*stats);
+        auto quant = analyzeQuant(*analysis, specFor(analysis->stats), suggest, control, detail);
+        if (!quant)
+            return Error{quant.error()};
+        return TensorQuantAnalysis{std::move(analysis), std::move(quant).value()};
+    }
+    const bool full = detail == QuantDetail::Full;
+    QuantSpec spec;
+    auto both = computeStatsAndError(
+        *analysis->tensor,
+        [&](const TensorStats &stats) {
+            spec = specFor(stats);
+            return paramsForTensor(spec, stats.min, stats.max);
+        },
+        control, kFineBins, full ? kErrorBins : 0);
+    if (!both)
+        return cancelled();
+    analysis->stats = std::move(both->stats);
+    auto quant = std::make_shared<QuantAnalysis>();
+    quant->spec = spec;
+    quant->params = paramsForTensor(spec, analysis->stats.min, analysis->stats.max);
+    quant->error = std::move(both->error);
+    if (full)
+        quant->sweep = sweepThresholds(analysis->stats, spec);
+    control.report(1.0);
+    return TensorQuantAnalysis{std::move(analysis), std::move(quant)};
 }
 
 } // namespace qs

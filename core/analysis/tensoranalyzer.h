@@ -5,6 +5,7 @@
 #include "util/result.h"
 #include "util/runcontrol.h"
 
+#include <functional>
 #include <memory>
 
 namespace qs {
@@ -39,5 +40,39 @@ Result<std::shared_ptr<const QuantAnalysis>> analyzeQuant(const TensorAnalysis &
                                                           bool suggest = false,
                                                           const RunControl &control = {},
                                                           QuantDetail detail = QuantDetail::Full);
+
+/// A tensor's statistics and one per-tensor int spec's analysis of it.
+struct TensorQuantAnalysis {
+    std::shared_ptr<const TensorAnalysis> tensor;
+    std::shared_ptr<const QuantAnalysis> quant;
+};
+
+/// The per-tensor int spec to analyze, from the statistics' count, min, max and mean (e.g. a
+/// clip ratio applied to min and max).
+using SpecFromScan = std::function<QuantSpec(const TensorStats &)>;
+
+/// Loads tensor `index` of reader as analyzeTensor does, without the statistics. Fails with the
+/// reader's error, or "cancelled" when control says so.
+Result<std::shared_ptr<const FloatTensor>> loadTensor(const CheckpointReader &reader, std::size_t index,
+                                                      const RunControl &control = {},
+                                                      ValueAccess access = ValueAccess::Decoded);
+
+/// analyzeTensor's statistics of a tensor loadTensor gave (number `index` of its checkpoint).
+/// Fails only when cancelled.
+Result<std::shared_ptr<const TensorAnalysis>> analyzeLoadedTensor(std::shared_ptr<const FloatTensor> tensor,
+                                                                  std::size_t index,
+                                                                  const RunControl &control = {});
+
+/// The statistics of a loaded tensor (number `index` of its checkpoint), then analyzeQuant of
+/// specFor(stats): the same results as computeStats and analyzeQuant. When `method` (the
+/// calibration method of every spec specFor gives) looks at nothing beyond min and max (minmax,
+/// hqq) and suggest is false, the exact error pass rides along the statistics' second read of
+/// the values (computeStatsAndError): one read of every value less. Fails when cancelled, or as
+/// analyzeQuant fails.
+Result<TensorQuantAnalysis> analyzeTensorAndQuant(std::shared_ptr<const FloatTensor> tensor,
+                                                  std::size_t index, CalibMethod method,
+                                                  const SpecFromScan &specFor, bool suggest = false,
+                                                  const RunControl &control = {},
+                                                  QuantDetail detail = QuantDetail::Full);
 
 } // namespace qs

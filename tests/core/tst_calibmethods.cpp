@@ -113,6 +113,8 @@ private Q_SLOTS:
     void hqqQuantizeSchemeFollowsHqq();
     void analyzeEqualsQuantizeScheme_data();
     void analyzeEqualsQuantizeScheme();
+    void statsAndQuantInOneCallEqualTwo_data();
+    void statsAndQuantInOneCallEqualTwo();
     void methodTableRows_data();
     void methodTableRows();
     void methodTableMatchesAnalyze();
@@ -431,6 +433,82 @@ void TestCalibMethods::analyzeEqualsQuantizeScheme() {
         // A clipping method clips something on this outlier-heavy tensor.
         QVERIFY(analysis->error.clippedFraction > 0.0);
     }
+}
+
+void TestCalibMethods::statsAndQuantInOneCallEqualTwo_data() {
+    QTest::addColumn<QString>("method");
+    QTest::addColumn<bool>("suggest");
+    QTest::addColumn<bool>("asymmetric");
+    QTest::addColumn<bool>("full");
+    // minmax and hqq take the error pass along the statistics' read; the others look at values.
+    for (const char *method : {"minmax", "hqq", "mse", "percentile:99.9"})
+        for (bool asymmetric : {false, true})
+            for (bool full : {false, true})
+                QTest::addRow("%s %s %s", method, asymmetric ? "asym" : "sym", full ? "full" : "figures")
+                    << method << false << asymmetric << full;
+    QTest::addRow("minmax suggested") << "minmax" << true << false << true;
+}
+
+// analyzeTensorAndQuant against analyzeLoadedTensor + analyzeQuant, with a spec that depends on
+// the scanned range (a clip ratio of 0.9, as the command line's --clip-ratio): every figure,
+// count and curve the same.
+void TestCalibMethods::statsAndQuantInOneCallEqualTwo() {
+    QFETCH(QString, method);
+    QFETCH(bool, suggest);
+    QFETCH(bool, asymmetric);
+    QFETCH(bool, full);
+    std::vector<float> values = weights(3 * 65536 + 333);
+    values[70000] = kNaN;
+    TensorInfo info;
+    info.name = "w";
+    info.shape = {std::int64_t(values.size())};
+    const auto tensor = FloatTensor::fromVector(info, std::move(values));
+    const QuantSpec base =
+        specOf(method.toLatin1().constData(), 4, asymmetric ? Scheme::Asymmetric : Scheme::Symmetric);
+    const SpecFromScan specFor = [&](const TensorStats &stats) {
+        QuantSpec spec = base;
+        if (spec.method == CalibMethod::MinMax || spec.method == CalibMethod::Hqq) {
+            spec.rangeMode = RangeMode::Saturating;
+            spec.clipLo = stats.min * 0.9;
+            spec.clipHi = stats.max * 0.9;
+        }
+        return spec;
+    };
+    const QuantDetail detail = full ? QuantDetail::Full : QuantDetail::FiguresOnly;
+    RunControl two;
+    two.threads = 2;
+    const auto separate = analyzeLoadedTensor(tensor, 3, two).value();
+    const auto quant = analyzeQuant(*separate, specFor(separate->stats), suggest, two, detail).value();
+    const auto both = analyzeTensorAndQuant(tensor, 3, base.method, specFor, suggest, two, detail).value();
+
+    QCOMPARE(both.tensor->index, std::size_t(3));
+    const TensorStats &a = both.tensor->stats, &b = separate->stats;
+    QCOMPARE(a.nanCount, 1);
+    QVERIFY(a.count == b.count && a.min == b.min && a.max == b.max && a.mean == b.mean && a.std == b.std &&
+            a.sumSquares == b.sumSquares && a.histogram.counts == b.histogram.counts &&
+            a.distinctValues == b.distinctValues);
+    const QuantAnalysis &q = *both.quant;
+    QCOMPARE(q.spec.method, quant->spec.method);
+    QCOMPARE(q.spec.clipLo, quant->spec.clipLo);
+    QCOMPARE(q.spec.clipHi, quant->spec.clipHi);
+    QCOMPARE(q.params.scale, quant->params.scale);
+    QCOMPARE(q.params.zeroPoint, quant->params.zeroPoint);
+    QCOMPARE(q.params.clipMin, quant->params.clipMin);
+    QCOMPARE(q.params.clipMax, quant->params.clipMax);
+    QCOMPARE(q.error.mse, quant->error.mse);
+    QCOMPARE(q.error.sqnrDb, quant->error.sqnrDb);
+    QCOMPARE(q.error.maxAbsError, quant->error.maxAbsError);
+    QCOMPARE(q.error.cosine, quant->error.cosine);
+    QCOMPARE(q.error.clippedCount, quant->error.clippedCount);
+    QVERIFY(q.error.clippedCount > 0);
+    QCOMPARE(q.error.errorHistogram.counts, quant->error.errorHistogram.counts);
+    QCOMPARE(q.error.errorHistogram.counts.empty(), !full);
+    QCOMPARE(q.sweep.points.size(), quant->sweep.points.size());
+    QCOMPARE(q.sweep.points.empty(), !full && !suggest && base.method != CalibMethod::Mse);
+    for (std::size_t i = 0; i < q.sweep.points.size(); ++i)
+        QCOMPARE(q.sweep.points[i].mse, quant->sweep.points[i].mse);
+    QCOMPARE(q.sweep.best.fraction, quant->sweep.best.fraction);
+    QCOMPARE(q.sweep.heldEnds.lower.size(), quant->sweep.heldEnds.lower.size());
 }
 
 void TestCalibMethods::methodTableRows_data() {
