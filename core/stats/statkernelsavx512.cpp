@@ -7,6 +7,10 @@
 #include <cstring>
 
 #if defined(QUANTSCOPE_WIDE_LANES)
+#include <immintrin.h> // the round instruction (statkernels.inc, LaneQuantizer)
+#endif
+
+#if defined(QUANTSCOPE_WIDE_LANES)
 namespace qs::detail::avx512 {
 #include "stats/statkernels.inc"
 } // namespace qs::detail::avx512
