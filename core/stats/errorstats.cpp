@@ -72,6 +72,9 @@ ErrorPass::ErrorPass(const QuantParams &params, const TensorStats &stats, std::s
     m_lanes.quant = LaneQuant::of(params);
     m_lanes.belowLimit = smallestFloatNotBelow(params.clipMin);
     m_lanes.aboveLimit = largestFloatNotAbove(params.clipMax);
+    // Every finite value lies within the tensor's min and max: inside the limits, none clips.
+    m_lanes.clips = !(stats.count > 0 && stats.min >= double(m_lanes.belowLimit) &&
+                      stats.max <= double(m_lanes.aboveLimit));
     const Histogram &h = m_histogram;
     m_lanes.errorBins = {float(h.lo), float(double(h.bins()) / (h.hi - h.lo)), float(h.bins() - 1)};
 }

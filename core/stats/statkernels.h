@@ -84,6 +84,9 @@ struct LaneErrorSetup {
     float belowLimit = 0.0f;
     float aboveLimit = 0.0f;
     LaneBinning errorBins;
+    /// False promises that every x lies in [belowLimit, aboveLimit] (as when the tensor's min and
+    /// max do): the count of clipped values is 0 and the kernels skip its comparisons.
+    bool clips = true;
 };
 
 struct LaneError {
