@@ -1,12 +1,12 @@
 #include "quant/groupquant.h"
 
 #include "quant/quantizer.h"
+#include "stats/statkernels.h"
 
 #include <Eigen/Core>
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 namespace qs {
@@ -19,39 +19,15 @@ Eigen::Map<const Eigen::ArrayXf> runOf(std::span<const float> values, std::int64
     return {values.data() + begin, Eigen::Index(end - begin)};
 }
 
-using Floats4 = float __attribute__((vector_size(4 * sizeof(float))));
-using Mask4 = std::int32_t __attribute__((vector_size(4 * sizeof(std::int32_t))));
-
-// Widens [lo, hi] by the run's values in one pass, four lanes at a time, when all of them are
-// finite (and returns true); otherwise leaves lo and hi alone and returns false. The lanes' min
-// and max pick values, never compute them, so the result is the run's exact extremes, whatever
-// the order. (A NaN fails every comparison and never enters a lane; an infinity does, and is
-// seen at the end.)
+// Widens [lo, hi] by the run's values in one pass when all of them are finite (and returns
+// true); otherwise leaves lo and hi alone and returns false. The lane kernel's min and max pick
+// values, never compute them, so the result is the run's exact extremes, whatever the order.
 bool finiteRunRange(const float *run, std::size_t n, float &lo, float &hi) {
-    constexpr float kInf = std::numeric_limits<float>::infinity();
-    Floats4 low = {kInf, kInf, kInf, kInf};
-    Floats4 high = -low;
-    Mask4 nan = {};
-    std::size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        Floats4 v;
-        std::memcpy(&v, run + i, sizeof v);
-        low = v < low ? v : low;
-        high = v > high ? v : high;
-        nan |= v != v;
-    }
-    float runLo = std::min({low[0], low[1], low[2], low[3]});
-    float runHi = std::max({high[0], high[1], high[2], high[3]});
-    bool finite = (nan[0] | nan[1] | nan[2] | nan[3]) == 0;
-    for (; i < n; ++i) {
-        finite = finite && std::isfinite(run[i]);
-        runLo = std::min(runLo, run[i]);
-        runHi = std::max(runHi, run[i]);
-    }
-    if (!finite || !std::isfinite(runLo) || !std::isfinite(runHi))
+    const detail::LaneRange r = detail::laneRange(run, n);
+    if (r.nan || !std::isfinite(r.min) || !std::isfinite(r.max))
         return n == 0;
-    lo = std::min(lo, runLo);
-    hi = std::max(hi, runHi);
+    lo = std::min(lo, r.min);
+    hi = std::max(hi, r.max);
     return true;
 }
 

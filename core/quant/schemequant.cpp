@@ -13,6 +13,7 @@
 #include "quant/nf4.h"
 #include "quant/quantizer.h"
 #include "quant/scaledtype.h"
+#include "stats/statkernels.h"
 #include "stats/tensorstats.h"
 #include "util/floatbounds.h"
 #include "util/parallel.h"
@@ -482,40 +483,13 @@ std::optional<double> clippedFractionOf(const ValueSource &values, const std::ve
 
 } // namespace
 
-// Without a branch: the limits become float limits that select the same values, x - x is 0 only
-// for a finite x, and the counts go to kClipLanes independent lanes the compiler keeps in vector
-// registers.
+// Without a branch, in the lane kernels: the limits become float limits that select the same
+// values, and x - x is 0 only for a finite x.
 void countClipped(std::span<const float> values, double lo, double hi, ClipCount &count) {
-    constexpr std::size_t kClipLanes = 16;
-    const float below = smallestFloatNotBelow(lo);
-    const float above = largestFloatNotAbove(hi);
-    const float *x = values.data();
-    const std::size_t n = values.size();
-    const std::size_t whole = n / kClipLanes * kClipLanes;
-    // Lane counters of 32 bits: flushed every 2^30 values, far below their limit.
-    constexpr std::size_t kFlush = std::size_t(1) << 30;
-    for (std::size_t start = 0; start < whole; start += kFlush) {
-        const std::size_t stop = std::min(whole, start + kFlush);
-        std::int32_t finite[kClipLanes] = {};
-        std::int32_t outside[kClipLanes] = {};
-        for (std::size_t i = start; i < stop; i += kClipLanes)
-            for (std::size_t l = 0; l < kClipLanes; ++l) {
-                const float v = x[i + l];
-                const std::int32_t isFinite = v - v == 0.0f;
-                finite[l] += isFinite;
-                outside[l] += isFinite & std::int32_t((v < below) | (v > above));
-            }
-        for (std::size_t l = 0; l < kClipLanes; ++l) {
-            count.finite += finite[l];
-            count.outside += outside[l];
-        }
-    }
-    for (std::size_t i = whole; i < n; ++i) {
-        if (!std::isfinite(x[i]))
-            continue;
-        ++count.finite;
-        count.outside += (x[i] < below || x[i] > above) ? 1 : 0;
-    }
+    const detail::LaneClipCount c = detail::laneClipCount(
+        values.data(), values.size(), smallestFloatNotBelow(lo), largestFloatNotAbove(hi));
+    count.finite += c.finite;
+    count.outside += c.outside;
 }
 
 std::optional<double> clippedFraction(std::span<const float> values, const std::vector<std::int64_t> &shape,

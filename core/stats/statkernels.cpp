@@ -27,6 +27,8 @@ namespace sse2 {
                                     std::uint32_t *counts, const LaneErrorSetup &setup,                      \
                                     std::uint32_t *errorCounts);                                             \
     bool allFiniteImpl(const float *x, std::size_t n);                                                       \
+    LaneRange rangeImpl(const float *x, std::size_t n);                                                      \
+    LaneClipCount clipCountImpl(const float *x, std::size_t n, float below, float above);                    \
     void fakeQuantizeImpl(const float *x, float *y, std::size_t n, const LaneQuant &quant);                  \
     LaneMomentSums momentSumsImpl(const float *x, std::size_t n);                                            \
     LaneCentralSums centralSumsImpl(const float *x, std::size_t n, double mean);                             \
@@ -119,6 +121,14 @@ LaneSpreadError laneSpreadError(const float *x, std::size_t n, float mean, const
 
 bool laneAllFinite(const float *x, std::size_t n) {
     QS_LANE_DISPATCH(allFiniteImpl, x, n);
+}
+
+LaneRange laneRange(const float *x, std::size_t n) {
+    QS_LANE_DISPATCH(rangeImpl, x, n);
+}
+
+LaneClipCount laneClipCount(const float *x, std::size_t n, float below, float above) {
+    QS_LANE_DISPATCH(clipCountImpl, x, n, below, above);
 }
 
 LaneMomentSums laneMomentSums(const float *x, std::size_t n) {

@@ -123,6 +123,25 @@ LaneSpreadError laneSpreadError(const float *x, std::size_t n, float mean, const
                                 std::uint32_t *errorCounts);
 /// True if every x[0, n) is finite.
 bool laneAllFinite(const float *x, std::size_t n);
+
+/// The smallest and largest of x[0, n), any n and any values, picked (never computed) by
+/// comparisons a NaN fails, so they are exact whatever the lane order (but for which zero is
+/// picked when -0 and +0 tie); +inf / -inf when n is 0 or every value is NaN. nan is true if a
+/// value is NaN (an infinity shows in min or max).
+struct LaneRange {
+    float min = 0.0f;
+    float max = 0.0f;
+    bool nan = false;
+};
+LaneRange laneRange(const float *x, std::size_t n);
+
+/// Of x[0, n), any n: how many values are finite, and how many of those lie below `below` or
+/// above `above`.
+struct LaneClipCount {
+    std::int64_t finite = 0;
+    std::int64_t outside = 0;
+};
+LaneClipCount laneClipCount(const float *x, std::size_t n, float below, float above);
 /// fakeQuantize's x̂ of x[0, n) into y[0, n), any n and any values: the same operations in the
 /// same order, so the same bits (NaN stays NaN, ±inf clamps), in the widest build's registers.
 void laneFakeQuantize(const float *x, float *y, std::size_t n, const LaneQuant &quant);

@@ -12,8 +12,11 @@
 
 #include <QTest>
 
+#include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <span>
 #include <string>
@@ -91,6 +94,7 @@ private Q_SLOTS:
     void everyBuildGivesTheSameBits();
     void unknownBuildRefused();
     void everyValueCountedOnce();
+    void rangeAndClipCountAsValueByValue();
 };
 
 void TestStatKernels::everyBuildGivesTheSameBits() {
@@ -197,6 +201,56 @@ void TestStatKernels::everyValueCountedOnce() {
                 detail::laneSpreadError(x.data(), n, 0.001f, binning, spreadOnly.data(), setup, nullptr);
             QVERIFY2(spreadOnly == spreadWant && noErrorBins.error.clipped == errorAlone.clipped,
                      qPrintable(where));
+        }
+    }
+    QVERIFY(detail::setLaneKernelIsa({}));
+}
+
+// The range and clip-count kernels against the obvious loop, in every build, for lengths around
+// a lane group and with NaN, infinities and both zeros placed in the lanes and in the tail.
+void TestStatKernels::rangeAndClipCountAsValueByValue() {
+    const std::vector<float> normal = sampleValues();
+    const float inf = std::numeric_limits<float>::infinity();
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const auto lanes = std::size_t(detail::kStatLanes);
+    for (const std::string &isa : detail::laneKernelIsas()) {
+        QVERIFY(detail::setLaneKernelIsa(isa));
+        for (std::size_t n : {std::size_t(0), std::size_t(1), lanes - 1, lanes, lanes + 7, 3 * lanes + 5,
+                              detail::kLaneMaxPiece + 3}) {
+            for (int variant = 0; variant < 4; ++variant) {
+                std::vector<float> x(normal.begin(), normal.begin() + std::ptrdiff_t(n));
+                if (n > 0 && variant == 1)
+                    x[n / 2] = nan; // in the lanes for n >= a group, else in the tail
+                if (n > 0 && variant == 2)
+                    x[n - 1] = -inf;
+                if (n > 1 && variant == 3) {
+                    x[0] = inf;
+                    x[n - 1] = nan;
+                }
+                float lo = inf, hi = -inf;
+                bool hasNan = false;
+                std::int64_t finite = 0, outside = 0;
+                for (float v : x) {
+                    hasNan = hasNan || std::isnan(v);
+                    if (!std::isnan(v)) {
+                        lo = std::min(lo, v);
+                        hi = std::max(hi, v);
+                    }
+                    if (std::isfinite(v)) {
+                        ++finite;
+                        outside += (v < -0.03f || v > 0.025f) ? 1 : 0;
+                    }
+                }
+                const QString where = QStringLiteral("%1: %2 values, variant %3")
+                                          .arg(QString::fromStdString(isa))
+                                          .arg(n)
+                                          .arg(variant);
+                const detail::LaneRange range = detail::laneRange(x.data(), n);
+                QVERIFY2(range.min == lo && range.max == hi && range.nan == hasNan, qPrintable(where));
+                const detail::LaneClipCount clips = detail::laneClipCount(x.data(), n, -0.03f, 0.025f);
+                QVERIFY2(clips.finite == finite && clips.outside == outside, qPrintable(where));
+                QVERIFY2(n < 100 || (outside > 0 && outside < finite), qPrintable(where));
+            }
         }
     }
     QVERIFY(detail::setLaneKernelIsa({}));
