@@ -14,6 +14,7 @@
 #include "quant/nf4.h"
 #include "quant/quantizer.h"
 #include "quant/scaledtype.h"
+#include "util/floatbounds.h"
 #include "util/parallel.h"
 
 #include <algorithm>
@@ -94,9 +95,14 @@ using ChunkKernel = std::function<void(std::size_t begin, std::span<const float>
 enum class ChunkClips { None, Whole, Groups };
 
 // How a spec is cut into chunks, and the kernel that quantizes one.
+// A chunk's parameters, error sums and clipped count without x̂ (the lane kernel quantizes in
+// its registers); false, with r untouched, when the chunk needs the kernel's way.
+using FiguresKernel = std::function<bool(std::span<const float> in, ChunkResult &r)>;
+
 struct ChunkPlan {
     std::size_t chunkElements = kChunkSize;
     ChunkKernel kernel;
+    FiguresKernel figures; ///< may be empty
     std::vector<std::int64_t> paramShape;
     ChunkClips clips = ChunkClips::None;
     double clipLo = 0.0; ///< ChunkClips::Whole
@@ -209,6 +215,44 @@ ChunkPlan intPlan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
         for (const QuantParams &p : params.groups)
             addParams(r, p);
     };
+    // Rows, or groups that tile them, are runs of equal length in a chunk of whole rows: when
+    // that length is a whole number of lane groups, one lane pass per piece quantizes and
+    // measures (laneErrorRuns), where the kernel's way writes x̂ and reads it back twice (the
+    // comparison, the clip count). The same sums to the bit: laneErrorRuns compares against
+    // fakeQuantize's x̂ of each value, piece by piece as compareChunk does.
+    const Granularity &g = spec.granularity;
+    const std::int64_t run = g.kind == Granularity::Kind::Channel && g.axis == 0                      ? cols
+                             : g.kind == Granularity::Kind::Group && g.size > 0 && cols % g.size == 0 ? g.size
+                                                                                                      : 0;
+    if (run > 0 && run % detail::kStatLanes == 0)
+        plan.figures = [spec, cols, run](std::span<const float> in, ChunkResult &r) {
+            const ParamGrid sub = ParamGrid::make(chunkShape(in.size(), cols), spec.granularity).value();
+            const GroupParams params = intGroupParams(in, sub, spec, spec.clipRatio);
+            if (std::find(params.finite.begin(), params.finite.end(), 0) != params.finite.end())
+                return false;
+            std::vector<detail::LaneErrorSetup> runs(params.groups.size());
+            for (std::size_t k = 0; k < runs.size(); ++k) {
+                const QuantParams &p = params.groups[k];
+                runs[k].quant = detail::LaneQuant::of(p);
+                runs[k].belowLimit = smallestFloatNotBelow(p.clipMin);
+                runs[k].aboveLimit = largestFloatNotAbove(p.clipMax);
+            }
+            ChunkResult measured;
+            for (std::size_t i = 0; i < in.size(); i += detail::kComparePiece) {
+                const std::size_t m = std::min(detail::kComparePiece, in.size() - i);
+                const detail::LaneError lanes =
+                    detail::laneErrorRuns(in.data() + i, m, runs.data(), std::size_t(run), i);
+                if (!lanes.compare.finite) // a float sum overflowed: the kernel's way
+                    return false;
+                measured.error.add(lanes.compare.sums);
+                measured.clipped.add({std::int64_t(m), lanes.clipped});
+            }
+            reserveParams(measured, params.groups.size());
+            for (const QuantParams &p : params.groups)
+                addParams(measured, p);
+            r = std::move(measured);
+            return true;
+        };
     return plan;
 }
 
@@ -507,6 +551,12 @@ Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &
                                              ? dequantized.subspan(begin, end - begin)
                                              : std::span<float>(buffer);
             ChunkResult &r = results[c];
+            // Without x̂ to hand out, the figures may come from one lane pass.
+            if (plan.figures && dequantized.size() != values.size() && plan.figures(in, r)) {
+                if (extras.chunk)
+                    extras.chunk(c, in);
+                return;
+            }
             plan.kernel(begin, in, out, r);
             if (!r.failure.empty()) {
                 failed = true;

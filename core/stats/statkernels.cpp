@@ -27,6 +27,8 @@ namespace sse2 {
                                     std::uint32_t *counts, const LaneErrorSetup &setup,                      \
                                     std::uint32_t *errorCounts);                                             \
     bool allFiniteImpl(const float *x, std::size_t n);                                                       \
+    LaneError errorRunsImpl(const float *x, std::size_t n, const LaneErrorSetup *runs,                       \
+                            std::size_t runLength, std::size_t offset);                                      \
     LaneRange rangeImpl(const float *x, std::size_t n);                                                      \
     LaneClipCount clipCountImpl(const float *x, std::size_t n, float below, float above);                    \
     void fakeQuantizeImpl(const float *x, float *y, std::size_t n, const LaneQuant &quant);                  \
@@ -117,6 +119,11 @@ LaneSpreadError laneSpreadError(const float *x, std::size_t n, float mean, const
                                 std::uint32_t *counts, const LaneErrorSetup &setup,
                                 std::uint32_t *errorCounts) {
     QS_LANE_DISPATCH(spreadErrorImpl, x, n, mean, bins, counts, setup, errorCounts);
+}
+
+LaneError laneErrorRuns(const float *x, std::size_t n, const LaneErrorSetup *runs, std::size_t runLength,
+                        std::size_t offset) {
+    QS_LANE_DISPATCH(errorRunsImpl, x, n, runs, runLength, offset);
 }
 
 bool laneAllFinite(const float *x, std::size_t n) {

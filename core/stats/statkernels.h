@@ -121,6 +121,13 @@ struct LaneSpreadError {
 LaneSpreadError laneSpreadError(const float *x, std::size_t n, float mean, const LaneBinning &bins,
                                 std::uint32_t *counts, const LaneErrorSetup &setup,
                                 std::uint32_t *errorCounts);
+/// laneError over runs of parameters: value i of x[0, n) is quantized with, and counted clipped
+/// against, runs[(offset + i) / runLength]. runLength and offset must be multiples of kStatLanes
+/// (a run then starts on a lane group); n ≤ kLaneMaxPiece, every x finite, no error histogram.
+/// compare equals laneCompare(x, y) where y is fakeQuantize's x̂ under each value's run, to the
+/// bit.
+LaneError laneErrorRuns(const float *x, std::size_t n, const LaneErrorSetup *runs, std::size_t runLength,
+                        std::size_t offset);
 /// True if every x[0, n) is finite.
 bool laneAllFinite(const float *x, std::size_t n);
 

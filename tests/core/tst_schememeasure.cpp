@@ -121,6 +121,7 @@ void TestSchemeMeasure::sameAsQuantizeScheme() {
     QCOMPARE(two->error.mse, one->error.mse);
     QCOMPARE(*two->error.sqnrDb, *one->error.sqnrDb);
     QCOMPARE(two->error.cosine, one->error.cosine);
+    QCOMPARE(two->error.maxAbsError, one->error.maxAbsError);
     QCOMPARE(two->quantization.scales.size(), one->quantization.scales.size());
 }
 

@@ -95,6 +95,7 @@ private Q_SLOTS:
     void unknownBuildRefused();
     void everyValueCountedOnce();
     void rangeAndClipCountAsValueByValue();
+    void errorRunsAsQuantizedRunByRun();
 };
 
 void TestStatKernels::everyBuildGivesTheSameBits() {
@@ -252,6 +253,60 @@ void TestStatKernels::rangeAndClipCountAsValueByValue() {
                 QVERIFY2(n < 100 || (outside > 0 && outside < finite), qPrintable(where));
             }
         }
+    }
+    QVERIFY(detail::setLaneKernelIsa({}));
+}
+
+// laneErrorRuns against x̂ from fakeQuantize run by run and laneCompare, in every build: runs of
+// one lane group, two and more than a piece, a piece starting inside a run, and each run with
+// its own scale, zero point and clip limits.
+void TestStatKernels::errorRunsAsQuantizedRunByRun() {
+    const std::vector<float> all = sampleValues();
+    const auto lanes = std::size_t(detail::kStatLanes);
+    for (const std::string &isa : detail::laneKernelIsas()) {
+        QVERIFY(detail::setLaneKernelIsa(isa));
+        for (std::size_t runLength : {lanes, 2 * lanes, 5000 / lanes * lanes})
+            for (std::size_t offset : {std::size_t(0), lanes, 3 * lanes}) {
+                const std::size_t n = detail::kLaneMaxPiece - lanes;
+                const std::size_t runCount = (offset + n) / runLength + 1;
+                std::vector<QuantParams> params(runCount);
+                std::vector<detail::LaneErrorSetup> runs(runCount);
+                for (std::size_t k = 0; k < runCount; ++k) {
+                    QuantSpec spec;
+                    spec.bits = 4;
+                    spec.scheme = k % 2 ? Scheme::Asymmetric : Scheme::Symmetric;
+                    params[k] =
+                        computeParams(spec, -0.02 - 0.01 * double(k % 3), 0.03 + 0.005 * double(k % 4));
+                    runs[k].quant = detail::LaneQuant::of(params[k]);
+                    runs[k].belowLimit = float(params[k].clipMin);
+                    runs[k].aboveLimit = float(params[k].clipMax);
+                }
+                const float *x = all.data();
+                std::vector<float> y(n);
+                std::int64_t clipped = 0;
+                for (std::size_t i = 0; i < n; ++i) {
+                    const detail::LaneErrorSetup &run = runs[(offset + i) / runLength];
+                    const QuantParams &p = params[(offset + i) / runLength];
+                    fakeQuantize(std::span<const float>(x + i, 1), std::span<float>(&y[i], 1), p);
+                    clipped += (x[i] < run.belowLimit || x[i] > run.aboveLimit) ? 1 : 0;
+                }
+                const detail::LaneCompare want = detail::laneCompare(x, y.data(), n);
+                const detail::LaneError got = detail::laneErrorRuns(x, n, runs.data(), runLength, offset);
+                const QString where = QStringLiteral("%1: runs of %2 from %3")
+                                          .arg(QString::fromStdString(isa))
+                                          .arg(runLength)
+                                          .arg(offset);
+                const detail::ValueErrorPartial &a = got.compare.sums, &b = want.sums;
+                QVERIFY2(std::bit_cast<std::uint64_t>(a.sumErrorSquares) ==
+                                 std::bit_cast<std::uint64_t>(b.sumErrorSquares) &&
+                             std::bit_cast<std::uint64_t>(a.sumProducts) ==
+                                 std::bit_cast<std::uint64_t>(b.sumProducts) &&
+                             std::bit_cast<std::uint64_t>(a.sumDequantizedSquares) ==
+                                 std::bit_cast<std::uint64_t>(b.sumDequantizedSquares) &&
+                             a.maxError == b.maxError && a.count == b.count,
+                         qPrintable(where));
+                QVERIFY2(got.clipped == clipped && clipped > 0, qPrintable(where));
+            }
     }
     QVERIFY(detail::setLaneKernelIsa({}));
 }
