@@ -85,6 +85,16 @@ Bits runPasses(const std::vector<float> &x) {
     return bits;
 }
 
+// The compare sums of two kernels, bit for bit.
+bool sameSums(const detail::ValueErrorPartial &a, const detail::ValueErrorPartial &b) {
+    auto same = [](double x, double y) {
+        return std::bit_cast<std::uint64_t>(x) == std::bit_cast<std::uint64_t>(y);
+    };
+    return same(a.sumSquares, b.sumSquares) && same(a.sumErrorSquares, b.sumErrorSquares) &&
+           same(a.sumProducts, b.sumProducts) && same(a.sumDequantizedSquares, b.sumDequantizedSquares) &&
+           a.maxError == b.maxError && a.count == b.count;
+}
+
 } // namespace
 
 class TestStatKernels : public QObject {
@@ -184,16 +194,7 @@ void TestStatKernels::everyValueCountedOnce() {
                          std::bit_cast<std::uint64_t>(both.spread.sumSquaredDeviations) ==
                              std::bit_cast<std::uint64_t>(spreadAlone.sumSquaredDeviations),
                      qPrintable(where));
-            const detail::ValueErrorPartial &a = both.error.compare.sums, &b = errorAlone.compare.sums;
-            QVERIFY2(std::bit_cast<std::uint64_t>(a.sumSquares) ==
-                             std::bit_cast<std::uint64_t>(b.sumSquares) &&
-                         std::bit_cast<std::uint64_t>(a.sumErrorSquares) ==
-                             std::bit_cast<std::uint64_t>(b.sumErrorSquares) &&
-                         std::bit_cast<std::uint64_t>(a.sumProducts) ==
-                             std::bit_cast<std::uint64_t>(b.sumProducts) &&
-                         std::bit_cast<std::uint64_t>(a.sumDequantizedSquares) ==
-                             std::bit_cast<std::uint64_t>(b.sumDequantizedSquares) &&
-                         a.maxError == b.maxError && a.count == b.count &&
+            QVERIFY2(sameSums(both.error.compare.sums, errorAlone.compare.sums) &&
                          both.error.clipped == errorAlone.clipped,
                      qPrintable(where));
             // Without the error histogram nothing is counted there.
@@ -296,15 +297,7 @@ void TestStatKernels::errorRunsAsQuantizedRunByRun() {
                                           .arg(QString::fromStdString(isa))
                                           .arg(runLength)
                                           .arg(offset);
-                const detail::ValueErrorPartial &a = got.compare.sums, &b = want.sums;
-                QVERIFY2(std::bit_cast<std::uint64_t>(a.sumErrorSquares) ==
-                                 std::bit_cast<std::uint64_t>(b.sumErrorSquares) &&
-                             std::bit_cast<std::uint64_t>(a.sumProducts) ==
-                                 std::bit_cast<std::uint64_t>(b.sumProducts) &&
-                             std::bit_cast<std::uint64_t>(a.sumDequantizedSquares) ==
-                                 std::bit_cast<std::uint64_t>(b.sumDequantizedSquares) &&
-                             a.maxError == b.maxError && a.count == b.count,
-                         qPrintable(where));
+                QVERIFY2(sameSums(got.compare.sums, want.sums), qPrintable(where));
                 QVERIFY2(got.clipped == clipped && clipped > 0, qPrintable(where));
             }
     }
