@@ -110,19 +110,18 @@ Result<TensorQuantAnalysis> analyzeTensorAndQuant(std::shared_ptr<const FloatTen
                                                   std::size_t index, CalibMethod method,
                                                   const SpecFromScan &specFor, bool suggest,
                                                   const RunControl &control, QuantDetail detail) {
+    if (suggest || method == CalibMethod::Mse || calibMethodEntry(method).tensorClip) {
+        auto loaded = analyzeLoadedTensor(std::move(tensor), index, control);
+        if (!loaded)
+            return Error{loaded.error()};
+        auto quant = analyzeQuant(*loaded.value(), specFor(loaded.value()->stats), suggest, control, detail);
+        if (!quant)
+            return Error{quant.error()};
+        return TensorQuantAnalysis{std::move(loaded).value(), std::move(quant).value()};
+    }
     auto analysis = std::make_shared<TensorAnalysis>();
     analysis->index = index;
     analysis->tensor = std::move(tensor);
-    if (suggest || method == CalibMethod::Mse || calibMethodEntry(method).tensorClip) {
-        auto stats = computeStats(*analysis->tensor, control);
-        if (!stats)
-            return cancelled();
-        analysis->stats = std::move(*stats);
-        auto quant = analyzeQuant(*analysis, specFor(analysis->stats), suggest, control, detail);
-        if (!quant)
-            return Error{quant.error()};
-        return TensorQuantAnalysis{std::move(analysis), std::move(quant).value()};
-    }
     const bool full = detail == QuantDetail::Full;
     QuantSpec spec;
     auto both = computeStatsAndError(

@@ -94,11 +94,11 @@ using ChunkKernel = std::function<void(std::size_t begin, std::span<const float>
 // whole tensor, or the chunk's own groups (whole rows or tiles of a row-aligned grid).
 enum class ChunkClips { None, Whole, Groups };
 
-// How a spec is cut into chunks, and the kernel that quantizes one.
 // A chunk's parameters, error sums and clipped count without x̂ (the lane kernel quantizes in
 // its registers); false, with r untouched, when the chunk needs the kernel's way.
 using FiguresKernel = std::function<bool(std::span<const float> in, ChunkResult &r)>;
 
+// How a spec is cut into chunks, and the kernel that quantizes one.
 struct ChunkPlan {
     std::size_t chunkElements = kChunkSize;
     ChunkKernel kernel;

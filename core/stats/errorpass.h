@@ -41,6 +41,8 @@ public:
         Chunk(const Chunk &) = delete;
         Chunk &operator=(const Chunk &) = delete;
 
+        /// The lane kernel's constants for a finite piece.
+        const LaneErrorSetup &lanes() const { return m_pass.lanes(); }
         /// The error histogram's counts with room for n more values, or nullptr without one.
         std::uint32_t *reserve(std::size_t n);
         /// A piece, x[0, n), n ≤ kLaneMaxPiece, any values: computeError's own path.

@@ -20,7 +20,7 @@ namespace qs::detail {
 
 /// Float lanes the kernels run side by side: enough independent sums to hide the adds' latency.
 inline constexpr int kStatLanes = 32;
-/// The most values a spread or error kernel takes at once (its bins wait in a buffer this long).
+/// The most values a spread or error kernel takes at once: a piece that fits the L1 cache.
 inline constexpr std::size_t kLaneMaxPiece = 4096;
 /// Values per lane block: float sums over 8 values per lane, then added in double. Each block
 /// ends by widening every float sum and adding it to double sums that do not all fit the

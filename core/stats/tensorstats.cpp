@@ -107,12 +107,11 @@ SpreadPartial spreadSumsInDouble(const float *x, std::size_t n, double mean) {
 // The spread pass's work on a piece of a chunk whose values are all finite. With an error pass
 // riding along, one kernel reads each value for both.
 SpreadPartial spreadFinitePiece(const float *x, std::size_t n, double mean, const LaneBinning &binning,
-                                std::uint32_t *binCounts, detail::ErrorPass::Chunk *error,
-                                const detail::ErrorPass *pass) {
+                                std::uint32_t *binCounts, detail::ErrorPass::Chunk *error) {
     detail::LaneSpread s;
     if (error) {
         const detail::LaneSpreadError both =
-            detail::laneSpreadError(x, n, float(mean), binning, binCounts, pass->lanes(), error->reserve(n));
+            detail::laneSpreadError(x, n, float(mean), binning, binCounts, error->lanes(), error->reserve(n));
         error->addLanes(x, n, both.error);
         s = both.spread;
     } else {
@@ -123,14 +122,13 @@ SpreadPartial spreadFinitePiece(const float *x, std::size_t n, double mean, cons
 
 SpreadPartial spreadChunk(const ValueSource &source, std::size_t begin, std::size_t end, bool allFinite,
                           double mean, const LaneBinning &binning, FoldedCountsLease &counts,
-                          DistinctValues &distinct, detail::ErrorPass::Chunk *error,
-                          const detail::ErrorPass *pass) {
+                          DistinctValues &distinct, detail::ErrorPass::Chunk *error) {
     SpreadPartial p;
     forEachPiece(source, begin, end, [&](const float *x, std::size_t n, std::size_t) {
         std::uint32_t *binCounts = counts.reserve(n);
         SpreadPartial piece;
         if (allFinite) {
-            piece = spreadFinitePiece(x, n, mean, binning, binCounts, error, pass);
+            piece = spreadFinitePiece(x, n, mean, binning, binCounts, error);
         } else {
             piece = spreadSumsInDouble(x, n, mean);
             for (std::size_t i = 0; i < n; ++i)
@@ -203,7 +201,7 @@ bool spreadPass(const ValueSource &source, const RunControl &control, const std:
                                              share.emplace(*error, chunk);
                                          partials[chunk] = spreadChunk(
                                              source, begin, end, scans[chunk].allFinite(), stats.mean,
-                                             binning, counts, distinct, share ? &*share : nullptr, error);
+                                             binning, counts, distinct, share ? &*share : nullptr);
                                      });
     if (!done)
         return false;
