@@ -11,6 +11,13 @@ using namespace qs::test;
 class TestCliExportConfig : public CliTestBase {
     Q_OBJECT
 
+    // export of the demo checkpoint to target, written to out, with more options after.
+    Run exportDemo(const QString &target, const QString &out, const QStringList &more = {}) {
+        return run(QStringList{QStringLiteral("export"), file("demo.safetensors"), QStringLiteral("--to"),
+                               target, QStringLiteral("-o"), out} +
+                   more);
+    }
+
 private slots:
     void initTestCase();
     void compressedTensorsWritesConfig();
@@ -28,10 +35,9 @@ void TestCliExportConfig::initTestCase() {
 
 void TestCliExportConfig::compressedTensorsWritesConfig() {
     const QString out = file("ct.json");
-    const Run r =
-        run({QStringLiteral("export"), file("demo.safetensors"), QStringLiteral("--to"),
-             QStringLiteral("compressed-tensors"), QStringLiteral("-o"), out, QStringLiteral("--bits"),
-             QStringLiteral("4"), QStringLiteral("--granularity"), QStringLiteral("group:32")});
+    const Run r = exportDemo(QStringLiteral("compressed-tensors"), out,
+                             {QStringLiteral("--bits"), QStringLiteral("4"), QStringLiteral("--granularity"),
+                              QStringLiteral("group:32")});
     QVERIFY2(!r.crashed && r.exitCode == 0, r.err.constData());
     QFile file(out);
     QVERIFY(file.open(QIODevice::ReadOnly));
@@ -53,10 +59,9 @@ void TestCliExportConfig::compressedTensorsWritesConfig() {
 // llm-compressor refuses, so the export names them and writes nothing.
 void TestCliExportConfig::compressedTensorsRefusesPartialGroups() {
     const QString out = file("partial.json");
-    const Run r =
-        run({QStringLiteral("export"), file("demo.safetensors"), QStringLiteral("--to"),
-             QStringLiteral("compressed-tensors"), QStringLiteral("-o"), out, QStringLiteral("--bits"),
-             QStringLiteral("4"), QStringLiteral("--granularity"), QStringLiteral("group:128")});
+    const Run r = exportDemo(QStringLiteral("compressed-tensors"), out,
+                             {QStringLiteral("--bits"), QStringLiteral("4"), QStringLiteral("--granularity"),
+                              QStringLiteral("group:128")});
     QVERIFY(!r.crashed);
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains("1376 columns are not a multiple of group_size 128"), r.err.constData());
@@ -67,9 +72,8 @@ void TestCliExportConfig::compressedTensorsRefusesPartialGroups() {
 
 void TestCliExportConfig::compressedTensorsRefusesQ4K() {
     const QString out = file("never.json");
-    const Run r = run({QStringLiteral("export"), file("demo.safetensors"), QStringLiteral("--to"),
-                       QStringLiteral("compressed-tensors"), QStringLiteral("-o"), out,
-                       QStringLiteral("--format"), QStringLiteral("q4_k")});
+    const Run r = exportDemo(QStringLiteral("compressed-tensors"), out,
+                             {QStringLiteral("--format"), QStringLiteral("q4_k")});
     QVERIFY(!r.crashed);
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.startsWith("error: "), r.err.constData());
@@ -90,14 +94,12 @@ void TestCliExportConfig::configJsonIsAPlan() {
 
 void TestCliExportConfig::llamaCppTypes() {
     const QString out = file("types.txt");
-    const Run r = run({QStringLiteral("export"), file("demo.safetensors"), QStringLiteral("--to"),
-                       QStringLiteral("llama-cpp-types"), QStringLiteral("-o"), out,
-                       QStringLiteral("--format"), QStringLiteral("q8_0")});
+    const Run r = exportDemo(QStringLiteral("llama-cpp-types"), out,
+                             {QStringLiteral("--format"), QStringLiteral("q8_0")});
     QVERIFY2(!r.crashed && r.exitCode == 0, r.err.constData());
     QVERIFY(QFile::exists(out + QStringLiteral(".cmdline.txt")));
-    const Run refused = run({QStringLiteral("export"), file("demo.safetensors"), QStringLiteral("--to"),
-                             QStringLiteral("llama-cpp-types"), QStringLiteral("-o"), file("int.txt"),
-                             QStringLiteral("--bits"), QStringLiteral("4")});
+    const Run refused = exportDemo(QStringLiteral("llama-cpp-types"), file("int.txt"),
+                                   {QStringLiteral("--bits"), QStringLiteral("4")});
     QCOMPARE(refused.exitCode, 2);
     QVERIFY2(refused.err.contains("error: ") && refused.err.contains("int has no llama.cpp tensor type"),
              refused.err.constData());
