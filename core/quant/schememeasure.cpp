@@ -551,12 +551,14 @@ Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &
                                              ? dequantized.subspan(begin, end - begin)
                                              : std::span<float>(buffer);
             ChunkResult &r = results[c];
+            // The caller's work first: it reads the chunk from memory while the arithmetic of
+            // its first pass runs in the wait (the sweep's moments), and what follows finds
+            // the chunk in the cache.
+            if (extras.chunk)
+                extras.chunk(c, in);
             // Without x̂ to hand out, the figures may come from one lane pass.
-            if (plan.figures && dequantized.size() != values.size() && plan.figures(in, r)) {
-                if (extras.chunk)
-                    extras.chunk(c, in);
+            if (plan.figures && dequantized.size() != values.size() && plan.figures(in, r))
                 return;
-            }
             plan.kernel(begin, in, out, r);
             if (!r.failure.empty()) {
                 failed = true;
@@ -565,8 +567,6 @@ Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &
             r.error = detail::compareChunk(in.data(), out.data(), in.size());
             if (countClips)
                 countChunkClipped(plan, in, r);
-            if (extras.chunk)
-                extras.chunk(c, in);
         });
     // A chunk names a bad value by its place in the chunk; the whole-tensor path names it by its
     // place in the tensor, and failing is not the case to be fast for.
