@@ -66,8 +66,9 @@ std::vector<std::pair<float, float>> groupRanges(std::span<const float> values, 
 
 GroupParams intGroupParams(std::span<const float> values, const ParamGrid &grid, const QuantSpec &spec,
                            double clipRatio) {
-    GroupParams result{grid, {}, std::vector<std::uint8_t>(std::size_t(grid.groupCount()))};
-    const auto ranges = groupRanges(values, grid, result.finite);
+    GroupParams result{grid, {}, std::vector<std::uint8_t>(std::size_t(grid.groupCount())), {}};
+    result.ranges = groupRanges(values, grid, result.finite);
+    const auto &ranges = result.ranges;
     result.groups.reserve(ranges.size());
     // The ratio scales the range in float32, as a torch observer's min_val * ratio would.
     const float ratio = float(std::clamp(clipRatio, 0.0, 1.0));
@@ -78,8 +79,9 @@ GroupParams intGroupParams(std::span<const float> values, const ParamGrid &grid,
 
 GroupParams intGroupParams(std::span<const float> values, const ParamGrid &grid, const QuantSpec &spec,
                            std::span<const float> ratios) {
-    GroupParams result{grid, {}, std::vector<std::uint8_t>(std::size_t(grid.groupCount()))};
-    const auto ranges = groupRanges(values, grid, result.finite);
+    GroupParams result{grid, {}, std::vector<std::uint8_t>(std::size_t(grid.groupCount())), {}};
+    result.ranges = groupRanges(values, grid, result.finite);
+    const auto &ranges = result.ranges;
     result.groups.reserve(ranges.size());
     for (std::size_t g = 0; g < ranges.size(); ++g) {
         const float ratio = g < ratios.size() ? ratios[g] : 1.0f;

@@ -19,6 +19,9 @@ struct GroupParams {
     /// One per group when known (intGroupParams fills it): whether every value of the group is
     /// finite, so fakeQuantizeGroups need not look again. Empty means unknown.
     std::vector<std::uint8_t> finite;
+    /// One per group when known (intGroupParams fills it): the group's finite [min, max], the
+    /// range its parameters came from. Empty means unknown.
+    std::vector<std::pair<float, float>> ranges;
 };
 
 /// Each group's finite [min, max] (0, 0 for a group without a finite value), in group order.

@@ -236,6 +236,9 @@ ChunkPlan intPlan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
                 runs[k].quant = detail::LaneQuant::of(p);
                 runs[k].belowLimit = smallestFloatNotBelow(p.clipMin);
                 runs[k].aboveLimit = largestFloatNotAbove(p.clipMax);
+                // A group whose values all lie inside its limits has nothing to count clipped.
+                const auto &[lo, hi] = params.ranges[k];
+                runs[k].clips = !(lo >= runs[k].belowLimit && hi <= runs[k].aboveLimit);
             }
             ChunkResult measured;
             for (std::size_t i = 0; i < in.size(); i += detail::kComparePiece) {

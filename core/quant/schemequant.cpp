@@ -108,7 +108,7 @@ Result<SchemeQuantization> quantizeInt(std::span<const float> values, const Para
         return quantizeHqq(values, grid, spec, control);
     GroupParams params;
     if (perTensor && spec.rangeMode == RangeMode::Saturating) {
-        params = {grid, {computeParams(spec, spec.clipLo, spec.clipHi)}, {}};
+        params = {grid, {computeParams(spec, spec.clipLo, spec.clipHi)}, {}, {}};
     } else if (spec.method == CalibMethod::Mse) {
         const auto ratios = mseShrinkRatios(
             values, grid,

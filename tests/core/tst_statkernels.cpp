@@ -260,46 +260,73 @@ void TestStatKernels::rangeAndClipCountAsValueByValue() {
 
 // laneErrorRuns against x̂ from fakeQuantize run by run and laneCompare, in every build: runs of
 // one lane group, two and more than a piece, a piece starting inside a run, and each run with
-// its own scale, zero point and clip limits.
+// its own scale, zero point and clip limits. Three kinds of runs, for the kernel's three loops:
+// narrow ranges, symmetric and asymmetric in turn (values clip; zero points); and each run's own
+// range widened by a tenth, all symmetric or all asymmetric, its clip flag cleared as
+// measureScheme clears it (nothing can clip: the loops without the clip count, with and without
+// the zero point).
 void TestStatKernels::errorRunsAsQuantizedRunByRun() {
     const std::vector<float> all = sampleValues();
     const auto lanes = std::size_t(detail::kStatLanes);
+    enum Kind { Narrow, WideSymmetric, WideAsymmetric };
     for (const std::string &isa : detail::laneKernelIsas()) {
         QVERIFY(detail::setLaneKernelIsa(isa));
-        for (std::size_t runLength : {lanes, 2 * lanes, 5000 / lanes * lanes})
-            for (std::size_t offset : {std::size_t(0), lanes, 3 * lanes}) {
-                const std::size_t n = detail::kLaneMaxPiece - lanes;
-                const std::size_t runCount = (offset + n) / runLength + 1;
-                std::vector<QuantParams> params(runCount);
-                std::vector<detail::LaneErrorSetup> runs(runCount);
-                for (std::size_t k = 0; k < runCount; ++k) {
-                    QuantSpec spec;
-                    spec.bits = 4;
-                    spec.scheme = k % 2 ? Scheme::Asymmetric : Scheme::Symmetric;
-                    params[k] =
-                        computeParams(spec, -0.02 - 0.01 * double(k % 3), 0.03 + 0.005 * double(k % 4));
-                    runs[k].quant = detail::LaneQuant::of(params[k]);
-                    runs[k].belowLimit = float(params[k].clipMin);
-                    runs[k].aboveLimit = float(params[k].clipMax);
+        for (Kind kind : {Narrow, WideSymmetric, WideAsymmetric})
+            for (std::size_t runLength : {lanes, 2 * lanes, 5000 / lanes * lanes})
+                for (std::size_t offset : {std::size_t(0), lanes, 3 * lanes}) {
+                    const std::size_t n = detail::kLaneMaxPiece - lanes;
+                    const std::size_t runCount = (offset + n) / runLength + 1;
+                    const float *x = all.data();
+                    std::vector<QuantParams> params(runCount);
+                    std::vector<detail::LaneErrorSetup> runs(runCount);
+                    for (std::size_t k = 0; k < runCount; ++k) {
+                        QuantSpec spec;
+                        spec.bits = 4;
+                        spec.scheme = kind == WideAsymmetric || (kind == Narrow && k % 2) ? Scheme::Asymmetric
+                                                                                          : Scheme::Symmetric;
+                        // The run's values in this piece (value i belongs to run (offset + i) / runLength).
+                        const std::size_t first = std::max(k * runLength, offset) - offset;
+                        const std::size_t last =
+                            std::max(std::min((k + 1) * runLength, offset + n), offset) - offset;
+                        float lo = 0.0f;
+                        float hi = 0.0f;
+                        for (std::size_t i = first; i < last; ++i) {
+                            lo = std::min(lo, x[i]);
+                            hi = std::max(hi, x[i]);
+                        }
+                        params[k] = kind == Narrow ? computeParams(spec, -0.02 - 0.01 * double(k % 3),
+                                                                   0.03 + 0.005 * double(k % 4))
+                                                   : computeParams(spec, 1.1 * double(lo), 1.1 * double(hi));
+                        runs[k].quant = detail::LaneQuant::of(params[k]);
+                        runs[k].belowLimit = float(params[k].clipMin);
+                        runs[k].aboveLimit = float(params[k].clipMax);
+                        if (kind != Narrow) {
+                            runs[k].clips = !(lo >= runs[k].belowLimit && hi <= runs[k].aboveLimit);
+                            QVERIFY(!runs[k].clips);
+                        }
+                    }
+                    std::vector<float> y(n);
+                    std::int64_t clipped = 0;
+                    bool shifted = false;
+                    for (std::size_t i = 0; i < n; ++i) {
+                        const detail::LaneErrorSetup &run = runs[(offset + i) / runLength];
+                        const QuantParams &p = params[(offset + i) / runLength];
+                        fakeQuantize(std::span<const float>(x + i, 1), std::span<float>(&y[i], 1), p);
+                        clipped += (x[i] < run.belowLimit || x[i] > run.aboveLimit) ? 1 : 0;
+                        shifted = shifted || p.zeroPoint != 0;
+                    }
+                    const detail::LaneCompare want = detail::laneCompare(x, y.data(), n);
+                    const detail::LaneError got = detail::laneErrorRuns(x, n, runs.data(), runLength, offset);
+                    const QString where = QStringLiteral("%1: kind %2, runs of %3 from %4")
+                                              .arg(QString::fromStdString(isa))
+                                              .arg(int(kind))
+                                              .arg(runLength)
+                                              .arg(offset);
+                    QVERIFY2(sameSums(got.compare.sums, want.sums), qPrintable(where));
+                    QVERIFY2(got.clipped == clipped && (clipped > 0) == (kind == Narrow), qPrintable(where));
+                    if (kind != Narrow)
+                        QVERIFY2(shifted == (kind == WideAsymmetric), qPrintable(where));
                 }
-                const float *x = all.data();
-                std::vector<float> y(n);
-                std::int64_t clipped = 0;
-                for (std::size_t i = 0; i < n; ++i) {
-                    const detail::LaneErrorSetup &run = runs[(offset + i) / runLength];
-                    const QuantParams &p = params[(offset + i) / runLength];
-                    fakeQuantize(std::span<const float>(x + i, 1), std::span<float>(&y[i], 1), p);
-                    clipped += (x[i] < run.belowLimit || x[i] > run.aboveLimit) ? 1 : 0;
-                }
-                const detail::LaneCompare want = detail::laneCompare(x, y.data(), n);
-                const detail::LaneError got = detail::laneErrorRuns(x, n, runs.data(), runLength, offset);
-                const QString where = QStringLiteral("%1: runs of %2 from %3")
-                                          .arg(QString::fromStdString(isa))
-                                          .arg(runLength)
-                                          .arg(offset);
-                QVERIFY2(sameSums(got.compare.sums, want.sums), qPrintable(where));
-                QVERIFY2(got.clipped == clipped && clipped > 0, qPrintable(where));
-            }
     }
     QVERIFY(detail::setLaneKernelIsa({}));
 }
