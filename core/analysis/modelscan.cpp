@@ -56,10 +56,15 @@ MomentPartial chunkMomentsMixed(const float *x, std::size_t n) {
     return p;
 }
 
-// The same two passes in double lanes (stats/statkernels.h, the widest build the processor runs):
-// one sum chain would wait on each add's latency, four cycles a value. A NaN or an Inf makes Σx
-// or Σx² non-finite (finite floats cannot overflow a double sum of one chunk), and the chunk then
-// takes the careful path.
+// In double lanes (stats/statkernels.h, the widest build the processor runs): one sum chain
+// would wait on each add's latency, four cycles a value. One pass takes the power sums Σx … Σx⁴,
+// and the central sums follow from them about the mean m:
+//   Σd² = Σx² - n·m²,  Σd³ = Σx³ - 3m·Σx² + 2n·m³,  Σd⁴ = Σx⁴ - 4m·Σx³ + 6m²·Σx² - 3n·m⁴.
+// Their terms are no larger than a few times the result while |m| is at most the standard
+// deviation, so they lose no more than a few units in the last place; weights sit about zero.
+// A chunk whose mean lies farther out (a norm's scales about 1) takes a second pass about its
+// mean instead. A NaN or an Inf makes a sum non-finite (finite floats cannot overflow a double
+// sum of one chunk), and the chunk then takes the careful path.
 MomentPartial chunkMoments(const float *x, std::size_t n) {
     const detail::LaneMomentSums sums = detail::laneMomentSums(x, n);
     if (!sums.finite)
@@ -70,8 +75,17 @@ MomentPartial chunkMoments(const float *x, std::size_t n) {
     p.maxAbs = sums.maxAbs;
     if (n == 0)
         return p;
-    p.mean = sums.sum / p.n;
-    const detail::LaneCentralSums central = detail::laneCentralSums(x, n, p.mean);
+    const double m = sums.sum / p.n;
+    p.mean = m;
+    const double m2 = sums.sumSquares - p.n * m * m;
+    if (m2 > 0.0 && p.n * m * m <= m2) {
+        p.m2 = m2;
+        p.m3 = sums.sumCubes - 3.0 * m * sums.sumSquares + 2.0 * p.n * m * m * m;
+        p.m4 = sums.sumFourths - 4.0 * m * sums.sumCubes + 6.0 * m * m * sums.sumSquares -
+               3.0 * p.n * m * m * m * m;
+        return p;
+    }
+    const detail::LaneCentralSums central = detail::laneCentralSums(x, n, m);
     p.m2 = central.m2;
     p.m3 = central.m3;
     p.m4 = central.m4;

@@ -153,16 +153,19 @@ LaneClipCount laneClipCount(const float *x, std::size_t n, float below, float ab
 /// same order, so the same bits (NaN stays NaN, ±inf clamps), in the widest build's registers.
 void laneFakeQuantize(const float *x, float *y, std::size_t n, const LaneQuant &quant);
 
-/// The first of the whole-model sweep's two moment passes over a chunk: Σx and Σx² in double
-/// lanes (no float partial sums: the moments keep every value's double), and max |x|. finite is
-/// false when a sum is not (a NaN or an Inf among the values).
+/// The whole-model sweep's moment pass over a chunk: the power sums Σx, Σx², Σx³ and Σx⁴ in
+/// double lanes (no float partial sums: the moments keep every value's double), and max |x|.
+/// finite is false when a sum is not (a NaN or an Inf among the values).
 struct LaneMomentSums {
     double sum = 0.0;
     double sumSquares = 0.0;
+    double sumCubes = 0.0;
+    double sumFourths = 0.0;
     double maxAbs = 0.0;
     bool finite = true;
 };
-/// The second: Σd², Σd³ and Σd⁴ of d = x - mean, in double lanes. Every x must be finite.
+/// A second pass, for a chunk whose mean lies too far from zero for the power sums to give the
+/// central ones: Σd², Σd³ and Σd⁴ of d = x - mean, in double lanes. Every x must be finite.
 struct LaneCentralSums {
     double m2 = 0.0;
     double m3 = 0.0;

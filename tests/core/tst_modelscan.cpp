@@ -52,6 +52,8 @@ private Q_SLOTS:
     void momentsIgnoreNonFinite();
     void momentsSameAtAnyThreadCount();
     void momentsOfConstantTensor();
+    void momentsWhereverTheMeanLies_data();
+    void momentsWhereverTheMeanLies();
     void scanMeasuresKeepsAndSkips();
     void scanCancels();
     void scanWeighsByImportance();
@@ -136,6 +138,49 @@ void TestModelScan::momentsSameAtAnyThreadCount() {
     QVERIFY2(std::abs(a->kurtosis - kurtosis) < 1e-8 * std::abs(kurtosis),
              qPrintable(QString::number(kurtosis)));
     QVERIFY(a->kurtosis > 1.0);
+}
+
+// A chunk's central sums come from its power sums while its mean lies within a standard
+// deviation of zero, and from a second pass about the mean beyond: either way they must agree
+// with a direct two-pass computation in double. Means on both sides of the switch, and far out,
+// where the power sums alone would lose most of Σd⁴ (a mean of 1000 σ cancels about 12 of its
+// 16 digits); one chunk and several.
+void TestModelScan::momentsWhereverTheMeanLies_data() {
+    QTest::addColumn<double>("meanInStd");
+    QTest::addColumn<int>("count");
+    for (const int count : {50'000, 300'001})
+        for (const double mean : {0.0, -0.5, 0.99, 1.01, -3.0, 1000.0})
+            QTest::addRow("mean %g std, %d values", mean, count) << mean << count;
+}
+
+void TestModelScan::momentsWhereverTheMeanLies() {
+    QFETCH(double, meanInStd);
+    QFETCH(int, count);
+    std::vector<float> x = normalValues(std::size_t(count), 5, 1.0f);
+    for (std::size_t i = 0; i < x.size(); i += 101)
+        x[i] *= 6.0f; // heavy tails: kurtosis well away from 0
+    for (float &v : x)
+        v += float(meanInStd);
+    const auto m = computeMoments(x);
+    QVERIFY(m);
+    double sum = 0.0;
+    for (float v : x)
+        sum += v;
+    const double mean = sum / double(x.size());
+    double m2 = 0.0;
+    double m4 = 0.0;
+    for (float v : x) {
+        const double d = double(v) - mean;
+        m2 += d * d;
+        m4 += d * d * d * d;
+    }
+    const double std = std::sqrt(m2 / double(x.size()));
+    const double kurtosis = double(x.size()) * m4 / (m2 * m2) - 3.0;
+    QVERIFY(std::abs(m->mean - mean) <= 1e-12 * std::max(1.0, std::abs(mean)));
+    QVERIFY2(std::abs(m->std / std - 1.0) < 1e-12, qPrintable(QString::number(m->std / std - 1.0)));
+    QVERIFY2(std::abs(m->kurtosis / kurtosis - 1.0) < 1e-10,
+             qPrintable(QString::number(m->kurtosis / kurtosis - 1.0)));
+    QVERIFY(kurtosis > 1.0);
 }
 
 void TestModelScan::momentsOfConstantTensor() {
