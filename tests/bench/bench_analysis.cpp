@@ -1,5 +1,6 @@
 // Times the analysis of one 4096x4096 F32 tensor, step by step, at 1 and 2 threads, and
-// prints a Markdown table of medians. Usage: bench_analysis [runs]
+// prints a Markdown table of medians. Usage: bench_analysis [runs] (QS_BENCH_ISA=avx2 times another
+// build of the lane kernels)
 #include "benchtiming.h"
 #include "calib/mseestimator.h"
 #include "io/checkpointreader.h"
@@ -229,6 +230,7 @@ void printTable(const std::vector<Row> &rows, int runs, const std::string &loadB
 int main(int argc, char **argv) {
     QCoreApplication app(argc, argv);
     const int runs = argc > 1 ? std::max(1, std::atoi(argv[1])) : 9;
+    qs::bench::chooseLaneIsa();
     QTemporaryDir dir;
     if (!dir.isValid()) {
         std::fprintf(stderr, "error: cannot create a temporary directory\n");

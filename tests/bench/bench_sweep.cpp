@@ -4,7 +4,8 @@
 // the sweep (scanModel at int8 per channel, 2 threads) and a streaming sum over the same mapped
 // shards (2 threads) each read every byte once. Prints GB/s of both (10^9 bytes of stored
 // tensor data per second) and their ratio; the issue aims at a sweep of at least half the read.
-// Usage: bench_sweep [GiB = 3] [runs = 3]   (QS_BENCH_STAT=min reports the fastest run)
+// Usage: bench_sweep [GiB = 3] [runs = 3]   (QS_BENCH_STAT=min reports the fastest run;
+// QS_BENCH_ISA=avx2 times another build of the lane kernels)
 #include "analysis/modelscan.h"
 #include "benchtiming.h"
 #include "io/checkpointreader.h"
@@ -133,6 +134,7 @@ int main(int argc, char **argv) {
     QCoreApplication app(argc, argv);
     const double gib = argc > 1 ? std::max(0.1, std::atof(argv[1])) : 3.0;
     const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
+    qs::bench::chooseLaneIsa();
     QTemporaryDir dir; // removed with everything in it on exit
     if (!dir.isValid())
         die("cannot create a temporary directory");
@@ -163,10 +165,10 @@ int main(int argc, char **argv) {
     const auto gbps = [](double bytes, double ms) { return bytes / (ms * 1e-3) / 1e9; };
     const double readGbps = gbps(fileBytes, read2);
     const double sweepGbps = gbps(last.bytes, sweepMs);
-    std::printf("Sharded safetensors model: %zu shards, %.2f GiB, warm page cache, %s of %d runs "
-                "(load average before/after: %s/%s)\n\n",
+    std::printf("Sharded safetensors model: %zu shards, %.2f GiB, warm page cache, %s of %d runs, lane "
+                "kernels: %s (load average before/after: %s/%s)\n\n",
                 shards.size(), fileBytes / double(1 << 30), qs::bench::fastestRun() ? "fastest" : "median",
-                runs, loadBefore.c_str(), loadAverage().c_str());
+                runs, qs::detail::laneKernelIsa(), loadBefore.c_str(), loadAverage().c_str());
     std::printf("| pass | GB/s |\n|---|---:|\n");
     std::printf("| plain read: streaming sum over the mapped shards, 1 thread | %.2f |\n",
                 gbps(fileBytes, read1));

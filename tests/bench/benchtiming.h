@@ -3,9 +3,12 @@
 // What every timing program shares: weight-like values, the median of repeated runs, and the
 // load average that says how far to trust the figures.
 
+#include "stats/statkernels.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -48,6 +51,16 @@ inline double medianMs(int runs, const std::function<void()> &step) {
         return *std::min_element(times.begin(), times.end());
     std::nth_element(times.begin(), times.begin() + runs / 2, times.end());
     return times[std::size_t(runs / 2)];
+}
+
+// QS_BENCH_ISA=sse2, avx2 or avx512 times the lane kernels of that build instead of the widest
+// this processor runs: what a machine without the wider instructions would get.
+inline void chooseLaneIsa() {
+    const char *isa = std::getenv("QS_BENCH_ISA");
+    if (isa && !qs::detail::setLaneKernelIsa(isa)) {
+        std::fprintf(stderr, "error: QS_BENCH_ISA=%s: this processor does not run that build\n", isa);
+        std::exit(1);
+    }
 }
 
 // Other work on the machine slows every figure; the load average says how much to trust them.
