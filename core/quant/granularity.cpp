@@ -136,6 +136,22 @@ std::int64_t ParamGrid::groupOf(std::int64_t i) const {
     return 0;
 }
 
+std::int64_t ParamGrid::contiguousGroupLength() const {
+    switch (m_granularity.kind) {
+    case Granularity::Kind::Tensor:
+        return elementCount();
+    case Granularity::Kind::Channel:
+        return m_outer == 1 ? m_inner : 0;
+    case Granularity::Kind::Group:
+        return m_granularity.size > 0 && m_cols % m_granularity.size == 0 ? m_granularity.size : 0;
+    case Granularity::Kind::Block:
+        return m_granularity.rows == 1 && m_granularity.cols > 0 && m_cols % m_granularity.cols == 0
+                   ? m_granularity.cols
+                   : 0;
+    }
+    return 0;
+}
+
 std::int64_t ParamGrid::groupSize(std::int64_t g) const {
     std::int64_t size = 0;
     forEachRun(g, [&size](std::int64_t begin, std::int64_t end) { size += end - begin; });

@@ -56,6 +56,9 @@ public:
     void forEachRun(std::int64_t g, Run &&run) const;
     /// Number of elements in group g.
     std::int64_t groupSize(std::int64_t g) const;
+    /// L when every group g is the one run [g·L, (g + 1)·L) (per tensor, channels along axis 0,
+    /// groups that tile the rows), else 0.
+    std::int64_t contiguousGroupLength() const;
 
 private:
     Granularity m_granularity;

@@ -41,6 +41,31 @@ std::vector<std::pair<float, float>> groupRanges(std::span<const float> values, 
 std::vector<std::pair<float, float>> groupRanges(std::span<const float> values, const ParamGrid &grid,
                                                  std::span<std::uint8_t> finite) {
     std::vector<std::pair<float, float>> ranges(std::size_t(grid.groupCount()));
+    // Groups that are consecutive runs of a whole number of lane groups: all their ranges in one
+    // call (laneRunRanges), and value by value only for a group holding a NaN or an infinity.
+    const std::int64_t length = grid.contiguousGroupLength();
+    if (length > 0 && length % detail::kStatLanes == 0 && grid.groupCount() > 1) {
+        std::vector<detail::LaneRange> lanes(std::size_t(grid.groupCount()));
+        detail::laneRunRanges(values.data(), lanes.size(), std::size_t(length), lanes.data());
+        for (std::size_t g = 0; g < lanes.size(); ++g) {
+            const detail::LaneRange &r = lanes[g];
+            if (!r.nan && std::isfinite(r.min) && std::isfinite(r.max)) {
+                ranges[g] = {r.min, r.max};
+                finite[g] = 1;
+                continue;
+            }
+            float lo = std::numeric_limits<float>::infinity();
+            float hi = -std::numeric_limits<float>::infinity();
+            for (const float v : values.subspan(g * std::size_t(length), std::size_t(length)))
+                if (std::isfinite(v)) {
+                    lo = std::min(lo, v);
+                    hi = std::max(hi, v);
+                }
+            ranges[g] = lo <= hi ? std::pair{lo, hi} : std::pair{0.0f, 0.0f};
+            finite[g] = 0;
+        }
+        return ranges;
+    }
     for (std::int64_t g = 0; g < grid.groupCount(); ++g) {
         float lo = std::numeric_limits<float>::infinity();
         float hi = -std::numeric_limits<float>::infinity();

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 namespace qs::detail {
 
@@ -30,6 +31,7 @@ namespace sse2 {
     LaneError errorRunsImpl(const float *x, std::size_t n, const LaneErrorSetup *runs,                       \
                             std::size_t runLength, std::size_t offset);                                      \
     LaneRange rangeImpl(const float *x, std::size_t n);                                                      \
+    void runRangesImpl(const float *x, std::size_t runCount, std::size_t runLength, LaneRange *out);         \
     LaneClipCount clipCountImpl(const float *x, std::size_t n, float below, float above);                    \
     void fakeQuantizeImpl(const float *x, float *y, std::size_t n, const LaneQuant &quant);                  \
     LaneMomentSums momentSumsImpl(const float *x, std::size_t n);                                            \
@@ -132,6 +134,10 @@ bool laneAllFinite(const float *x, std::size_t n) {
 
 LaneRange laneRange(const float *x, std::size_t n) {
     QS_LANE_DISPATCH(rangeImpl, x, n);
+}
+
+void laneRunRanges(const float *x, std::size_t runCount, std::size_t runLength, LaneRange *out) {
+    QS_LANE_DISPATCH(runRangesImpl, x, runCount, runLength, out);
 }
 
 LaneClipCount laneClipCount(const float *x, std::size_t n, float below, float above) {

@@ -141,6 +141,11 @@ struct LaneRange {
     bool nan = false;
 };
 LaneRange laneRange(const float *x, std::size_t n);
+/// laneRange of each of runCount consecutive runs of runLength values (x[r·runLength, (r + 1)·
+/// runLength) into out[r]), runLength a multiple of kStatLanes: for groups of a hundred values the
+/// per-call setup and the fold of the lanes, not the values, were laneRange's cost; here each
+/// run's lanes fold in the registers.
+void laneRunRanges(const float *x, std::size_t runCount, std::size_t runLength, LaneRange *out);
 
 /// Of x[0, n), any n: how many values are finite, and how many of those lie below `below` or
 /// above `above`.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #if defined(QUANTSCOPE_WIDE_LANES)
 #include <immintrin.h> // the round instruction (statkernels.inc, LaneQuantizer)

@@ -105,6 +105,7 @@ private Q_SLOTS:
     void unknownBuildRefused();
     void everyValueCountedOnce();
     void rangeAndClipCountAsValueByValue();
+    void runRangesAsValueByValue();
     void errorRunsAsQuantizedRunByRun();
 };
 
@@ -252,6 +253,65 @@ void TestStatKernels::rangeAndClipCountAsValueByValue() {
                 const detail::LaneClipCount clips = detail::laneClipCount(x.data(), n, -0.03f, 0.025f);
                 QVERIFY2(clips.finite == finite && clips.outside == outside, qPrintable(where));
                 QVERIFY2(n < 100 || (outside > 0 && outside < finite), qPrintable(where));
+            }
+        }
+    }
+    QVERIFY(detail::setLaneKernelIsa({}));
+}
+
+// laneRunRanges against the obvious loop over each run, in every build: runs of one lane group
+// and of several, each value of a lane group in turn the run's only NaN, infinity or extreme (so
+// every lane and every part of the fold across the register is the one that must win), and runs
+// of zeros of both signs.
+void TestStatKernels::runRangesAsValueByValue() {
+    const std::vector<float> normal = sampleValues();
+    const float inf = std::numeric_limits<float>::infinity();
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const auto lanes = std::size_t(detail::kStatLanes);
+    for (const std::string &isa : detail::laneKernelIsas()) {
+        QVERIFY(detail::setLaneKernelIsa(isa));
+        for (std::size_t length : {lanes, 4 * lanes, 11 * lanes}) {
+            const std::size_t runCount = 5 * lanes;
+            std::vector<float> x(normal.begin(), normal.begin() + std::ptrdiff_t(runCount * length));
+            for (std::size_t r = 0; r < runCount; ++r) {
+                float *run = x.data() + r * length;
+                const std::size_t at = (r * 7) % length; // a different lane in every run
+                switch (r % 5) {
+                case 0:
+                    run[at] = 9.0f;
+                    break;
+                case 1:
+                    run[at] = -9.0f;
+                    break;
+                case 2:
+                    run[at] = nan;
+                    break;
+                case 3:
+                    run[at] = r % 2 ? inf : -inf;
+                    break;
+                default:
+                    std::fill(run, run + length, r % 2 ? -0.0f : 0.0f);
+                    run[at] = 0.0f;
+                    break;
+                }
+            }
+            std::vector<detail::LaneRange> got(runCount);
+            detail::laneRunRanges(x.data(), runCount, length, got.data());
+            for (std::size_t r = 0; r < runCount; ++r) {
+                float lo = inf, hi = -inf;
+                bool hasNan = false;
+                for (std::size_t i = r * length; i < (r + 1) * length; ++i) {
+                    hasNan = hasNan || std::isnan(x[i]);
+                    if (!std::isnan(x[i])) {
+                        lo = std::min(lo, x[i]);
+                        hi = std::max(hi, x[i]);
+                    }
+                }
+                QVERIFY2(got[r].min == lo && got[r].max == hi && got[r].nan == hasNan,
+                         qPrintable(QStringLiteral("%1: run %2 of %3 values")
+                                        .arg(QString::fromStdString(isa))
+                                        .arg(r)
+                                        .arg(length)));
             }
         }
     }
