@@ -1,11 +1,13 @@
 // Times the whole-model sweep against the machine's plain read bandwidth, in the same run. A
 // sharded safetensors model of Llama-like layers (BF16 and F32 layers in turn, weight-like values
 // in every byte) is written to a temporary directory and removed on exit; with a warm page cache
-// the sweep (scanModel at int8 per channel, 2 threads) and a streaming sum over the same mapped
-// shards (2 threads) each read every byte once. Prints GB/s of both (10^9 bytes of stored
-// tensor data per second) and their ratio; the issue aims at a sweep of at least half the read.
-// Usage: bench_sweep [GiB = 3] [runs = 3]   (QS_BENCH_STAT=min reports the fastest run;
-// QS_BENCH_ISA=avx2 times another build of the lane kernels)
+// the sweep (scanModel at int8 per channel unless asked otherwise, 2 threads) and a streaming sum
+// over the same mapped shards (2 threads) each read every byte once. Prints GB/s of both (10^9
+// bytes of stored tensor data per second) and their ratio; the issue aims at a sweep of at least
+// half the read.
+// Usage: bench_sweep [GiB = 3] [runs = 3] [granularity = channel] [bits = 8]
+//   (QS_BENCH_STAT=min reports the fastest run; QS_BENCH_ISA=avx2 times another build of the
+//   lane kernels)
 #include "analysis/modelscan.h"
 #include "benchtiming.h"
 #include "io/checkpointreader.h"
@@ -96,14 +98,12 @@ struct SweepRun {
     std::map<std::string, std::pair<double, double>> byType; ///< dtype -> (bytes, seconds)
 };
 
-// One sweep as the window runs it: a fresh reader, int8 per channel under the default ignore
-// list, one tensor at a time on kThreads threads. Also times each tensor, by stored type.
-SweepRun sweep(const std::string &indexPath) {
+// One sweep as the window runs it: a fresh reader, the symmetric int scheme under the default
+// ignore list, one tensor at a time on kThreads threads. Also times each tensor, by stored type.
+SweepRun sweep(const std::string &indexPath, const qs::QuantSpec &spec) {
     auto reader = qs::openCheckpoint(indexPath);
     if (!reader)
         die(reader.error());
-    qs::QuantSpec spec = qs::intSpec(8, qs::Scheme::Symmetric);
-    spec.granularity.kind = qs::Granularity::Kind::Channel;
     qs::QuantPlan plan;
     plan.defaults = qs::planSchemeFromSpec(spec);
     qs::RunControl control;
@@ -135,6 +135,15 @@ int main(int argc, char **argv) {
     const double gib = argc > 1 ? std::max(0.1, std::atof(argv[1])) : 3.0;
     const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
     qs::bench::chooseLaneIsa();
+    const std::string granularity = argc > 3 ? argv[3] : "channel";
+    const int bits = argc > 4 ? std::atoi(argv[4]) : 8;
+    qs::QuantSpec spec = qs::intSpec(bits, qs::Scheme::Symmetric);
+    const auto parsed = qs::parseGranularity(granularity);
+    if (!parsed || bits < 2 || bits > 16)
+        die("usage: bench_sweep [GiB] [runs] [granularity] [bits 2-16]" +
+            (parsed ? std::string() : ": " + parsed.error()));
+    spec.granularity = parsed.value();
+    const std::string scheme = "int" + std::to_string(bits) + " " + granularity;
     QTemporaryDir dir; // removed with everything in it on exit
     if (!dir.isValid())
         die("cannot create a temporary directory");
@@ -159,7 +168,7 @@ int main(int argc, char **argv) {
     const double read1 = medianMs(runs, [&] { sink = plainRead(paths, 1); });
     const double read2 = medianMs(runs, [&] { sink = plainRead(paths, kThreads); });
     SweepRun last;
-    const double sweepMs = medianMs(runs, [&] { last = sweep(indexPath); });
+    const double sweepMs = medianMs(runs, [&] { last = sweep(indexPath, spec); });
     (void)sink;
 
     const auto gbps = [](double bytes, double ms) { return bytes / (ms * 1e-3) / 1e9; };
@@ -174,7 +183,7 @@ int main(int argc, char **argv) {
                 gbps(fileBytes, read1));
     std::printf("| plain read: streaming sum over the mapped shards, %d threads | %.2f |\n", kThreads,
                 readGbps);
-    std::printf("| sweep: int8 per channel, %d threads (%.1f s) | %.2f |\n", kThreads, sweepMs * 1e-3,
+    std::printf("| sweep: %s, %d threads (%.1f s) | %.2f |\n", scheme.c_str(), kThreads, sweepMs * 1e-3,
                 sweepGbps);
     for (const auto &[dtype, figures] : last.byType)
         std::printf("| sweep, %s tensors only (last run) | %.2f |\n", dtype.c_str(),
