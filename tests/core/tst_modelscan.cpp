@@ -24,6 +24,27 @@ std::vector<float> normalValues(std::size_t n, std::uint32_t seed, float sigma =
     return v;
 }
 
+// The mean and the central sums Σd², Σd⁴ of x by two passes in double: the reference the
+// moments are held to.
+struct ReferenceMoments {
+    double mean = 0.0;
+    double m2 = 0.0;
+    double m4 = 0.0;
+};
+ReferenceMoments referenceMoments(const std::vector<float> &x) {
+    ReferenceMoments r;
+    double sum = 0.0;
+    for (float v : x)
+        sum += v;
+    r.mean = sum / double(x.size());
+    for (float v : x) {
+        const double d = double(v) - r.mean;
+        r.m2 += d * d;
+        r.m4 += d * d * d * d;
+    }
+    return r;
+}
+
 TensorBlob blobOf(const std::string &name, const std::vector<std::int64_t> &shape,
                   const std::vector<float> &values, DType dtype = DType::F32) {
     return {name, dtype, shape, encodeFloats(values, dtype)};
@@ -121,17 +142,7 @@ void TestModelScan::momentsSameAtAnyThreadCount() {
     QCOMPARE(a->mean, b->mean);
     QCOMPARE(a->std, b->std);
     QCOMPARE(a->kurtosis, b->kurtosis);
-    double sum = 0.0;
-    for (float v : x)
-        sum += v;
-    const double mean = sum / double(x.size());
-    double m2 = 0.0;
-    double m4 = 0.0;
-    for (float v : x) {
-        const double d = double(v) - mean;
-        m2 += d * d;
-        m4 += d * d * d * d;
-    }
+    const auto [mean, m2, m4] = referenceMoments(x);
     QVERIFY(std::abs(a->mean - mean) < 1e-12);
     QVERIFY(std::abs(a->std - std::sqrt(m2 / double(x.size()))) < 1e-9);
     const double kurtosis = double(x.size()) * m4 / (m2 * m2) - 3.0;
@@ -163,17 +174,7 @@ void TestModelScan::momentsWhereverTheMeanLies() {
         v += float(meanInStd);
     const auto m = computeMoments(x);
     QVERIFY(m);
-    double sum = 0.0;
-    for (float v : x)
-        sum += v;
-    const double mean = sum / double(x.size());
-    double m2 = 0.0;
-    double m4 = 0.0;
-    for (float v : x) {
-        const double d = double(v) - mean;
-        m2 += d * d;
-        m4 += d * d * d * d;
-    }
+    const auto [mean, m2, m4] = referenceMoments(x);
     const double std = std::sqrt(m2 / double(x.size()));
     const double kurtosis = double(x.size()) * m4 / (m2 * m2) - 3.0;
     QVERIFY(std::abs(m->mean - mean) <= 1e-12 * std::max(1.0, std::abs(mean)));

@@ -85,6 +85,20 @@ Bits runPasses(const std::vector<float> &x) {
     return bits;
 }
 
+// The smallest and largest non-NaN value of x[0, n) and whether one is NaN, by the obvious loop.
+detail::LaneRange rangeByValue(const float *x, std::size_t n) {
+    detail::LaneRange r{std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                        false};
+    for (std::size_t i = 0; i < n; ++i) {
+        r.nan = r.nan || std::isnan(x[i]);
+        if (!std::isnan(x[i])) {
+            r.min = std::min(r.min, x[i]);
+            r.max = std::max(r.max, x[i]);
+        }
+    }
+    return r;
+}
+
 // The compare sums of two kernels, bit for bit.
 bool sameSums(const detail::ValueErrorPartial &a, const detail::ValueErrorPartial &b) {
     auto same = [](double x, double y) {
@@ -230,15 +244,9 @@ void TestStatKernels::rangeAndClipCountAsValueByValue() {
                     x[0] = inf;
                     x[n - 1] = nan;
                 }
-                float lo = inf, hi = -inf;
-                bool hasNan = false;
+                const detail::LaneRange want = rangeByValue(x.data(), n);
                 std::int64_t finite = 0, outside = 0;
                 for (float v : x) {
-                    hasNan = hasNan || std::isnan(v);
-                    if (!std::isnan(v)) {
-                        lo = std::min(lo, v);
-                        hi = std::max(hi, v);
-                    }
                     if (std::isfinite(v)) {
                         ++finite;
                         outside += (v < -0.03f || v > 0.025f) ? 1 : 0;
@@ -249,7 +257,8 @@ void TestStatKernels::rangeAndClipCountAsValueByValue() {
                                           .arg(n)
                                           .arg(variant);
                 const detail::LaneRange range = detail::laneRange(x.data(), n);
-                QVERIFY2(range.min == lo && range.max == hi && range.nan == hasNan, qPrintable(where));
+                QVERIFY2(range.min == want.min && range.max == want.max && range.nan == want.nan,
+                         qPrintable(where));
                 const detail::LaneClipCount clips = detail::laneClipCount(x.data(), n, -0.03f, 0.025f);
                 QVERIFY2(clips.finite == finite && clips.outside == outside, qPrintable(where));
                 QVERIFY2(n < 100 || (outside > 0 && outside < finite), qPrintable(where));
@@ -298,16 +307,8 @@ void TestStatKernels::runRangesAsValueByValue() {
             std::vector<detail::LaneRange> got(runCount);
             detail::laneRunRanges(x.data(), runCount, length, got.data());
             for (std::size_t r = 0; r < runCount; ++r) {
-                float lo = inf, hi = -inf;
-                bool hasNan = false;
-                for (std::size_t i = r * length; i < (r + 1) * length; ++i) {
-                    hasNan = hasNan || std::isnan(x[i]);
-                    if (!std::isnan(x[i])) {
-                        lo = std::min(lo, x[i]);
-                        hi = std::max(hi, x[i]);
-                    }
-                }
-                QVERIFY2(got[r].min == lo && got[r].max == hi && got[r].nan == hasNan,
+                const detail::LaneRange want = rangeByValue(x.data() + r * length, length);
+                QVERIFY2(got[r].min == want.min && got[r].max == want.max && got[r].nan == want.nan,
                          qPrintable(QStringLiteral("%1: run %2 of %3 values")
                                         .arg(QString::fromStdString(isa))
                                         .arg(r)
