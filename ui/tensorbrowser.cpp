@@ -107,14 +107,18 @@ void TensorBrowser::sizeColumns() {
     sizeTypeColumn(false);
 }
 
-// The name is what people read: in a narrow dock it keeps nearly half the width, and
-// the other columns give way, the shape first (it drops inner dimensions gracefully), then the
-// element count, then the type.
+// The name is what people read: in a narrow dock it keeps nearly half the width (or what the
+// names need, when that is less), and the other columns give way, the shape first (it drops
+// inner dimensions gracefully), then the element count, then the type.
 void TensorBrowser::fitColumns() {
     // Before the dock is shown its width means nothing: every column gets its ideal width.
     const int available =
         m_view->isVisible() ? m_view->viewport()->width() : std::numeric_limits<int>::max() / 4;
-    const int room = available - std::max(available * kNameShare / 100, kMinNameWidth);
+    const int share = std::max(available * kNameShare / 100, kMinNameWidth);
+    const int name = m_nameWidth > 0
+                         ? std::min(share, std::max(m_nameWidth, headerMinimum(TensorTreeModel::NameColumn)))
+                         : share;
+    const int room = available - name;
     int deficit = -room;
     for (int column :
          {TensorTreeModel::ShapeColumn, TensorTreeModel::DTypeColumn, TensorTreeModel::ElementsColumn})
@@ -145,6 +149,10 @@ void TensorBrowser::setTensors(const std::vector<qs::TensorInfo> &tensors) {
     const QSignalBlocker blocker(m_view->selectionModel());
     m_selected.reset();
     m_model->setTensors(tensors);
+    const QFontMetrics metrics(m_view->font());
+    m_nameWidth = tensors.empty() ? 0
+                                  : m_model->widestLabel(metrics, m_view->indentation()) +
+                                        2 * metrics.horizontalAdvance(QLatin1Char('M'));
     sizeTypeColumn(std::any_of(tensors.begin(), tensors.end(),
                                [](const qs::TensorInfo &t) { return !t.storageType.empty(); }));
     if (tensors.size() <= kExpandAllLimit)

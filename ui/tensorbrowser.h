@@ -62,6 +62,7 @@ private:
     TensorTreeModel *m_model = nullptr;
     QSortFilterProxyModel *m_proxy = nullptr;
     QTimer m_filterTimer;
+    int m_nameWidth = 0;                   // what the tensors' names need, 0 before any are shown
     std::array<int, 4> m_idealWidths{};    // by column, from the font; the name column stretches
     std::optional<std::size_t> m_selected; // the tensor last selected, kept while filtered out
 };

@@ -241,6 +241,17 @@ int TensorTreeModel::columnCount(const QModelIndex &) const {
     return ColumnCount;
 }
 
+int TensorTreeModel::widestLabel(const QFontMetrics &metrics, int indentation) const {
+    int widest = 0;
+    for (std::size_t id = 1; id < m_nodes.size(); ++id) {
+        int depth = 0;
+        for (int node = int(id); node > 0; node = m_nodes[std::size_t(node)].parent)
+            ++depth;
+        widest = std::max(widest, depth * indentation + metrics.horizontalAdvance(m_nodes[id].label));
+    }
+    return widest;
+}
+
 QVariant TensorTreeModel::data(const QModelIndex &index, int role) const {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid))
         return {};

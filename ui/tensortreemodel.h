@@ -3,6 +3,7 @@
 #include "io/tensorinfo.h"
 
 #include <QAbstractItemModel>
+#include <QFontMetrics>
 #include <QString>
 
 #include <optional>
@@ -44,6 +45,11 @@ public:
     int columnCount(const QModelIndex &parent = {}) const override;
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+    /// The width the Name column needs to show every label whole in a view that indents each
+    /// level by indentation pixels (the top level once, for its expand arrow): the widest of
+    /// depth · indentation + the label's advance in metrics.
+    int widestLabel(const QFontMetrics &metrics, int indentation) const;
 
 private:
     struct Node {

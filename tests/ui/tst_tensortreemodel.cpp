@@ -67,6 +67,7 @@ private Q_SLOTS:
     void shapeColumn_data();
     void shapeColumn();
     void nameKeepsRoomWhenNarrow();
+    void shortNamesLeaveTheShapeWhole();
     void blockTypeFitsColumn();
     void groupTotalsFollowFilter();
     void escapeClearsFilter();
@@ -401,6 +402,34 @@ void TestTensorTreeModel::nameKeepsRoomWhenNarrow() {
     QVERIFY(view->fontMetrics().horizontalAdvance(QStringLiteral("32000 × 4096")) <=
             view->header()->sectionSize(TensorTreeModel::ShapeColumn));
     QCOMPARE(shape.data().toString(), QStringLiteral("1376 × 512"));
+}
+
+// A file of short names (a single "w", as NumPy and test files have) in a dock as narrow as
+// the 1024-px window's: the name needs little, so the shape keeps the width it needs instead of
+// giving way to a 40 % share the name leaves empty (it read "409…"). widestLabel is the
+// indentation of the label's level plus the label.
+void TestTensorTreeModel::shortNamesLeaveTheShapeWhole() {
+    qs::ui::TensorBrowser browser;
+    browser.resize(260, 400);
+    browser.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&browser));
+    browser.setTensors({tensor("w", {4096, 4096})});
+    QTreeView *view = browser.view();
+    const QFontMetrics metrics(view->font());
+    const auto *model = qobject_cast<const TensorTreeModel *>(
+        qobject_cast<const QSortFilterProxyModel *>(view->model())->sourceModel());
+    QVERIFY(model);
+    QCOMPARE(model->widestLabel(metrics, 20), 20 + metrics.horizontalAdvance(QStringLiteral("w")));
+    QCoreApplication::processEvents();
+    const int shapeWidth = view->header()->sectionSize(TensorTreeModel::ShapeColumn);
+    QVERIFY2(metrics.horizontalAdvance(QStringLiteral("4096 × 4096")) < shapeWidth,
+             qPrintable(QStringLiteral("shape column %1 px").arg(shapeWidth)));
+    const QModelIndex name = browser.viewIndex(0);
+    QVERIFY(view->visualRect(name).width() > metrics.horizontalAdvance(QStringLiteral("w")));
+    int total = 0;
+    for (int column = 0; column < TensorTreeModel::ColumnCount; ++column)
+        total += view->header()->sectionSize(column);
+    QVERIFY(total <= view->viewport()->width() + 1);
 }
 
 void TestTensorTreeModel::blockTypeFitsColumn() {
