@@ -242,12 +242,18 @@ int TensorTreeModel::columnCount(const QModelIndex &) const {
 }
 
 int TensorTreeModel::widestLabel(const QFontMetrics &metrics, int indentation) const {
+    // Labels repeat across layers ("q_proj.weight" once a layer): each is measured once.
+    QHash<QString, int> advances;
     int widest = 0;
     for (std::size_t id = 1; id < m_nodes.size(); ++id) {
         int depth = 0;
         for (int node = int(id); node > 0; node = m_nodes[std::size_t(node)].parent)
             ++depth;
-        widest = std::max(widest, depth * indentation + metrics.horizontalAdvance(m_nodes[id].label));
+        const QString &label = m_nodes[id].label;
+        auto advance = advances.constFind(label);
+        if (advance == advances.constEnd())
+            advance = advances.insert(label, metrics.horizontalAdvance(label));
+        widest = std::max(widest, depth * indentation + *advance);
     }
     return widest;
 }
