@@ -93,12 +93,8 @@ GroupParams intGroupParams(std::span<const float> values, const ParamGrid &grid,
                            double clipRatio) {
     GroupParams result{grid, {}, std::vector<std::uint8_t>(std::size_t(grid.groupCount())), {}};
     result.ranges = groupRanges(values, grid, result.finite);
-    const auto &ranges = result.ranges;
-    result.groups.reserve(ranges.size());
     // The ratio scales the range in float32, as a torch observer's min_val * ratio would.
-    const float ratio = float(std::clamp(clipRatio, 0.0, 1.0));
-    for (const auto &[lo, hi] : ranges)
-        result.groups.push_back(computeParams(spec, double(lo * ratio), double(hi * ratio)));
+    computeParams(spec, result.ranges, float(std::clamp(clipRatio, 0.0, 1.0)), result.groups);
     return result;
 }
 

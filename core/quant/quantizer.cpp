@@ -92,6 +92,22 @@ QuantParams computeParams(const QuantSpec &spec, double lo, double hi) {
     return asymmetricParams(spec, p, lo, hi);
 }
 
+void computeParams(const QuantSpec &spec, std::span<const std::pair<float, float>> ranges, float ratio,
+                   std::vector<QuantParams> &out) {
+    QuantParams base;
+    base.bits = clampedBits(spec.bits);
+    std::tie(base.qmin, base.qmax) = integerRange(spec);
+    out.resize(ranges.size());
+    for (std::size_t g = 0; g < ranges.size(); ++g) {
+        double lo = sanitized(double(ranges[g].first * ratio));
+        double hi = sanitized(double(ranges[g].second * ratio));
+        if (lo > hi)
+            std::swap(lo, hi);
+        out[g] = spec.scheme == Scheme::Symmetric ? symmetricParams(spec, base, lo, hi)
+                                                  : asymmetricParams(spec, base, lo, hi);
+    }
+}
+
 QuantParams paramsForTensor(const QuantSpec &spec, double tensorMin, double tensorMax) {
     const auto [lo, hi] = requestedRange(spec, tensorMin, tensorMax);
     return computeParams(spec, lo, hi);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <utility>
+#include <vector>
 
 namespace qs {
 
@@ -29,6 +30,11 @@ std::pair<double, double> requestedRange(const QuantSpec &spec, double tensorMin
 /// then rounded to spec.scaleDtype (roundScale; F32 changes nothing) before the zero point is
 /// computed from it, so (q - zero point) · scale with the stored scale is exactly x̂.
 QuantParams computeParams(const QuantSpec &spec, double lo, double hi);
+/// computeParams for each of many ranges, each bound first scaled by ratio in float32 (as a torch
+/// observer's min_val * ratio would): out[g] is computeParams(spec, lo · ratio, hi · ratio) of
+/// ranges[g], with the spec's code range worked out once instead of once a group.
+void computeParams(const QuantSpec &spec, std::span<const std::pair<float, float>> ranges, float ratio,
+                   std::vector<QuantParams> &out);
 
 /// requestedRange followed by computeParams.
 QuantParams paramsForTensor(const QuantSpec &spec, double tensorMin, double tensorMax);

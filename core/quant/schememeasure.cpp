@@ -47,6 +47,22 @@ void addParams(ChunkResult &r, const QuantParams &p) {
     r.clipMax.push_back(p.clipMax);
 }
 
+// Every group's parameters at once: the arrays grow once, not four push_backs a group.
+void addParams(ChunkResult &r, const std::vector<QuantParams> &groups) {
+    const std::size_t at = r.scales.size();
+    const std::size_t n = groups.size();
+    r.scales.resize(at + n);
+    r.zeroPoints.resize(at + n);
+    r.clipMin.resize(at + n);
+    r.clipMax.resize(at + n);
+    for (std::size_t g = 0; g < n; ++g) {
+        r.scales[at + g] = groups[g].scale;
+        r.zeroPoints[at + g] = groups[g].zeroPoint;
+        r.clipMin[at + g] = groups[g].clipMin;
+        r.clipMax[at + g] = groups[g].clipMax;
+    }
+}
+
 void reserveParams(ChunkResult &r, std::size_t groups) {
     r.scales.reserve(groups);
     r.zeroPoints.reserve(groups);
@@ -211,9 +227,7 @@ ChunkPlan intPlan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
         const ParamGrid sub = ParamGrid::make(chunkShape(in.size(), cols), spec.granularity).value();
         const GroupParams params = intGroupParams(in, sub, spec, spec.clipRatio);
         fakeQuantizeGroups(in, params, out);
-        reserveParams(r, params.groups.size());
-        for (const QuantParams &p : params.groups)
-            addParams(r, p);
+        addParams(r, params.groups);
     };
     // Rows, or groups that tile them, are runs of equal length in a chunk of whole rows: when
     // that length is a whole number of lane groups, one lane pass per piece quantizes and
@@ -230,7 +244,8 @@ ChunkPlan intPlan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
             const GroupParams params = intGroupParams(in, sub, spec, spec.clipRatio);
             if (std::find(params.finite.begin(), params.finite.end(), 0) != params.finite.end())
                 return false;
-            std::vector<detail::LaneErrorSetup> runs(params.groups.size());
+            thread_local std::vector<detail::LaneErrorSetup> runs; // a chunk's, reused
+            runs.assign(params.groups.size(), {});
             for (std::size_t k = 0; k < runs.size(); ++k) {
                 const QuantParams &p = params.groups[k];
                 runs[k].quant = detail::LaneQuant::of(p);
@@ -250,9 +265,7 @@ ChunkPlan intPlan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
                 measured.error.add(lanes.compare.sums);
                 measured.clipped.add({std::int64_t(m), lanes.clipped});
             }
-            reserveParams(measured, params.groups.size());
-            for (const QuantParams &p : params.groups)
-                addParams(measured, p);
+            addParams(measured, params.groups);
             r = std::move(measured);
             return true;
         };

@@ -49,6 +49,7 @@ class TestQuantizer : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    void manyRangesAsOneByOne();
     void integerRanges_data();
     void integerRanges();
     void params_data();
@@ -423,6 +424,28 @@ void TestQuantizer::namesRoundTrip() {
     QVERIFY(!schemeFromName("Symmetric"));
     QVERIFY(!schemeFromName(""));
     QVERIFY(!rangeModeFromName("clipped"));
+}
+
+// The batch form gives each range what one call per range gives, field for field: symmetric,
+// asymmetric and narrow codes, a clip ratio, reversed, empty, NaN and infinite bounds.
+void TestQuantizer::manyRangesAsOneByOne() {
+    const float inf = std::numeric_limits<float>::infinity();
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const std::vector<std::pair<float, float>> ranges{{-0.2f, 1.0f},   {-0.05f, 0.03f}, {0.0f, 0.0f},
+                                                      {0.4f, -0.1f},   {nan, 0.5f},     {-inf, inf},
+                                                      {1e-30f, 2e-30f}};
+    for (const Scheme scheme : {Scheme::Symmetric, Scheme::Asymmetric})
+        for (const bool narrow : {false, true})
+            for (const float ratio : {1.0f, 0.5f}) {
+                QuantSpec spec = intSpec(4, scheme);
+                spec.narrow = narrow && scheme == Scheme::Symmetric;
+                std::vector<QuantParams> batch;
+                computeParams(spec, ranges, ratio, batch);
+                QCOMPARE(batch.size(), ranges.size());
+                for (std::size_t g = 0; g < ranges.size(); ++g)
+                    QCOMPARE(batch[g], computeParams(spec, double(ranges[g].first * ratio),
+                                                     double(ranges[g].second * ratio)));
+            }
 }
 
 QTEST_GUILESS_MAIN(TestQuantizer)
