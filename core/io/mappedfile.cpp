@@ -1,6 +1,10 @@
 #include "io/mappedfile.h"
 
+#include "util/parallel.h"
+
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include <QFile>
 #include <QString>
@@ -15,6 +19,32 @@ namespace qs {
 namespace {
 
 constexpr std::size_t kPopulateLimit = std::size_t(256) << 20;
+// From this size the pages are mapped by several threads at once.
+constexpr std::size_t kSplitPopulate = std::size_t(8) << 20;
+constexpr unsigned kPopulateThreads = 4;
+
+#if defined(__linux__) && defined(MADV_POPULATE_READ)
+// Maps the pages of [address, address + length) (page-aligned) into the process, reading them
+// first if they are not cached. Mapping is the kernel's work, a few hundred nanoseconds a page:
+// a large range is split over the pool's threads, which map their parts side by side (a 64 MiB
+// tensor: 1.1 ms on one thread, 0.7 ms on two; `analyze` 14.4 → 13.6 ms interleaved on the
+// 2-core VM). False if the kernel refused.
+bool populate(void *address, std::size_t length, std::size_t page) {
+    const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, kPopulateThreads);
+    if (length < kSplitPopulate || threads == 1)
+        return madvise(address, length, MADV_POPULATE_READ) == 0;
+    const std::size_t pages = (length + page - 1) / page;
+    const std::size_t piece = (pages + threads - 1) / threads * page;
+    std::atomic<bool> ok{true};
+    RunControl control;
+    control.threads = int(threads);
+    parallelChunks(length, piece, control, [&](std::size_t, std::size_t begin, std::size_t end) {
+        if (madvise(static_cast<char *>(address) + begin, end - begin, MADV_POPULATE_READ) != 0)
+            ok = false;
+    });
+    return ok;
+}
+#endif
 
 } // namespace
 
@@ -50,7 +80,7 @@ void MappedFile::prepareSequentialRead(std::size_t offset, std::size_t size) con
 #if defined(MADV_POPULATE_READ)
     // Populating waits for the pages (from disk when cold) and cannot be cancelled: only for
     // tensors that take a moment at worst; larger ones only get read-ahead.
-    if (length <= kPopulateLimit && madvise(address, length, MADV_POPULATE_READ) == 0)
+    if (length <= kPopulateLimit && populate(address, length, page))
         return;
 #endif
     madvise(address, length, MADV_WILLNEED);
