@@ -124,11 +124,13 @@ Result<TensorQuantAnalysis> analyzeTensorAndQuant(std::shared_ptr<const FloatTen
     analysis->tensor = std::move(tensor);
     const bool full = detail == QuantDetail::Full;
     QuantSpec spec;
+    QuantParams params;
     auto both = computeStatsAndError(
         *analysis->tensor,
         [&](const TensorStats &stats) {
             spec = specFor(stats);
-            return paramsForTensor(spec, stats.min, stats.max);
+            params = paramsForTensor(spec, stats.min, stats.max);
+            return params;
         },
         control, kFineBins, full ? kErrorBins : 0);
     if (!both)
@@ -136,7 +138,7 @@ Result<TensorQuantAnalysis> analyzeTensorAndQuant(std::shared_ptr<const FloatTen
     analysis->stats = std::move(both->stats);
     auto quant = std::make_shared<QuantAnalysis>();
     quant->spec = spec;
-    quant->params = paramsForTensor(spec, analysis->stats.min, analysis->stats.max);
+    quant->params = params;
     quant->error = std::move(both->error);
     if (full)
         quant->sweep = sweepThresholds(analysis->stats, spec);

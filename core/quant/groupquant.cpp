@@ -31,6 +31,16 @@ bool finiteRunRange(const float *run, std::size_t n, float &lo, float &hi) {
     return true;
 }
 
+// Widens [lo, hi] by the run's finite values, value by value: for a run holding a NaN or an
+// infinity.
+void widenByFinite(const float *run, std::size_t n, float &lo, float &hi) {
+    for (std::size_t i = 0; i < n; ++i)
+        if (std::isfinite(run[i])) {
+            lo = std::min(lo, run[i]);
+            hi = std::max(hi, run[i]);
+        }
+}
+
 } // namespace
 
 std::vector<std::pair<float, float>> groupRanges(std::span<const float> values, const ParamGrid &grid) {
@@ -56,11 +66,7 @@ std::vector<std::pair<float, float>> groupRanges(std::span<const float> values, 
             }
             float lo = std::numeric_limits<float>::infinity();
             float hi = -std::numeric_limits<float>::infinity();
-            for (const float v : values.subspan(g * std::size_t(length), std::size_t(length)))
-                if (std::isfinite(v)) {
-                    lo = std::min(lo, v);
-                    hi = std::max(hi, v);
-                }
+            widenByFinite(values.data() + g * std::size_t(length), std::size_t(length), lo, hi);
             ranges[g] = lo <= hi ? std::pair{lo, hi} : std::pair{0.0f, 0.0f};
             finite[g] = 0;
         }
@@ -76,12 +82,7 @@ std::vector<std::pair<float, float>> groupRanges(std::span<const float> values, 
             if (finiteRunRange(run, n, lo, hi))
                 return;
             allFinite = false;
-            for (std::size_t i = 0; i < n; ++i) {
-                if (std::isfinite(run[i])) {
-                    lo = std::min(lo, run[i]);
-                    hi = std::max(hi, run[i]);
-                }
-            }
+            widenByFinite(run, n, lo, hi);
         });
         ranges[std::size_t(g)] = lo <= hi ? std::pair{lo, hi} : std::pair{0.0f, 0.0f};
         finite[std::size_t(g)] = allFinite;

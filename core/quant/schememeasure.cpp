@@ -229,15 +229,13 @@ ChunkPlan intPlan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
         fakeQuantizeGroups(in, params, out);
         addParams(r, params.groups);
     };
-    // Rows, or groups that tile them, are runs of equal length in a chunk of whole rows: when
-    // that length is a whole number of lane groups, one lane pass per piece quantizes and
-    // measures (laneErrorRuns), where the kernel's way writes x̂ and reads it back twice (the
-    // comparison, the clip count). The same sums to the bit: laneErrorRuns compares against
-    // fakeQuantize's x̂ of each value, piece by piece as compareChunk does.
-    const Granularity &g = spec.granularity;
-    const std::int64_t run = g.kind == Granularity::Kind::Channel && g.axis == 0                      ? cols
-                             : g.kind == Granularity::Kind::Group && g.size > 0 && cols % g.size == 0 ? g.size
-                                                                                                      : 0;
+    // Groups that are consecutive runs of equal length (rows, groups or one-row tiles that tile
+    // them) stay so in a chunk of whole rows: when that length is a whole number of lane
+    // groups, one lane pass per piece quantizes and measures (laneErrorRuns), where the kernel's
+    // way writes x̂ and reads it back twice (the comparison, the clip count). The same sums to
+    // the bit: laneErrorRuns compares against fakeQuantize's x̂ of each value, piece by piece as
+    // compareChunk does.
+    const std::int64_t run = grid.contiguousGroupLength();
     if (run > 0 && run % detail::kStatLanes == 0)
         plan.figures = [spec, cols, run](std::span<const float> in, ChunkResult &r) {
             const ParamGrid sub = ParamGrid::make(chunkShape(in.size(), cols), spec.granularity).value();
