@@ -121,6 +121,7 @@ private Q_SLOTS:
     void rangeAndClipCountAsValueByValue();
     void runRangesAsValueByValue();
     void errorRunsAsQuantizedRunByRun();
+    void momentSumsLargestMagnitude();
 };
 
 void TestStatKernels::everyBuildGivesTheSameBits() {
@@ -394,6 +395,33 @@ void TestStatKernels::errorRunsAsQuantizedRunByRun() {
 
 void TestStatKernels::unknownBuildRefused() {
     QVERIFY(!detail::setLaneKernelIsa("neon"));
+    QVERIFY(detail::setLaneKernelIsa({}));
+}
+
+// The moments' largest |x| in every build, with the extreme in each lane in turn, negative and
+// positive, and -0 against +0: the sign is cleared, not compared.
+void TestStatKernels::momentSumsLargestMagnitude() {
+    const std::size_t n = 4 * std::size_t(detail::kStatLanes) + 3; // lane groups and a tail
+    for (const std::string &isa : detail::laneKernelIsas()) {
+        QVERIFY(detail::setLaneKernelIsa(isa));
+        for (std::size_t at = 0; at < n; ++at) {
+            for (float extreme : {-7.5f, 7.5f}) {
+                std::vector<float> x(n, 0.25f);
+                for (std::size_t i = 0; i < n; i += 3)
+                    x[i] = -0.5f;
+                x[at] = extreme;
+                const detail::LaneMomentSums sums = detail::laneMomentSums(x.data(), n);
+                QVERIFY2(sums.maxAbs == 7.5, qPrintable(QStringLiteral("%1: at %2, %3")
+                                                            .arg(QString::fromStdString(isa))
+                                                            .arg(at)
+                                                            .arg(double(extreme))));
+            }
+        }
+        const std::vector<float> zeros{-0.0f, 0.0f, -0.0f};
+        const std::vector<float> many(std::size_t(detail::kStatLanes), -0.0f);
+        QVERIFY(!std::signbit(detail::laneMomentSums(zeros.data(), zeros.size()).maxAbs));
+        QVERIFY(!std::signbit(detail::laneMomentSums(many.data(), many.size()).maxAbs));
+    }
     QVERIFY(detail::setLaneKernelIsa({}));
 }
 
