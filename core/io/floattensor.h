@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace qs {
@@ -58,6 +59,14 @@ public:
             return m_view.data() + begin;
         m_decode(m_bytes + begin * m_stride, scratch, count);
         return scratch;
+    }
+
+    /// Where values [begin, begin + count) lie as stored (float32 or the stored elements), and
+    /// how many bytes they take: what a pass reads for them.
+    std::pair<const std::byte *, std::size_t> storedBytes(std::size_t begin, std::size_t count) const {
+        if (m_decode == nullptr)
+            return {reinterpret_cast<const std::byte *>(m_view.data() + begin), count * sizeof(float)};
+        return {m_bytes + begin * m_stride, count * m_stride};
     }
 
     /// All values as float32. A stored tensor is decoded once, on the first call (thread-safe),

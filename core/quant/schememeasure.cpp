@@ -565,6 +565,12 @@ Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &
                                              ? dequantized.subspan(begin, end - begin)
                                              : std::span<float>(buffer);
             ChunkResult &r = results[c];
+            // The thread's next chunk streams into the cache while this one is worked on.
+            const std::optional<ChunkRange> upcoming = upcomingChunk();
+            const auto [nextBytes, nextSize] =
+                upcoming ? values.storedBytes(upcoming->begin, upcoming->end - upcoming->begin)
+                         : std::pair<const std::byte *, std::size_t>{nullptr, 0};
+            const detail::StreamNext streaming(nextBytes, nextSize);
             // The caller's work first: it reads the chunk from memory while the arithmetic of
             // its first pass runs in the wait (the sweep's moments), and what follows finds
             // the chunk in the cache.

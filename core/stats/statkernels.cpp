@@ -12,6 +12,24 @@
 
 namespace qs::detail {
 
+namespace {
+thread_local PrefetchStream t_prefetchStream;
+} // namespace
+
+PrefetchStream &prefetchStream() {
+    return t_prefetchStream;
+}
+
+StreamNext::StreamNext(const void *bytes, std::size_t size)
+    : m_outer(t_prefetchStream) {
+    const auto *at = static_cast<const char *>(bytes);
+    t_prefetchStream = at != nullptr ? PrefetchStream{at, at + size} : PrefetchStream{};
+}
+
+StreamNext::~StreamNext() {
+    t_prefetchStream = m_outer;
+}
+
 namespace sse2 {
 #include "stats/statkernels.inc"
 } // namespace sse2

@@ -28,6 +28,27 @@ inline constexpr std::size_t kLaneMaxPiece = 4096;
 /// precision the figures are tested to.
 inline constexpr std::size_t kLaneBlock = 8 * kStatLanes;
 
+/// Bytes the running thread will read next (the next chunk of a pass, see upcomingChunk()):
+/// each lane block of every kernel asks for a few more of their cache lines into the L2 cache,
+/// so they arrive while the current piece is worked from the cache instead of after it.
+struct PrefetchStream {
+    const char *at = nullptr;
+    const char *end = nullptr;
+};
+/// The running thread's stream; empty when nothing is set.
+PrefetchStream &prefetchStream();
+/// Sets the running thread's stream for its lifetime and clears it after.
+class StreamNext {
+public:
+    StreamNext(const void *bytes, std::size_t size);
+    ~StreamNext();
+    StreamNext(const StreamNext &) = delete;
+    StreamNext &operator=(const StreamNext &) = delete;
+
+private:
+    PrefetchStream m_outer;
+};
+
 /// A uniform binning: bin of x = trunc(clamp((x - lo) · binsPerUnit, 0, last)).
 struct LaneBinning {
     float lo = 0.0f;

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <span>
+#include <utility>
 
 namespace qs {
 
@@ -24,6 +25,13 @@ public:
     /// Values [begin, begin + count): in place, or decoded into scratch (count floats).
     const float *read(std::size_t begin, std::size_t count, float *scratch) const {
         return m_tensor ? m_tensor->readValues(begin, count, scratch) : m_values.data() + begin;
+    }
+
+    /// The bytes read() reads for values [begin, begin + count).
+    std::pair<const std::byte *, std::size_t> storedBytes(std::size_t begin, std::size_t count) const {
+        if (m_tensor)
+            return m_tensor->storedBytes(begin, count);
+        return {reinterpret_cast<const std::byte *>(m_values.data() + begin), count * sizeof(float)};
     }
 
 private:

@@ -60,6 +60,9 @@ private:
 // reuse it rather than wait for a second one, which could never come with a budget of one.
 thread_local int t_tokensHeld = 0;
 
+// The chunk the running thread claimed to run next (Pass::run).
+thread_local std::optional<ChunkRange> t_upcoming;
+
 class TokenGuard {
 public:
     TokenGuard() {
@@ -93,6 +96,7 @@ struct Pass {
     std::size_t n = 0;
     std::size_t chunkSize = 0;
     std::size_t chunks = 0;
+    std::size_t threads = 1;
     const RunControl *control = nullptr;
     const std::function<void(std::size_t, std::size_t, std::size_t)> *fn = nullptr;
     std::atomic<std::size_t> next{0};
@@ -117,25 +121,36 @@ struct Pass {
     // nested pass and then wait for the only token, held by that pass's caller, which waits for
     // the chunk to settle.
     void work() {
-        std::optional<TokenGuard> token;
-        for (;;) {
-            if (next.load(std::memory_order_relaxed) >= chunks)
-                return; // nothing left: leave without taking a core
-            if (!token)
-                token.emplace();
-            const std::size_t chunk = next.fetch_add(1);
-            if (chunk >= chunks)
-                return;
-            if (canceled.load(std::memory_order_relaxed) || control->canceled()) {
-                canceled = true;
-                settle();
-                continue;
-            }
-            const std::size_t begin = chunk * chunkSize;
-            (*fn)(chunk, begin, std::min(n, begin + chunkSize));
-            control->report(double(ran.fetch_add(1) + 1) / double(chunks));
-            settle();
+        if (next.load(std::memory_order_relaxed) >= chunks)
+            return; // nothing left: leave without taking a core
+        const TokenGuard token;
+        std::size_t chunk = next.fetch_add(1);
+        while (chunk < chunks) {
+            // The next chunk is claimed now, while enough are left for the other threads, so
+            // that its bytes can stream in while this one is worked on (upcomingChunk()).
+            std::size_t following = chunks;
+            if (next.load(std::memory_order_relaxed) + 2 * threads <= chunks)
+                following = next.fetch_add(1);
+            run(chunk, following);
+            chunk = following < chunks ? following : next.fetch_add(1);
         }
+    }
+
+    void run(std::size_t chunk, std::size_t following) {
+        if (canceled.load(std::memory_order_relaxed) || control->canceled()) {
+            canceled = true;
+            settle();
+            return;
+        }
+        const std::size_t begin = chunk * chunkSize;
+        const std::optional<ChunkRange> outer = t_upcoming;
+        t_upcoming.reset();
+        if (following < chunks)
+            t_upcoming = ChunkRange{following * chunkSize, std::min(n, (following + 1) * chunkSize)};
+        (*fn)(chunk, begin, std::min(n, begin + chunkSize));
+        t_upcoming = outer;
+        control->report(double(ran.fetch_add(1) + 1) / double(chunks));
+        settle();
     }
 
     void waitSettled() {
@@ -158,6 +173,7 @@ bool parallelChunks(std::size_t n, std::size_t chunkSize, const RunControl &cont
     pass->n = n;
     pass->chunkSize = chunkSize;
     pass->chunks = chunks;
+    pass->threads = threads;
     pass->control = &control;
     pass->fn = &fn;
     for (std::size_t i = 1; i < threads; ++i)
@@ -165,6 +181,10 @@ bool parallelChunks(std::size_t n, std::size_t chunkSize, const RunControl &cont
     pass->work(); // the caller claims until no chunk is left, so it never waits on a queued helper
     pass->waitSettled();
     return !pass->canceled.load();
+}
+
+std::optional<ChunkRange> upcomingChunk() {
+    return t_upcoming;
 }
 
 void setCoreBudget(int cores) {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 
 namespace qs {
 
@@ -21,6 +22,16 @@ inline constexpr std::size_t kChunkSize = std::size_t(1) << 16;
 /// returns. Returns false if the run was cancelled (some chunks were then not processed).
 bool parallelChunks(std::size_t n, std::size_t chunkSize, const RunControl &control,
                     const std::function<void(std::size_t chunk, std::size_t begin, std::size_t end)> &fn);
+
+/// Inside a chunk function of parallelChunks: the [begin, end) of the chunk this thread runs
+/// next, when it has claimed one already (a pass with chunks to spare claims each thread's next
+/// chunk when it starts one), so its bytes can be fetched while this one is worked on. Empty
+/// otherwise, and outside chunk functions.
+struct ChunkRange {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+};
+std::optional<ChunkRange> upcomingChunk();
 
 /// How many chunk functions may run at once in the process (at least 1); the default is
 /// QThread::idealThreadCount(). Tests lower it to check the bound.

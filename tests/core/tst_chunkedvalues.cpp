@@ -191,6 +191,11 @@ void TestChunkedValues::float32StaysAView() {
     // readValues hands out the mapped values themselves, without touching the scratch.
     float scratch[4] = {};
     QCOMPARE(chunked.value()->readValues(10, 4, scratch), chunked.value()->values().data() + 10);
+    // What a pass reads for values [10, 14): those floats where they lie.
+    const auto [bytes, size] = chunked.value()->storedBytes(10, 4);
+    QCOMPARE(static_cast<const void *>(bytes),
+             static_cast<const void *>(chunked.value()->values().data() + 10));
+    QCOMPARE(size, 4 * sizeof(float));
 }
 
 void TestChunkedValues::valuesDecodeOnDemand() {
@@ -204,6 +209,12 @@ void TestChunkedValues::valuesDecodeOnDemand() {
     QCOMPARE(chunked.value()->size(), want.size());
     // A piece decoded into scratch equals the same values of the full decode, bit for bit.
     std::vector<float> piece(1000);
+    // What a pass reads for them: the stored BF16 elements, two bytes each, consecutive.
+    const auto [first, firstSize] = chunked.value()->storedBytes(69'500, piece.size());
+    const auto [next, nextSize] = chunked.value()->storedBytes(70'500, 1);
+    QCOMPARE(firstSize, 2 * piece.size());
+    QCOMPARE(nextSize, std::size_t(2));
+    QCOMPARE(static_cast<const void *>(first + firstSize), static_cast<const void *>(next));
     const float *got = chunked.value()->readValues(69'500, piece.size(), piece.data());
     QCOMPARE(got, piece.data());
     for (std::size_t i = 0; i < piece.size(); ++i)

@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -48,6 +51,7 @@ private slots:
     void concurrentPassesShareTheBudget();
     void nestedPassOnBudgetOfOne();
     void cancelStopsAndReleases();
+    void upcomingIsTheThreadsNextChunk();
 };
 
 void TestParallel::everyChunkOnce_data() {
@@ -162,6 +166,61 @@ void TestParallel::cancelStopsAndReleases() {
     std::atomic<int> after{0};
     QVERIFY(parallelChunks(100, 1, {}, [&](std::size_t, std::size_t, std::size_t) { ++after; }));
     QCOMPARE(after.load(), 100);
+}
+
+// upcomingChunk() inside a chunk function names the chunk the same thread runs next, whole; a
+// pass with chunks to spare claims ahead, one with few does not (each thread keeps work), and a
+// nested pass's chunks see their own pass's next chunk while the outer one's is restored after.
+void TestParallel::upcomingIsTheThreadsNextChunk() {
+    QVERIFY(!upcomingChunk());
+    for (int threads : {1, 2, 3}) {
+        const std::size_t n = 10007;
+        const std::size_t chunkSize = 10;
+        std::mutex mutex;
+        std::map<std::thread::id, std::vector<std::pair<std::size_t, std::optional<ChunkRange>>>> runs;
+        std::atomic<bool> wrong{false};
+        RunControl control;
+        control.threads = threads;
+        QVERIFY(parallelChunks(n, chunkSize, control, [&](std::size_t chunk, std::size_t, std::size_t) {
+            const std::optional<ChunkRange> upcoming = upcomingChunk();
+            if (chunk % 97 == 0) {
+                RunControl nested;
+                nested.threads = 2;
+                parallelChunks(40, 1, nested, [&](std::size_t inner, std::size_t, std::size_t) {
+                    const std::optional<ChunkRange> mine = upcomingChunk();
+                    wrong = wrong || (mine && (mine->begin <= inner || mine->end != mine->begin + 1));
+                });
+                const std::optional<ChunkRange> after = upcomingChunk();
+                wrong = wrong || after.has_value() != upcoming.has_value() ||
+                        (after && (after->begin != upcoming->begin || after->end != upcoming->end));
+            }
+            const std::lock_guard lock(mutex);
+            runs[std::this_thread::get_id()].emplace_back(chunk, upcoming);
+        }));
+        QVERIFY(!wrong);
+        QVERIFY(!upcomingChunk());
+        std::size_t ahead = 0;
+        for (const auto &[thread, chunks] : runs) {
+            for (std::size_t k = 0; k < chunks.size(); ++k) {
+                const std::optional<ChunkRange> &upcoming = chunks[k].second;
+                if (!upcoming)
+                    continue;
+                ++ahead;
+                QVERIFY(k + 1 < chunks.size());
+                const std::size_t next = chunks[k + 1].first;
+                QCOMPARE(upcoming->begin, next * chunkSize);
+                QCOMPARE(upcoming->end, std::min(n, (next + 1) * chunkSize));
+            }
+        }
+        QVERIFY2(ahead > 0, qPrintable(QString::number(threads)));
+    }
+    // Fewer than two chunks a thread to spare: nobody claims ahead.
+    std::atomic<int> ahead{0};
+    RunControl control;
+    control.threads = 2;
+    QVERIFY(parallelChunks(3, 1, control,
+                           [&](std::size_t, std::size_t, std::size_t) { ahead += upcomingChunk() ? 1 : 0; }));
+    QCOMPARE(ahead.load(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestParallel)

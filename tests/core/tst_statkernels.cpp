@@ -122,6 +122,7 @@ private Q_SLOTS:
     void runRangesAsValueByValue();
     void errorRunsAsQuantizedRunByRun();
     void momentSumsLargestMagnitude();
+    void kernelsStepThePrefetchStream();
 };
 
 void TestStatKernels::everyBuildGivesTheSameBits() {
@@ -421,6 +422,29 @@ void TestStatKernels::momentSumsLargestMagnitude() {
         const std::vector<float> many(std::size_t(detail::kStatLanes), -0.0f);
         QVERIFY(!std::signbit(detail::laneMomentSums(zeros.data(), zeros.size()).maxAbs));
         QVERIFY(!std::signbit(detail::laneMomentSums(many.data(), many.size()).maxAbs));
+    }
+    QVERIFY(detail::setLaneKernelIsa({}));
+}
+
+// The stream of the next chunk's bytes advances as the kernels go through their blocks, in
+// every build, and is the caller's again (empty here) once StreamNext is gone.
+void TestStatKernels::kernelsStepThePrefetchStream() {
+    const std::vector<float> x = sampleValues();
+    const std::vector<char> next(1 << 20);
+    for (const std::string &isa : detail::laneKernelIsas()) {
+        QVERIFY(detail::setLaneKernelIsa(isa));
+        {
+            const detail::StreamNext streaming(next.data(), next.size());
+            QCOMPARE(detail::prefetchStream().at, next.data());
+            detail::laneMomentSums(x.data(), detail::kLaneMaxPiece);
+            const char *afterMoments = detail::prefetchStream().at;
+            QVERIFY2(afterMoments > next.data(), isa.c_str());
+            detail::laneSpread(x.data(), detail::kLaneMaxPiece, 0.0f, {-1.0f, 100.0f, 199.0f},
+                               std::vector<std::uint32_t>(200).data());
+            QVERIFY2(detail::prefetchStream().at > afterMoments, isa.c_str());
+            QVERIFY(detail::prefetchStream().end == next.data() + next.size());
+        }
+        QVERIFY(detail::prefetchStream().at == nullptr && detail::prefetchStream().end == nullptr);
     }
     QVERIFY(detail::setLaneKernelIsa({}));
 }
