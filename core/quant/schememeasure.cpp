@@ -246,7 +246,7 @@ ChunkPlan intPlan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
             runs.assign(params.groups.size(), {});
             for (std::size_t k = 0; k < runs.size(); ++k) {
                 const QuantParams &p = params.groups[k];
-                runs[k].quant = detail::LaneQuant::of(p);
+                runs[k].quant.setFrom(p);
                 runs[k].belowLimit = smallestFloatNotBelow(p.clipMin);
                 runs[k].aboveLimit = largestFloatNotAbove(p.clipMax);
                 // A group whose values all lie inside its limits has nothing to count clipped.

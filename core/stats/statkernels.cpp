@@ -104,14 +104,18 @@ Isa chosenIsa() {
 
 LaneQuant LaneQuant::of(const QuantParams &p) {
     LaneQuant q;
-    q.inverse = inverseScale(p);
-    q.below = float(p.qmin - p.zeroPoint) - 1.0f;
-    q.above = float(p.qmax - p.zeroPoint) + 1.0f;
-    q.zeroPoint = float(p.zeroPoint);
-    q.qmin = float(p.qmin);
-    q.qmax = float(p.qmax);
-    q.scale = p.scale;
+    q.setFrom(p);
     return q;
+}
+
+void LaneQuant::setFrom(const QuantParams &p) {
+    inverse = inverseScale(p);
+    below = float(p.qmin - p.zeroPoint) - 1.0f;
+    above = float(p.qmax - p.zeroPoint) + 1.0f;
+    zeroPoint = float(p.zeroPoint);
+    qmin = float(p.qmin);
+    qmax = float(p.qmax);
+    scale = p.scale;
 }
 
 void laneFakeQuantize(const float *x, float *y, std::size_t n, const LaneQuant &quant) {

@@ -99,6 +99,9 @@ struct LaneQuant {
     float qmax = 0.0f;
     float scale = 1.0f;
     static LaneQuant of(const QuantParams &p);
+    /// As of(p), written in place: where one is set per group, a returned copy went through the
+    /// stack field by field and was read back wider, a stalled store forwarding each time.
+    void setFrom(const QuantParams &p);
 };
 
 /// The error pass's extras: values outside [belowLimit, aboveLimit] count as clipped, and x - x̂
