@@ -41,15 +41,21 @@ QStringList segmentCandidates(const QString &text) {
     return candidates;
 }
 
-// "64 × 32 × 3 × 3" -> "64 × … × 3", "64 × …": the first and last dimensions say most.
+// "64 × 32 × 3 × 3" -> "64×32×3×3", "64 × … × 3", "64×…×3", "64 × …", "64×…": every
+// dimension without the spaces, then the first and last (they say most), then the first; each
+// spaced, then tight. Only whole numbers: a narrow column shows "4096×…", not "409…".
 QStringList shapeCandidates(const QString &text) {
     const QString times = QStringLiteral(" × ");
+    const QString tight = QStringLiteral("×");
     const QStringList dims = text.split(times);
     QStringList candidates;
-    if (dims.size() >= 3)
-        candidates << dims.front() + times + kEllipsis + times + dims.back();
     if (dims.size() >= 2)
-        candidates << dims.front() + times + kEllipsis;
+        candidates << dims.join(tight);
+    if (dims.size() >= 3)
+        candidates << dims.front() + times + kEllipsis + times + dims.back()
+                   << dims.front() + tight + kEllipsis + tight + dims.back();
+    if (dims.size() >= 2)
+        candidates << dims.front() + times + kEllipsis << dims.front() + tight + kEllipsis;
     return candidates;
 }
 

@@ -104,12 +104,18 @@ void TensorBrowser::sizeColumns() {
         {QStringLiteral("32000 × 4096"), QStringLiteral("64 × 64 × 3 × 3")}, TensorTreeModel::ShapeColumn);
     m_idealWidths[TensorTreeModel::ElementsColumn] =
         columnWidth({QStringLiteral("705 k")}, TensorTreeModel::ElementsColumn);
+    // A typical whole first dimension, tight, as the eliding delegate shows it in its margins.
+    const int cell = m_view->fontMetrics().horizontalAdvance(QStringLiteral("M")) * 20;
+    m_shapeFloor = m_view->fontMetrics().horizontalAdvance(QStringLiteral("4096×…")) + cell -
+                   ElidingDelegate::textWidth(cell, m_view);
     sizeTypeColumn(false);
 }
 
 // The name is what people read: in a narrow dock it keeps nearly half the width (or what the
-// names need, when that is less), and the other columns give way, the shape first (it drops
-// inner dimensions gracefully), then the element count, then the type.
+// names need, when that is less), and the other columns give way: the shape first, down to a
+// whole first dimension ("4096×…"; it drops inner dimensions gracefully), then the element
+// count, then the type, each to its title, and last the shape to its title (where a shape
+// shows cut: "409…").
 void TensorBrowser::fitColumns() {
     // Before the dock is shown its width means nothing: every column gets its ideal width.
     const int available =
@@ -119,17 +125,25 @@ void TensorBrowser::fitColumns() {
                          ? std::min(share, std::max(m_nameWidth, headerMinimum(TensorTreeModel::NameColumn)))
                          : share;
     const int room = available - name;
+    std::array<int, 4> widths = m_idealWidths;
     int deficit = -room;
     for (int column :
          {TensorTreeModel::ShapeColumn, TensorTreeModel::DTypeColumn, TensorTreeModel::ElementsColumn})
-        deficit += m_idealWidths[std::size_t(column)];
+        deficit += widths[std::size_t(column)];
+    auto giveWay = [&](int column, int floor) {
+        int &width = widths[std::size_t(column)];
+        const int narrower = std::max(std::min(width, floor), width - std::max(deficit, 0));
+        deficit -= width - narrower;
+        width = narrower;
+    };
+    const int shape = TensorTreeModel::ShapeColumn;
+    giveWay(shape, std::max(headerMinimum(shape), m_shapeFloor));
+    giveWay(TensorTreeModel::ElementsColumn, headerMinimum(TensorTreeModel::ElementsColumn));
+    giveWay(TensorTreeModel::DTypeColumn, headerMinimum(TensorTreeModel::DTypeColumn));
+    giveWay(shape, headerMinimum(shape));
     for (int column :
-         {TensorTreeModel::ShapeColumn, TensorTreeModel::ElementsColumn, TensorTreeModel::DTypeColumn}) {
-        const int ideal = m_idealWidths[std::size_t(column)];
-        const int width = std::max(headerMinimum(column), ideal - std::max(deficit, 0));
-        deficit -= ideal - width;
-        m_view->header()->resizeSection(column, width);
-    }
+         {TensorTreeModel::ShapeColumn, TensorTreeModel::DTypeColumn, TensorTreeModel::ElementsColumn})
+        m_view->header()->resizeSection(column, widths[std::size_t(column)]);
 }
 
 void TensorBrowser::resizeEvent(QResizeEvent *event) {

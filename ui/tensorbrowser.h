@@ -63,6 +63,7 @@ private:
     QSortFilterProxyModel *m_proxy = nullptr;
     QTimer m_filterTimer;
     int m_nameWidth = 0;                   // what the tensors' names need, 0 before any are shown
+    int m_shapeFloor = 0;                  // the shape column's width for "4096×…"
     std::array<int, 4> m_idealWidths{};    // by column, from the font; the name column stretches
     std::optional<std::size_t> m_selected; // the tensor last selected, kept while filtered out
 };

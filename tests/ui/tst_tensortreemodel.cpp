@@ -68,6 +68,7 @@ private Q_SLOTS:
     void shapeColumn();
     void nameKeepsRoomWhenNarrow();
     void shortNamesLeaveTheShapeWhole();
+    void longNamesLeaveTheFirstDimensionWhole();
     void blockTypeFitsColumn();
     void groupTotalsFollowFilter();
     void escapeClearsFilter();
@@ -299,15 +300,29 @@ void TestTensorTreeModel::elideText_data() {
         << QStringLiteral("s = 0.0123, z = 0 · …");
     QTest::addRow("first part only") << info << segments << QStringLiteral("s = 0.0123, …") << 0
                                      << QStringLiteral("s = 0.0123, …");
-    // The tree's Shape column cut "4096 × 40…" and 4-D shapes mid-number.
-    const QString kernel = QStringLiteral("64 × 32 × 3 × 3");
+    // The tree's Shape column cut "4096 × 40…" and 4-D shapes mid-number, and at 1024 px, next
+    // to long names, "409…": whole numbers only, spaced while they fit, then tight. (An inner
+    // dimension of four digits keeps every dimension, tight, wider than the first and last
+    // spaced, whatever the font's space.)
+    const QString kernel = QStringLiteral("64 × 3200 × 3 × 3");
     QTest::addRow("4-D fits") << kernel << shape << kernel << 0 << kernel;
+    QTest::addRow("4-D every dim, tight")
+        << kernel << shape << QStringLiteral("64×3200×3×3") << 0 << QStringLiteral("64×3200×3×3");
     QTest::addRow("4-D inner dims") << kernel << shape << QStringLiteral("64 × … × 3") << 0
                                     << QStringLiteral("64 × … × 3");
-    QTest::addRow("4-D first dim") << kernel << shape << QStringLiteral("64 × … × 3") << 1
+    QTest::addRow("4-D inner dims, tight")
+        << kernel << shape << QStringLiteral("64 × … × 3") << 1 << QStringLiteral("64×…×3");
+    QTest::addRow("4-D first dim") << kernel << shape << QStringLiteral("64×…×3") << 1
                                    << QStringLiteral("64 × …");
-    QTest::addRow("2-D first dim") << QStringLiteral("4096 × 40960") << shape << QStringLiteral("4096 × …")
-                                   << 0 << QStringLiteral("4096 × …");
+    QTest::addRow("4-D first dim, tight")
+        << kernel << shape << QStringLiteral("64 × …") << 1 << QStringLiteral("64×…");
+    const QString wide = QStringLiteral("4096 × 40960");
+    QTest::addRow("2-D tight") << wide << shape << QStringLiteral("4096×40960") << 0
+                               << QStringLiteral("4096×40960");
+    QTest::addRow("2-D first dim") << wide << shape << QStringLiteral("4096 × …") << 0
+                                   << QStringLiteral("4096 × …");
+    QTest::addRow("2-D first dim, tight")
+        << wide << shape << QStringLiteral("4096 × …") << 1 << QStringLiteral("4096×…");
 }
 
 void TestTensorTreeModel::elideText() {
@@ -408,6 +423,36 @@ void TestTensorTreeModel::nameKeepsRoomWhenNarrow() {
 // the 1024-px window's: the name needs little, so the shape keeps the width it needs instead of
 // giving way to a 40 % share the name leaves empty (it read "409…"). widestLabel is the
 // indentation of the label's level plus the label.
+// A dock of a 1024 px window with long names: the name keeps its share, the element count gives
+// way before the shape is cut below a whole first dimension (it read "137…" for 1376 × 512).
+void TestTensorTreeModel::longNamesLeaveTheFirstDimensionWhole() {
+    qs::ui::TensorBrowser browser;
+    browser.resize(300, 400);
+    browser.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&browser));
+    browser.setTensors({tensor("model.layers.0.mlp.gate_proj.weight", {1376, 512})});
+    QCoreApplication::processEvents();
+    QTreeView *view = browser.view();
+    const int available = view->viewport()->width();
+    QVERIFY(view->header()->sectionSize(TensorTreeModel::NameColumn) >= available * 40 / 100 - 1);
+    auto *delegate =
+        qobject_cast<qs::ui::ElidingDelegate *>(view->itemDelegateForColumn(TensorTreeModel::ShapeColumn));
+    QVERIFY(delegate);
+    const QModelIndex index = browser.viewIndex(0).siblingAtColumn(TensorTreeModel::ShapeColumn);
+    QStyleOptionViewItem option;
+    option.initFrom(view);
+    option.widget = view;
+    option.rect = view->visualRect(index);
+    const QString shown = delegate->shownText(option, index);
+    QVERIFY2(shown.startsWith(QStringLiteral("1376×")) || shown.startsWith(QStringLiteral("1376 ×")),
+             qPrintable(QStringLiteral("\"%1\" in %2 px").arg(shown).arg(option.rect.width())));
+    // The element count's title stays whole.
+    const QString title =
+        view->model()->headerData(TensorTreeModel::ElementsColumn, Qt::Horizontal).toString();
+    QVERIFY(view->header()->fontMetrics().horizontalAdvance(title) <=
+            view->header()->sectionSize(TensorTreeModel::ElementsColumn) - 8);
+}
+
 void TestTensorTreeModel::shortNamesLeaveTheShapeWhole() {
     qs::ui::TensorBrowser browser;
     browser.resize(260, 400);
