@@ -140,6 +140,7 @@ private Q_SLOTS:
     void notDrawnCountedAndNoCrash();
     void arrivesInAnyOrderAndClears();
     void clickEmitsIndex();
+    void wheelZoomsLayersDoubleClickShowsAll();
     void splitRemembered();
     void windowClickOpensTensor();
     void readableAtWindowSizes_data();
@@ -419,6 +420,56 @@ void TestLayerChart::clickEmitsIndex() {
     QTest::mousePress(chart.plot(), Qt::LeftButton, {}, pixelOf(chart, target));
     QTest::mouseRelease(chart.plot(), Qt::LeftButton, {}, pixelOf(chart, target) + QPoint(30, 0));
     QCOMPARE(activated.size(), 1);
+}
+
+// The wheel zooms the layer axis about the cursor, as the other plots do; the zoom stays while
+// points arrive, a drag cannot pan past the layers there are, zooming out stops at all of them,
+// and a double-click shows them all again.
+void TestLayerChart::wheelZoomsLayersDoubleClickShowsAll() {
+    const auto tensors = llamaTensors();
+    const auto summaries = sweepSummaries(tensors);
+    LayerChart chart;
+    chart.setTensors(tensors);
+    for (std::size_t i = 0; i + 1 < summaries.size(); ++i) // the head arrives later
+        chart.addSummary(summaries[i]);
+    showChart(chart);
+    QCustomPlot *plot = chart.plot();
+    const QCPRange all = plot->xAxis->range();
+    const QRect rect = plot->axisRect()->rect();
+    const QPointF centre = rect.center();
+    auto wheel = [&](int steps) {
+        QWheelEvent event(centre, plot->mapToGlobal(centre), QPoint(), QPoint(0, 120 * steps), Qt::NoButton,
+                          Qt::NoModifier, Qt::NoScrollPhase, false);
+        QApplication::sendEvent(plot, &event);
+    };
+    const QCPRange values = plot->yAxis->range();
+    wheel(3);
+    const QCPRange zoomed = plot->xAxis->range();
+    QVERIFY2(zoomed.size() < 0.7 * all.size(), qPrintable(QString::number(zoomed.size())));
+    QVERIFY(zoomed.lower > all.lower && zoomed.upper < all.upper);
+    QCOMPARE(plot->yAxis->range().lower, values.lower); // the values are not zoomed
+    QCOMPARE(plot->yAxis->range().upper, values.upper);
+    // Points keep arriving: the layers stay as zoomed.
+    chart.addSummary(summaries.back());
+    QCOMPARE(plot->xAxis->range().lower, zoomed.lower);
+    QCOMPARE(plot->xAxis->range().upper, zoomed.upper);
+    // A drag far to the left stops at the first layer.
+    QTest::mousePress(plot, Qt::LeftButton, {}, rect.center());
+    QTest::mouseMove(plot, rect.center() + QPoint(rect.width() * 3, 0));
+    QTest::mouseRelease(plot, Qt::LeftButton, {}, rect.center() + QPoint(rect.width() * 3, 0));
+    QVERIFY2(std::abs(plot->xAxis->range().lower - all.lower) < 1e-9,
+             qPrintable(QString::number(plot->xAxis->range().lower)));
+    QVERIFY(std::abs(plot->xAxis->range().size() - zoomed.size()) < 1e-9);
+    // Zooming far out stops at every layer.
+    wheel(-20);
+    QCOMPARE(plot->xAxis->range().lower, all.lower);
+    QCOMPARE(plot->xAxis->range().upper, all.upper);
+    // Zoomed again, a double-click shows every layer.
+    wheel(2);
+    QVERIFY(plot->xAxis->range().size() < all.size());
+    QTest::mouseDClick(plot, Qt::LeftButton, {}, rect.center());
+    QCOMPARE(plot->xAxis->range().lower, all.lower);
+    QCOMPARE(plot->xAxis->range().upper, all.upper);
 }
 
 // Dragging the split between table and chart is kept for the next panel (the next session).

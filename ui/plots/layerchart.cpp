@@ -11,6 +11,7 @@
 #include <QHBoxLayout>
 #include <QHelpEvent>
 #include <QLabel>
+#include <QScopedValueRollback>
 #include <QSettings>
 #include <QToolTip>
 #include <QVBoxLayout>
@@ -116,6 +117,15 @@ LayerChart::LayerChart(QWidget *parent)
 
     createGraphs();
     createLegend();
+    // The wheel zooms the layers and a drag pans them, as in the other plots; a double-click shows
+    // them all again. The values keep fitting what is drawn.
+    m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+    m_plot->axisRect()->setRangeZoom(Qt::Horizontal);
+    m_plot->axisRect()->setRangeDrag(Qt::Horizontal);
+    m_plot->axisRect()->setRangeZoomFactor(0.8);
+    connect(m_plot->xAxis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this,
+            [this](const QCPRange &range) { onLayerRangeChanged(range); });
+    connect(m_plot, &QCustomPlot::mouseDoubleClick, this, [this] { showAllLayers(); });
     m_plot->installEventFilter(this);
     installPlotContextMenu(m_plot, tr("Error by Layer"));
     if (QSettings().value(kMeasureKey).toString() == QStringLiteral("rel_rmse"))
@@ -210,6 +220,7 @@ void LayerChart::setTensors(const std::vector<TensorInfo> &tensors) {
         }
         m_entries.push_back(std::move(entry));
     }
+    m_layersZoomed = false; // another checkpoint: all its layers
     rebuild();
 }
 
@@ -354,12 +365,10 @@ void LayerChart::fitAxes() {
     m_separator->setVisible(m_unindexedDrawn > 0 && m_maxLayer);
     m_separator->point1->setCoords(separator, 1.0); // y > 0: the value axis may be log
     m_separator->point2->setCoords(separator, 2.0);
-    if (!m_maxLayer)
-        m_plot->xAxis->setRange(-0.5, std::max(m_unindexedCount, 1) - 0.5);
-    else if (m_unindexedDrawn > 0)
-        m_plot->xAxis->setRange(*m_minLayer - 0.5, separator + m_unindexedCount + 0.5);
-    else
-        m_plot->xAxis->setRange(*m_minLayer - 0.5, *m_maxLayer + 0.5);
+    if (!m_layersZoomed) {
+        const QScopedValueRollback fitting(m_fittingLayers, true);
+        m_plot->xAxis->setRange(allLayers());
+    }
     const bool log = m_measure == Measure::RelRmse;
     if (!m_minValue) {
         m_plot->yAxis->setRange(log ? QCPRange(1e-3, 1.0) : QCPRange(0.0, 50.0));
@@ -369,6 +378,43 @@ void LayerChart::fitAxes() {
         const double pad = std::max(kDbPaddingMin, 0.06 * (*m_maxValue - *m_minValue));
         m_plot->yAxis->setRange(*m_minValue - pad, *m_maxValue + pad);
     }
+}
+
+QCPRange LayerChart::allLayers() const {
+    const double separator = m_maxLayer ? *m_maxLayer + 1.0 : 0.0;
+    if (!m_maxLayer)
+        return QCPRange(-0.5, std::max(m_unindexedCount, 1) - 0.5);
+    if (m_unindexedDrawn > 0)
+        return QCPRange(*m_minLayer - 0.5, separator + m_unindexedCount + 0.5);
+    return QCPRange(*m_minLayer - 0.5, *m_maxLayer + 0.5);
+}
+
+// A zoom or pan by the user stays while points arrive; it never goes past the layers there are
+// (zooming out that far shows them all, and the chart follows new points again).
+void LayerChart::onLayerRangeChanged(const QCPRange &range) {
+    if (m_fittingLayers)
+        return;
+    const QCPRange all = allLayers();
+    const QScopedValueRollback fitting(m_fittingLayers, true);
+    if (range.size() >= all.size()) {
+        m_layersZoomed = false;
+        m_plot->xAxis->setRange(all);
+        return;
+    }
+    m_layersZoomed = true;
+    double shift = 0.0;
+    if (range.lower < all.lower)
+        shift = all.lower - range.lower;
+    else if (range.upper > all.upper)
+        shift = all.upper - range.upper;
+    if (shift != 0.0)
+        m_plot->xAxis->setRange(range.lower + shift, range.upper + shift);
+}
+
+void LayerChart::showAllLayers() {
+    m_layersZoomed = false;
+    fitAxes();
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void LayerChart::updateAxisLabels() {
@@ -451,7 +497,8 @@ bool LayerChart::eventFilter(QObject *watched, QEvent *event) {
             index ? describe(*index)
                   : tr("<b>Error by layer</b>: each measured tensor's %1 against its layer, one colour and "
                        "marker per role (q, k, v, o, gate, up, down, embedding, head, other); within a layer "
-                       "the roles sit side by side. Hover a point for its tensor, click it to open it.")
+                       "the roles sit side by side. Hover a point for its tensor, click it to open it. The "
+                       "wheel zooms the layers, dragging pans them, a double-click shows them all.")
                         .arg(m_measure == Measure::Sqnr ? tr("SQNR (higher is better)")
                                                         : tr("relative RMSE (lower is better)"));
         QToolTip::showText(help->globalPos(), text, m_plot);

@@ -16,6 +16,7 @@
 class QComboBox;
 class QCustomPlot;
 class QCPGraph;
+class QCPRange;
 class QCPItemStraightLine;
 class QLabel;
 
@@ -92,6 +93,9 @@ private:
     void fitAxes();
     void updateAxisLabels();
     void updateFootnote();
+    QCPRange allLayers() const;
+    void onLayerRangeChanged(const QCPRange &range);
+    void showAllLayers();
     QString describe(std::size_t index) const;
 
     QCustomPlot *m_plot = nullptr;
@@ -112,7 +116,9 @@ private:
     int m_skipped = 0;
     int m_noValue = 0;
     Measure m_measure = Measure::Sqnr;
-    PlotClick m_click; // a click, not a drag, opens
+    PlotClick m_click;           // a click, not a drag, opens
+    bool m_layersZoomed = false; // the user zoomed or panned the layer axis
+    bool m_fittingLayers = false;
 };
 
 } // namespace qs::ui
