@@ -12,13 +12,7 @@
 
 namespace qs::detail {
 
-namespace {
-thread_local PrefetchStream t_prefetchStream;
-} // namespace
-
-PrefetchStream &prefetchStream() {
-    return t_prefetchStream;
-}
+constinit thread_local PrefetchStream t_prefetchStream [[gnu::tls_model("initial-exec")]];
 
 StreamNext::StreamNext(const void *bytes, std::size_t size)
     : m_outer(t_prefetchStream) {

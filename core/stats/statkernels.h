@@ -35,8 +35,14 @@ struct PrefetchStream {
     const char *at = nullptr;
     const char *end = nullptr;
 };
-/// The running thread's stream; empty when nothing is set.
-PrefetchStream &prefetchStream();
+/// The running thread's stream; empty when nothing is set. A variable of the initial-exec model
+/// (core is linked into the programs, never loaded later): a call in the kernels' loops, to a
+/// function or to the general model's __tls_get_addr, made GCC spill the vector sums around it
+/// every block.
+extern constinit thread_local PrefetchStream t_prefetchStream [[gnu::tls_model("initial-exec")]];
+inline PrefetchStream &prefetchStream() {
+    return t_prefetchStream;
+}
 /// Sets the running thread's stream for its lifetime and clears it after.
 class StreamNext {
 public:
