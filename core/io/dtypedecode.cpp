@@ -26,12 +26,20 @@ void decodeBool(const std::byte *src, float *dst, std::size_t count) {
 }
 
 #ifdef QS_DECODE_X86_LANES
+// A pass decodes a piece, then works on it from the cache: with no demand on the memory in the
+// meantime the hardware prefetcher falls behind, so the decoders ask for the line 8 KiB ahead
+// (the lane kernels do the same for float32). BF16 statistics on a 4096 × 4096 tensor, in turn
+// with the build before: 5.8-6.0 -> 5.1-5.2 ms at 2 threads, 10.1-12.2 -> 9.3-9.5 on one.
+constexpr std::size_t kDecodePrefetchBytes = 8192;
+
 // Sixteen BF16 values at a time with AVX2: zero-extend to 32 bits, shift into the upper half.
 // Returns how many values it did.
 __attribute__((target("avx2"))) std::size_t decodeBfloat16Avx2(const std::byte *src, float *dst,
                                                                std::size_t count) {
     std::size_t i = 0;
     for (; i + 16 <= count; i += 16) {
+        if (i % 32 == 0) // one line of what the next pieces read, well ahead
+            _mm_prefetch(reinterpret_cast<const char *>(src + 2 * i) + kDecodePrefetchBytes, _MM_HINT_T0);
         const auto *at = reinterpret_cast<const __m128i *>(src + 2 * i);
         const __m256i low = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(at)), 16);
         const __m256i high = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(at + 1)), 16);
@@ -80,6 +88,8 @@ __attribute__((target("avx,f16c"))) std::size_t decodeHalfLanes(const std::byte 
                                                                 std::size_t count) {
     std::size_t i = 0;
     for (; i + 8 <= count; i += 8) {
+        if (i % 32 == 0) // as decodeBfloat16Avx2
+            _mm_prefetch(reinterpret_cast<const char *>(src + 2 * i) + kDecodePrefetchBytes, _MM_HINT_T0);
         const __m256 f = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(src + 2 * i)));
         if (_mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)) != 0) {
             decodeLittleEndian<Eigen::half>(src + 2 * i, dst + i, 8);
