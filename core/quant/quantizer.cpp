@@ -83,10 +83,19 @@ std::pair<double, double> requestedRange(const QuantSpec &spec, double tensorMin
     return {std::min(spec.clipLo, spec.clipHi), std::max(spec.clipLo, spec.clipHi)};
 }
 
-QuantParams computeParams(const QuantSpec &spec, double lo, double hi) {
+namespace {
+
+// The bits and code range of spec's parameters, the same for every group.
+QuantParams codeRange(const QuantSpec &spec) {
     QuantParams p;
     p.bits = clampedBits(spec.bits);
     std::tie(p.qmin, p.qmax) = integerRange(spec);
+    return p;
+}
+
+// The scale, zero point and clip range into p (its code range set) from [lo, hi], sanitized
+// and put in order first.
+void setFromRange(const QuantSpec &spec, QuantParams &p, double lo, double hi) {
     lo = sanitized(lo);
     hi = sanitized(hi);
     if (lo > hi)
@@ -95,26 +104,22 @@ QuantParams computeParams(const QuantSpec &spec, double lo, double hi) {
         setSymmetric(spec, p, lo, hi);
     else
         setAsymmetric(spec, p, lo, hi);
+}
+
+} // namespace
+
+QuantParams computeParams(const QuantSpec &spec, double lo, double hi) {
+    QuantParams p = codeRange(spec);
+    setFromRange(spec, p, lo, hi);
     return p;
 }
 
 void computeParams(const QuantSpec &spec, std::span<const std::pair<float, float>> ranges, float ratio,
                    std::vector<QuantParams> &out) {
-    QuantParams base;
-    base.bits = clampedBits(spec.bits);
-    std::tie(base.qmin, base.qmax) = integerRange(spec);
-    out.resize(ranges.size());
-    for (std::size_t g = 0; g < ranges.size(); ++g) {
-        double lo = sanitized(double(ranges[g].first * ratio));
-        double hi = sanitized(double(ranges[g].second * ratio));
-        if (lo > hi)
-            std::swap(lo, hi);
-        out[g] = base;
-        if (spec.scheme == Scheme::Symmetric)
-            setSymmetric(spec, out[g], lo, hi);
-        else
-            setAsymmetric(spec, out[g], lo, hi);
-    }
+    const QuantParams base = codeRange(spec);
+    out.assign(ranges.size(), base);
+    for (std::size_t g = 0; g < ranges.size(); ++g)
+        setFromRange(spec, out[g], double(ranges[g].first * ratio), double(ranges[g].second * ratio));
 }
 
 QuantParams paramsForTensor(const QuantSpec &spec, double tensorMin, double tensorMax) {
