@@ -27,8 +27,8 @@ constexpr unsigned kPopulateThreads = 4;
 // Maps the pages of [address, address + length) (page-aligned) into the process, reading them
 // first if they are not cached. Mapping is the kernel's work, a few hundred nanoseconds a page:
 // a large range is split over the pool's threads, which map their parts side by side (a 64 MiB
-// tensor: 1.1 ms on one thread, 0.7 ms on two; `analyze` 14.4 → 13.6 ms interleaved on the
-// 2-core VM). False if the kernel refused.
+// tensor: 1.1 ms on one thread, 0.7 ms on two; `analyze` of it 15.4 → 14.5 ms, run in turn with
+// the build before on the 2-core VM). False if the kernel refused.
 bool populate(void *address, std::size_t length, std::size_t page) {
     const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, kPopulateThreads);
     if (length < kSplitPopulate || threads == 1)
