@@ -1,9 +1,8 @@
 #include "quant/ggmlencode.h"
 
 #include "quant/ggmlblockencoders.h"
+#include "stats/statkernels.h"
 #include "util/parallel.h"
-
-#include <Eigen/Core>
 
 #include <algorithm>
 #include <array>
@@ -54,8 +53,9 @@ std::string describe(float value) {
 }
 
 std::size_t firstNonFinite(std::span<const float> values) {
-    // Nearly every tensor is finite: a vectorised check first, the search only when it fails.
-    if (Eigen::Map<const Eigen::ArrayXf>(values.data(), Eigen::Index(values.size())).allFinite())
+    // Nearly every tensor is finite: the lane kernels' check first (Eigen's allFinite was a tenth
+    // of a Q8_0 measurement), the search only when it fails.
+    if (detail::laneAllFinite(values.data(), values.size()))
         return values.size();
     return std::size_t(std::find_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); }) -
                        values.begin());
