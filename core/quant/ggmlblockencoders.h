@@ -6,6 +6,9 @@
 // the caller has zeroed.
 
 #include "quant/ggmlfit.h"
+#include "quant/ggmllayout.h"
+
+#include <cstddef>
 
 #include <cstdint>
 
@@ -36,6 +39,12 @@ void encodeQ6_K(const float *x, const Importance *importance, std::uint8_t *bloc
 /// 16 sub-blocks fill the lanes of one fit. The bytes are those of two single-block calls.
 void encodeQ4_KPair(const float *x, const Importance *importance, std::uint8_t *blocks);
 void encodeQ5_KPair(const float *x, const Importance *importance, std::uint8_t *blocks);
+
+/// The reference path (no importance) of Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 on `blocks` consecutive
+/// blocks of finite values, written whole to out: the bytes of the per-block encoders above, a
+/// block's 32 values in the lanes of the widest build the CPU runs (ggmlfitlanes.h). False, and
+/// nothing written, for any other type.
+bool encodeLegacyBlocks(GgmlType type, const float *x, std::size_t blocks, std::uint8_t *out);
 
 /// Writes an f16 little-endian.
 inline void storeHalf(std::uint8_t *at, std::uint16_t bits) {

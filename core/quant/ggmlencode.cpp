@@ -67,6 +67,10 @@ void encodeRow(const EncoderEntry &encoder, std::span<const float> row, std::spa
                std::span<std::byte> out) {
     const GgmlBlockLayout &layout = ggmlBlockLayout(encoder.type);
     auto *block = reinterpret_cast<std::uint8_t *>(out.data());
+    // The 32-value types' reference path writes every byte of every block, a row at a time.
+    if (importance.empty() &&
+        ggml::encodeLegacyBlocks(encoder.type, row.data(), row.size() / layout.blockElements, block))
+        return;
     std::fill(out.begin(), out.end(), std::byte{0});
     ggml::Importance weights{nullptr, 0.0f};
     if (!importance.empty() && !row.empty())

@@ -21,6 +21,8 @@ namespace qs::ggml {
     std::array<float, kFitLanes> fitSignedByValueKernel(const float *, int, std::int8_t *);                  \
     template <int N, typename Level>                                                                         \
     void requantizeKernel(const float *, int, const float *, const float *, float, float, Level *);          \
+    template <int N>                                                                                         \
+    void legacyBlocksKernel(const float *, std::size_t, std::uint8_t *);                                     \
     }
 QS_DECLARE_KERNELS(avx2)
 QS_DECLARE_KERNELS(avx512)
@@ -89,6 +91,37 @@ template <int N, typename Level>
 void requantizeGroups(const float *x, int groups, const float *dl, const float *ml, float lo, float hi,
                       Level *levels) {
     QS_DISPATCH(requantizeKernel, x, groups, dl, ml, lo, hi, levels)
+}
+
+namespace {
+
+template <int N>
+void legacyBlocks(const float *x, std::size_t blocks, std::uint8_t *out) {
+    QS_DISPATCH(legacyBlocksKernel, x, blocks, out)
+}
+
+} // namespace
+
+bool encodeLegacyBlocks(GgmlType type, const float *x, std::size_t blocks, std::uint8_t *out) {
+    switch (type) {
+    case GgmlType::Q4_0:
+        legacyBlocks<int(GgmlType::Q4_0)>(x, blocks, out);
+        return true;
+    case GgmlType::Q4_1:
+        legacyBlocks<int(GgmlType::Q4_1)>(x, blocks, out);
+        return true;
+    case GgmlType::Q5_0:
+        legacyBlocks<int(GgmlType::Q5_0)>(x, blocks, out);
+        return true;
+    case GgmlType::Q5_1:
+        legacyBlocks<int(GgmlType::Q5_1)>(x, blocks, out);
+        return true;
+    case GgmlType::Q8_0:
+        legacyBlocks<int(GgmlType::Q8_0)>(x, blocks, out);
+        return true;
+    default:
+        return false;
+    }
 }
 
 #undef QS_DISPATCH

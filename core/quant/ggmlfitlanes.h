@@ -8,8 +8,12 @@
 // wins, the lanes remember the winning trial's inputs and quantize once at the end, which gives
 // the same levels.
 
+#include "quant/ggmlblockencoders.h"
 #include "quant/ggmlfit.h"
 #include "quant/ggmllanes.h"
+#include "quant/ggmllayout.h"
+
+#include <bit>
 
 namespace qs::ggml {
 inline namespace QS_LANES_ISA {
@@ -325,6 +329,137 @@ void requantizeKernel(const float *x, int groups, const float *dl, const float *
         std::memcpy(plain, l, sizeof plain);
         for (int i = 0; i < N; ++i)
             levels[i] = Level(int(plain[i]));
+    }
+}
+
+// encodeLegacyBlocks (ggmlblockencoders.h): here the lanes are the values of one 32-value block,
+// two FloatLanes a block, and every value gets the scalar encoder's operations. A block's largest
+// magnitude, min and max are picked by comparisons, never computed, and the scalar loops keep the
+// first value equal to them, so the value taken is x[first lane equal to it] (which of -0 and +0
+// that is matters: it reaches the f16 bits).
+namespace legacy {
+
+inline constexpr int kBlock = 32;
+static_assert(kBlock == 2 * kLanes);
+
+[[gnu::always_inline]] inline float firstEqual(const float *x, FloatLanes a, FloatLanes b, float value) {
+    return x[std::countr_zero(laneBits(a == value) | laneBits(b == value) << kLanes)];
+}
+
+[[gnu::always_inline]] inline FloatLanes minLanes(FloatLanes a, FloatLanes b) {
+    return select(a < b, a, b);
+}
+
+// std::round's integer for |v| < 2^23, as roundHalfAway in ggmlencodelegacy.cpp.
+[[gnu::always_inline]] inline IntLanes roundHalfAwayLanes(FloatLanes v) {
+    IntLanes t = truncateLanes(v);
+    const FloatLanes fraction = v - floatLanes(t);
+    const MaskLanes up = ~(fraction < 0.5f);
+    const MaskLanes down = ~(fraction > -0.5f);
+    for (int p = 0; p < kParts; ++p)
+        t.part[p] = t.part[p] - up.part[p] + down.part[p]; // a set mask lane is -1
+    return t;
+}
+
+// castLevel: min(top, (int8_t) truncateToInt32(v)) as a byte (an int lane holding 0 ... 255).
+[[gnu::always_inline]] inline IntLanes castLevelLanes(FloatLanes v, int top) {
+    IntLanes t = truncateLanes(v);
+    for (int p = 0; p < kParts; ++p) {
+        const MaskPart wrapped = (t.part[p] << 24) >> 24;
+        const MaskPart capped = MaskPart{} + top;
+        t.part[p] = (wrapped < capped ? wrapped : capped) & 0xFF;
+    }
+    return t;
+}
+
+// uint8_t(truncateToInt32(v)): Q5_1's levels, which ggml does not clamp.
+[[gnu::always_inline]] inline IntLanes byteLevelLanes(FloatLanes v) {
+    IntLanes t = truncateLanes(v);
+    for (int p = 0; p < kParts; ++p)
+        t.part[p] &= 0xFF;
+    return t;
+}
+
+// packNibbles: levels lo (values 0-15) and hi (16-31); with qh, the nibbles masked and the fifth
+// bits into qh.
+template <bool FiveBits>
+[[gnu::always_inline]] inline void packLanes(IntLanes lo, IntLanes hi, const GgmlBlockLayout &layout,
+                                             std::uint8_t *block) {
+    IntLanes packed;
+    MaskLanes loFifth{}, hiFifth{};
+    for (int p = 0; p < kParts; ++p) {
+        if constexpr (FiveBits) {
+            packed.part[p] = (lo.part[p] & 0x0F) | ((hi.part[p] & 0x0F) << 4);
+            loFifth.part[p] = (lo.part[p] & 0x10) != 0;
+            hiFifth.part[p] = (hi.part[p] & 0x10) != 0;
+        } else {
+            packed.part[p] = lo.part[p] | (hi.part[p] << 4);
+        }
+    }
+    storeLowBytes(packed, block + layout.qs);
+    if constexpr (FiveBits) {
+        const std::uint32_t qh = laneBits(loFifth) | laneBits(hiFifth) << kLanes;
+        for (int i = 0; i < 4; ++i)
+            block[layout.qh + std::size_t(i)] = std::uint8_t(qh >> (8 * i));
+    }
+}
+
+[[gnu::always_inline]] inline float inverseOf(float d) {
+    return d != 0.0f ? 1.0f / d : 0.0f;
+}
+
+} // namespace legacy
+
+template <int Type>
+void legacyBlocksKernel(const float *x, std::size_t blocks, std::uint8_t *out) {
+    using namespace legacy;
+    constexpr auto kType = GgmlType(Type);
+    constexpr const GgmlBlockLayout &layout = ggmlBlockLayout(kType);
+    static_assert(layout.blockElements == kBlock);
+    constexpr bool kFiveBits = kType == GgmlType::Q5_0 || kType == GgmlType::Q5_1;
+    for (std::size_t k = 0; k < blocks; ++k, x += kBlock, out += layout.blockBytes) {
+        const FloatLanes a = loadFloats(x);
+        const FloatLanes b = loadFloats(x + kLanes);
+        if constexpr (kType == GgmlType::Q8_0) {
+            const float amax = largestLane(maxLanes(absLanes(a), absLanes(b)));
+            const float d = amax / 127.0f;
+            const float id = inverseOf(d);
+            if (!(amax * id < 8388608.0f)) {
+                encodeQ8_0(x, nullptr, out); // libm's roundf, as the scalar encoder
+                continue;
+            }
+            storeHalf(out + layout.d, fp16Bits(d));
+            storeLowBytes(roundHalfAwayLanes(a * id), out + layout.qs);
+            storeLowBytes(roundHalfAwayLanes(b * id), out + layout.qs + kLanes);
+        } else if constexpr (kType == GgmlType::Q4_0 || kType == GgmlType::Q5_0) {
+            constexpr float kDivisor = kFiveBits ? -16.0f : -8.0f;
+            constexpr float kOffset = kFiveBits ? 16.5f : 8.5f;
+            constexpr int kTop = kFiveBits ? 31 : 15;
+            const FloatLanes absA = absLanes(a);
+            const FloatLanes absB = absLanes(b);
+            const float amax = largestLane(maxLanes(absA, absB));
+            const float max = amax > 0.0f ? firstEqual(x, absA, absB, amax) : 0.0f;
+            const float d = max / kDivisor;
+            const float id = inverseOf(d);
+            storeHalf(out + layout.d, fp16Bits(d));
+            packLanes<kFiveBits>(castLevelLanes(a * id + kOffset, kTop),
+                                 castLevelLanes(b * id + kOffset, kTop), layout, out);
+        } else {
+            static_assert(kType == GgmlType::Q4_1 || kType == GgmlType::Q5_1);
+            constexpr float kLevels = kFiveBits ? 31.0f : 15.0f;
+            const float min = firstEqual(x, a, b, smallestLane(minLanes(a, b)));
+            const float max = firstEqual(x, a, b, largestLane(maxLanes(a, b)));
+            const float d = (max - min) / kLevels;
+            const float id = inverseOf(d);
+            storeHalf(out + layout.d, fp16Bits(d));
+            storeHalf(out + layout.dmin, fp16Bits(min));
+            const FloatLanes va = (a - min) * id + 0.5f;
+            const FloatLanes vb = (b - min) * id + 0.5f;
+            if constexpr (kFiveBits)
+                packLanes<true>(byteLevelLanes(va), byteLevelLanes(vb), layout, out);
+            else
+                packLanes<false>(castLevelLanes(va, 15), castLevelLanes(vb, 15), layout, out);
+        }
     }
 }
 

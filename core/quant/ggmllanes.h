@@ -13,6 +13,8 @@
 // to scalar code without AVX). The builds live in different inline namespaces, so all can be
 // linked into one program.
 
+#include "quant/ggmlfit.h"
+
 #include <bit>
 #include <concepts>
 #include <cstdint>
@@ -280,6 +282,111 @@ QS_LANES_INLINE FloatLanes maxLanes(FloatLanes a, FloatLanes b) {
 }
 
 static_assert(sizeof(FloatLanes) == kLanes * sizeof(float));
+
+/// Integer lanes: levels and bytes on their way out.
+struct IntLanes {
+    MaskPart part[kParts];
+};
+
+/// Every lane truncated toward zero to int32, as truncateToInt32 (ggmlfit.h): INT32_MIN where the
+/// value is NaN or outside the int32 range, which is what the truncating conversion instruction
+/// gives.
+QS_LANES_INLINE IntLanes truncateLanes(FloatLanes x) {
+    IntLanes r;
+    for (int p = 0; p < kParts; ++p) {
+#if defined(__AVX512F__)
+        // The masked form: GCC 12 warns that the plain one reads an undefined source.
+        r.part[p] = (MaskPart)_mm512_maskz_cvttps_epi32(__mmask16(0xffff), (__m512)x.part[p]);
+#elif defined(__AVX2__)
+        r.part[p] = (MaskPart)_mm256_cvttps_epi32((__m256)x.part[p]);
+#elif defined(__SSE2__)
+        r.part[p] = (MaskPart)_mm_cvttps_epi32((__m128)x.part[p]);
+#else
+        for (int i = 0; i < kPartWidth; ++i)
+            r.part[p][i] = truncateToInt32(x.part[p][i]);
+#endif
+    }
+    return r;
+}
+
+/// Every lane as a float (exact below 2^24 in magnitude).
+QS_LANES_INLINE FloatLanes floatLanes(IntLanes v) {
+    FloatLanes r;
+    for (int p = 0; p < kParts; ++p)
+        r.part[p] = __builtin_convertvector(v.part[p], FloatPart);
+    return r;
+}
+
+/// Bit g set where lane g of mask is set.
+QS_LANES_INLINE std::uint32_t laneBits(MaskLanes mask) {
+    std::uint32_t bits = 0;
+    for (int p = 0; p < kParts; ++p) {
+#if defined(__AVX512F__)
+        const std::uint32_t partBits = _mm512_test_epi32_mask((__m512i)mask.part[p], (__m512i)mask.part[p]);
+#elif defined(__AVX2__)
+        const auto partBits = std::uint32_t(_mm256_movemask_ps((__m256)mask.part[p]));
+#elif defined(__SSE2__)
+        const auto partBits = std::uint32_t(_mm_movemask_ps((__m128)mask.part[p]));
+#else
+        std::uint32_t partBits = 0;
+        for (int i = 0; i < kPartWidth; ++i)
+            partBits |= std::uint32_t(mask.part[p][i] != 0) << i;
+#endif
+        bits |= partBits << (p * kPartWidth);
+    }
+    return bits;
+}
+
+/// The largest lane (max picks an operand, so the value is exact; which of -0 and +0 is left open).
+QS_LANES_INLINE float largestLane(FloatLanes v) {
+    FloatPart m = v.part[0];
+    for (int p = 1; p < kParts; ++p)
+        m = m > v.part[p] ? m : v.part[p];
+#if defined(__AVX512F__)
+    const __m512 z = (__m512)m;
+    const __m256 high = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(__mmask8(0xf), _mm512_castps_pd(z), 1));
+    const __m256 low = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(__mmask8(0xf), _mm512_castps_pd(z), 0));
+    const __m256 half = _mm256_max_ps(low, high);
+    __m128 q = _mm_max_ps(_mm256_castps256_ps128(half), _mm256_extractf128_ps(half, 1));
+    q = _mm_max_ps(q, _mm_movehl_ps(q, q));
+    return _mm_cvtss_f32(_mm_max_ss(q, _mm_shuffle_ps(q, q, 1)));
+#else
+    float r = m[0];
+    for (int i = 1; i < kPartWidth; ++i)
+        r = r > m[i] ? r : m[i];
+    return r;
+#endif
+}
+
+/// The smallest lane, as largestLane.
+QS_LANES_INLINE float smallestLane(FloatLanes v) {
+    FloatPart m = v.part[0];
+    for (int p = 1; p < kParts; ++p)
+        m = m < v.part[p] ? m : v.part[p];
+#if defined(__AVX512F__)
+    const __m512 z = (__m512)m;
+    const __m256 high = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(__mmask8(0xf), _mm512_castps_pd(z), 1));
+    const __m256 low = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(__mmask8(0xf), _mm512_castps_pd(z), 0));
+    const __m256 half = _mm256_min_ps(low, high);
+    __m128 q = _mm_min_ps(_mm256_castps256_ps128(half), _mm256_extractf128_ps(half, 1));
+    q = _mm_min_ps(q, _mm_movehl_ps(q, q));
+    return _mm_cvtss_f32(_mm_min_ss(q, _mm_shuffle_ps(q, q, 1)));
+#else
+    float r = m[0];
+    for (int i = 1; i < kPartWidth; ++i)
+        r = r < m[i] ? r : m[i];
+    return r;
+#endif
+}
+
+/// The low byte of every lane, lane g to out[g].
+QS_LANES_INLINE void storeLowBytes(IntLanes v, std::uint8_t *out) {
+    using BytePart = std::uint8_t __attribute__((vector_size(kPartWidth)));
+    for (int p = 0; p < kParts; ++p) {
+        const BytePart bytes = __builtin_convertvector(v.part[p], BytePart);
+        std::memcpy(out + p * kPartWidth, &bytes, sizeof bytes);
+    }
+}
 
 /// Lane g of out[i] = x[g · N + i]: kLanes consecutive groups of N values, one per lane.
 /// Transposed through plain floats: setting lanes one by one goes through memory anyway.

@@ -1,3 +1,4 @@
+#include "quant/ggmlblockencoders.h"
 #include "quant/ggmlencode.h"
 #include "quant/ggmlfit.h"
 
@@ -165,6 +166,8 @@ private Q_SLOTS:
     void signedLanesMatchScalar();
     void blockPairsMatchSingleBlocks_data();
     void blockPairsMatchSingleBlocks();
+    void legacyBlocksMatchScalarEncoders_data();
+    void legacyBlocksMatchScalarEncoders();
 };
 
 void TestGgmlLanes::affineLanesMatchScalar_data() {
@@ -250,6 +253,80 @@ void TestGgmlLanes::blockPairsMatchSingleBlocks() {
                      qPrintable(QStringLiteral("row %1, block %2").arg(row).arg(b)));
         }
     }
+}
+
+void TestGgmlLanes::legacyBlocksMatchScalarEncoders_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<LaneWidth>("width");
+    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0}) {
+        const char *name = ggmlBlockLayout(type).name.data();
+        QTest::addRow("%s widest", name) << int(type) << LaneWidth::Widest;
+        QTest::addRow("%s at most AVX2", name) << int(type) << LaneWidth::Avx2;
+        QTest::addRow("%s baseline", name) << int(type) << LaneWidth::Baseline;
+    }
+}
+
+void TestGgmlLanes::legacyBlocksMatchScalarEncoders() {
+    // The 32-value types' reference path runs a block's values in the lanes (encodeLegacyBlocks);
+    // it must give the bytes of the per-block encoders, which tst_ggmlencode holds to llama.cpp's
+    // golden blocks. Besides fillGroup's kinds, blocks whose extreme is a zero of either sign, or
+    // a magnitude that comes first negative and then positive: the scalar loops keep the first
+    // value equal to the extreme, and its sign reaches the f16 bits.
+    QFETCH(int, type);
+    QFETCH(LaneWidth, width);
+    const WidthGuard guard(width);
+    const GgmlType ggmlType = GgmlType(type);
+    const GgmlBlockLayout &layout = ggmlBlockLayout(ggmlType);
+    const ggml::BlockEncoder scalar = ggmlType == GgmlType::Q4_0   ? &encodeQ4_0
+                                      : ggmlType == GgmlType::Q4_1 ? &encodeQ4_1
+                                      : ggmlType == GgmlType::Q5_0 ? &encodeQ5_0
+                                      : ggmlType == GgmlType::Q5_1 ? &encodeQ5_1
+                                                                   : &encodeQ8_0;
+    constexpr std::size_t kBlocks = 64;
+    std::mt19937 rng(14);
+    for (int call = 0; call < 200; ++call) {
+        std::vector<float> x(kBlocks * 32);
+        for (std::size_t b = 0; b < kBlocks; ++b) {
+            float *block = x.data() + 32 * b;
+            fillGroup(rng, block, 32);
+            const int at = int(rng() % 32);
+            switch (rng() % 8) {
+            case 0: // zeros of both signs, the negative one first
+                std::fill(block, block + 32, 0.0f);
+                block[at] = -0.0f;
+                break;
+            case 1: // non-negative but for -0, below the first +0
+                for (int i = 0; i < 32; ++i)
+                    block[i] = std::fabs(block[i]);
+                block[at] = -0.0f;
+                block[(at + 7) % 32] = 0.0f;
+                break;
+            case 2: { // the largest magnitude twice, with opposite signs
+                float amax = 0.0f;
+                for (int i = 0; i < 32; ++i)
+                    amax = std::max(amax, std::fabs(block[i]));
+                block[at] = (rng() % 2 ? -1.0f : 1.0f) * amax;
+                block[(at + 5) % 32] = -block[at];
+                break;
+            }
+            default:
+                break;
+            }
+        }
+        std::vector<std::uint8_t> lanes(kBlocks * layout.blockBytes, 0xAA);
+        QVERIFY(encodeLegacyBlocks(ggmlType, x.data(), kBlocks, lanes.data()));
+        for (std::size_t b = 0; b < kBlocks; ++b) {
+            std::vector<std::uint8_t> expected(layout.blockBytes, 0);
+            scalar(x.data() + 32 * b, nullptr, expected.data());
+            QVERIFY2(std::equal(expected.begin(), expected.end(),
+                                lanes.begin() + std::ptrdiff_t(b * layout.blockBytes)),
+                     qPrintable(QStringLiteral("call %1, block %2: first value %3")
+                                    .arg(call)
+                                    .arg(b)
+                                    .arg(double(x[32 * b]), 0, 'g', 9)));
+        }
+    }
+    QVERIFY(!encodeLegacyBlocks(GgmlType::Q4_K, nullptr, 0, nullptr));
 }
 
 QTEST_GUILESS_MAIN(TestGgmlLanes)
