@@ -245,6 +245,8 @@ TensorSummary scanTensor(const CheckpointReader &reader, std::size_t index, cons
     if (moments.rms > 0.0)
         s.relRmse = std::sqrt(measured->error.mse) / moments.rms;
     s.clippedFraction = measured->clippedFraction;
+    if (formatTraits(decision.spec.format).family == FormatFamily::Cast)
+        s.cast = measured->quantization.cast;
     return s;
 }
 

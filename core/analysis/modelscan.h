@@ -3,6 +3,7 @@
 #include "io/checkpointreader.h"
 #include "io/imatrix.h"
 #include "plan/quantplan.h"
+#include "quant/halffloat.h"
 #include "quant/quantspec.h"
 #include "quant/valueerror.h"
 #include "util/result.h"
@@ -65,6 +66,9 @@ struct TensorSummary {
     std::optional<ValueError> error;
     std::optional<double> relRmse;         ///< RMS error over RMS value
     std::optional<double> clippedFraction; ///< finite values outside their group's range
+    /// Casts (f16, bf16) only: the values the cast makes ±infinity (clippedFraction's share) and
+    /// the non-zero values it makes subnormal or zero, as `analyze` counts them.
+    std::optional<CastCounts> cast;
     /// weightedMse(x, x̂, weights, columns) when the decision gave importance weights (x̂ then
     /// quantized with them where the format takes them).
     std::optional<double> weightedMse;

@@ -49,6 +49,10 @@ void fillError(TableRow &row, const TensorSummary &s) {
     cell(row, TableColumn::RelRmse) = number(s.relRmse);
     cell(row, TableColumn::MaxAbsError) = number(s.error->maxAbsError);
     cell(row, TableColumn::ClippedFraction) = number(s.clippedFraction);
+    if (s.cast) { // casts only, as analyze reports them
+        cell(row, TableColumn::OverflowCount) = qint64(s.cast->overflow);
+        cell(row, TableColumn::UnderflowCount) = qint64(s.cast->underflow);
+    }
     cell(row, TableColumn::Cosine) = number(s.error->cosine);
     if (s.moments)
         cell(row, TableColumn::Kurtosis) = number(s.moments->kurtosis);
@@ -159,6 +163,7 @@ const std::array<const char *, kTableColumnCount> &tableColumnNames() {
         "name",   "shape",    "dtype",        "params",        "kept",
         "format", "bits",     "granularity",  "method",        "bits_per_weight",
         "mse",    "sqnr_db",  "rel_rmse",     "max_abs_error", "clipped_fraction",
+        "overflow_count", "underflow_count",
         "cosine", "kurtosis", "weighted_mse", "reference_mse", "reference_sqnr_db",
         "reference_cosine", "reference_max_abs_diff", "reference_partner", "reference_skipped",
         "skipped"};

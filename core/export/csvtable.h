@@ -29,6 +29,8 @@ enum class TableColumn : std::size_t {
     RelRmse,
     MaxAbsError,
     ClippedFraction,
+    OverflowCount,
+    UnderflowCount,
     Cosine,
     Kurtosis,
     WeightedMse,

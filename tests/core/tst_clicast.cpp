@@ -34,6 +34,7 @@ private slots:
     void castRefusesGranularity();
     void compareListsCasts();
     void planRuleChoosesCast();
+    void reportCountsOverAndUnderflow();
     void llamaCppTypesNameCasts();
 };
 
@@ -144,6 +145,35 @@ void TestCliCast::planRuleChoosesCast() {
     QVERIFY(!r.crashed);
     QVERIFY(r.exitCode != 0);
     QVERIFY2(r.err.contains("granularity does not apply to bf16: a cast has no scale"), r.err.constData());
+}
+
+// The model table counts a cast's overflow and underflow as analyze does (castValues: 3 and 4),
+// and leaves both null for any other scheme.
+void TestCliCast::reportCountsOverAndUnderflow() {
+    const auto tensorOf = [this](const QString &format) {
+        const QJsonObject o = runJson({QStringLiteral("report"), file("cast.safetensors"),
+                                       QStringLiteral("--format"), format, QStringLiteral("--json")});
+        return o.value(QStringLiteral("tensors")).toArray().at(0).toObject();
+    };
+    const QJsonObject f16 = tensorOf(QStringLiteral("f16"));
+    QCOMPARE(f16.value(QStringLiteral("overflow_count")).toInteger(), 3);
+    QCOMPARE(f16.value(QStringLiteral("underflow_count")).toInteger(), 4);
+    QCOMPARE(f16.value(QStringLiteral("clipped_fraction")).toDouble(), 3.0 / 1008.0);
+    // BF16 keeps F32's range: 1e-30 is a normal BF16 number, so nothing overflows or underflows.
+    const QJsonObject bf16 = tensorOf(QStringLiteral("bf16"));
+    QCOMPARE(bf16.value(QStringLiteral("overflow_count")).toInteger(), 0);
+    QCOMPARE(bf16.value(QStringLiteral("underflow_count")).toInteger(), 0);
+    const QJsonObject int8 = tensorOf(QStringLiteral("int"));
+    QVERIFY(int8.value(QStringLiteral("overflow_count")).isNull());
+    QVERIFY(int8.value(QStringLiteral("underflow_count")).isNull());
+    const Run csv = run({QStringLiteral("report"), file("cast.safetensors"), QStringLiteral("--format"),
+                         QStringLiteral("f16"), QStringLiteral("--csv")});
+    QCOMPARE(csv.exitCode, 0);
+    const QStringList lines = QString::fromUtf8(csv.out).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    const QStringList header = lines.at(0).split(QLatin1Char(','));
+    const QStringList row = lines.at(1).split(QLatin1Char(','));
+    QCOMPARE(row.at(header.indexOf(QStringLiteral("overflow_count"))), QStringLiteral("3"));
+    QCOMPARE(row.at(header.indexOf(QStringLiteral("underflow_count"))), QStringLiteral("4"));
 }
 
 // llama-quantize takes ggml's type names, which spell the casts f16 and bf16.

@@ -389,7 +389,7 @@ void TestExportAimet::csvRowsMatchScan() {
         QCOMPARE(cells[7], QStringLiteral("group:2"));
         QCOMPARE(cells[10].toDouble(), s.error->mse);
         QCOMPARE(cells[11].toDouble(), s.error->sqnrDb);
-        QCOMPARE(cells[15].toDouble(), s.error->cosine);
+        QCOMPARE(cells[qsizetype(TableColumn::Cosine)].toDouble(), s.error->cosine);
     }
 }
 
