@@ -37,6 +37,22 @@ QVariant optionalSort(const std::optional<double> &value) {
     return value ? QVariant(*value) : QVariant();
 }
 
+QVariant optionalPercent(const std::optional<double> &value) {
+    return value ? QVariant(formatPercent(*value)) : QVariant(QString());
+}
+
+// The finite values measured: the moments' count, or every value when they are missing.
+std::int64_t finiteCount(const qs::TensorSummary &s) {
+    return s.moments ? s.moments->count : s.params;
+}
+
+// A cast's underflow as a share of the finite values, as Clipped is its overflow's.
+std::optional<double> underflowFraction(const qs::TensorSummary &s) {
+    if (!s.cast)
+        return std::nullopt;
+    return double(s.cast->underflow) / double(std::max<std::int64_t>(finiteCount(s), 1));
+}
+
 } // namespace
 
 QString ModelTableModel::schemeText(const qs::QuantSpec &spec) {
@@ -88,6 +104,7 @@ void ModelTableModel::clearResults() {
         s.error.reset();
         s.relRmse.reset();
         s.clippedFraction.reset();
+        s.cast.reset();
         s.moments.reset();
         s.weightedMse.reset();
         s.bitsPerWeight = s.params > 0 ? double(s.storedBytes) * 8.0 / double(s.params) : 0.0;
@@ -181,6 +198,8 @@ QVariant ModelTableModel::displayText(const Row &row, int column) const {
         return measured ? QVariant(formatNumber(s.error->maxAbsError, 3)) : QVariant(QString());
     case Clipped:
         return s.clippedFraction ? QVariant(formatPercent(*s.clippedFraction)) : QVariant(QString());
+    case Underflow:
+        return optionalPercent(underflowFraction(s));
     case Kurtosis:
         return s.moments ? QVariant(QString::number(s.moments->kurtosis, 'f', 2)) : QVariant(QString());
     case MaxOverStd:
@@ -218,6 +237,8 @@ QVariant ModelTableModel::sortValue(const Row &row, int column) const {
         return measured ? QVariant(s.error->maxAbsError) : QVariant();
     case Clipped:
         return optionalSort(s.clippedFraction);
+    case Underflow:
+        return optionalSort(underflowFraction(s));
     case Kurtosis:
         return s.moments ? QVariant(s.moments->kurtosis) : QVariant();
     case MaxOverStd:
@@ -245,6 +266,10 @@ QString ModelTableModel::toolTip(const Row &row, int column) const {
         return tr("%1: stored size, %2").arg(name, formatBytes(s.storedBytes));
     if (column == Params)
         return tr("%1: %2 values").arg(name, formatCount(s.params));
+    if (column == Underflow && s.cast && s.spec)
+        return tr("%1: %2 of %3 finite values become subnormal or zero in %4")
+            .arg(name, formatCount(s.cast->underflow), formatCount(finiteCount(s)),
+                 QString::fromUtf8(qs::formatTraits(s.spec->format).name.data()));
     const QString text = displayText(row, column).toString();
     return text.isEmpty() ? name : name + QStringLiteral(": ") + text;
 }
@@ -257,13 +282,16 @@ QVariant ModelTableModel::headerData(int section, Qt::Orientation orientation, i
     if (role != Qt::DisplayRole)
         return {};
     static const char *const titles[ColumnCount] = {
-        QT_TR_NOOP("Tensor"),         QT_TR_NOOP("Shape"),     QT_TR_NOOP("Stored"),
-        QT_TR_NOOP("Params"),         QT_TR_NOOP("Scheme"),    QT_TR_NOOP("Bits/w"),
-        QT_TR_NOOP("Size"),           QT_TR_NOOP("MSE"),       QT_TR_NOOP("SQNR (dB)"),
-        QT_TR_NOOP("Rel. RMSE"),      QT_TR_NOOP("Max |err|"), QT_TR_NOOP("Clipped"),
-        QT_TR_NOOP("Kurtosis"),       QT_TR_NOOP("Max/std"),   QT_TR_NOOP("Weighted MSE"),
-        QT_TR_NOOP("Ref MSE"),        QT_TR_NOOP("Ref SQNR"),  QT_TR_NOOP("Ref cosine"),
-        QT_TR_NOOP("Ref max |diff|"),
+        QT_TR_NOOP("Tensor"),     QT_TR_NOOP("Shape"),
+        QT_TR_NOOP("Stored"),     QT_TR_NOOP("Params"),
+        QT_TR_NOOP("Scheme"),     QT_TR_NOOP("Bits/w"),
+        QT_TR_NOOP("Size"),       QT_TR_NOOP("MSE"),
+        QT_TR_NOOP("SQNR (dB)"),  QT_TR_NOOP("Rel. RMSE"),
+        QT_TR_NOOP("Max |err|"),  QT_TR_NOOP("Clipped"),
+        QT_TR_NOOP("Underflow"),  QT_TR_NOOP("Kurtosis"),
+        QT_TR_NOOP("Max/std"),    QT_TR_NOOP("Weighted MSE"),
+        QT_TR_NOOP("Ref MSE"),    QT_TR_NOOP("Ref SQNR"),
+        QT_TR_NOOP("Ref cosine"), QT_TR_NOOP("Ref max |diff|"),
     };
     return section >= 0 && section < ColumnCount ? tr(titles[section]) : QString();
 }
@@ -288,7 +316,11 @@ QString ModelTableModel::headerToolTip(int section) const {
     case MaxError:
         return tr("Largest |x − Q(x)|");
     case Clipped:
-        return tr("Share of the finite values outside their group's range");
+        return tr("Share of the finite values outside their group's range; for a cast (f16, bf16), the "
+                  "values it makes ±infinity");
+    case Underflow:
+        return tr("Casts (f16, bf16) only: share of the finite values that are not zero but that the cast "
+                  "makes subnormal or zero");
     case Kurtosis:
         return tr("Excess kurtosis of the values (0 for a normal distribution): high means outliers");
     case MaxOverStd:

@@ -30,6 +30,7 @@ public:
         RelRmse,
         MaxError,
         Clipped,
+        Underflow, // casts only
         Kurtosis,
         MaxOverStd,
         WeightedMse, // with an importance matrix loaded

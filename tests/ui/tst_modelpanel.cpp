@@ -3,11 +3,14 @@
 // a second sweep under the same scheme is served from the cache, and a row opens its tensor.
 
 #include "analysiscontroller.h"
+#include "displayformat.h"
 #include "io/checkpointreader.h"
 #include "mainwindow.h"
 #include "modelpanel.h"
 #include "modelsweep.h"
 #include "modeltablemodel.h"
+#include "plots/plotstyle.h"
+#include "quant/halffloat.h"
 #include "quant/schememeasure.h"
 #include "quant/schemequant.h"
 #include "tensorbrowser.h"
@@ -53,6 +56,7 @@ private Q_SLOTS:
     void cancelKeepsRowsDone();
     void secondSweepUsesCache();
     void otherSchemeRecomputes();
+    void castSweepShowsUnderflow();
     void openingFileCancelsSweep();
     void doubleClickOpensTensor();
     void enterOpensTensor();
@@ -132,6 +136,8 @@ void TestModelPanel::sweepFillsEveryRow() {
             ++kept;
         } else if (s->error) {
             QVERIFY(!mse.isEmpty());
+            // Underflow is a cast's figure: empty under the default int scheme.
+            QVERIFY(model()->index(row, ModelTableModel::Underflow).data().toString().isEmpty());
             ++measured;
         }
     }
@@ -260,6 +266,33 @@ void TestModelPanel::otherSchemeRecomputes() {
     QCOMPARE(m_window->modelSweep()->measuredCount(), 2 * measured);
     const std::size_t index = qs::test::tensorIndexOf(*m_window, "model.layers.0.mlp.up_proj.weight");
     QCOMPARE(model()->summary(int(index))->spec->bits, other.bits);
+}
+
+// Under an f16 cast the Underflow column is the share of the tensor's values that castSaturating
+// makes subnormal or zero (the demo's weights, about 0.02 in scale, have some below 2^-14).
+void TestModelPanel::castSweepShowsUnderflow() {
+    qs::QuantSpec cast = m_window->controller()->session().defaultSpec();
+    cast.format = qs::NumberFormat::F16;
+    m_window->controller()->setDefaultScheme(cast);
+    QCOMPARE(m_window->controller()->session().defaultSpec().format, qs::NumberFormat::F16);
+    QVERIFY(sweep());
+    const auto reader = m_window->controller()->reader();
+    const std::size_t index = qs::test::tensorIndexOf(*m_window, "model.layers.0.mlp.down_proj.weight");
+    const auto tensor = reader->loadFloat(index);
+    QVERIFY(tensor);
+    const std::span<const float> x = tensor.value()->values();
+    std::vector<float> out(x.size());
+    qs::CastCounts counts;
+    qs::castSaturating(qs::HalfFormat::F16, x, out, counts);
+    QVERIFY(counts.underflow > 0);
+    const double share = double(counts.underflow) / double(x.size());
+    const QModelIndex cell = model()->index(int(index), ModelTableModel::Underflow);
+    QCOMPARE(cell.data(Qt::UserRole).toDouble(), share);
+    QCOMPARE(cell.data().toString(), qs::ui::formatPercent(share));
+    QVERIFY2(cell.data(Qt::ToolTipRole).toString().contains(qs::ui::formatCount(counts.underflow)),
+             qPrintable(cell.data(Qt::ToolTipRole).toString()));
+    // Clipped is the overflow's share, none here.
+    QCOMPARE(model()->index(int(index), ModelTableModel::Clipped).data(Qt::UserRole).toDouble(), 0.0);
 }
 
 void TestModelPanel::openingFileCancelsSweep() {
