@@ -34,6 +34,18 @@ bool sameMapping(const qs::QuantSpec &a, const qs::QuantSpec &b) {
     return a.bits == b.bits && a.scheme == b.scheme && a.narrow == b.narrow;
 }
 
+// A saturating spec without a clip range of its own starts from the tensor's full range (the
+// handles then narrow it).
+qs::QuantSpec validThresholds(qs::QuantSpec spec, const qs::TensorStats &stats) {
+    if (spec.rangeMode != qs::RangeMode::Saturating || spec.clipLo < spec.clipHi)
+        return spec;
+    const qs::QuantParams full =
+        qs::paramsForTensor(qs::intSpec(spec.bits, spec.scheme, spec.narrow), stats.min, stats.max);
+    spec.clipLo = full.clipMin;
+    spec.clipHi = full.clipMax;
+    return spec;
+}
+
 } // namespace
 
 AnalysisController::AnalysisController(const AnalysisViews &views, QObject *parent)
@@ -112,7 +124,18 @@ void AnalysisController::selectTensor(std::size_t index) {
     m_views.stats->setNotice(QString::fromStdString(reader->tensors()[index].name), tr("Loading…"));
     showPlanSource();
     m_clearTimer.start();
-    m_tensorGeneration = m_service.requestTensor(index);
+    // A per-tensor int view's exact pass comes with the load when it can ride on the statistics'
+    // second read of the values (and is not known already).
+    m_specWithLoad.reset();
+    if (qs::isPerTensorInt(m_spec) && qs::ridesOnStatistics(m_spec.method) && !m_session.exact(index)) {
+        m_specWithLoad = m_spec;
+        m_tensorGeneration = m_service.requestTensorWithQuant(
+            index, m_spec.method,
+            [spec = m_spec](const qs::TensorStats &stats) { return validThresholds(spec, stats); });
+        m_quantGeneration = m_tensorGeneration;
+    } else {
+        m_tensorGeneration = m_service.requestTensor(index);
+    }
     Q_EMIT tensorConfigured(index);
 }
 
@@ -194,11 +217,14 @@ void AnalysisController::onTensorReady(quint64 generation, std::shared_ptr<const
     m_views.controls->setSpec(m_spec);
     m_views.scheme->setSpec(m_spec);
     showEstimate();
+    const bool exactFollows = m_specWithLoad && validThresholds(*m_specWithLoad, m_tensor->stats) == m_spec;
+    m_specWithLoad.reset();
     if (auto known = m_session.exact(*m_current)) {
         showExact(std::move(known));
     } else {
         m_views.error->clear();
-        requestExact();
+        if (!exactFollows) // else the load's job emits it next, with the same generation
+            requestExact();
     }
     Q_EMIT tensorShown(*m_current);
 }
@@ -367,14 +393,7 @@ void AnalysisController::requestExact() {
 }
 
 qs::QuantSpec AnalysisController::withValidThresholds(qs::QuantSpec spec) const {
-    if (!m_tensor || spec.rangeMode != qs::RangeMode::Saturating || spec.clipLo < spec.clipHi)
-        return spec;
-    // Switching to saturating starts from the full range; the handles then narrow it.
-    const qs::QuantParams full = qs::paramsForTensor(qs::intSpec(spec.bits, spec.scheme, spec.narrow),
-                                                     m_tensor->stats.min, m_tensor->stats.max);
-    spec.clipLo = full.clipMin;
-    spec.clipHi = full.clipMax;
-    return spec;
+    return m_tensor ? validThresholds(spec, m_tensor->stats) : spec;
 }
 
 QString AnalysisController::describeChange(const qs::QuantSpec &before, const qs::QuantSpec &after,

@@ -151,6 +151,8 @@ private:
     quint64 m_quantGeneration = 0;
     bool m_suggestPending = false;
     std::optional<qs::QuantSpec> m_specBeforeDrag; // set while a handle is being dragged
+    // The spec whose exact pass the pending load computes along (requestTensorWithQuant).
+    std::optional<qs::QuantSpec> m_specWithLoad;
     QTimer m_clearTimer; // clears the plots only if a load takes long enough to notice
     std::shared_ptr<const qs::SchemeAnalysis> m_scheme; // on screen, for the current tensor
     std::int64_t m_group = 0;

@@ -114,11 +114,32 @@ quint64 AnalysisService::requestTensor(std::size_t index) {
     retire(*m_quantJob);
     std::shared_ptr<const CheckpointReader> reader = m_reader;
     const QString what = tr("Loading %1").arg(tensorName(reader.get(), index));
-    return startJob<TensorAnalysis>(*m_tensorJob, what, [reader, index](const RunControl &control) {
+    return startJob<TensorQuantAnalysis>(*m_tensorJob, what, [reader, index](const RunControl &control) {
         if (!reader)
-            return Outcome<TensorAnalysis>{nullptr, QStringLiteral("no checkpoint is open")};
-        return toOutcome(analyzeTensor(*reader, index, control));
+            return Outcome<TensorQuantAnalysis>{nullptr, QStringLiteral("no checkpoint is open")};
+        auto tensor = analyzeTensor(*reader, index, control);
+        if (!tensor)
+            return Outcome<TensorQuantAnalysis>{nullptr, QString::fromStdString(tensor.error())};
+        return Outcome<TensorQuantAnalysis>{std::make_shared<const TensorQuantAnalysis>(
+                                                TensorQuantAnalysis{std::move(tensor).value(), nullptr}),
+                                            {}};
     });
+}
+
+quint64 AnalysisService::requestTensorWithQuant(std::size_t index, CalibMethod method, SpecFromScan specFor) {
+    retire(*m_quantJob);
+    std::shared_ptr<const CheckpointReader> reader = m_reader;
+    const QString what = tr("Loading %1").arg(tensorName(reader.get(), index));
+    auto work = [reader, index, method, specFor = std::move(specFor)](const RunControl &control) {
+        if (!reader)
+            return Outcome<TensorQuantAnalysis>{nullptr, QStringLiteral("no checkpoint is open")};
+        auto both = analyzeTensorWithQuant(*reader, index, method, specFor, control);
+        if (!both)
+            return Outcome<TensorQuantAnalysis>{nullptr, QString::fromStdString(both.error())};
+        return Outcome<TensorQuantAnalysis>{
+            std::make_shared<const TensorQuantAnalysis>(std::move(both).value()), {}};
+    };
+    return startJob<TensorQuantAnalysis>(*m_tensorJob, what, std::move(work));
 }
 
 quint64 AnalysisService::requestQuant(std::shared_ptr<const TensorAnalysis> tensor, const QuantSpec &spec) {
@@ -184,12 +205,15 @@ void AnalysisService::finishJob(Job &job, QFutureWatcherBase *watcher, quint64 g
     if (future.isCanceled() || future.resultCount() == 0)
         return;
     const Outcome<T> outcome = future.result();
-    if (!outcome.value)
+    if (!outcome.value) {
         Q_EMIT failed(generation, outcome.error);
-    else if constexpr (std::is_same_v<T, TensorAnalysis>)
-        Q_EMIT tensorReady(generation, outcome.value);
-    else
+    } else if constexpr (std::is_same_v<T, TensorQuantAnalysis>) {
+        Q_EMIT tensorReady(generation, outcome.value->tensor);
+        if (outcome.value->quant)
+            Q_EMIT quantReady(generation, outcome.value->quant);
+    } else {
         Q_EMIT quantReady(generation, outcome.value);
+    }
 }
 
 void AnalysisService::retire(Job &job) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "analysis/analysisresult.h"
+#include "analysis/tensoranalyzer.h"
 #include "io/checkpointreader.h"
 #include "io/imatrix.h"
 
@@ -30,6 +31,11 @@ public:
     /// Loads tensor `index` and computes its statistics; emits tensorReady or failed.
     /// Cancels a pending tensor request and any pending quant request. Returns the generation.
     quint64 requestTensor(std::size_t index);
+    /// requestTensor, and in the same job the per-tensor int analysis of specFor(statistics)
+    /// with method (analyzeTensorWithQuant: for a method that rides on the statistics, one read
+    /// of the values less than two requests): emits tensorReady, then quantReady with the same
+    /// generation, or failed.
+    quint64 requestTensorWithQuant(std::size_t index, CalibMethod method, SpecFromScan specFor);
     /// Makes matrix (or none) the importance later quant requests use; requests already made
     /// keep theirs.
     void setImportance(std::shared_ptr<const ImportanceMatrix> matrix);

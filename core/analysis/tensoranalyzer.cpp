@@ -106,11 +106,27 @@ Result<std::shared_ptr<const QuantAnalysis>> analyzeQuant(const TensorAnalysis &
     return std::shared_ptr<const QuantAnalysis>(std::move(analysis));
 }
 
+bool ridesOnStatistics(CalibMethod method) {
+    return method != CalibMethod::Mse && !calibMethodEntry(method).tensorClip;
+}
+
+Result<TensorQuantAnalysis> analyzeTensorWithQuant(const CheckpointReader &reader, std::size_t index,
+                                                   CalibMethod method, const SpecFromScan &specFor,
+                                                   const RunControl &control) {
+    auto tensor = loadTensor(reader, index, subStep(control, 0.0, kLoadShare));
+    if (!tensor)
+        return Error{tensor.error()};
+    auto analysis = analyzeTensorAndQuant(std::move(tensor).value(), index, method, specFor, false,
+                                          subStep(control, kLoadShare, 1.0 - kLoadShare), QuantDetail::Full);
+    control.report(1.0);
+    return analysis;
+}
+
 Result<TensorQuantAnalysis> analyzeTensorAndQuant(std::shared_ptr<const FloatTensor> tensor,
                                                   std::size_t index, CalibMethod method,
                                                   const SpecFromScan &specFor, bool suggest,
                                                   const RunControl &control, QuantDetail detail) {
-    if (suggest || method == CalibMethod::Mse || calibMethodEntry(method).tensorClip) {
+    if (suggest || !ridesOnStatistics(method)) {
         auto loaded = analyzeLoadedTensor(std::move(tensor), index, control);
         if (!loaded)
             return Error{loaded.error()};

@@ -75,4 +75,16 @@ Result<TensorQuantAnalysis> analyzeTensorAndQuant(std::shared_ptr<const FloatTen
                                                   const RunControl &control = {},
                                                   QuantDetail detail = QuantDetail::Full);
 
+/// Whether analyzeTensorAndQuant runs method's exact error pass in the statistics' second read:
+/// true for the methods that look at nothing beyond min and max (minmax, hqq).
+bool ridesOnStatistics(CalibMethod method);
+
+/// analyzeTensor, then analyzeQuant of specFor(stats) with the full detail, from one job: the
+/// window opening a tensor. As analyzeTensorAndQuant, one read of every value less when method
+/// rides on the statistics. Progress covers every step. Fails with the reader's error, when
+/// cancelled, or as analyzeQuant fails.
+Result<TensorQuantAnalysis> analyzeTensorWithQuant(const CheckpointReader &reader, std::size_t index,
+                                                   CalibMethod method, const SpecFromScan &specFor,
+                                                   const RunControl &control = {});
+
 } // namespace qs

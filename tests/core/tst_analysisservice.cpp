@@ -44,6 +44,8 @@ private Q_SLOTS:
     void tensorMatchesSynchronous();
     void quantMatchesSynchronous_data();
     void quantMatchesSynchronous();
+    void tensorWithQuantMatchesTwoRequests_data();
+    void tensorWithQuantMatchesTwoRequests();
     void progressReported();
     void newerTensorRequestWins();
     void newerQuantRequestWins();
@@ -135,6 +137,50 @@ void TestAnalysisService::quantMatchesSynchronous() {
     QCOMPARE(got->error.maxAbsError, want.value()->error.maxAbsError);
     QCOMPARE(got->error.clippedCount, want.value()->error.clippedCount);
     QCOMPARE(got->sweep.best.clipHi, want.value()->sweep.best.clipHi);
+}
+
+void TestAnalysisService::tensorWithQuantMatchesTwoRequests_data() {
+    quantMatchesSynchronous_data();
+}
+
+// One job for the window's per-tensor view: the statistics, then the exact pass of the spec
+// the statistics give, both emitted with one generation and equal to the two requests' results
+// (the error pass rides on the statistics' second read: computeStatsAndError's promise).
+void TestAnalysisService::tensorWithQuantMatchesTwoRequests() {
+    QFETCH(QuantSpec, spec);
+    AnalysisService service;
+    service.setReader(m_reader);
+    QSignalSpy tensorReady(&service, &AnalysisService::tensorReady);
+    QSignalSpy quantReady(&service, &AnalysisService::quantReady);
+    double seenMin = 0.0;
+    const quint64 generation =
+        service.requestTensorWithQuant(kSmall, spec.method, [spec, &seenMin](const TensorStats &stats) {
+            seenMin = stats.min;
+            return spec;
+        });
+    QVERIFY(quantReady.wait(kWaitMs));
+    QCOMPARE(tensorReady.count(), 1);
+    QCOMPARE(quantReady.count(), 1);
+    QCOMPARE(tensorReady.at(0).at(0).value<quint64>(), generation);
+    QCOMPARE(quantReady.at(0).at(0).value<quint64>(), generation);
+    const TensorPtr tensor = tensorReady.at(0).at(1).value<TensorPtr>();
+    const QuantPtr quant = quantReady.at(0).at(1).value<QuantPtr>();
+    const TensorPtr wantTensor = loadSync(kSmall);
+    QVERIFY(tensor && quant && wantTensor);
+    QCOMPARE(seenMin, wantTensor->stats.min);
+    QCOMPARE(tensor->stats.std, wantTensor->stats.std);
+    QCOMPARE(tensor->stats.histogram.counts, wantTensor->stats.histogram.counts);
+    const auto want = analyzeQuant(*wantTensor, spec);
+    QVERIFY(want.ok());
+    QVERIFY(quant->spec == spec);
+    QVERIFY(quant->params == want.value()->params);
+    QCOMPARE(quant->error.mse, want.value()->error.mse);
+    QCOMPARE(quant->error.sqnrDb, want.value()->error.sqnrDb);
+    QCOMPARE(quant->error.maxAbsError, want.value()->error.maxAbsError);
+    QCOMPARE(quant->error.clippedCount, want.value()->error.clippedCount);
+    QCOMPARE(quant->error.errorHistogram.counts, want.value()->error.errorHistogram.counts);
+    QCOMPARE(quant->sweep.best.clipHi, want.value()->sweep.best.clipHi);
+    QVERIFY(!service.isBusy());
 }
 
 void TestAnalysisService::progressReported() {

@@ -97,6 +97,7 @@ private Q_SLOTS:
     void malformedFileKeepsPrevious_data();
     void malformedFileKeepsPrevious();
     void specKeptPerTensorWhileBrowsing();
+    void selectingRunsOneJob();
     void suggestedThreshold();
     void importReportsUnknownTensors();
     void exportComputesMissingFigures();
@@ -166,6 +167,30 @@ void TestMainWindow::selectByClick(std::size_t tensor) {
     QTest::mouseClick(tree->viewport(), Qt::LeftButton, {}, tree->visualRect(index).center());
     QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty() && shown.last().at(0).value<std::size_t>() == tensor,
                              kTimeoutMs);
+}
+
+// Selecting a tensor under the per-tensor int default runs one job: the exact figures arrive
+// with the statistics (the same generation), equal to a separate exact pass on the loaded tensor.
+void TestMainWindow::selectingRunsOneJob() {
+    openDemo();
+    qs::AnalysisService &service = m_window->controller()->service();
+    QSignalSpy tensors(&service, &qs::AnalysisService::tensorReady);
+    QSignalSpy quants(&service, &qs::AnalysisService::quantReady);
+    QSignalSpy progress(&service, &qs::AnalysisService::progressChanged);
+    selectByClick(tensorIndex(kProjection));
+    QCOMPARE(tensors.count(), 1);
+    QCOMPARE(quants.count(), 1);
+    QCOMPARE(quants.at(0).at(0).value<quint64>(), tensors.at(0).at(0).value<quint64>());
+    for (const QList<QVariant> &step : progress)
+        QVERIFY2(step.at(1).toString().startsWith(QStringLiteral("Loading")),
+                 qPrintable(step.at(1).toString()));
+    const auto tensor = m_window->controller()->currentAnalysis();
+    const auto shown = m_window->controller()->session().exact(tensorIndex(kProjection));
+    QVERIFY(tensor && shown);
+    const auto separate = qs::analyzeQuant(*tensor, shown->spec);
+    QVERIFY(separate.ok());
+    QCOMPARE(shown->error.mse, separate.value()->error.mse);
+    QCOMPARE(shown->error.errorHistogram.counts, separate.value()->error.errorHistogram.counts);
 }
 
 // The end-to-end test: open the demo, select a projection, drag the upper clip handle,
