@@ -87,6 +87,12 @@ int main(int argc, char **argv) {
     for (const qs::FormatTraits &traits : qs::numberFormats())
         if (traits.family != qs::FormatFamily::Integer)
             timeScheme(std::string(traits.name) + ": x̂, MSE, SQNR, cosine", formatSpec(traits.format));
+    // FP8 as vLLM and DeepSeek run it: a scale per output channel, or per 128 x 128 tile.
+    for (const char *granularity : {"channel", "block:128x128"}) {
+        qs::QuantSpec fp8 = formatSpec(qs::NumberFormat::Fp8E4M3);
+        fp8.granularity = qs::parseGranularity(granularity).value();
+        timeScheme(std::string("fp8_e4m3 ") + granularity + ": x̂, MSE, SQNR, cosine", fp8);
+    }
     // The estimate a drag shows in grouped mode: one O(classes x bins) call per mouse move.
     std::vector<std::pair<std::string, double>> drags;
     for (const char *granularity : {"group:128", "channel"}) {
