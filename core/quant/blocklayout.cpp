@@ -1,6 +1,7 @@
 #include "quant/blocklayout.h"
 
 #include "quant/elementwise.h"
+#include "stats/statkernels.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,21 +12,8 @@
 namespace qs {
 
 float finiteAbsMax(std::span<const float> x) {
-    constexpr float kLargest = std::numeric_limits<float>::max();
-    // NaN fails both comparisons, Inf the first: neither can become the maximum.
-    const auto larger = [](float amax, float v) {
-        const float a = std::fabs(v);
-        return (a <= kLargest && a > amax) ? a : amax;
-    };
-    // One running maximum per lane of a fixed-size chunk, so that the loop vectorises.
-    float lanes[detail::kElementChunk] = {};
-    std::size_t i = 0;
-    for (; i + detail::kElementChunk <= x.size(); i += detail::kElementChunk)
-        for (std::size_t j = 0; j < detail::kElementChunk; ++j)
-            lanes[j] = larger(lanes[j], x[i + j]);
-    for (; i < x.size(); ++i)
-        lanes[0] = larger(lanes[0], x[i]);
-    return *std::max_element(std::begin(lanes), std::end(lanes));
+    // NaN and ±inf are skipped: in the lanes (statkernels.h), the same value in every build.
+    return detail::laneFiniteAbsMax(x.data(), x.size());
 }
 
 Status checkRowBlocks(std::size_t inSize, std::size_t outSize, std::size_t rows, std::size_t cols,

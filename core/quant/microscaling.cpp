@@ -3,6 +3,7 @@
 #include "quant/blocklayout.h"
 #include "quant/elementwise.h"
 #include "quant/minifloatkernel.h"
+#include "stats/statkernels.h"
 
 #include <algorithm>
 #include <cmath>
@@ -34,19 +35,6 @@ void nvFp4Kernel(const float *in, float *out, std::size_t n, float blockScale, f
     });
 }
 
-// Runs blockFn(in block, out block) over each row's blocks and collects what it returns.
-template <typename BlockFn>
-Result<std::vector<float>> forEachRowBlock(std::span<const float> in, std::span<float> out, std::size_t rows,
-                                           std::size_t cols, std::size_t blockSize, BlockFn &&blockFn) {
-    if (Status status = checkRowBlocks(in.size(), out.size(), rows, cols, blockSize, "block"); !status)
-        return Error{status.error()};
-    std::vector<float> scales;
-    scales.reserve(in.size() / blockSize);
-    for (std::size_t begin = 0; begin < in.size(); begin += blockSize)
-        scales.push_back(blockFn(in.subspan(begin, blockSize), out.subspan(begin, blockSize)));
-    return scales;
-}
-
 } // namespace
 
 std::string_view mxFormatName(MxFormat format) {
@@ -55,17 +43,6 @@ std::string_view mxFormatName(MxFormat format) {
 
 MiniFloat mxElementFormat(MxFormat format) {
     return format == MxFormat::MxFp4 ? MiniFloat::E2M1 : MiniFloat::E4M3;
-}
-
-int mxElementEmax(MxFormat format) {
-    return format == MxFormat::MxFp4 ? 2 : 8;
-}
-
-float mxScale(MxFormat format, float amax) {
-    int exponent = kE8M0MinExponent;
-    if (positiveFinite(amax)) // ilogb is floor(log2), exact, also for subnormal amax
-        exponent = std::clamp(std::ilogb(amax) - mxElementEmax(format), kE8M0MinExponent, kE8M0MaxExponent);
-    return std::ldexp(1.0f, exponent);
 }
 
 float fakeQuantizeMxBlock(MxFormat format, std::span<const float> in, std::span<float> out) {
@@ -80,9 +57,12 @@ float fakeQuantizeMxBlock(MxFormat format, std::span<const float> in, std::span<
 
 Result<std::vector<float>> fakeQuantizeMx(MxFormat format, std::span<const float> in, std::span<float> out,
                                           std::size_t rows, std::size_t cols) {
-    return forEachRowBlock(in, out, rows, cols, kMxBlockSize, [format](auto blockIn, auto blockOut) {
-        return fakeQuantizeMxBlock(format, blockIn, blockOut);
-    });
+    // Whole blocks in the lanes (statkernels.h): fakeQuantizeMxBlock's bits, block after block.
+    if (Status status = checkRowBlocks(in.size(), out.size(), rows, cols, kMxBlockSize, "block"); !status)
+        return Error{status.error()};
+    std::vector<float> scales(in.size() / kMxBlockSize);
+    detail::laneMxBlocks(format, in.data(), out.data(), scales.size(), scales.data());
+    return scales;
 }
 
 double mxBitsPerWeight(MxFormat format) {
@@ -93,12 +73,6 @@ float nvFp4GlobalScale(float tensorAmax) {
     if (!positiveFinite(tensorAmax))
         return kLargestFloat;
     return std::min(kE4M3Max * kE2M1Max / tensorAmax, kLargestFloat);
-}
-
-float nvFp4BlockScale(float globalScale, float blockAmax) {
-    if (!positiveFinite(globalScale))
-        return 0.0f;
-    return detail::roundTo<MiniFloat::E4M3>(globalScale * blockAmax / kE2M1Max);
 }
 
 float fakeQuantizeNvFp4Block(std::span<const float> in, std::span<float> out, float globalScale) {
@@ -115,9 +89,12 @@ float fakeQuantizeNvFp4Block(std::span<const float> in, std::span<float> out, fl
 
 Result<std::vector<float>> fakeQuantizeNvFp4(std::span<const float> in, std::span<float> out,
                                              std::size_t rows, std::size_t cols, float globalScale) {
-    return forEachRowBlock(in, out, rows, cols, kNvFp4BlockSize, [globalScale](auto blockIn, auto blockOut) {
-        return fakeQuantizeNvFp4Block(blockIn, blockOut, globalScale);
-    });
+    // Whole blocks in the lanes (statkernels.h): fakeQuantizeNvFp4Block's bits, block after block.
+    if (Status status = checkRowBlocks(in.size(), out.size(), rows, cols, kNvFp4BlockSize, "block"); !status)
+        return Error{status.error()};
+    std::vector<float> scales(in.size() / kNvFp4BlockSize);
+    detail::laneNvFp4Blocks(in.data(), out.data(), scales.size(), globalScale, scales.data());
+    return scales;
 }
 
 double nvFp4BitsPerWeight() {

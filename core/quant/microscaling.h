@@ -1,9 +1,15 @@
 #pragma once
 
 #include "quant/minifloat.h"
+#include "quant/minifloatkernel.h"
 #include "util/result.h"
 
+#include <algorithm>
+#include <bit>
+#include <cfloat>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -26,12 +32,26 @@ inline constexpr int kE8M0MaxExponent = 127;
 std::string_view mxFormatName(MxFormat format);
 MiniFloat mxElementFormat(MxFormat format);
 /// Exponent of the element format's largest power of two: 2 for e2m1, 8 for e4m3.
-int mxElementEmax(MxFormat format);
+inline int mxElementEmax(MxFormat format) {
+    return format == MxFormat::MxFp4 ? 2 : 8;
+}
 
 /// The shared scale of a block whose largest finite magnitude is amax:
 /// 2^(floor(log2 amax) - emax), the exponent clamped to [-127, 127]. amax = 0 (or not a positive
-/// finite number) gives the smallest scale, 2^-127; its elements are then all 0.
-float mxScale(MxFormat format, float amax);
+/// finite number) gives the smallest scale, 2^-127; its elements are then all 0. Inline, from
+/// the float's bits (a call of ilogb and ldexp per block of 32 values cost more than the block).
+inline float mxScale(MxFormat format, float amax) {
+    int exponent = kE8M0MinExponent;
+    if (amax > 0.0f && amax <= FLT_MAX) {
+        // floor(log2 amax): the exponent field of a normal number, ilogb for a subnormal one.
+        const auto biased = int(std::bit_cast<std::uint32_t>(amax) >> 23);
+        const int log2 = biased != 0 ? biased - 127 : std::ilogb(amax);
+        exponent = std::clamp(log2 - mxElementEmax(format), kE8M0MinExponent, kE8M0MaxExponent);
+    }
+    // 2^exponent: a normal float from -126 up, 2^-127 the subnormal with only bit 22 set.
+    return exponent >= -126 ? std::bit_cast<float>(std::uint32_t(exponent + 127) << 23)
+                            : std::bit_cast<float>(std::uint32_t(1) << 22);
+}
 
 /// One block (normally kMxBlockSize values): s = mxScale(format, finiteAbsMax(in)),
 /// out[i] = s · round(in[i] / s) with the element rounded to nearest even and saturated at
@@ -57,7 +77,11 @@ float nvFp4GlobalScale(float tensorAmax);
 
 /// s_b = e4m3(g · blockAmax / 6), computed in float32 in that order, rounded to nearest even and
 /// saturated at 448. 0 when g is not positive and finite.
-float nvFp4BlockScale(float globalScale, float blockAmax);
+inline float nvFp4BlockScale(float globalScale, float blockAmax) {
+    if (!(globalScale > 0.0f && globalScale <= FLT_MAX))
+        return 0.0f;
+    return detail::roundTo<MiniFloat::E4M3>(globalScale * blockAmax / detail::kMaxValue<MiniFloat::E2M1>);
+}
 
 /// One block (normally 16 values): s_b = nvFp4BlockScale(g, finiteAbsMax(in)),
 /// out[i] = s_b · e2m1(in[i] · g / s_b) / g, each evaluated left to right in float32.

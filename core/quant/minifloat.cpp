@@ -3,6 +3,7 @@
 #include "quant/blocklayout.h"
 #include "quant/elementwise.h"
 #include "quant/minifloatkernel.h"
+#include "stats/statkernels.h"
 
 #include <algorithm>
 #include <cmath>
@@ -26,11 +27,6 @@ MiniFloatInfo makeInfo(std::string_view name) {
     info.maxCode = l.maxCode;
     info.nanCode = l.nanCode;
     return info;
-}
-
-template <MiniFloat F>
-void scaledKernel(const float *in, float *out, std::size_t n, float scale) {
-    detail::mapElements(in, out, n, [scale](float x) { return scale * detail::roundTo<F>(x / scale); });
 }
 
 bool usableScale(float scale) {
@@ -117,15 +113,8 @@ void fakeQuantizeScaled(MiniFloat format, std::span<const float> in, std::span<f
         fillZeroKeepingNan(in.first(n), out.first(n));
         return;
     }
-    switch (format) {
-    case MiniFloat::E4M3:
-        return scaledKernel<MiniFloat::E4M3>(in.data(), out.data(), n, scale);
-    case MiniFloat::E5M2:
-        return scaledKernel<MiniFloat::E5M2>(in.data(), out.data(), n, scale);
-    case MiniFloat::E2M1:
-        break;
-    }
-    scaledKernel<MiniFloat::E2M1>(in.data(), out.data(), n, scale);
+    // scale · roundTo(x / scale), in the lanes of the widest build (statkernels.h): the same bits.
+    detail::laneMiniFloatScaled(format, in.data(), out.data(), n, scale);
 }
 
 float fakeQuantizeScaledGroup(MiniFloat format, std::span<const float> in, std::span<float> out) {

@@ -50,6 +50,10 @@ namespace sse2 {
     void fakeQuantizeImpl(const float *x, float *y, std::size_t n, const LaneQuant &quant);                  \
     LaneMomentSums momentSumsImpl(const float *x, std::size_t n);                                            \
     LaneCentralSums centralSumsImpl(const float *x, std::size_t n, double mean);                             \
+    float finiteAbsMaxImpl(const float *x, std::size_t n);                                                   \
+    void miniFloatScaledImpl(MiniFloat format, const float *x, float *y, std::size_t n, float scale);        \
+    void mxBlocksImpl(MxFormat format, const float *x, float *y, std::size_t blocks, float *scales);         \
+    void nvFp4BlocksImpl(const float *x, float *y, std::size_t blocks, float globalScale, float *scales);    \
     }
 QS_DECLARE_LANE_KERNELS(avx2)
 QS_DECLARE_LANE_KERNELS(avx512)
@@ -148,6 +152,22 @@ LaneError laneErrorRuns(const float *x, std::size_t n, const LaneErrorSetup *run
 
 bool laneAllFinite(const float *x, std::size_t n) {
     QS_LANE_DISPATCH(allFiniteImpl, x, n);
+}
+
+float laneFiniteAbsMax(const float *x, std::size_t n) {
+    QS_LANE_DISPATCH(finiteAbsMaxImpl, x, n);
+}
+
+void laneMiniFloatScaled(MiniFloat format, const float *x, float *y, std::size_t n, float scale) {
+    QS_LANE_DISPATCH(miniFloatScaledImpl, format, x, y, n, scale);
+}
+
+void laneMxBlocks(MxFormat format, const float *x, float *y, std::size_t blocks, float *scales) {
+    QS_LANE_DISPATCH(mxBlocksImpl, format, x, y, blocks, scales);
+}
+
+void laneNvFp4Blocks(const float *x, float *y, std::size_t blocks, float globalScale, float *scales) {
+    QS_LANE_DISPATCH(nvFp4BlocksImpl, x, y, blocks, globalScale, scales);
 }
 
 LaneRange laneRange(const float *x, std::size_t n) {

@@ -8,6 +8,7 @@
 // AVX2 or AVX-512, chosen at run time) nor on the thread count, and the fake-quantized x̂ is fakeQuantize's to
 // the bit.
 
+#include "quant/microscaling.h"
 #include "quant/quantspec.h"
 #include "quant/valueerror.h"
 
@@ -208,6 +209,19 @@ struct LaneCentralSums {
 };
 LaneMomentSums laneMomentSums(const float *x, std::size_t n);
 LaneCentralSums laneCentralSums(const float *x, std::size_t n, double mean);
+
+/// The largest |x| of the finite values of x[0, n) (NaN and ±inf skipped), 0 when there are
+/// none: finiteAbsMax. A maximum picks a value, so any lane order gives the same one.
+float laneFiniteAbsMax(const float *x, std::size_t n);
+/// y = scale · roundTo<format>(x / scale) over x[0, n), any values: fakeQuantizeScaled with a
+/// usable scale, quant/minifloatkernel.h's rounding lane by lane (the same bits).
+void laneMiniFloatScaled(MiniFloat format, const float *x, float *y, std::size_t n, float scale);
+/// fakeQuantizeMxBlock on `blocks` consecutive blocks of kMxBlockSize values; scales[b] is block
+/// b's scale. The same bits as the block function.
+void laneMxBlocks(MxFormat format, const float *x, float *y, std::size_t blocks, float *scales);
+/// fakeQuantizeNvFp4Block on `blocks` consecutive blocks of kNvFp4BlockSize values with global
+/// scale g; scales[b] is block b's s_b. The same bits as the block function.
+void laneNvFp4Blocks(const float *x, float *y, std::size_t blocks, float globalScale, float *scales);
 
 /// Which build the kernels run: "sse2", "avx2" or "avx512".
 const char *laneKernelIsa();

@@ -3,6 +3,9 @@
 // operations in every build, so each build must give the same bits: this runs every build this
 // processor has through the passes that use the kernels and compares the results bit for bit.
 #include "analysis/modelscan.h"
+#include "quant/microscaling.h"
+#include "quant/minifloat.h"
+#include "quant/minifloatkernel.h"
 #include "quant/quantizer.h"
 #include "quant/valueerror.h"
 #include "stats/errorstats.h"
@@ -123,6 +126,8 @@ private Q_SLOTS:
     void errorRunsAsQuantizedRunByRun();
     void momentSumsLargestMagnitude();
     void kernelsStepThePrefetchStream();
+    void miniFloatKernelsAsScalar();
+    void mxScaleFromBits();
 };
 
 void TestStatKernels::everyBuildGivesTheSameBits() {
@@ -447,6 +452,152 @@ void TestStatKernels::kernelsStepThePrefetchStream() {
         QVERIFY(detail::prefetchStream().at == nullptr && detail::prefetchStream().end == nullptr);
     }
     QVERIFY(detail::setLaneKernelIsa({}));
+}
+
+namespace {
+
+// Values that reach every branch of the element rounding: normal and subnormal magnitudes of
+// each format around the scales used, exact ties, ±0, ±inf, NaN, the largest floats, and float
+// subnormals; in blocks of 32 so that some blocks are all zero, hold an inf or a NaN.
+std::vector<float> miniFloatSamples() {
+    std::mt19937 rng(21);
+    std::uniform_int_distribution<int> exponent(-30, 20);
+    std::uniform_int_distribution<int> kind(0, 19);
+    std::uniform_real_distribution<float> mantissa(-2.0f, 2.0f);
+    const float specials[] = {0.0f,
+                              -0.0f,
+                              std::numeric_limits<float>::infinity(),
+                              -std::numeric_limits<float>::infinity(),
+                              std::numeric_limits<float>::quiet_NaN(),
+                              std::numeric_limits<float>::max(),
+                              -std::numeric_limits<float>::max(),
+                              1e-45f,
+                              -3e-39f,
+                              0.25f,
+                              0.75f,
+                              5.0f,
+                              448.0f,
+                              464.0f,
+                              57344.0f};
+    std::vector<float> v(32 * 700 + 19);
+    for (float &x : v) {
+        const int k = kind(rng);
+        x = k == 0 ? specials[rng() % std::size(specials)] : std::ldexp(mantissa(rng), exponent(rng));
+    }
+    std::fill(v.begin() + 64, v.begin() + 96, 0.0f); // a block of zeros
+    std::fill(v.begin() + 96, v.begin() + 128, -0.0f);
+    return v;
+}
+
+bool sameBits(std::span<const float> a, std::span<const float> b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](float x, float y) {
+               return std::bit_cast<std::uint32_t>(x) == std::bit_cast<std::uint32_t>(y);
+           });
+}
+
+} // namespace
+
+// The fp8, MX and NVFP4 element kernels in the lanes against the scalar rounding they replace
+// (quant/minifloatkernel.h's roundTo, fakeQuantizeMxBlock, fakeQuantizeNvFp4Block), bit for bit
+// in every build, NaN and infinities included; and finiteAbsMax's maximum skipping NaN and inf.
+void TestStatKernels::miniFloatKernelsAsScalar() {
+    const std::vector<float> x = miniFloatSamples();
+    const std::size_t blocks32 = x.size() / kMxBlockSize;
+    const std::size_t blocks16 = x.size() / kNvFp4BlockSize;
+    for (const std::string &isa : detail::laneKernelIsas()) {
+        QVERIFY(detail::setLaneKernelIsa(isa));
+        const QByteArray where = QByteArray::fromStdString(isa);
+        for (std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(31), std::size_t(64), x.size()}) {
+            float expected = 0.0f;
+            for (std::size_t i = 0; i < n; ++i) {
+                const float a = std::fabs(x[i]);
+                expected = a <= std::numeric_limits<float>::max() && a > expected ? a : expected;
+            }
+            QCOMPARE(detail::laneFiniteAbsMax(x.data() + 64, std::min(n, x.size() - 64)), [&] {
+                float e = 0.0f;
+                for (std::size_t i = 64; i < 64 + std::min(n, x.size() - 64); ++i) {
+                    const float a = std::fabs(x[i]);
+                    e = a <= std::numeric_limits<float>::max() && a > e ? a : e;
+                }
+                return e;
+            }());
+            QCOMPARE(detail::laneFiniteAbsMax(x.data(), n), expected);
+        }
+        std::vector<float> lanes(x.size());
+        std::vector<float> scalar(x.size());
+        const auto scaledAs = [&](auto format, float scale) {
+            constexpr MiniFloat kFormat = decltype(format)::value;
+            detail::laneMiniFloatScaled(kFormat, x.data(), lanes.data(), x.size(), scale);
+            for (std::size_t i = 0; i < x.size(); ++i)
+                scalar[i] = scale * detail::roundTo<kFormat>(x[i] / scale);
+            return sameBits(lanes, scalar);
+        };
+        for (float scale : {1.0f, 0.0123f, 3.5e-3f, 1e-30f, 7e5f}) {
+            QVERIFY2(scaledAs(std::integral_constant<MiniFloat, MiniFloat::E4M3>(), scale), where);
+            QVERIFY2(scaledAs(std::integral_constant<MiniFloat, MiniFloat::E5M2>(), scale), where);
+            QVERIFY2(scaledAs(std::integral_constant<MiniFloat, MiniFloat::E2M1>(), scale), where);
+        }
+        for (MxFormat format : {MxFormat::MxFp4, MxFormat::MxFp8}) {
+            std::vector<float> scales(blocks32);
+            detail::laneMxBlocks(format, x.data(), lanes.data(), blocks32, scales.data());
+            for (std::size_t b = 0; b < blocks32; ++b) {
+                const std::span<const float> in(x.data() + b * kMxBlockSize, kMxBlockSize);
+                const float scale = fakeQuantizeMxBlock(
+                    format, in, std::span(scalar).subspan(b * kMxBlockSize, kMxBlockSize));
+                QVERIFY2(std::bit_cast<std::uint32_t>(scale) == std::bit_cast<std::uint32_t>(scales[b]),
+                         where);
+            }
+            QVERIFY2(sameBits(std::span(lanes).first(blocks32 * kMxBlockSize),
+                              std::span(scalar).first(blocks32 * kMxBlockSize)),
+                     where);
+        }
+        for (float global : {nvFp4GlobalScale(3.0f), nvFp4GlobalScale(1e-20f), nvFp4GlobalScale(0.0f)}) {
+            std::vector<float> scales(blocks16);
+            detail::laneNvFp4Blocks(x.data(), lanes.data(), blocks16, global, scales.data());
+            for (std::size_t b = 0; b < blocks16; ++b) {
+                const std::span<const float> in(x.data() + b * kNvFp4BlockSize, kNvFp4BlockSize);
+                const float scale = fakeQuantizeNvFp4Block(
+                    in, std::span(scalar).subspan(b * kNvFp4BlockSize, kNvFp4BlockSize), global);
+                QVERIFY2(std::bit_cast<std::uint32_t>(scale) == std::bit_cast<std::uint32_t>(scales[b]),
+                         where);
+            }
+            QVERIFY2(sameBits(std::span(lanes).first(blocks16 * kNvFp4BlockSize),
+                              std::span(scalar).first(blocks16 * kNvFp4BlockSize)),
+                     where);
+        }
+    }
+    QVERIFY(detail::setLaneKernelIsa({}));
+}
+
+// mxScale from the float's bits equals 2^(clamp(ilogb(amax) - emax, -127, 127)) by ilogb and
+// ldexp, over normal and subnormal magnitudes and the values that take the smallest scale.
+void TestStatKernels::mxScaleFromBits() {
+    std::vector<float> amaxes = {0.0f,
+                                 -1.0f,
+                                 std::numeric_limits<float>::infinity(),
+                                 std::numeric_limits<float>::quiet_NaN(),
+                                 std::numeric_limits<float>::max(),
+                                 std::numeric_limits<float>::min(),
+                                 std::numeric_limits<float>::denorm_min(),
+                                 1e-40f,
+                                 6.0f,
+                                 448.0f};
+    for (int e = -149; e <= 127; ++e) {
+        amaxes.push_back(std::ldexp(1.0f, e));
+        amaxes.push_back(std::nextafter(std::ldexp(1.0f, e), 0.0f));
+    }
+    for (MxFormat format : {MxFormat::MxFp4, MxFormat::MxFp8}) {
+        for (float amax : amaxes) {
+            int exponent = kE8M0MinExponent;
+            if (amax > 0.0f && amax <= std::numeric_limits<float>::max())
+                exponent =
+                    std::clamp(std::ilogb(amax) - mxElementEmax(format), kE8M0MinExponent, kE8M0MaxExponent);
+            const float expected = std::ldexp(1.0f, exponent);
+            QVERIFY2(std::bit_cast<std::uint32_t>(mxScale(format, amax)) ==
+                         std::bit_cast<std::uint32_t>(expected),
+                     qPrintable(QString::number(double(amax), 'g', 9)));
+        }
+    }
 }
 
 QTEST_GUILESS_MAIN(TestStatKernels)
