@@ -2,6 +2,7 @@
 
 #include "quant/blocklayout.h"
 #include "quant/elementwise.h"
+#include "stats/statkernels.h"
 
 #include <algorithm>
 #include <array>
@@ -15,43 +16,12 @@ namespace qs {
 
 namespace {
 
-constexpr std::array<float, 16> kCodebook = {
-    -1.0f,
-    -0.6961928009986877f,
-    -0.5250730514526367f,
-    -0.39491748809814453f,
-    -0.28444138169288635f,
-    -0.18477343022823334f,
-    -0.09105003625154495f,
-    0.0f,
-    0.07958029955625534f,
-    0.16093020141124725f,
-    0.24611230194568634f,
-    0.33791524171829224f,
-    0.44070982933044434f,
-    0.5626170039176941f,
-    0.7229568362236023f,
-    1.0f,
-};
-
 constexpr std::uint8_t kZeroCode = 7;
-
-// bitsandbytes' decision tree (dQuantizeNF4) sends v to the upper code when v > threshold. Its
-// thresholds are the double midpoints of adjacent float codes, printed as shortest decimals and
-// written as float literals. Where a midpoint lies exactly halfway between two floats, the
-// printed decimal decides the rounding, not ties-to-even, so the thresholds are its literals
-// rather than recomputed midpoints. A float on a threshold stays with the lower code.
-constexpr std::array<float, 15> kThresholds = {
-    -0.8480964004993439f,  -0.6106329262256622f,  -0.4599952697753906f,   -0.33967943489551544f,
-    -0.23460740596055984f, -0.13791173323988914f, -0.045525018125772476f, 0.03979014977812767f,
-    0.1202552504837513f,   0.2035212516784668f,   0.2920137718319893f,    0.3893125355243683f,
-    0.5016634166240692f,   0.6427869200706482f,   0.8614784181118011f,
-};
 
 // Counting the thresholds below v is branch-free, unlike a search.
 inline std::uint8_t nearestCode(float v) {
     unsigned code = 0;
-    for (const float threshold : kThresholds)
+    for (const float threshold : detail::kNf4Thresholds)
         code += v > threshold ? 1u : 0u;
     return std::uint8_t(code);
 }
@@ -71,8 +41,8 @@ inline float select(bool condition, float a, float b) {
 // nearestCode's choice made on the code values themselves: no table lookup, no loop.
 template <std::size_t... I>
 inline float nearestCodeValue(float v, std::index_sequence<I...>) {
-    float value = kCodebook[0];
-    ((value = select(v > kThresholds[I], kCodebook[I + 1], value)), ...);
+    float value = detail::kNf4Codes[0];
+    ((value = select(v > detail::kNf4Thresholds[I], detail::kNf4Codes[I + 1], value)), ...);
     return value;
 }
 
@@ -83,7 +53,8 @@ inline float nearestCodeValue(float v, std::index_sequence<I...>) {
     const float reciprocal = 1.0f / absmax;
     detail::mapElements(in, out, n, [absmax, reciprocal](float x) {
         const float dequantized =
-            nearestCodeValue(x * reciprocal, std::make_index_sequence<kThresholds.size()>()) * absmax;
+            nearestCodeValue(x * reciprocal, std::make_index_sequence<detail::kNf4Thresholds.size()>()) *
+            absmax;
         return select(std::isnan(x), x, dequantized);
     });
 }
@@ -91,7 +62,7 @@ inline float nearestCodeValue(float v, std::index_sequence<I...>) {
 } // namespace
 
 std::span<const float, 16> nf4Codebook() {
-    return kCodebook;
+    return detail::kNf4Codes;
 }
 
 std::uint8_t encodeNf4(float v) {
@@ -113,12 +84,13 @@ Result<std::vector<float>> fakeQuantizeNf4(std::span<const float> in, std::span<
     if (out.size() != in.size())
         return Error{"the output holds " + std::to_string(out.size()) + " values, the input " +
                      std::to_string(in.size())};
-    std::vector<float> absmax;
-    absmax.reserve((in.size() + kNf4BlockSize - 1) / kNf4BlockSize);
-    for (std::size_t begin = 0; begin < in.size(); begin += kNf4BlockSize) {
-        const std::size_t count = std::min(kNf4BlockSize, in.size() - begin);
-        absmax.push_back(fakeQuantizeNf4Block(in.subspan(begin, count), out.subspan(begin, count)));
-    }
+    // Whole blocks in the lanes (statkernels.h, fakeQuantizeNf4Block's bits), a shorter last one
+    // here.
+    std::vector<float> absmax((in.size() + kNf4BlockSize - 1) / kNf4BlockSize);
+    const std::size_t whole = in.size() / kNf4BlockSize;
+    detail::laneNf4Blocks(in.data(), out.data(), whole, absmax.data());
+    if (const std::size_t begin = whole * kNf4BlockSize; begin < in.size())
+        absmax.back() = fakeQuantizeNf4Block(in.subspan(begin), out.subspan(begin));
     return absmax;
 }
 

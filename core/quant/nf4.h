@@ -2,6 +2,7 @@
 
 #include "util/result.h"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -34,5 +35,42 @@ Result<std::vector<float>> fakeQuantizeNf4(std::span<const float> in, std::span<
 
 /// 4 bits plus a float32 absmax per 64 values: 4.5.
 double nf4BitsPerWeight();
+
+namespace detail {
+
+// The codes and bitsandbytes' thresholds, for the block kernels (nf4.cpp and the lanes of
+// stats/statkernels.h).
+inline constexpr std::array<float, 16> kNf4Codes = {
+    -1.0f,
+    -0.6961928009986877f,
+    -0.5250730514526367f,
+    -0.39491748809814453f,
+    -0.28444138169288635f,
+    -0.18477343022823334f,
+    -0.09105003625154495f,
+    0.0f,
+    0.07958029955625534f,
+    0.16093020141124725f,
+    0.24611230194568634f,
+    0.33791524171829224f,
+    0.44070982933044434f,
+    0.5626170039176941f,
+    0.7229568362236023f,
+    1.0f,
+};
+
+// bitsandbytes' decision tree (dQuantizeNF4) sends v to the upper code when v > threshold. Its
+// thresholds are the double midpoints of adjacent float codes, printed as shortest decimals and
+// written as float literals. Where a midpoint lies exactly halfway between two floats, the
+// printed decimal decides the rounding, not ties-to-even, so the thresholds are its literals
+// rather than recomputed midpoints. A float on a threshold stays with the lower code.
+inline constexpr std::array<float, 15> kNf4Thresholds = {
+    -0.8480964004993439f,  -0.6106329262256622f,  -0.4599952697753906f,   -0.33967943489551544f,
+    -0.23460740596055984f, -0.13791173323988914f, -0.045525018125772476f, 0.03979014977812767f,
+    0.1202552504837513f,   0.2035212516784668f,   0.2920137718319893f,    0.3893125355243683f,
+    0.5016634166240692f,   0.6427869200706482f,   0.8614784181118011f,
+};
+
+} // namespace detail
 
 } // namespace qs

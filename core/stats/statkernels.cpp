@@ -54,6 +54,7 @@ namespace sse2 {
     void miniFloatScaledImpl(MiniFloat format, const float *x, float *y, std::size_t n, float scale);        \
     void mxBlocksImpl(MxFormat format, const float *x, float *y, std::size_t blocks, float *scales);         \
     void nvFp4BlocksImpl(const float *x, float *y, std::size_t blocks, float globalScale, float *scales);    \
+    void nf4BlocksImpl(const float *x, float *y, std::size_t blocks, float *absmax);                         \
     }
 QS_DECLARE_LANE_KERNELS(avx2)
 QS_DECLARE_LANE_KERNELS(avx512)
@@ -168,6 +169,10 @@ void laneMxBlocks(MxFormat format, const float *x, float *y, std::size_t blocks,
 
 void laneNvFp4Blocks(const float *x, float *y, std::size_t blocks, float globalScale, float *scales) {
     QS_LANE_DISPATCH(nvFp4BlocksImpl, x, y, blocks, globalScale, scales);
+}
+
+void laneNf4Blocks(const float *x, float *y, std::size_t blocks, float *absmax) {
+    QS_LANE_DISPATCH(nf4BlocksImpl, x, y, blocks, absmax);
 }
 
 LaneRange laneRange(const float *x, std::size_t n) {

@@ -9,6 +9,7 @@
 // the bit.
 
 #include "quant/microscaling.h"
+#include "quant/nf4.h"
 #include "quant/quantspec.h"
 #include "quant/valueerror.h"
 
@@ -222,6 +223,9 @@ void laneMxBlocks(MxFormat format, const float *x, float *y, std::size_t blocks,
 /// fakeQuantizeNvFp4Block on `blocks` consecutive blocks of kNvFp4BlockSize values with global
 /// scale g; scales[b] is block b's s_b. The same bits as the block function.
 void laneNvFp4Blocks(const float *x, float *y, std::size_t blocks, float globalScale, float *scales);
+/// fakeQuantizeNf4Block on `blocks` consecutive blocks of kNf4BlockSize values; absmax[b] is block
+/// b's absmax. The same bits as the block function.
+void laneNf4Blocks(const float *x, float *y, std::size_t blocks, float *absmax);
 
 /// Which build the kernels run: "sse2", "avx2" or "avx512".
 const char *laneKernelIsa();

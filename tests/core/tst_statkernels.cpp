@@ -6,6 +6,7 @@
 #include "quant/microscaling.h"
 #include "quant/minifloat.h"
 #include "quant/minifloatkernel.h"
+#include "quant/nf4.h"
 #include "quant/quantizer.h"
 #include "quant/valueerror.h"
 #include "stats/errorstats.h"
@@ -486,6 +487,15 @@ std::vector<float> miniFloatSamples() {
     }
     std::fill(v.begin() + 64, v.begin() + 96, 0.0f); // a block of zeros
     std::fill(v.begin() + 96, v.begin() + 128, -0.0f);
+    // An NF4 block of absmax 1 holding every threshold of either sign: a value on a threshold
+    // keeps the lower code.
+    std::fill(v.begin() + 128, v.begin() + 192, 0.0f);
+    v[128] = 1.0f;
+    for (std::size_t k = 0; k < detail::kNf4Thresholds.size(); ++k) {
+        v[129 + k] = detail::kNf4Thresholds[k];
+        v[129 + 15 + k] = -detail::kNf4Thresholds[k];
+        v[129 + 30 + k] = std::nextafter(detail::kNf4Thresholds[k], 1.0f);
+    }
     return v;
 }
 
@@ -497,8 +507,9 @@ bool sameBits(std::span<const float> a, std::span<const float> b) {
 
 } // namespace
 
-// The fp8, MX and NVFP4 element kernels in the lanes against the scalar rounding they replace
-// (quant/minifloatkernel.h's roundTo, fakeQuantizeMxBlock, fakeQuantizeNvFp4Block), bit for bit
+// The fp8, MX, NF4 and NVFP4 element kernels in the lanes against the scalar rounding they replace
+// (quant/minifloatkernel.h's roundTo, fakeQuantizeMxBlock, fakeQuantizeNf4Block,
+// fakeQuantizeNvFp4Block), bit for bit
 // in every build, NaN and infinities included; and finiteAbsMax's maximum skipping NaN and inf.
 void TestStatKernels::miniFloatKernelsAsScalar() {
     const std::vector<float> x = miniFloatSamples();
@@ -549,6 +560,21 @@ void TestStatKernels::miniFloatKernelsAsScalar() {
             }
             QVERIFY2(sameBits(std::span(lanes).first(blocks32 * kMxBlockSize),
                               std::span(scalar).first(blocks32 * kMxBlockSize)),
+                     where);
+        }
+        {
+            const std::size_t blocks64 = x.size() / kNf4BlockSize;
+            std::vector<float> absmax(blocks64);
+            detail::laneNf4Blocks(x.data(), lanes.data(), blocks64, absmax.data());
+            for (std::size_t b = 0; b < blocks64; ++b) {
+                const std::span<const float> in(x.data() + b * kNf4BlockSize, kNf4BlockSize);
+                const float amax =
+                    fakeQuantizeNf4Block(in, std::span(scalar).subspan(b * kNf4BlockSize, kNf4BlockSize));
+                QVERIFY2(std::bit_cast<std::uint32_t>(amax) == std::bit_cast<std::uint32_t>(absmax[b]),
+                         where);
+            }
+            QVERIFY2(sameBits(std::span(lanes).first(blocks64 * kNf4BlockSize),
+                              std::span(scalar).first(blocks64 * kNf4BlockSize)),
                      where);
         }
         for (float global : {nvFp4GlobalScale(3.0f), nvFp4GlobalScale(1e-20f), nvFp4GlobalScale(0.0f)}) {
