@@ -337,46 +337,55 @@ QS_LANES_INLINE std::uint32_t laneBits(MaskLanes mask) {
     return bits;
 }
 
-/// The largest lane (max picks an operand, so the value is exact; which of -0 and +0 is left open).
+// The lane Pick keeps of all (Pick(a, b) is a or b), by halving: a pick, not a computation, so
+// any order gives the same value (which of -0 and +0 is left open). One overload per width: GCC
+// drops vector_size from a type that depends on a template parameter.
+using Floats8 = float __attribute__((vector_size(8 * sizeof(float))));
+using Floats4 = float __attribute__((vector_size(4 * sizeof(float))));
+using Floats2 = float __attribute__((vector_size(2 * sizeof(float))));
+
+template <class Half, class Pick, class V>
+QS_LANES_INLINE Half pickHalf(V v, Pick pick) {
+    Half low, high;
+    std::memcpy(&low, &v, sizeof low);
+    std::memcpy(&high, reinterpret_cast<const char *>(&v) + sizeof low, sizeof high);
+    return pick(low, high);
+}
+template <class Pick>
+QS_LANES_INLINE float pickLane(Floats2 v, Pick pick) {
+    return pick(v, Floats2{v[1], v[0]})[0];
+}
+template <class Pick>
+QS_LANES_INLINE float pickLane(Floats4 v, Pick pick) {
+    return pickLane(pickHalf<Floats2>(v, pick), pick);
+}
+template <class Pick>
+QS_LANES_INLINE float pickLane(Floats8 v, Pick pick) {
+    return pickLane(pickHalf<Floats4>(v, pick), pick);
+}
+#if defined(__AVX512F__)
+template <class Pick>
+QS_LANES_INLINE float pickLane(FloatPart v, Pick pick) {
+    return pickLane(pickHalf<Floats8>(v, pick), pick);
+}
+#endif
+
+/// The largest lane.
 QS_LANES_INLINE float largestLane(FloatLanes v) {
+    const auto larger = [](auto a, auto b) { return a > b ? a : b; };
     FloatPart m = v.part[0];
     for (int p = 1; p < kParts; ++p)
-        m = m > v.part[p] ? m : v.part[p];
-#if defined(__AVX512F__)
-    const __m512 z = (__m512)m;
-    const __m256 high = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(__mmask8(0xf), _mm512_castps_pd(z), 1));
-    const __m256 low = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(__mmask8(0xf), _mm512_castps_pd(z), 0));
-    const __m256 half = _mm256_max_ps(low, high);
-    __m128 q = _mm_max_ps(_mm256_castps256_ps128(half), _mm256_extractf128_ps(half, 1));
-    q = _mm_max_ps(q, _mm_movehl_ps(q, q));
-    return _mm_cvtss_f32(_mm_max_ss(q, _mm_shuffle_ps(q, q, 1)));
-#else
-    float r = m[0];
-    for (int i = 1; i < kPartWidth; ++i)
-        r = r > m[i] ? r : m[i];
-    return r;
-#endif
+        m = larger(m, v.part[p]);
+    return pickLane(m, larger);
 }
 
-/// The smallest lane, as largestLane.
+/// The smallest lane.
 QS_LANES_INLINE float smallestLane(FloatLanes v) {
+    const auto smaller = [](auto a, auto b) { return a < b ? a : b; };
     FloatPart m = v.part[0];
     for (int p = 1; p < kParts; ++p)
-        m = m < v.part[p] ? m : v.part[p];
-#if defined(__AVX512F__)
-    const __m512 z = (__m512)m;
-    const __m256 high = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(__mmask8(0xf), _mm512_castps_pd(z), 1));
-    const __m256 low = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(__mmask8(0xf), _mm512_castps_pd(z), 0));
-    const __m256 half = _mm256_min_ps(low, high);
-    __m128 q = _mm_min_ps(_mm256_castps256_ps128(half), _mm256_extractf128_ps(half, 1));
-    q = _mm_min_ps(q, _mm_movehl_ps(q, q));
-    return _mm_cvtss_f32(_mm_min_ss(q, _mm_shuffle_ps(q, q, 1)));
-#else
-    float r = m[0];
-    for (int i = 1; i < kPartWidth; ++i)
-        r = r < m[i] ? r : m[i];
-    return r;
-#endif
+        m = smaller(m, v.part[p]);
+    return pickLane(m, smaller);
 }
 
 /// The low byte of every lane, lane g to out[g].
