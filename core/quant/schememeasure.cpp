@@ -300,23 +300,21 @@ ChunkPlan fp8Plan(const QuantSpec &spec, const ParamGrid &grid, const std::optio
                                               ChunkResult &r) {
         const ParamGrid sub = ParamGrid::make(chunkShape(in.size(), cols), spec.granularity).value();
         reserveParams(r, std::size_t(sub.groupCount()));
-        std::vector<float> group;
-        std::vector<float> result;
+        // A group's runs (a tile's rows) are read where they lie: its largest magnitude is the
+        // largest of its runs', and the element rounding goes value by value, so no copy of the
+        // group is needed to give its bits.
         for (std::int64_t g = 0; g < sub.groupCount(); ++g) {
-            group.clear();
+            float groupAmax = 0.0f;
             sub.forEachRun(g, [&](std::int64_t b, std::int64_t e) {
-                group.insert(group.end(), in.begin() + b, in.begin() + e);
+                groupAmax = std::max(groupAmax, finiteAbsMax(in.subspan(std::size_t(b), std::size_t(e - b))));
             });
-            result.resize(group.size());
-            const float amax = finiteAbsMax(group) * ratio;
+            const float amax = groupAmax * ratio;
             const float scale = roundScale(miniFloatScale(format, amax), spec.scaleDtype);
-            fakeQuantizeScaled(format, group, result, scale);
-            addFp8Params(r, scale, amax);
-            std::size_t next = 0;
             sub.forEachRun(g, [&](std::int64_t b, std::int64_t e) {
-                std::copy_n(result.begin() + std::ptrdiff_t(next), e - b, out.begin() + b);
-                next += std::size_t(e - b);
+                fakeQuantizeScaled(format, in.subspan(std::size_t(b), std::size_t(e - b)),
+                                   out.subspan(std::size_t(b), std::size_t(e - b)), scale);
             });
+            addFp8Params(r, scale, amax);
         }
     };
     return plan;
