@@ -32,12 +32,22 @@ HintBar::HintBar(const QString &settingsKey, QWidget *parent)
 
 void HintBar::offer(const QString &text) {
     m_label->setText(text);
-    setVisible(!wasDismissed());
+    m_offered = true;
+    updateShown();
+}
+
+void HintBar::setApplicable(bool applicable) {
+    m_applicable = applicable;
+    updateShown();
 }
 
 void HintBar::dismiss() {
     QSettings().setValue(m_settingsKey, true);
     hide();
+}
+
+void HintBar::updateShown() {
+    setVisible(m_offered && m_applicable && !wasDismissed());
 }
 
 bool HintBar::wasDismissed() const {

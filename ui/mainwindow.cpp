@@ -142,6 +142,7 @@ void MainWindow::createPanels() {
     m_plotSplitter->setStretchFactor(0, 5);
     m_plotSplitter->setStretchFactor(1, 4);
     m_hint = new HintBar(kHintKey, this);
+    m_hint->setApplicable(false); // no tensor on screen yet, so no handles
     auto *central = new QWidget(this);
     auto *centralLayout = new QVBoxLayout(central);
     centralLayout->setContentsMargins(0, 0, 0, 0);
@@ -377,6 +378,9 @@ void MainWindow::connectPanels() {
     connect(m_undo, &PlanUndo::revealTensor, m_browser, &TensorBrowser::selectTensor);
     // Doing what the hint says is the best sign it was read.
     connect(m_histogram, &HistogramPlot::thresholdsDragFinished, m_hint, &HintBar::dismiss);
+    connect(m_histogram, &HistogramPlot::ratioDragFinished, m_hint, &HintBar::dismiss);
+    // The hint speaks of the handles: it waits while the scheme on screen has none to drag.
+    connect(m_histogram, &HistogramPlot::handlesShownChanged, m_hint, &HintBar::setApplicable);
     connect(m_exporter, &ConfigExporter::finished, this, &MainWindow::onExportFinished);
 }
 

@@ -333,7 +333,7 @@ void TestWindowActions::docksRecoverAfterResize() {
 }
 
 // On first start the demo says it is synthetic and the hint says the handles can be dragged;
-// dragging dismisses the hint for good.
+// it waits while the scheme has no handles, and dragging dismisses it for good.
 void TestWindowActions::firstStartHint() {
     QSettings().remove(QStringLiteral("hints"));
     m_window->openDemo();
@@ -347,6 +347,15 @@ void TestWindowActions::firstStartHint() {
     QSignalSpy exact(m_window->controller(), &AnalysisController::exactShown);
     QTRY_VERIFY_WITH_TIMEOUT(!exact.isEmpty() || m_window->controller()->currentAnalysis(), kTimeoutMs);
     QTRY_VERIFY_WITH_TIMEOUT(m_window->errorPlot()->curvePlot()->graphCount() > 0, kTimeoutMs);
+    // A scheme without handles (NVFP4: each block scales to its maximum) has nothing to drag:
+    // the hint waits, and comes back with int.
+    qs::QuantSpec nvfp4 = m_window->controller()->session().defaultSpec();
+    const qs::QuantSpec plain = nvfp4;
+    nvfp4.format = qs::NumberFormat::NvFp4;
+    m_window->controller()->setDefaultScheme(nvfp4);
+    QTRY_VERIFY_WITH_TIMEOUT(!hint->isVisible(), kTimeoutMs);
+    m_window->controller()->setDefaultScheme(plain);
+    QTRY_VERIFY_WITH_TIMEOUT(hint->isVisible(), kTimeoutMs);
     dragUpperHandleToHalf();
     QVERIFY(!hint->isVisible());
 
