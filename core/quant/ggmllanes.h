@@ -237,9 +237,18 @@ QS_LANES_INLINE FloatLanes roundLanes(FloatLanes x) {
 }
 
 QS_LANES_INLINE FloatPart clampPart(FloatPart level, FloatPart lo, FloatPart hi) {
-    // What std::min(hi, level) and std::max(lo, ·) compute, as one minps and one maxps.
+    // What std::min(hi, level) and std::max(lo, ·) compute, as one minps and one maxps: minps
+    // and maxps give their second operand when the first is NaN or the two are equal, as these
+    // comparisons do. By the intrinsics where GCC made each a compare into a mask and a masked
+    // move (the zero-masked forms: the plain ones start from an undefined register GCC warns
+    // about).
+#if defined(__AVX512F__)
+    const auto capped = _mm512_maskz_min_ps(__mmask16(0xffff), (__m512)level, (__m512)hi);
+    return (FloatPart)_mm512_maskz_max_ps(__mmask16(0xffff), capped, (__m512)lo);
+#else
     const FloatPart capped = level < hi ? level : hi;
     return lo < capped ? capped : lo;
+#endif
 }
 
 /// std::max(lo, std::min(hi, level)) lane-wise, for exact integer levels.
