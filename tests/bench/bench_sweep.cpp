@@ -5,7 +5,8 @@
 // over the same mapped shards (2 threads) each read every byte once. Prints GB/s of both (10^9
 // bytes of stored tensor data per second) and their ratio; the issue aims at a sweep of at least
 // half the read.
-// Usage: bench_sweep [GiB = 3] [runs = 3] [granularity = channel] [bits = 8]
+// Usage: bench_sweep [GiB = 3] [runs = 3] [granularity = channel] [bits = 8], or
+//        bench_sweep GiB runs FORMAT [granularity = tensor] for another format (nvfp4, q4_k, ...)
 //   (QS_BENCH_STAT=min reports the fastest run; QS_BENCH_ISA=avx2 times another build of the
 //   lane kernels)
 #include "analysis/modelscan.h"
@@ -135,15 +136,29 @@ int main(int argc, char **argv) {
     const double gib = argc > 1 ? std::max(0.1, std::atof(argv[1])) : 3.0;
     const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 3;
     qs::bench::chooseLaneIsa();
-    const std::string granularity = argc > 3 ? argv[3] : "channel";
-    const int bits = argc > 4 ? std::atoi(argv[4]) : 8;
-    qs::QuantSpec spec = qs::intSpec(bits, qs::Scheme::Symmetric);
-    const auto parsed = qs::parseGranularity(granularity);
-    if (!parsed || bits < 2 || bits > 16)
-        die("usage: bench_sweep [GiB] [runs] [granularity] [bits 2-16]" +
-            (parsed ? std::string() : ": " + parsed.error()));
-    spec.granularity = parsed.value();
-    const std::string scheme = "int" + std::to_string(bits) + " " + granularity;
+    // The third argument is int's granularity, or another format by name (fp8_e4m3, nvfp4,
+    // q4_k, ...), then with the fourth as its granularity where it takes one.
+    const std::string third = argc > 3 ? argv[3] : "channel";
+    qs::QuantSpec spec;
+    std::string scheme;
+    if (const auto format = qs::formatFromName(third); format && *format != qs::NumberFormat::Int) {
+        spec.format = *format;
+        const std::string granularity = argc > 4 ? argv[4] : "tensor";
+        const auto parsed = qs::parseGranularity(granularity);
+        if (!parsed)
+            die("usage: bench_sweep [GiB] [runs] FORMAT [granularity]: " + parsed.error());
+        spec.granularity = parsed.value();
+        scheme = third + (granularity == "tensor" ? std::string() : " " + granularity);
+    } else {
+        const int bits = argc > 4 ? std::atoi(argv[4]) : 8;
+        spec = qs::intSpec(bits, qs::Scheme::Symmetric);
+        const auto parsed = qs::parseGranularity(third);
+        if (!parsed || bits < 2 || bits > 16)
+            die("usage: bench_sweep [GiB] [runs] [granularity] [bits 2-16]" +
+                (parsed ? std::string() : ": " + parsed.error()));
+        spec.granularity = parsed.value();
+        scheme = "int" + std::to_string(bits) + " " + third;
+    }
     QTemporaryDir dir; // removed with everything in it on exit
     if (!dir.isValid())
         die("cannot create a temporary directory");
