@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "analysis/schemeanalysis.h"
 #include "analysiscontroller.h"
 #include "busyindicator.h"
 #include "checkpointpropertiesdialog.h"
@@ -142,7 +143,6 @@ void MainWindow::createPanels() {
     m_plotSplitter->setStretchFactor(0, 5);
     m_plotSplitter->setStretchFactor(1, 4);
     m_hint = new HintBar(kHintKey, this);
-    m_hint->setApplicable(false); // no tensor on screen yet, so no handles
     auto *central = new QWidget(this);
     auto *centralLayout = new QVBoxLayout(central);
     centralLayout->setContentsMargins(0, 0, 0, 0);
@@ -379,8 +379,12 @@ void MainWindow::connectPanels() {
     // Doing what the hint says is the best sign it was read.
     connect(m_histogram, &HistogramPlot::thresholdsDragFinished, m_hint, &HintBar::dismiss);
     connect(m_histogram, &HistogramPlot::ratioDragFinished, m_hint, &HintBar::dismiss);
-    // The hint speaks of the handles: it waits while the scheme on screen has none to drag.
-    connect(m_histogram, &HistogramPlot::handlesShownChanged, m_hint, &HintBar::setApplicable);
+    // The hint speaks of the handles: it waits while the scheme on screen has none to drag. Known
+    // from the spec as soon as a tensor is chosen, so the bar does not push the plots down later.
+    connect(m_controller, &AnalysisController::tensorConfigured, m_hint, [this] {
+        const qs::QuantSpec &spec = m_controller->currentSpec();
+        m_hint->setApplicable(qs::isPerTensorInt(spec) || qs::takesClipRatio(spec));
+    });
     connect(m_exporter, &ConfigExporter::finished, this, &MainWindow::onExportFinished);
 }
 

@@ -362,9 +362,12 @@ std::vector<double> normalisedLevels(const SchemeAnalysis &a, std::int64_t g, do
     return {};
 }
 
+bool takesClipRatio(const QuantSpec &spec) {
+    return takesRatio(spec) && spec.method == CalibMethod::MinMax && spec.rangeMode != RangeMode::Saturating;
+}
+
 std::optional<std::pair<double, double>> ratioBase(const SchemeAnalysis &a, std::int64_t g) {
-    if (g < 0 || g >= a.grid.groupCount() || !takesRatio(a.spec) || a.spec.method != CalibMethod::MinMax ||
-        a.spec.rangeMode == RangeMode::Saturating)
+    if (g < 0 || g >= a.grid.groupCount() || !takesClipRatio(a.spec))
         return std::nullopt;
     if (familyOf(a.spec) == FormatFamily::Integer) {
         const QuantParams p = intParamsAtRatio(a, g, 1.0);

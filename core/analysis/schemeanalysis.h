@@ -91,6 +91,10 @@ double normalisingScale(const SchemeAnalysis &analysis, std::int64_t group);
 /// not set by a clip ratio (block formats, a fixed clip, a calibration method).
 std::optional<std::pair<double, double>> ratioBase(const SchemeAnalysis &analysis, std::int64_t group);
 
+/// Whether spec's groups take a clip ratio the window's handles can drag: int and fp8 under
+/// minmax, not saturating (a saturating spec's thresholds are its own).
+bool takesClipRatio(const QuantSpec &spec);
+
 /// A histogram of one group's finite values over their [min, max] (bins bins; a constant group
 /// gets a small interval around its value). O(group size), small enough for the GUI thread.
 Histogram groupHistogram(std::span<const float> values, const ParamGrid &grid, std::int64_t group,

@@ -227,10 +227,6 @@ void HistogramPlot::Private::updateOverlay() {
         m_handles[i]->setVisible(shown);
         m_grabMarks[i]->setVisible(shown);
     }
-    if (shown != m_handlesShown) {
-        m_handlesShown = shown;
-        Q_EMIT m_owner->handlesShownChanged(shown);
-    }
     updateBars();
     updateLevels();
     updateShading();

@@ -92,9 +92,6 @@ Q_SIGNALS:
     void ratioDragged(double ratio);
     /// LevelView: when the drag ends, and on each arrow-key nudge (±0.01): the ratio to commit.
     void ratioDragFinished(double ratio);
-    /// The clip handles appeared (a scheme with a range or ratio to drag) or went (casts, block
-    /// and codebook formats, no tensor).
-    void handlesShownChanged(bool shown);
     /// The x-axis value under the mouse as it moves over the plot area with no button held
     /// (in the axis' units: weight value, or value / scale in a normalised LevelView).
     void valueHovered(double x);

@@ -106,7 +106,6 @@ public:
     Handle m_drag = None;
     // A press that only selects a handle commits nothing (it would switch to saturating).
     bool m_dragMoved = false;
-    bool m_handlesShown = false; // as last reported by handlesShownChanged
     // The handle the arrow keys move.
     Handle m_selected = Upper;
     // True until the user zooms or pans: the view then follows the tensor and clip range.
