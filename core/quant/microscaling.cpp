@@ -17,9 +17,7 @@ constexpr float kLargestFloat = std::numeric_limits<float>::max();
 constexpr float kE2M1Max = detail::kMaxValue<MiniFloat::E2M1>;
 constexpr float kE4M3Max = detail::kMaxValue<MiniFloat::E4M3>;
 
-bool positiveFinite(float v) {
-    return v > 0.0f && v <= kLargestFloat;
-}
+using detail::positiveFinite;
 
 // The scale is a power of two, so multiplying by its exact inverse gives the same bits as
 // dividing, and s · e is exact: only the element rounding loses information.

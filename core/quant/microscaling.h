@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <cfloat>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -42,7 +41,7 @@ inline int mxElementEmax(MxFormat format) {
 /// the float's bits (a call of ilogb and ldexp per block of 32 values cost more than the block).
 inline float mxScale(MxFormat format, float amax) {
     int exponent = kE8M0MinExponent;
-    if (amax > 0.0f && amax <= FLT_MAX) {
+    if (detail::positiveFinite(amax)) {
         // floor(log2 amax): the exponent field of a normal number, ilogb for a subnormal one.
         const auto biased = int(std::bit_cast<std::uint32_t>(amax) >> 23);
         const int log2 = biased != 0 ? biased - 127 : std::ilogb(amax);
@@ -78,7 +77,7 @@ float nvFp4GlobalScale(float tensorAmax);
 /// s_b = e4m3(g · blockAmax / 6), computed in float32 in that order, rounded to nearest even and
 /// saturated at 448. 0 when g is not positive and finite.
 inline float nvFp4BlockScale(float globalScale, float blockAmax) {
-    if (!(globalScale > 0.0f && globalScale <= FLT_MAX))
+    if (!detail::positiveFinite(globalScale))
         return 0.0f;
     return detail::roundTo<MiniFloat::E4M3>(globalScale * blockAmax / detail::kMaxValue<MiniFloat::E2M1>);
 }

@@ -29,10 +29,6 @@ MiniFloatInfo makeInfo(std::string_view name) {
     return info;
 }
 
-bool usableScale(float scale) {
-    return scale > 0.0f && scale <= std::numeric_limits<float>::max();
-}
-
 } // namespace
 
 const MiniFloatInfo &miniFloatInfo(MiniFloat format) {
@@ -104,12 +100,12 @@ std::span<const float> miniFloatLevels(MiniFloat format) {
 
 float miniFloatScale(MiniFloat format, float amax) {
     const float scale = amax / miniFloatInfo(format).maxValue;
-    return usableScale(scale) ? scale : 0.0f;
+    return detail::positiveFinite(scale) ? scale : 0.0f;
 }
 
 void fakeQuantizeScaled(MiniFloat format, std::span<const float> in, std::span<float> out, float scale) {
     const std::size_t n = std::min(in.size(), out.size());
-    if (!usableScale(scale)) {
+    if (!detail::positiveFinite(scale)) {
         fillZeroKeepingNan(in.first(n), out.first(n));
         return;
     }

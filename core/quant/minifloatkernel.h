@@ -46,6 +46,11 @@ constexpr float pow2(int k) {
     return std::bit_cast<float>(std::uint32_t(k + 127) << 23);
 }
 
+// Whether v can serve as a scale: positive and finite (NaN fails both comparisons).
+constexpr bool positiveFinite(float v) {
+    return v > 0.0f && v <= std::numeric_limits<float>::max();
+}
+
 constexpr float withSignBit(float v) {
     return std::bit_cast<float>(std::bit_cast<std::uint32_t>(v) | 0x80000000u);
 }
