@@ -31,6 +31,12 @@ Outcome<T> toOutcome(Result<std::shared_ptr<const T>> result) {
     return {std::move(result).value(), {}};
 }
 
+Outcome<TensorQuantAnalysis> toOutcome(Result<TensorQuantAnalysis> result) {
+    if (!result)
+        return {nullptr, QString::fromStdString(result.error())};
+    return {std::make_shared<const TensorQuantAnalysis>(std::move(result).value()), {}};
+}
+
 // A scheme's analysis wrapped as a QuantAnalysis, whose error figures are the scheme's.
 Result<std::shared_ptr<const QuantAnalysis>> schemeQuantAnalysis(const TensorAnalysis &tensor,
                                                                  const QuantSpec &spec,
@@ -111,35 +117,32 @@ void AnalysisService::setImportance(std::shared_ptr<const ImportanceMatrix> matr
 }
 
 quint64 AnalysisService::requestTensor(std::size_t index) {
-    retire(*m_quantJob);
-    std::shared_ptr<const CheckpointReader> reader = m_reader;
-    const QString what = tr("Loading %1").arg(tensorName(reader.get(), index));
-    return startJob<TensorQuantAnalysis>(*m_tensorJob, what, [reader, index](const RunControl &control) {
-        if (!reader)
-            return Outcome<TensorQuantAnalysis>{nullptr, QStringLiteral("no checkpoint is open")};
-        auto tensor = analyzeTensor(*reader, index, control);
+    return startLoad(index, [](const CheckpointReader &reader, std::size_t i, const RunControl &control) {
+        auto tensor = analyzeTensor(reader, i, control);
         if (!tensor)
-            return Outcome<TensorQuantAnalysis>{nullptr, QString::fromStdString(tensor.error())};
-        return Outcome<TensorQuantAnalysis>{std::make_shared<const TensorQuantAnalysis>(
-                                                TensorQuantAnalysis{std::move(tensor).value(), nullptr}),
-                                            {}};
+            return Result<TensorQuantAnalysis>(Error{tensor.error()});
+        return Result<TensorQuantAnalysis>(TensorQuantAnalysis{std::move(tensor).value(), nullptr});
     });
 }
 
 quint64 AnalysisService::requestTensorWithQuant(std::size_t index, CalibMethod method, SpecFromScan specFor) {
+    return startLoad(index, [method, specFor = std::move(specFor)](const CheckpointReader &reader,
+                                                                   std::size_t i, const RunControl &control) {
+        return analyzeTensorWithQuant(reader, i, method, specFor, control);
+    });
+}
+
+template <typename Load>
+quint64 AnalysisService::startLoad(std::size_t index, Load load) {
     retire(*m_quantJob);
     std::shared_ptr<const CheckpointReader> reader = m_reader;
     const QString what = tr("Loading %1").arg(tensorName(reader.get(), index));
-    auto work = [reader, index, method, specFor = std::move(specFor)](const RunControl &control) {
-        if (!reader)
-            return Outcome<TensorQuantAnalysis>{nullptr, QStringLiteral("no checkpoint is open")};
-        auto both = analyzeTensorWithQuant(*reader, index, method, specFor, control);
-        if (!both)
-            return Outcome<TensorQuantAnalysis>{nullptr, QString::fromStdString(both.error())};
-        return Outcome<TensorQuantAnalysis>{
-            std::make_shared<const TensorQuantAnalysis>(std::move(both).value()), {}};
-    };
-    return startJob<TensorQuantAnalysis>(*m_tensorJob, what, std::move(work));
+    return startJob<TensorQuantAnalysis>(
+        *m_tensorJob, what, [reader, index, load = std::move(load)](const RunControl &control) {
+            if (!reader)
+                return Outcome<TensorQuantAnalysis>{nullptr, QStringLiteral("no checkpoint is open")};
+            return toOutcome(load(*reader, index, control));
+        });
 }
 
 quint64 AnalysisService::requestQuant(std::shared_ptr<const TensorAnalysis> tensor, const QuantSpec &spec) {

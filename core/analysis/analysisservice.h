@@ -63,6 +63,9 @@ private:
     struct Job;
     template <typename T, typename Work>
     quint64 startJob(Job &job, const QString &what, Work work);
+    // A tensor job: load(reader, index, control) gives the tensor and, or not, its quant analysis.
+    template <typename Load>
+    quint64 startLoad(std::size_t index, Load load);
     template <typename T>
     void finishJob(Job &job, QFutureWatcherBase *watcher, quint64 generation);
     void retire(Job &job);
