@@ -197,7 +197,7 @@ QVariant ModelTableModel::displayText(const Row &row, int column) const {
     case MaxError:
         return measured ? QVariant(formatNumber(s.error->maxAbsError, 3)) : QVariant(QString());
     case Clipped:
-        return s.clippedFraction ? QVariant(formatPercent(*s.clippedFraction)) : QVariant(QString());
+        return optionalPercent(s.clippedFraction);
     case Underflow:
         return optionalPercent(underflowFraction(s));
     case Kurtosis:
