@@ -235,6 +235,19 @@ void TestBitsPanel::hoverHistogramInWindow() {
 
     BitsPanel *panel = m_window->bitsPanel();
     QCustomPlot *plot = m_window->histogramPlot()->plot();
+    // The dock takes its width from the plots in a later layout pass, and the exact figures now
+    // come with the tensor's load, so nothing else waits for it: read the histogram's pixels
+    // only once its plot area and range hold still across event loop turns.
+    QRect lastArea;
+    QCPRange lastRange;
+    QTRY_VERIFY([&] {
+        const QRect area = plot->axisRect()->rect();
+        const QCPRange now = plot->xAxis->range();
+        const bool still = area == lastArea && now == lastRange;
+        lastArea = area;
+        lastRange = now;
+        return still;
+    }());
     const QCPRange range = plot->xAxis->range();
     const QPoint hover = histogramPixel(range.lower + 0.3 * range.size());
     const double hovered = plot->xAxis->pixelToCoord(hover.x());
