@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <set>
 
 namespace qs {
 
@@ -136,16 +135,23 @@ float groupAbsMax(const SchemeAnalysis &a, std::int64_t g) {
     return std::max(std::abs(lo), std::abs(hi));
 }
 
-std::vector<double> distinctDequantized(const SchemeAnalysis &a, std::int64_t g, double divisor) {
-    std::set<double> distinct;
-    a.grid.forEachRun(g, [&](std::int64_t begin, std::int64_t end) {
-        for (std::int64_t i = begin; i < end; ++i) {
-            const float v = a.quantization.dequantized[std::size_t(i)];
-            if (std::isfinite(v))
-                distinct.insert(double(v) / divisor);
-        }
-    });
-    return {distinct.begin(), distinct.end()};
+// A llama.cpp scale group's levels, each divided by divisor: every code's value as the decoder
+// computes it (finite ones, ascending, once each).
+std::vector<double> ggmlGroupLevels(const SchemeAnalysis &a, std::int64_t g, double divisor) {
+    const std::vector<GgmlGroupGrid> &grids = a.quantization.groupGrids;
+    if (std::size_t(g) >= grids.size())
+        return {};
+    const GgmlGroupGrid grid = grids[std::size_t(g)];
+    const GgmlLevelCodes codes = ggmlLevelCodes(ggmlTypeOf(a.spec.format));
+    std::vector<double> levels;
+    for (int k = codes.lowest; k <= codes.highest; ++k) {
+        const float level = grid.step * float(k) - grid.offset;
+        if (std::isfinite(level))
+            levels.push_back(double(level) / divisor);
+    }
+    std::sort(levels.begin(), levels.end());
+    levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+    return levels;
 }
 
 Histogram emptyHistogram(double lo, double hi, int bins) {
@@ -318,7 +324,7 @@ std::vector<double> groupLevels(const SchemeAnalysis &a, std::int64_t g) {
         return levels;
     }
     case FormatFamily::GgmlBlock:
-        return distinctDequantized(a, g, 1.0);
+        return ggmlGroupLevels(a, g, 1.0);
     case FormatFamily::Cast: {
         const auto [lo, hi] = a.groupRanges[std::size_t(g)];
         return castLevels(a.spec.format, lo, hi);
@@ -354,7 +360,7 @@ std::vector<double> normalisedLevels(const SchemeAnalysis &a, std::int64_t g, do
         return {nf4Codebook().begin(), nf4Codebook().end()};
     case FormatFamily::GgmlBlock: {
         const double s = normalisingScale(a, g);
-        return s > 0.0 ? distinctDequantized(a, g, s) : std::vector<double>{};
+        return s > 0.0 ? ggmlGroupLevels(a, g, s) : std::vector<double>{};
     }
     case FormatFamily::Cast:
         return groupLevels(a, g); // scale 1: the normalised view is the values themselves

@@ -67,10 +67,9 @@ Result<ParamGrid> schemeGrid(const QuantSpec &spec, const std::vector<std::int64
 
 /// The values group `group` can represent, ascending: int (k − z)·s for k in [qmin, qmax];
 /// FP8 s times the format's finite values; NF4 absmax times its 16 codes; MXFP4 / NVFP4 the
-/// block's scale times the e2m1 values (MXFP8: e4m3); llama.cpp's block types the distinct x̂
-/// values of the group (their levels depend on the sub-block's offset, which the quantization
-/// does not keep; the levels actually used are what a plot can show). Empty for a group out of
-/// range.
+/// block's scale times the e2m1 values (MXFP8: e4m3); llama.cpp's block types every code of the
+/// scale group (block or sub-block) as the decoder computes it, step · k - offset
+/// (ggmlGroupGrids), so each x̂ of the group is one of them. Empty for a group out of range.
 std::vector<double> groupLevels(const SchemeAnalysis &analysis, std::int64_t group);
 
 /// groupLevels for int and FP8 at another clip ratio, from the group's range (O(levels)), for
@@ -79,7 +78,7 @@ std::vector<double> groupLevelsAtRatio(const SchemeAnalysis &analysis, std::int6
 
 /// The levels of the normalised view (x / s_g) at ratio: int ratio·(k − z) with the group's
 /// zero point z (one grid for every group when symmetric); FP8 ratio times the finite values;
-/// NF4 its codes, MX and NVFP4 the e2m1 (e4m3) values; ggml the group's distinct x̂ / s_g.
+/// NF4 its codes, MX and NVFP4 the e2m1 (e4m3) values; ggml the group's levels (groupLevels) / s_g.
 std::vector<double> normalisedLevels(const SchemeAnalysis &analysis, std::int64_t group, double ratio);
 
 /// The scale s_g of the normalised view: the group's ratio-1 scale for int and FP8, its stored

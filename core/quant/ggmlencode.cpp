@@ -194,23 +194,80 @@ float groupMultiplier(GgmlType type, const std::uint8_t *block, int g) {
     }
 }
 
-} // namespace
+// The offset of scale group g of one block: value = multiplier · level - offset.
+float groupOffset(GgmlType type, const std::uint8_t *block, int g) {
+    const GgmlBlockLayout &layout = ggmlBlockLayout(type);
+    if (layout.dmin == kNoGgmlField)
+        return 0.0f;
+    const float dmin = ggml::loadHalf(block + layout.dmin);
+    switch (type) {
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_1:
+        return -dmin; // value = level · d + m
+    case GgmlType::Q2_K:
+        return dmin * float(block[layout.scales + std::size_t(g)] >> 4);
+    default: // Q4_K, Q5_K
+        return dmin * float(ggml::unpackScaleMinK4(block + layout.scales, g).min);
+    }
+}
 
-Status ggmlEffectiveScales(GgmlType type, std::span<const std::byte> blocks, std::span<float> out) {
+// Calls fn(block, group, index) for every scale group of whole blocks, after checking that
+// `groups` entries are exactly what the blocks hold.
+template <class Fn>
+Status forEachScaleGroup(GgmlType type, std::span<const std::byte> blocks, std::size_t groups, Fn fn) {
     if (!canQuantizeGgml(type))
         return noEncoder(type);
     const GgmlBlockLayout &layout = ggmlBlockLayout(type);
-    const std::size_t groups = layout.blockElements / ggmlScaleGroupElements(type);
-    if (blocks.size() % layout.blockBytes != 0 || out.size() != blocks.size() / layout.blockBytes * groups)
+    const std::size_t perBlock = layout.blockElements / ggmlScaleGroupElements(type);
+    if (blocks.size() % layout.blockBytes != 0 || groups != blocks.size() / layout.blockBytes * perBlock)
         return Error{nameOf(type) + ": " + std::to_string(blocks.size()) + " bytes of " +
                      std::to_string(layout.blockBytes) + "-byte blocks do not give " +
-                     std::to_string(out.size()) + " scales"};
+                     std::to_string(groups) + " scales"};
     const auto *block = reinterpret_cast<const std::uint8_t *>(blocks.data());
     for (std::size_t b = 0; b < blocks.size() / layout.blockBytes; ++b, block += layout.blockBytes) {
-        for (std::size_t g = 0; g < groups; ++g)
-            out[b * groups + g] = std::fabs(groupMultiplier(type, block, int(g)));
+        for (std::size_t g = 0; g < perBlock; ++g)
+            fn(block, int(g), b * perBlock + g);
     }
     return {};
+}
+
+} // namespace
+
+Status ggmlEffectiveScales(GgmlType type, std::span<const std::byte> blocks, std::span<float> out) {
+    return forEachScaleGroup(type, blocks, out.size(), [&](const std::uint8_t *block, int g, std::size_t i) {
+        out[i] = std::fabs(groupMultiplier(type, block, g));
+    });
+}
+
+GgmlLevelCodes ggmlLevelCodes(GgmlType type) {
+    switch (type) {
+    case GgmlType::Q4_0:
+        return {-8, 7};
+    case GgmlType::Q4_1:
+    case GgmlType::Q4_K:
+        return {0, 15};
+    case GgmlType::Q5_0:
+        return {-16, 15};
+    case GgmlType::Q5_1:
+    case GgmlType::Q5_K:
+        return {0, 31};
+    case GgmlType::Q8_0:
+        return {-128, 127};
+    case GgmlType::Q2_K:
+        return {0, 3};
+    case GgmlType::Q3_K:
+        return {-4, 3};
+    case GgmlType::Q6_K:
+        return {-32, 31};
+    default:
+        return {};
+    }
+}
+
+Status ggmlGroupGrids(GgmlType type, std::span<const std::byte> blocks, std::span<GgmlGroupGrid> out) {
+    return forEachScaleGroup(type, blocks, out.size(), [&](const std::uint8_t *block, int g, std::size_t i) {
+        out[i] = {groupMultiplier(type, block, g), groupOffset(type, block, g)};
+    });
 }
 
 } // namespace qs

@@ -60,4 +60,28 @@ std::size_t ggmlScaleGroupElements(GgmlType type);
 /// blocks · blockElements / ggmlScaleGroupElements(type) floats.
 Status ggmlEffectiveScales(GgmlType type, std::span<const std::byte> blocks, std::span<float> out);
 
+/// The codes k of a scale group's levels, for ggmlGroupGrids: -8 ... 7 for Q4_0, 0 ... 15 for
+/// Q4_1 and Q4_K, -16 ... 15 for Q5_0, 0 ... 31 for Q5_1 and Q5_K, -128 ... 127 for Q8_0,
+/// 0 ... 3 for Q2_K, -4 ... 3 for Q3_K, -32 ... 31 for Q6_K; empty (lowest > highest) for a type
+/// without an encoder.
+struct GgmlLevelCodes {
+    int lowest = 0;
+    int highest = -1;
+};
+GgmlLevelCodes ggmlLevelCodes(GgmlType type);
+
+/// One scale group's levels: level(k) = step · float(k) - offset in float, for the codes k of
+/// ggmlLevelCodes, which is the expression dequantizeGgml evaluates, so every value it decodes
+/// from the group is one of the levels, to the bit. step is signed (Q3_K's and Q6_K's scales
+/// may be negative); offset is dmin · m for Q2_K, Q4_K and Q5_K, -m for Q4_1 and Q5_1, 0 for
+/// the others.
+struct GgmlGroupGrid {
+    float step = 0.0f;
+    float offset = 0.0f;
+};
+
+/// The grid of every scale group of whole blocks, in the order of ggmlEffectiveScales; out must
+/// hold as many entries as ggmlEffectiveScales' out.
+Status ggmlGroupGrids(GgmlType type, std::span<const std::byte> blocks, std::span<GgmlGroupGrid> out);
+
 } // namespace qs

@@ -214,6 +214,9 @@ Result<SchemeQuantization> quantizeGgml(std::span<const float> values, std::size
     out.scales.resize(values.size() / perScale);
     if (const Status scales = ggmlEffectiveScales(type, blocks, out.scales); !scales)
         return Error{scales.error()};
+    out.groupGrids.resize(out.scales.size());
+    if (const Status grids = ggmlGroupGrids(type, blocks, out.groupGrids); !grids)
+        return Error{grids.error()};
     out.paramShape = {std::int64_t(rows), std::int64_t(cols / perScale)};
     return out;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "io/floattensor.h"
+#include "quant/ggmlencode.h"
 #include "quant/halffloat.h"
 #include "quant/quantspec.h"
 #include "quant/valueerror.h"
@@ -41,6 +42,9 @@ struct SchemeQuantization {
     /// zero. A cast's one "group" has scale 1 and the clip range ± castClipLimit. Zero for other
     /// formats.
     CastCounts cast;
+    /// llama.cpp's types: each scale group's levels (its step and offset), row-major over
+    /// paramShape like scales. Empty for other formats.
+    std::vector<GgmlGroupGrid> groupGrids;
 };
 
 /// Whether spec can quantize a tensor of this shape. A usage error names what does not fit

@@ -213,6 +213,8 @@ private Q_SLOTS:
     void effectiveScalesSpaceTheLevels_data();
     void effectiveScalesSpaceTheLevels();
     void effectiveScalesOfKnownBlocks();
+    void groupGridsHoldEveryDecodedValue_data();
+    void groupGridsHoldEveryDecodedValue();
     void rejectsBadSizes();
     void rejectsTypesWithoutEncoder();
     void importanceErrors();
@@ -599,6 +601,66 @@ void TestGgmlEncode::effectiveScalesSpaceTheLevels() {
             QVERIFY2(std::fabs(steps - std::round(steps)) < 1e-3, qPrintable(QString::number(steps)));
         }
     }
+}
+
+void TestGgmlEncode::groupGridsHoldEveryDecodedValue_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<int>("bits");
+    // The element widths of ggml-common.h's block types.
+    const int bits[] = {4, 4, 5, 5, 8, 2, 3, 4, 5, 6};
+    for (std::size_t i = 0; i < std::size(kEncodable); ++i)
+        QTest::addRow("%s", nameOf(kEncodable[i])) << int(kEncodable[i]) << bits[i];
+}
+
+void TestGgmlEncode::groupGridsHoldEveryDecodedValue() {
+    // Every value the decoder gives is, to the bit, one of its scale group's 2^bits levels
+    // step · k - offset: for encoded rows (a Gaussian one, and a positive one that gives the
+    // min types a non-zero offset) and for random bytes, whose scales and mins take any finite
+    // value and sign.
+    QFETCH(int, type);
+    QFETCH(int, bits);
+    const GgmlType t = GgmlType(type);
+    const GgmlLevelCodes codes = ggmlLevelCodes(t);
+    QCOMPARE(codes.highest - codes.lowest + 1, 1 << bits);
+    std::mt19937 rng(7);
+    std::vector<float> positive = gaussianRow(rng, 512);
+    for (float &v : positive)
+        v = std::fabs(v) + 0.25f;
+    Bytes noise(encode(t, positive).size());
+    std::uniform_int_distribution<int> byte(0, 255);
+    for (std::uint8_t &b : noise)
+        b = std::uint8_t(byte(rng));
+    const GgmlBlockLayout &layout = ggmlBlockLayout(t);
+    for (std::size_t at = 0; at < noise.size(); at += layout.blockBytes) {
+        noise[at + layout.d + 1] &= 0xBF; // an f16 exponent below 16: finite scales
+        if (layout.dmin != kNoGgmlField)
+            noise[at + layout.dmin + 1] &= 0xBF;
+    }
+    const std::size_t group = ggmlScaleGroupElements(t);
+    for (const Bytes &bytes : {encode(t, gaussianRow(rng, 512)), encode(t, positive), noise}) {
+        const std::vector<float> decoded = decode(t, bytes);
+        std::vector<GgmlGroupGrid> grids(decoded.size() / group);
+        std::vector<float> scales(grids.size());
+        QVERIFY(ggmlGroupGrids(t, std::as_bytes(std::span(bytes)), grids));
+        QVERIFY(ggmlEffectiveScales(t, std::as_bytes(std::span(bytes)), scales));
+        for (std::size_t g = 0; g < grids.size(); ++g) {
+            QCOMPARE(std::fabs(grids[g].step), scales[g]);
+            for (std::size_t i = g * group; i < (g + 1) * group; ++i) {
+                bool found = false;
+                for (int k = codes.lowest; k <= codes.highest && !found; ++k)
+                    found = grids[g].step * float(k) - grids[g].offset == decoded[i];
+                QVERIFY2(found, qPrintable(QStringLiteral("value %1 (%2) is no level of group %3: step %4, "
+                                                          "offset %5")
+                                               .arg(i)
+                                               .arg(double(decoded[i]), 0, 'g', 9)
+                                               .arg(g)
+                                               .arg(double(grids[g].step), 0, 'g', 9)
+                                               .arg(double(grids[g].offset), 0, 'g', 9)));
+            }
+        }
+    }
+    std::vector<GgmlGroupGrid> wrong(3);
+    QVERIFY(!ggmlGroupGrids(t, std::as_bytes(std::span(noise)), wrong));
 }
 
 void TestGgmlEncode::effectiveScalesOfKnownBlocks() {

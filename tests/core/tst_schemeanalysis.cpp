@@ -2,6 +2,7 @@
 #include "analysis/schemeanalysis.h"
 #include "calib/groupedestimate.h"
 #include "io/floattensor.h"
+#include "quant/halffloat.h"
 #include "quant/minifloat.h"
 #include "quant/nf4.h"
 #include "stats/tensorstats.h"
@@ -159,7 +160,10 @@ void TestSchemeAnalysis::mxfp4LevelsAreScaleTimesE2m1() {
     QCOMPARE(levels, expected);
 }
 
-// ggml's levels are the distinct x̂ of the block (documented): each x̂ is one of them.
+// ggml's levels are every code of the scale group: Q8_0's 256, d · k for k in [-128, 127], with
+// d = max|x| / 127 in float rounded to f16 (quantize_row_q8_0_ref; the second block's max|x| is
+// 0.984375); each x̂ is one of them. Q4_K's are the sub-block's 16, evenly spaced by its
+// effective scale.
 void TestSchemeAnalysis::ggmlLevelsAreTheBlocksValues() {
     std::vector<float> values;
     appendEven(values, 64, -1.0, 1.0);
@@ -168,10 +172,29 @@ void TestSchemeAnalysis::ggmlLevelsAreTheBlocksValues() {
     QVERIFY(a);
     QCOMPARE(a->grid.groupCount(), 2);
     const std::vector<double> levels = groupLevels(*a, 1);
-    QVERIFY(!levels.empty());
-    QVERIFY(std::is_sorted(levels.begin(), levels.end()));
+    QCOMPARE(levels.size(), std::size_t(256));
+    const double d = double(roundToHalf(HalfFormat::F16, 0.984375f / 127.0f));
+    QCOMPARE(double(a->quantization.scales[1]), d);
+    QCOMPARE(levels.front(), -128.0 * d);
+    QCOMPARE(levels.back(), 127.0 * d);
     for (std::size_t i = 32; i < 64; ++i)
         QVERIFY(std::binary_search(levels.begin(), levels.end(), double(a->quantization.dequantized[i])));
+
+    std::vector<float> ramp;
+    appendEven(ramp, 256, 0.5, 3.0); // positive: the sub-blocks' mins are non-zero
+    const auto k4 = analyze(*makeTensor({1, 256}, ramp), formatSpec(NumberFormat::Q4_K));
+    QVERIFY(k4);
+    QCOMPARE(k4->grid.groupCount(), 8);
+    for (std::int64_t g = 0; g < 8; ++g) {
+        const std::vector<double> sub = groupLevels(*k4, g);
+        QCOMPARE(sub.size(), std::size_t(16));
+        const double step = k4->quantization.scales[std::size_t(g)];
+        for (std::size_t j = 1; j < sub.size(); ++j)
+            QVERIFY(std::abs(sub[j] - sub[j - 1] - step) <= 1e-5 * step);
+        for (std::int64_t i = 32 * g; i < 32 * (g + 1); ++i)
+            QVERIFY(std::binary_search(sub.begin(), sub.end(),
+                                       double(k4->quantization.dequantized[std::size_t(i)])));
+    }
 }
 
 void TestSchemeAnalysis::worstGroupIsLargestMse() {
