@@ -26,6 +26,9 @@ constexpr std::uint16_t kZip64ExtraId = 0x0001;
 constexpr std::uint16_t kEncryptedFlag = 0x0001;
 // zlib counts in uInt; feed it at most this much per call.
 constexpr std::size_t kInflateStep = std::size_t(1) << 30;
+// Deflate's largest expansion: a length code of 258 bytes and a distance code can take one bit
+// each in a dynamic Huffman block, so one byte of stream codes at most 4 × 258 = 1032 bytes.
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
 
 // A bounds-checked little-endian reader over one span; reads past the end yield zero and set
 // failed, so a parser checks once after a group of fields.
@@ -355,6 +358,12 @@ Result<std::vector<std::byte>> ZipArchive::extract(const ZipEntry &entry, std::u
     if (entry.uncompressedSize > maxBytes)
         return Error{where + "declares " + std::to_string(entry.uncompressedSize) +
                      " bytes, more than the limit of " + std::to_string(maxBytes)};
+    // Checked before the output is allocated, so that a few bytes declaring gigabytes cost
+    // nothing (open() already holds a stored member to exactly its bytes).
+    if (entry.method == 8 && entry.uncompressedSize / kMaxDeflateRatio > entry.compressedSize)
+        return Error{where + "declares " + std::to_string(entry.uncompressedSize) + " bytes, but its " +
+                     std::to_string(entry.compressedSize) + " compressed bytes inflate to at most " +
+                     std::to_string(entry.compressedSize * kMaxDeflateRatio) + " (the archive is corrupt)"};
     std::vector<std::byte> out;
     try {
         out.resize(std::size_t(entry.uncompressedSize));

@@ -220,6 +220,13 @@ void TestZipArchive::rejectsBadMember_data() {
     overstated.declared = 80;
     QTest::addRow("inflates short of declared size") << testzip::build({overstated}) << quint64(1 << 20)
                                                      << QStringLiteral("less than its declared size of 80");
+    // A few compressed bytes declaring gigabytes (the fuzzer found one in a PyTorch file): refused
+    // from the sizes, before anything is allocated. 7 deflated bytes hold at most 7 · 1032.
+    testzip::Member inflated = testzip::deflated("m", QByteArray(50, 'o'));
+    inflated.declared = 2'150'105'104;
+    QTest::addRow("declares more than deflate can hold")
+        << testzip::build({inflated}) << (quint64(16) << 30)
+        << QStringLiteral("compressed bytes inflate to at most");
     testzip::Member unknown = testzip::stored("m", QByteArray("xyz"));
     unknown.method = 12; // bzip2
     QTest::addRow("unsupported method") << testzip::build({unknown}) << quint64(1 << 20)
