@@ -174,44 +174,58 @@ std::size_t ggmlScaleGroupElements(GgmlType type) {
 
 namespace {
 
-// The signed multiplier of scale group g of one block (value = multiplier · level - min).
-float groupMultiplier(GgmlType type, const std::uint8_t *block, int g) {
-    const GgmlBlockLayout &layout = ggmlBlockLayout(type);
-    const float d = ggml::loadHalf(block + layout.d);
-    if (layout.scales == kNoGgmlField)
-        return d; // one scale per block
-    const std::uint8_t *sc = block + layout.scales;
-    switch (type) {
+// One block's scale fields, read once for all its scale groups.
+struct BlockScales {
+    GgmlType type;
+    float d = 0.0f;
+    float dmin = 0.0f;                    // 0 for a type without mins
+    const std::uint8_t *scales = nullptr; // nullptr for a type with one scale per block
+};
+
+BlockScales blockScales(GgmlType type, const GgmlBlockLayout &layout, const std::uint8_t *block) {
+    BlockScales b{type};
+    b.d = ggml::loadHalf(block + layout.d);
+    if (layout.dmin != kNoGgmlField)
+        b.dmin = ggml::loadHalf(block + layout.dmin);
+    if (layout.scales != kNoGgmlField)
+        b.scales = block + layout.scales;
+    return b;
+}
+
+// The signed multiplier of scale group g of a block (value = multiplier · level - offset).
+float groupMultiplier(const BlockScales &b, int g) {
+    if (!b.scales)
+        return b.d; // one scale per block
+    switch (b.type) {
     case GgmlType::Q2_K:
-        return d * float(sc[g] & 0x0F);
+        return b.d * float(b.scales[g] & 0x0F);
     case GgmlType::Q3_K:
-        return d * float(ggml::unpackScaleQ3K(sc, g));
+        return b.d * float(ggml::unpackScaleQ3K(b.scales, g));
     case GgmlType::Q4_K:
     case GgmlType::Q5_K:
-        return d * float(ggml::unpackScaleMinK4(sc, g).scale);
+        return b.d * float(ggml::unpackScaleMinK4(b.scales, g).scale);
     default: // Q6_K
-        return d * float(std::int8_t(sc[g]));
+        return b.d * float(std::int8_t(b.scales[g]));
     }
 }
 
-// The offset of scale group g of one block: value = multiplier · level - offset.
-float groupOffset(GgmlType type, const std::uint8_t *block, int g) {
-    const GgmlBlockLayout &layout = ggmlBlockLayout(type);
-    if (layout.dmin == kNoGgmlField)
-        return 0.0f;
-    const float dmin = ggml::loadHalf(block + layout.dmin);
-    switch (type) {
+// The offset of scale group g of a block: value = multiplier · level - offset.
+float groupOffset(const BlockScales &b, int g) {
+    switch (b.type) {
     case GgmlType::Q4_1:
     case GgmlType::Q5_1:
-        return -dmin; // value = level · d + m
+        return -b.dmin; // value = level · d + m
     case GgmlType::Q2_K:
-        return dmin * float(block[layout.scales + std::size_t(g)] >> 4);
-    default: // Q4_K, Q5_K
-        return dmin * float(ggml::unpackScaleMinK4(block + layout.scales, g).min);
+        return b.dmin * float(b.scales[g] >> 4);
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+        return b.dmin * float(ggml::unpackScaleMinK4(b.scales, g).min);
+    default: // no mins
+        return 0.0f;
     }
 }
 
-// Calls fn(block, group, index) for every scale group of whole blocks, after checking that
+// Calls fn(scales, group, index) for every scale group of whole blocks, after checking that
 // `groups` entries are exactly what the blocks hold.
 template <class Fn>
 Status forEachScaleGroup(GgmlType type, std::span<const std::byte> blocks, std::size_t groups, Fn fn) {
@@ -225,8 +239,9 @@ Status forEachScaleGroup(GgmlType type, std::span<const std::byte> blocks, std::
                      std::to_string(groups) + " scales"};
     const auto *block = reinterpret_cast<const std::uint8_t *>(blocks.data());
     for (std::size_t b = 0; b < blocks.size() / layout.blockBytes; ++b, block += layout.blockBytes) {
+        const BlockScales scales = blockScales(type, layout, block);
         for (std::size_t g = 0; g < perBlock; ++g)
-            fn(block, int(g), b * perBlock + g);
+            fn(scales, int(g), b * perBlock + g);
     }
     return {};
 }
@@ -234,8 +249,8 @@ Status forEachScaleGroup(GgmlType type, std::span<const std::byte> blocks, std::
 } // namespace
 
 Status ggmlEffectiveScales(GgmlType type, std::span<const std::byte> blocks, std::span<float> out) {
-    return forEachScaleGroup(type, blocks, out.size(), [&](const std::uint8_t *block, int g, std::size_t i) {
-        out[i] = std::fabs(groupMultiplier(type, block, g));
+    return forEachScaleGroup(type, blocks, out.size(), [&](const BlockScales &b, int g, std::size_t i) {
+        out[i] = std::fabs(groupMultiplier(b, g));
     });
 }
 
@@ -265,8 +280,8 @@ GgmlLevelCodes ggmlLevelCodes(GgmlType type) {
 }
 
 Status ggmlGroupGrids(GgmlType type, std::span<const std::byte> blocks, std::span<GgmlGroupGrid> out) {
-    return forEachScaleGroup(type, blocks, out.size(), [&](const std::uint8_t *block, int g, std::size_t i) {
-        out[i] = {groupMultiplier(type, block, g), groupOffset(type, block, g)};
+    return forEachScaleGroup(type, blocks, out.size(), [&](const BlockScales &b, int g, std::size_t i) {
+        out[i] = {groupMultiplier(b, g), groupOffset(b, g)};
     });
 }
 
