@@ -72,9 +72,9 @@ GgmlLevelCodes ggmlLevelCodes(GgmlType type);
 
 /// One scale group's levels: level(k) = step · float(k) - offset in float, for the codes k of
 /// ggmlLevelCodes, which is the expression dequantizeGgml evaluates, so every value it decodes
-/// from the group is one of the levels, to the bit. step is signed (Q3_K's and Q6_K's scales
-/// may be negative); offset is dmin · m for Q2_K, Q4_K and Q5_K, -m for Q4_1 and Q5_1, 0 for
-/// the others.
+/// from the group is one of the levels, to the bit. step is signed (Q4_0's and Q5_0's d, and
+/// Q3_K's and Q6_K's sub-block scales, may be negative); offset is dmin · m for Q2_K, Q4_K and
+/// Q5_K, -m for Q4_1 and Q5_1, 0 for the others.
 struct GgmlGroupGrid {
     float step = 0.0f;
     float offset = 0.0f;
