@@ -345,7 +345,9 @@ void StatsPanel::setScheme(const SchemeFigures &f) {
               tr("The selected group's scale: its step (int), the factor of its codes (FP8, NF4's absmax, "
                  "MX and NVFP4's block scale) or its effective sub-block scale (llama.cpp).\nInt and FP8 "
                  "scales are rounded to the type Scales names (shown after the value unless float32)."));
-    setFigure(Figure::ZeroPoint, f.zeroPoint, false, tr("The selected group's zero point (asymmetric int)."));
+    setFigure(Figure::ZeroPoint, f.zeroPoint, false,
+              tr("The selected group's zero point (asymmetric int), or for llama.cpp's types with a min "
+                 "(Q4_1, Q5_1, Q2_K, Q4_K, Q5_K) the value of code 0: m, or -dmin · m of the sub-block."));
     setFigure(Figure::IntegerRange, f.grid, false,
               tr("The format, its grid and the bits per weight with scales."));
     setFigure(Figure::ClipRange, f.clip, f.estimate,

@@ -64,6 +64,7 @@ private Q_SLOTS:
     void w4a16OpensOnWorstGroup();
     void dragSetsClipRatio();
     void nonUniformLevelsDrawn();
+    void ggmlGroupShowsItsWholeGrid();
     void normalisedViewOverAllGroups();
     void rejectedComboKeepsView();
     void intControlsDisabledForOtherFormats();
@@ -227,6 +228,30 @@ void TestSchemeView::nonUniformLevelsDrawn() {
     for (const QCPItemLine *line : m_window->histogramPlot()->plot()->findChildren<QCPItemLine *>())
         lines += line->objectName() == QStringLiteral("levelLine") && line->visible() ? 1 : 0;
     QCOMPARE(lines, 16);
+}
+
+// Q4_K's sub-block draws its 16 levels, s · q − dmin · m for q = 0 … 15, and the Zero point row
+// says where code 0 lands; Q8_0 (no min) draws 256 levels and shows no zero point.
+void TestSchemeView::ggmlGroupShowsItsWholeGrid() {
+    openAndSelect(kProjection);
+    choosePreset(QStringLiteral("q4_k"));
+    const auto scheme = m_window->controller()->currentScheme();
+    const auto group = std::size_t(m_window->controller()->currentGroup());
+    const std::vector<double> levels = m_window->histogramPlot()->viewLevels();
+    QCOMPARE(levels.size(), std::size_t(16));
+    QCOMPARE(m_window->mappingPlot()->shownLevels(), levels);
+    const qs::GgmlGroupGrid grid = scheme->quantization.groupGrids.at(group);
+    QVERIFY(grid.step > 0.0f && grid.offset != 0.0f);
+    QCOMPARE(levels.front(), double(-grid.offset));
+    QCOMPARE(levels.back(), double(grid.step * 15.0f - grid.offset));
+    const StatsPanel *stats = m_window->statsPanel();
+    QCOMPARE(stats->text(StatsPanel::Figure::ZeroPoint),
+             QStringLiteral("code 0 → ") + qs::ui::formatNumber(double(-grid.offset)));
+    QCOMPARE(stats->text(StatsPanel::Figure::Scale), qs::ui::formatNumber(double(grid.step)));
+
+    choosePreset(QStringLiteral("q8_0"));
+    QCOMPARE(m_window->histogramPlot()->viewLevels().size(), std::size_t(256));
+    QCOMPARE(stats->text(StatsPanel::Figure::ZeroPoint), QStringLiteral("–"));
 }
 
 void TestSchemeView::normalisedViewOverAllGroups() {
