@@ -83,13 +83,15 @@ Result<Analyzed> analyzeScheme(const TensorAnalysis &tensor, const CliOptions &o
                                const RunControl &control, std::span<const float> importance) {
     Analyzed out;
     // compare measures its rows the same way, so the figures agree with its row to the last bit.
-    if (keepsDequantized(options))
-        out.dequantized.resize(tensor.tensor->size());
-    auto measured = measureScheme(*tensor.tensor, tensor.info().shape, options.spec, control, out.dequantized,
-                                  importance);
+    // x̂, when kept, is held once: the measurement's own.
+    MeasureExtras extras;
+    extras.keepDequantized = keepsDequantized(options);
+    auto measured =
+        measureScheme(*tensor.tensor, tensor.info().shape, options.spec, control, {}, importance, extras);
     if (!measured)
         return Error{measured.error()};
     SchemeQuantization &q = measured.value().quantization;
+    out.dequantized = std::move(q.dequantized);
     const ValueError &error = measured.value().error;
     AnalyzeReport &r = out.report;
     r.spec = options.spec;

@@ -496,6 +496,8 @@ Result<SchemeMeasurement> measureWhole(std::span<const float> values, const std:
         return Error{"cancelled"};
     if (dequantized.size() == values.size())
         std::copy(m.quantization.dequantized.begin(), m.quantization.dequantized.end(), dequantized.begin());
+    else if (extras.keepDequantized)
+        return m;
     m.quantization.dequantized = {};
     return m;
 }
@@ -545,6 +547,17 @@ Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &
                          usesImportance(spec.format) ? importance : std::span<const float>());
     }
 
+    // x̂ kept for the caller: allocated once here, written by the chunks and handed over.
+    std::vector<float> kept;
+    if (extras.keepDequantized && dequantized.size() != values.size()) {
+        try {
+            kept.resize(values.size());
+        } catch (const std::bad_alloc &) {
+            return Error{"not enough memory for x̂ of " + std::to_string(values.size()) + " values"};
+        }
+    }
+    const std::span<float> xhat = kept.empty() ? dequantized : std::span<float>(kept);
+
     std::vector<ChunkResult> results(chunkCount(values.size(), plan.chunkElements));
     const bool countClips = extras.clippedFraction && plan.clips != ChunkClips::None;
     if (extras.chunk && extras.start)
@@ -559,9 +572,8 @@ Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &
             buffer.resize(end - begin);
             input.resize(end - begin);
             const std::span<const float> in(values.read(begin, end - begin, input.data()), end - begin);
-            const std::span<float> out = dequantized.size() == values.size()
-                                             ? dequantized.subspan(begin, end - begin)
-                                             : std::span<float>(buffer);
+            const std::span<float> out =
+                xhat.size() == values.size() ? xhat.subspan(begin, end - begin) : std::span<float>(buffer);
             ChunkResult &r = results[c];
             // The thread's next chunk streams into the cache while this one is worked on.
             const std::optional<ChunkRange> upcoming = upcomingChunk();
@@ -575,7 +587,7 @@ Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &
             if (extras.chunk)
                 extras.chunk(c, in);
             // Without x̂ to hand out, the figures may come from one lane pass.
-            if (plan.figures && dequantized.size() != values.size() && plan.figures(in, r))
+            if (plan.figures && xhat.size() != values.size() && plan.figures(in, r))
                 return;
             plan.kernel(begin, in, out, r);
             if (!r.failure.empty()) {
@@ -588,8 +600,10 @@ Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &
         });
     // A chunk names a bad value by its place in the chunk; the whole-tensor path names it by its
     // place in the tensor, and failing is not the case to be fast for.
-    if (failed)
+    if (failed) {
+        kept = {};
         return measureWholeOf(all, shape, spec, control, dequantized, importance, extras);
+    }
     if (!done)
         return Error{"cancelled"};
 
@@ -610,6 +624,7 @@ Result<SchemeMeasurement> measure(const ValueSource &values, const WholeValues &
             clipped.add(r.clipped);
         m.clippedFraction = clipped.fraction();
     }
+    m.quantization.dequantized = std::move(kept);
     return m;
 }
 

@@ -31,6 +31,9 @@ struct SchemeMeasurement {
 struct MeasureExtras {
     /// Count the values outside their group's clip range in the same pass.
     bool clippedFraction = false;
+    /// Without a caller's span for x̂: keep x̂ in the result's quantization.dequantized, held
+    /// once (the chunks write into it; a whole-tensor path hands over its own).
+    bool keepDequantized = false;
     /// Called once with the number of chunks, then `chunk` once per chunk, on the chunk's thread,
     /// with its number (in value order) and its values as float32. The chunks are the pass's
     /// own: whole rows, tiles or blocks of about kChunkSize values; where the scheme quantizes

@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <random>
 
 using namespace qs;
@@ -94,6 +95,7 @@ private Q_SLOTS:
     void float32StaysAView();
     void valuesDecodeOnDemand();
     void analyzeHoldsNoFloatCopy();
+    void savedDequantizedHeldOnce();
 };
 
 void TestChunkedValues::passesEqualFullDecode_data() {
@@ -227,39 +229,89 @@ void TestChunkedValues::valuesDecodeOnDemand() {
     QCOMPARE(chunked.value()->values().data(), all.data()); // decoded once, kept
 }
 
-// The memory target: analyze of a BF16 tensor peaks at no more than its mapped size plus
-// 40 MiB, so it holds no float32 copy (a copy alone would be twice the mapped size). Measured by
-// /usr/bin/time (GNU time, Debian package "time"), whose child starts from a small process.
-void TestChunkedValues::analyzeHoldsNoFloatCopy() {
-    const QString time = QStringLiteral("/usr/bin/time");
-    if (!QFile::exists(time))
-        QSKIP("needs /usr/bin/time (Debian package time)");
+namespace {
+
+// Peak resident memory of `quantscope-cli analyze FILE --tensor w ARGS` in MiB, measured by
+// /usr/bin/time (GNU time, Debian package "time"), whose child starts from a small process;
+// nullopt (with a failed check) when it cannot be measured.
+std::optional<double> analyzePeakMiB(const QTemporaryDir &dir, const QString &path, const QStringList &args) {
     const QString cli = qEnvironmentVariable("QUANTSCOPE_CLI");
-    QVERIFY2(QFile::exists(cli), "QUANTSCOPE_CLI must name the quantscope-cli binary");
-    QTemporaryDir dir;
-    constexpr std::int64_t kSide = 4096;
-    std::vector<float> values = normalValues(std::size_t(kSide * kSide), false);
-    const QString path = dir.filePath(QStringLiteral("bf16.safetensors"));
-    QVERIFY(writeSafetensors(path.toStdString(),
-                             {{"w", DType::BF16, {kSide, kSide}, encodeFloats(values, DType::BF16)}})
-                .ok());
-    values = {};
+    if (!QFile::exists(cli)) {
+        QTest::qFail("QUANTSCOPE_CLI must name the quantscope-cli binary", __FILE__, __LINE__);
+        return std::nullopt;
+    }
     const QString peakFile = dir.filePath(QStringLiteral("peak.txt"));
     QProcess process;
-    process.start(time, {QStringLiteral("-f"), QStringLiteral("%M"), QStringLiteral("-o"), peakFile, cli,
-                         QStringLiteral("analyze"), path, QStringLiteral("--tensor"), QStringLiteral("w")});
-    QVERIFY(process.waitForFinished(120'000));
-    QCOMPARE(process.exitCode(), 0);
+    process.start(QStringLiteral("/usr/bin/time"),
+                  QStringList{QStringLiteral("-f"), QStringLiteral("%M"), QStringLiteral("-o"), peakFile, cli,
+                              QStringLiteral("analyze"), path, QStringLiteral("--tensor"),
+                              QStringLiteral("w")} +
+                      args);
+    if (!process.waitForFinished(120'000) || process.exitCode() != 0) {
+        QTest::qFail(qPrintable(QStringLiteral("analyze failed: ") + process.readAllStandardError()),
+                     __FILE__, __LINE__);
+        return std::nullopt;
+    }
     QFile peak(peakFile);
-    QVERIFY(peak.open(QIODevice::ReadOnly));
-    const QList<QByteArray> words = peak.readAll().split('\n');
+    const QList<QByteArray> words =
+        peak.open(QIODevice::ReadOnly) ? peak.readAll().split('\n') : QList<QByteArray>{};
     bool ok = false;
-    const double peakMiB =
-        words.value(words.size() >= 2 ? words.size() - 2 : 0).trimmed().toDouble(&ok) / 1024.0;
-    QVERIFY2(ok, "cannot read /usr/bin/time's output");
+    const double kib = words.value(words.size() >= 2 ? words.size() - 2 : 0).trimmed().toDouble(&ok);
+    if (!ok) {
+        QTest::qFail("cannot read /usr/bin/time's output", __FILE__, __LINE__);
+        return std::nullopt;
+    }
+    return kib / 1024.0;
+}
+
+// A 4096 × 4096 BF16 tensor of Gaussian values in dir, for the memory checks.
+QString writeBf16Tensor(const QTemporaryDir &dir) {
+    constexpr std::int64_t kSide = 4096;
+    const std::vector<float> values = normalValues(std::size_t(kSide * kSide), false);
+    const QString path = dir.filePath(QStringLiteral("bf16.safetensors"));
+    if (!writeSafetensors(path.toStdString(),
+                          {{"w", DType::BF16, {kSide, kSide}, encodeFloats(values, DType::BF16)}})
+             .ok())
+        return {};
+    return path;
+}
+
+} // namespace
+
+// The memory target: analyze of a BF16 tensor peaks at no more than its mapped size plus
+// 40 MiB, so it holds no float32 copy (a copy alone would be twice the mapped size).
+void TestChunkedValues::analyzeHoldsNoFloatCopy() {
+    if (!QFile::exists(QStringLiteral("/usr/bin/time")))
+        QSKIP("needs /usr/bin/time (Debian package time)");
+    QTemporaryDir dir;
+    const QString path = writeBf16Tensor(dir);
+    QVERIFY(!path.isEmpty());
+    const std::optional<double> peakMiB = analyzePeakMiB(dir, path, {});
+    QVERIFY(peakMiB);
     const double mappedMiB = double(QFileInfo(path).size()) / (1024.0 * 1024.0);
-    QVERIFY2(peakMiB <= mappedMiB + 40.0,
-             qPrintable(QStringLiteral("peak %1 MiB, mapped %2 MiB").arg(peakMiB).arg(mappedMiB)));
+    QVERIFY2(*peakMiB <= mappedMiB + 40.0,
+             qPrintable(QStringLiteral("peak %1 MiB, mapped %2 MiB").arg(*peakMiB).arg(mappedMiB)));
+}
+
+// --save-dequantized on a scheme quantized whole (channels along axis 1) needs the values as
+// float32 (64 MiB) and x̂ (64 MiB), once each: at most mapped + 128 + 40 MiB. It held x̂ twice
+// (quantizeScheme's and a copy for the file), 238 MiB against this bound's 200.
+void TestChunkedValues::savedDequantizedHeldOnce() {
+    if (!QFile::exists(QStringLiteral("/usr/bin/time")))
+        QSKIP("needs /usr/bin/time (Debian package time)");
+    QTemporaryDir dir;
+    const QString path = writeBf16Tensor(dir);
+    QVERIFY(!path.isEmpty());
+    const QString out = dir.filePath(QStringLiteral("xhat.npy"));
+    const std::optional<double> peakMiB =
+        analyzePeakMiB(dir, path,
+                       {QStringLiteral("--granularity"), QStringLiteral("channel:1"),
+                        QStringLiteral("--save-dequantized"), out});
+    QVERIFY(peakMiB);
+    QCOMPARE(QFileInfo(out).size(), qint64(4096) * 4096 * 4 + 128); // the .npy: a 128-byte header, then x̂
+    const double mappedMiB = double(QFileInfo(path).size()) / (1024.0 * 1024.0);
+    QVERIFY2(*peakMiB <= mappedMiB + 128.0 + 40.0,
+             qPrintable(QStringLiteral("peak %1 MiB, mapped %2 MiB").arg(*peakMiB).arg(mappedMiB)));
 }
 
 QTEST_GUILESS_MAIN(TestChunkedValues)
