@@ -270,11 +270,15 @@ void AnalysisController::showSchemeFigures(double ratio, const std::optional<qs:
     StatsPanel::SchemeFigures figures;
     figures.scale = g < a.quantization.scales.size() ? formatNumber(double(a.quantization.scales[g]))
                                                      : QStringLiteral("–");
-    figures.zeroPoint = g < a.quantization.zeroPoints.size() ? QString::number(a.quantization.zeroPoints[g])
-                                                             : QStringLiteral("–");
-    // llama.cpp's types with a min: where code 0 lands, x̂ = s · q + x̂(0).
-    if (g < a.quantization.groupGrids.size() && a.quantization.groupGrids[g].offset != 0.0f)
+    // llama.cpp's types with a min (a dmin field): where code 0 lands, x̂ = s · q + x̂(0).
+    const bool ggmlMin = qs::formatTraits(a.spec.format).family == qs::FormatFamily::GgmlBlock &&
+                         qs::ggmlBlockLayout(qs::ggmlTypeOf(a.spec.format)).dmin != qs::kNoGgmlField;
+    if (ggmlMin && g < a.quantization.groupGrids.size())
         figures.zeroPoint = tr("code 0 → %1").arg(formatNumber(-double(a.quantization.groupGrids[g].offset)));
+    else
+        figures.zeroPoint = g < a.quantization.zeroPoints.size()
+                                ? QString::number(a.quantization.zeroPoints[g])
+                                : QStringLiteral("–");
     figures.grid = formatLabel(a.spec) + tr(" · %1 b/w").arg(a.quantization.bitsPerWeight, 0, 'g', 4);
     // The ratio alone: the group's outermost levels are on the histogram and in the mapping.
     figures.clip = tr("ρ = %1").arg(formatNumber(ratio, 3));

@@ -496,9 +496,9 @@ Result<SchemeMeasurement> measureWhole(std::span<const float> values, const std:
         return Error{"cancelled"};
     if (dequantized.size() == values.size())
         std::copy(m.quantization.dequantized.begin(), m.quantization.dequantized.end(), dequantized.begin());
-    else if (extras.keepDequantized)
-        return m;
-    m.quantization.dequantized = {};
+    // The result keeps x̂ only for a caller who asked for it and gave no span of its own.
+    if (!extras.keepDequantized || dequantized.size() == values.size())
+        m.quantization.dequantized = {};
     return m;
 }
 

@@ -211,12 +211,13 @@ Result<SchemeQuantization> quantizeGgml(std::span<const float> values, std::size
     if (const Status decoded = dequantizeGgml(type, blocks, out.dequantized); !decoded)
         return Error{decoded.error()};
     const std::size_t perScale = ggmlScaleGroupElements(type);
-    out.scales.resize(values.size() / perScale);
-    if (const Status scales = ggmlEffectiveScales(type, blocks, out.scales); !scales)
-        return Error{scales.error()};
-    out.groupGrids.resize(out.scales.size());
+    out.groupGrids.resize(values.size() / perScale);
     if (const Status grids = ggmlGroupGrids(type, blocks, out.groupGrids); !grids)
         return Error{grids.error()};
+    // The effective scales are the steps' magnitudes (ggmlEffectiveScales), from the same read.
+    out.scales.resize(out.groupGrids.size());
+    std::transform(out.groupGrids.begin(), out.groupGrids.end(), out.scales.begin(),
+                   [](const GgmlGroupGrid &grid) { return std::fabs(grid.step); });
     out.paramShape = {std::int64_t(rows), std::int64_t(cols / perScale)};
     return out;
 }
