@@ -276,6 +276,13 @@ QString writeBf16Tensor(const QTemporaryDir &dir) {
     return path;
 }
 
+// A peak of at most the mapped size of path plus allowanceMiB.
+void verifyPeakWithin(double peakMiB, const QString &path, double allowanceMiB) {
+    const double mappedMiB = double(QFileInfo(path).size()) / (1024.0 * 1024.0);
+    QVERIFY2(peakMiB <= mappedMiB + allowanceMiB,
+             qPrintable(QStringLiteral("peak %1 MiB, mapped %2 MiB").arg(peakMiB).arg(mappedMiB)));
+}
+
 } // namespace
 
 // The memory target: analyze of a BF16 tensor peaks at no more than its mapped size plus
@@ -288,9 +295,7 @@ void TestChunkedValues::analyzeHoldsNoFloatCopy() {
     QVERIFY(!path.isEmpty());
     const std::optional<double> peakMiB = analyzePeakMiB(dir, path, {});
     QVERIFY(peakMiB);
-    const double mappedMiB = double(QFileInfo(path).size()) / (1024.0 * 1024.0);
-    QVERIFY2(*peakMiB <= mappedMiB + 40.0,
-             qPrintable(QStringLiteral("peak %1 MiB, mapped %2 MiB").arg(*peakMiB).arg(mappedMiB)));
+    verifyPeakWithin(*peakMiB, path, 40.0);
 }
 
 // --save-dequantized on a scheme quantized whole (channels along axis 1) needs the values as
@@ -309,9 +314,7 @@ void TestChunkedValues::savedDequantizedHeldOnce() {
                         QStringLiteral("--save-dequantized"), out});
     QVERIFY(peakMiB);
     QCOMPARE(QFileInfo(out).size(), qint64(4096) * 4096 * 4 + 128); // the .npy: a 128-byte header, then x̂
-    const double mappedMiB = double(QFileInfo(path).size()) / (1024.0 * 1024.0);
-    QVERIFY2(*peakMiB <= mappedMiB + 128.0 + 40.0,
-             qPrintable(QStringLiteral("peak %1 MiB, mapped %2 MiB").arg(*peakMiB).arg(mappedMiB)));
+    verifyPeakWithin(*peakMiB, path, 128.0 + 40.0);
 }
 
 QTEST_GUILESS_MAIN(TestChunkedValues)
