@@ -20,6 +20,19 @@ namespace qs::ui {
 
 namespace {
 
+// The stored codes as the mapping names them: bit patterns in hex ("0x7E"), the others in decimal.
+QStringList codeLabels(const qs::LevelCodes &codes) {
+    QStringList labels;
+    labels.reserve(qsizetype(codes.codes.size()));
+    for (std::int64_t code : codes.codes)
+        labels.append(
+            codes.hexDigits > 0
+                ? QStringLiteral("0x") +
+                      QStringLiteral("%1").arg(code, codes.hexDigits, 16, QLatin1Char('0')).toUpper()
+                : QString::number(code));
+    return labels;
+}
+
 QString formatLabel(const qs::QuantSpec &spec) {
     const qs::FormatTraits &traits = qs::formatTraits(spec.format);
     QString name = QString::fromUtf8(traits.name.data(), qsizetype(traits.name.size()));
@@ -261,7 +274,8 @@ void AnalysisController::showSchemeHistogram(double ratio, bool exactRatio, doub
     const double lo = view.data.counts.empty() ? 0.0 : view.data.lo;
     const double hi = view.data.counts.empty() ? 0.0 : view.data.hi;
     m_views.mapping->setLevels(view.levels, lo, hi,
-                               formatLabel(a.spec) + QStringLiteral(" · ") + view.description);
+                               formatLabel(a.spec) + QStringLiteral(" · ") + view.description,
+                               codeLabels(qs::groupLevelCodes(a, g)));
 }
 
 void AnalysisController::showSchemeFigures(double ratio, const std::optional<qs::GroupedEstimate> &estimate) {

@@ -135,22 +135,33 @@ float groupAbsMax(const SchemeAnalysis &a, std::int64_t g) {
     return std::max(std::abs(lo), std::abs(hi));
 }
 
-// A llama.cpp scale group's levels, each divided by divisor: every code's value as the decoder
-// computes it (finite ones, ascending, once each).
-std::vector<double> ggmlGroupLevels(const SchemeAnalysis &a, std::int64_t g, double divisor) {
+// A llama.cpp scale group's levels, each divided by divisor, with the quant that stores each:
+// every code's value as the decoder computes it (finite ones, ascending, once each; a value
+// several codes decode to keeps the smallest of them).
+std::vector<std::pair<double, std::int64_t>> ggmlGroupLevelCodes(const SchemeAnalysis &a, std::int64_t g,
+                                                                 double divisor) {
     const std::vector<GgmlGroupGrid> &grids = a.quantization.groupGrids;
     if (std::size_t(g) >= grids.size())
         return {};
     const GgmlGroupGrid grid = grids[std::size_t(g)];
     const GgmlLevelCodes codes = ggmlLevelCodes(ggmlTypeOf(a.spec.format));
-    std::vector<double> levels;
+    std::vector<std::pair<double, std::int64_t>> levels;
     for (int k = codes.lowest; k <= codes.highest; ++k) {
         const float level = grid.step * float(k) - grid.offset;
         if (std::isfinite(level))
-            levels.push_back(double(level) / divisor);
+            levels.emplace_back(double(level) / divisor, std::int64_t(k) + codes.bias);
     }
     std::sort(levels.begin(), levels.end());
-    levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+    levels.erase(std::unique(levels.begin(), levels.end(),
+                             [](const auto &l, const auto &r) { return l.first == r.first; }),
+                 levels.end());
+    return levels;
+}
+
+std::vector<double> ggmlGroupLevels(const SchemeAnalysis &a, std::int64_t g, double divisor) {
+    std::vector<double> levels;
+    for (const auto &[level, code] : ggmlGroupLevelCodes(a, g, divisor))
+        levels.push_back(level);
     return levels;
 }
 
@@ -331,6 +342,44 @@ std::vector<double> groupLevels(const SchemeAnalysis &a, std::int64_t g) {
     }
     }
     return {};
+}
+
+LevelCodes groupLevelCodes(const SchemeAnalysis &a, std::int64_t g) {
+    LevelCodes out;
+    if (g < 0 || g >= a.grid.groupCount() || std::size_t(g) >= a.quantization.scales.size())
+        return out;
+    switch (familyOf(a.spec)) {
+    case FormatFamily::Integer: {
+        const QuantParams p = storedIntParams(a, g);
+        for (std::int64_t k = p.qmin; k <= p.qmax; ++k)
+            out.codes.push_back(k);
+        break;
+    }
+    case FormatFamily::Minifloat:
+    case FormatFamily::Microscaling: {
+        const MiniFloat format = elementFormat(a.spec);
+        for (double level : signedMiniFloatLevels(format, 1.0))
+            out.codes.push_back(encodeMiniFloat(format, float(level)));
+        out.hexDigits = format == MiniFloat::E2M1 ? 1 : 2;
+        break;
+    }
+    case FormatFamily::Codebook:
+        for (std::size_t k = 0; k < nf4Codebook().size(); ++k)
+            out.codes.push_back(std::int64_t(k));
+        break;
+    case FormatFamily::GgmlBlock:
+        for (const auto &[level, code] : ggmlGroupLevelCodes(a, g, 1.0))
+            out.codes.push_back(code);
+        break;
+    case FormatFamily::Cast: {
+        const HalfFormat half = halfFormatOf(a.spec.format);
+        for (double level : groupLevels(a, g))
+            out.codes.push_back(encodeHalf(half, float(level)));
+        out.hexDigits = 4;
+        break;
+    }
+    }
+    return out;
 }
 
 std::vector<double> groupLevelsAtRatio(const SchemeAnalysis &a, std::int64_t g, double ratio) {

@@ -72,6 +72,19 @@ Result<ParamGrid> schemeGrid(const QuantSpec &spec, const std::vector<std::int64
 /// (ggmlGroupGrids), so each x̂ of the group is one of them. Empty for a group out of range.
 std::vector<double> groupLevels(const SchemeAnalysis &analysis, std::int64_t group);
 
+/// The code that stores each of groupLevels' levels, in the same order (the level at position
+/// k of the drawn grid has code codes[k]): int k from qmin to qmax; FP8, MXFP4 / NVFP4 and MXFP8
+/// the element's bits (sign first); NF4 the index into its table; llama.cpp's types the quant as
+/// the block holds it (ggmlLevelCodes' k + bias: Q4_0's nibble k + 8, Q8_0's int8 k, …), which
+/// runs downwards in a group whose step is negative; casts the 16-bit pattern. The int, FP8 and
+/// normalised views at another ratio draw as many levels in the same order, so the codes hold
+/// for them too. Empty for a group out of range.
+struct LevelCodes {
+    std::vector<std::int64_t> codes;
+    int hexDigits = 0; ///< bit patterns read in hex with this many digits; 0: decimal
+};
+LevelCodes groupLevelCodes(const SchemeAnalysis &analysis, std::int64_t group);
+
 /// groupLevels for int and FP8 at another clip ratio, from the group's range (O(levels)), for
 /// drawing while the ratio is dragged; groupLevels for the other formats.
 std::vector<double> groupLevelsAtRatio(const SchemeAnalysis &analysis, std::int64_t group, double ratio);

@@ -257,12 +257,12 @@ Status ggmlEffectiveScales(GgmlType type, std::span<const std::byte> blocks, std
 GgmlLevelCodes ggmlLevelCodes(GgmlType type) {
     switch (type) {
     case GgmlType::Q4_0:
-        return {-8, 7};
+        return {-8, 7, 8};
     case GgmlType::Q4_1:
     case GgmlType::Q4_K:
         return {0, 15};
     case GgmlType::Q5_0:
-        return {-16, 15};
+        return {-16, 15, 16};
     case GgmlType::Q5_1:
     case GgmlType::Q5_K:
         return {0, 31};
@@ -271,9 +271,9 @@ GgmlLevelCodes ggmlLevelCodes(GgmlType type) {
     case GgmlType::Q2_K:
         return {0, 3};
     case GgmlType::Q3_K:
-        return {-4, 3};
+        return {-4, 3, 4};
     case GgmlType::Q6_K:
-        return {-32, 31};
+        return {-32, 31, 32};
     default:
         return {};
     }

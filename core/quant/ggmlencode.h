@@ -63,10 +63,12 @@ Status ggmlEffectiveScales(GgmlType type, std::span<const std::byte> blocks, std
 /// The codes k of a scale group's levels, for ggmlGroupGrids: -8 ... 7 for Q4_0, 0 ... 15 for
 /// Q4_1 and Q4_K, -16 ... 15 for Q5_0, 0 ... 31 for Q5_1 and Q5_K, -128 ... 127 for Q8_0,
 /// 0 ... 3 for Q2_K, -4 ... 3 for Q3_K, -32 ... 31 for Q6_K; empty (lowest > highest) for a type
-/// without an encoder.
+/// without an encoder. The block stores k + bias: Q4_0's nibble k + 8, Q5_0's 5 bits k + 16,
+/// Q3_K's 3 bits k + 4, Q6_K's 6 bits k + 32, k itself for the others (Q8_0's int8).
 struct GgmlLevelCodes {
     int lowest = 0;
     int highest = -1;
+    int bias = 0;
 };
 GgmlLevelCodes ggmlLevelCodes(GgmlType type);
 

@@ -2,9 +2,12 @@
 #include "analysis/schemeanalysis.h"
 #include "calib/groupedestimate.h"
 #include "io/floattensor.h"
+#include "quant/ggmlencode.h"
+#include "quant/ggmllayout.h"
 #include "quant/halffloat.h"
 #include "quant/minifloat.h"
 #include "quant/nf4.h"
+#include "quant/quantizer.h"
 #include "stats/tensorstats.h"
 
 #include <QTest>
@@ -79,6 +82,8 @@ private Q_SLOTS:
     void fp8LevelsAreEveryFiniteCode();
     void mxfp4LevelsAreScaleTimesE2m1();
     void ggmlLevelsAreTheBlocksValues();
+    void ggmlLevelCodesAreTheStoredQuants();
+    void levelCodesDecodeToTheirLevels();
     void worstGroupIsLargestMse();
     void rejectedComboSaysWhy();
     void meanSquaredDistanceByHand();
@@ -195,6 +200,122 @@ void TestSchemeAnalysis::ggmlLevelsAreTheBlocksValues() {
             QVERIFY(std::binary_search(sub.begin(), sub.end(),
                                        double(k4->quantization.dequantized[std::size_t(i)])));
     }
+}
+
+// The code the mapping names for a level is the quant the block stores for a value on it, by
+// ggml-common.h's layouts: after the f16 d, Q4_0 packs element j in the low nibble of qs[j] and
+// element j + 16 in its high nibble; Q8_0 holds one int8 per element. Block 0's largest |x| is
+// +0.9, so Q4_0's d = 0.9 / -8 is negative and its codes run downwards (the lowest level is
+// nibble 15); block 1's is -0.9 (d > 0, the lowest level is nibble 0). Q8_0's d = amax / 127 is
+// positive: its lowest level is int8 -128.
+void TestSchemeAnalysis::ggmlLevelCodesAreTheStoredQuants() {
+    std::vector<float> row;
+    for (int j = 0; j < 32; ++j)
+        row.push_back(-0.5f + 1.4f * float(j) / 31.0f);
+    for (int j = 0; j < 32; ++j)
+        row.push_back(0.5f - 1.4f * float(j) / 31.0f);
+    const auto tensor = makeTensor({1, 64}, row);
+    for (const auto &[type, format] :
+         {std::pair{GgmlType::Q4_0, NumberFormat::Q4_0}, std::pair{GgmlType::Q8_0, NumberFormat::Q8_0}}) {
+        const GgmlBlockLayout layout = ggmlBlockLayout(type);
+        const auto a = analyze(*tensor, formatSpec(format));
+        QVERIFY(a);
+        std::vector<std::byte> blocks(2 * layout.blockBytes);
+        QVERIFY(quantizeGgmlRow(type, row, blocks));
+        for (std::int64_t g = 0; g < 2; ++g) {
+            const std::vector<double> levels = groupLevels(*a, g);
+            const LevelCodes codes = groupLevelCodes(*a, g);
+            QCOMPARE(codes.codes.size(), levels.size());
+            QCOMPARE(codes.hexDigits, 0);
+            const std::byte *quants = blocks.data() + std::size_t(g) * layout.blockBytes + layout.qs;
+            for (int j = 0; j < 32; ++j) {
+                const double xhat = a->quantization.dequantized[std::size_t(32 * g + j)];
+                const auto at = std::lower_bound(levels.begin(), levels.end(), xhat);
+                QVERIFY(at != levels.end() && *at == xhat);
+                const auto byte = std::uint8_t(quants[type == GgmlType::Q4_0 ? j % 16 : j]);
+                const std::int64_t stored = type == GgmlType::Q8_0 ? std::int8_t(byte)
+                                            : j < 16               ? byte & 0xF
+                                                                   : byte >> 4;
+                QCOMPARE(codes.codes[std::size_t(at - levels.begin())], stored);
+            }
+        }
+        const std::int64_t lowest0 = groupLevelCodes(*a, 0).codes.front();
+        const std::int64_t lowest1 = groupLevelCodes(*a, 1).codes.front();
+        QCOMPARE(lowest0, type == GgmlType::Q4_0 ? 15 : -128);
+        QCOMPARE(lowest1, type == GgmlType::Q4_0 ? 0 : -128);
+    }
+}
+
+// Every other family's codes decode to their levels by the format's own decoder: int k
+// dequantizes to level k (symmetric int4: codes -8 … 7), e4m3's bit pattern times the channel's
+// scale (sign bit first: the lowest level -448 is 0xFE, 0 is 0x00), e2m1's (MXFP4, one hex
+// digit), NF4's table index times absmax, and F16's 16-bit pattern.
+void TestSchemeAnalysis::levelCodesDecodeToTheirLevels() {
+    QuantSpec int4 = intSpec(4, Scheme::Symmetric);
+    int4.granularity = group(4);
+    const auto a = analyze(*makeTensor({1, 4}, {7.5f, -7.5f, 1.0f, 0.3f}), int4);
+    QVERIFY(a);
+    const std::vector<double> intLevels = groupLevels(*a, 0);
+    const LevelCodes intCodes = groupLevelCodes(*a, 0);
+    QCOMPARE(intCodes.codes.front(), std::int64_t(-8));
+    QCOMPARE(intCodes.codes.back(), std::int64_t(7));
+    QCOMPARE(intCodes.codes.size(), intLevels.size());
+    QuantParams p;
+    p.bits = 4;
+    p.qmin = -8;
+    p.qmax = 7;
+    p.scale = a->quantization.scales[0];
+    for (std::size_t k = 0; k < intLevels.size(); ++k)
+        QCOMPARE(double(dequantizeValue(intCodes.codes[k], p)), intLevels[k]);
+
+    const auto fp8 = analyze(*makeTensor({2, 2}, {448.0f, 1.0f, -3.0f, 0.5f}),
+                             formatSpec(NumberFormat::Fp8E4M3, channel()));
+    QVERIFY(fp8);
+    const std::vector<double> fp8Levels = groupLevels(*fp8, 0);
+    const LevelCodes fp8Codes = groupLevelCodes(*fp8, 0);
+    QCOMPARE(fp8Codes.codes.size(), fp8Levels.size());
+    QCOMPARE(fp8Codes.hexDigits, 2);
+    QCOMPARE(fp8Codes.codes.front(), std::int64_t(0xFE));
+    QCOMPARE(fp8Codes.codes.back(), std::int64_t(0x7E));
+    for (std::size_t k = 0; k < fp8Levels.size(); ++k)
+        QCOMPARE(double(decodeMiniFloat(MiniFloat::E4M3, std::uint8_t(fp8Codes.codes[k]))), fp8Levels[k]);
+
+    std::vector<float> block(32, 0.7f);
+    block[0] = 6.0f; // E8M0 scale 1: the levels are e2m1's values
+    const auto mx = analyze(*makeTensor({1, 32}, block), formatSpec(NumberFormat::MxFp4));
+    QVERIFY(mx);
+    const std::vector<double> mxLevels = groupLevels(*mx, 0);
+    const LevelCodes mxCodes = groupLevelCodes(*mx, 0);
+    QCOMPARE(mxCodes.codes.size(), mxLevels.size());
+    QCOMPARE(mxCodes.hexDigits, 1);
+    for (std::size_t k = 0; k < mxLevels.size(); ++k)
+        QCOMPARE(double(decodeMiniFloat(MiniFloat::E2M1, std::uint8_t(mxCodes.codes[k]))), mxLevels[k]);
+
+    std::vector<float> nf4Block(64, 0.25f);
+    nf4Block[3] = -2.0f;
+    const auto nf4 = analyze(*makeTensor({64}, nf4Block), formatSpec(NumberFormat::Nf4));
+    QVERIFY(nf4);
+    const std::vector<double> nf4Levels = groupLevels(*nf4, 0);
+    const LevelCodes nf4Codes = groupLevelCodes(*nf4, 0);
+    QCOMPARE(nf4Codes.codes.size(), nf4Levels.size());
+    for (std::size_t k = 0; k < nf4Levels.size(); ++k)
+        QCOMPARE(2.0 * double(nf4Codebook()[std::size_t(nf4Codes.codes[k])]), nf4Levels[k]);
+
+    QuantSpec f16 = formatSpec(NumberFormat::F16);
+    const auto cast = analyze(*makeTensor({4}, {-1.0f, 0.0f, 0.5f, 1.0f}), f16);
+    QVERIFY(cast);
+    const std::vector<double> castLevels = groupLevels(*cast, 0);
+    const LevelCodes castCodes = groupLevelCodes(*cast, 0);
+    QVERIFY(castLevels.size() > 2);
+    QCOMPARE(castCodes.codes.size(), castLevels.size());
+    QCOMPARE(castCodes.hexDigits, 4);
+    for (std::size_t k = 0; k < castLevels.size(); ++k)
+        QCOMPARE(double(decodeHalf(HalfFormat::F16, std::uint16_t(castCodes.codes[k]))), castLevels[k]);
+    QVERIFY(std::find(castCodes.codes.begin(), castCodes.codes.end(), std::int64_t(0x3C00)) !=
+            castCodes.codes.end()); // 1.0
+    QVERIFY(std::find(castCodes.codes.begin(), castCodes.codes.end(), std::int64_t(0xBC00)) !=
+            castCodes.codes.end());                                   // -1.0
+    QCOMPARE(groupLevelCodes(*cast, 1).codes.size(), std::size_t(0)); // out of range
 }
 
 void TestSchemeAnalysis::worstGroupIsLargestMse() {

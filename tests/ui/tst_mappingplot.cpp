@@ -12,6 +12,7 @@
 #include <qcustomplot.h>
 
 #include <cmath>
+#include <map>
 
 using namespace qs;
 using namespace qs::ui;
@@ -102,6 +103,7 @@ private Q_SLOTS:
     void mappingKeyLabels();
     void mappingKeyLabelsFollowResize();
     void mappingWithoutFiniteValues();
+    void levelCodesNameTheAxisEnds();
 };
 
 void TestMappingPlot::mappingZeroPoint_data() {
@@ -324,6 +326,51 @@ void TestMappingPlot::mappingWithoutFiniteValues() {
     QVERIFY(QTest::qWaitForWindowExposed(&view));
     const QString problem = mappingLabelProblem(view, params.clipMin, params.clipMax, spec, params);
     QVERIFY2(problem.isEmpty(), qPrintable(problem));
+}
+
+// A scheme's levels with their stored codes: the code axis' ends name the codes of the lowest and
+// highest level (here a Q4_0 block whose d is negative, so nibble 15 is the lowest level), the
+// caption says so, and a resize redraws them. Without codes the ends are positions 0 and n - 1.
+void TestMappingPlot::levelCodesNameTheAxisEnds() {
+    std::vector<double> levels;
+    QStringList codes;
+    for (int k = 0; k < 16; ++k) {
+        levels.push_back(-0.1 + 0.0125 * k);
+        codes << QString::number(15 - k);
+    }
+    MappingPlot view;
+    view.resize(700, 320);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    const auto endTexts = [&view] {
+        std::map<double, QString> ends; // by position on the code axis
+        for (QCPItemText *label : test::visibleTextItems(view.plot(), QStringLiteral("codeKeyLabel")))
+            ends[label->position->pixelPosition().x()] = label->text();
+        QStringList texts;
+        for (const auto &[x, text] : ends)
+            texts << text;
+        return texts;
+    };
+    const auto caption = [&view] {
+        QStringList texts;
+        for (QCPItemText *label : test::visibleTextItems(view.plot(), QStringLiteral("mappingFormula")))
+            texts << label->text();
+        return texts.join(u'|');
+    };
+    view.setLevels(levels, -0.1, 0.09, QStringLiteral("q4_0 · group 3"), codes);
+    QCOMPARE(endTexts(), (QStringList{QStringLiteral("15"), QStringLiteral("0")}));
+    QVERIFY2(caption().contains(QStringLiteral("stored as its code")), qPrintable(caption()));
+    QVERIFY(view.plot()->toolTip().contains(QStringLiteral("lowest level (15)")));
+    view.resize(520, 300);
+    QTRY_COMPARE(view.plot()->width(), 520);
+    QCOMPARE(endTexts(), (QStringList{QStringLiteral("15"), QStringLiteral("0")}));
+
+    view.setLevels(levels, -0.1, 0.09, QStringLiteral("q4_0 · group 3"));
+    QCOMPARE(endTexts(), (QStringList{QStringLiteral("0"), QStringLiteral("15")}));
+    QVERIFY2(caption().contains(QStringLiteral("its index")), qPrintable(caption()));
+    // Codes that do not match the levels one for one are not used.
+    view.setLevels(levels, -0.1, 0.09, QStringLiteral("q4_0 · group 3"), QStringList{QStringLiteral("7")});
+    QCOMPARE(endTexts(), (QStringList{QStringLiteral("0"), QStringLiteral("15")}));
 }
 
 QTEST_MAIN(TestMappingPlot)

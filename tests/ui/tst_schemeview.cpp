@@ -248,10 +248,16 @@ void TestSchemeView::ggmlGroupShowsItsWholeGrid() {
     QCOMPARE(stats->text(StatsPanel::Figure::ZeroPoint),
              QStringLiteral("code 0 → ") + qs::ui::formatNumber(double(-grid.offset)));
     QCOMPARE(stats->text(StatsPanel::Figure::Scale), qs::ui::formatNumber(double(grid.step)));
+    // The mapping names the stored codes at its ends: the sub-block's 4-bit quants 0 and 15.
+    const QString tip = m_window->mappingPlot()->plot()->toolTip();
+    QVERIFY2(tip.contains(QStringLiteral("lowest level (0) and the highest (15)")), qPrintable(tip));
 
     choosePreset(QStringLiteral("q8_0"));
     QCOMPARE(m_window->histogramPlot()->viewLevels().size(), std::size_t(256));
     QCOMPARE(stats->text(StatsPanel::Figure::ZeroPoint), QStringLiteral("–"));
+    // Q8_0 stores int8: its lowest level is -128, not position 0.
+    const QString q8Tip = m_window->mappingPlot()->plot()->toolTip();
+    QVERIFY2(q8Tip.contains(QStringLiteral("lowest level (-128) and the highest (127)")), qPrintable(q8Tip));
 }
 
 void TestSchemeView::normalisedViewOverAllGroups() {

@@ -184,7 +184,7 @@ void MappingPlot::redraw() {
     if (m_levelsShown) {
         const LevelsShown shown = *m_levelsShown;
         const std::vector<double> levels = m_levels;
-        setLevels(levels, shown.dataMin, shown.dataMax, shown.description);
+        setLevels(levels, shown.dataMin, shown.dataMax, shown.description, shown.codes);
     } else if (m_shown) {
         const Shown shown = *m_shown;
         setMapping(shown.tensorMin, shown.tensorMax, shown.spec, shown.params);
@@ -325,7 +325,7 @@ constexpr std::size_t kMaxLevelLinks = 64;
 } // namespace
 
 void MappingPlot::setLevels(const std::vector<double> &levels, double dataMin, double dataMax,
-                            const QString &description) {
+                            const QString &description, const QStringList &codes) {
     clear();
     if (levels.empty())
         return;
@@ -334,7 +334,8 @@ void MappingPlot::setLevels(const std::vector<double> &levels, double dataMin, d
         dataMax = levels.back();
     }
     m_levels = levels;
-    m_levelsShown = LevelsShown{dataMin, dataMax, description};
+    const bool stored = codes.size() == qsizetype(levels.size());
+    m_levelsShown = LevelsShown{dataMin, dataMax, description, stored ? codes : QStringList()};
     const QScopedValueRollback drawing(m_drawing, true);
     const double lo = std::min(dataMin, levels.front());
     const double hi = std::max(dataMax, levels.back());
@@ -345,7 +346,8 @@ void MappingPlot::setLevels(const std::vector<double> &levels, double dataMin, d
     const double last = double(levels.size() - 1);
     const double inset = std::max(last, 1.0) * kIntegerInset / (1.0 - 2.0 * kIntegerInset);
     m_plot->xAxis->setRange(-inset, last + inset);
-    m_items->m_caption->setText(tr("x → the nearest level; code = its index"));
+    m_items->m_caption->setText(stored ? tr("x → the nearest level, stored as its code")
+                                       : tr("x → the nearest level; code = its index"));
     m_items->m_titles[1]->setText(tr("code"));
     applyMargins(0, 0);
 
@@ -359,10 +361,11 @@ void MappingPlot::setLevels(const std::vector<double> &levels, double dataMin, d
         floats.insert(floats.begin(), floatCandidate(0.0, QStringLiteral("0"), QString()));
     KeyRows floatRows = KeyRows::merged(floats, m_plot->xAxis2, m_items->m_floatKeys.front());
     floatRows.place(m_plot->axisRect()->left(), m_plot->width() - kEdgePx);
-    const std::vector<KeyCandidate> codes = {
-        KeyCandidate{0.0, QStringLiteral("0"), QStringLiteral("first"), QString()},
-        KeyCandidate{last, QString::number(levels.size() - 1), QStringLiteral("last"), QString()}};
-    KeyRows codeRows = KeyRows::merged(codes, m_plot->xAxis, m_items->m_codeKeys.front());
+    const std::vector<KeyCandidate> codeKeys = {
+        KeyCandidate{0.0, stored ? codes.front() : QStringLiteral("0"), QStringLiteral("first"), QString()},
+        KeyCandidate{last, stored ? codes.back() : QString::number(levels.size() - 1), QStringLiteral("last"),
+                     QString()}};
+    KeyRows codeRows = KeyRows::merged(codeKeys, m_plot->xAxis, m_items->m_codeKeys.front());
     codeRows.place(m_plot->axisRect()->left(), m_plot->width() - kEdgePx);
     const bool showCaption = layOutAxisRect(floatRows, codeRows);
 
@@ -386,11 +389,21 @@ void MappingPlot::setLevels(const std::vector<double> &levels, double dataMin, d
     drawLabels(floatRows, codeRows, showCaption);
     QLabel *info = findChild<QLabel *>(QStringLiteral("mappingInfo"));
     info->setText(tr("%1 levels · %2").arg(levels.size()).arg(description));
-    m_plot->setToolTip(tr("<b>Float → code</b> for %1: each of the %2 levels (top, value units) and the "
-                          "code that stores it (bottom, its index). Uneven spacing on top is a non-uniform "
-                          "grid; x goes to the nearest level.")
-                           .arg(description.toHtmlEscaped())
-                           .arg(levels.size()));
+    const QString count = QString::number(levels.size());
+    if (stored)
+        m_plot->setToolTip(
+            tr("<b>Float → code</b> for %1: each of the %2 levels (top, value units) above its "
+               "place among them (bottom), whose ends name the code that stores the lowest "
+               "level (%3) and the highest (%4). Uneven spacing on top is a non-uniform grid; "
+               "x goes to the nearest level.")
+                .arg(description.toHtmlEscaped(), count, codes.front().toHtmlEscaped(),
+                     codes.back().toHtmlEscaped()));
+    else
+        m_plot->setToolTip(
+            tr("<b>Float → code</b> for %1: each of the %2 levels (top, value units) and the "
+               "code that stores it (bottom, its index). Uneven spacing on top is a non-uniform "
+               "grid; x goes to the nearest level.")
+                .arg(description.toHtmlEscaped(), count));
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 

@@ -3,6 +3,7 @@
 #include "quant/quantspec.h"
 
 #include <QString>
+#include <QStringList>
 #include <QWidget>
 
 #include <memory>
@@ -32,10 +33,12 @@ public:
     void setMapping(double tensorMin, double tensorMax, const qs::QuantSpec &spec,
                     const qs::QuantParams &params);
     /// A scheme's levels (ascending, value units), uniform or not: the float axis (the data's
-    /// [dataMin, dataMax] and every level) above the code axis 0 … n − 1, each level joined to
-    /// its code (every k-th when there are more than fit). description goes in the header.
+    /// [dataMin, dataMax] and every level) above the code axis, one position per level, each
+    /// level joined to its position (every k-th when there are more than fit). codes, one per
+    /// level, name the stored code at the axis' ends (the positions 0 … n − 1 without them).
+    /// description goes in the header.
     void setLevels(const std::vector<double> &levels, double dataMin, double dataMax,
-                   const QString &description);
+                   const QString &description, const QStringList &codes = {});
     /// The levels setLevels drew; empty while an int mapping is shown.
     const std::vector<double> &shownLevels() const { return m_levels; }
     void clear();
@@ -82,6 +85,7 @@ private:
         double dataMin;
         double dataMax;
         QString description;
+        QStringList codes;
     };
 
     QCustomPlot *m_plot = nullptr;
