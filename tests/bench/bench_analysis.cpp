@@ -121,6 +121,40 @@ double countStoredBins(const StoredBins &bins, std::size_t fineBins, std::size_t
     return double(checksum.load());
 }
 
+// The same increments with the bins of the first kCachedBins values over and over: bins and
+// counters stay in the L1 cache, so nothing but the increments themselves (a load, an add and a
+// store each) is timed: the rate of the core's stores to unrelated cache lines.
+constexpr std::size_t kCachedBins = 4096;
+double countCachedBins(const StoredBins &bins, std::size_t fineBins, std::size_t errorBins,
+                       const qs::RunControl &c) {
+    std::atomic<std::uint64_t> checksum{0};
+    qs::parallelChunks(bins.fine.size(), qs::kChunkSize, c,
+                       [&](std::size_t, std::size_t begin, std::size_t end) {
+                           std::vector<std::uint32_t> fine(fineBins), error(errorBins);
+                           for (std::size_t i = begin; i < end; ++i) {
+                               ++fine[bins.fine[i % kCachedBins]];
+                               ++error[bins.error[i % kCachedBins]];
+                           }
+                           checksum += fine[fineBins / 2] + error[errorBins / 2];
+                       });
+    return double(checksum.load());
+}
+
+// The core's clock while busy, in GHz: a chain of dependent integer additions retires one a cycle.
+double clockGhz() {
+    constexpr long kAdds = 200'000'000;
+    double best = 0.0;
+    for (int run = 0; run < 3; ++run) {
+        std::uint64_t x = 0;
+        const auto start = Clock::now();
+        for (long i = 0; i < kAdds; ++i)
+            asm volatile("add $1, %0" : "+r"(x));
+        const double s = std::chrono::duration<double>(Clock::now() - start).count();
+        best = std::max(best, double(kAdds) / s * 1e-9);
+    }
+    return best;
+}
+
 // Σx of every chunk, each chunk an Eigen sum, run as the passes run their chunks.
 double plainRead(std::span<const float> values, const qs::RunControl &c) {
     std::vector<float> sums(qs::chunkCount(values.size()));
@@ -203,6 +237,10 @@ void timeSteps(const std::string &path, const std::string &bf16Path, const std::
             sink =
                 countStoredBins(stored, stats.histogram.counts.size(), error.errorHistogram.counts.size(), c);
         }));
+    add("counting alone, bins in the L1 cache (the increments' own rate)", medianMs(runs, [&] {
+            sink =
+                countCachedBins(stored, stats.histogram.counts.size(), error.errorHistogram.counts.size(), c);
+        }));
     add("computeError without the error histogram (what analyze reports)",
         medianMs(runs, [&] { sink = qs::computeError(values, params, stats, c, 0)->mse; }));
     // The same tensor stored as BF16: loadChunked leaves it in the mapped file and the passes
@@ -272,6 +310,20 @@ void printTarget(const std::vector<Row> &rows) {
     }
 }
 
+// What one increment costs where nothing else is in its way, in the core's cycles: about one
+// means the stores are the limit (one to L1 a cycle), so two histograms cost two cycles a value
+// whatever else the pass does.
+void printStoreRate(const std::vector<Row> &rows, double ghz) {
+    const Row &cached = rowOf(rows, "counting alone, bins in the L1");
+    const double perThread = double(kSide * kSide) / double(kThreadCounts[0]);
+    const double cycles = cached.ms[0] * 1e-3 * ghz * 1e9 / (2.0 * perThread);
+    std::printf("\nclock %.2f GHz (dependent additions); one thread: %.2f cycles per increment with bins and "
+                "counters in the L1 cache, so counting both histograms alone takes at least %.1f ms at %d "
+                "threads\n",
+                ghz, cycles, 2.0 * double(kSide * kSide) / double(kThreadCounts[1]) / (ghz * 1e9) * 1e3,
+                kThreadCounts[1]);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -292,5 +344,6 @@ int main(int argc, char **argv) {
         timeSteps(path, bf16Path, large, threads, runs, rows);
     printTable(rows, runs, loadBefore);
     printTarget(rows);
+    printStoreRate(rows, clockGhz());
     return 0;
 }
