@@ -105,7 +105,12 @@ StoredBins binsOf(std::span<const float> values, const qs::TensorStats &stats, c
 }
 
 // One increment per value in each of the two histograms, from the stored bins, in the passes'
-// chunks: the part of statistics + error that no arithmetic is left in.
+// chunks: the part of statistics + error that no arithmetic is left in. With cached, value i
+// takes the bins of value i % kCachedBins: bins and counters stay in the L1 cache, so nothing but
+// the increments themselves (a load, an add and a store each) is timed: the rate of the core's
+// stores to unrelated cache lines.
+constexpr std::size_t kCachedBins = 4096;
+template <bool kCached>
 double countStoredBins(const StoredBins &bins, std::size_t fineBins, std::size_t errorBins,
                        const qs::RunControl &c) {
     std::atomic<std::uint64_t> checksum{0};
@@ -113,27 +118,9 @@ double countStoredBins(const StoredBins &bins, std::size_t fineBins, std::size_t
                        [&](std::size_t, std::size_t begin, std::size_t end) {
                            std::vector<std::uint32_t> fine(fineBins), error(errorBins);
                            for (std::size_t i = begin; i < end; ++i) {
-                               ++fine[bins.fine[i]];
-                               ++error[bins.error[i]];
-                           }
-                           checksum += fine[fineBins / 2] + error[errorBins / 2];
-                       });
-    return double(checksum.load());
-}
-
-// The same increments with the bins of the first kCachedBins values over and over: bins and
-// counters stay in the L1 cache, so nothing but the increments themselves (a load, an add and a
-// store each) is timed: the rate of the core's stores to unrelated cache lines.
-constexpr std::size_t kCachedBins = 4096;
-double countCachedBins(const StoredBins &bins, std::size_t fineBins, std::size_t errorBins,
-                       const qs::RunControl &c) {
-    std::atomic<std::uint64_t> checksum{0};
-    qs::parallelChunks(bins.fine.size(), qs::kChunkSize, c,
-                       [&](std::size_t, std::size_t begin, std::size_t end) {
-                           std::vector<std::uint32_t> fine(fineBins), error(errorBins);
-                           for (std::size_t i = begin; i < end; ++i) {
-                               ++fine[bins.fine[i % kCachedBins]];
-                               ++error[bins.error[i % kCachedBins]];
+                               const std::size_t at = kCached ? i % kCachedBins : i;
+                               ++fine[bins.fine[at]];
+                               ++error[bins.error[at]];
                            }
                            checksum += fine[fineBins / 2] + error[errorBins / 2];
                        });
@@ -234,12 +221,12 @@ void timeSteps(const std::string &path, const std::string &bf16Path, const std::
     const StoredBins stored = binsOf(values, stats, params, error);
     add("counting alone: both histograms' increments from stored bins (floor of stats + error)",
         medianMs(runs, [&] {
-            sink =
-                countStoredBins(stored, stats.histogram.counts.size(), error.errorHistogram.counts.size(), c);
+            sink = countStoredBins<false>(stored, stats.histogram.counts.size(),
+                                          error.errorHistogram.counts.size(), c);
         }));
     add("counting alone, bins in the L1 cache (the increments' own rate)", medianMs(runs, [&] {
-            sink =
-                countCachedBins(stored, stats.histogram.counts.size(), error.errorHistogram.counts.size(), c);
+            sink = countStoredBins<true>(stored, stats.histogram.counts.size(),
+                                         error.errorHistogram.counts.size(), c);
         }));
     add("computeError without the error histogram (what analyze reports)",
         medianMs(runs, [&] { sink = qs::computeError(values, params, stats, c, 0)->mse; }));
