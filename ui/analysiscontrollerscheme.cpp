@@ -20,17 +20,19 @@ namespace qs::ui {
 
 namespace {
 
-// The stored codes as the mapping names them: bit patterns in hex ("0x7E"), the others in decimal.
-QStringList codeLabels(const qs::LevelCodes &codes) {
-    QStringList labels;
-    labels.reserve(qsizetype(codes.codes.size()));
-    for (std::int64_t code : codes.codes)
-        labels.append(
-            codes.hexDigits > 0
-                ? QStringLiteral("0x") +
-                      QStringLiteral("%1").arg(code, codes.hexDigits, 16, QLatin1Char('0')).toUpper()
-                : QString::number(code));
-    return labels;
+// The codes that store the lowest and highest of levels, as the mapping names them: bit patterns
+// in hex ("0x7E"), the others in decimal. None when the codes are not one per level.
+std::optional<MappingPlot::EndCodes> endCodes(const qs::LevelCodes &codes,
+                                              const std::vector<double> &levels) {
+    if (codes.codes.empty() || codes.codes.size() != levels.size())
+        return std::nullopt;
+    const auto label = [&codes](std::int64_t code) {
+        return codes.hexDigits > 0
+                   ? QStringLiteral("0x") +
+                         QStringLiteral("%1").arg(code, codes.hexDigits, 16, QLatin1Char('0')).toUpper()
+                   : QString::number(code);
+    };
+    return MappingPlot::EndCodes{label(codes.codes.front()), label(codes.codes.back())};
 }
 
 QString formatLabel(const qs::QuantSpec &spec) {
@@ -275,7 +277,7 @@ void AnalysisController::showSchemeHistogram(double ratio, bool exactRatio, doub
     const double hi = view.data.counts.empty() ? 0.0 : view.data.hi;
     m_views.mapping->setLevels(view.levels, lo, hi,
                                formatLabel(a.spec) + QStringLiteral(" · ") + view.description,
-                               codeLabels(qs::groupLevelCodes(a, g)));
+                               endCodes(qs::groupLevelCodes(a, g), view.levels));
 }
 
 void AnalysisController::showSchemeFigures(double ratio, const std::optional<qs::GroupedEstimate> &estimate) {

@@ -325,7 +325,7 @@ constexpr std::size_t kMaxLevelLinks = 64;
 } // namespace
 
 void MappingPlot::setLevels(const std::vector<double> &levels, double dataMin, double dataMax,
-                            const QString &description, const QStringList &codes) {
+                            const QString &description, const std::optional<EndCodes> &codes) {
     clear();
     if (levels.empty())
         return;
@@ -334,8 +334,8 @@ void MappingPlot::setLevels(const std::vector<double> &levels, double dataMin, d
         dataMax = levels.back();
     }
     m_levels = levels;
-    const bool stored = codes.size() == qsizetype(levels.size());
-    m_levelsShown = LevelsShown{dataMin, dataMax, description, stored ? codes : QStringList()};
+    const bool stored = codes.has_value();
+    m_levelsShown = LevelsShown{dataMin, dataMax, description, codes};
     const QScopedValueRollback drawing(m_drawing, true);
     const double lo = std::min(dataMin, levels.front());
     const double hi = std::max(dataMax, levels.back());
@@ -362,9 +362,9 @@ void MappingPlot::setLevels(const std::vector<double> &levels, double dataMin, d
     KeyRows floatRows = KeyRows::merged(floats, m_plot->xAxis2, m_items->m_floatKeys.front());
     floatRows.place(m_plot->axisRect()->left(), m_plot->width() - kEdgePx);
     const std::vector<KeyCandidate> codeKeys = {
-        KeyCandidate{0.0, stored ? codes.front() : QStringLiteral("0"), QStringLiteral("first"), QString()},
-        KeyCandidate{last, stored ? codes.back() : QString::number(levels.size() - 1), QStringLiteral("last"),
-                     QString()}};
+        KeyCandidate{0.0, stored ? codes->lowest : QStringLiteral("0"), QStringLiteral("first"), QString()},
+        KeyCandidate{last, stored ? codes->highest : QString::number(levels.size() - 1),
+                     QStringLiteral("last"), QString()}};
     KeyRows codeRows = KeyRows::merged(codeKeys, m_plot->xAxis, m_items->m_codeKeys.front());
     codeRows.place(m_plot->axisRect()->left(), m_plot->width() - kEdgePx);
     const bool showCaption = layOutAxisRect(floatRows, codeRows);
@@ -396,8 +396,8 @@ void MappingPlot::setLevels(const std::vector<double> &levels, double dataMin, d
                "place among them (bottom), whose ends name the code that stores the lowest "
                "level (%3) and the highest (%4). Uneven spacing on top is a non-uniform grid; "
                "x goes to the nearest level.")
-                .arg(description.toHtmlEscaped(), count, codes.front().toHtmlEscaped(),
-                     codes.back().toHtmlEscaped()));
+                .arg(description.toHtmlEscaped(), count, codes->lowest.toHtmlEscaped(),
+                     codes->highest.toHtmlEscaped()));
     else
         m_plot->setToolTip(
             tr("<b>Float → code</b> for %1: each of the %2 levels (top, value units) and the "

@@ -3,7 +3,6 @@
 #include "quant/quantspec.h"
 
 #include <QString>
-#include <QStringList>
 #include <QWidget>
 
 #include <memory>
@@ -32,13 +31,17 @@ public:
     /// tensorMin/Max: the tensor's finite range; spec/params: the current mapping.
     void setMapping(double tensorMin, double tensorMax, const qs::QuantSpec &spec,
                     const qs::QuantParams &params);
+    /// The codes that store a scheme's lowest and highest level, as the code axis names them.
+    struct EndCodes {
+        QString lowest;
+        QString highest;
+    };
     /// A scheme's levels (ascending, value units), uniform or not: the float axis (the data's
     /// [dataMin, dataMax] and every level) above the code axis, one position per level, each
-    /// level joined to its position (every k-th when there are more than fit). codes, one per
-    /// level, name the stored code at the axis' ends (the positions 0 … n − 1 without them).
-    /// description goes in the header.
+    /// level joined to its position (every k-th when there are more than fit). The axis' ends
+    /// name codes when given, else the positions 0 and n − 1. description goes in the header.
     void setLevels(const std::vector<double> &levels, double dataMin, double dataMax,
-                   const QString &description, const QStringList &codes = {});
+                   const QString &description, const std::optional<EndCodes> &codes = std::nullopt);
     /// The levels setLevels drew; empty while an int mapping is shown.
     const std::vector<double> &shownLevels() const { return m_levels; }
     void clear();
@@ -85,7 +88,7 @@ private:
         double dataMin;
         double dataMax;
         QString description;
-        QStringList codes;
+        std::optional<EndCodes> codes;
     };
 
     QCustomPlot *m_plot = nullptr;
