@@ -32,7 +32,7 @@ std::optional<MappingPlot::EndCodes> endCodes(const qs::LevelCodes &codes,
                          QStringLiteral("%1").arg(code, codes.hexDigits, 16, QLatin1Char('0')).toUpper()
                    : QString::number(code);
     };
-    return MappingPlot::EndCodes{label(codes.codes.front()), label(codes.codes.back())};
+    return MappingPlot::EndCodes{label(codes.codes.front()), label(codes.codes.back()), codes.hexDigits > 0};
 }
 
 QString formatLabel(const qs::QuantSpec &spec) {

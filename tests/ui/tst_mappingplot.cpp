@@ -366,6 +366,19 @@ void TestMappingPlot::levelCodesNameTheAxisEnds() {
     view.setLevels(levels, -0.1, 0.09, QStringLiteral("q4_0 · group 3"));
     QCOMPARE(endTexts(), (QStringList{QStringLiteral("0"), QStringLiteral("15")}));
     QVERIFY2(caption().contains(QStringLiteral("its index")), qPrintable(caption()));
+
+    // A float format's bits are codes, not integers: the title says so, and an int mapping after
+    // it says integer again.
+    auto *title = view.findChild<QLabel *>(QStringLiteral("mappingTitle"));
+    QVERIFY(title);
+    QCOMPARE(title->text(), QStringLiteral("Mapping float → integer"));
+    view.setLevels(levels, -0.1, 0.09, QStringLiteral("fp8_e4m3 · group 0"),
+                   MappingPlot::EndCodes{QStringLiteral("0xFE"), QStringLiteral("0x7E"), true});
+    QCOMPARE(title->text(), QStringLiteral("Mapping float → code"));
+    QCOMPARE(endTexts(), (QStringList{QStringLiteral("0xFE"), QStringLiteral("0x7E")}));
+    const QuantSpec spec = makeSpec(8, Scheme::Symmetric);
+    view.setMapping(-1.0, 1.0, spec, computeParams(spec, -1.0, 1.0));
+    QCOMPARE(title->text(), QStringLiteral("Mapping float → integer"));
 }
 
 QTEST_MAIN(TestMappingPlot)

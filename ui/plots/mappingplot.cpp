@@ -5,6 +5,7 @@
 #include "plots/qcustomplotinclude.h"
 #include "quant/quantizer.h"
 
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QScopedValueRollback>
 #include <QVBoxLayout>
@@ -115,7 +116,10 @@ MappingPlot::MappingPlot(QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
-    layout->addLayout(makePlotHeader(tr("Mapping float → integer"), info));
+    QHBoxLayout *header = makePlotHeader(tr("Mapping float → integer"), info);
+    m_title = qobject_cast<QLabel *>(header->itemAt(0)->widget());
+    m_title->setObjectName(QStringLiteral("mappingTitle"));
+    layout->addLayout(header);
     layout->addWidget(m_plot, 1);
     m_plot->setMinimumSize(240, kMinPlotHeightPx);
 
@@ -212,6 +216,7 @@ void MappingPlot::clear() {
 void MappingPlot::setMapping(double tensorMin, double tensorMax, const qs::QuantSpec &spec,
                              const qs::QuantParams &params) {
     clear();
+    m_title->setText(tr("Mapping float → integer"));
     if (!std::isfinite(params.clipMin) || !std::isfinite(params.clipMax))
         return;
     // A tensor without finite values still shows the mapping of its clip range.
@@ -335,6 +340,8 @@ void MappingPlot::setLevels(const std::vector<double> &levels, double dataMin, d
     }
     m_levels = levels;
     const bool stored = codes.has_value();
+    m_title->setText(stored && codes->bitPatterns ? tr("Mapping float → code")
+                                                  : tr("Mapping float → integer"));
     m_levelsShown = LevelsShown{dataMin, dataMax, description, codes};
     const QScopedValueRollback drawing(m_drawing, true);
     const double lo = std::min(dataMin, levels.front());

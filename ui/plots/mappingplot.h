@@ -12,6 +12,7 @@
 class QCustomPlot;
 class QCPItemLine;
 class QCPItemText;
+class QLabel;
 class QRectF;
 
 namespace qs::ui {
@@ -31,10 +32,12 @@ public:
     /// tensorMin/Max: the tensor's finite range; spec/params: the current mapping.
     void setMapping(double tensorMin, double tensorMax, const qs::QuantSpec &spec,
                     const qs::QuantParams &params);
-    /// The codes that store a scheme's lowest and highest level, as the code axis names them.
+    /// The codes that store a scheme's lowest and highest level, as the code axis names them;
+    /// bitPatterns when they are a float format's bits (the title then says code, not integer).
     struct EndCodes {
         QString lowest;
         QString highest;
+        bool bitPatterns = false;
     };
     /// A scheme's levels (ascending, value units), uniform or not: the float axis (the data's
     /// [dataMin, dataMax] and every level) above the code axis, one position per level, each
@@ -92,6 +95,7 @@ private:
     };
 
     QCustomPlot *m_plot = nullptr;
+    QLabel *m_title = nullptr;
     std::unique_ptr<Items> m_items;
     std::optional<Shown> m_shown;
     std::vector<double> m_levels;
